@@ -1,0 +1,48 @@
+# ngx_cx_module -- see README.md.  `make demo` and `make test` are the
+# front door; both install what is missing (Debian packages) first.
+
+BUILD   := build
+MODULE  := $(BUILD)/ngx_http_cx_module.so
+SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h)
+PROVE   ?= prove
+T       ?= t/
+
+.PHONY: all deps test test-asan demo demo-stop bench bench-inject clean
+
+all: $(MODULE)
+
+$(MODULE): $(SRCS) util/build.sh
+	util/build.sh $(BUILD)
+
+deps:
+	util/deps.sh test
+
+test:
+	util/deps.sh test
+	$(MAKE) all
+	TEST_NGINX_MODULE=$(CURDIR)/$(MODULE) $(PROVE) -I t/lib -r $(T)
+
+test-asan:
+	util/deps.sh asan
+	util/build-asan.sh $(BUILD)/asan
+	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/asan/sbin/nginx \
+	TEST_NGINX_MODULE=$(CURDIR)/$(BUILD)/asan/ngx_http_cx_module.so \
+	TEST_NGINX_ASAN=1 $(PROVE) -I t/lib -r $(T)
+
+demo:
+	util/deps.sh demo
+	$(MAKE) all
+	util/demo.sh start
+
+demo-stop:
+	util/demo.sh stop
+
+bench: bench-inject
+
+bench-inject:
+	util/deps.sh bench
+	$(MAKE) all
+	bench/inject
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,713 @@
+
+/*
+ * ngx_http_cx_filter.c: survey-trigger injection.  The header filter
+ * decides whether this response gets a survey (cheap checks first, then
+ * sampling) and renders the script tag; the body filter streams the
+ * response through the HTML tokenizer and puts the tag right before the
+ * real "</body>", or at the end of a document that has none.
+ *
+ * Buffers the filter does not need to split pass through untouched.  A
+ * buffer that is split is sent as copies of its descriptor pointing into
+ * its memory, the last one shadowing the original, as sub_filter does.
+ * At most NGX_HTTP_CX_HTML_MARKER bytes of a possible "</body" are held
+ * back between calls, so memory per request is constant.
+ */
+
+
+#include "ngx_http_cx_module.h"
+
+
+static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_http_cx_survey_t *ngx_http_cx_choose(ngx_http_request_t *r,
+    ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_hold(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b, size_t keep);
+static ngx_int_t ngx_http_cx_release(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, size_t n);
+static ngx_chain_t *ngx_http_cx_get_buf(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx);
+static ngx_int_t ngx_http_cx_emit(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, u_char *pos, u_char *last, ngx_buf_t *shadow);
+static ngx_int_t ngx_http_cx_emit_buf(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_output(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_cx_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_cx_ctx_t       *ctx;
+    ngx_http_cx_survey_t    *survey;
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (r != r->main
+        || !lcf->inject
+        || lcf->surveys == NULL
+        || r->headers_out.status != NGX_HTTP_OK
+        || r->method != NGX_HTTP_GET
+        || r->headers_out.content_length_n == 0
+        || ngx_http_test_content_type(r, &lcf->types) == NULL)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (r->headers_out.content_encoding
+        && r->headers_out.content_encoding->value.len)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: encoded response \"%V\"",
+                       &r->headers_out.content_encoding->value);
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_encoded);
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (r->headers_in.range) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: range request");
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_range);
+        return ngx_http_next_header_filter(r);
+    }
+
+    survey = ngx_http_cx_choose(r, lcf);
+
+    if (survey == NULL) {
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_cx_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->survey = survey;
+
+    if (ngx_http_cx_render_tag(r, ctx, lcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx inject: survey \"%V\" touchpoint \"%V\"",
+                   &survey->id, &ctx->touchpoint);
+
+    ctx->inject = 1;
+    ctx->last_out = &ctx->out;
+
+    r->filter_need_in_memory = 1;
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+
+    if (lcf->last_modified) {
+        ngx_http_weak_etag(r);
+
+    } else {
+        ngx_http_clear_last_modified(r);
+        ngx_http_weak_etag(r);
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * Each survey gets its own share of page views: one draw in [0, 100%),
+ * surveys laid end to end in configuration order.
+ */
+
+static ngx_http_cx_survey_t *
+ngx_http_cx_choose(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
+{
+    ngx_uint_t             i, draw, upto;
+    ngx_http_cx_survey_t  *s;
+
+    s = lcf->surveys->elts;
+
+    if (lcf->surveys->nelts == 1 && s[0].sample == NGX_HTTP_CX_SAMPLE_ALL) {
+        return &s[0];
+    }
+
+    draw = (ngx_uint_t) ngx_random() % NGX_HTTP_CX_SAMPLE_ALL;
+    upto = 0;
+
+    for (i = 0; i < lcf->surveys->nelts; i++) {
+        upto += s[i].sample;
+
+        if (draw < upto) {
+            return &s[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_loc_conf_t *lcf)
+{
+    size_t                    len;
+    u_char                   *p;
+    ngx_str_t                 tp, nonce;
+    ngx_http_cx_survey_t     *s;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    token[NGX_HTTP_CX_TOKEN_LEN];
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    s = ctx->survey;
+
+    if (ngx_http_cx_touchpoint(r, ctx, &tp) != NGX_OK) {
+        ngx_str_set(&tp, NGX_HTTP_CX_DEFAULT_TP);
+    }
+
+    ctx->touchpoint = tp;
+
+    if (ngx_http_cx_token_sign(r, &cmcf->secret, &s->id, &tp, token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_null(&nonce);
+
+    if (lcf->csp_nonce) {
+        if (ngx_http_complex_value(r, lcf->csp_nonce, &nonce) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    len = sizeof("<script src=\"\" async data-cx-survey=\"\" data-cx-type=\"\""
+                 " data-cx-delay=\"\" data-cx-touchpoint=\"\""
+                 " data-cx-token=\"\"></script>") - 1
+          + lcf->widget_src.len + s->id.len + s->type->name.len
+          + NGX_TIME_T_LEN + tp.len + NGX_HTTP_CX_TOKEN_LEN;
+
+    if (s->question.len) {
+        len += sizeof(" data-cx-question=\"\"") - 1 + s->question.len;
+    }
+
+    if (s->cooldown) {
+        len += sizeof(" data-cx-cooldown=\"\"") - 1 + NGX_INT_T_LEN;
+    }
+
+    if (nonce.len) {
+        len += sizeof(" nonce=\"\"") - 1
+               + ngx_http_cx_escape_html_len(nonce.data, nonce.len);
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->tag.data = p;
+
+    p = ngx_sprintf(p, "<script src=\"%V\" async data-cx-survey=\"%V\""
+                    " data-cx-type=\"%V\"",
+                    &lcf->widget_src, &s->id, &s->type->name);
+
+    if (s->question.len) {
+        p = ngx_sprintf(p, " data-cx-question=\"%V\"", &s->question);
+    }
+
+    p = ngx_sprintf(p, " data-cx-delay=\"%T\"", s->delay);
+
+    if (s->cooldown) {
+        p = ngx_sprintf(p, " data-cx-cooldown=\"%ui\"", s->cooldown);
+    }
+
+    p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",
+                    &tp);
+    p = ngx_cpymem(p, token, NGX_HTTP_CX_TOKEN_LEN);
+    *p++ = '"';
+
+    if (nonce.len) {
+        p = ngx_cpymem(p, " nonce=\"", sizeof(" nonce=\"") - 1);
+        p = ngx_http_cx_escape_html(p, nonce.data, nonce.len);
+        *p++ = '"';
+    }
+
+    p = ngx_cpymem(p, "></script>", sizeof("></script>") - 1);
+
+    ctx->tag.len = p - ctx->tag.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t          *b;
+    ngx_chain_t        *cl;
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
+
+    if (ctx == NULL || !ctx->inject
+        || (ctx->injected && ctx->busy == NULL && ctx->out == NULL))
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ctx->injected) {
+            if (ngx_http_cx_emit_buf(r, ctx, b) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_cx_scan(r, ctx, b) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_cx_output(r, ctx);
+}
+
+
+/* one incoming buffer before the tag was placed */
+
+static ngx_int_t
+ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    u_char     *p, *ins, *held;
+    size_t      seen, keep;
+    ngx_int_t   rc;
+
+    if (!ngx_buf_in_memory(b) || b->pos == b->last) {
+
+        if (!ngx_buf_special(b) && !ngx_buf_in_memory(b)) {
+            /* cannot happen with filter_need_in_memory set */
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "cx: buffer not in memory, injection abandoned");
+            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_no_memory);
+
+            if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ctx->injected = 1;
+            return ngx_http_cx_emit_buf(r, ctx, b);
+        }
+
+        if (!b->last_buf) {
+            return ngx_http_cx_emit_buf(r, ctx, b);
+        }
+
+        goto append;
+    }
+
+    p = b->pos;
+    rc = ngx_http_cx_html_parse(&ctx->html, &p, b->last);
+
+    if (rc == NGX_OK) {
+        /* the tag goes NGX_HTTP_CX_HTML_MARKER bytes before p */
+
+        seen = ctx->held_len + (p - b->pos);
+        keep = seen - NGX_HTTP_CX_HTML_MARKER;
+        ins = b->pos;
+
+        if (keep < ctx->held_len) {
+            /* the marker began in the held bytes: split them */
+
+            held = ctx->held->buf->start;
+            seen = ctx->held_len;
+
+            if (ngx_http_cx_release(r, ctx, keep) != NGX_OK
+                || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+                                    ctx->tag.data + ctx->tag.len, NULL)
+                   != NGX_OK
+                || ngx_http_cx_emit(r, ctx, held + keep, held + seen, NULL)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else {
+            ins = b->pos + (keep - ctx->held_len);
+
+            if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK
+                || ngx_http_cx_emit(r, ctx, b->pos, ins, NULL) != NGX_OK
+                || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+                                    ctx->tag.data + ctx->tag.len, NULL)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        ctx->injected = 1;
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+        return ngx_http_cx_emit(r, ctx, ins, b->last, b);
+    }
+
+    /* NGX_AGAIN */
+
+    keep = b->last_buf ? 0 : ngx_http_cx_html_marker(&ctx->html);
+
+    if (ctx->held_len == 0 && keep == 0 && !b->last_buf) {
+        return ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    if (ngx_http_cx_hold(r, ctx, b, keep) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!b->last_buf) {
+        return NGX_OK;
+    }
+
+append:
+
+    /* no "</body>" in the whole document: the tag goes at its end */
+
+    if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK
+        || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+                            ctx->tag.data + ctx->tag.len, NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->injected = 1;
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_appended);
+
+    return ngx_http_cx_emit(r, ctx, b->last, b->last, b);
+}
+
+
+/*
+ * Sends what precedes the last "keep" bytes of held + b, and keeps those
+ * in a fresh held buffer.  b's own descriptor is released (shadowed) by
+ * the last piece sent for it; a last_buf is left to the caller.
+ */
+
+static ngx_int_t
+ngx_http_cx_hold(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b, size_t keep)
+{
+    u_char       *p, *cut;
+    size_t        size, from_held;
+    ngx_buf_t    *hb;
+    ngx_chain_t  *cl;
+
+    size = b->last - b->pos;
+    from_held = (keep > size) ? keep - size : 0;
+    cut = (keep > size) ? b->pos : b->last - keep;
+    cl = NULL;
+
+    if (keep) {
+        cl = ngx_http_cx_get_buf(r, ctx);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        hb = cl->buf;
+
+        if (hb->start == NULL) {
+            hb->start = ngx_pnalloc(r->pool, NGX_HTTP_CX_HELD_MAX);
+            if (hb->start == NULL) {
+                return NGX_ERROR;
+            }
+
+            hb->end = hb->start + NGX_HTTP_CX_HELD_MAX;
+        }
+
+        p = hb->start;
+
+        if (from_held) {
+            p = ngx_cpymem(p, ctx->held->buf->start
+                              + ctx->held_len - from_held, from_held);
+        }
+
+        ngx_memcpy(p, cut, b->last - cut);
+    }
+
+    if (ngx_http_cx_release(r, ctx, ctx->held_len - from_held) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->held = cl;
+    ctx->held_len = keep;
+
+    return ngx_http_cx_emit(r, ctx, b->pos, cut, b->last_buf ? NULL : b);
+}
+
+
+/* sends the first n held bytes and forgets the rest */
+
+static ngx_int_t
+ngx_http_cx_release(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, size_t n)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ctx->held;
+
+    if (cl == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->held = NULL;
+    ctx->held_len = 0;
+
+    if (n == 0) {
+        cl->next = ctx->free;
+        ctx->free = cl;
+        return NGX_OK;
+    }
+
+    b = cl->buf;
+    b->pos = b->start;
+    b->last = b->start + n;
+    b->memory = 1;
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* a descriptor of our own, keeping the small store it may own */
+
+static ngx_chain_t *
+ngx_http_cx_get_buf(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
+{
+    u_char       *start, *end;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+    start = b->start;
+    end = b->end;
+
+    ngx_memzero(b, sizeof(ngx_buf_t));
+
+    b->start = start;
+    b->end = end;
+    b->tag = (ngx_buf_tag_t) &ngx_http_cx_module;
+
+    return cl;
+}
+
+
+/* a copy of a range of memory; with shadow, the last piece of a buffer */
+
+static ngx_int_t
+ngx_http_cx_emit(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, u_char *pos,
+    u_char *last, ngx_buf_t *shadow)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (pos == last && shadow == NULL) {
+        return NGX_OK;
+    }
+
+    cl = ngx_http_cx_get_buf(r, ctx);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+    b->pos = pos;
+    b->last = last;
+
+    if (pos != last) {
+        b->memory = 1;
+
+    } else {
+        b->sync = 1;
+    }
+
+    if (shadow) {
+        b->shadow = shadow;
+        b->last_buf = shadow->last_buf;
+        b->last_in_chain = shadow->last_in_chain;
+        b->flush = shadow->flush;
+        b->recycled = shadow->recycled;
+    }
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* a buffer passed on as it is: its owner tracks it */
+
+static ngx_int_t
+ngx_http_cx_emit_buf(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    ngx_chain_t  *cl;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_output(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, **ll;
+
+    if (ctx->out == NULL && ctx->busy == NULL) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    rc = ngx_http_next_body_filter(r, ctx->out);
+
+    for (ll = &ctx->busy; *ll; ll = &(*ll)->next) { /* void */ }
+
+    *ll = ctx->out;
+    ctx->out = NULL;
+    ctx->last_out = &ctx->out;
+
+    while (ctx->busy) {
+        cl = ctx->busy;
+        b = cl->buf;
+
+        if (b->tag != (ngx_buf_tag_t) &ngx_http_cx_module) {
+            ctx->busy = cl->next;
+            ngx_free_chain(r->pool, cl);
+            continue;
+        }
+
+        if (ngx_buf_size(b) != 0) {
+            break;
+        }
+
+        if (b->shadow) {
+            b->shadow->pos = b->shadow->last;
+            b->shadow = NULL;
+        }
+
+        ctx->busy = cl->next;
+        cl->next = ctx->free;
+        ctx->free = cl;
+    }
+
+    return rc;
+}
+
+
+ngx_http_cx_ctx_t *
+ngx_http_cx_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_cx_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * The touchpoint of this request: cx_touchpoint evaluated once and
+ * validated.  NGX_DECLINED when there is none or it is not a valid name.
+ */
+
+ngx_int_t
+ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_str_t *tp)
+{
+    ngx_str_t                v;
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    if (ctx->touchpoint_done) {
+        *tp = ctx->touchpoint;
+        return tp->len ? NGX_OK : NGX_DECLINED;
+    }
+
+    ctx->touchpoint_done = 1;
+    ngx_str_null(&ctx->touchpoint);
+    *tp = ctx->touchpoint;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (lcf->touchpoint == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, lcf->touchpoint, &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_cx_name_valid(v.data, v.len)) {
+        if (v.len) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "cx: touchpoint \"%V\" is not a valid name, "
+                          "not counted", &v);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    ctx->touchpoint = v;
+    *tp = v;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_cx_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_cx_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_cx_body_filter;
+
+    return NGX_OK;
+}

@@ -1,0 +1,501 @@
+
+/*
+ * ngx_http_cx_module.c: the map of the module -- its directives, the
+ * configuration they build (create, merge, init), its variables, and the
+ * hooks it registers.  The work itself lives in one file per concern.
+ */
+
+
+#include "ngx_http_cx_module.h"
+
+
+static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cx_init(ngx_conf_t *cf);
+static void *ngx_http_cx_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_cx_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+static char *ngx_http_cx_survey(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cx_touchpoint_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cx_widget_src(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cx_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_cx_survey_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_command_t  ngx_http_cx_commands[] = {
+
+    { ngx_string("cx_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_secret,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_survey"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_cx_survey,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_touchpoint"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_touchpoint_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_inject"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, inject),
+      NULL },
+
+    { ngx_string("cx_inject_types"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_types_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, types_keys),
+      &ngx_http_html_default_types[0] },
+
+    { ngx_string("cx_last_modified"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, last_modified),
+      NULL },
+
+    { ngx_string("cx_widget_src"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_widget_src,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_csp_nonce"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, csp_nonce),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_cx_module_ctx = {
+    ngx_http_cx_add_variables,             /* preconfiguration */
+    ngx_http_cx_init,                      /* postconfiguration */
+
+    ngx_http_cx_create_main_conf,          /* create main configuration */
+    ngx_http_cx_init_main_conf,            /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_cx_create_loc_conf,           /* create location configuration */
+    ngx_http_cx_merge_loc_conf             /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_cx_module = {
+    NGX_MODULE_V1,
+    &ngx_http_cx_module_ctx,               /* module context */
+    ngx_http_cx_commands,                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_cx_vars[] = {
+
+    { ngx_string("cx_survey"), NULL, ngx_http_cx_survey_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("cx_touchpoint"), NULL, ngx_http_cx_touchpoint_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_cx_survey_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cx_module);
+
+    if (ctx == NULL || ctx->survey == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->survey->id.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = ctx->survey->id.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t           tp;
+    ngx_int_t           rc;
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_cx_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_cx_touchpoint(r, ctx, &tp);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = tp.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = tp.data;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_cx_survey(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    char                      *rv;
+    ngx_uint_t                 i;
+    ngx_http_cx_survey_t      *s, *other, **reg;
+    ngx_http_cx_main_conf_t   *cmcf;
+
+    if (lcf->surveys == NULL) {
+        lcf->surveys = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_cx_survey_t));
+        if (lcf->surveys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    s = ngx_array_push(lcf->surveys);
+    if (s == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(s, sizeof(ngx_http_cx_survey_t));
+
+    rv = ngx_http_cx_survey_parse(cf, s);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    other = lcf->surveys->elts;
+
+    for (i = 0; i < lcf->surveys->nelts - 1; i++) {
+        if (other[i].id.len == s->id.len
+            && ngx_strncmp(other[i].id.data, s->id.data, s->id.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate survey id \"%V\" in \"%V\", "
+                               "first defined in %s:%ui",
+                               &s->id, &cmd->name, other[i].file,
+                               other[i].line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+
+    other = ngx_http_cx_survey_find(cmcf, &s->id);
+
+    if (other) {
+        if (other->type != s->type) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "survey id \"%V\" in \"%V\" is already "
+                               "defined with type=%V in %s:%ui",
+                               &s->id, &cmd->name, &other->type->name,
+                               other->file, other->line);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    reg = ngx_array_push(&cmcf->surveys);
+    if (reg == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *reg = s;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cx_touchpoint_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (lcf->touchpoint != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    lcf->touchpoint = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (lcf->touchpoint == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = lcf->touchpoint;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->touchpoint->lengths == NULL
+        && !ngx_http_cx_name_valid(value[1].data, value[1].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid touchpoint \"%V\" in \"%V\": "
+                           "a name is 1-64 of [a-z0-9_.-]",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cx_widget_src(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (lcf->widget_src.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            break;
+        }
+    }
+
+    if (value[1].len == 0 || value[1].len > 1024
+        || p != value[1].data + value[1].len)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\" in \"%V\": printable ASCII "
+                           "without spaces, at most 1024 bytes",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->widget_src.len = ngx_http_cx_escape_html_len(value[1].data,
+                                                      value[1].len);
+    lcf->widget_src.data = ngx_pnalloc(cf->pool, lcf->widget_src.len);
+    if (lcf->widget_src.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_cx_escape_html(lcf->widget_src.data, value[1].data,
+                            value[1].len);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cx_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len < NGX_HTTP_CX_SECRET_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is too short: use at least %d random "
+                           "characters", &cmd->name, NGX_HTTP_CX_SECRET_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->secret = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_cx_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&cmcf->surveys, cf->pool, 4,
+                       sizeof(ngx_http_cx_survey_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return cmcf;
+}
+
+
+static char *
+ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    if (ngx_http_cx_token_init(cf, cmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_cx_stats_init_conf(cf, cmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->surveys = NULL;
+     *     lcf->types = { NULL };
+     *     lcf->types_keys = NULL;
+     *     lcf->widget_src = { 0, NULL };
+     */
+
+    lcf->inject = NGX_CONF_UNSET;
+    lcf->last_modified = NGX_CONF_UNSET;
+    lcf->touchpoint = NGX_CONF_UNSET_PTR;
+    lcf->csp_nonce = NGX_CONF_UNSET_PTR;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_cx_loc_conf_t *prev = parent;
+    ngx_http_cx_loc_conf_t *conf = child;
+
+    if (conf->surveys == NULL) {
+        conf->surveys = prev->surveys;
+    }
+
+    ngx_conf_merge_value(conf->inject, prev->inject, 1);
+    ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
+    ngx_conf_merge_ptr_value(conf->touchpoint, prev->touchpoint, NULL);
+    ngx_conf_merge_ptr_value(conf->csp_nonce, prev->csp_nonce, NULL);
+    ngx_conf_merge_str_value(conf->widget_src, prev->widget_src,
+                             "/cx/widget.js");
+
+    if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types,
+                             &prev->types_keys, &prev->types,
+                             ngx_http_html_default_types)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_cx_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_init(ngx_conf_t *cf)
+{
+    return ngx_http_cx_filter_init(cf);
+}

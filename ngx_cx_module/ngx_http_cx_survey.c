@@ -1,0 +1,378 @@
+
+/*
+ * ngx_http_cx_survey.c: what a survey is -- the survey types and their
+ * scales, the one validator for names, the "cx_survey" argument parser,
+ * and HTML escaping for what surveys put into pages.
+ */
+
+
+#include "ngx_http_cx_module.h"
+
+
+static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
+    ngx_str_t *param);
+static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v);
+
+
+static ngx_http_cx_survey_type_t  ngx_http_cx_survey_types[] = {
+    { ngx_string("nps"), 0, 10, 6 },
+    { ngx_string("csat"), 1, 5, 2 },
+    { ngx_string("ces"), 1, 7, 3 },
+    { ngx_null_string, 0, 0, 0 }
+};
+
+
+ngx_int_t
+ngx_http_cx_name_valid(u_char *p, size_t len)
+{
+    u_char  c, *last;
+
+    if (len == 0 || len > NGX_HTTP_CX_NAME_MAX) {
+        return 0;
+    }
+
+    for (last = p + len; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+            || c == '_' || c == '.' || c == '-')
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
+ngx_int_t
+ngx_http_cx_utf8_valid(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint32_t   n;
+
+    last = p + len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+                return 0;
+            }
+
+            p++;
+            continue;
+        }
+
+        n = ngx_utf8_decode(&p, last - p);
+
+        if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_http_cx_survey_type_t *
+ngx_http_cx_survey_type(ngx_str_t *name)
+{
+    ngx_http_cx_survey_type_t  *t;
+
+    for (t = ngx_http_cx_survey_types; t->name.len; t++) {
+        if (t->name.len == name->len
+            && ngx_strncmp(t->name.data, name->data, name->len) == 0)
+        {
+            return t;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_http_cx_survey_t *
+ngx_http_cx_survey_find(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id)
+{
+    ngx_uint_t             i;
+    ngx_http_cx_survey_t **s;
+
+    s = cmcf->surveys.elts;
+
+    for (i = 0; i < cmcf->surveys.nelts; i++) {
+        if (s[i]->id.len == id->len
+            && ngx_strncmp(s[i]->id.data, id->data, id->len) == 0)
+        {
+            return s[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * cx_survey ID type=nps|csat|ces ["question=.."] [sample=P%] [delay=Ns]
+ *           [cooldown=Nd]
+ */
+
+char *
+ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
+{
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    if (!ngx_http_cx_name_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid survey id \"%V\" in \"%V\": "
+                           "a name is 1-64 of [a-z0-9_.-]",
+                           &value[1], ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    s->id = value[1];
+    s->sample = NGX_HTTP_CX_SAMPLE_ALL;
+    s->file = cf->conf_file->file.name.data;
+    s->line = cf->conf_file->line;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        rv = ngx_http_cx_survey_param(cf, s, &value[i]);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (s->type == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "survey \"%V\" in \"%V\" has no \"type=\" "
+                           "(nps, csat or ces)", &s->id, ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
+    ngx_str_t *param)
+{
+    u_char     *eq;
+    time_t      t;
+    ngx_int_t   n;
+    ngx_str_t   name, v;
+
+    eq = ngx_strlchr(param->data, param->data + param->len, '=');
+    if (eq == NULL) {
+        goto invalid;
+    }
+
+    name.data = param->data;
+    name.len = eq - param->data;
+    v.data = eq + 1;
+    v.len = param->data + param->len - v.data;
+
+    if (name.len == 4 && ngx_strncmp(name.data, "type", 4) == 0) {
+        s->type = ngx_http_cx_survey_type(&v);
+        if (s->type == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown survey type \"%V\" in \"%V\": "
+                               "use nps, csat or ces", &v, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (name.len == 8 && ngx_strncmp(name.data, "question", 8) == 0) {
+        if (v.len == 0 || v.len > NGX_HTTP_CX_QUESTION_MAX
+            || !ngx_http_cx_utf8_valid(v.data, v.len))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a question is "
+                               "1-%d bytes of UTF-8 text", param,
+                               ngx_http_cx_directive(cf), NGX_HTTP_CX_QUESTION_MAX);
+            return NGX_CONF_ERROR;
+        }
+
+        s->question.len = ngx_http_cx_escape_html_len(v.data, v.len);
+        s->question.data = ngx_pnalloc(cf->pool, s->question.len);
+        if (s->question.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_http_cx_escape_html(s->question.data, v.data, v.len);
+
+        return NGX_CONF_OK;
+    }
+
+    if (name.len == 6 && ngx_strncmp(name.data, "sample", 6) == 0) {
+        n = ngx_http_cx_parse_sample(&v);
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a sample is a "
+                               "percentage from 0%% to 100%%, e.g. 12.5%%",
+                               param, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+
+        s->sample = n;
+        return NGX_CONF_OK;
+    }
+
+    if (name.len == 5 && ngx_strncmp(name.data, "delay", 5) == 0) {
+        t = ngx_parse_time(&v, 1);
+        if (t == (time_t) NGX_ERROR || t > 3600) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a delay is a time "
+                               "from 0s to 1h, e.g. 5s", param, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+
+        s->delay = t;
+        return NGX_CONF_OK;
+    }
+
+    if (name.len == 8 && ngx_strncmp(name.data, "cooldown", 8) == 0) {
+        n = ngx_atoi(v.data, v.len);
+
+        if (n == NGX_ERROR) {
+            t = ngx_parse_time(&v, 1);
+            n = (t == (time_t) NGX_ERROR) ? NGX_ERROR : (t + 86399) / 86400;
+        }
+
+        if (n == NGX_ERROR || n > 3650) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a cooldown is a "
+                               "number of days up to 3650, e.g. 30d",
+                               param, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+
+        s->cooldown = n;
+        return NGX_CONF_OK;
+    }
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\": expected "
+                       "type=, question=, sample=, delay= or cooldown=",
+                       param, ngx_http_cx_directive(cf));
+    return NGX_CONF_ERROR;
+}
+
+
+/* "12.5%" or "12.5" -> 1250; at most two decimals, at most 100% */
+
+static ngx_int_t
+ngx_http_cx_parse_sample(ngx_str_t *v)
+{
+    u_char      *p, *last;
+    ngx_int_t    n, scale;
+    ngx_uint_t   dot, digits;
+
+    p = v->data;
+    last = v->data + v->len;
+
+    if (p < last && last[-1] == '%') {
+        last--;
+    }
+
+    n = 0;
+    scale = 100;
+    dot = 0;
+    digits = 0;
+
+    for ( /* void */ ; p < last; p++) {
+
+        if (*p == '.' && !dot) {
+            dot = 1;
+            continue;
+        }
+
+        if (*p < '0' || *p > '9' || (dot && scale == 1) || n > 100000) {
+            return NGX_ERROR;
+        }
+
+        n = n * 10 + (*p - '0');
+        digits++;
+
+        if (dot) {
+            scale /= 10;
+        }
+    }
+
+    if (digits == 0) {
+        return NGX_ERROR;
+    }
+
+    n *= scale;
+
+    return (n > NGX_HTTP_CX_SAMPLE_ALL) ? NGX_ERROR : n;
+}
+
+
+size_t
+ngx_http_cx_escape_html_len(u_char *src, size_t len)
+{
+    size_t   n;
+    u_char  *last;
+
+    n = len;
+
+    for (last = src + len; src < last; src++) {
+        switch (*src) {
+        case '<':
+        case '>':
+            n += sizeof("&lt;") - 2;
+            break;
+        case '&':
+            n += sizeof("&amp;") - 2;
+            break;
+        case '"':
+        case '\'':
+            n += sizeof("&#34;") - 2;
+            break;
+        }
+    }
+
+    return n;
+}
+
+
+u_char *
+ngx_http_cx_escape_html(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *last;
+
+    for (last = src + len; src < last; src++) {
+        switch (*src) {
+        case '<':
+            dst = ngx_cpymem(dst, "&lt;", 4);
+            break;
+        case '>':
+            dst = ngx_cpymem(dst, "&gt;", 4);
+            break;
+        case '&':
+            dst = ngx_cpymem(dst, "&amp;", 5);
+            break;
+        case '"':
+            dst = ngx_cpymem(dst, "&#34;", 5);
+            break;
+        case '\'':
+            dst = ngx_cpymem(dst, "&#39;", 5);
+            break;
+        default:
+            *dst++ = *src;
+        }
+    }
+
+    return dst;
+}

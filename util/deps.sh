@@ -1,0 +1,46 @@
+#!/bin/bash
+# Installs the Debian packages a target needs, only when something is
+# missing (so a second run costs a dpkg query, not an apt-get update).
+#   util/deps.sh build|test|demo|bench|asan
+set -e
+
+build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
+test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver-perl
+      libredis-fast-perl libwww-perl libtext-diff-perl libjson-pp-perl
+      libnginx-mod-http-echo curl"
+demo="$build redis-server curl"
+bench="$test wrk libnginx-mod-http-lua lua-nginx-redis"
+asan="$test dpkg-dev libpcre2-dev zlib1g-dev"
+
+case "$1" in
+    build) want=$build ;;
+    test)  want=$test ;;
+    demo)  want=$demo ;;
+    bench) want=$bench ;;
+    asan)  want=$asan ;;
+    *) echo "usage: $0 build|test|demo|bench|asan" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+    # libjson-pp-perl is part of perl itself on bookworm
+    [ "$p" = libjson-pp-perl ] && continue
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages:$missing" >&2
+    echo "run as root, or: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# --no-install-recommends: libnginx-mod-* would otherwise pull in nginx-extras
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# the package's postinst may start the system nginx; ours never needs it
