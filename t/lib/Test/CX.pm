@@ -1,0 +1,818 @@
+package Test::CX;
+
+# Test::CX: a small Test::Nginx-style harness built from Debian packages
+# (Test::Base, Test::More, Test::TCP, Test::RedisServer, Redis::Fast).
+#
+# A test file is Perl plus data blocks:
+#
+#     use lib 't/lib';
+#     use Test::CX;
+#     run_tests();
+#     __DATA__
+#     === TEST 1: what it shows
+#     --- config
+#     location /t { ... }
+#     --- request
+#     GET /t
+#     --- response_body
+#     ...
+#
+# Every test file gets its own prefix (t/servroot/<file>/) and a fresh
+# nginx on a free loopback port; nginx is restarted only when a block's
+# configuration differs from the previous one.  Sections are documented
+# in t/README.md.
+
+use strict;
+use warnings;
+
+use Test::Base;
+use Test::More;
+use Test::TCP qw(empty_port);
+use IO::Socket::INET;
+use IO::Select;
+use File::Path qw(make_path remove_tree);
+use File::Basename qw(basename dirname);
+use File::Spec;
+use Cwd qw(abs_path);
+use POSIX qw(strftime :sys_wait_h);
+use Time::HiRes qw(sleep time);
+use Text::Diff ();
+
+our @EXPORTS = qw(run_tests blocks redis redis_port redis_stop redis_start
+                  http_request nginx_reload nginx_pid worker_pids servroot
+                  error_log_since html_dir server_port today
+                  metrics);
+
+my $root = abs_path(dirname(__FILE__) . '/../../..');
+
+my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+my $module = $ENV{TEST_NGINX_MODULE} || "$root/build/ngx_http_cx_module.so";
+my $asan = $ENV{TEST_NGINX_ASAN};
+
+my $name = basename($0, '.t');
+my $servroot = "$root/t/servroot/$name";
+my $port;
+my ($redis_server, $redis_port, $redis_client);
+my ($upstream_pid, $upstream_port);
+my $running_conf = '';
+my $log_pos = 0;
+my $nginx_out = '';
+
+sub import {
+    my $caller = caller;
+
+    no strict 'refs';
+
+    for my $f (@EXPORTS) {
+        *{"${caller}::$f"} = \&{$f};
+    }
+
+    for my $f (qw(ok is isnt like unlike is_deeply diag note pass fail
+                  done_testing plan skip)) {
+        *{"${caller}::$f"} = \&{"Test::More::$f"};
+    }
+
+    strict->import;
+    warnings->import;
+}
+
+sub servroot () { $servroot }
+sub html_dir () { "$servroot/html" }
+sub server_port () { $port }
+sub redis_port () { $redis_port }
+sub today () { strftime('%Y%m%d', gmtime) }
+
+# ---------------------------------------------------------------- redis
+
+sub redis_start {
+    require Test::RedisServer;
+
+    $redis_port ||= empty_port();
+
+    $redis_server = Test::RedisServer->new(
+        conf => {
+            port => $redis_port,
+            bind => '127.0.0.1',
+            save => '',
+            appendonly => 'no',
+            %{ shift || {} },
+        },
+        timeout => 10,
+    ) or die "cannot start redis-server";
+
+    undef $redis_client;
+
+    return $redis_server;
+}
+
+sub redis_stop {
+    return unless $redis_server;
+    undef $redis_client;
+    $redis_server->stop;
+    undef $redis_server;
+}
+
+sub redis {
+    require Redis::Fast;
+
+    redis_start() unless $redis_server;
+
+    $redis_client ||= Redis::Fast->new(
+        server => "127.0.0.1:$redis_port",
+        reconnect => 2,
+        every => 100_000,
+    );
+
+    return $redis_client;
+}
+
+# -------------------------------------------------------- test upstream
+
+# A tiny HTTP/1.1 server for responses nginx itself cannot make: it sends
+# a file from html/ in pieces of N bytes with a pause between them, so
+# the body reaches nginx (and the filter) split where the test says.
+#
+#   GET /split/N[/chunked]/FILE[?type=..&enc=..&header=Name:Value]
+
+sub upstream_start {
+    return if $upstream_pid;
+
+    $upstream_port = empty_port();
+
+    my $listen = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1',
+        LocalPort => $upstream_port,
+        Listen => 64,
+        ReuseAddr => 1,
+    ) or die "cannot listen on $upstream_port: $!";
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid) {
+        $upstream_pid = $pid;
+        close $listen;
+        return;
+    }
+
+    $SIG{CHLD} = 'IGNORE';
+
+    while (my $c = $listen->accept) {
+        my $kid = fork;
+        if (defined $kid && $kid == 0) {
+            close $listen;
+            upstream_serve($c);
+            POSIX::_exit(0);
+        }
+        close $c;
+    }
+
+    POSIX::_exit(0);
+}
+
+sub upstream_serve {
+    my ($c) = @_;
+
+    require Socket;
+    setsockopt($c, Socket::IPPROTO_TCP(), Socket::TCP_NODELAY(), 1);
+
+    my $head = '';
+    while ($head !~ /\r\n\r\n/) {
+        my $n = sysread($c, $head, 4096, length $head);
+        return unless $n;
+    }
+
+    my ($path) = $head =~ m{^GET (\S+)};
+    my %q;
+    if ($path =~ s/\?(.*)//) {
+        for (split /&/, $1) {
+            my ($k, $v) = split /=/, $_, 2;
+            $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+            push @{ $q{$k} }, $v;
+        }
+    }
+
+    my ($n, $chunked, $file) = $path =~ m{^/split/(\d+)(/chunked)?/(.+)$};
+    my $body;
+
+    if ($file && open my $fh, '<', "$servroot/html/$file") {
+        local $/;
+        binmode $fh;
+        $body = <$fh>;
+    }
+
+    unless (defined $body) {
+        syswrite $c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                     . "Connection: close\r\n\r\n";
+        return;
+    }
+
+    my $type = $q{type} ? $q{type}[0] : 'text/html';
+    my $h = "HTTP/1.1 200 OK\r\nContent-Type: $type\r\nConnection: close\r\n";
+    $h .= "Content-Encoding: $q{enc}[0]\r\n" if $q{enc};
+    $h .= "$_\r\n" for @{ $q{header} || [] };
+    $h .= $chunked ? "Transfer-Encoding: chunked\r\n"
+                   : "Content-Length: " . length($body) . "\r\n";
+    syswrite $c, "$h\r\n";
+
+    for (my $i = 0; $i < length $body; $i += $n) {
+        my $piece = substr $body, $i, $n;
+        $piece = sprintf("%x\r\n%s\r\n", length $piece, $piece) if $chunked;
+        syswrite $c, $piece;
+        sleep 0.0015;
+    }
+
+    syswrite $c, "0\r\n\r\n" if $chunked;
+}
+
+sub upstream_stop {
+    return unless $upstream_pid;
+    kill 'KILL', $upstream_pid;
+    waitpid $upstream_pid, 0;
+    undef $upstream_pid;
+}
+
+# ---------------------------------------------------------------- nginx
+
+sub expand {
+    my ($text) = @_;
+
+    return '' unless defined $text;
+
+    if ($text =~ /\$TEST_NGINX_UPSTREAM_PORT/) {
+        upstream_start();
+    }
+
+    if ($text =~ /\$TEST_NGINX_REDIS_PORT/ && !$redis_port) {
+        $redis_port = empty_port();
+    }
+
+    my %v = (
+        TEST_NGINX_SERVER_PORT => $port,
+        TEST_NGINX_HTML_DIR => "$servroot/html",
+        TEST_NGINX_SERVROOT => $servroot,
+        TEST_NGINX_ROOT => $root,
+        TEST_NGINX_REDIS_PORT => $redis_port // '',
+        TEST_NGINX_UPSTREAM_PORT => $upstream_port // '',
+        TEST_NGINX_MODULE_DIR => '/usr/lib/nginx/modules',
+        TEST_NGINX_TODAY => today(),
+    );
+
+    $text =~ s/\$(TEST_NGINX_[A-Z_]+)/exists $v{$1} ? $v{$1} : "\$$1"/ge;
+
+    return $text;
+}
+
+sub nginx_conf {
+    my ($block) = @_;
+
+    my $workers = $block->workers // 1;
+    my $level = $block->log_level // 'debug';
+    my $user = $> == 0 ? 'user root;' : '';
+    my $load = defined $block->no_module ? '' : "load_module $module;";
+    my $main = expand($block->main_config);
+    my $http = expand($block->http_config);
+    my $config = expand($block->config);
+    my $server = defined $block->no_default_server ? '' : <<"EOF";
+    server {
+        listen 127.0.0.1:$port;
+        server_name localhost;
+        root $servroot/html;
+
+$config
+    }
+EOF
+
+    return <<"EOF";
+$load
+$main
+$user
+worker_processes $workers;
+daemon on;
+master_process on;
+pid $servroot/logs/nginx.pid;
+error_log $servroot/logs/error.log $level;
+worker_rlimit_core 0;
+
+events {
+    worker_connections 1024;
+    accept_mutex off;
+}
+
+http {
+    include /etc/nginx/mime.types;
+    default_type text/plain;
+    access_log $servroot/logs/access.log;
+
+    client_body_temp_path $servroot/tmp/body;
+    proxy_temp_path $servroot/tmp/proxy;
+    fastcgi_temp_path $servroot/tmp/fastcgi;
+    uwsgi_temp_path $servroot/tmp/uwsgi;
+    scgi_temp_path $servroot/tmp/scgi;
+
+    keepalive_timeout 10s;
+    sendfile on;
+
+$http
+
+$server
+}
+EOF
+}
+
+sub nginx_env {
+    my @env;
+
+    if ($asan) {
+        push @env,
+            "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:"
+            . "log_path=$servroot/logs/asan",
+            "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:"
+            . "log_path=$servroot/logs/ubsan";
+    }
+
+    return @env;
+}
+
+sub run_nginx {
+    my (@args) = @_;
+
+    my $cmd = join ' ', map { "'$_'" } 'env', nginx_env(), $nginx,
+                        '-p', "$servroot/", '-c', "$servroot/conf/nginx.conf",
+                        @args;
+    my $out = `$cmd 2>&1`;
+
+    return ($? >> 8, $out);
+}
+
+sub nginx_pid () {
+    open my $fh, '<', "$servroot/logs/nginx.pid" or return;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+sub worker_pids () {
+    my $master = nginx_pid() or return ();
+    my @pids;
+
+    for my $dir (glob '/proc/[0-9]*') {
+        open my $fh, '<', "$dir/stat" or next;
+        my $stat = <$fh>;
+        next unless $stat && $stat =~ /^(\d+) \(.*?\) \S (\d+)/;
+        push @pids, $1 if $2 == $master;
+    }
+
+    return @pids;
+}
+
+sub nginx_stop {
+    my $pid = nginx_pid();
+
+    $running_conf = '';
+
+    return unless $pid && kill 0, $pid;
+
+    kill 'QUIT', $pid;
+
+    for (1 .. 100) {
+        return unless kill 0, $pid;
+        sleep 0.05;
+    }
+
+    kill 'KILL', $pid;
+    sleep 0.1;
+}
+
+sub nginx_start {
+    my ($conf) = @_;
+
+    nginx_stop();
+
+    make_path("$servroot/conf", "$servroot/logs", "$servroot/html",
+              "$servroot/tmp");
+
+    write_file("$servroot/conf/nginx.conf", $conf);
+    unlink "$servroot/logs/nginx.pid";
+
+    my ($rc, $out) = run_nginx();
+    $nginx_out = $out;
+
+    return (0, $out) if $rc != 0;
+
+    for (1 .. 100) {
+        last if nginx_pid() && IO::Socket::INET->new(
+            PeerAddr => "127.0.0.1:$port", Timeout => 1);
+        sleep 0.02;
+    }
+
+    $running_conf = $conf;
+
+    return (1, $out);
+}
+
+sub nginx_reload () {
+    my $pid = nginx_pid() or die "nginx is not running";
+    kill 'HUP', $pid;
+}
+
+sub write_file {
+    my ($path, $data) = @_;
+
+    make_path(dirname($path));
+    open my $fh, '>', $path or die "$path: $!";
+    binmode $fh;
+    print $fh $data;
+    close $fh;
+}
+
+sub error_log_since {
+    my ($pos) = @_;
+
+    open my $fh, '<', "$servroot/logs/error.log" or return '';
+    binmode $fh;
+    seek $fh, $pos // 0, 0;
+    local $/;
+    my $text = <$fh>;
+    return $text // '';
+}
+
+sub error_log_size {
+    return -s "$servroot/logs/error.log" || 0;
+}
+
+# --------------------------------------------------------------- client
+
+# A raw HTTP/1.1 client: exact bytes out, status, headers and the
+# de-chunked body back.
+
+sub http_request {
+    my ($raw, $timeout) = @_;
+
+    $timeout ||= 10;
+
+    my $sock = IO::Socket::INET->new(
+        PeerAddr => "127.0.0.1:$port",
+        Timeout => $timeout,
+    ) or return { error => "connect: $!" };
+
+    binmode $sock;
+
+    my $off = 0;
+    while ($off < length $raw) {
+        my $n = syswrite $sock, $raw, 65536, $off;
+        return { error => "write: $!" } unless defined $n;
+        $off += $n;
+    }
+
+    my $data = '';
+    my $sel = IO::Select->new($sock);
+    my $deadline = time + $timeout;
+
+    while (1) {
+        my $left = $deadline - time;
+        return { error => 'timeout', raw => $data } if $left <= 0;
+        last unless $sel->can_read($left);
+        my $n = sysread $sock, $data, 65536, length $data;
+        last unless $n;
+    }
+
+    return parse_response($data, $raw =~ /^HEAD /);
+}
+
+sub parse_response {
+    my ($data, $head) = @_;
+
+    my $i = index $data, "\r\n\r\n";
+    return { error => 'no header end', raw => $data } if $i < 0;
+
+    my $header = substr $data, 0, $i;
+    my $body = substr $data, $i + 4;
+
+    my ($status_line, @lines) = split /\r\n/, $header;
+    my ($status) = $status_line =~ m{^HTTP/\d\.\d (\d{3})};
+    my %h;
+    my @order;
+
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+        push @order, $k;
+        $h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $v" : $v;
+    }
+
+    if (!$head && ($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        my $out = '';
+        while ($body =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $len = hex $1;
+            last if $len == 0;
+            $out .= substr $body, 0, $len;
+            substr($body, 0, $len + 2) = '';
+        }
+        $body = $out;
+    }
+
+    return {
+        status => $status,
+        headers => \%h,
+        header_text => $header,
+        body => $body,
+    };
+}
+
+sub build_request {
+    my ($req, $more) = @_;
+
+    return $req if $req =~ /\r\n/ && $req =~ /^[A-Z]+ \S+ HTTP\//;
+
+    my ($line, $body) = split /\n/, $req, 2;
+    my ($method, $uri, $proto) = split ' ', $line;
+    $proto ||= 'HTTP/1.1';
+
+    my $h = "$method $uri $proto\r\n";
+    my $more_text = $more // '';
+
+    $h .= "Host: localhost\r\n" unless $more_text =~ /^Host:/mi;
+    $h .= "Connection: close\r\n" unless $more_text =~ /^Connection:/mi;
+
+    for (split /\n/, $more_text) {
+        next unless /\S/;
+        $h .= "$_\r\n";
+    }
+
+    if (defined $body && $body ne '') {
+        $h .= "Content-Length: " . length($body) . "\r\n"
+            unless $more_text =~ /^(Content-Length|Transfer-Encoding):/mi;
+    }
+
+    return $h . "\r\n" . ($body // '');
+}
+
+sub metrics () {
+    my $r = http_request(build_request("GET /cx/metrics"));
+    return $r->{body} // '';
+}
+
+# ---------------------------------------------------------------- blocks
+
+sub listify {
+    my ($v, $n) = @_;
+    return ref $v eq 'ARRAY' ? $v : [ ($v) x $n ];
+}
+
+sub check_response {
+    my ($block, $r, $i, $n) = @_;
+
+    my $name = $block->name . ($n > 1 ? " (req $i)" : '');
+
+    if ($r->{error}) {
+        fail("$name - request failed: $r->{error}");
+        diag($r->{raw}) if $r->{raw};
+        return;
+    }
+
+    my $code = $block->error_code;
+    $code = listify($code, $n)->[$i] if defined $code;
+    $code //= 200;
+    $code =~ s/\s+$//;
+    is($r->{status}, $code, "$name - status code");
+
+    if (defined $block->response_headers) {
+        my $spec = listify($block->response_headers, $n)->[$i];
+        for my $line (split /\n/, expand($spec)) {
+            next unless $line =~ /\S/;
+            if ($line =~ /^!\s*(\S+)/) {
+                ok(!exists $r->{headers}{lc $1}, "$name - no header $1")
+                    or diag("$1: $r->{headers}{lc $1}");
+                next;
+            }
+            my ($k, $v) = $line =~ /^([^:]+):\s*(.*?)\s*$/;
+            is($r->{headers}{lc $k}, $v, "$name - header $k");
+        }
+    }
+
+    if (defined $block->response_headers_like) {
+        my $spec = listify($block->response_headers_like, $n)->[$i];
+        for my $line (split /\n/, expand($spec)) {
+            next unless $line =~ /\S/;
+            my ($k, $v) = $line =~ /^([^:]+):\s*(.*?)\s*$/;
+            like($r->{headers}{lc $k} // '', qr/$v/, "$name - header $k like");
+        }
+    }
+
+    if (defined $block->response_body) {
+        my $want = expand(listify($block->response_body, $n)->[$i]);
+        if ($r->{body} eq $want) {
+            pass("$name - response body");
+        } else {
+            fail("$name - response body");
+            diag(Text::Diff::diff(\$want, \$r->{body},
+                                  { STYLE => 'Unified' }));
+        }
+    }
+
+    if (defined $block->response_body_like) {
+        my $re = expand(listify($block->response_body_like, $n)->[$i]);
+        $re =~ s/\n\z//;
+        like($r->{body}, qr/$re/s, "$name - response body like");
+    }
+
+    if (defined $block->response_body_unlike) {
+        my $re = expand(listify($block->response_body_unlike, $n)->[$i]);
+        $re =~ s/\n\z//;
+        unlike($r->{body}, qr/$re/s, "$name - response body unlike");
+    }
+
+    if (defined $block->response_body_length) {
+        my $len = listify($block->response_body_length, $n)->[$i];
+        is(length $r->{body}, $len + 0, "$name - response body length");
+    }
+}
+
+sub check_logs {
+    my ($block, $log, $must_die) = @_;
+
+    my $name = $block->name;
+
+    for my $line (lines($block->error_log)) {
+        if (ref $line) {
+            like($log, $line, "$name - error_log like $line");
+        } else {
+            ok(index($log, $line) >= 0, "$name - error_log has \"$line\"")
+                or diag("error log:\n" . tail($log));
+        }
+    }
+
+    for my $line (lines($block->no_error_log)) {
+        if (ref $line) {
+            unlike($log, $line, "$name - no_error_log $line");
+        } else {
+            ok(index($log, $line) < 0, "$name - no_error_log \"$line\"")
+                or diag(join "\n", grep { index($_, $line) >= 0 }
+                                   split /\n/, $log);
+        }
+    }
+
+    # never acceptable unless a block asks for them
+
+    my $expected = join "\n", map { ref $_ ? "$_" : $_ }
+                              lines($block->error_log);
+
+    for my $level ('[alert]', '[crit]', '[emerg]', 'exited on signal') {
+        next if index($expected, $level) >= 0 || defined $block->allow_alerts
+                || $must_die;
+        ok(index($log, $level) < 0, "$name - no $level in error log")
+            or diag(join "\n", grep { index($_, $level) >= 0 }
+                               split /\n/, $log);
+    }
+}
+
+sub lines {
+    my ($spec) = @_;
+
+    return () unless defined $spec;
+    return @$spec if ref $spec eq 'ARRAY';
+    return ($spec) if ref $spec eq 'Regexp';
+    return grep { length } map { s/^\s+|\s+$//gr } split /\n/, expand($spec);
+}
+
+sub tail {
+    my ($text) = @_;
+    my @l = split /\n/, $text;
+    splice @l, 0, @l - 30 if @l > 30;
+    return join "\n", @l;
+}
+
+sub check_sanitizers {
+    my ($name) = @_;
+
+    return unless $asan;
+
+    for my $f (glob "$servroot/logs/asan.* $servroot/logs/ubsan.*") {
+        open my $fh, '<', $f or next;
+        local $/;
+        my $report = <$fh>;
+        fail("$name - sanitizer report $f");
+        diag($report);
+        rename $f, "$f.seen";
+    }
+}
+
+sub user_files {
+    my ($block) = @_;
+
+    my $spec = $block->user_files or return;
+    $spec = expand($spec) unless ref $spec;
+
+    my @files = ref $spec eq 'ARRAY' ? @$spec : ();
+
+    unless (@files) {
+        while ($spec =~ /^>>> (\S+)\n(.*?)(?=^>>> |\z)/msg) {
+            push @files, [ $1, $2 ];
+        }
+    }
+
+    for my $f (@files) {
+        write_file("$servroot/html/$f->[0]", $f->[1]);
+    }
+}
+
+sub run_block {
+    my ($block) = @_;
+
+    my $name = $block->name;
+    my $conf = nginx_conf($block);
+
+    user_files($block);
+
+    if (defined $block->redis) {
+        redis()->flushall unless $block->redis =~ /keep/;
+    }
+
+    if (defined $block->init) {
+        eval expand($block->init);
+        if ($@) {
+            fail("$name - init: $@");
+            return;
+        }
+    }
+
+    if (defined $block->must_die) {
+        nginx_stop();
+        make_path("$servroot/conf", "$servroot/logs", "$servroot/tmp");
+        write_file("$servroot/conf/nginx.conf", $conf);
+        my ($rc, $out) = run_nginx('-t');
+        isnt($rc, 0, "$name - nginx -t fails");
+        check_logs($block, $out, 1);
+        check_sanitizers($name);
+        return;
+    }
+
+    if ($conf ne $running_conf) {
+        my ($ok, $out) = nginx_start($conf);
+        unless ($ok) {
+            fail("$name - nginx starts");
+            diag($out);
+            return;
+        }
+    }
+
+    $log_pos = error_log_size();
+
+    my $req = $block->request // $block->raw_request;
+
+    if (defined $req) {
+        my @reqs = ref $req eq 'ARRAY' ? @$req : ($req);
+        my $n = @reqs;
+
+        for my $i (0 .. $#reqs) {
+            my $raw = $block->raw_request
+                    ? expand($reqs[$i])
+                    : build_request(expand($reqs[$i] =~ s/\n\z//r),
+                                    $block->more_headers);
+            my $r = http_request($raw, $block->timeout);
+            check_response($block, $r, $i, $n);
+        }
+    }
+
+    if (defined $block->check) {
+        my $ok = eval expand($block->check);
+        fail("$name - check: $@") if $@;
+    }
+
+    sleep($block->wait) if $block->wait;
+
+    # give workers a moment to finish logging
+    sleep 0.05;
+
+    check_logs($block, error_log_since($log_pos));
+    check_sanitizers($name);
+}
+
+sub run_tests () {
+    remove_tree($servroot);
+    make_path($servroot);
+
+    $port = empty_port();
+
+    for my $block (blocks()) {
+        run_block($block);
+    }
+
+    nginx_stop();
+    check_sanitizers('shutdown');
+    upstream_stop();
+    redis_stop();
+
+    done_testing();
+}
+
+END {
+    # a failure or die mid-file must not leave servers behind
+    if ($servroot && -f "$servroot/logs/nginx.pid") {
+        local $?;
+        nginx_stop();
+    }
+    upstream_stop() if $upstream_pid;
+}
+
+1;
