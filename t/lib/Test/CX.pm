@@ -366,18 +366,33 @@ sub worker_pids () {
     return @pids;
 }
 
+# a zombie (exited, not yet reaped by whoever adopted it) is gone too
+
+sub alive {
+    my ($pid) = @_;
+
+    return 0 unless $pid && kill 0, $pid;
+
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $stat = <$fh> // '';
+
+    return $stat !~ /^\d+ \(.*?\) [ZX]/;
+}
+
 sub nginx_stop {
     my $pid = nginx_pid();
 
     $running_conf = '';
 
-    return unless $pid && kill 0, $pid;
+    return unless alive($pid);
+
+    my @pids = ($pid, worker_pids());
 
     kill 'QUIT', $pid;
 
-    for (1 .. 100) {
-        return unless kill 0, $pid;
-        sleep 0.05;
+    for (1 .. 300) {
+        return unless grep { alive($_) } @pids;
+        sleep 0.01;
     }
 
     kill 'KILL', $pid;
@@ -795,7 +810,10 @@ sub run_tests () {
     $port = empty_port();
 
     for my $block (blocks()) {
+        my $t0 = time;
         run_block($block);
+        printf STDERR "# %.2fs %s\n", time - $t0, $block->name
+            if $ENV{TEST_CX_TIMING};
     }
 
     nginx_stop();
