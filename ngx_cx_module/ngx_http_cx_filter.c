@@ -20,19 +20,23 @@
 static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+static void ngx_http_cx_page_headers(ngx_http_request_t *r,
+    ngx_http_cx_loc_conf_t *lcf);
 static ngx_http_cx_survey_t *ngx_http_cx_choose(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_append(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_hold(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b, size_t keep);
 static ngx_int_t ngx_http_cx_release(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, size_t n);
+    ngx_http_cx_ctx_t *ctx, size_t n, ngx_buf_t **sent);
 static ngx_chain_t *ngx_http_cx_get_buf(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx);
-static ngx_int_t ngx_http_cx_emit(ngx_http_request_t *r,
+static ngx_buf_t *ngx_http_cx_emit(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, u_char *pos, u_char *last, ngx_buf_t *shadow);
 static ngx_int_t ngx_http_cx_emit_buf(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
@@ -57,7 +61,7 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         || !lcf->inject
         || lcf->surveys == NULL
         || r->headers_out.status != NGX_HTTP_OK
-        || r->method != NGX_HTTP_GET
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
         || r->headers_out.content_length_n == 0
         || ngx_http_test_content_type(r, &lcf->types) == NULL)
     {
@@ -78,6 +82,12 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "cx skip: range request");
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_range);
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (r->method == NGX_HTTP_HEAD) {
+        /* no body to inject into; headers as a GET would get them */
+        ngx_http_cx_page_headers(r, lcf);
         return ngx_http_next_header_filter(r);
     }
 
@@ -108,18 +118,24 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 
     r->filter_need_in_memory = 1;
 
-    ngx_http_clear_content_length(r);
-    ngx_http_clear_accept_ranges(r);
-
-    if (lcf->last_modified) {
-        ngx_http_weak_etag(r);
-
-    } else {
-        ngx_http_clear_last_modified(r);
-        ngx_http_weak_etag(r);
-    }
+    ngx_http_cx_page_headers(r, lcf);
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/* an injected page is a new representation: its length and validators */
+
+static void
+ngx_http_cx_page_headers(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
+{
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_weak_etag(r);
+
+    if (!lcf->last_modified) {
+        ngx_http_clear_last_modified(r);
+    }
 }
 
 
@@ -266,6 +282,12 @@ ngx_http_cx_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
 
+        ngx_log_debug7(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx body: buf %p size %O mem %d file %d last %d "
+                       "flush %d sync %d", b, ngx_buf_size(b),
+                       ngx_buf_in_memory(b) ? 1 : 0, (int) b->in_file,
+                       (int) b->last_buf, (int) b->flush, (int) b->sync);
+
         if (ctx->injected) {
             if (ngx_http_cx_emit_buf(r, ctx, b) != NGX_OK) {
                 return NGX_ERROR;
@@ -301,7 +323,7 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                           "cx: buffer not in memory, injection abandoned");
             ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_no_memory);
 
-            if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK) {
+            if (ngx_http_cx_release(r, ctx, ctx->held_len, NULL) != NGX_OK) {
                 return NGX_ERROR;
             }
 
@@ -309,15 +331,20 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
             return ngx_http_cx_emit_buf(r, ctx, b);
         }
 
-        if (!b->last_buf) {
-            return ngx_http_cx_emit_buf(r, ctx, b);
+        if (b->last_buf) {
+            return ngx_http_cx_append(r, ctx, b);
         }
 
-        goto append;
+        return ngx_http_cx_emit_buf(r, ctx, b);
     }
 
     p = b->pos;
     rc = ngx_http_cx_html_parse(&ctx->html, &p, b->last);
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx scan: %uz bytes, rc %i at %uz, held %uz, state %d",
+                   (size_t) (b->last - b->pos), rc, (size_t) (p - b->pos),
+                   ctx->held_len, (int) ctx->html.state);
 
     if (rc == NGX_OK) {
         /* the tag goes NGX_HTTP_CX_HTML_MARKER bytes before p */
@@ -332,12 +359,12 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
             held = ctx->held->buf->start;
             seen = ctx->held_len;
 
-            if (ngx_http_cx_release(r, ctx, keep) != NGX_OK
+            if (ngx_http_cx_release(r, ctx, keep, NULL) != NGX_OK
                 || ngx_http_cx_emit(r, ctx, ctx->tag.data,
                                     ctx->tag.data + ctx->tag.len, NULL)
-                   != NGX_OK
+                   == NULL
                 || ngx_http_cx_emit(r, ctx, held + keep, held + seen, NULL)
-                   != NGX_OK)
+                   == NULL)
             {
                 return NGX_ERROR;
             }
@@ -345,11 +372,12 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         } else {
             ins = b->pos + (keep - ctx->held_len);
 
-            if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK
-                || ngx_http_cx_emit(r, ctx, b->pos, ins, NULL) != NGX_OK
+            if (ngx_http_cx_release(r, ctx, ctx->held_len, NULL) != NGX_OK
+                || (ins != b->pos
+                    && ngx_http_cx_emit(r, ctx, b->pos, ins, NULL) == NULL)
                 || ngx_http_cx_emit(r, ctx, ctx->tag.data,
                                     ctx->tag.data + ctx->tag.len, NULL)
-                   != NGX_OK)
+                   == NULL)
             {
                 return NGX_ERROR;
             }
@@ -358,33 +386,52 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ctx->injected = 1;
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
 
-        return ngx_http_cx_emit(r, ctx, ins, b->last, b);
+        /* p < b->last: the delimiter after "</body" is in b */
+
+        return ngx_http_cx_emit(r, ctx, ins, b->last, b) ? NGX_OK : NGX_ERROR;
     }
 
     /* NGX_AGAIN */
 
-    keep = b->last_buf ? 0 : ngx_http_cx_html_marker(&ctx->html);
+    if (b->last_buf) {
+        return ngx_http_cx_append(r, ctx, b);
+    }
 
-    if (ctx->held_len == 0 && keep == 0 && !b->last_buf) {
+    keep = ngx_http_cx_html_marker(&ctx->html);
+
+    if (ctx->held_len == 0 && keep == 0) {
         return ngx_http_cx_emit_buf(r, ctx, b);
     }
 
-    if (ngx_http_cx_hold(r, ctx, b, keep) != NGX_OK) {
+    return ngx_http_cx_hold(r, ctx, b, keep);
+}
+
+
+/* the end of a document without "</body>": the tag goes at its end */
+
+static ngx_int_t
+ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    ngx_buf_t    *last;
+    ngx_chain_t  *cl;
+
+    if (ngx_http_cx_release(r, ctx, ctx->held_len, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (!b->last_buf) {
-        return NGX_OK;
+    if (b->pos != b->last) {
+        last = ngx_http_cx_emit(r, ctx, b->pos, b->last, b);
+        if (last == NULL) {
+            return NGX_ERROR;
+        }
+
+        last->last_buf = 0;
     }
 
-append:
-
-    /* no "</body>" in the whole document: the tag goes at its end */
-
-    if (ngx_http_cx_release(r, ctx, ctx->held_len) != NGX_OK
-        || ngx_http_cx_emit(r, ctx, ctx->tag.data,
-                            ctx->tag.data + ctx->tag.len, NULL)
-           != NGX_OK)
+    if (ngx_http_cx_emit(r, ctx, ctx->tag.data, ctx->tag.data + ctx->tag.len,
+                         NULL)
+        == NULL)
     {
         return NGX_ERROR;
     }
@@ -393,14 +440,38 @@ append:
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_appended);
 
-    return ngx_http_cx_emit(r, ctx, b->last, b->last, b);
+    if (b->pos == b->last) {
+        return ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    /* once per request: a special buffer is never recycled */
+
+    last = ngx_calloc_buf(r->pool);
+    if (last == NULL) {
+        return NGX_ERROR;
+    }
+
+    last->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = last;
+    cl->next = NULL;
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return NGX_OK;
 }
 
 
 /*
  * Sends what precedes the last "keep" bytes of held + b, and keeps those
- * in a fresh held buffer.  b's own descriptor is released (shadowed) by
- * the last piece sent for it; a last_buf is left to the caller.
+ * in a fresh held buffer.  The last piece sent of b shadows it; if all of
+ * b is kept, b is consumed at once and passed on empty for its flags.
  */
 
 static ngx_int_t
@@ -409,7 +480,7 @@ ngx_http_cx_hold(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 {
     u_char       *p, *cut;
     size_t        size, from_held;
-    ngx_buf_t    *hb;
+    ngx_buf_t    *hb, *sent;
     ngx_chain_t  *cl;
 
     size = b->last - b->pos;
@@ -444,21 +515,42 @@ ngx_http_cx_hold(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ngx_memcpy(p, cut, b->last - cut);
     }
 
-    if (ngx_http_cx_release(r, ctx, ctx->held_len - from_held) != NGX_OK) {
+    sent = NULL;
+
+    if (ngx_http_cx_release(r, ctx, ctx->held_len - from_held, &sent)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     ctx->held = cl;
     ctx->held_len = keep;
 
-    return ngx_http_cx_emit(r, ctx, b->pos, cut, b->last_buf ? NULL : b);
+    if (cut != b->pos) {
+        return ngx_http_cx_emit(r, ctx, b->pos, cut, b) ? NGX_OK : NGX_ERROR;
+    }
+
+    /*
+     * All of b is held: it is consumed now.  A flush rides on the bytes
+     * released in its place; an empty special buffer of our own could
+     * not be recycled, and one per buffer would grow without bound.
+     */
+
+    b->pos = b->last;
+
+    if (sent && b->flush) {
+        sent->flush = 1;
+    }
+
+    return NGX_OK;
 }
 
 
 /* sends the first n held bytes and forgets the rest */
 
 static ngx_int_t
-ngx_http_cx_release(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, size_t n)
+ngx_http_cx_release(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, size_t n,
+    ngx_buf_t **sent)
 {
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -482,6 +574,10 @@ ngx_http_cx_release(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, size_t n)
     b->pos = b->start;
     b->last = b->start + n;
     b->memory = 1;
+
+    if (sent) {
+        *sent = b;
+    }
 
     *ctx->last_out = cl;
     ctx->last_out = &cl->next;
@@ -518,34 +614,27 @@ ngx_http_cx_get_buf(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
 }
 
 
-/* a copy of a range of memory; with shadow, the last piece of a buffer */
+/*
+ * A descriptor of a non-empty range of memory; with shadow, the last
+ * piece of that buffer, carrying its flags.
+ */
 
-static ngx_int_t
+static ngx_buf_t *
 ngx_http_cx_emit(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, u_char *pos,
     u_char *last, ngx_buf_t *shadow)
 {
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    if (pos == last && shadow == NULL) {
-        return NGX_OK;
-    }
-
     cl = ngx_http_cx_get_buf(r, ctx);
     if (cl == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     b = cl->buf;
     b->pos = pos;
     b->last = last;
-
-    if (pos != last) {
-        b->memory = 1;
-
-    } else {
-        b->sync = 1;
-    }
+    b->memory = 1;
 
     if (shadow) {
         b->shadow = shadow;
@@ -558,7 +647,7 @@ ngx_http_cx_emit(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, u_char *pos,
     *ctx->last_out = cl;
     ctx->last_out = &cl->next;
 
-    return NGX_OK;
+    return b;
 }
 
 
@@ -624,8 +713,19 @@ ngx_http_cx_output(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
         }
 
         ctx->busy = cl->next;
-        cl->next = ctx->free;
-        ctx->free = cl;
+
+        /*
+         * a sent data buffer is no longer referenced downstream; a special
+         * one may still be queued there, so it is never reused
+         */
+
+        if (ngx_buf_in_memory(b)) {
+            cl->next = ctx->free;
+            ctx->free = cl;
+
+        } else {
+            ngx_free_chain(r->pool, cl);
+        }
     }
 
     return rc;

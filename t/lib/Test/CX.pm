@@ -38,7 +38,7 @@ use POSIX qw(strftime :sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Text::Diff ();
 
-our @EXPORTS = qw(run_tests blocks redis redis_port redis_stop redis_start
+our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port redis_stop redis_start
                   http_request nginx_reload nginx_pid worker_pids servroot
                   error_log_since html_dir server_port today
                   metrics);
@@ -57,6 +57,11 @@ my ($upstream_pid, $upstream_port);
 my $running_conf = '';
 my $log_pos = 0;
 my $nginx_out = '';
+my @preprocessors;
+
+sub add_block_preprocessor {
+    push @preprocessors, @_;
+}
 
 sub import {
     my $caller = caller;
@@ -810,6 +815,7 @@ sub run_tests () {
     $port = empty_port();
 
     for my $block (blocks()) {
+        $_->($block) for @preprocessors;
         my $t0 = time;
         run_block($block);
         printf STDERR "# %.2fs %s\n", time - $t0, $block->name
