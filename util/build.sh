@@ -32,4 +32,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 make -s -C "$tree" -f objs/Makefile modules
-cp "$tree/objs/ngx_http_cx_module.so" "$out/ngx_http_cx_module.so"
+# a new file, not a rewrite: a running nginx keeps the one it mapped
+cp "$tree/objs/ngx_http_cx_module.so" "$out/.ngx_http_cx_module.so.tmp"
+mv -f "$out/.ngx_http_cx_module.so.tmp" "$out/ngx_http_cx_module.so"
