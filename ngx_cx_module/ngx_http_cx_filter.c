@@ -179,10 +179,8 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     u_char                   *p;
     ngx_str_t                 tp, nonce;
     ngx_http_cx_survey_t     *s;
-    ngx_http_cx_main_conf_t  *cmcf;
     u_char                    token[NGX_HTTP_CX_TOKEN_LEN];
 
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
     s = ctx->survey;
 
     if (ngx_http_cx_touchpoint(r, ctx, &tp) != NGX_OK) {
@@ -191,8 +189,7 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ctx->touchpoint = tp;
 
-    if (ngx_http_cx_token_sign(r, &cmcf->secret, &s->id, &tp, token)
-        != NGX_OK)
+    if (ngx_http_cx_token_sign(r, &s->id, &tp, token) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -11,6 +11,7 @@
 
 static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cx_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_cx_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_cx_create_loc_conf(ngx_conf_t *cf);
@@ -116,7 +117,7 @@ ngx_module_t  ngx_http_cx_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_cx_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -498,4 +499,11 @@ static ngx_int_t
 ngx_http_cx_init(ngx_conf_t *cf)
 {
     return ngx_http_cx_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_cx_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_cx_token_init_worker(cycle);
 }

@@ -72,6 +72,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                    secret;
+    void                        *hmac;      /* pre-keyed SHA256_CTX[2] */
     ngx_array_t                  surveys;   /* ngx_http_cx_survey_t *: all */
     ngx_shm_zone_t              *stats_zone;
 } ngx_http_cx_main_conf_t;
@@ -135,8 +136,9 @@ ngx_http_cx_ctx_t *ngx_http_cx_get_ctx(ngx_http_request_t *r);
 /* ngx_http_cx_token.c */
 ngx_int_t ngx_http_cx_token_init(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
-ngx_int_t ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *secret,
-    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *token);
+ngx_int_t ngx_http_cx_token_init_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
+    ngx_str_t *touchpoint, u_char *token);
 
 /* ngx_http_cx_stats.c */
 ngx_int_t ngx_http_cx_stats_init_conf(ngx_conf_t *cf,

@@ -8,63 +8,158 @@
  * DAY is the UTC day (YYYYMMDD), NONCE 12 random bytes and MAC the first
  * 16 bytes of HMAC-SHA256(cx_secret, "cx1|" survey "|" touchpoint "|"
  * DAY "|" NONCE), both base64url without padding.
+ *
+ * Signing is on the path of every injected page, so the HMAC key pads are
+ * hashed once at configuration time (a token then costs three SHA-256
+ * blocks) and nonces come from a per-worker xoshiro256** generator seeded
+ * from the system CSPRNG: a nonce must be unique, not secret -- the MAC is
+ * what cannot be forged.
  */
 
 
+/* the low-level SHA-256 API: a pre-keyed context is a plain struct copy */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "ngx_http_cx_module.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 
 #define NGX_HTTP_CX_NONCE_BYTES  12
 #define NGX_HTTP_CX_MAC_BYTES    16
 
 
+typedef struct {
+    uint64_t                     s[4];
+} ngx_http_cx_rng_t;
+
+
+/* per worker: seeded in ngx_http_cx_token_init_worker() */
+static ngx_http_cx_rng_t  ngx_http_cx_rng;
+
+
+static uint64_t ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng);
+static void ngx_http_cx_token_mac(ngx_http_cx_main_conf_t *cmcf,
+    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *day, u_char *nonce,
+    u_char *mac);
+
+
 ngx_int_t
 ngx_http_cx_token_init(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
 {
-    u_char  *p;
+    u_char      *p;
+    ngx_uint_t   i;
+    u_char       pad[SHA256_CBLOCK];
+    u_char       key[SHA256_DIGEST_LENGTH];
 
-    if (cmcf->secret.data) {
-        return NGX_OK;
+    if (cmcf->secret.data == NULL) {
+
+        /* no cx_secret: a random one, good until the next reload */
+
+        p = ngx_pnalloc(cf->pool, 32);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (RAND_bytes(p, 32) != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "RAND_bytes() failed");
+            return NGX_ERROR;
+        }
+
+        cmcf->secret.data = p;
+        cmcf->secret.len = 32;
+
+        if (cmcf->surveys.nelts) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"cx_secret\" is not set: survey tokens use a "
+                          "random key that changes on every reload and "
+                          "that other servers cannot check");
+        }
     }
 
-    /* no cx_secret: a random one, good until the next reload */
-
-    p = ngx_pnalloc(cf->pool, 32);
-    if (p == NULL) {
+    cmcf->hmac = ngx_pcalloc(cf->pool, 2 * sizeof(SHA256_CTX));
+    if (cmcf->hmac == NULL) {
         return NGX_ERROR;
     }
 
-    if (RAND_bytes(p, 32) != 1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "RAND_bytes() failed");
-        return NGX_ERROR;
+    /* RFC 2104: keys longer than a block are hashed first */
+
+    ngx_memzero(pad, sizeof(pad));
+
+    if (cmcf->secret.len > SHA256_CBLOCK) {
+        SHA256(cmcf->secret.data, cmcf->secret.len, key);
+        ngx_memcpy(pad, key, sizeof(key));
+
+    } else {
+        ngx_memcpy(pad, cmcf->secret.data, cmcf->secret.len);
     }
 
-    cmcf->secret.data = p;
-    cmcf->secret.len = 32;
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] ^= 0x36;
+    }
 
-    if (cmcf->surveys.nelts) {
-        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                      "\"cx_secret\" is not set: survey tokens use a random "
-                      "key that changes on every reload and that other "
-                      "servers cannot check");
+    SHA256_Init(&((SHA256_CTX *) cmcf->hmac)[0]);
+    SHA256_Update(&((SHA256_CTX *) cmcf->hmac)[0], pad, SHA256_CBLOCK);
+
+    for (i = 0; i < SHA256_CBLOCK; i++) {
+        pad[i] ^= 0x36 ^ 0x5c;
+    }
+
+    SHA256_Init(&((SHA256_CTX *) cmcf->hmac)[1]);
+    SHA256_Update(&((SHA256_CTX *) cmcf->hmac)[1], pad, SHA256_CBLOCK);
+
+    ngx_explicit_memzero(pad, sizeof(pad));
+    ngx_explicit_memzero(key, sizeof(key));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_cx_token_init_worker(ngx_cycle_t *cycle)
+{
+    if (RAND_bytes((u_char *) ngx_http_cx_rng.s, sizeof(ngx_http_cx_rng.s))
+        != 1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "RAND_bytes() failed");
+        return NGX_ERROR;
     }
 
     return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_cx_token_mac(ngx_str_t *secret, ngx_str_t *survey,
+static uint64_t
+ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng)
+{
+    uint64_t  *s, r, t;
+
+    s = rng->s;
+
+    r = s[1] * 5;
+    r = ((r << 7) | (r >> 57)) * 9;
+    t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+
+    return r;
+}
+
+
+static void
+ngx_http_cx_token_mac(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *day, u_char *nonce, u_char *mac)
 {
-    u_char        *p;
-    unsigned int   len;
-    u_char         msg[4 + 2 * NGX_HTTP_CX_NAME_MAX + 32 + 8];
-    u_char         md[EVP_MAX_MD_SIZE];
+    u_char      *p;
+    SHA256_CTX   c;
+    u_char       msg[4 + 2 * NGX_HTTP_CX_NAME_MAX + 32 + 8];
+    u_char       md[SHA256_DIGEST_LENGTH];
 
     p = ngx_cpymem(msg, "cx1|", 4);
     p = ngx_cpymem(p, survey->data, survey->len);
@@ -75,52 +170,45 @@ ngx_http_cx_token_mac(ngx_str_t *secret, ngx_str_t *survey,
     *p++ = '|';
     p = ngx_cpymem(p, nonce, 16);
 
-    if (HMAC(EVP_sha256(), secret->data, secret->len, msg, p - msg, md, &len)
-        == NULL)
-    {
-        return NGX_ERROR;
-    }
+    c = ((SHA256_CTX *) cmcf->hmac)[0];
+    SHA256_Update(&c, msg, p - msg);
+    SHA256_Final(md, &c);
+
+    c = ((SHA256_CTX *) cmcf->hmac)[1];
+    SHA256_Update(&c, md, sizeof(md));
+    SHA256_Final(md, &c);
 
     ngx_memcpy(mac, md, NGX_HTTP_CX_MAC_BYTES);
-
-    return NGX_OK;
 }
 
 
 ngx_int_t
-ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *secret,
-    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *token)
+ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
+    ngx_str_t *touchpoint, u_char *token)
 {
-    ngx_tm_t   tm;
-    ngx_str_t  src, dst;
-    u_char     rnd[NGX_HTTP_CX_NONCE_BYTES];
-    u_char     mac[NGX_HTTP_CX_MAC_BYTES];
+    uint64_t                  n[2];
+    ngx_tm_t                  tm;
+    ngx_str_t                 src, dst;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    mac[NGX_HTTP_CX_MAC_BYTES];
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cx: RAND_bytes() failed");
-        return NGX_ERROR;
-    }
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+    n[0] = ngx_http_cx_rng_next(&ngx_http_cx_rng);
+    n[1] = ngx_http_cx_rng_next(&ngx_http_cx_rng);
 
     ngx_gmtime(ngx_time(), &tm);
     ngx_sprintf(token, "%04d%02d%02d.", tm.ngx_tm_year, tm.ngx_tm_mon,
                 tm.ngx_tm_mday);
 
-    src.data = rnd;
-    src.len = sizeof(rnd);
+    src.data = (u_char *) n;
+    src.len = NGX_HTTP_CX_NONCE_BYTES;
     dst.data = token + 9;
     ngx_encode_base64url(&dst, &src);
 
     token[25] = '.';
 
-    if (ngx_http_cx_token_mac(secret, survey, touchpoint, token, token + 9,
-                              mac)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cx: HMAC() failed");
-        return NGX_ERROR;
-    }
+    ngx_http_cx_token_mac(cmcf, survey, touchpoint, token, token + 9, mac);
 
     src.data = mac;
     src.len = sizeof(mac);
