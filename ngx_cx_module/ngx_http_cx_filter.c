@@ -22,6 +22,8 @@ static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_trigger(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
 static ngx_http_cx_survey_t *ngx_http_cx_choose(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -51,15 +53,22 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_int_t
 ngx_http_cx_header_filter(ngx_http_request_t *r)
 {
+    ngx_int_t                rc;
     ngx_http_cx_ctx_t       *ctx;
-    ngx_http_cx_survey_t    *survey;
     ngx_http_cx_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ngx_http_cx_signals(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
-    if (r != r->main
-        || !lcf->inject
-        || lcf->surveys == NULL
+    if (!lcf->inject
+        || (lcf->surveys == NULL && lcf->rules == NULL)
         || r->headers_out.status != NGX_HTTP_OK
         || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
         || r->headers_out.content_length_n == 0
@@ -91,27 +100,28 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    survey = ngx_http_cx_choose(r, lcf);
-
-    if (survey == NULL) {
-        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
-        return ngx_http_next_header_filter(r);
-    }
-
     ctx = ngx_http_cx_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->survey = survey;
+    rc = ngx_http_cx_trigger(r, ctx, lcf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->survey == NULL) {
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
+        return ngx_http_next_header_filter(r);
+    }
 
     if (ngx_http_cx_render_tag(r, ctx, lcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "cx inject: survey \"%V\" touchpoint \"%V\"",
-                   &survey->id, &ctx->touchpoint);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx inject: survey \"%V\"", &ctx->survey->id);
 
     ctx->inject = 1;
     ctx->last_out = &ctx->out;
@@ -121,6 +131,46 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ngx_http_cx_page_headers(r, lcf);
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * Which survey, if any, this page view triggers: the location's Lua
+ * rules when it has them, sampling otherwise.  Sets ctx->survey and the
+ * per-request delay and question.
+ */
+
+static ngx_int_t
+ngx_http_cx_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_loc_conf_t *lcf)
+{
+    ngx_int_t  rc;
+
+    rc = NGX_DECLINED;
+
+    if (lcf->rules) {
+        rc = ngx_http_cx_rules_trigger(r, ctx, lcf->rules);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (rc == NGX_DECLINED) {
+        ctx->survey = lcf->surveys ? ngx_http_cx_choose(r, lcf) : NULL;
+    }
+
+    if (ctx->survey) {
+        if (!ctx->delay_set) {
+            ctx->delay = ctx->survey->delay;
+        }
+
+        if (ctx->question.data == NULL) {
+            ctx->question = ctx->survey->question;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -183,11 +233,13 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     s = ctx->survey;
 
-    if (ngx_http_cx_touchpoint(r, ctx, &tp) != NGX_OK) {
-        ngx_str_set(&tp, NGX_HTTP_CX_DEFAULT_TP);
+    if (ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    ctx->touchpoint = tp;
+    if (tp.len == 0) {
+        ngx_str_set(&tp, NGX_HTTP_CX_DEFAULT_TP);
+    }
 
     if (ngx_http_cx_token_sign(r, &s->id, &tp, token) != NGX_OK)
     {
@@ -208,8 +260,8 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
           + lcf->widget_src.len + s->id.len + s->type->name.len
           + NGX_TIME_T_LEN + tp.len + NGX_HTTP_CX_TOKEN_LEN;
 
-    if (s->question.len) {
-        len += sizeof(" data-cx-question=\"\"") - 1 + s->question.len;
+    if (ctx->question.len) {
+        len += sizeof(" data-cx-question=\"\"") - 1 + ctx->question.len;
     }
 
     if (s->cooldown) {
@@ -232,11 +284,11 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                     " data-cx-type=\"%V\"",
                     &lcf->widget_src, &s->id, &s->type->name);
 
-    if (s->question.len) {
-        p = ngx_sprintf(p, " data-cx-question=\"%V\"", &s->question);
+    if (ctx->question.len) {
+        p = ngx_sprintf(p, " data-cx-question=\"%V\"", &ctx->question);
     }
 
-    p = ngx_sprintf(p, " data-cx-delay=\"%T\"", s->delay);
+    p = ngx_sprintf(p, " data-cx-delay=\"%T\"", ctx->delay);
 
     if (s->cooldown) {
         p = ngx_sprintf(p, " data-cx-cooldown=\"%ui\"", s->cooldown);

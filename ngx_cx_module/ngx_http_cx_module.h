@@ -30,6 +30,9 @@
 #define ngx_http_cx_directive(cf)   (&((ngx_str_t *) (cf)->args->elts)[0])
 
 
+typedef struct ngx_http_cx_rules_s  ngx_http_cx_rules_t;
+
+
 /* the one place that knows survey types and their scales */
 
 typedef struct {
@@ -80,6 +83,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 *surveys;   /* ngx_http_cx_survey_t */
+    ngx_http_cx_rules_t         *rules;     /* cx_rules_lua, or NULL */
 
     ngx_flag_t                   inject;
     ngx_flag_t                   last_modified;
@@ -97,8 +101,12 @@ typedef struct {
     ngx_http_cx_html_t           html;
 
     ngx_http_cx_survey_t        *survey;
+    ngx_str_t                    question;  /* HTML-escaped */
+    time_t                       delay;
     ngx_str_t                    touchpoint;
     ngx_str_t                    tag;
+
+    ngx_array_t                 *signals;   /* ngx_str_t: X-CX-Event names */
 
     ngx_chain_t                 *held;      /* copy of a split "</body" */
     size_t                       held_len;
@@ -109,6 +117,8 @@ typedef struct {
     ngx_chain_t                **last_out;
 
     unsigned                     touchpoint_done:1;
+    unsigned                     signals_done:1;
+    unsigned                     delay_set:1;
     unsigned                     inject:1;
     unsigned                     injected:1;
 } ngx_http_cx_ctx_t;
@@ -132,6 +142,13 @@ ngx_int_t ngx_http_cx_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_str_t *tp);
 ngx_http_cx_ctx_t *ngx_http_cx_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_cx_lua.c */
+ngx_int_t ngx_http_cx_rules_trigger(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_rules_t *rules);
+
+/* ngx_http_cx_count.c */
+ngx_int_t ngx_http_cx_signals(ngx_http_request_t *r);
 
 /* ngx_http_cx_token.c */
 ngx_int_t ngx_http_cx_token_init(ngx_conf_t *cf,

@@ -29,7 +29,7 @@ $
 !Content-Length
 Content-Type: text/html
 --- error_log
-cx inject: survey "nps1" touchpoint "home"
+cx inject: survey "nps1"
 
 
 
