@@ -707,7 +707,8 @@ sub check_sanitizers {
 
     return unless $asan;
 
-    for my $f (glob "$servroot/logs/asan.* $servroot/logs/ubsan.*") {
+    for my $f (grep { !/\.seen$/ }
+               glob "$servroot/logs/asan.* $servroot/logs/ubsan.*") {
         open my $fh, '<', $f or next;
         local $/;
         my $report = <$fh>;
