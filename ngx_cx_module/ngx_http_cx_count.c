@@ -13,9 +13,15 @@
 #define NGX_HTTP_CX_SIGNALS_MAX  8
 
 
+static ngx_int_t ngx_http_cx_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_signal_events(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_str_t *value);
 static ngx_uint_t ngx_http_cx_reserved_event(ngx_str_t *name);
+
+
+static ngx_str_t  ngx_http_cx_event_view = ngx_string("view");
+static ngx_str_t  ngx_http_cx_event_triggered = ngx_string("triggered");
+static ngx_str_t  ngx_http_cx_other = ngx_string(NGX_HTTP_CX_DEFAULT_TP);
 
 
 /* events only the module itself may count */
@@ -184,4 +190,98 @@ ngx_http_cx_reserved_event(ngx_str_t *name)
     }
 
     return 0;
+}
+
+
+ngx_int_t
+ngx_http_cx_count_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_cx_log_handler;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The log phase runs once per request, after the response: a page view
+ * (a 2xx or 304 answer to GET or POST in a touchpoint), the survey the
+ * filter injected, and the backend's signals.
+ */
+
+static ngx_int_t
+ngx_http_cx_log_handler(ngx_http_request_t *r)
+{
+    time_t                    now;
+    ngx_str_t                 tp, *any, *ev;
+    ngx_int_t                 rc;
+    ngx_uint_t                i, status;
+    ngx_http_cx_ctx_t        *ctx;
+    ngx_http_cx_srv_conf_t   *cscf;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+    if (cmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_cx_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_cx_touchpoint(r, ctx, &tp);
+
+    if (rc == NGX_ERROR) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK && !ctx->injected && ctx->signals == NULL) {
+        return NGX_OK;
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_cx_module);
+    now = ngx_time();
+
+    any = (rc == NGX_OK) ? &tp : &ngx_http_cx_other;
+
+    status = r->headers_out.status;
+
+    if (rc == NGX_OK
+        && (r->method & (NGX_HTTP_GET|NGX_HTTP_POST))
+        && ((status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
+            || status == NGX_HTTP_NOT_MODIFIED))
+    {
+        (void) ngx_http_cx_count_event(cmcf, &cscf->site, NULL, &tp,
+                                       &ngx_http_cx_event_view, now);
+    }
+
+    if (ctx->injected) {
+        (void) ngx_http_cx_count_event(cmcf, &cscf->site, NULL, any,
+                                       &ngx_http_cx_event_triggered, now);
+        (void) ngx_http_cx_count_event(cmcf, &cscf->site, &ctx->survey->id,
+                                       any, &ngx_http_cx_event_triggered,
+                                       now);
+    }
+
+    if (ctx->signals) {
+        ev = ctx->signals->elts;
+
+        for (i = 0; i < ctx->signals->nelts; i++) {
+            (void) ngx_http_cx_count_event(cmcf, &cscf->site, NULL, any,
+                                           &ev[i], now);
+        }
+    }
+
+    return NGX_OK;
 }

@@ -486,7 +486,6 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
     ctx->injected = 1;
-    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_appended);
 
     if (b->pos == b->last) {

@@ -12,6 +12,14 @@
 static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_init_process(ngx_cycle_t *cycle);
+static void ngx_http_cx_exit_process(ngx_cycle_t *cycle);
+static void *ngx_http_cx_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_cx_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_cx_site(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cx_retention(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_http_cx_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_cx_create_loc_conf(ngx_conf_t *cf);
@@ -84,6 +92,55 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_redis_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("cx_flush_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, flush_interval),
+      NULL },
+
+    { ngx_string("cx_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, buffer),
+      NULL },
+
+    { ngx_string("cx_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_retention,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_site"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_site,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cx_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_csp_nonce"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -102,8 +159,8 @@ static ngx_http_module_t  ngx_http_cx_module_ctx = {
     ngx_http_cx_create_main_conf,          /* create main configuration */
     ngx_http_cx_init_main_conf,            /* init main configuration */
 
-    NULL,                                  /* create server configuration */
-    NULL,                                  /* merge server configuration */
+    ngx_http_cx_create_srv_conf,           /* create server configuration */
+    ngx_http_cx_merge_srv_conf,            /* merge server configuration */
 
     ngx_http_cx_create_loc_conf,           /* create location configuration */
     ngx_http_cx_merge_loc_conf             /* merge location configuration */
@@ -120,7 +177,7 @@ ngx_module_t  ngx_http_cx_module = {
     ngx_http_cx_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_cx_exit_process,              /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -398,6 +455,11 @@ ngx_http_cx_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->flush_interval = NGX_CONF_UNSET_MSEC;
+    cmcf->buffer = NGX_CONF_UNSET_UINT;
+    cmcf->retention = NGX_CONF_UNSET_UINT;
+
     return cmcf;
 }
 
@@ -407,6 +469,22 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_cx_main_conf_t *cmcf = conf;
 
+    ngx_conf_init_msec_value(cmcf->redis_timeout, 1000);
+    ngx_conf_init_msec_value(cmcf->flush_interval, 200);
+    ngx_conf_init_uint_value(cmcf->buffer, 10000);
+    ngx_conf_init_uint_value(cmcf->retention, 400);
+
+    if (cmcf->redis_prefix.data == NULL) {
+        ngx_str_set(&cmcf->redis_prefix, "cx");
+    }
+
+    if (cmcf->flush_interval == 0 || cmcf->buffer == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"cx_flush_interval\" and \"cx_buffer\" must be "
+                      "more than 0");
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_cx_token_init(cf, cmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
@@ -414,6 +492,122 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
     if (ngx_http_cx_stats_init_conf(cf, cmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cx_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_srv_conf_t *cscf = conf;
+
+    ngx_str_t  *value;
+
+    if (cscf->site.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!ngx_http_cx_name_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid site \"%V\" in \"%V\": a name is "
+                           "1-64 of [a-z0-9_.-]", &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cscf->site = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_retention 400d | 400 (days) | 0 (keys never expire) */
+
+static char *
+ngx_http_cx_retention(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    time_t      t;
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (cmcf->retention != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR) {
+        t = ngx_parse_time(&value[1], 1);
+        n = (t == (time_t) NGX_ERROR || t % 86400) ? NGX_ERROR : t / 86400;
+    }
+
+    if (n == NGX_ERROR || n > 36500) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": a number of "
+                           "days, e.g. 400d, or 0 to keep keys forever",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->retention = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_cx_create_srv_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_srv_conf_t));
+}
+
+
+/* the site defaults to the server's first name, when it is a valid one */
+
+static char *
+ngx_http_cx_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_cx_srv_conf_t *prev = parent;
+    ngx_http_cx_srv_conf_t *conf = child;
+
+    u_char                    *p;
+    ngx_str_t                  name;
+    ngx_http_core_srv_conf_t  *core;
+
+    if (conf->site.data) {
+        return NGX_CONF_OK;
+    }
+
+    if (prev->site.data) {
+        conf->site = prev->site;
+        return NGX_CONF_OK;
+    }
+
+    core = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    name = core->server_name;
+
+    if (name.len && name.len <= NGX_HTTP_CX_NAME_MAX) {
+        p = ngx_pnalloc(cf->pool, name.len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_strlow(p, name.data, name.len);
+        name.data = p;
+
+        if (ngx_http_cx_name_valid(name.data, name.len)) {
+            conf->site = name;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_str_set(&conf->site, "default");
 
     return NGX_CONF_OK;
 }
@@ -498,6 +692,10 @@ ngx_http_cx_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_cx_init(ngx_conf_t *cf)
 {
+    if (ngx_http_cx_count_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_cx_filter_init(cf);
 }
 
@@ -505,5 +703,16 @@ ngx_http_cx_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_cx_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_cx_token_init_worker(cycle);
+    if (ngx_http_cx_token_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cx_redis_init_worker(cycle);
+}
+
+
+static void
+ngx_http_cx_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_cx_redis_exit_worker(cycle);
 }

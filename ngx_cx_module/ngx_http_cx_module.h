@@ -55,22 +55,63 @@ typedef struct {
 } ngx_http_cx_survey_t;
 
 
-/* per-process counters of the module's own health, in shared memory */
+/*
+ * The module's own health counters, in shared memory (all workers, kept
+ * across reloads).  Each entry has its Prometheus name in
+ * ngx_http_cx_stat_names[] (ngx_http_cx_stats.c).
+ */
 
 typedef enum {
     ngx_http_cx_stat_injected = 0,
+    ngx_http_cx_stat_appended,
     ngx_http_cx_stat_skip_encoded,
     ngx_http_cx_stat_skip_range,
     ngx_http_cx_stat_skip_not_sampled,
     ngx_http_cx_stat_skip_no_memory,
-    ngx_http_cx_stat_appended,
+    ngx_http_cx_stat_counted,
+    ngx_http_cx_stat_flushed,
+    ngx_http_cx_stat_retried,
+    ngx_http_cx_stat_dropped,
+    ngx_http_cx_stat_batches,
+    ngx_http_cx_stat_redis_errors,
+    ngx_http_cx_stat_redis_connects,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 
 
+#define NGX_HTTP_CX_LATENCY_BUCKETS  12
+
+
 typedef struct {
     ngx_atomic_t                 counter[ngx_http_cx_stat_last];
+    ngx_atomic_t                 latency[NGX_HTTP_CX_LATENCY_BUCKETS + 1];
+    ngx_atomic_t                 latency_ms_sum;
+    ngx_atomic_t                 connected[NGX_MAX_PROCESSES];
 } ngx_http_cx_stats_t;
+
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_str_t                    labels;
+    ngx_str_t                    help;      /* empty: as the line before */
+} ngx_http_cx_stat_name_t;
+
+
+#define NGX_HTTP_CX_SAME_HELP  ngx_null_string
+
+
+extern ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[];
+extern ngx_msec_t  ngx_http_cx_latency_bounds[];
+
+
+typedef struct {
+    ngx_str_t                    addr;      /* as configured */
+    ngx_str_t                    host;      /* numeric, NUL-terminated */
+    ngx_int_t                    port;
+    ngx_str_t                    path;      /* unix socket */
+    ngx_str_t                    password;
+    ngx_int_t                    db;
+} ngx_http_cx_redis_conf_t;
 
 
 typedef struct {
@@ -78,7 +119,19 @@ typedef struct {
     void                        *hmac;      /* pre-keyed SHA256_CTX[2] */
     ngx_array_t                  surveys;   /* ngx_http_cx_survey_t *: all */
     ngx_shm_zone_t              *stats_zone;
+
+    ngx_http_cx_redis_conf_t    *redis;
+    ngx_str_t                    redis_prefix;
+    ngx_msec_t                   redis_timeout;
+    ngx_msec_t                   flush_interval;
+    ngx_uint_t                   buffer;
+    ngx_uint_t                   retention; /* days, 0: keys never expire */
 } ngx_http_cx_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    site;
+} ngx_http_cx_srv_conf_t;
 
 
 typedef struct {
@@ -149,18 +202,40 @@ ngx_int_t ngx_http_cx_rules_trigger(ngx_http_request_t *r,
 
 /* ngx_http_cx_count.c */
 ngx_int_t ngx_http_cx_signals(ngx_http_request_t *r);
+ngx_int_t ngx_http_cx_count_init(ngx_conf_t *cf);
 
 /* ngx_http_cx_token.c */
 ngx_int_t ngx_http_cx_token_init(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
 ngx_int_t ngx_http_cx_token_init_worker(ngx_cycle_t *cycle);
+uint64_t ngx_http_cx_random64(void);
 ngx_int_t ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *token);
 
 /* ngx_http_cx_stats.c */
 ngx_int_t ngx_http_cx_stats_init_conf(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
+ngx_http_cx_stats_t *ngx_http_cx_stats(ngx_cycle_t *cycle);
 void ngx_http_cx_stat_inc(ngx_http_request_t *r, ngx_http_cx_stat_e stat);
+void ngx_http_cx_stat_add_cycle(ngx_cycle_t *cycle, ngx_http_cx_stat_e stat,
+    uint64_t n);
+void ngx_http_cx_stat_latency(ngx_cycle_t *cycle, ngx_msec_t ms);
+void ngx_http_cx_stat_worker(ngx_cycle_t *cycle, ngx_uint_t connected);
+
+/* ngx_http_cx_counter.c */
+ngx_int_t ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf,
+    ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
+    ngx_str_t *event, time_t now);
+
+/* ngx_http_cx_redis.c */
+char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
+void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_cx_redis_state(void);
+
+/* ngx_http_cx_metrics.c */
+char *ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 
 
 #endif /* _NGX_HTTP_CX_MODULE_H_INCLUDED_ */

@@ -2,7 +2,8 @@
 /*
  * ngx_http_cx_stats.c: the module's own health counters, shared by all
  * workers in a small shared memory zone (kept across reloads), updated
- * with atomic adds as stub_status does.
+ * with atomic adds as stub_status does, and the names cx_metrics prints
+ * them under.
  */
 
 
@@ -13,12 +14,54 @@ static ngx_int_t ngx_http_cx_stats_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 
 
+/* flush latency histogram buckets, in milliseconds */
+
+ngx_msec_t  ngx_http_cx_latency_bounds[NGX_HTTP_CX_LATENCY_BUCKETS] = {
+    1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
+};
+
+
+ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[] = {
+    { ngx_string("cx_injections_total"), ngx_string("placement=\"body\""),
+      ngx_string("Survey tags injected into pages.") },
+    { ngx_string("cx_injections_total"), ngx_string("placement=\"end\""),
+      NGX_HTTP_CX_SAME_HELP },
+    { ngx_string("cx_injection_skips_total"), ngx_string("reason=\"encoded\""),
+      ngx_string("Pages a survey applied to but that were not injected.") },
+    { ngx_string("cx_injection_skips_total"), ngx_string("reason=\"range\""),
+      NGX_HTTP_CX_SAME_HELP },
+    { ngx_string("cx_injection_skips_total"),
+      ngx_string("reason=\"not_sampled\""), NGX_HTTP_CX_SAME_HELP },
+    { ngx_string("cx_injection_skips_total"),
+      ngx_string("reason=\"not_in_memory\""), NGX_HTTP_CX_SAME_HELP },
+    { ngx_string("cx_counts_total"), ngx_null_string,
+      ngx_string("Counter increments added in worker memory (an event "
+                 "adds one to its daily and one to its hourly counter).") },
+    { ngx_string("cx_counts_flushed_total"), ngx_null_string,
+      ngx_string("Counter increments Redis acknowledged.") },
+    { ngx_string("cx_batches_retried_total"), ngx_null_string,
+      ngx_string("Batches sent again after a failure.") },
+    { ngx_string("cx_counts_dropped_total"), ngx_null_string,
+      ngx_string("Counter increments dropped: cx_buffer full, failed "
+                 "batches, unflushed at exit.") },
+    { ngx_string("cx_batches_total"), ngx_null_string,
+      ngx_string("Batches Redis acknowledged.") },
+    { ngx_string("cx_redis_errors_total"), ngx_null_string,
+      ngx_string("Redis connection failures, timeouts and error replies.") },
+    { ngx_string("cx_redis_connects_total"), ngx_null_string,
+      ngx_string("Redis connections established.") },
+};
+
+
 ngx_int_t
 ngx_http_cx_stats_init_conf(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
 {
+    size_t     size;
     ngx_str_t  name = ngx_string("ngx_http_cx_stats");
 
-    cmcf->stats_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    size = 8 * ngx_pagesize + sizeof(ngx_http_cx_stats_t);
+
+    cmcf->stats_zone = ngx_shared_memory_add(cf, &name, size,
                                              &ngx_http_cx_module);
     if (cmcf->stats_zone == NULL) {
         return NGX_ERROR;
@@ -60,6 +103,17 @@ ngx_http_cx_stats_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+ngx_http_cx_stats_t *
+ngx_http_cx_stats(ngx_cycle_t *cycle)
+{
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cx_module);
+
+    return cmcf->stats_zone->data;
+}
+
+
 void
 ngx_http_cx_stat_inc(ngx_http_request_t *r, ngx_http_cx_stat_e stat)
 {
@@ -70,4 +124,51 @@ ngx_http_cx_stat_inc(ngx_http_request_t *r, ngx_http_cx_stat_e stat)
     stats = cmcf->stats_zone->data;
 
     (void) ngx_atomic_fetch_add(&stats->counter[stat], 1);
+}
+
+
+void
+ngx_http_cx_stat_add_cycle(ngx_cycle_t *cycle, ngx_http_cx_stat_e stat,
+    uint64_t n)
+{
+    ngx_http_cx_stats_t  *stats;
+
+    stats = ngx_http_cx_stats(cycle);
+
+    (void) ngx_atomic_fetch_add(&stats->counter[stat], (ngx_atomic_int_t) n);
+}
+
+
+void
+ngx_http_cx_stat_latency(ngx_cycle_t *cycle, ngx_msec_t ms)
+{
+    ngx_uint_t            i;
+    ngx_http_cx_stats_t  *stats;
+
+    stats = ngx_http_cx_stats(cycle);
+
+    for (i = 0; i < NGX_HTTP_CX_LATENCY_BUCKETS; i++) {
+        if (ms <= ngx_http_cx_latency_bounds[i]) {
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&stats->latency[i], 1);
+    (void) ngx_atomic_fetch_add(&stats->latency_ms_sum, ms);
+}
+
+
+/* this worker's Redis connection state, by process slot */
+
+void
+ngx_http_cx_stat_worker(ngx_cycle_t *cycle, ngx_uint_t connected)
+{
+    ngx_http_cx_stats_t  *stats;
+
+    if (ngx_process_slot < 0 || ngx_process_slot >= NGX_MAX_PROCESSES) {
+        return;
+    }
+
+    stats = ngx_http_cx_stats(cycle);
+    stats->connected[ngx_process_slot] = connected;
 }

@@ -217,3 +217,12 @@ ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
 
     return NGX_OK;
 }
+
+
+/* a worker-unique number: ids, not secrets */
+
+uint64_t
+ngx_http_cx_random64(void)
+{
+    return ngx_http_cx_rng_next(&ngx_http_cx_rng);
+}

@@ -1,0 +1,390 @@
+
+/*
+ * ngx_http_cx_counter.c: counters aggregated in memory, per worker, and
+ * the one place that builds Redis keys.  A counter is a (key, field)
+ * pair of a Redis hash with an increment; requests add to the table, the
+ * flush takes the whole table at once as a batch (ngx_http_cx_redis.c).
+ *
+ * The table holds at most cx_buffer distinct counters: past that, new
+ * counters are dropped and counted (existing ones still add up), so
+ * memory never grows with an outage.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_counter.h"
+
+
+#define NGX_HTTP_CX_KEY_MAX      512
+#define NGX_HTTP_CX_FIELD_MAX    256
+
+
+typedef struct {
+    ngx_http_cx_counter_t      **buckets;
+    ngx_uint_t                   nbuckets;  /* a power of 2 */
+    ngx_uint_t                   count;
+    ngx_uint_t                   max;
+    uint64_t                     events;
+    uint64_t                     dropped;   /* not yet logged */
+    uint64_t                     counted;   /* not yet in the metrics */
+    ngx_log_t                   *log;
+
+    time_t                       time;      /* of the cached strings */
+    u_char                       day[8];
+    u_char                       hour[2];
+} ngx_http_cx_counters_t;
+
+
+/* per worker: set up in ngx_http_cx_counters_init() */
+static ngx_http_cx_counters_t  ngx_http_cx_counters;
+
+
+static ngx_int_t ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field,
+    int64_t n);
+static void ngx_http_cx_counters_time(time_t now);
+static int ngx_libc_cdecl ngx_http_cx_counter_cmp(const void *one,
+    const void *two);
+
+
+ngx_int_t
+ngx_http_cx_counters_init(ngx_cycle_t *cycle, ngx_uint_t max)
+{
+    ngx_uint_t               n;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    for (n = 64; n < max; n <<= 1) { /* void */ }
+
+    t->buckets = ngx_calloc(n * sizeof(ngx_http_cx_counter_t *), cycle->log);
+    if (t->buckets == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->nbuckets = n;
+    t->max = max;
+    t->log = cycle->log;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_cx_counters_done(void)
+{
+    ngx_uint_t               i;
+    ngx_http_cx_counter_t   *c, *next;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    if (t->buckets == NULL) {
+        return;
+    }
+
+    for (i = 0; i < t->nbuckets; i++) {
+        for (c = t->buckets[i]; c; c = next) {
+            next = c->next;
+            ngx_free(c);
+        }
+    }
+
+    ngx_free(t->buckets);
+    ngx_memzero(t, sizeof(ngx_http_cx_counters_t));
+}
+
+
+ngx_uint_t
+ngx_http_cx_counters_pending(uint64_t *events)
+{
+    if (events) {
+        *events = ngx_http_cx_counters.events;
+    }
+
+    return ngx_http_cx_counters.count;
+}
+
+
+uint64_t
+ngx_http_cx_counters_counted(void)
+{
+    uint64_t  n;
+
+    n = ngx_http_cx_counters.counted;
+    ngx_http_cx_counters.counted = 0;
+
+    return n;
+}
+
+
+uint64_t
+ngx_http_cx_counters_dropped(void)
+{
+    uint64_t  n;
+
+    n = ngx_http_cx_counters.dropped;
+    ngx_http_cx_counters.dropped = 0;
+
+    return n;
+}
+
+
+/*
+ * The key schema (README.md "Redis keys"):
+ *
+ *   {prefix}:{site}:tp:{day}              touchpoint ":" event
+ *   {prefix}:{site}:tph:{day}             touchpoint ":" event ":" hour
+ *   {prefix}:{site}:sv:{survey}:{day}     touchpoint ":" event
+ *   {prefix}:{site}:svh:{survey}:{day}    touchpoint ":" event ":" hour
+ *
+ * Every part is a validated name, so ":" separates unambiguously.
+ */
+
+ngx_int_t
+ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
+    ngx_str_t *survey, ngx_str_t *touchpoint, ngx_str_t *event, time_t now)
+{
+    u_char      *p;
+    ngx_int_t    rc;
+    ngx_str_t    key, field;
+    u_char       kbuf[NGX_HTTP_CX_KEY_MAX];
+    u_char       fbuf[NGX_HTTP_CX_FIELD_MAX];
+
+    ngx_http_cx_counters_time(now);
+
+    p = ngx_sprintf(kbuf, "%V:%V:%s", &cmcf->redis_prefix, site,
+                    survey ? "sv:" : "tp:");
+
+    if (survey) {
+        p = ngx_sprintf(p, "%V:", survey);
+    }
+
+    p = ngx_cpymem(p, ngx_http_cx_counters.day, 8);
+
+    key.data = kbuf;
+    key.len = p - kbuf;
+
+    p = ngx_sprintf(fbuf, "%V:%V", touchpoint, event);
+
+    field.data = fbuf;
+    field.len = p - fbuf;
+
+    rc = ngx_http_cx_counter_add(&key, &field, 1);
+
+    /* the same, by hour: "tp:" -> "tph:", "sv:" -> "svh:" */
+
+    p = ngx_sprintf(kbuf, "%V:%V:%s", &cmcf->redis_prefix, site,
+                    survey ? "svh:" : "tph:");
+
+    if (survey) {
+        p = ngx_sprintf(p, "%V:", survey);
+    }
+
+    p = ngx_cpymem(p, ngx_http_cx_counters.day, 8);
+    key.len = p - kbuf;
+
+    p = fbuf + field.len;
+    *p++ = ':';
+    p = ngx_cpymem(p, ngx_http_cx_counters.hour, 2);
+    field.len = p - fbuf;
+
+    if (ngx_http_cx_counter_add(&key, &field, 1) != NGX_OK) {
+        rc = NGX_DECLINED;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_cx_counters_time(time_t now)
+{
+    ngx_tm_t                 tm;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    if (now == t->time) {
+        return;
+    }
+
+    ngx_gmtime(now, &tm);
+
+    ngx_sprintf(t->day, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                tm.ngx_tm_mday);
+    ngx_sprintf(t->hour, "%02d", tm.ngx_tm_hour);
+
+    t->time = now;
+}
+
+
+static ngx_int_t
+ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
+{
+    uint32_t                 hash;
+    ngx_http_cx_counter_t   *c;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    if (t->buckets == NULL) {
+        return NGX_DECLINED;
+    }
+
+    hash = ngx_murmur_hash2(key->data, key->len)
+           ^ ngx_murmur_hash2(field->data, field->len) * 31;
+
+    for (c = t->buckets[hash & (t->nbuckets - 1)]; c; c = c->next) {
+        if (c->hash == hash
+            && c->key_len == key->len
+            && c->field_len == field->len
+            && ngx_memcmp(c->data, key->data, key->len) == 0
+            && ngx_memcmp(c->data + key->len, field->data, field->len) == 0)
+        {
+            c->n += n;
+            t->events += n;
+            t->counted += n;
+            return NGX_OK;
+        }
+    }
+
+    if (t->count >= t->max) {
+        t->dropped += n;
+        return NGX_DECLINED;
+    }
+
+    c = ngx_alloc(offsetof(ngx_http_cx_counter_t, data)
+                  + key->len + field->len, t->log);
+    if (c == NULL) {
+        t->dropped += n;
+        return NGX_DECLINED;
+    }
+
+    c->hash = hash;
+    c->key_len = (uint16_t) key->len;
+    c->field_len = (uint16_t) field->len;
+    c->n = n;
+    ngx_memcpy(c->data, key->data, key->len);
+    ngx_memcpy(c->data + key->len, field->data, field->len);
+
+    c->next = t->buckets[hash & (t->nbuckets - 1)];
+    t->buckets[hash & (t->nbuckets - 1)] = c;
+
+    t->count++;
+    t->events += n;
+    t->counted += n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Moves every counter into a batch, sorted by key so that the counters
+ * of one hash travel together.
+ */
+
+ngx_int_t
+ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
+{
+    ngx_uint_t               i, n;
+    ngx_http_cx_counter_t   *c, *next, **items;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    if (t->count == 0) {
+        return NGX_DECLINED;
+    }
+
+    items = ngx_alloc(t->count * sizeof(ngx_http_cx_counter_t *), t->log);
+    if (items == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < t->nbuckets; i++) {
+        for (c = t->buckets[i]; c; c = next) {
+            next = c->next;
+            items[n++] = c;
+        }
+
+        t->buckets[i] = NULL;
+    }
+
+    ngx_qsort(items, n, sizeof(ngx_http_cx_counter_t *),
+              ngx_http_cx_counter_cmp);
+
+    batch->items = items;
+    batch->nitems = n;
+    batch->events = t->events;
+
+    t->count = 0;
+    t->events = 0;
+
+    return NGX_OK;
+}
+
+
+/* a batch Redis did not apply goes back into the table */
+
+void
+ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch)
+{
+    ngx_uint_t              i;
+    ngx_str_t               key, field;
+    ngx_http_cx_counter_t  *c;
+
+    for (i = 0; i < batch->nitems; i++) {
+        c = batch->items[i];
+
+        key.data = c->data;
+        key.len = c->key_len;
+        field.data = c->data + c->key_len;
+        field.len = c->field_len;
+
+        (void) ngx_http_cx_counter_add(&key, &field, c->n);
+        ngx_http_cx_counters.counted -= c->n;
+    }
+
+    ngx_http_cx_batch_free(batch);
+}
+
+
+void
+ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < batch->nitems; i++) {
+        ngx_free(batch->items[i]);
+    }
+
+    if (batch->items) {
+        ngx_free(batch->items);
+    }
+
+    batch->items = NULL;
+    batch->nitems = 0;
+    batch->events = 0;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_cx_counter_cmp(const void *one, const void *two)
+{
+    ngx_int_t               rc;
+    ngx_http_cx_counter_t  *a, *b;
+
+    a = *(ngx_http_cx_counter_t **) one;
+    b = *(ngx_http_cx_counter_t **) two;
+
+    rc = ngx_memn2cmp(a->data, b->data, a->key_len, b->key_len);
+
+    if (rc == 0) {
+        rc = ngx_memn2cmp(a->data + a->key_len, b->data + b->key_len,
+                          a->field_len, b->field_len);
+    }
+
+    return (int) rc;
+}

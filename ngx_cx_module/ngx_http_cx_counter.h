@@ -1,0 +1,47 @@
+
+/*
+ * ngx_http_cx_counter.h: per-worker counters and the batches that carry
+ * them to Redis.
+ */
+
+
+#ifndef _NGX_HTTP_CX_COUNTER_H_INCLUDED_
+#define _NGX_HTTP_CX_COUNTER_H_INCLUDED_
+
+
+#include "ngx_http_cx_module.h"
+
+
+typedef struct ngx_http_cx_counter_s  ngx_http_cx_counter_t;
+
+struct ngx_http_cx_counter_s {
+    ngx_http_cx_counter_t       *next;
+    uint32_t                     hash;
+    uint16_t                     key_len;
+    uint16_t                     field_len;
+    int64_t                      n;
+    u_char                       data[1];   /* key, then field */
+};
+
+
+typedef struct {
+    uint64_t                     seq;
+    ngx_http_cx_counter_t      **items;
+    ngx_uint_t                   nitems;
+    uint64_t                     events;
+    ngx_uint_t                   attempts;
+    ngx_msec_t                   sent;      /* when last sent */
+} ngx_http_cx_batch_t;
+
+
+ngx_int_t ngx_http_cx_counters_init(ngx_cycle_t *cycle, ngx_uint_t max);
+void ngx_http_cx_counters_done(void);
+ngx_uint_t ngx_http_cx_counters_pending(uint64_t *events);
+uint64_t ngx_http_cx_counters_counted(void);
+uint64_t ngx_http_cx_counters_dropped(void);
+ngx_int_t ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch);
+void ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch);
+void ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch);
+
+
+#endif /* _NGX_HTTP_CX_COUNTER_H_INCLUDED_ */

@@ -1,0 +1,1030 @@
+
+/*
+ * ngx_http_cx_redis.c: the worker's Redis connection and the flush.
+ *
+ * One hiredis async connection per worker, driven by nginx's event loop
+ * (ngx_http_cx_hiredis.c), with timeouts on nginx timers, reconnection
+ * with capped exponential backoff, AUTH and SELECT.  Every
+ * cx_flush_interval the worker's counters travel as one batch: a single
+ * EVALSHA of a script that applies the batch only if its sequence number
+ * is new for this worker, so a batch retried after a lost reply is
+ * applied once.  One batch is in flight at a time; a batch whose outcome
+ * is unknown is retried unchanged, one Redis refused outright goes back
+ * into the table.  On graceful shutdown the worker makes a last flush,
+ * bounded by cx_redis_timeout.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_counter.h"
+#include "ngx_http_cx_hiredis.h"
+
+
+#define NGX_HTTP_CX_BACKOFF_MIN     100
+#define NGX_HTTP_CX_BACKOFF_MAX     10000
+#define NGX_HTTP_CX_BATCH_TTL       "604800"    /* a week, in seconds */
+
+
+typedef enum {
+    ngx_http_cx_redis_down = 0,
+    ngx_http_cx_redis_connecting,
+    ngx_http_cx_redis_handshake,
+    ngx_http_cx_redis_ready
+} ngx_http_cx_redis_state_e;
+
+
+typedef struct {
+    redisAsyncContext           *ac;
+    ngx_http_cx_main_conf_t     *cmcf;
+    ngx_cycle_t                 *cycle;
+    ngx_log_t                   *log;
+
+    ngx_event_t                  flush;     /* every cx_flush_interval */
+    ngx_event_t                  retry;     /* connect timeout, backoff */
+    ngx_event_t                  reply;     /* a batch waiting too long */
+    ngx_event_t                  quit;      /* bounds the last flush */
+
+    ngx_msec_t                   backoff;
+    ngx_uint_t                   failures;  /* in a row */
+    ngx_http_cx_redis_state_e    state;
+
+    ngx_http_cx_batch_t          batch;
+    uint64_t                     seq;
+
+    u_char                       sha[41];
+    u_char                       batch_key[NGX_HTTP_CX_NAME_MAX + 64];
+
+    unsigned                     in_flight:1;
+    unsigned                     exiting:1;
+    unsigned                     auth_failed:1;
+} ngx_http_cx_redis_t;
+
+
+/* per worker: set up in ngx_http_cx_redis_init_worker() */
+static ngx_http_cx_redis_t  ngx_http_cx_redis;
+
+
+/*
+ * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes;
+ * ARGV: seq, ttl of the hashes (0: none), then for every hash: the
+ * number of fields, then field, increment pairs.  The sequence number is
+ * written first: if an increment failed half-way (a key of the wrong
+ * type), a retry must not apply the first half again.
+ */
+
+static ngx_str_t  ngx_http_cx_flush_script = ngx_string(
+    "local last = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "local seq = tonumber(ARGV[1]) "
+    "if seq <= last then return 0 end "
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', " NGX_HTTP_CX_BATCH_TTL ") "
+    "local ttl = tonumber(ARGV[2]) "
+    "local a = 3 "
+    "for k = 2, #KEYS do "
+        "local n = tonumber(ARGV[a]) "
+        "a = a + 1 "
+        "for i = 1, n do "
+            "redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]) "
+            "a = a + 2 "
+        "end "
+        "if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end "
+    "end "
+    "return 1");
+
+
+static void ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_cx_redis_disconnected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_cx_redis_handshake_reply(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_cx_redis_script_reply(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_cx_redis_flush_handler(ngx_event_t *ev);
+static void ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w);
+static ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_batch_reply(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w,
+    const char *why);
+static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
+static void ngx_http_cx_redis_reply_handler(ngx_event_t *ev);
+static void ngx_http_cx_redis_quit_handler(ngx_event_t *ev);
+static void ngx_http_cx_redis_close(redisAsyncContext *ac);
+static void ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w);
+static ngx_uint_t ngx_http_cx_redis_failure(ngx_http_cx_redis_t *w);
+
+
+ngx_int_t
+ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
+{
+    uint64_t                  id;
+    ngx_http_cx_redis_t      *w;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cx_module);
+
+    if (cmcf == NULL || cmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    w = &ngx_http_cx_redis;
+    ngx_memzero(w, sizeof(ngx_http_cx_redis_t));
+
+    w->cmcf = cmcf;
+    w->cycle = cycle;
+    w->log = cycle->log;
+
+    if (ngx_http_cx_counters_init(cycle, cmcf->buffer) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* this worker's batches are numbered under a key of its own */
+
+    id = ngx_http_cx_random64();
+
+    ngx_sprintf(w->batch_key, "%V:batch:%016xL%Z", &cmcf->redis_prefix, id);
+
+    w->seq = 1;
+    w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
+
+    w->flush.handler = ngx_http_cx_redis_flush_handler;
+    w->flush.data = w;
+    w->flush.log = w->log;
+    w->flush.cancelable = 1;
+
+    w->retry.handler = ngx_http_cx_redis_retry_handler;
+    w->retry.data = w;
+    w->retry.log = w->log;
+    w->retry.cancelable = 1;
+
+    w->reply.handler = ngx_http_cx_redis_reply_handler;
+    w->reply.data = w;
+    w->reply.log = w->log;
+    w->reply.cancelable = 1;
+
+    /* not cancelable: it keeps an exiting worker alive for the last flush */
+    w->quit.handler = ngx_http_cx_redis_quit_handler;
+    w->quit.data = w;
+    w->quit.log = w->log;
+
+    ngx_http_cx_stat_worker(cycle, 0);
+
+    ngx_http_cx_redis_connect(w);
+
+    ngx_add_timer(&w->flush, cmcf->flush_interval);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
+{
+    uint64_t              events;
+    ngx_http_cx_redis_t  *w;
+
+    w = &ngx_http_cx_redis;
+
+    if (w->cmcf == NULL) {
+        return;
+    }
+
+    w->exiting = 1;
+
+    if (w->ac) {
+        /* runs the batch callback with no reply: the batch stays put */
+        redisAsyncFree(w->ac);
+        w->ac = NULL;
+    }
+
+    ngx_http_cx_redis_log_drops(w);
+
+    (void) ngx_http_cx_counters_pending(&events);
+    events += w->batch.events;
+
+    if (events) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "cx redis: %uL counts not flushed at exit",
+                      events);
+        ngx_http_cx_stat_add_cycle(cycle, ngx_http_cx_stat_dropped, events);
+    }
+
+    ngx_http_cx_batch_free(&w->batch);
+    ngx_http_cx_counters_done();
+
+    ngx_http_cx_stat_worker(cycle, 0);
+
+    w->cmcf = NULL;
+}
+
+
+static void
+ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w)
+{
+    redisAsyncContext         *ac;
+    ngx_http_cx_redis_conf_t  *rc;
+
+    rc = w->cmcf->redis;
+
+    if (rc->path.len) {
+        ac = redisAsyncConnectUnix((char *) rc->path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) rc->host.data, (int) rc->port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: cannot allocate a connection to %V",
+                      &rc->addr);
+        ngx_http_cx_redis_schedule(w);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+                      "cx redis: connect to %V failed: %s",
+                      &rc->addr, ac->errstr);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+        redisAsyncFree(ac);
+        ngx_http_cx_redis_schedule(w);
+        return;
+    }
+
+    if (ngx_http_cx_hiredis_attach(ac, w->log, ngx_http_cx_redis_close)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: no free connection for %V", &rc->addr);
+        redisAsyncFree(ac);
+        ngx_http_cx_redis_schedule(w);
+        return;
+    }
+
+    ac->data = w;
+    w->ac = ac;
+    w->state = ngx_http_cx_redis_connecting;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_cx_redis_connected);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_cx_redis_disconnected);
+
+    /* queued now, written once connect() completes */
+
+    if (rc->password.len) {
+        redisAsyncCommand(ac, ngx_http_cx_redis_handshake_reply, "AUTH",
+                          "AUTH %b", rc->password.data,
+                          (size_t) rc->password.len);
+    }
+
+    if (rc->db) {
+        redisAsyncCommand(ac, ngx_http_cx_redis_handshake_reply, "SELECT",
+                          "SELECT %d", (int) rc->db);
+    }
+
+    redisAsyncCommand(ac, ngx_http_cx_redis_script_reply, NULL,
+                      "SCRIPT LOAD %b", ngx_http_cx_flush_script.data,
+                      (size_t) ngx_http_cx_flush_script.len);
+
+    ngx_add_timer(&w->retry, w->cmcf->redis_timeout);
+}
+
+
+static void
+ngx_http_cx_redis_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    if (status == REDIS_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, w->log, 0,
+                       "cx redis: connected to %V", &w->cmcf->redis->addr);
+        w->state = ngx_http_cx_redis_handshake;
+        return;
+    }
+
+    /* hiredis frees the context when this returns */
+
+    ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+                  "cx redis: connect to %V failed: %s",
+                  &w->cmcf->redis->addr, ac->errstr);
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
+
+    w->ac = NULL;
+    w->state = ngx_http_cx_redis_down;
+
+    ngx_http_cx_redis_schedule(w);
+}
+
+
+static void
+ngx_http_cx_redis_disconnected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    if (w->ac != ac) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: connection to %V lost: %s",
+                      &w->cmcf->redis->addr, ac->errstr);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+    }
+
+    w->ac = NULL;
+    w->state = ngx_http_cx_redis_down;
+    ngx_http_cx_stat_worker(w->cycle, 0);
+
+    if (w->reply.timer_set) {
+        ngx_del_timer(&w->reply);
+    }
+
+    if (!w->exiting) {
+        ngx_http_cx_redis_schedule(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_handshake_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply           *r = reply;
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "cx redis: %s to %V failed: %*s", (char *) data,
+                  &w->cmcf->redis->addr, (size_t) r->len, r->str);
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
+
+    w->auth_failed = 1;
+
+    /* in a callback: hiredis frees the context when it returns */
+    redisAsyncDisconnect(ac);
+}
+
+
+static void
+ngx_http_cx_redis_script_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply           *r = reply;
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    if (r == NULL || w->ac != ac) {
+        return;
+    }
+
+    if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+
+        if (!w->auth_failed) {
+            ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                          "cx redis: SCRIPT LOAD on %V failed: %*s",
+                          &w->cmcf->redis->addr,
+                          (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
+                          r->str);
+            ngx_http_cx_stat_add_cycle(w->cycle,
+                                       ngx_http_cx_stat_redis_errors, 1);
+        }
+
+        redisAsyncDisconnect(ac);
+        return;
+    }
+
+    ngx_memcpy(w->sha, r->str, 40);
+    w->sha[40] = '\0';
+
+    if (w->retry.timer_set) {
+        ngx_del_timer(&w->retry);
+    }
+
+    if (w->failures) {
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "cx redis: connected to %V after %ui failed attempts",
+                      &w->cmcf->redis->addr, w->failures);
+    }
+
+    w->state = ngx_http_cx_redis_ready;
+    w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
+    w->failures = 0;
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_connects, 1);
+    ngx_http_cx_stat_worker(w->cycle, 1);
+
+    /* a batch left over from the last connection goes first */
+
+    if (w->batch.nitems || w->exiting) {
+        ngx_http_cx_redis_flush(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_cx_redis_t  *w = ev->data;
+
+    if (w->exiting || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    ngx_add_timer(&w->flush, w->cmcf->flush_interval);
+
+    ngx_http_cx_redis_log_drops(w);
+
+    ngx_http_cx_redis_flush(w);
+}
+
+
+static void
+ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
+{
+    ngx_int_t  rc;
+
+    if (w->state != ngx_http_cx_redis_ready || w->in_flight) {
+        return;
+    }
+
+    if (w->batch.nitems == 0) {
+        rc = ngx_http_cx_counters_take(&w->batch);
+
+        if (rc == NGX_ERROR) {
+            return;
+        }
+
+        if (rc == NGX_DECLINED) {
+            goto nothing;
+        }
+
+        w->batch.seq = w->seq++;
+        w->batch.attempts = 0;
+
+    } else {
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
+    }
+
+    if (ngx_http_cx_redis_send(w) == NGX_OK) {
+        return;
+    }
+
+nothing:
+
+    if (w->exiting) {
+        /* the last flush is done */
+        if (w->quit.timer_set) {
+            ngx_del_timer(&w->quit);
+        }
+
+        ngx_http_cx_redis_drop_connection(w);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
+{
+    int                     argc;
+    u_char                 *p, *nums;
+    size_t                 *lens;
+    ngx_uint_t              i, j, k, nkeys, n;
+    const char            **argv;
+    ngx_http_cx_batch_t    *b;
+    ngx_http_cx_counter_t  *c, *prev;
+
+    b = &w->batch;
+
+    /* count the hashes: the items are sorted by key */
+
+    nkeys = 0;
+    prev = NULL;
+
+    for (i = 0; i < b->nitems; i++) {
+        c = b->items[i];
+
+        if (prev == NULL || prev->key_len != c->key_len
+            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
+        {
+            nkeys++;
+        }
+
+        prev = c;
+    }
+
+    /* EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)* */
+
+    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems;
+
+    argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t)), w->log);
+    if (argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    lens = (size_t *) (argv + argc);
+
+    /* decimal numbers: numkeys, seq, ttl, counts and increments */
+
+    nums = ngx_alloc((3 + nkeys + b->nitems) * NGX_INT64_LEN, w->log);
+    if (nums == NULL) {
+        ngx_free(argv);
+        return NGX_ERROR;
+    }
+
+    p = nums;
+    k = 0;
+
+#define ngx_http_cx_arg(s, l)                                                \
+    argv[k] = (const char *) (s); lens[k++] = (l)
+
+#define ngx_http_cx_num(fmt, v)                                              \
+    argv[k] = (const char *) p;                                               \
+    lens[k] = ngx_sprintf(p, fmt, v) - p;                                     \
+    p += lens[k++]
+
+    ngx_http_cx_arg("EVALSHA", 7);
+    ngx_http_cx_arg(w->sha, 40);
+    ngx_http_cx_num("%ui", nkeys + 1);
+    ngx_http_cx_arg(w->batch_key, ngx_strlen(w->batch_key));
+
+    prev = NULL;
+
+    for (i = 0; i < b->nitems; i++) {
+        c = b->items[i];
+
+        if (prev == NULL || prev->key_len != c->key_len
+            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
+        {
+            ngx_http_cx_arg(c->data, c->key_len);
+        }
+
+        prev = c;
+    }
+
+    ngx_http_cx_num("%uL", b->seq);
+    ngx_http_cx_num("%ui", w->cmcf->retention * 86400);
+
+    for (i = 0; i < b->nitems; i = j) {
+        c = b->items[i];
+
+        for (j = i + 1; j < b->nitems; j++) {
+            if (b->items[j]->key_len != c->key_len
+                || ngx_memcmp(b->items[j]->data, c->data, c->key_len) != 0)
+            {
+                break;
+            }
+        }
+
+        n = j - i;
+        ngx_http_cx_num("%ui", n);
+
+        for (n = i; n < j; n++) {
+            c = b->items[n];
+            ngx_http_cx_arg(c->data + c->key_len, c->field_len);
+            ngx_http_cx_num("%L", c->n);
+        }
+    }
+
+#undef ngx_http_cx_arg
+#undef ngx_http_cx_num
+
+    if (redisAsyncCommandArgv(w->ac, ngx_http_cx_redis_batch_reply, NULL,
+                              k, argv, lens)
+        != REDIS_OK)
+    {
+        ngx_free(nums);
+        ngx_free(argv);
+        return NGX_ERROR;
+    }
+
+    ngx_free(nums);
+    ngx_free(argv);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, w->log, 0,
+                   "cx redis: batch %uL: %ui counters, %uL events",
+                   b->seq, b->nitems, b->events);
+
+    b->attempts++;
+    b->sent = ngx_current_msec;
+    w->in_flight = 1;
+
+    ngx_add_timer(&w->reply, w->cmcf->redis_timeout);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply           *r = reply;
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    w->in_flight = 0;
+
+    if (w->reply.timer_set) {
+        ngx_del_timer(&w->reply);
+    }
+
+    if (r == NULL) {
+        /* the connection went away: the outcome is unknown, retry as is */
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_INTEGER) {
+        if (r->integer == 0) {
+            ngx_log_error(NGX_LOG_INFO, w->log, 0,
+                          "cx redis: batch %uL was already applied",
+                          w->batch.seq);
+        }
+
+        ngx_http_cx_redis_batch_done(w);
+        goto next;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR
+        && (ngx_strncmp(r->str, "NOSCRIPT", 8) == 0
+            || ngx_strncmp(r->str, "OOM", 3) == 0
+            || ngx_strncmp(r->str, "BUSY", 4) == 0
+            || ngx_strncmp(r->str, "LOADING", 7) == 0
+            || ngx_strncmp(r->str, "READONLY", 8) == 0
+            || ngx_strncmp(r->str, "MASTERDOWN", 10) == 0))
+    {
+        /* refused before the script ran: try again later, as it is */
+
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: batch refused by %V, will retry: %*s",
+                      &w->cmcf->redis->addr, (size_t) r->len, r->str);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+
+        if (ngx_strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            /* the script cache was flushed: load it again */
+            w->state = ngx_http_cx_redis_handshake;
+            redisAsyncCommand(ac, ngx_http_cx_redis_script_reply, NULL,
+                              "SCRIPT LOAD %b",
+                              ngx_http_cx_flush_script.data,
+                              (size_t) ngx_http_cx_flush_script.len);
+        }
+
+        return;
+    }
+
+    /* the script failed part-way (e.g. WRONGTYPE): never apply it twice */
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "cx redis: batch %uL failed on %V, dropped: %*s",
+                  w->batch.seq, &w->cmcf->redis->addr,
+                  (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
+                  r->str);
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
+
+    ngx_http_cx_redis_batch_drop(w, "failed");
+
+next:
+
+    if (w->exiting) {
+        ngx_http_cx_redis_flush(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w)
+{
+    ngx_http_cx_batch_t  *b;
+
+    b = &w->batch;
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_flushed, b->events);
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_batches, 1);
+    ngx_http_cx_stat_latency(w->cycle, ngx_current_msec - b->sent);
+
+    ngx_http_cx_batch_free(b);
+}
+
+
+static void
+ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w, const char *why)
+{
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped,
+                               w->batch.events);
+    ngx_http_cx_batch_free(&w->batch);
+}
+
+
+static void
+ngx_http_cx_redis_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_cx_redis_t  *w = ev->data;
+
+    if (w->ac) {
+        /* still connecting, or handshaking, after cx_redis_timeout */
+
+        ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+                      "cx redis: connect to %V timed out",
+                      &w->cmcf->redis->addr);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+
+        ngx_http_cx_redis_drop_connection(w);
+
+        if (!w->exiting) {
+            ngx_http_cx_redis_schedule(w);
+        }
+
+        return;
+    }
+
+    if (w->exiting || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    ngx_http_cx_redis_connect(w);
+}
+
+
+static void
+ngx_http_cx_redis_reply_handler(ngx_event_t *ev)
+{
+    ngx_http_cx_redis_t  *w = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "cx redis: no reply from %V in %Mms, reconnecting",
+                  &w->cmcf->redis->addr, w->cmcf->redis_timeout);
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
+
+    ngx_http_cx_redis_drop_connection(w);
+
+    if (!w->exiting) {
+        ngx_http_cx_redis_schedule(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_quit_handler(ngx_event_t *ev)
+{
+    ngx_http_cx_redis_t  *w = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                  "cx redis: last flush to %V not done in %Mms",
+                  &w->cmcf->redis->addr, w->cmcf->redis_timeout);
+
+    ngx_http_cx_redis_drop_connection(w);
+}
+
+
+/* nginx is quitting (graceful shutdown or reload): one last flush */
+
+static void
+ngx_http_cx_redis_close(redisAsyncContext *ac)
+{
+    ngx_http_cx_redis_t  *w = ac->data;
+
+    w->exiting = 1;
+
+    if (w->flush.timer_set) {
+        ngx_del_timer(&w->flush);
+    }
+
+    if (w->state != ngx_http_cx_redis_ready) {
+        ngx_http_cx_redis_drop_connection(w);
+        return;
+    }
+
+    ngx_add_timer(&w->quit, w->cmcf->redis_timeout);
+
+    ngx_http_cx_redis_flush(w);
+}
+
+
+static void
+ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w)
+{
+    if (w->exiting || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    if (w->retry.timer_set) {
+        ngx_del_timer(&w->retry);
+    }
+
+    ngx_add_timer(&w->retry, w->backoff);
+
+    w->backoff = ngx_min(w->backoff * 2, NGX_HTTP_CX_BACKOFF_MAX);
+}
+
+
+/* outside hiredis callbacks only: frees the context now */
+
+static void
+ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w)
+{
+    redisAsyncContext  *ac;
+
+    ac = w->ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    w->ac = NULL;
+    w->state = ngx_http_cx_redis_down;
+    ngx_http_cx_stat_worker(w->cycle, 0);
+
+    if (w->retry.timer_set) {
+        ngx_del_timer(&w->retry);
+    }
+
+    redisAsyncFree(ac);
+
+    w->in_flight = 0;
+
+    if (w->reply.timer_set) {
+        ngx_del_timer(&w->reply);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w)
+{
+    uint64_t  n;
+
+    n = ngx_http_cx_counters_counted();
+
+    if (n) {
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_counted, n);
+    }
+
+    n = ngx_http_cx_counters_dropped();
+
+    if (n == 0) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                  "cx redis: %uL counts dropped: %ui distinct counters "
+                  "are waiting for %V (cx_buffer)", n,
+                  w->cmcf->buffer, &w->cmcf->redis->addr);
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped, n);
+}
+
+
+/*
+ * While Redis stays down the worker retries with backoff; the first
+ * failure and then one per NGX_HTTP_CX_BACKOFF_MAX is an error, the rest
+ * are logged at info.
+ */
+
+static ngx_uint_t
+ngx_http_cx_redis_failure(ngx_http_cx_redis_t *w)
+{
+    if (w->failures++ == 0 || w->backoff >= NGX_HTTP_CX_BACKOFF_MAX) {
+        return NGX_LOG_ERR;
+    }
+
+    return NGX_LOG_INFO;
+}
+
+
+ngx_int_t
+ngx_http_cx_redis_state(void)
+{
+    return ngx_http_cx_redis.state == ngx_http_cx_redis_ready;
+}
+
+
+/* cx_redis host:port | unix:/path [password=..] [db=N] [prefix=name] */
+
+char *
+ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    u_char                    *p;
+    ngx_str_t                 *value, v;
+    ngx_url_t                  u;
+    ngx_uint_t                 i;
+    ngx_http_cx_redis_conf_t  *rc;
+
+    if (cmcf->redis) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_redis_conf_t));
+    if (rc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc->addr = value[1];
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        if (value[1].len - 5 >= sizeof(((struct sockaddr_un *) 0)->sun_path))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "socket path \"%V\" in \"%V\" is too long",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        rc->path.len = value[1].len - 5;
+        rc->path.data = ngx_pnalloc(cf->pool, rc->path.len + 1);
+        if (rc->path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(rc->path.data, value[1].data + 5, rc->path.len + 1);
+
+    } else {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = value[1];
+        u.default_port = 6379;
+
+        /* resolved now: hiredis would resolve names with a blocking call */
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\" in \"%V\": %s",
+                               &value[1], &cmd->name,
+                               u.err ? u.err : "host not found");
+            return NGX_CONF_ERROR;
+        }
+
+        rc->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (rc->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                     rc->host.data, NGX_SOCKADDR_STRLEN, 0);
+        rc->host.data[rc->host.len] = '\0';
+        rc->port = u.port ? u.port : 6379;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        p = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+        if (p == NULL) {
+            goto invalid;
+        }
+
+        v.data = p + 1;
+        v.len = value[i].data + value[i].len - v.data;
+
+        if (p - value[i].data == 8
+            && ngx_strncmp(value[i].data, "password", 8) == 0
+            && v.len)
+        {
+            rc->password = v;
+            continue;
+        }
+
+        if (p - value[i].data == 2
+            && ngx_strncmp(value[i].data, "db", 2) == 0)
+        {
+            rc->db = ngx_atoi(v.data, v.len);
+            if (rc->db == NGX_ERROR || rc->db > 65535) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (p - value[i].data == 6
+            && ngx_strncmp(value[i].data, "prefix", 6) == 0
+            && ngx_http_cx_name_valid(v.data, v.len))
+        {
+            cmcf->redis_prefix = v;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    cmcf->redis = rc;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\": expected "
+                       "password=..., db=0..65535 or prefix=name",
+                       &value[i], &cmd->name);
+    return NGX_CONF_ERROR;
+}
