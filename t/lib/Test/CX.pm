@@ -38,7 +38,9 @@ use POSIX qw(strftime :sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Text::Diff ();
 
-our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port redis_stop redis_start
+our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port
+                  redis_stop redis_start redis_proxy_port cut_next_reply
+                  wait_for get_many metric
                   http_request nginx_reload nginx_pid worker_pids servroot
                   error_log_since html_dir server_port today
                   metrics);
@@ -89,32 +91,75 @@ sub today () { strftime('%Y%m%d', gmtime) }
 
 # ---------------------------------------------------------------- redis
 
+# A private redis-server per test file, on a fixed port and directory so
+# that it can be killed and started again with its data (appendonly, fsync
+# always: what Redis acknowledged survives a SIGKILL).
+
 sub redis_start {
-    require Test::RedisServer;
+    my (%conf) = @_;
 
     $redis_port ||= empty_port();
 
-    $redis_server = Test::RedisServer->new(
-        conf => {
-            port => $redis_port,
-            bind => '127.0.0.1',
-            save => '',
-            appendonly => 'no',
-            %{ shift || {} },
-        },
-        timeout => 10,
-    ) or die "cannot start redis-server";
+    my $dir = "$servroot/redis";
+    make_path($dir);
 
+    my %c = (
+        port => $redis_port,
+        bind => '127.0.0.1',
+        dir => $dir,
+        daemonize => 'yes',
+        pidfile => "$dir/redis.pid",
+        logfile => "$dir/redis.log",
+        save => '""',
+        appendonly => 'yes',
+        appendfsync => 'always',
+        'enable-debug-command' => 'local',
+        %conf,
+    );
+
+    write_file("$dir/redis.conf",
+               join '', map { "$_ $c{$_}\n" } sort keys %c);
+
+    unlink "$dir/redis.pid";
+    system('redis-server', "$dir/redis.conf") == 0
+        or die "cannot start redis-server";
+
+    for (1 .. 200) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$redis_port");
+        if ($s) {
+            print $s "PING\r\n";
+            my $l = <$s>;
+            last if $l && $l =~ /PONG|NOAUTH/;
+        }
+        sleep 0.02;
+    }
+
+    $redis_server = 1;
     undef $redis_client;
 
-    return $redis_server;
+    return 1;
 }
 
+# SIGTERM by default; 'KILL' for a crash
+
 sub redis_stop {
+    my ($signal) = @_;
+
     return unless $redis_server;
+
     undef $redis_client;
-    $redis_server->stop;
     undef $redis_server;
+
+    open my $fh, '<', "$servroot/redis/redis.pid" or return;
+    my $pid = <$fh>;
+    chomp $pid;
+
+    kill $signal || 'TERM', $pid;
+
+    for (1 .. 500) {
+        last unless alive($pid);
+        sleep 0.01;
+    }
 }
 
 sub redis {
@@ -129,6 +174,102 @@ sub redis {
     );
 
     return $redis_client;
+}
+
+# a TCP proxy in front of Redis that the test can tell to drop the reply
+# to the next EVALSHA (after Redis has applied it): see cut_next_reply()
+
+my ($proxy_pid, $proxy_port);
+
+sub redis_proxy_port {
+    return $proxy_port if $proxy_pid;
+
+    $proxy_port = empty_port();
+    $redis_port ||= empty_port();
+
+    my $listen = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => $proxy_port,
+        Listen => 16, ReuseAddr => 1,
+    ) or die "proxy listen: $!";
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid) {
+        $proxy_pid = $pid;
+        close $listen;
+        return $proxy_port;
+    }
+
+    $SIG{CHLD} = 'IGNORE';
+
+    while (my $c = $listen->accept) {
+        my $kid = fork;
+        if (defined $kid && $kid == 0) {
+            close $listen;
+            proxy_serve($c);
+            POSIX::_exit(0);
+        }
+        close $c;
+    }
+
+    POSIX::_exit(0);
+}
+
+sub cut_next_reply {
+    write_file("$servroot/proxy.cut", "1");
+}
+
+sub proxy_serve {
+    my ($c) = @_;
+
+    my $r = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$redis_port")
+        or return;
+    my $sel = IO::Select->new($c, $r);
+    my $armed = 0;
+
+    while (1) {
+        for my $fh ($sel->can_read(1)) {
+            my $buf;
+            my $n = sysread $fh, $buf, 65536;
+            return unless $n;
+
+            if ($fh == $c) {
+                if ($buf =~ /EVALSHA/ && -e "$servroot/proxy.cut") {
+                    unlink "$servroot/proxy.cut";
+                    $armed = 1;
+                }
+                syswrite $r, $buf;
+            } else {
+                # Redis has run the batch: lose its answer
+                return if $armed;
+                syswrite $c, $buf;
+            }
+        }
+    }
+}
+
+sub redis_proxy_stop {
+    return unless $proxy_pid;
+    kill 'KILL', $proxy_pid;
+    waitpid $proxy_pid, 0;
+    undef $proxy_pid;
+}
+
+# waits until check() is true (counts are flushed asynchronously)
+
+sub wait_for {
+    my ($check, $timeout) = @_;
+
+    my $deadline = time + ($timeout || 5);
+
+    while (time < $deadline) {
+        my $ok = eval { $check->() };
+        return 1 if $ok;
+        sleep 0.05;
+    }
+
+    return 0;
 }
 
 # -------------------------------------------------------- test upstream
@@ -252,12 +393,17 @@ sub expand {
         $redis_port = empty_port();
     }
 
+    if ($text =~ /\$TEST_NGINX_REDIS_PROXY_PORT/) {
+        redis_proxy_port();
+    }
+
     my %v = (
         TEST_NGINX_SERVER_PORT => $port,
         TEST_NGINX_HTML_DIR => "$servroot/html",
         TEST_NGINX_SERVROOT => $servroot,
         TEST_NGINX_ROOT => $root,
         TEST_NGINX_REDIS_PORT => $redis_port // '',
+        TEST_NGINX_REDIS_PROXY_PORT => $proxy_port // '',
         TEST_NGINX_UPSTREAM_PORT => $upstream_port // '',
         TEST_NGINX_MODULE_DIR => '/usr/lib/nginx/modules',
         TEST_NGINX_TODAY => today(),
@@ -567,6 +713,22 @@ sub build_request {
     return $h . "\r\n" . ($body // '');
 }
 
+sub get_many {
+    my ($path, $n) = @_;
+    my %status;
+    for (1 .. $n) {
+        my $r = http_request("GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        $status{$r->{status} // "error"}++;
+    }
+    return \%status;
+}
+
+sub metric {
+    my ($name) = @_;
+    my ($v) = metrics() =~ /^\Q$name\E (\d+)$/m;
+    return $v;
+}
+
 sub metrics () {
     my $r = http_request(build_request("GET /cx/metrics"));
     return $r->{body} // '';
@@ -826,6 +988,7 @@ sub run_tests () {
     nginx_stop();
     check_sanitizers('shutdown');
     upstream_stop();
+    redis_proxy_stop();
     redis_stop();
 
     done_testing();
@@ -838,6 +1001,8 @@ END {
         nginx_stop();
     }
     upstream_stop() if $upstream_pid;
+    redis_proxy_stop() if $proxy_pid;
+    redis_stop() if $redis_server;
 }
 
 1;
