@@ -441,3 +441,15 @@ cx_flush_interval 0;
 --- must_die
 --- error_log eval
 qr/"cx_flush_interval" and "cx_buffer" must be more than 0/
+
+
+
+=== TEST 24: counts still flow with Debian's nchan (its own hiredis) loaded first
+--- main_config
+load_module $TEST_NGINX_MODULE_DIR/ngx_nchan_module.so;
+--- redis
+--- request eval
+[ ("GET /") x 7 ]
+--- check
+ok(wait_for(sub { ::tp_count('home:view') == 7 }), "7 views counted")
+    or diag(::tp_count('home:view'));

@@ -7,7 +7,7 @@ set -e
 build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
 test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver-perl
       libredis-fast-perl libwww-perl libtext-diff-perl libjson-pp-perl
-      libnginx-mod-http-echo curl"
+      libnginx-mod-http-echo libnginx-mod-nchan curl"
 demo="$build redis-server curl"
 bench="$test wrk libnginx-mod-http-lua lua-nginx-redis"
 asan="$test dpkg-dev libpcre2-dev zlib1g-dev"

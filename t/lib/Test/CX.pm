@@ -435,8 +435,8 @@ $config
 EOF
 
     return <<"EOF";
-$load
 $main
+$load
 $user
 worker_processes $workers;
 daemon on;
