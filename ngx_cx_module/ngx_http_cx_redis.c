@@ -906,6 +906,23 @@ ngx_http_cx_redis_state(void)
 }
 
 
+/* the connection, for reads (ngx_http_cx_query.c), when it is usable */
+
+redisAsyncContext *
+ngx_http_cx_redis_context(void)
+{
+    ngx_http_cx_redis_t  *w;
+
+    w = &ngx_http_cx_redis;
+
+    if (w->state != ngx_http_cx_redis_ready || w->exiting) {
+        return NULL;
+    }
+
+    return w->ac;
+}
+
+
 /* cx_redis host:port | unix:/path [password=..] [db=N] [prefix=name] */
 
 char *
