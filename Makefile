@@ -3,11 +3,13 @@
 
 BUILD   := build
 MODULE  := $(BUILD)/ngx_http_cx_module.so
-SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h)
+SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
+           lua/sandbox.lua lua/cx/init.lua
 PROVE   ?= prove
 T       ?= t/
 
-.PHONY: all deps test test-asan demo demo-stop bench bench-inject clean
+.PHONY: all deps test test-asan demo demo-stop bench bench-inject \
+        bench-rules clean
 
 all: $(MODULE)
 
@@ -43,6 +45,11 @@ bench-inject:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/inject
+
+bench-rules:
+	util/deps.sh bench
+	$(MAKE) all
+	bench/rules
 
 clean:
 	rm -rf $(BUILD)

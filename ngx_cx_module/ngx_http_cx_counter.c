@@ -29,6 +29,10 @@ typedef struct {
     uint64_t                     counted;   /* not yet in the metrics */
     ngx_log_t                   *log;
 
+    ngx_http_cx_record_t        *records;
+    ngx_http_cx_record_t       **last_record;
+    ngx_uint_t                   nrecords;
+
     time_t                       time;      /* of the cached strings */
     u_char                       day[8];
     u_char                       hour[2];
@@ -64,6 +68,7 @@ ngx_http_cx_counters_init(ngx_cycle_t *cycle, ngx_uint_t max)
     t->nbuckets = n;
     t->max = max;
     t->log = cycle->log;
+    t->last_record = &t->records;
 
     return NGX_OK;
 }
@@ -73,6 +78,7 @@ void
 ngx_http_cx_counters_done(void)
 {
     ngx_uint_t               i;
+    ngx_http_cx_record_t    *r;
     ngx_http_cx_counter_t   *c, *next;
     ngx_http_cx_counters_t  *t;
 
@@ -90,6 +96,13 @@ ngx_http_cx_counters_done(void)
     }
 
     ngx_free(t->buckets);
+
+    while (t->records) {
+        r = t->records;
+        t->records = r->next;
+        ngx_free(r);
+    }
+
     ngx_memzero(t, sizeof(ngx_http_cx_counters_t));
 }
 
@@ -98,10 +111,11 @@ ngx_uint_t
 ngx_http_cx_counters_pending(uint64_t *events)
 {
     if (events) {
-        *events = ngx_http_cx_counters.events;
+        *events = ngx_http_cx_counters.events
+                  + ngx_http_cx_counters.nrecords;
     }
 
-    return ngx_http_cx_counters.count;
+    return ngx_http_cx_counters.count + ngx_http_cx_counters.nrecords;
 }
 
 
@@ -292,8 +306,22 @@ ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
 
     t = &ngx_http_cx_counters;
 
-    if (t->count == 0) {
+    if (t->count == 0 && t->nrecords == 0) {
         return NGX_DECLINED;
+    }
+
+    batch->records = t->records;
+    batch->nrecords = t->nrecords;
+
+    t->records = NULL;
+    t->last_record = &t->records;
+    t->nrecords = 0;
+
+    if (t->count == 0) {
+        batch->items = NULL;
+        batch->nitems = 0;
+        batch->events = batch->nrecords;
+        return NGX_OK;
     }
 
     items = ngx_alloc(t->count * sizeof(ngx_http_cx_counter_t *), t->log);
@@ -317,7 +345,7 @@ ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
 
     batch->items = items;
     batch->nitems = n;
-    batch->events = t->events;
+    batch->events = t->events + batch->nrecords;
 
     t->count = 0;
     t->events = 0;
@@ -333,6 +361,7 @@ ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch)
 {
     ngx_uint_t              i;
     ngx_str_t               key, field;
+    ngx_http_cx_record_t   *r;
     ngx_http_cx_counter_t  *c;
 
     for (i = 0; i < batch->nitems; i++) {
@@ -347,6 +376,24 @@ ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch)
         ngx_http_cx_counters.counted -= c->n;
     }
 
+    /* records go back in front of newer ones */
+
+    if (batch->records) {
+        for (r = batch->records; r->next; r = r->next) { /* void */ }
+
+        r->next = ngx_http_cx_counters.records;
+
+        if (ngx_http_cx_counters.records == NULL) {
+            ngx_http_cx_counters.last_record = &r->next;
+        }
+
+        ngx_http_cx_counters.records = batch->records;
+        ngx_http_cx_counters.nrecords += batch->nrecords;
+
+        batch->records = NULL;
+        batch->nrecords = 0;
+    }
+
     ngx_http_cx_batch_free(batch);
 }
 
@@ -354,11 +401,20 @@ ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch)
 void
 ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch)
 {
-    ngx_uint_t  i;
+    ngx_uint_t             i;
+    ngx_http_cx_record_t  *r;
 
     for (i = 0; i < batch->nitems; i++) {
         ngx_free(batch->items[i]);
     }
+
+    while (batch->records) {
+        r = batch->records;
+        batch->records = r->next;
+        ngx_free(r);
+    }
+
+    batch->nrecords = 0;
 
     if (batch->items) {
         ngx_free(batch->items);
@@ -367,6 +423,178 @@ ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch)
     batch->items = NULL;
     batch->nitems = 0;
     batch->events = 0;
+}
+
+
+/* a copy of rec and its strings joins the queue of records */
+
+ngx_int_t
+ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
+{
+    u_char                  *p;
+    size_t                   size;
+    ngx_http_cx_record_t    *r;
+    ngx_http_cx_counters_t  *t;
+
+    t = &ngx_http_cx_counters;
+
+    if (t->buckets == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (t->nrecords >= t->max) {
+        t->dropped++;
+        return NGX_DECLINED;
+    }
+
+    size = offsetof(ngx_http_cx_record_t, data)
+           + rec->site.len + rec->survey.len + rec->touchpoint.len
+           + rec->event.len + rec->comment.len + rec->page.len;
+
+    r = ngx_alloc(size, t->log);
+    if (r == NULL) {
+        t->dropped++;
+        return NGX_DECLINED;
+    }
+
+    *r = *rec;
+    p = r->data;
+
+#define ngx_http_cx_record_copy(f)                                           \
+    r->f.data = p; p = ngx_cpymem(p, rec->f.data, rec->f.len)
+
+    ngx_http_cx_record_copy(site);
+    ngx_http_cx_record_copy(survey);
+    ngx_http_cx_record_copy(touchpoint);
+    ngx_http_cx_record_copy(event);
+    ngx_http_cx_record_copy(comment);
+    ngx_http_cx_record_copy(page);
+
+#undef ngx_http_cx_record_copy
+
+    r->next = NULL;
+    *t->last_record = r;
+    t->last_record = &r->next;
+    t->nrecords++;
+    t->counted++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The script arguments of one record (see NGX_HTTP_CX_RECORD_ARGS): its
+ * token key and event, the counters it adds to, and the follow-up stream
+ * entry of a low score.  Strings are written at *buf, which must have
+ * room for NGX_HTTP_CX_RECORD_BUF plus the record's own strings.
+ */
+
+ngx_uint_t
+ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_record_t *rec, const char **argv, size_t *lens, u_char **buf)
+{
+    u_char     *p, *start, *f, *fstart;
+    ngx_tm_t    tm;
+    ngx_uint_t  k, n, nk, i;
+    u_char      day[8], hour[2];
+
+    static const char  *kinds[] = { "sv", "svh", "tp", "tph", "sc", "sch" };
+
+    p = *buf;
+    k = 0;
+
+#define ngx_http_cx_arg(s, l)                                                \
+    argv[k] = (const char *) (s); lens[k++] = (l)
+
+#define ngx_http_cx_print(...)                                               \
+    start = p; p = ngx_sprintf(p, __VA_ARGS__);                               \
+    ngx_http_cx_arg(start, p - start)
+
+    ngx_gmtime(rec->time, &tm);
+    ngx_sprintf(day, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                tm.ngx_tm_mday);
+    ngx_sprintf(hour, "%02d", tm.ngx_tm_hour);
+
+    ngx_http_cx_print("%V:%V:tok:%*s", &cmcf->redis_prefix, &rec->site,
+                      (size_t) 16, rec->nonce);
+    ngx_http_cx_arg(rec->event.data, rec->event.len);
+    ngx_http_cx_arg("172800", 6);
+
+    nk = (rec->score >= 0) ? 6 : 4;
+    ngx_http_cx_print("%ui", nk);
+
+    for (i = 0; i < nk; i++) {
+
+        /* the key */
+
+        if (i < 2 || i >= 4) {
+            ngx_http_cx_print("%V:%V:%s:%V:%*s", &cmcf->redis_prefix,
+                              &rec->site, kinds[i], &rec->survey,
+                              (size_t) 8, day);
+        } else {
+            ngx_http_cx_print("%V:%V:%s:%*s", &cmcf->redis_prefix,
+                              &rec->site, kinds[i], (size_t) 8, day);
+        }
+
+        /* the field: touchpoint:event or touchpoint:score, by hour */
+
+        fstart = p;
+
+        if (i < 4) {
+            f = ngx_sprintf(p, "%V:%V", &rec->touchpoint, &rec->event);
+
+        } else {
+            f = ngx_sprintf(p, "%V:%i", &rec->touchpoint, rec->score);
+        }
+
+        if (i & 1) {
+            f = ngx_sprintf(f, ":%*s", (size_t) 2, hour);
+        }
+
+        p = f;
+        ngx_http_cx_arg(fstart, p - fstart);
+    }
+
+    if (!rec->followup) {
+        ngx_http_cx_arg("0", 1);
+        goto done;
+    }
+
+    ngx_http_cx_arg("1", 1);
+    ngx_http_cx_print("%V:%V:followup", &cmcf->redis_prefix, &rec->site);
+    ngx_http_cx_print("%ui", cmcf->followup_maxlen);
+    ngx_http_cx_print("%T-0", (time_t) (rec->time
+                                        - cmcf->followup_retention * 86400)
+                              * 1000);
+
+    n = 7;
+    ngx_http_cx_print("%ui", n);
+
+    ngx_http_cx_arg("survey", 6);
+    ngx_http_cx_arg(rec->survey.data, rec->survey.len);
+    ngx_http_cx_arg("type", 4);
+    ngx_http_cx_arg(rec->type.data, rec->type.len);
+    ngx_http_cx_arg("touchpoint", 10);
+    ngx_http_cx_arg(rec->touchpoint.data, rec->touchpoint.len);
+    ngx_http_cx_arg("score", 5);
+    ngx_http_cx_print("%i", rec->score);
+    ngx_http_cx_arg("comment", 7);
+    ngx_http_cx_arg(rec->comment.data, rec->comment.len);
+    ngx_http_cx_arg("page", 4);
+    ngx_http_cx_arg(rec->page.data, rec->page.len);
+    ngx_http_cx_arg("time", 4);
+    ngx_http_cx_print("%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
+                      tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
+                      tm.ngx_tm_min, tm.ngx_tm_sec);
+
+done:
+
+#undef ngx_http_cx_arg
+#undef ngx_http_cx_print
+
+    *buf = p;
+
+    return k;
 }
 
 

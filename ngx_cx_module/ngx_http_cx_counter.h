@@ -24,8 +24,31 @@ struct ngx_http_cx_counter_s {
 };
 
 
+/* a widget event with a token: applied at most once per token and event */
+
+typedef struct ngx_http_cx_record_s  ngx_http_cx_record_t;
+
+struct ngx_http_cx_record_s {
+    ngx_http_cx_record_t        *next;
+    ngx_str_t                    site;
+    ngx_str_t                    survey;
+    ngx_str_t                    type;
+    ngx_str_t                    touchpoint;
+    ngx_str_t                    event;
+    ngx_str_t                    comment;
+    ngx_str_t                    page;
+    ngx_int_t                    score;     /* -1: none */
+    time_t                       time;
+    u_char                       nonce[16];
+    unsigned                     followup:1;
+    u_char                       data[1];
+};
+
+
 typedef struct {
     uint64_t                     seq;
+    ngx_http_cx_record_t        *records;
+    ngx_uint_t                   nrecords;
     ngx_http_cx_counter_t      **items;
     ngx_uint_t                   nitems;
     uint64_t                     events;
@@ -34,12 +57,21 @@ typedef struct {
 } ngx_http_cx_batch_t;
 
 
+/* arguments of one record, and the bytes they need beyond its strings */
+#define NGX_HTTP_CX_RECORD_ARGS  40
+#define NGX_HTTP_CX_RECORD_BUF   4096
+
+
 ngx_int_t ngx_http_cx_counters_init(ngx_cycle_t *cycle, ngx_uint_t max);
 void ngx_http_cx_counters_done(void);
 ngx_uint_t ngx_http_cx_counters_pending(uint64_t *events);
 uint64_t ngx_http_cx_counters_counted(void);
 uint64_t ngx_http_cx_counters_dropped(void);
 ngx_int_t ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch);
+ngx_int_t ngx_http_cx_record_add(ngx_http_cx_record_t *rec);
+ngx_uint_t ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_record_t *rec, const char **argv, size_t *lens,
+    u_char **buf);
 void ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch);
 void ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch);
 

@@ -801,14 +801,17 @@ ngx_http_cx_get_ctx(ngx_http_request_t *r)
 
 
 /*
- * The touchpoint of this request: cx_touchpoint evaluated once and
- * validated.  NGX_DECLINED when there is none or it is not a valid name.
+ * The touchpoint of this request, decided once: an upstream's
+ * X-CX-Touchpoint (ngx_http_cx_signals() sets it first), else the
+ * rules' touchpoint(r), else cx_touchpoint, validated.  NGX_DECLINED
+ * when there is none or it is not a valid name.
  */
 
 ngx_int_t
 ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_str_t *tp)
 {
+    ngx_int_t                rc;
     ngx_str_t                v;
     ngx_http_cx_loc_conf_t  *lcf;
 
@@ -822,6 +825,20 @@ ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     *tp = ctx->touchpoint;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (lcf->rules) {
+        rc = ngx_http_cx_rules_touchpoint(r, ctx, lcf->rules, &v);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            ctx->touchpoint = v;
+            *tp = v;
+            return NGX_OK;
+        }
+    }
 
     if (lcf->touchpoint == NULL) {
         return NGX_DECLINED;

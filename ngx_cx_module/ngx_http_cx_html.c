@@ -3,15 +3,30 @@
  * ngx_http_cx_html.c: the streaming HTML tokenizer behind injection.
  *
  * It follows the WHATWG tokenizer only as far as finding "</body" needs:
- * tags and their quoted attribute values, comments, CDATA sections, bogus
+ * tags and their attribute values, comments, CDATA sections, bogus
  * comments (<!DOCTYPE>, <?xml?>), raw text and RCDATA elements, and the
- * script data escape states.  In the states that wait for one byte it
- * jumps with memchr().  All state lives in ngx_http_cx_html_t, so a
+ * script data escape states.  All state lives in ngx_http_cx_html_t, so a
  * document may be split anywhere.
+ *
+ * Two scanners share that state.  The fast one covers what pages are made
+ * of -- text, tags, attribute values, the text of raw elements -- without
+ * looking at most bytes: a kernel (SSE2, AVX2 or AVX-512, as the CPU
+ * allows) turns each 64-byte block into bit masks of '<', '>', '=' and
+ * quotes, and the scanner jumps from bit to bit.  Anything rare (comments,
+ * <!DOCTYPE>, CDATA, escaped script data, a tag cut by the end of the
+ * range) it hands to the byte-wise state machine, which hands back as soon
+ * as it is in text again.
  */
 
 
 #include "ngx_http_cx_html.h"
+
+#if (defined __x86_64__ && defined __GNUC__)
+#define NGX_HTTP_CX_HTML_X86  1
+#include <immintrin.h>
+#else
+#define NGX_HTTP_CX_HTML_X86  0
+#endif
 
 
 enum {
@@ -19,7 +34,8 @@ enum {
     sw_tag_open,
     sw_end_tag_open,
     sw_tag_name,
-    sw_attrs,
+    sw_attrs,                   /* before an attribute name */
+    sw_attr_name,               /* in or after one: "=" opens a value */
     sw_attr_value,
     sw_attr_dq,
     sw_attr_sq,
@@ -79,14 +95,136 @@ static ngx_str_t  ngx_http_cx_html_raw[] = {
 };
 
 
+/*
+ * The bit masks of one 64-byte block, bit i for byte i: '<', and what
+ * matters in a tag: '>', '=' and quotes.
+ */
+
+#define NGX_HTTP_CX_HTML_LT      0
+#define NGX_HTTP_CX_HTML_TAG     1
+
+typedef struct {
+    uint64_t                     m[2];
+} ngx_http_cx_html_bits_t;
+
+
+/* blocks classified at a time: a hand-over wastes at most this much */
+#define NGX_HTTP_CX_HTML_BLOCKS  8
+
+/* the fast scanner reads this many bytes after a '<' at most */
+#define NGX_HTTP_CX_HTML_AHEAD   11
+
+typedef struct {
+    u_char                      *base;  /* first byte of blk[0] */
+    u_char                      *end;   /* end of the classified bytes */
+    u_char                      *last;
+    ngx_uint_t                   n;     /* blocks in blk[] */
+    ngx_http_cx_html_bits_t      blk[NGX_HTTP_CX_HTML_BLOCKS];
+} ngx_http_cx_html_scan_t;
+
+
+typedef void (*ngx_http_cx_html_classify_pt)(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b);
+
+
+static void ngx_http_cx_html_init(void);
+static void ngx_http_cx_html_classify_generic(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b);
+#if (NGX_HTTP_CX_HTML_X86)
+static void ngx_http_cx_html_classify_sse2(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b);
+static void ngx_http_cx_html_classify_avx2(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b);
+static void ngx_http_cx_html_classify_avx512(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b);
+#endif
+static void ngx_http_cx_html_refill(ngx_http_cx_html_scan_t *s, u_char *p);
+static ngx_inline ngx_http_cx_html_bits_t *ngx_http_cx_html_seek(
+    ngx_http_cx_html_scan_t *s, u_char *p, u_char **cb);
+static ngx_inline ngx_uint_t ngx_http_cx_html_advance(
+    ngx_http_cx_html_scan_t *s, u_char **cb, ngx_http_cx_html_bits_t **cm,
+    ngx_http_cx_html_bits_t **ce);
+static ngx_inline void ngx_http_cx_html_reach(ngx_http_cx_html_scan_t *s,
+    u_char *p, u_char **cb, ngx_http_cx_html_bits_t **cm,
+    ngx_http_cx_html_bits_t **ce);
+static ngx_uint_t ngx_http_cx_html_raw_start(u_char *name);
+static ngx_int_t ngx_http_cx_html_fast(ngx_http_cx_html_t *h,
+    ngx_http_cx_html_scan_t *s, u_char **pos);
+static ngx_int_t ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos,
+    u_char *last);
+
+
+static ngx_http_cx_html_classify_pt  ngx_http_cx_html_classify;
+static ngx_uint_t                    ngx_http_cx_html_isa;
+
+
+/*
+ * A perfect hash of the raw elements' first three letters: one multiply
+ * and one compare reject almost every other tag name.
+ */
+
+#define ngx_http_cx_html_hash(k)  (((uint32_t) (k) * 0xfe68985b) >> 28)
+
+static uint32_t  ngx_http_cx_html_prefix[16];
+static u_char    ngx_http_cx_html_prefix_raw[16];
+
+
 #define ngx_http_cx_html_space(c)                                            \
     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || (c) == '\f')
+
+#define ngx_http_cx_html_delim(c)                                            \
+    (ngx_http_cx_html_space(c) || (c) == '/' || (c) == '>')
 
 #define ngx_http_cx_html_find(p, last, c)                                    \
     ((u_char *) memchr(p, c, last - p))
 
 #define ngx_http_cx_html_alpha(c)                                            \
     ((u_char) (((c) | 0x20) - 'a') < 26)
+
+/* the raw element stays in the fast scanner */
+#define ngx_http_cx_html_fast_raw(h)                                         \
+    ((h)->esc == 0 && (h)->raw != raw_plaintext)
+
+#define ngx_http_cx_html_fast_state(h)                                       \
+    ((h)->state == sw_data                                                   \
+     || ((h)->state == sw_raw && ngx_http_cx_html_fast_raw(h)))
+
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_html_ctz(uint64_t m)
+{
+#if (__GNUC__)
+    return __builtin_ctzll(m);
+#else
+    ngx_uint_t  n;
+
+    for (n = 0; !(m & 1); n++) {
+        m >>= 1;
+    }
+
+    return n;
+#endif
+}
+
+
+/* 8 bytes as a little-endian word */
+
+static ngx_inline uint64_t
+ngx_http_cx_html_word(u_char *p)
+{
+#if (NGX_HAVE_LITTLE_ENDIAN && NGX_HAVE_NONALIGNED)
+    uint64_t  w;
+
+    ngx_memcpy(&w, p, sizeof(uint64_t));
+
+    return w;
+#else
+    return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16
+           | (uint64_t) p[3] << 24 | (uint64_t) p[4] << 32
+           | (uint64_t) p[5] << 40 | (uint64_t) p[6] << 48
+           | (uint64_t) p[7] << 56;
+#endif
+}
 
 
 static ngx_inline void
@@ -107,6 +245,23 @@ ngx_http_cx_html_name_is(ngx_http_cx_html_t *h, ngx_str_t *name)
 {
     return h->nlen == name->len
            && ngx_strncmp(h->name, name->data, name->len) == 0;
+}
+
+
+/* case-insensitive, for the letters-only raw element names */
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_html_bytes_are(u_char *p, ngx_str_t *name)
+{
+    size_t  i;
+
+    for (i = 0; i < name->len; i++) {
+        if ((p[i] | 0x20) != name->data[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -157,6 +312,421 @@ ngx_http_cx_html_marker(ngx_http_cx_html_t *h)
 
 ngx_int_t
 ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
+{
+    u_char                   *p;
+    ngx_int_t                 rc;
+    ngx_http_cx_html_scan_t   s;
+
+    if (ngx_http_cx_html_classify == NULL) {
+        ngx_http_cx_html_init();
+    }
+
+    p = *pos;
+
+    s.base = p;
+    s.end = p;
+    s.last = last;
+    s.n = 0;
+
+    rc = ngx_http_cx_html_fast_state(h) ? NGX_DECLINED
+                                         : ngx_http_cx_html_slow(h, &p, last);
+
+    while (rc == NGX_DECLINED) {
+        rc = ngx_http_cx_html_fast(h, &s, &p);
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_cx_html_slow(h, &p, last);
+        }
+    }
+
+    *pos = p;
+
+    return rc;
+}
+
+
+/*
+ * The fast scanner, in sw_data or in the text of a raw element (not
+ * escaped script data, not plaintext).  NGX_DECLINED: continue with the
+ * byte-wise one at *pos, always a '<' in sw_data or sw_raw.
+ *
+ * A cursor walks the blocks: cb is the current block's first byte, cm its
+ * masks; m holds the '<' and t the tag bytes still ahead in it.
+ *
+ * In a tag only "=" matters: a quote opens a value only after one
+ * (whitespace between allowed), and elsewhere it is part of a name or an
+ * unquoted value.  So a tag ends at its first '>' unless an "=" comes
+ * first; each "=" is decided from the bytes just before it, back to the
+ * anchor a: the point after the tag name, a value, or an "=" that started
+ * a name (aname), whose state is known.
+ */
+
+static ngx_int_t
+ngx_http_cx_html_fast(ngx_http_cx_html_t *h, ngx_http_cx_html_scan_t *s,
+    u_char **pos)
+{
+    u_char                   *p, *last, *cb, *lt, *a, *e, *k, *v, *name, c;
+    uint32_t                  k3;
+    uint64_t                  w, m, t;
+    ngx_str_t                *rn;
+    ngx_uint_t                raw, end, named, aname, b;
+    ngx_http_cx_html_bits_t  *cm, *ce;
+
+    p = *pos;
+    last = s->last;
+
+    raw = h->raw;
+    end = 0;
+    lt = p;
+
+    if (h->state == sw_raw) {
+        goto raw_text;
+    }
+
+    if (p >= last) {
+        h->state = sw_data;
+        *pos = last;
+        return NGX_AGAIN;
+    }
+
+    cm = ngx_http_cx_html_seek(s, p, &cb);
+    ce = s->blk + s->n;
+    m = cm->m[NGX_HTTP_CX_HTML_LT] & ((uint64_t) -1 << (p - cb));
+
+data:
+
+    while (m == 0) {
+        if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+            h->state = sw_data;
+            *pos = last;
+            return NGX_AGAIN;
+        }
+
+        m = cm->m[NGX_HTTP_CX_HTML_LT];
+    }
+
+    b = ngx_http_cx_html_ctz(m);
+    lt = cb + b;
+
+    if (last - lt < NGX_HTTP_CX_HTML_AHEAD) {
+        goto bail_data;
+    }
+
+    /*
+     * A start tag ("<a"), an end tag ("</a"), or else; and whether its
+     * name may be a raw element's or "body": found without branches, as
+     * the kinds of tags follow each other in no order a CPU can predict.
+     */
+
+    w = ngx_http_cx_html_word(lt + 1);
+    c = (u_char) w;
+
+    end = (c == '/') & ngx_http_cx_html_alpha((u_char) (w >> 8));
+
+    if (!(ngx_http_cx_html_alpha(c) | end)) {
+
+        if (c == '!' || c == '?' || c == '/') {
+            /* a comment, CDATA, DOCTYPE, or a bogus comment */
+            goto bail_data;
+        }
+
+        /* text */
+        m &= m - 1;
+        goto data;
+    }
+
+    name = lt + 1 + end;
+    raw = raw_none;
+
+    k3 = (uint32_t) (w | 0x202020) & 0xffffff;
+
+    if ((ngx_http_cx_html_prefix[ngx_http_cx_html_hash(k3)] == k3)
+        | (((w | 0x2020202000) & 0xffffffffff) == 0x79646f622f))
+    {
+        /* "scr", "sty", "tex", ... or "/body": check the whole name */
+
+        if (end) {
+            if (ngx_http_cx_html_delim(lt[6])) {
+                h->state = sw_attrs;
+                h->raw = raw_none;
+                h->end = 1;
+                *pos = lt + 6;
+
+                return NGX_OK;
+            }
+
+        } else {
+            raw = ngx_http_cx_html_raw_start(name);
+        }
+    }
+
+    a = name;
+    aname = 0;
+    named = 0;
+
+    t = cm->m[NGX_HTTP_CX_HTML_TAG] & ~(((uint64_t) 2 << b) - 1);
+
+tag:
+
+    /* t: the '>', "=" and quotes still ahead in the block */
+
+    while (t == 0) {
+        if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+            goto bail_tag;
+        }
+
+        t = cm->m[NGX_HTTP_CX_HTML_TAG];
+    }
+
+    b = ngx_http_cx_html_ctz(t);
+    e = cb + b;
+
+    if (*e == '>') {
+        p = e + 1;
+
+        if (raw == raw_none || end) {
+            m = cm->m[NGX_HTTP_CX_HTML_LT] & ~(((uint64_t) 2 << b) - 1);
+            goto data;
+        }
+
+        goto raw_text;
+    }
+
+    t &= t - 1;
+
+    if (*e != '=') {
+        /* a quote in a name or in an unquoted value */
+        goto tag;
+    }
+
+    if (!named) {
+        named = 1;
+
+        for (k = name; k < e && !ngx_http_cx_html_space(*k) && *k != '/'; k++)
+        {
+            /* void */
+        }
+
+        if (k == e) {
+            /* the "=" is part of the tag name */
+
+            for (k = e + 1; k < last && !ngx_http_cx_html_delim(*k); k++) {
+                /* void */
+            }
+
+            if (k == last) {
+                goto bail_tag;
+            }
+
+            a = k;
+            goto tag_at;
+        }
+
+        a = k;
+    }
+
+    /* the state before the "=": after a name it opens a value */
+
+    for (k = e - 1; k >= a && ngx_http_cx_html_space(*k); k--) {
+        /* void */
+    }
+
+    if (k >= a ? *k == '/' : !aname) {
+        /* before an attribute name: the "=" starts one */
+        a = e + 1;
+        aname = 1;
+        goto tag;
+    }
+
+    for (k = e + 1; k < last && ngx_http_cx_html_space(*k); k++) {
+        /* void */
+    }
+
+    if (k == last) {
+        goto bail_tag;
+    }
+
+    c = *k;
+
+    if (c == '"' || c == '\'') {
+        /* the value ends at the same quote */
+
+        ngx_http_cx_html_reach(s, k, &cb, &cm, &ce);
+        t = cm->m[NGX_HTTP_CX_HTML_TAG] & ~(((uint64_t) 2 << (k - cb)) - 1);
+
+        for ( ;; ) {
+            while (t == 0) {
+                if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+                    goto bail_tag;
+                }
+
+                t = cm->m[NGX_HTTP_CX_HTML_TAG];
+            }
+
+            v = cb + ngx_http_cx_html_ctz(t);
+            t &= t - 1;
+
+            if (*v == c) {
+                break;
+            }
+        }
+
+        a = v + 1;
+        aname = 0;
+        goto tag;
+    }
+
+    /* an unquoted value ends at whitespace or at '>' */
+
+    while (k < last && !ngx_http_cx_html_space(*k) && *k != '>') {
+        k++;
+    }
+
+    if (k == last) {
+        goto bail_tag;
+    }
+
+    a = k + (*k != '>');
+    aname = 0;
+
+tag_at:
+
+    /* continue the tag at a, where there are no quotes in a value */
+
+    if (a == last) {
+        goto bail_tag;
+    }
+
+    ngx_http_cx_html_reach(s, a, &cb, &cm, &ce);
+    t = cm->m[NGX_HTTP_CX_HTML_TAG] & ((uint64_t) -1 << (a - cb));
+    goto tag;
+
+raw_text:
+
+    if (raw == raw_plaintext) {
+        h->state = sw_raw;
+        h->raw = raw_plaintext;
+        *pos = last;
+
+        return NGX_AGAIN;
+    }
+
+    if (p >= last) {
+        goto raw_again;
+    }
+
+    rn = &ngx_http_cx_html_raw[raw];
+
+    cm = ngx_http_cx_html_seek(s, p, &cb);
+    ce = s->blk + s->n;
+    m = cm->m[NGX_HTTP_CX_HTML_LT] & ((uint64_t) -1 << (p - cb));
+
+    for ( ;; ) {
+        while (m == 0) {
+            if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+                goto raw_again;
+            }
+
+            m = cm->m[NGX_HTTP_CX_HTML_LT];
+        }
+
+        lt = cb + ngx_http_cx_html_ctz(m);
+
+        if ((size_t) (last - lt) < rn->len + 3) {
+            goto bail_raw;
+        }
+
+        if (lt[1] == '/') {
+            if (ngx_http_cx_html_bytes_are(lt + 2, rn)
+                && ngx_http_cx_html_delim(lt[2 + rn->len]))
+            {
+                break;
+            }
+
+        } else if (lt[1] == '!' && raw == raw_script) {
+            /* maybe "<!--": escaped script data */
+            goto bail_raw;
+        }
+
+        m &= m - 1;
+    }
+
+    /* the raw element's end tag */
+
+    end = 1;
+    name = lt + 2;
+    a = name + rn->len;
+    aname = 0;
+    named = 1;
+
+    goto tag_at;
+
+raw_again:
+
+    h->state = sw_raw;
+    h->raw = (u_char) raw;
+    h->esc = 0;
+    h->dashes = 0;
+    *pos = last;
+
+    return NGX_AGAIN;
+
+bail_tag:
+
+    if (end && raw != raw_none) {
+        goto bail_raw;
+    }
+
+bail_data:
+
+    h->state = sw_data;
+    *pos = lt;
+
+    return NGX_DECLINED;
+
+bail_raw:
+
+    h->state = sw_raw;
+    h->raw = (u_char) raw;
+    h->esc = 0;
+    h->dashes = 0;
+    *pos = lt;
+
+    return NGX_DECLINED;
+}
+
+
+/* a start tag whose name begins like a raw element's: is it one? */
+
+static ngx_uint_t
+ngx_http_cx_html_raw_start(u_char *name)
+{
+    uint32_t    k;
+    ngx_str_t  *n;
+    ngx_uint_t  raw;
+
+    k = (name[0] | 0x20) | (name[1] | 0x20) << 8 | (name[2] | 0x20) << 16;
+    raw = ngx_http_cx_html_prefix_raw[ngx_http_cx_html_hash(k)];
+    n = &ngx_http_cx_html_raw[raw];
+
+    if (ngx_http_cx_html_bytes_are(name, n)
+        && ngx_http_cx_html_delim(name[n->len]))
+    {
+        return raw;
+    }
+
+    return raw_none;
+}
+
+
+/*
+ * The byte-wise state machine: every state, one byte at a time, jumping
+ * with memchr() in the states that wait for one byte.  NGX_DECLINED: back
+ * in a state the fast scanner covers, at *pos.
+ */
+
+static ngx_int_t
+ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
 {
     u_char      *p, c;
     ngx_uint_t   raw;
@@ -228,7 +798,7 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
         case sw_tag_name:
             c = *p;
 
-            if (!ngx_http_cx_html_space(c) && c != '/' && c != '>') {
+            if (!ngx_http_cx_html_delim(c)) {
                 ngx_http_cx_html_name_add(h, c);
                 p++;
                 break;
@@ -253,11 +823,28 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
         case sw_attrs:
             c = *p++;
 
+            if (c == '>') {
+                goto tag_end;
+            }
+
+            if (!ngx_http_cx_html_space(c) && c != '/') {
+                /* "=" too: here it starts a name */
+                h->state = sw_attr_name;
+            }
+
+            break;
+
+        case sw_attr_name:
+            c = *p++;
+
             if (c == '=') {
                 h->state = sw_attr_value;
 
             } else if (c == '>') {
                 goto tag_end;
+
+            } else if (c == '/') {
+                h->state = sw_attrs;
             }
 
             break;
@@ -446,7 +1033,11 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
             c = *p++;
 
             if (c == '-') {
-                h->dashes++;
+                /* only "two or more" matters: do not let it wrap */
+                if (h->dashes < 2) {
+                    h->dashes++;
+                }
+
                 break;
             }
 
@@ -528,7 +1119,7 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
 
             raw = h->raw;
 
-            if ((!ngx_http_cx_html_space(c) && c != '/' && c != '>')
+            if (!ngx_http_cx_html_delim(c)
                 || !ngx_http_cx_html_name_is(h, &ngx_http_cx_html_raw[raw]))
             {
                 h->state = sw_raw;
@@ -565,6 +1156,11 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
             break;
         }
 
+        if (ngx_http_cx_html_fast_state(h)) {
+            *pos = p;
+            return NGX_DECLINED;
+        }
+
         continue;
 
     tag_end:
@@ -578,9 +1174,324 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
             h->raw = raw_none;
             h->state = sw_data;
         }
+
+        if (ngx_http_cx_html_fast_state(h)) {
+            *pos = p;
+            return NGX_DECLINED;
+        }
     }
 
     *pos = p;
 
     return NGX_AGAIN;
 }
+
+
+/* the bit masks of the blocks at p, as many as fit, the last one padded */
+
+static void
+ngx_http_cx_html_refill(ngx_http_cx_html_scan_t *s, u_char *p)
+{
+    size_t      size, tail;
+    u_char      pad[64];
+    ngx_uint_t  n;
+
+    size = s->last - p;
+    n = size / 64;
+
+    if (n >= NGX_HTTP_CX_HTML_BLOCKS) {
+        n = NGX_HTTP_CX_HTML_BLOCKS;
+        s->end = p + n * 64;
+
+    } else {
+        s->end = s->last;
+    }
+
+    if (n) {
+        ngx_http_cx_html_classify(p, n, s->blk);
+    }
+
+    tail = (size_t) (s->end - p) - n * 64;
+
+    if (tail) {
+        /* zeros match nothing, and nothing past last is read */
+        ngx_memzero(pad, 64);
+        ngx_memcpy(pad, p + n * 64, tail);
+        ngx_http_cx_html_classify(pad, 1, &s->blk[n]);
+        n++;
+    }
+
+    s->base = p;
+    s->n = n;
+}
+
+
+/* the cursor on the block that holds p (p < last) */
+
+static ngx_inline ngx_http_cx_html_bits_t *
+ngx_http_cx_html_seek(ngx_http_cx_html_scan_t *s, u_char *p, u_char **cb)
+{
+    size_t  i;
+
+    if (p < s->base || p >= s->end) {
+        ngx_http_cx_html_refill(s, p);
+    }
+
+    i = (p - s->base) / 64;
+    *cb = s->base + i * 64;
+
+    return &s->blk[i];
+}
+
+
+/* the cursor on the next block; 0 at the end of the range */
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_html_advance(ngx_http_cx_html_scan_t *s, u_char **cb,
+    ngx_http_cx_html_bits_t **cm, ngx_http_cx_html_bits_t **ce)
+{
+    *cb += 64;
+
+    if (++*cm < *ce) {
+        return 1;
+    }
+
+    if (*cb >= s->last) {
+        return 0;
+    }
+
+    ngx_http_cx_html_refill(s, *cb);
+
+    *cm = s->blk;
+    *ce = s->blk + s->n;
+
+    return 1;
+}
+
+
+/* the cursor forward to the block that holds p (p < last) */
+
+static ngx_inline void
+ngx_http_cx_html_reach(ngx_http_cx_html_scan_t *s, u_char *p, u_char **cb,
+    ngx_http_cx_html_bits_t **cm, ngx_http_cx_html_bits_t **ce)
+{
+    while (p - *cb >= 64) {
+        (void) ngx_http_cx_html_advance(s, cb, cm, ce);
+    }
+}
+
+
+static void
+ngx_http_cx_html_classify_generic(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b)
+{
+    uint64_t    lt, tag;
+    ngx_uint_t  i;
+
+    for ( /* void */ ; n; n--, b++) {
+        lt = 0;
+        tag = 0;
+
+        for (i = 0; i < 64; i++, p++) {
+            switch (*p) {
+            case '<':
+                lt |= (uint64_t) 1 << i;
+                break;
+            case '>':
+            case '=':
+            case '"':
+            case '\'':
+                tag |= (uint64_t) 1 << i;
+                break;
+            }
+        }
+
+        b->m[NGX_HTTP_CX_HTML_LT] = lt;
+        b->m[NGX_HTTP_CX_HTML_TAG] = tag;
+    }
+}
+
+
+#if (NGX_HTTP_CX_HTML_X86)
+
+static void
+ngx_http_cx_html_classify_sse2(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b)
+{
+    __m128i     v, lt, gt, eq, dq, sq, t;
+    uint64_t    ml, mt;
+    ngx_uint_t  i;
+
+    lt = _mm_set1_epi8('<');
+    gt = _mm_set1_epi8('>');
+    eq = _mm_set1_epi8('=');
+    dq = _mm_set1_epi8('"');
+    sq = _mm_set1_epi8('\'');
+
+    for ( /* void */ ; n; n--, b++) {
+        ml = 0;
+        mt = 0;
+
+        for (i = 0; i < 64; i += 16, p += 16) {
+            v = _mm_loadu_si128((__m128i *) p);
+
+            t = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, gt),
+                                          _mm_cmpeq_epi8(v, eq)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, dq),
+                                          _mm_cmpeq_epi8(v, sq)));
+
+            ml |= (uint64_t) (uint32_t)
+                      _mm_movemask_epi8(_mm_cmpeq_epi8(v, lt)) << i;
+            mt |= (uint64_t) (uint32_t) _mm_movemask_epi8(t) << i;
+        }
+
+        b->m[NGX_HTTP_CX_HTML_LT] = ml;
+        b->m[NGX_HTTP_CX_HTML_TAG] = mt;
+    }
+}
+
+
+__attribute__((target("avx2"))) static void
+ngx_http_cx_html_classify_avx2(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b)
+{
+    __m256i  v, w, lt, gt, eq, dq, sq, tv, tw;
+
+    lt = _mm256_set1_epi8('<');
+    gt = _mm256_set1_epi8('>');
+    eq = _mm256_set1_epi8('=');
+    dq = _mm256_set1_epi8('"');
+    sq = _mm256_set1_epi8('\'');
+
+    for ( /* void */ ; n; n--, b++, p += 64) {
+        v = _mm256_loadu_si256((__m256i *) p);
+        w = _mm256_loadu_si256((__m256i *) (p + 32));
+
+        tv = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, gt),
+                                             _mm256_cmpeq_epi8(v, eq)),
+                             _mm256_or_si256(_mm256_cmpeq_epi8(v, dq),
+                                             _mm256_cmpeq_epi8(v, sq)));
+        tw = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, gt),
+                                             _mm256_cmpeq_epi8(w, eq)),
+                             _mm256_or_si256(_mm256_cmpeq_epi8(w, dq),
+                                             _mm256_cmpeq_epi8(w, sq)));
+
+        b->m[NGX_HTTP_CX_HTML_LT] =
+            (uint64_t) (uint32_t)
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lt))
+            | (uint64_t) (uint32_t)
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(w, lt)) << 32;
+
+        b->m[NGX_HTTP_CX_HTML_TAG] =
+            (uint64_t) (uint32_t) _mm256_movemask_epi8(tv)
+            | (uint64_t) (uint32_t) _mm256_movemask_epi8(tw) << 32;
+    }
+}
+
+
+__attribute__((target("avx512bw"))) static void
+ngx_http_cx_html_classify_avx512(u_char *p, ngx_uint_t n,
+    ngx_http_cx_html_bits_t *b)
+{
+    __m512i  v, lt, gt, eq, dq, sq;
+
+    lt = _mm512_set1_epi8('<');
+    gt = _mm512_set1_epi8('>');
+    eq = _mm512_set1_epi8('=');
+    dq = _mm512_set1_epi8('"');
+    sq = _mm512_set1_epi8('\'');
+
+    for ( /* void */ ; n; n--, b++, p += 64) {
+        v = _mm512_loadu_si512((void *) p);
+
+        b->m[NGX_HTTP_CX_HTML_LT] = _mm512_cmpeq_epi8_mask(v, lt);
+        b->m[NGX_HTTP_CX_HTML_TAG] = _mm512_cmpeq_epi8_mask(v, gt)
+                                     | _mm512_cmpeq_epi8_mask(v, eq)
+                                     | _mm512_cmpeq_epi8_mask(v, dq)
+                                     | _mm512_cmpeq_epi8_mask(v, sq);
+    }
+}
+
+#endif
+
+
+static ngx_http_cx_html_classify_pt  ngx_http_cx_html_kernels[] = {
+    ngx_http_cx_html_classify_generic,
+#if (NGX_HTTP_CX_HTML_X86)
+    ngx_http_cx_html_classify_sse2,
+    ngx_http_cx_html_classify_avx2,
+    ngx_http_cx_html_classify_avx512
+#endif
+};
+
+
+static void
+ngx_http_cx_html_init(void)
+{
+    uint32_t    k;
+    ngx_uint_t  i;
+    u_char     *n;
+
+    for (i = raw_script; i <= raw_plaintext; i++) {
+        n = ngx_http_cx_html_raw[i].data;
+        k = n[0] | n[1] << 8 | n[2] << 16;
+
+        ngx_http_cx_html_prefix[ngx_http_cx_html_hash(k)] = k;
+        ngx_http_cx_html_prefix_raw[ngx_http_cx_html_hash(k)] = (u_char) i;
+    }
+
+    ngx_http_cx_html_isa = 0;
+
+#if (NGX_HTTP_CX_HTML_X86)
+
+    __builtin_cpu_init();
+
+    if (__builtin_cpu_supports("avx512bw")) {
+        ngx_http_cx_html_isa = 3;
+
+    } else if (__builtin_cpu_supports("avx2")) {
+        ngx_http_cx_html_isa = 2;
+
+    } else {
+        ngx_http_cx_html_isa = 1;
+    }
+
+#endif
+
+    ngx_http_cx_html_classify = ngx_http_cx_html_kernels[ngx_http_cx_html_isa];
+}
+
+
+#if (NGX_HTTP_CX_HTML_TEST)
+
+ngx_int_t
+ngx_http_cx_html_set_isa(ngx_int_t isa)
+{
+    ngx_uint_t  best;
+
+    ngx_http_cx_html_init();
+
+    best = ngx_http_cx_html_isa;
+
+    if (isa >= 0 && (ngx_uint_t) isa <= best) {
+        ngx_http_cx_html_isa = isa;
+        ngx_http_cx_html_classify = ngx_http_cx_html_kernels[isa];
+    }
+
+    return ngx_http_cx_html_isa;
+}
+
+
+const char *
+ngx_http_cx_html_isa_name(void)
+{
+    static const char  *names[] = { "generic", "sse2", "avx2", "avx512bw" };
+
+    if (ngx_http_cx_html_classify == NULL) {
+        ngx_http_cx_html_init();
+    }
+
+    return names[ngx_http_cx_html_isa];
+}
+
+#endif

@@ -1,9 +1,9 @@
 
 /*
  * ngx_http_cx_html.h: a resumable HTML tokenizer that finds the document's
- * real "</body" -- not one inside a comment, CDATA, or the text of a raw
- * element (script, style, textarea, title, ...).  It knows nothing of nginx
- * buffers: the filter feeds it byte ranges in order.
+ * real "</body" -- not one inside a comment, CDATA, an attribute value or
+ * the text of a raw element (script, style, textarea, title, ...).  It
+ * knows nothing of nginx buffers: the filter feeds it byte ranges in order.
  */
 
 
@@ -39,6 +39,13 @@ typedef struct {
 ngx_int_t ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos,
     u_char *last);
 size_t ngx_http_cx_html_marker(ngx_http_cx_html_t *h);
+
+
+#if (NGX_HTTP_CX_HTML_TEST)
+/* fuzz/html: force a scanner kernel (0 generic ... 3 avx512bw) */
+ngx_int_t ngx_http_cx_html_set_isa(ngx_int_t isa);
+const char *ngx_http_cx_html_isa_name(void);
+#endif
 
 
 #endif /* _NGX_HTTP_CX_HTML_H_INCLUDED_ */

@@ -1,16 +1,984 @@
 
 /*
- * ngx_http_cx_lua.c: Lua trigger rules (placeholder until the rules VM
- * lands: no location has rules yet).
+ * ngx_http_cx_lua.c: Lua trigger rules -- the cx_rules_* directives, the
+ * check of every rule file at configuration time (nginx -t), the VM of
+ * each worker, and the two calls the module makes into it: trigger(r),
+ * which decides the survey of a page view, and touchpoint(r), which
+ * names its touchpoint.  A rule that fails, for any reason, means "no
+ * survey" (or "no touchpoint from Lua") for that request, one log line
+ * per second at most, and a metric: the page is always served.
+ *
+ * The VM itself is in ngx_http_cx_lua_vm.c, the request view "r" in
+ * ngx_http_cx_lua_request.c, the sandbox's C primitives in
+ * ngx_http_cx_lua_string.c.
  */
 
 
-#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_lua.h"
 
+
+typedef struct {
+    ngx_http_request_t          *r;
+    ngx_http_cx_main_conf_t     *cmcf;
+    ngx_http_cx_survey_t        *survey;
+    ngx_str_t                    question;
+    ngx_str_t                    touchpoint;
+    time_t                       delay;
+    unsigned                     delay_set:1;
+    unsigned                     declined:1;
+    unsigned                     nomem:1;
+} ngx_http_cx_lua_result_t;
+
+
+static ngx_http_cx_lua_conf_t *ngx_http_cx_lua_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cx_lua_read(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_str_t *source);
+static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
+    ngx_http_cx_rules_t *rules, const char *what);
+static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what);
+static void ngx_http_cx_lua_report(ngx_http_request_t *r,
+    ngx_http_cx_lua_set_t *set, const char *what,
+    ngx_http_cx_lua_fail_e fail, u_char *msg);
+static void ngx_http_cx_lua_reset(ngx_log_t *log);
+static ngx_int_t ngx_http_cx_lua_trigger_result(lua_State *L,
+    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call);
+static ngx_int_t ngx_http_cx_lua_trigger_table(lua_State *L,
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res);
+static ngx_int_t ngx_http_cx_lua_survey(lua_State *L,
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx);
+static ngx_int_t ngx_http_cx_lua_question(lua_State *L,
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx);
+static ngx_int_t ngx_http_cx_lua_touchpoint_result(lua_State *L,
+    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call);
+static ngx_int_t ngx_http_cx_lua_bad(lua_State *L,
+    ngx_http_cx_lua_call_t *call, const char *fmt, ...);
+static uint64_t ngx_http_cx_lua_clock(void);
+
+
+/* this process's VM: a worker's, or NULL */
+static ngx_http_cx_lua_vm_t  *ngx_http_cx_lua_worker;
+static uint64_t               ngx_http_cx_lua_ns;
+
+
+/* cx_rules_lua file | off */
+
+char *
+ngx_http_cx_rules_lua(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    ngx_str_t                *value, file;
+    ngx_uint_t                i;
+    ngx_http_cx_rules_t      *rules, **rp;
+    ngx_http_cx_lua_conf_t   *lc;
+
+    if (lcf->rules != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strcmp(value[1].data, "off") == 0) {
+        lcf->rules = NULL;
+        return NGX_CONF_OK;
+    }
+
+    lc = ngx_http_cx_lua_conf(cf);
+    if (lc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* one rule set per file, however many locations use it */
+
+    rp = lc->rules.elts;
+
+    for (i = 0; i < lc->rules.nelts; i++) {
+        if (rp[i]->file.len == file.len
+            && ngx_strncmp(rp[i]->file.data, file.data, file.len) == 0)
+        {
+            lcf->rules = rp[i];
+            return NGX_CONF_OK;
+        }
+    }
+
+    rules = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_rules_t));
+    if (rules == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rules->file = file;
+    rules->index = lc->rules.nelts;
+    rules->conf_file = cf->conf_file->file.name.data;
+    rules->conf_line = cf->conf_file->line;
+
+    if (ngx_http_cx_lua_read(cf, &rules->file, &rules->source) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    rp = ngx_array_push(&lc->rules);
+    if (rp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *rp = rules;
+    lcf->rules = rules;
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_rules_budget number */
+
+char *
+ngx_http_cx_rules_budget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (lcf->rules_budget != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n < NGX_HTTP_CX_LUA_BUDGET_MIN
+        || n > NGX_HTTP_CX_LUA_BUDGET_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": a number of "
+                           "instructions from %d to %d", &value[1],
+                           &cmd->name, NGX_HTTP_CX_LUA_BUDGET_MIN,
+                           NGX_HTTP_CX_LUA_BUDGET_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->rules_budget = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_rules_memory size */
+
+char *
+ngx_http_cx_rules_memory(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ssize_t                  size;
+    ngx_str_t               *value;
+    ngx_http_cx_lua_conf_t  *lc;
+
+    lc = ngx_http_cx_lua_conf(cf);
+    if (lc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (lc->memory != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR || size < NGX_HTTP_CX_LUA_MEMORY_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": a size of at "
+                           "least 1m", &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    lc->memory = size;
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_rules_time_zone local | utc | +HH:MM | Area/City */
+
+char *
+ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                    *rv;
+    ngx_str_t               *value;
+    ngx_http_cx_lua_conf_t  *lc;
+
+    lc = ngx_http_cx_lua_conf(cf);
+    if (lc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (lc->tz.name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    rv = ngx_http_cx_lua_tz_parse(cf, &lc->tz, &value[1]);
+
+    if (rv != NGX_CONF_OK && rv != NGX_CONF_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" in \"%V\" %s",
+                           &value[1], &cmd->name, rv);
+        return NGX_CONF_ERROR;
+    }
+
+    return rv;
+}
+
+
+static ngx_http_cx_lua_conf_t *
+ngx_http_cx_lua_conf(ngx_conf_t *cf)
+{
+    ngx_http_cx_lua_conf_t   *lc;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+
+    if (cmcf->lua) {
+        return cmcf->lua;
+    }
+
+    lc = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_lua_conf_t));
+    if (lc == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&lc->rules, cf->pool, 4, sizeof(ngx_http_cx_rules_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    lc->memory = NGX_CONF_UNSET_SIZE;
+
+    cmcf->lua = lc;
+
+    return lc;
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_read(ngx_conf_t *cf, ngx_str_t *file, ngx_str_t *source)
+{
+    off_t             size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", file->data);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", file->data);
+        goto failed;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size > NGX_HTTP_CX_LUA_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rule file \"%s\" is larger than 1m", file->data);
+        goto failed;
+    }
+
+    source->data = ngx_pnalloc(cf->pool, size + 1);
+    if (source->data == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, source->data, size);
+
+    if (n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%s\" failed", file->data);
+        goto failed;
+    }
+
+    source->len = size;
+
+    ngx_close_file(fd);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_close_file(fd);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Postconfiguration: every rule file is compiled and run once in a VM of
+ * its own, so nginx -t (and a reload) fails on a file that would not
+ * load in the workers.
+ */
+
+ngx_int_t
+ngx_http_cx_lua_init_conf(ngx_conf_t *cf)
+{
+    ngx_http_cx_lua_vm_t     *vm;
+    ngx_http_cx_lua_conf_t   *lc;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+    lc = cmcf->lua;
+
+    if (lc == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_conf_init_size_value(lc->memory, NGX_HTTP_CX_LUA_MEMORY);
+
+    if (lc->rules.nelts == 0) {
+        return NGX_OK;
+    }
+
+    vm = ngx_http_cx_lua_vm_create(lc, cf->log, 1);
+    if (vm == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cx_lua_vm_close(vm);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_cx_lua_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cx_module);
+
+    if (cmcf == NULL || cmcf->lua == NULL
+        || ((ngx_http_cx_lua_conf_t *) cmcf->lua)->rules.nelts == 0)
+    {
+        return NGX_OK;
+    }
+
+    /* a worker starts without rules rather than not at all */
+
+    ngx_http_cx_lua_worker = ngx_http_cx_lua_vm_create(cmcf->lua, cycle->log,
+                                                       0);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_cx_lua_exit_worker(ngx_cycle_t *cycle)
+{
+    if (ngx_http_cx_lua_worker) {
+        ngx_http_cx_lua_vm_close(ngx_http_cx_lua_worker);
+        ngx_http_cx_lua_worker = NULL;
+    }
+}
+
+
+/*
+ * The survey of this page view by the location's trigger(r): NGX_OK with
+ * ctx->survey set (NULL: none), NGX_DECLINED when the rule returned true
+ * (the location's cx_survey sampling decides), NGX_ERROR without memory.
+ */
 
 ngx_int_t
 ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_rules_t *rules)
 {
+    ngx_int_t                  rc;
+    ngx_str_t                  tp;
+    ngx_http_cx_lua_set_t     *set;
+    ngx_http_cx_lua_call_t     call;
+    ngx_http_cx_loc_conf_t    *lcf;
+    ngx_http_cx_lua_result_t   res;
+
+    ctx->survey = NULL;
+
+    set = ngx_http_cx_lua_set(r, rules, "trigger");
+    if (set == NULL) {
+        return NGX_OK;
+    }
+
+    if (set->touchpoint != LUA_NOREF && !ctx->touchpoint_done) {
+        /* before, so that r.touchpoint never runs rules inside rules */
+        if (ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        /* it may have rebuilt the VM */
+        set = ngx_http_cx_lua_set(r, rules, "trigger");
+        if (set == NULL) {
+            return NGX_OK;
+        }
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
+    res.r = r;
+    res.cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+    call.set = set;
+    call.fn = set->trigger;
+    call.budget = lcf->rules_budget;
+    call.result = ngx_http_cx_lua_trigger_result;
+    call.data = &res;
+
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "trigger");
+
+    if (res.nomem) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (res.declined) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx rules: trigger() returned true, sampling");
+        return NGX_DECLINED;
+    }
+
+    if (res.survey == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx rules: trigger() returned no survey");
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx rules: trigger() returned survey \"%V\"",
+                   &res.survey->id);
+
+    ctx->survey = res.survey;
+
+    if (res.delay_set) {
+        ctx->delay = res.delay;
+        ctx->delay_set = 1;
+    }
+
+    if (res.question.data) {
+        ctx->question = res.question;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The touchpoint of this request by the location's touchpoint(r): NGX_OK
+ * with a valid name in tp, NGX_DECLINED when there is none (no such
+ * function, nil, a failure, or rules already running).
+ */
+
+ngx_int_t
+ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_rules_t *rules, ngx_str_t *tp)
+{
+    ngx_int_t                  rc;
+    ngx_http_cx_lua_set_t     *set;
+    ngx_http_cx_lua_call_t     call;
+    ngx_http_cx_loc_conf_t    *lcf;
+    ngx_http_cx_lua_result_t   res;
+
+    if (ngx_http_cx_lua_worker && ngx_http_cx_lua_worker->in_call) {
+        return NGX_DECLINED;
+    }
+
+    set = ngx_http_cx_lua_set(r, rules, "touchpoint");
+
+    if (set == NULL || set->touchpoint == LUA_NOREF) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
+    res.r = r;
+
+    call.set = set;
+    call.fn = set->touchpoint;
+    call.budget = lcf->rules_budget;
+    call.result = ngx_http_cx_lua_touchpoint_result;
+    call.data = &res;
+
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "touchpoint");
+
+    if (res.nomem) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK || res.touchpoint.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx rules: touchpoint() returned \"%V\"",
+                   &res.touchpoint);
+
+    *tp = res.touchpoint;
+
+    return NGX_OK;
+}
+
+
+/* this worker's copy of a rule file, NULL (reported) when unusable */
+
+static ngx_http_cx_lua_set_t *
+ngx_http_cx_lua_set(ngx_http_request_t *r, ngx_http_cx_rules_t *rules,
+    const char *what)
+{
+    ngx_http_cx_lua_set_t  *set;
+    u_char                  msg[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    static ngx_http_cx_lua_set_t  none;
+
+    if (ngx_http_cx_lua_worker == NULL) {
+        none.rules = rules;
+        (void) ngx_snprintf(msg, sizeof(msg), "%s: the rules VM could not "
+                            "be created in this worker (see the error log "
+                            "at its start)%Z", rules->file.data);
+        ngx_http_cx_lua_report(r, &none, what, ngx_http_cx_lua_error, msg);
+        return NULL;
+    }
+
+    set = &ngx_http_cx_lua_worker->sets[rules->index];
+
+    if (set->trigger == LUA_NOREF) {
+        (void) ngx_snprintf(msg, sizeof(msg), "%s: the file did not load "
+                            "in this worker (see the error log at its "
+                            "start)%Z", rules->file.data);
+        ngx_http_cx_lua_report(r, set, what, ngx_http_cx_lua_error, msg);
+        return NULL;
+    }
+
+    return set;
+}
+
+
+/* one call, timed and counted; NGX_OK, or NGX_DECLINED when it failed */
+
+static ngx_int_t
+ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_lua_call_t *call, const char *what)
+{
+    uint64_t                 start;
+    ngx_http_cx_lua_vm_t    *vm;
+    ngx_http_cx_lua_req_t    req;
+    ngx_http_cx_lua_fail_e   fail;
+    u_char                   msg[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    vm = ngx_http_cx_lua_worker;
+
+    ngx_memzero(&req, sizeof(ngx_http_cx_lua_req_t));
+    req.r = r;
+    req.ctx = ctx;
+    req.vm = vm;
+
+    start = ngx_http_cx_lua_clock();
+
+    ngx_http_cx_lua_request_set(&req);
+
+    fail = ngx_http_cx_lua_vm_call(vm, call, msg);
+
+    ngx_http_cx_lua_request_set(NULL);
+
+    ngx_http_cx_lua_ns += ngx_http_cx_lua_clock() - start;
+
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_evaluated);
+
+    if (ngx_http_cx_lua_ns >= 1000) {
+        ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
+                                   ngx_http_cx_stat_rules_usec,
+                                   ngx_http_cx_lua_ns / 1000);
+        ngx_http_cx_lua_ns %= 1000;
+    }
+
+    if (fail == ngx_http_cx_lua_ok) {
+        return NGX_OK;
+    }
+
+    ngx_http_cx_lua_report(r, call->set, what, fail, msg);
+
+    if (fail == ngx_http_cx_lua_memory && vm->used > vm->max / 2) {
+        /* what is left is not garbage: start afresh */
+        ngx_http_cx_lua_reset(r->connection->log);
+    }
+
     return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
+    const char *what, ngx_http_cx_lua_fail_e fail, u_char *msg)
+{
+    time_t              now;
+    ngx_http_cx_stat_e  stat;
+    u_char              more[64];
+
+    switch (fail) {
+    case ngx_http_cx_lua_budget:
+        stat = ngx_http_cx_stat_rules_budget;
+        break;
+    case ngx_http_cx_lua_memory:
+        stat = ngx_http_cx_stat_rules_memory;
+        break;
+    case ngx_http_cx_lua_result:
+        stat = ngx_http_cx_stat_rules_result;
+        break;
+    default:
+        stat = ngx_http_cx_stat_rules_error;
+    }
+
+    ngx_http_cx_stat_inc(r, stat);
+
+    now = ngx_time();
+
+    if (set->logged == now) {
+        set->suppressed++;
+        return;
+    }
+
+    more[0] = '\0';
+
+    if (set->suppressed) {
+        (void) ngx_snprintf(more, sizeof(more), " (and %ui more failures "
+                            "since the last line)%Z", set->suppressed);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "cx rules: %s() failed, %s: %s%s", what,
+                  ngx_strcmp(what, "trigger") == 0 ? "no survey"
+                                                   : "no touchpoint",
+                  msg, more);
+
+    set->logged = now;
+    set->suppressed = 0;
+}
+
+
+static void
+ngx_http_cx_lua_reset(ngx_log_t *log)
+{
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = ngx_http_cx_lua_worker;
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "cx rules: %uz bytes in use after a collection, "
+                  "the rules VM is created afresh", vm->used);
+
+    ngx_http_cx_lua_worker = ngx_http_cx_lua_vm_create(vm->conf,
+                                                       vm->log, 0);
+    ngx_http_cx_lua_vm_close(vm);
+}
+
+
+/* trigger(r) returned: nil/false, true, "survey", or {survey=, ...} */
+
+static ngx_int_t
+ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_call_t *call)
+{
+    ngx_http_cx_lua_result_t  *res;
+
+    res = call->data;
+
+    switch (lua_type(L, -1)) {
+
+    case LUA_TNIL:
+        return NGX_OK;
+
+    case LUA_TBOOLEAN:
+        res->declined = lua_toboolean(L, -1);
+        return NGX_OK;
+
+    case LUA_TSTRING:
+        return ngx_http_cx_lua_survey(L, call, res, -1);
+
+    case LUA_TUSERDATA:
+        /* a frozen table of the rule file */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->orig);
+        lua_pushvalue(L, -2);
+        lua_rawget(L, -2);
+
+        if (lua_type(L, -1) != LUA_TTABLE) {
+            return ngx_http_cx_lua_bad(L, call, "returned a userdata");
+        }
+
+        return ngx_http_cx_lua_trigger_table(L, call, res);
+
+    case LUA_TTABLE:
+        return ngx_http_cx_lua_trigger_table(L, call, res);
+
+    default:
+        return ngx_http_cx_lua_bad(L, call, "returned a %s: expected nil, "
+                                   "a survey id or a table",
+                                   luaL_typename(L, -1));
+    }
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
+    ngx_http_cx_lua_result_t *res)
+{
+    int          t, survey, question;
+    size_t       len;
+    lua_Number   delay;
+    const char  *key;
+
+    t = lua_gettop(L);
+    survey = 0;
+    question = 0;
+
+    lua_pushnil(L);
+
+    while (lua_next(L, t) != 0) {
+
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            return ngx_http_cx_lua_bad(L, call, "returned a table with a "
+                                       "%s key", luaL_typename(L, -2));
+        }
+
+        key = lua_tolstring(L, -2, &len);
+
+        if (len == 6 && ngx_strncmp(key, "survey", 6) == 0) {
+            survey = lua_gettop(L);
+
+            /* kept on the stack for the checks below */
+            lua_pushvalue(L, -2);
+            continue;
+        }
+
+        if (len == 8 && ngx_strncmp(key, "question", 8) == 0) {
+            question = lua_gettop(L);
+            lua_pushvalue(L, -2);
+            continue;
+        }
+
+        if (len == 5 && ngx_strncmp(key, "delay", 5) == 0) {
+            if (lua_type(L, -1) != LUA_TNUMBER) {
+                return ngx_http_cx_lua_bad(L, call, "returned a delay "
+                                           "that is a %s, not a number",
+                                           luaL_typename(L, -1));
+            }
+
+            delay = lua_tonumber(L, -1);
+
+            if (!(delay >= 0 && delay <= 3600)) {
+                return ngx_http_cx_lua_bad(L, call, "returned a delay "
+                                           "out of 0..3600 seconds");
+            }
+
+            res->delay = (time_t) delay;
+            res->delay_set = 1;
+
+            lua_pop(L, 1);
+            continue;
+        }
+
+        return ngx_http_cx_lua_bad(L, call, "returned a table with the "
+                                   "unknown field \"%s\" (survey, delay, "
+                                   "question)", key);
+    }
+
+    if (survey == 0) {
+        return ngx_http_cx_lua_bad(L, call, "returned a table without "
+                                   "survey");
+    }
+
+    if (ngx_http_cx_lua_survey(L, call, res, survey) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (question) {
+        return ngx_http_cx_lua_question(L, call, res, question);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
+    ngx_http_cx_lua_result_t *res, int idx)
+{
+    ngx_str_t  id;
+
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        return ngx_http_cx_lua_bad(L, call, "returned a survey that is a "
+                                   "%s, not an id", luaL_typename(L, idx));
+    }
+
+    id.data = (u_char *) lua_tolstring(L, idx, &id.len);
+
+    if (!ngx_http_cx_name_valid(id.data, id.len)) {
+        return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
+                                   "a survey id ([a-z0-9_.-]{1,64})",
+                                   id.len > 64 ? "(too long)"
+                                               : (char *) id.data);
+    }
+
+    res->survey = ngx_http_cx_survey_find(res->cmcf, &id);
+
+    if (res->survey == NULL) {
+        return ngx_http_cx_lua_bad(L, call, "returned survey \"%s\", "
+                                   "which no cx_survey defines",
+                                   (char *) id.data);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
+    ngx_http_cx_lua_result_t *res, int idx)
+{
+    size_t   len;
+    u_char  *q;
+
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        return ngx_http_cx_lua_bad(L, call, "returned a question that is "
+                                   "a %s, not a string",
+                                   luaL_typename(L, idx));
+    }
+
+    q = (u_char *) lua_tolstring(L, idx, &len);
+
+    if (len > NGX_HTTP_CX_QUESTION_MAX || !ngx_http_cx_utf8_valid(q, len)) {
+        return ngx_http_cx_lua_bad(L, call, "returned a question that is "
+                                   "not UTF-8 text of at most %d bytes",
+                                   NGX_HTTP_CX_QUESTION_MAX);
+    }
+
+    if (len == 0) {
+        /* the widget's own question */
+        ngx_str_set(&res->question, "");
+        return NGX_OK;
+    }
+
+    res->question.len = ngx_http_cx_escape_html_len(q, len);
+    res->question.data = ngx_pnalloc(res->r->pool, res->question.len);
+
+    if (res->question.data == NULL) {
+        res->nomem = 1;
+        lua_pushliteral(L, "no memory");
+        return NGX_ERROR;
+    }
+
+    ngx_http_cx_escape_html(res->question.data, q, len);
+
+    return NGX_OK;
+}
+
+
+/* touchpoint(r) returned: nil, or a touchpoint name */
+
+static ngx_int_t
+ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_call_t *call)
+{
+    size_t                     len;
+    u_char                    *name;
+    ngx_http_cx_lua_result_t  *res;
+
+    res = call->data;
+
+    if (lua_isnil(L, -1)) {
+        return NGX_OK;
+    }
+
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        return ngx_http_cx_lua_bad(L, call, "returned a %s: expected nil or "
+                                   "a touchpoint name",
+                                   luaL_typename(L, -1));
+    }
+
+    name = (u_char *) lua_tolstring(L, -1, &len);
+
+    if (!ngx_http_cx_name_valid(name, len)) {
+        return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
+                                   "a touchpoint name ([a-z0-9_.-]{1,64})",
+                                   len > 64 ? "(too long)" : (char *) name);
+    }
+
+    res->touchpoint.data = ngx_pnalloc(res->r->pool, len);
+
+    if (res->touchpoint.data == NULL) {
+        res->nomem = 1;
+        lua_pushliteral(L, "no memory");
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(res->touchpoint.data, name, len);
+    res->touchpoint.len = len;
+
+    return NGX_OK;
+}
+
+
+/* pushes "file:line: trigger() <what>", line being where it is defined */
+
+static ngx_int_t
+ngx_http_cx_lua_bad(lua_State *L, ngx_http_cx_lua_call_t *call,
+    const char *fmt, ...)
+{
+    u_char     *p, *last;
+    va_list     args;
+    lua_Debug   ar;
+    u_char      buf[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    last = buf + sizeof(buf) - 1;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
+
+    if (lua_getinfo(L, ">S", &ar)) {
+        p = ngx_slprintf(buf, last, "%s:%d: %s() ", ar.short_src,
+                         ar.linedefined, call->fn == call->set->trigger
+                                         ? "trigger" : "touchpoint");
+    } else {
+        p = buf;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(p, last, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    lua_pushstring(L, (char *) buf);
+
+    return NGX_ERROR;
+}
+
+
+static uint64_t
+ngx_http_cx_lua_clock(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

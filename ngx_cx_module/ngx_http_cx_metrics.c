@@ -108,6 +108,10 @@ ngx_http_cx_metrics_counters(u_char *p, ngx_http_cx_stats_t *stats)
     for (i = 0; i < ngx_http_cx_stat_last; i++) {
         n = &ngx_http_cx_stat_names[i];
 
+        if (n->name.len == 0) {
+            continue;
+        }
+
         if (n->help.len) {
             p = ngx_sprintf(p, "# HELP %V %V\n# TYPE %V counter\n",
                             &n->name, &n->help, &n->name);

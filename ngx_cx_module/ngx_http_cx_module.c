@@ -124,7 +124,7 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cx_retention,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_cx_main_conf_t, retention),
       NULL },
 
     { ngx_string("cx_site"),
@@ -132,6 +132,34 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       ngx_http_cx_site,
       NGX_HTTP_SRV_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("cx_collect"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cx_collect,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_followup_threshold"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_followup_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_followup_maxlen"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, followup_maxlen),
+      NULL },
+
+    { ngx_string("cx_followup_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_retention,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, followup_retention),
       NULL },
 
     { ngx_string("cx_metrics"),
@@ -146,6 +174,34 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_cx_loc_conf_t, csp_nonce),
+      NULL },
+
+    { ngx_string("cx_rules_lua"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_rules_lua,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_rules_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_rules_budget,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_rules_memory"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_rules_memory,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_rules_time_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_rules_time_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -455,6 +511,12 @@ ngx_http_cx_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    cmcf->followup[0] = NGX_CONF_UNSET;
+    cmcf->followup[1] = NGX_CONF_UNSET;
+    cmcf->followup[2] = NGX_CONF_UNSET;
+    cmcf->followup_maxlen = NGX_CONF_UNSET_UINT;
+    cmcf->followup_retention = NGX_CONF_UNSET_UINT;
+
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->flush_interval = NGX_CONF_UNSET_MSEC;
     cmcf->buffer = NGX_CONF_UNSET_UINT;
@@ -469,10 +531,18 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_cx_main_conf_t *cmcf = conf;
 
+    ngx_http_cx_survey_type_t  *t;
+
     ngx_conf_init_msec_value(cmcf->redis_timeout, 1000);
     ngx_conf_init_msec_value(cmcf->flush_interval, 200);
     ngx_conf_init_uint_value(cmcf->buffer, 10000);
     ngx_conf_init_uint_value(cmcf->retention, 400);
+    ngx_conf_init_uint_value(cmcf->followup_maxlen, 10000);
+    ngx_conf_init_uint_value(cmcf->followup_retention, 30);
+
+    for (t = ngx_http_cx_survey_types(); t->name.len; t++) {
+        ngx_conf_init_value(cmcf->followup[t->index], t->followup);
+    }
 
     if (cmcf->redis_prefix.data == NULL) {
         ngx_str_set(&cmcf->redis_prefix, "cx");
@@ -528,13 +598,14 @@ ngx_http_cx_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_cx_retention(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_cx_main_conf_t *cmcf = conf;
+    time_t       t;
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t  *days;
 
-    time_t      t;
-    ngx_int_t   n;
-    ngx_str_t  *value;
+    days = (ngx_uint_t *) ((u_char *) conf + cmd->offset);
 
-    if (cmcf->retention != NGX_CONF_UNSET_UINT) {
+    if (*days != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
@@ -555,7 +626,7 @@ ngx_http_cx_retention(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    cmcf->retention = n;
+    *days = n;
 
     return NGX_CONF_OK;
 }
@@ -636,6 +707,8 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->last_modified = NGX_CONF_UNSET;
     lcf->touchpoint = NGX_CONF_UNSET_PTR;
     lcf->csp_nonce = NGX_CONF_UNSET_PTR;
+    lcf->rules = NGX_CONF_UNSET_PTR;
+    lcf->rules_budget = NGX_CONF_UNSET_UINT;
 
     return lcf;
 }
@@ -655,6 +728,9 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
     ngx_conf_merge_ptr_value(conf->touchpoint, prev->touchpoint, NULL);
     ngx_conf_merge_ptr_value(conf->csp_nonce, prev->csp_nonce, NULL);
+    ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
+    ngx_conf_merge_uint_value(conf->rules_budget, prev->rules_budget,
+                              100000);
     ngx_conf_merge_str_value(conf->widget_src, prev->widget_src,
                              "/cx/widget.js");
 
@@ -692,7 +768,22 @@ ngx_http_cx_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_cx_init(ngx_conf_t *cf)
 {
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+
+    if (cmcf->collect_file && cmcf->redis == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"cx_collect\" in %s:%ui needs \"cx_redis\"",
+                      cmcf->collect_file, cmcf->collect_line);
+        return NGX_ERROR;
+    }
+
     if (ngx_http_cx_count_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cx_lua_init_conf(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -707,6 +798,10 @@ ngx_http_cx_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_cx_lua_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_cx_redis_init_worker(cycle);
 }
 
@@ -715,4 +810,5 @@ static void
 ngx_http_cx_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_cx_redis_exit_worker(cycle);
+    ngx_http_cx_lua_exit_worker(cycle);
 }

@@ -24,6 +24,9 @@
 #define NGX_HTTP_CX_TOKEN_LEN       48
 #define NGX_HTTP_CX_HELD_MAX        8
 #define NGX_HTTP_CX_DEFAULT_TP      "other"
+#define NGX_HTTP_CX_TYPES           3       /* nps, csat, ces */
+#define NGX_HTTP_CX_COMMENT_MAX     1000
+#define NGX_HTTP_CX_BODY_MAX        4096
 
 
 /* the directive being parsed, for error messages */
@@ -40,6 +43,7 @@ typedef struct {
     ngx_int_t                    min;
     ngx_int_t                    max;
     ngx_int_t                    followup;  /* default follow-up threshold */
+    ngx_uint_t                   index;
 } ngx_http_cx_survey_type_t;
 
 
@@ -75,6 +79,14 @@ typedef enum {
     ngx_http_cx_stat_batches,
     ngx_http_cx_stat_redis_errors,
     ngx_http_cx_stat_redis_connects,
+    ngx_http_cx_stat_collected,
+    ngx_http_cx_stat_replayed,
+    ngx_http_cx_stat_rules_evaluated,
+    ngx_http_cx_stat_rules_error,
+    ngx_http_cx_stat_rules_result,
+    ngx_http_cx_stat_rules_budget,
+    ngx_http_cx_stat_rules_memory,
+    ngx_http_cx_stat_rules_usec,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 
@@ -100,7 +112,7 @@ typedef struct {
 #define NGX_HTTP_CX_SAME_HELP  ngx_null_string
 
 
-extern ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[];
+extern ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last];
 extern ngx_msec_t  ngx_http_cx_latency_bounds[];
 
 
@@ -126,6 +138,15 @@ typedef struct {
     ngx_msec_t                   flush_interval;
     ngx_uint_t                   buffer;
     ngx_uint_t                   retention; /* days, 0: keys never expire */
+
+    ngx_int_t                    followup[NGX_HTTP_CX_TYPES];
+    ngx_uint_t                   followup_maxlen;
+    ngx_uint_t                   followup_retention;    /* days */
+
+    u_char                      *collect_file;  /* the first cx_collect */
+    ngx_uint_t                   collect_line;
+
+    void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
 
 
@@ -137,6 +158,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                 *surveys;   /* ngx_http_cx_survey_t */
     ngx_http_cx_rules_t         *rules;     /* cx_rules_lua, or NULL */
+    ngx_uint_t                   rules_budget;
 
     ngx_flag_t                   inject;
     ngx_flag_t                   last_modified;
@@ -184,6 +206,11 @@ extern ngx_module_t  ngx_http_cx_module;
 ngx_int_t ngx_http_cx_name_valid(u_char *p, size_t len);
 ngx_int_t ngx_http_cx_utf8_valid(u_char *p, size_t len);
 ngx_http_cx_survey_type_t *ngx_http_cx_survey_type(ngx_str_t *name);
+ngx_http_cx_survey_type_t *ngx_http_cx_survey_types(void);
+ngx_int_t ngx_http_cx_followup_threshold(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_survey_type_t *type);
+char *ngx_http_cx_followup_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_http_cx_survey_t *ngx_http_cx_survey_find(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *id);
 char *ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s);
@@ -197,8 +224,20 @@ ngx_int_t ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 ngx_http_cx_ctx_t *ngx_http_cx_get_ctx(ngx_http_request_t *r);
 
 /* ngx_http_cx_lua.c */
+char *ngx_http_cx_rules_lua(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_cx_rules_budget(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_rules_memory(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cx_lua_init_conf(ngx_conf_t *cf);
+ngx_int_t ngx_http_cx_lua_init_worker(ngx_cycle_t *cycle);
+void ngx_http_cx_lua_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_cx_rules_trigger(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_rules_t *rules);
+ngx_int_t ngx_http_cx_rules_touchpoint(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_rules_t *rules, ngx_str_t *tp);
 
 /* ngx_http_cx_count.c */
 ngx_int_t ngx_http_cx_signals(ngx_http_request_t *r);
@@ -209,6 +248,9 @@ ngx_int_t ngx_http_cx_token_init(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
 ngx_int_t ngx_http_cx_token_init_worker(ngx_cycle_t *cycle);
 uint64_t ngx_http_cx_random64(void);
+ngx_int_t ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *nonce,
+    const char **err);
 ngx_int_t ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *token);
 
@@ -233,6 +275,9 @@ ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_cx_redis_state(void);
 struct redisAsyncContext *ngx_http_cx_redis_context(void);
+
+/* ngx_http_cx_collect.c */
+char *ngx_http_cx_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_cx_metrics.c */
 char *ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

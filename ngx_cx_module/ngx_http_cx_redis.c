@@ -65,11 +65,17 @@ static ngx_http_cx_redis_t  ngx_http_cx_redis;
 
 
 /*
- * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes;
+ * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes.
  * ARGV: seq, ttl of the hashes (0: none), then for every hash: the
- * number of fields, then field, increment pairs.  The sequence number is
- * written first: if an increment failed half-way (a key of the wrong
- * type), a retry must not apply the first half again.
+ * number of fields, then field, increment pairs; then the number of
+ * records (widget events with a token), each: token key, event, token
+ * ttl, the number of counters, counter key, field pairs, then 0, or 1,
+ * stream key, maxlen, min id, the number of fields and field, value
+ * pairs of its follow-up entry.  A record is applied only if its token
+ * has not been used for its event.  The sequence number is written
+ * first: if an increment failed half-way (a key of the wrong type), a
+ * retry must not apply the first half again.  Returns 0 for a batch
+ * already applied, else {1, records refused}.
  */
 
 static ngx_str_t  ngx_http_cx_flush_script = ngx_string(
@@ -88,7 +94,36 @@ static ngx_str_t  ngx_http_cx_flush_script = ngx_string(
         "end "
         "if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end "
     "end "
-    "return 1");
+    "local refused = 0 "
+    "local m = tonumber(ARGV[a] or '0') "
+    "a = a + 1 "
+    "for r = 1, m do "
+        "local fresh = redis.call('HSETNX', ARGV[a], ARGV[a + 1], 1) == 1 "
+        "if fresh then redis.call('EXPIRE', ARGV[a], ARGV[a + 2]) "
+        "else refused = refused + 1 end "
+        "local n = tonumber(ARGV[a + 3]) "
+        "a = a + 4 "
+        "for i = 1, n do "
+            "if fresh then "
+                "redis.call('HINCRBY', ARGV[a], ARGV[a + 1], 1) "
+                "if ttl > 0 then redis.call('EXPIRE', ARGV[a], ttl) end "
+            "end "
+            "a = a + 2 "
+        "end "
+        "local x = ARGV[a] "
+        "a = a + 1 "
+        "if x == '1' then "
+            "local nf = tonumber(ARGV[a + 3]) "
+            "if fresh then "
+                "local e = {'XADD', ARGV[a], 'MAXLEN', '~', ARGV[a + 1], '*'} "
+                "for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end "
+                "redis.call(unpack(e)) "
+                "redis.call('XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2]) "
+            "end "
+            "a = a + 4 + 2 * nf "
+        "end "
+    "end "
+    "return {1, refused}");
 
 
 static void ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w);
@@ -499,6 +534,7 @@ ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
     ngx_uint_t              i, j, k, nkeys, n;
     const char            **argv;
     ngx_http_cx_batch_t    *b;
+    ngx_http_cx_record_t   *rec;
     ngx_http_cx_counter_t  *c, *prev;
 
     b = &w->batch;
@@ -520,9 +556,13 @@ ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
         prev = c;
     }
 
-    /* EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)* */
+    /*
+     * EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)*
+     * m records...
+     */
 
-    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems;
+    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems + 1
+           + b->nrecords * NGX_HTTP_CX_RECORD_ARGS;
 
     argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t)), w->log);
     if (argv == NULL) {
@@ -531,9 +571,10 @@ ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
 
     lens = (size_t *) (argv + argc);
 
-    /* decimal numbers: numkeys, seq, ttl, counts and increments */
+    /* numbers (numkeys, seq, ttl, counts, increments) and record keys */
 
-    nums = ngx_alloc((3 + nkeys + b->nitems) * NGX_INT64_LEN, w->log);
+    nums = ngx_alloc((4 + nkeys + b->nitems) * NGX_INT64_LEN
+                     + b->nrecords * NGX_HTTP_CX_RECORD_BUF, w->log);
     if (nums == NULL) {
         ngx_free(argv);
         return NGX_ERROR;
@@ -593,6 +634,12 @@ ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
         }
     }
 
+    ngx_http_cx_num("%ui", b->nrecords);
+
+    for (rec = b->records; rec; rec = rec->next) {
+        k += ngx_http_cx_record_args(w->cmcf, rec, &argv[k], &lens[k], &p);
+    }
+
 #undef ngx_http_cx_arg
 #undef ngx_http_cx_num
 
@@ -640,11 +687,21 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (r->type == REDIS_REPLY_INTEGER) {
-        if (r->integer == 0) {
-            ngx_log_error(NGX_LOG_INFO, w->log, 0,
-                          "cx redis: batch %uL was already applied",
-                          w->batch.seq);
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        ngx_log_error(NGX_LOG_INFO, w->log, 0,
+                      "cx redis: batch %uL was already applied",
+                      w->batch.seq);
+
+        ngx_http_cx_redis_batch_done(w);
+        goto next;
+    }
+
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
+        && r->element[1]->type == REDIS_REPLY_INTEGER)
+    {
+        if (r->element[1]->integer > 0) {
+            ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
+                                       r->element[1]->integer);
         }
 
         ngx_http_cx_redis_batch_done(w);

@@ -21,35 +21,76 @@ ngx_msec_t  ngx_http_cx_latency_bounds[NGX_HTTP_CX_LATENCY_BUCKETS] = {
 };
 
 
-ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[] = {
+/* indexed by ngx_http_cx_stat_e: entries may be added in any order */
+
+ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
+    [ngx_http_cx_stat_injected] =
     { ngx_string("cx_injections_total"), ngx_string("placement=\"body\""),
       ngx_string("Survey tags injected into pages.") },
+    [ngx_http_cx_stat_appended] =
     { ngx_string("cx_injections_total"), ngx_string("placement=\"end\""),
       NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_skip_encoded] =
     { ngx_string("cx_injection_skips_total"), ngx_string("reason=\"encoded\""),
       ngx_string("Pages a survey applied to but that were not injected.") },
+    [ngx_http_cx_stat_skip_range] =
     { ngx_string("cx_injection_skips_total"), ngx_string("reason=\"range\""),
       NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_skip_not_sampled] =
     { ngx_string("cx_injection_skips_total"),
       ngx_string("reason=\"not_sampled\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_skip_no_memory] =
     { ngx_string("cx_injection_skips_total"),
       ngx_string("reason=\"not_in_memory\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_counted] =
     { ngx_string("cx_counts_total"), ngx_null_string,
       ngx_string("Counter increments added in worker memory (an event "
                  "adds one to its daily and one to its hourly counter).") },
+    [ngx_http_cx_stat_flushed] =
     { ngx_string("cx_counts_flushed_total"), ngx_null_string,
       ngx_string("Counter increments Redis acknowledged.") },
+    [ngx_http_cx_stat_retried] =
     { ngx_string("cx_batches_retried_total"), ngx_null_string,
       ngx_string("Batches sent again after a failure.") },
+    [ngx_http_cx_stat_dropped] =
     { ngx_string("cx_counts_dropped_total"), ngx_null_string,
       ngx_string("Counter increments dropped: cx_buffer full, failed "
                  "batches, unflushed at exit.") },
+    [ngx_http_cx_stat_batches] =
     { ngx_string("cx_batches_total"), ngx_null_string,
       ngx_string("Batches Redis acknowledged.") },
+    [ngx_http_cx_stat_redis_errors] =
     { ngx_string("cx_redis_errors_total"), ngx_null_string,
       ngx_string("Redis connection failures, timeouts and error replies.") },
+    [ngx_http_cx_stat_redis_connects] =
     { ngx_string("cx_redis_connects_total"), ngx_null_string,
       ngx_string("Redis connections established.") },
+    [ngx_http_cx_stat_collected] =
+    { ngx_string("cx_collected_total"), ngx_null_string,
+      ngx_string("Widget events and answers accepted by cx_collect.") },
+    [ngx_http_cx_stat_replayed] =
+    { ngx_string("cx_collected_replayed_total"), ngx_null_string,
+      ngx_string("Accepted events Redis refused: their token was "
+                 "already used for that event.") },
+    [ngx_http_cx_stat_rules_evaluated] =
+    { ngx_string("cx_rules_evaluations_total"), ngx_null_string,
+      ngx_string("Calls of trigger() and touchpoint() in Lua rules.") },
+    [ngx_http_cx_stat_rules_error] =
+    { ngx_string("cx_rules_failures_total"), ngx_string("reason=\"error\""),
+      ngx_string("Rule calls that failed (no survey, or no touchpoint "
+                 "from Lua, for that request).") },
+    [ngx_http_cx_stat_rules_result] =
+    { ngx_string("cx_rules_failures_total"), ngx_string("reason=\"result\""),
+      NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_rules_budget] =
+    { ngx_string("cx_rules_failures_total"), ngx_string("reason=\"budget\""),
+      NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_rules_memory] =
+    { ngx_string("cx_rules_failures_total"), ngx_string("reason=\"memory\""),
+      NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_rules_usec] =
+    { ngx_string("cx_rules_time_microseconds_total"), ngx_null_string,
+      ngx_string("Time spent in rule calls.") },
 };
 
 

@@ -14,11 +14,11 @@ static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
 static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v);
 
 
-static ngx_http_cx_survey_type_t  ngx_http_cx_survey_types[] = {
-    { ngx_string("nps"), 0, 10, 6 },
-    { ngx_string("csat"), 1, 5, 2 },
-    { ngx_string("ces"), 1, 7, 3 },
-    { ngx_null_string, 0, 0, 0 }
+static ngx_http_cx_survey_type_t  ngx_http_cx_types[] = {
+    { ngx_string("nps"), 0, 10, 6, 0 },
+    { ngx_string("csat"), 1, 5, 2, 1 },
+    { ngx_string("ces"), 1, 7, 3, 2 },
+    { ngx_null_string, 0, 0, 0, 0 }
 };
 
 
@@ -82,7 +82,7 @@ ngx_http_cx_survey_type(ngx_str_t *name)
 {
     ngx_http_cx_survey_type_t  *t;
 
-    for (t = ngx_http_cx_survey_types; t->name.len; t++) {
+    for (t = ngx_http_cx_types; t->name.len; t++) {
         if (t->name.len == name->len
             && ngx_strncmp(t->name.data, name->data, name->len) == 0)
         {
@@ -91,6 +91,77 @@ ngx_http_cx_survey_type(ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+ngx_http_cx_survey_type_t *
+ngx_http_cx_survey_types(void)
+{
+    return ngx_http_cx_types;
+}
+
+
+/* answers at or below it are followed up (and count as low, "pain") */
+
+ngx_int_t
+ngx_http_cx_followup_threshold(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_survey_type_t *type)
+{
+    return cmcf->followup[type->index];
+}
+
+
+/* cx_followup_threshold [nps=N] [csat=N] [ces=N] */
+
+char *
+ngx_http_cx_followup_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    u_char                     *eq;
+    ngx_int_t                   n;
+    ngx_str_t                  *value, name, v;
+    ngx_uint_t                  i;
+    ngx_http_cx_survey_type_t  *t;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+        if (eq == NULL) {
+            goto invalid;
+        }
+
+        name.data = value[i].data;
+        name.len = eq - value[i].data;
+        v.data = eq + 1;
+        v.len = value[i].data + value[i].len - v.data;
+
+        t = ngx_http_cx_survey_type(&name);
+        n = ngx_atoi(v.data, v.len);
+
+        if (t == NULL || n == NGX_ERROR || n < t->min - 1 || n > t->max) {
+            goto invalid;
+        }
+
+        if (cmcf->followup[t->index] != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        cmcf->followup[t->index] = n;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\": expected "
+                       "nps=, csat= or ces= with a score of the type's "
+                       "scale (one below the scale: no follow-ups)",
+                       &value[i], &cmd->name);
+    return NGX_CONF_ERROR;
 }
 
 

@@ -22,6 +22,7 @@
 
 #include "ngx_http_cx_module.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -225,4 +226,92 @@ uint64_t
 ngx_http_cx_random64(void)
 {
     return ngx_http_cx_rng_next(&ngx_http_cx_rng);
+}
+
+
+/*
+ * Checks a token against the survey and touchpoint it is offered with.
+ * It must be of today (UTC), or of yesterday during the first hour of
+ * today, so that a page shown just before midnight can still be
+ * answered.  On success the nonce (16 characters) is copied out: the
+ * answer is recorded once per nonce.
+ */
+
+ngx_int_t
+ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *nonce,
+    const char **err)
+{
+    u_char                   *t;
+    time_t                    now;
+    ngx_tm_t                  tm;
+    ngx_str_t                 src, dst;
+    ngx_uint_t                i;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    mac[NGX_HTTP_CX_MAC_BYTES];
+    u_char                    want[32];
+    u_char                    today[8], yesterday[8];
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    t = token->data;
+
+    if (token->len != NGX_HTTP_CX_TOKEN_LEN || t[8] != '.' || t[25] != '.') {
+        goto malformed;
+    }
+
+    for (i = 0; i < NGX_HTTP_CX_TOKEN_LEN; i++) {
+        if (i == 8 || i == 25) {
+            continue;
+        }
+
+        if (t[i] >= '0' && t[i] <= '9') {
+            continue;
+        }
+
+        if (i < 8
+            || !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')
+                 || t[i] == '-' || t[i] == '_'))
+        {
+            goto malformed;
+        }
+    }
+
+    ngx_http_cx_token_mac(cmcf, survey, touchpoint, t, t + 9, mac);
+
+    src.data = mac;
+    src.len = sizeof(mac);
+    dst.data = want;
+    ngx_encode_base64url(&dst, &src);
+
+    if (CRYPTO_memcmp(want, t + 26, 22) != 0) {
+        *err = "token: invalid for this survey and touchpoint";
+        return NGX_DECLINED;
+    }
+
+    now = ngx_time();
+
+    ngx_gmtime(now, &tm);
+    ngx_sprintf(today, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                tm.ngx_tm_mday);
+
+    if (ngx_memcmp(t, today, 8) != 0) {
+
+        ngx_gmtime(now - 86400, &tm);
+        ngx_sprintf(yesterday, "%04d%02d%02d", tm.ngx_tm_year,
+                    tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+        if (ngx_memcmp(t, yesterday, 8) != 0 || now % 86400 >= 3600) {
+            *err = "token: expired (not of today)";
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_memcpy(nonce, t + 9, 16);
+
+    return NGX_OK;
+
+malformed:
+
+    *err = "token: malformed";
+    return NGX_DECLINED;
 }

@@ -40,7 +40,8 @@ use Text::Diff ();
 
 our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port
                   redis_stop redis_start redis_proxy_port cut_next_reply
-                  wait_for get_many metric
+                  wait_for get_many metric set_request_filter
+                  survey_tag sign_token post
                   http_request nginx_reload nginx_pid worker_pids servroot
                   error_log_since html_dir server_port today
                   metrics);
@@ -60,9 +61,17 @@ my $running_conf = '';
 my $log_pos = 0;
 my $nginx_out = '';
 my @preprocessors;
+my $request_filter;
 
 sub add_block_preprocessor {
     push @preprocessors, @_;
+}
+
+# a code ref applied to each request's text before it is sent (e.g. to
+# put a fresh survey token in)
+
+sub set_request_filter {
+    ($request_filter) = @_;
 }
 
 sub import {
@@ -723,6 +732,48 @@ sub get_many {
     return \%status;
 }
 
+# the survey tag of a page: { survey, type, touchpoint, token, ... }
+
+sub survey_tag {
+    my ($path, $headers) = @_;
+
+    my $r = http_request("GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                         . ($headers // '') . "Connection: close\r\n\r\n");
+    my ($tag) = ($r->{body} // '') =~ /(<script src="[^"]*" async [^>]*>)/
+        or return undef;
+
+    my %a;
+    $a{$1} = $2 while $tag =~ /data-cx-([a-z]+)="([^"]*)"/g;
+
+    return \%a;
+}
+
+# a token as the module makes them, for any day (tests of expiry)
+
+sub sign_token {
+    my ($secret, $survey, $touchpoint, $day, $nonce) = @_;
+
+    require Digest::SHA;
+    require MIME::Base64;
+
+    $nonce //= MIME::Base64::encode_base64url(CORE::join('', map { chr rand 256 } 1 .. 12));
+    my $mac = substr(Digest::SHA::hmac_sha256(
+                         "cx1|$survey|$touchpoint|$day|$nonce", $secret),
+                     0, 16);
+
+    return "$day.$nonce." . MIME::Base64::encode_base64url($mac);
+}
+
+sub post {
+    my ($path, $type, $body, $headers) = @_;
+
+    return http_request("POST $path HTTP/1.1\r\nHost: localhost\r\n"
+                        . "Content-Type: $type\r\n"
+                        . "Content-Length: " . length($body) . "\r\n"
+                        . ($headers // '')
+                        . "Connection: close\r\n\r\n$body");
+}
+
 sub metric {
     my ($name) = @_;
     my ($v) = metrics() =~ /^\Q$name\E (\d+)$/m;
@@ -948,10 +999,12 @@ sub run_block {
         my $n = @reqs;
 
         for my $i (0 .. $#reqs) {
+            my $text = expand($block->raw_request ? $reqs[$i]
+                                                  : $reqs[$i] =~ s/\n\z//r);
+            $text = $request_filter->($text, $block) if $request_filter;
             my $raw = $block->raw_request
-                    ? expand($reqs[$i])
-                    : build_request(expand($reqs[$i] =~ s/\n\z//r),
-                                    $block->more_headers);
+                    ? $text
+                    : build_request($text, expand($block->more_headers));
             my $r = http_request($raw, $block->timeout);
             check_response($block, $r, $i, $n);
         }

@@ -1,0 +1,357 @@
+-- lua/sandbox.lua: what trigger rules run in.  Built into the module and
+-- run once per VM with full privileges, before any rule file; rules never
+-- see this chunk, its locals or the real globals.
+--
+-- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
+-- the source of the helper library (lua/cx/init.lua); returns to C:
+--   new_env()            an environment for one rule file
+--   prepare(mod, env)    checks what a rule file returned and freezes it:
+--                        trigger, touchpoint|false, restore|false
+--   orig                 frozen proxy -> the table it stands for
+--
+-- Between requests nothing a rule can reach may change:
+--   * globals: every rule file's environment is read-only;
+--   * tables reachable from a rule file when it has loaded (its returned
+--     table, the file-level locals its functions use, recursively) are
+--     replaced by read-only proxies ("frozen");
+--   * file-level locals that rule functions assign to are put back to
+--     their loaded values before every call (the "restore" list C walks).
+
+local C, cx_source = ...
+
+local type, next, pairs, ipairs, unpack, tostring, error, select =
+      type, next, pairs, ipairs, unpack, tostring, error, select
+local rawget, rawset, rawequal, setmetatable, getmetatable =
+      rawget, rawset, rawequal, setmetatable, getmetatable
+local getfenv, setfenv, newproxy, loadstring = getfenv, setfenv, newproxy,
+      loadstring
+local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
+local dgetmetatable = debug.getmetatable
+local jutil = require("jit.util")
+local funcbc, funck, funcinfo = jutil.funcbc, jutil.funck, jutil.funcinfo
+local band = bit.band
+local concat = table.concat
+
+
+-- pattern matching that counts against the instruction budget, also for
+-- method calls on strings; no bytecode out of the VM
+string.find, string.match, string.gmatch, string.gsub =
+    C.find, C.match, C.gmatch, C.gsub
+string.dump = nil
+dgetmetatable("").__metatable = "string"
+
+
+-- frozen tables -------------------------------------------------------
+
+local orig, proxy_of = {}, {}
+local walk
+
+local function readonly()
+    error("attempt to modify a read-only table (tables of a rule file are "
+          .. "frozen once it has loaded; copy into a local table first)", 2)
+end
+
+local function frozen_len(p)
+    return #orig[p]
+end
+
+local function walk_fields(t)
+    local tkeys
+
+    for k, v in next, t do
+        local nv = walk(v)
+        if not rawequal(nv, v) then
+            rawset(t, k, nv)
+        end
+
+        local tk = type(k)
+        if tk == "table" then
+            tkeys = tkeys or {}
+            tkeys[#tkeys + 1] = k
+        elseif tk == "function" then
+            walk(k)
+        end
+    end
+
+    if tkeys then
+        for i = 1, #tkeys do
+            local k = tkeys[i]
+            local v = rawget(t, k)
+            rawset(t, k, nil)
+            rawset(t, walk(k), v)
+        end
+    end
+end
+
+local seen_mt = {}
+
+local function freeze(t)
+    local p = proxy_of[t]
+    if p then
+        return p
+    end
+
+    p = newproxy(true)
+
+    local mt = getmetatable(p)
+    mt.__index = t
+    mt.__newindex = readonly
+    mt.__len = frozen_len
+    mt.__metatable = false
+
+    orig[p] = t
+    proxy_of[t] = p
+
+    walk_fields(t)
+
+    -- its own metatable stays (it is unreachable now), its contents freeze
+    local tmt = dgetmetatable(t)
+    if tmt and not seen_mt[tmt] then
+        seen_mt[tmt] = true
+        walk_fields(tmt)
+    end
+
+    return p
+end
+
+
+-- functions of rule files ---------------------------------------------
+
+-- the opcodes that assign upvalues, found by compiling one of each
+local USET = {}
+for _, src in ipairs{ "local a return function(x) a = x end",
+                      "local a return function() a = 's' end",
+                      "local a return function() a = 1 end",
+                      "local a return function() a = nil end" } do
+    USET[band(funcbc(loadstring(src)(), 1), 0xff)] = true
+end
+
+local function assigns_upvalues(f)
+    local pc = 1
+
+    while true do
+        local ins = funcbc(f, pc)
+        if ins == nil then
+            break
+        end
+
+        if USET[band(ins, 0xff)] then
+            return true
+        end
+
+        pc = pc + 1
+    end
+
+    if funcinfo(f).children then
+        for k = -1, -1e9, -1 do
+            local c = funck(f, k)
+            if c == nil then
+                break
+            end
+
+            if type(c) == "proto" and assigns_upvalues(c) then
+                return true
+            end
+        end
+    end
+
+    return false
+end
+
+local rule_env = {}
+local seen_fn = {}
+local restore
+
+local function walk_function(f)
+    if seen_fn[f] or not rule_env[getfenv(f)] then
+        return          -- done, or ours (the library, C functions)
+    end
+
+    seen_fn[f] = true
+
+    local assigns = assigns_upvalues(f)
+
+    for i = 1, 255 do
+        local name, v = getupvalue(f, i)
+        if name == nil then
+            break
+        end
+
+        local nv = walk(v)
+        if not rawequal(nv, v) then
+            setupvalue(f, i, nv)
+        end
+
+        if assigns then
+            restore[#restore + 1] = f
+            restore[#restore + 1] = i
+            restore[#restore + 1] = nv
+        end
+    end
+end
+
+function walk(v)
+    local tv = type(v)
+
+    if tv == "table" then
+        return freeze(v)
+    end
+
+    if tv == "function" then
+        walk_function(v)
+    end
+
+    return v
+end
+
+
+-- what rules see ------------------------------------------------------
+
+local function frozen_next(p, k)
+    return next(orig[p], k)
+end
+
+local function frozen_inext(p, i)
+    i = i + 1
+    local v = orig[p][i]
+    if v ~= nil then
+        return i, v
+    end
+end
+
+local function s_pairs(t)
+    if orig[t] then
+        return frozen_next, t, nil
+    end
+    return pairs(t)
+end
+
+local function s_ipairs(t)
+    if orig[t] then
+        return frozen_inext, t, 0
+    end
+    return ipairs(t)
+end
+
+local function s_next(t, k)
+    return next(orig[t] or t, k)
+end
+
+local function s_type(v)
+    if orig[v] then
+        return "table"
+    end
+    return type(v)
+end
+
+local function s_unpack(t, i, j)
+    return unpack(orig[t] or t, i, j)
+end
+
+local function s_rawget(t, k)
+    return rawget(orig[t] or t, k)
+end
+
+local function s_concat(t, ...)
+    return concat(orig[t] or t, ...)
+end
+
+local function copy(t, except)
+    local c = {}
+    for k, v in pairs(t) do
+        if k ~= except then
+            c[k] = v
+        end
+    end
+    return c
+end
+
+local base = {
+    assert = assert,
+    error = error,
+    getmetatable = getmetatable,
+    ipairs = s_ipairs,
+    next = s_next,
+    pairs = s_pairs,
+    print = C.print,
+    rawequal = rawequal,
+    rawget = s_rawget,
+    select = select,
+    setmetatable = setmetatable,
+    tonumber = tonumber,
+    tostring = tostring,
+    type = s_type,
+    unpack = s_unpack,
+    _VERSION = _VERSION,
+
+    string = freeze(string),
+    table = freeze({ concat = s_concat, insert = table.insert,
+                     maxn = table.maxn, remove = table.remove,
+                     sort = table.sort }),
+    math = freeze(copy(math, "randomseed")),
+    bit = freeze(copy(bit)),
+    os = freeze({ time = os.time, date = os.date }),
+}
+
+local lib_env = setmetatable({}, { __index = base, __metatable = false })
+local lib = loadstring(cx_source, "=cx", "t")
+setfenv(lib, lib_env)
+
+local cx = freeze(lib(C))
+
+base.cx = cx
+base.require = function(name)
+    if name == "cx" then
+        return cx
+    end
+    error("module '" .. tostring(name) .. "' not found: rules can only "
+          .. "require \"cx\"", 2)
+end
+base._G = freeze(base)
+
+
+local env_mt = {
+    __index = base,
+    __newindex = function(_, k)
+        error("assignment to global '" .. tostring(k) .. "': rules cannot "
+              .. "set globals (declare it local)", 2)
+    end,
+    __metatable = false,
+}
+
+local function new_env()
+    local env = setmetatable({}, env_mt)
+    rule_env[env] = true
+    return env
+end
+
+local function prepare(mod)
+    if type(mod) ~= "table" then
+        return nil, "the file must return a table with a trigger function, "
+                    .. "it returned " .. (mod == nil and "nothing"
+                                          or "a " .. type(mod))
+    end
+
+    local trigger, touchpoint = rawget(mod, "trigger"),
+                                rawget(mod, "touchpoint")
+
+    if type(trigger) ~= "function" then
+        return nil, "the returned table has no trigger function "
+                    .. "(trigger = function(r) ... end)"
+    end
+
+    if touchpoint ~= nil and type(touchpoint) ~= "function" then
+        return nil, "touchpoint in the returned table is a "
+                    .. type(touchpoint) .. ", not a function"
+    end
+
+    restore = {}
+    freeze(mod)
+
+    local r = restore
+    restore = nil
+
+    return trigger, touchpoint or false, #r > 0 and r or false
+end
+
+return { new_env = new_env, prepare = prepare, orig = orig }

@@ -1,0 +1,199 @@
+
+/*
+ * ngx_http_cx_lua.h: what the parts of the Lua trigger rules share -- the
+ * rule sets as configured, the per-process VM with its memory cap and
+ * instruction budget, and the request that rules are looking at.
+ */
+
+
+#ifndef _NGX_HTTP_CX_LUA_H_INCLUDED_
+#define _NGX_HTTP_CX_LUA_H_INCLUDED_
+
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <luajit.h>
+
+#include "ngx_http_cx_module.h"
+
+
+#define NGX_HTTP_CX_LUA_BUDGET_MIN    1000
+#define NGX_HTTP_CX_LUA_BUDGET_MAX    100000000
+#define NGX_HTTP_CX_LUA_LOAD_BUDGET   1000000
+#define NGX_HTTP_CX_LUA_MEMORY        (32 * 1024 * 1024)
+#define NGX_HTTP_CX_LUA_MEMORY_MIN    (1024 * 1024)
+#define NGX_HTTP_CX_LUA_HOOK_EVERY    1000
+#define NGX_HTTP_CX_LUA_FILE_MAX      (1024 * 1024)
+#define NGX_HTTP_CX_LUA_MSG_MAX       512
+
+
+#define ngx_http_cx_lua_isalnum(c)                                          \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')               \
+     || ((c) >= '0' && (c) <= '9'))
+
+
+/* why a call failed */
+
+typedef enum {
+    ngx_http_cx_lua_ok = 0,
+    ngx_http_cx_lua_error,          /* a Lua error */
+    ngx_http_cx_lua_result,         /* a return value that is not allowed */
+    ngx_http_cx_lua_budget,         /* cx_rules_budget exceeded */
+    ngx_http_cx_lua_memory          /* cx_rules_memory exceeded */
+} ngx_http_cx_lua_fail_e;
+
+
+typedef enum {
+    ngx_http_cx_lua_tz_local = 0,
+    ngx_http_cx_lua_tz_utc,
+    ngx_http_cx_lua_tz_fixed,
+    ngx_http_cx_lua_tz_zone
+} ngx_http_cx_lua_tz_e;
+
+
+/* cx_rules_time_zone: a fixed offset, or a zoneinfo file's transitions */
+
+typedef struct {
+    ngx_http_cx_lua_tz_e         type;
+    ngx_str_t                    name;
+    ngx_int_t                    offset;    /* fixed: seconds east of UTC */
+    ngx_uint_t                   n;
+    int64_t                     *at;        /* transition times, sorted */
+    int32_t                     *offsets;   /* offset from at[i] on */
+    int32_t                      initial;   /* before at[0] */
+} ngx_http_cx_lua_tz_t;
+
+
+/* one rule file as configured (several locations may share it) */
+
+struct ngx_http_cx_rules_s {
+    ngx_str_t                    file;      /* full path, NUL-terminated */
+    ngx_str_t                    source;
+    ngx_uint_t                   index;     /* in the VM's sets */
+    u_char                      *conf_file; /* where cx_rules_lua is */
+    ngx_uint_t                   conf_line;
+};
+
+
+/* the main configuration of the rules: ngx_http_cx_main_conf_t.lua */
+
+typedef struct {
+    ngx_array_t                  rules;     /* ngx_http_cx_rules_t * */
+    size_t                       memory;
+    ngx_http_cx_lua_tz_t         tz;
+} ngx_http_cx_lua_conf_t;
+
+
+/* a rule file in a VM: registry references */
+
+typedef struct {
+    ngx_http_cx_rules_t         *rules;
+    int                          trigger;
+    int                          touchpoint;
+    int                          restore;
+    time_t                       logged;    /* rate limit of error lines */
+    ngx_uint_t                   suppressed;
+} ngx_http_cx_lua_set_t;
+
+
+typedef struct {
+    lua_State                   *L;
+    ngx_log_t                   *log;
+    ngx_http_cx_lua_conf_t      *conf;
+
+    size_t                       used;      /* bytes */
+    size_t                       max;
+
+    ngx_uint_t                   budget;    /* of the running call */
+    ngx_uint_t                   spent;     /* instructions + bytes */
+    ngx_http_cx_lua_fail_e       fail;
+    unsigned                     in_call:1;
+
+    int                          runner;
+    int                          loader;
+    int                          r;         /* the request view */
+    int                          orig;      /* frozen proxy -> table */
+
+    ngx_http_cx_lua_set_t       *sets;
+    ngx_uint_t                   nsets;
+
+    u_char                       where[NGX_HTTP_CX_LUA_MSG_MAX];
+} ngx_http_cx_lua_vm_t;
+
+
+/* one call of a rule function; result() reads its return value */
+
+typedef struct ngx_http_cx_lua_call_s  ngx_http_cx_lua_call_t;
+
+struct ngx_http_cx_lua_call_s {
+    ngx_http_cx_lua_set_t       *set;
+    int                          fn;
+    ngx_uint_t                   budget;
+    ngx_int_t                  (*result)(lua_State *L,
+                                         ngx_http_cx_lua_vm_t *vm,
+                                         ngx_http_cx_lua_call_t *call);
+    void                        *data;
+};
+
+
+/* the visitor, from the cx_v cookie */
+
+typedef struct {
+    ngx_str_t                    id;
+    ngx_uint_t                   views;
+    ngx_uint_t                   sessions;
+    ngx_int_t                    shown;     /* UTC day number, -1: never */
+    ngx_int_t                    answered;
+    unsigned                     parsed:1;
+    unsigned                     valid:1;
+} ngx_http_cx_lua_visitor_t;
+
+
+/* the request rules are looking at: r */
+
+typedef struct {
+    ngx_http_request_t          *r;
+    ngx_http_cx_ctx_t           *ctx;
+    ngx_http_cx_lua_vm_t        *vm;
+    ngx_http_cx_lua_visitor_t    visitor;
+    ngx_str_t                    path;
+    ngx_tm_t                     tm;
+    ngx_int_t                    offset;
+    unsigned                     tm_done:1;
+} ngx_http_cx_lua_req_t;
+
+
+/* ngx_http_cx_lua_vm.c */
+ngx_http_cx_lua_vm_t *ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc,
+    ngx_log_t *log, ngx_uint_t conf_time);
+void ngx_http_cx_lua_vm_close(ngx_http_cx_lua_vm_t *vm);
+ngx_http_cx_lua_fail_e ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_call_t *call, u_char *msg);
+ngx_http_cx_lua_vm_t *ngx_http_cx_lua_vm_of(lua_State *L);
+void ngx_http_cx_lua_fail(ngx_http_cx_lua_vm_t *vm, lua_State *L,
+    ngx_http_cx_lua_fail_e fail);
+int ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    size_t n);
+size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
+
+/* ngx_http_cx_lua_request.c */
+ngx_int_t ngx_http_cx_lua_request_init(lua_State *L);
+ngx_http_cx_lua_req_t *ngx_http_cx_lua_request(void);
+void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
+ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
+    ngx_http_cx_lua_req_t *req);
+char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
+    ngx_str_t *value);
+
+/* ngx_http_cx_lua_string.c */
+void ngx_http_cx_lua_string_init(lua_State *L);
+
+/* ngx_http_cx_lua_lib.c */
+extern const u_char  ngx_http_cx_lua_sandbox[];
+extern const u_char  ngx_http_cx_lua_sandbox_end[];
+extern const u_char  ngx_http_cx_lua_cx[];
+extern const u_char  ngx_http_cx_lua_cx_end[];
+
+
+#endif /* _NGX_HTTP_CX_LUA_H_INCLUDED_ */

@@ -1,0 +1,1067 @@
+
+/*
+ * ngx_http_cx_lua_request.c: the request as rules see it, "r".  A set of
+ * empty read-only tables made once per VM whose __index functions read
+ * the request being evaluated (nothing is copied until a rule asks);
+ * the visitor, parsed strictly from the cx_v cookie; the time in
+ * cx_rules_time_zone, from a fixed offset or a zoneinfo file.
+ */
+
+
+#include "ngx_http_cx_lua.h"
+
+
+#define NGX_HTTP_CX_LUA_COOKIE       "cx_v"
+#define NGX_HTTP_CX_LUA_ID_MIN       16
+#define NGX_HTTP_CX_LUA_ID_MAX       64
+#define NGX_HTTP_CX_LUA_COUNT_MAX    9          /* digits */
+#define NGX_HTTP_CX_LUA_TZ_DIR       "/usr/share/zoneinfo/"
+#define NGX_HTTP_CX_LUA_TZ_MAX       (64 * 1024)
+
+
+static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L);
+static void ngx_http_cx_lua_view(lua_State *L, lua_CFunction index);
+static int ngx_http_cx_lua_readonly(lua_State *L);
+static int ngx_http_cx_lua_r_index(lua_State *L);
+static int ngx_http_cx_lua_header_index(lua_State *L);
+static int ngx_http_cx_lua_cookie_index(lua_State *L);
+static int ngx_http_cx_lua_resp_header_index(lua_State *L);
+static int ngx_http_cx_lua_args_index(lua_State *L);
+static int ngx_http_cx_lua_time_index(lua_State *L);
+static int ngx_http_cx_lua_visitor_index(lua_State *L);
+static void ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s);
+static ngx_int_t ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req);
+static ngx_table_elt_t *ngx_http_cx_lua_find_header(ngx_list_t *headers,
+    u_char *name, size_t len);
+static ngx_int_t ngx_http_cx_lua_visitor_parse(ngx_str_t *v,
+    ngx_http_cx_lua_visitor_t *visitor);
+static u_char *ngx_http_cx_lua_parse_count(u_char *p, u_char *last,
+    ngx_uint_t *n);
+static u_char *ngx_http_cx_lua_parse_day(u_char *p, u_char *last,
+    ngx_int_t *day);
+static ngx_int_t ngx_http_cx_lua_days(ngx_uint_t y, ngx_uint_t m,
+    ngx_uint_t d);
+static ngx_int_t ngx_http_cx_lua_tz_offset(ngx_http_cx_lua_tz_t *tz,
+    time_t t);
+static ngx_int_t ngx_http_cx_lua_tz_file(ngx_conf_t *cf,
+    ngx_http_cx_lua_tz_t *tz, u_char *p, size_t size);
+static uint32_t ngx_http_cx_lua_be32(u_char *p);
+static int64_t ngx_http_cx_lua_be64(u_char *p);
+
+
+/* the request rules are evaluating, set around each call */
+static ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
+
+
+ngx_http_cx_lua_req_t *
+ngx_http_cx_lua_request(void)
+{
+    return ngx_http_cx_lua_req;
+}
+
+
+void
+ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req)
+{
+    ngx_http_cx_lua_req = req;
+}
+
+
+static ngx_http_cx_lua_req_t *
+ngx_http_cx_lua_current(lua_State *L)
+{
+    if (ngx_http_cx_lua_req == NULL) {
+        luaL_error(L, "r is only readable while trigger() or touchpoint() "
+                      "runs");
+    }
+
+    return ngx_http_cx_lua_req;
+}
+
+
+/* pushes r; its sub-views are upvalues of its __index */
+
+ngx_int_t
+ngx_http_cx_lua_request_init(lua_State *L)
+{
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_header_index);
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_cookie_index);
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_resp_header_index);
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_args_index);
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_time_index);
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_visitor_index);
+
+    lua_pushcclosure(L, ngx_http_cx_lua_r_index, 6);
+
+    ngx_http_cx_lua_view(L, NULL);
+
+    return NGX_OK;
+}
+
+
+/* an empty table whose reads go to index (or to the closure on top) */
+
+static void
+ngx_http_cx_lua_view(lua_State *L, lua_CFunction index)
+{
+    if (index) {
+        lua_pushcfunction(L, index);
+    }
+
+    lua_createtable(L, 0, 0);               /* the view */
+    lua_createtable(L, 0, 3);               /* its metatable */
+
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+
+    lua_pushcfunction(L, ngx_http_cx_lua_readonly);
+    lua_setfield(L, -2, "__newindex");
+
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+
+    lua_setmetatable(L, -2);
+
+    lua_replace(L, -2);
+}
+
+
+static int
+ngx_http_cx_lua_readonly(lua_State *L)
+{
+    return luaL_error(L, "r is read-only");
+}
+
+
+static void
+ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s)
+{
+    if (s->data == NULL) {
+        lua_pushnil(L);
+        return;
+    }
+
+    lua_pushlstring(L, (const char *) s->data, s->len);
+}
+
+
+#define ngx_http_cx_lua_key(key, len, s)                                    \
+    (len == sizeof(s) - 1 && ngx_strncmp(key, s, sizeof(s) - 1) == 0)
+
+
+static int
+ngx_http_cx_lua_r_index(lua_State *L)
+{
+    size_t                  len;
+    ngx_str_t               tp;
+    const char             *key;
+    ngx_http_request_t     *r;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_current(L);
+    r = req->r;
+
+    len = 0;
+    key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
+
+    if (ngx_http_cx_lua_key(key, len, "path")) {
+        if (ngx_http_cx_lua_path(req) != NGX_OK) {
+            return luaL_error(L, "no memory");
+        }
+
+        ngx_http_cx_lua_push_str(L, &req->path);
+
+    } else if (ngx_http_cx_lua_key(key, len, "uri")) {
+        ngx_http_cx_lua_push_str(L, &r->uri);
+
+    } else if (ngx_http_cx_lua_key(key, len, "host")) {
+        if (r->headers_in.server.len) {
+            ngx_http_cx_lua_push_str(L, &r->headers_in.server);
+
+        } else {
+            lua_pushnil(L);
+        }
+
+    } else if (ngx_http_cx_lua_key(key, len, "method")) {
+        ngx_http_cx_lua_push_str(L, &r->method_name);
+
+    } else if (ngx_http_cx_lua_key(key, len, "query")) {
+        lua_pushlstring(L, (const char *) r->args.data, r->args.len);
+
+    } else if (ngx_http_cx_lua_key(key, len, "status")) {
+        lua_pushinteger(L, r->headers_out.status);
+
+    } else if (ngx_http_cx_lua_key(key, len, "scheme")) {
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            lua_pushliteral(L, "https");
+            return 1;
+        }
+#endif
+        lua_pushliteral(L, "http");
+
+    } else if (ngx_http_cx_lua_key(key, len, "touchpoint")) {
+        if (ngx_http_cx_touchpoint(r, req->ctx, &tp) == NGX_OK) {
+            ngx_http_cx_lua_push_str(L, &tp);
+
+        } else {
+            lua_pushnil(L);
+        }
+
+    } else if (ngx_http_cx_lua_key(key, len, "header")) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+
+    } else if (ngx_http_cx_lua_key(key, len, "cookie")) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+
+    } else if (ngx_http_cx_lua_key(key, len, "resp_header")) {
+        lua_pushvalue(L, lua_upvalueindex(3));
+
+    } else if (ngx_http_cx_lua_key(key, len, "args")) {
+        lua_pushvalue(L, lua_upvalueindex(4));
+
+    } else if (ngx_http_cx_lua_key(key, len, "time")) {
+        lua_pushvalue(L, lua_upvalueindex(5));
+
+    } else if (ngx_http_cx_lua_key(key, len, "visitor")) {
+        lua_pushvalue(L, lua_upvalueindex(6));
+
+    } else {
+        return luaL_error(L, "r has no field \"%s\"", key);
+    }
+
+    return 1;
+}
+
+
+/*
+ * The path the visitor asked for, percent-decoded, without arguments:
+ * "/" for the home page, even once the index module has made the URI
+ * "/index.html" (that one is r.uri).
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req)
+{
+    u_char              *dst, *src, *q;
+    size_t               len;
+    ngx_http_request_t  *r;
+
+    if (req->path.data) {
+        return NGX_OK;
+    }
+
+    r = req->r;
+
+    if (r->unparsed_uri.len == 0) {
+        req->path = r->uri;
+        return NGX_OK;
+    }
+
+    q = ngx_strlchr(r->unparsed_uri.data,
+                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
+    len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+          - r->unparsed_uri.data;
+
+    req->path.data = ngx_pnalloc(r->pool, len ? len : 1);
+    if (req->path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = req->path.data;
+    src = r->unparsed_uri.data;
+
+    ngx_unescape_uri(&dst, &src, len, 0);
+
+    req->path.len = dst - req->path.data;
+
+    return NGX_OK;
+}
+
+
+/* r.header[name]: case-insensitive, "_" matches "-" */
+
+static int
+ngx_http_cx_lua_header_index(lua_State *L)
+{
+    size_t                  len;
+    u_char                 *name;
+    ngx_table_elt_t        *h;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_current(L);
+
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    name = (u_char *) lua_tolstring(L, 2, &len);
+
+    h = ngx_http_cx_lua_find_header(&req->r->headers_in.headers, name, len);
+
+    if (h == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    ngx_http_cx_lua_push_str(L, &h->value);
+
+    return 1;
+}
+
+
+/* r.resp_header[name]: the response's, as the upstream sent them */
+
+static int
+ngx_http_cx_lua_resp_header_index(lua_State *L)
+{
+    size_t                  len;
+    u_char                 *name, *p;
+    ngx_table_elt_t        *h;
+    ngx_http_request_t     *r;
+    ngx_http_cx_lua_req_t  *req;
+    u_char                  buf[NGX_OFF_T_LEN];
+
+    req = ngx_http_cx_lua_current(L);
+    r = req->r;
+
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    name = (u_char *) lua_tolstring(L, 2, &len);
+
+    /* kept out of the header list by nginx */
+
+    if (len == sizeof("Content-Type") - 1
+        && ngx_strcasecmp(name, (u_char *) "Content-Type") == 0)
+    {
+        if (r->headers_out.content_type.len) {
+            ngx_http_cx_lua_push_str(L, &r->headers_out.content_type);
+
+        } else {
+            lua_pushnil(L);
+        }
+
+        return 1;
+    }
+
+    if (len == sizeof("Content-Length") - 1
+        && ngx_strcasecmp(name, (u_char *) "Content-Length") == 0
+        && r->headers_out.content_length_n >= 0)
+    {
+        p = ngx_sprintf(buf, "%O", r->headers_out.content_length_n);
+        lua_pushlstring(L, (const char *) buf, p - buf);
+        return 1;
+    }
+
+    h = ngx_http_cx_lua_find_header(&r->headers_out.headers, name, len);
+
+    if (h == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    ngx_http_cx_lua_push_str(L, &h->value);
+
+    return 1;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_cx_lua_find_header(ngx_list_t *headers, u_char *name, size_t len)
+{
+    u_char            c, n;
+    size_t            k;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].key.len != len) {
+            continue;
+        }
+
+        for (k = 0; k < len; k++) {
+            c = ngx_tolower(h[i].key.data[k]);
+            n = ngx_tolower(name[k]);
+
+            if (c == n || ((c == '-' || c == '_') && (n == '-' || n == '_')))
+            {
+                continue;
+            }
+
+            break;
+        }
+
+        if (k == len) {
+            return &h[i];
+        }
+    }
+}
+
+
+/* r.cookie[name]: the first cookie of that name, case-insensitive */
+
+static int
+ngx_http_cx_lua_cookie_index(lua_State *L)
+{
+    ngx_str_t               name, value;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_current(L);
+
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    name.data = (u_char *) lua_tolstring(L, 2, &name.len);
+
+    if (name.len == 0
+        || ngx_http_parse_multi_header_lines(&req->r->headers_in.cookies,
+                                             &name, &value)
+           == NGX_DECLINED)
+    {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    ngx_http_cx_lua_push_str(L, &value);
+
+    return 1;
+}
+
+
+/* r.args[name]: the first argument of that name, unescaped */
+
+static int
+ngx_http_cx_lua_args_index(lua_State *L)
+{
+    u_char                 *p, *dst, *src;
+    ngx_str_t               name, value;
+    ngx_http_request_t     *r;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_current(L);
+    r = req->r;
+
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    name.data = (u_char *) lua_tolstring(L, 2, &name.len);
+
+    if (name.len == 0
+        || ngx_http_arg(r, name.data, name.len, &value) != NGX_OK)
+    {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    dst = ngx_pnalloc(r->pool, value.len);
+    if (dst == NULL) {
+        return luaL_error(L, "no memory");
+    }
+
+    for (p = value.data; p < value.data + value.len; p++) {
+        dst[p - value.data] = (*p == '+') ? ' ' : *p;
+    }
+
+    src = dst;
+    p = dst;
+    ngx_unescape_uri(&p, &src, value.len, 0);
+
+    lua_pushlstring(L, (const char *) dst, p - dst);
+
+    return 1;
+}
+
+
+/* r.time: now, in cx_rules_time_zone */
+
+static int
+ngx_http_cx_lua_time_index(lua_State *L)
+{
+    size_t                  len;
+    u_char                 *p;
+    time_t                  now;
+    ngx_int_t               wday;
+    const char             *key;
+    ngx_http_cx_lua_vm_t   *vm;
+    ngx_http_cx_lua_req_t  *req;
+    u_char                  date[sizeof("2025-01-01")];
+
+    req = ngx_http_cx_lua_current(L);
+
+    now = ngx_time();
+
+    if (!req->tm_done) {
+        vm = ngx_http_cx_lua_vm_of(L);
+        req->offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, now);
+        ngx_gmtime(now + req->offset, &req->tm);
+        req->tm_done = 1;
+    }
+
+    len = 0;
+    key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
+
+    if (ngx_http_cx_lua_key(key, len, "hour")) {
+        lua_pushinteger(L, req->tm.ngx_tm_hour);
+
+    } else if (ngx_http_cx_lua_key(key, len, "minute")) {
+        lua_pushinteger(L, req->tm.ngx_tm_min);
+
+    } else if (ngx_http_cx_lua_key(key, len, "wday")) {
+        /* ISO 8601: Monday 1 .. Sunday 7 */
+        wday = req->tm.ngx_tm_wday;
+        lua_pushinteger(L, wday == 0 ? 7 : wday);
+
+    } else if (ngx_http_cx_lua_key(key, len, "day")) {
+        lua_pushinteger(L, req->tm.ngx_tm_mday);
+
+    } else if (ngx_http_cx_lua_key(key, len, "month")) {
+        lua_pushinteger(L, req->tm.ngx_tm_mon);
+
+    } else if (ngx_http_cx_lua_key(key, len, "year")) {
+        lua_pushinteger(L, req->tm.ngx_tm_year);
+
+    } else if (ngx_http_cx_lua_key(key, len, "date")) {
+        p = ngx_sprintf(date, "%4d-%02d-%02d", req->tm.ngx_tm_year,
+                        req->tm.ngx_tm_mon, req->tm.ngx_tm_mday);
+        lua_pushlstring(L, (const char *) date, p - date);
+
+    } else if (ngx_http_cx_lua_key(key, len, "epoch")) {
+        lua_pushnumber(L, (lua_Number) now);
+
+    } else if (ngx_http_cx_lua_key(key, len, "offset")) {
+        lua_pushinteger(L, req->offset);
+
+    } else {
+        return luaL_error(L, "r.time has no field \"%s\"", key);
+    }
+
+    return 1;
+}
+
+
+/* r.visitor */
+
+static int
+ngx_http_cx_lua_visitor_index(lua_State *L)
+{
+    size_t                      len;
+    ngx_int_t                   today, day;
+    const char                 *key;
+    ngx_http_cx_lua_req_t      *req;
+    ngx_http_cx_lua_visitor_t  *v;
+
+    req = ngx_http_cx_lua_current(L);
+    v = ngx_http_cx_lua_visitor(req);
+
+    len = 0;
+    key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
+
+    if (ngx_http_cx_lua_key(key, len, "id")) {
+        ngx_http_cx_lua_push_str(L, &v->id);
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "views")) {
+        lua_pushinteger(L, v->views);
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "sessions")) {
+        lua_pushinteger(L, v->sessions);
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "new")) {
+        lua_pushboolean(L, !v->valid);
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "days_since_shown")) {
+        day = v->shown;
+
+    } else if (ngx_http_cx_lua_key(key, len, "days_since_answered")) {
+        day = v->answered;
+
+    } else {
+        return luaL_error(L, "r.visitor has no field \"%s\"", key);
+    }
+
+    if (day < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    /* a day in the future (a visitor's clock) counts as today */
+
+    today = ngx_time() / 86400;
+    lua_pushinteger(L, today > day ? today - day : 0);
+
+    return 1;
+}
+
+
+ngx_http_cx_lua_visitor_t *
+ngx_http_cx_lua_visitor(ngx_http_cx_lua_req_t *req)
+{
+    ngx_str_t                   name, value;
+    ngx_http_cx_lua_visitor_t  *v;
+
+    v = &req->visitor;
+
+    if (v->parsed) {
+        return v;
+    }
+
+    v->parsed = 1;
+
+    ngx_str_set(&name, NGX_HTTP_CX_LUA_COOKIE);
+
+    if (ngx_http_parse_multi_header_lines(&req->r->headers_in.cookies,
+                                          &name, &value)
+        == NGX_DECLINED
+        || ngx_http_cx_lua_visitor_parse(&value, v) != NGX_OK)
+    {
+        /* no cookie, or not one of ours: a new visitor */
+        ngx_str_null(&v->id);
+        v->views = 0;
+        v->sessions = 0;
+        v->shown = -1;
+        v->answered = -1;
+        v->valid = 0;
+        return v;
+    }
+
+    v->valid = 1;
+
+    return v;
+}
+
+
+/*
+ * cx_v=1.ID.VIEWS.SESSIONS.SHOWN.ANSWERED, see README "The visitor
+ * cookie".  Anything else is not ours.
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_visitor_parse(ngx_str_t *value, ngx_http_cx_lua_visitor_t *v)
+{
+    u_char  *p, *last, *start;
+
+    p = value->data;
+    last = p + value->len;
+
+    if (last - p < 2 || p[0] != '1' || p[1] != '.') {
+        return NGX_DECLINED;
+    }
+
+    p += 2;
+    start = p;
+
+    while (p < last
+           && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+               || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+    {
+        p++;
+    }
+
+    if (p - start < NGX_HTTP_CX_LUA_ID_MIN
+        || p - start > NGX_HTTP_CX_LUA_ID_MAX
+        || p == last || *p++ != '.')
+    {
+        return NGX_DECLINED;
+    }
+
+    v->id.data = start;
+    v->id.len = p - 1 - start;
+
+    p = ngx_http_cx_lua_parse_count(p, last, &v->views);
+
+    if (p == NULL || p == last || *p++ != '.') {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_http_cx_lua_parse_count(p, last, &v->sessions);
+
+    if (p == NULL || p == last || *p++ != '.') {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_http_cx_lua_parse_day(p, last, &v->shown);
+
+    if (p == NULL || p == last || *p++ != '.') {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_http_cx_lua_parse_day(p, last, &v->answered);
+
+    if (p != last) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 0, or 1-9 digits without a leading zero */
+
+static u_char *
+ngx_http_cx_lua_parse_count(u_char *p, u_char *last, ngx_uint_t *n)
+{
+    u_char  *start;
+
+    start = p;
+    *n = 0;
+
+    while (p < last && *p >= '0' && *p <= '9') {
+        *n = *n * 10 + (*p++ - '0');
+    }
+
+    if (p == start || p - start > NGX_HTTP_CX_LUA_COUNT_MAX
+        || (*start == '0' && p - start > 1))
+    {
+        return NULL;
+    }
+
+    return p;
+}
+
+
+/* 0 (never), or a UTC day YYYYMMDD as a day number */
+
+static u_char *
+ngx_http_cx_lua_parse_day(u_char *p, u_char *last, ngx_int_t *day)
+{
+    ngx_uint_t  i, y, m, d, n;
+
+    if (p < last && *p == '0' && (p + 1 == last || p[1] == '.')) {
+        *day = -1;
+        return p + 1;
+    }
+
+    if (last - p < 8) {
+        return NULL;
+    }
+
+    n = 0;
+
+    for (i = 0; i < 8; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return NULL;
+        }
+
+        n = n * 10 + (p[i] - '0');
+    }
+
+    y = n / 10000;
+    m = n / 100 % 100;
+    d = n % 100;
+
+    *day = ngx_http_cx_lua_days(y, m, d);
+
+    return (*day < 0) ? NULL : p + 8;
+}
+
+
+/* days since 1970-01-01 of a valid date from 2000 on, or -1 */
+
+static ngx_int_t
+ngx_http_cx_lua_days(ngx_uint_t y, ngx_uint_t m, ngx_uint_t d)
+{
+    ngx_uint_t  mdays, leap;
+
+    static ngx_uint_t  month_days[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+
+    if (y < 2000 || y > 9999 || m < 1 || m > 12 || d < 1) {
+        return -1;
+    }
+
+    leap = (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+    mdays = month_days[m - 1] + (m == 2 ? leap : 0);
+
+    if (d > mdays) {
+        return -1;
+    }
+
+    /* days_from_civil() of H. Hinnant's date algorithms */
+
+    y -= (m <= 2);
+    m = (m > 2) ? m - 3 : m + 9;
+
+    return (ngx_int_t) (y * 365 + y / 4 - y / 100 + y / 400
+                        + (153 * m + 2) / 5 + d - 1)
+           - 719468;
+}
+
+
+/* seconds east of UTC at t */
+
+static ngx_int_t
+ngx_http_cx_lua_tz_offset(ngx_http_cx_lua_tz_t *tz, time_t t)
+{
+    ngx_uint_t  lo, hi, mid;
+
+    switch (tz->type) {
+
+    case ngx_http_cx_lua_tz_utc:
+        return 0;
+
+    case ngx_http_cx_lua_tz_fixed:
+        return tz->offset;
+
+    case ngx_http_cx_lua_tz_zone:
+        break;
+
+    default: /* local, as nginx's own $time_local */
+        return ngx_cached_time->gmtoff * 60;
+    }
+
+    if (tz->n == 0 || (int64_t) t < tz->at[0]) {
+        return tz->initial;
+    }
+
+    /* the last transition at or before t */
+
+    lo = 0;
+    hi = tz->n;
+
+    while (hi - lo > 1) {
+        mid = lo + (hi - lo) / 2;
+
+        if (tz->at[mid] <= (int64_t) t) {
+            lo = mid;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return tz->offsets[lo];
+}
+
+
+/* cx_rules_time_zone local | utc | +HH:MM | -HH:MM | Area/City */
+
+char *
+ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
+    ngx_str_t *value)
+{
+    u_char      *p, *buf;
+    size_t       i;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_int_t    h, m;
+    ngx_str_t    path;
+    ngx_file_info_t  fi;
+
+    tz->name = *value;
+    p = value->data;
+
+    if (value->len == 5 && ngx_strcasecmp(p, (u_char *) "local") == 0) {
+        tz->type = ngx_http_cx_lua_tz_local;
+        return NGX_CONF_OK;
+    }
+
+    if (value->len == 3 && ngx_strcasecmp(p, (u_char *) "utc") == 0) {
+        tz->type = ngx_http_cx_lua_tz_utc;
+        return NGX_CONF_OK;
+    }
+
+    if (value->len == 6 && (p[0] == '+' || p[0] == '-') && p[3] == ':') {
+        h = ngx_atoi(p + 1, 2);
+        m = ngx_atoi(p + 4, 2);
+
+        if (h == NGX_ERROR || m == NGX_ERROR || h > 14 || m > 59) {
+            return "has an invalid offset: use +HH:MM or -HH:MM";
+        }
+
+        tz->type = ngx_http_cx_lua_tz_fixed;
+        tz->offset = (h * 3600 + m * 60) * (p[0] == '-' ? -1 : 1);
+        return NGX_CONF_OK;
+    }
+
+    /* a zone name: letters, digits, "_", "-", "+" and "/" between them */
+
+    for (i = 0; i < value->len; i++) {
+        if (!(ngx_http_cx_lua_isalnum(p[i]) || p[i] == '_' || p[i] == '-' || p[i] == '+'
+              || (p[i] == '/' && i > 0 && p[i - 1] != '/')))
+        {
+            return "is not local, utc, +HH:MM or a zone name "
+                   "such as Europe/Paris";
+        }
+    }
+
+    if (p[0] == '/' || p[value->len - 1] == '/' || value->len > 64) {
+        return "is not a zone name such as Europe/Paris";
+    }
+
+    path.len = sizeof(NGX_HTTP_CX_LUA_TZ_DIR) - 1 + value->len;
+    path.data = ngx_pnalloc(cf->temp_pool, path.len + 1);
+    if (path.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(path.data, NGX_HTTP_CX_LUA_TZ_DIR "%V%Z", value);
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "unknown time zone \"%V\": cannot open \"%s\"",
+                           value, path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    n = -1;
+
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+        && ngx_file_size(&fi) <= NGX_HTTP_CX_LUA_TZ_MAX)
+    {
+        buf = ngx_pnalloc(cf->temp_pool, NGX_HTTP_CX_LUA_TZ_MAX);
+
+        if (buf) {
+            n = ngx_read_fd(fd, buf, NGX_HTTP_CX_LUA_TZ_MAX);
+        }
+    }
+
+    ngx_close_file(fd);
+
+    if (n <= 0 || ngx_http_cx_lua_tz_file(cf, tz, buf, n) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "time zone \"%V\": \"%s\" is not a zoneinfo "
+                           "file", value, path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    tz->type = ngx_http_cx_lua_tz_zone;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * RFC 8536 (TZif): the version 2+ data block with 64-bit times when the
+ * file has one, else version 1.  Times after the last transition keep
+ * its offset: Debian's "fat" files list transitions up to 2037.
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_tz_file(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz, u_char *p,
+    size_t size)
+{
+    u_char      *last, *idx, *types;
+    size_t       tsize, skip;
+    uint32_t     isut, isstd, leap, timecnt, typecnt, charcnt;
+    ngx_uint_t   i, pass;
+
+    last = p + size;
+    tsize = 4;
+
+    for (pass = 0; pass < 2; pass++) {
+
+        if (last - p < 44 || ngx_strncmp(p, "TZif", 4) != 0) {
+            return NGX_ERROR;
+        }
+
+        isut = ngx_http_cx_lua_be32(p + 20);
+        isstd = ngx_http_cx_lua_be32(p + 24);
+        leap = ngx_http_cx_lua_be32(p + 28);
+        timecnt = ngx_http_cx_lua_be32(p + 32);
+        typecnt = ngx_http_cx_lua_be32(p + 36);
+        charcnt = ngx_http_cx_lua_be32(p + 40);
+
+        if (timecnt > 10000 || typecnt == 0 || typecnt > 256
+            || charcnt > 1024 || leap > 1000 || isut > 256 || isstd > 256)
+        {
+            return NGX_ERROR;
+        }
+
+        skip = timecnt * tsize + timecnt + typecnt * 6 + charcnt
+               + leap * (tsize + 4) + isstd + isut;
+
+        if ((size_t) (last - p) < 44 + skip) {
+            return NGX_ERROR;
+        }
+
+        if (pass == 0 && p[4] >= '2') {
+            /* skip the version 1 block: the 64-bit one follows */
+            p += 44 + skip;
+            tsize = 8;
+            continue;
+        }
+
+        break;
+    }
+
+    idx = p + 44 + timecnt * tsize;
+    types = idx + timecnt;
+
+    tz->n = timecnt;
+    tz->initial = (int32_t) ngx_http_cx_lua_be32(types);
+
+    tz->at = ngx_palloc(cf->pool, (timecnt + 1) * sizeof(int64_t));
+    tz->offsets = ngx_palloc(cf->pool, (timecnt + 1) * sizeof(int32_t));
+
+    if (tz->at == NULL || tz->offsets == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < timecnt; i++) {
+        if (idx[i] >= typecnt) {
+            return NGX_ERROR;
+        }
+
+        tz->at[i] = (tsize == 8)
+                    ? ngx_http_cx_lua_be64(p + 44 + i * 8)
+                    : (int32_t) ngx_http_cx_lua_be32(p + 44 + i * 4);
+
+        tz->offsets[i] = (int32_t) ngx_http_cx_lua_be32(types + idx[i] * 6);
+
+        if (i > 0 && tz->at[i] < tz->at[i - 1]) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static uint32_t
+ngx_http_cx_lua_be32(u_char *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+           | ((uint32_t) p[2] << 8) | p[3];
+}
+
+
+static int64_t
+ngx_http_cx_lua_be64(u_char *p)
+{
+    return (int64_t) (((uint64_t) ngx_http_cx_lua_be32(p) << 32)
+                      | ngx_http_cx_lua_be32(p + 4));
+}

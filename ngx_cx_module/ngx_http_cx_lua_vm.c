@@ -1,0 +1,635 @@
+
+/*
+ * ngx_http_cx_lua_vm.c: the rules' LuaJIT VM, one per worker (and one at
+ * configuration time, which only checks the files).  The JIT is off, so
+ * the count hook sees every instruction; the allocator caps the VM's
+ * memory and charges every byte a call allocates to its instruction
+ * budget, so no single instruction (a concatenation, string.rep) can do
+ * unbounded work either.  Every entry into the VM is a protected call.
+ */
+
+
+#include "ngx_http_cx_lua.h"
+
+
+static void *ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize,
+    size_t nsize);
+static void ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar);
+static void ngx_http_cx_lua_where(ngx_http_cx_lua_vm_t *vm, lua_State *L);
+static int ngx_http_cx_lua_panic(lua_State *L);
+static int ngx_http_cx_lua_setup(lua_State *L);
+static int ngx_http_cx_lua_load(lua_State *L);
+static int ngx_http_cx_lua_ref(lua_State *L);
+static int ngx_http_cx_lua_run(lua_State *L);
+static void ngx_http_cx_lua_restore(lua_State *L,
+    ngx_http_cx_lua_set_t *set);
+static void ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc,
+    u_char *msg);
+
+
+ngx_http_cx_lua_vm_t *
+ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
+    ngx_uint_t conf_time)
+{
+    int                      rc;
+    lua_State               *L;
+    ngx_uint_t               i, level;
+    ngx_http_cx_rules_t    **rules;
+    ngx_http_cx_lua_vm_t    *vm;
+    ngx_http_cx_lua_set_t   *set;
+    u_char                   msg[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    vm = ngx_calloc(sizeof(ngx_http_cx_lua_vm_t), log);
+    if (vm == NULL) {
+        return NULL;
+    }
+
+    vm->log = log;
+    vm->conf = lc;
+    vm->max = lc->memory;
+    vm->nsets = lc->rules.nelts;
+    vm->runner = LUA_NOREF;
+
+    vm->sets = ngx_calloc(vm->nsets * sizeof(ngx_http_cx_lua_set_t), log);
+    if (vm->sets == NULL) {
+        ngx_free(vm);
+        return NULL;
+    }
+
+    rules = lc->rules.elts;
+
+    for (i = 0; i < vm->nsets; i++) {
+        set = &vm->sets[i];
+        set->rules = rules[i];
+        set->trigger = LUA_NOREF;
+        set->touchpoint = LUA_NOREF;
+        set->restore = LUA_NOREF;
+    }
+
+    L = lua_newstate(ngx_http_cx_lua_alloc, vm);
+    if (L == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "cx rules: cannot create a Lua VM");
+        ngx_http_cx_lua_vm_close(vm);
+        return NULL;
+    }
+
+    vm->L = L;
+
+    lua_atpanic(L, ngx_http_cx_lua_panic);
+
+    if (lua_cpcall(L, ngx_http_cx_lua_setup, vm) != 0) {
+        ngx_http_cx_lua_message(vm, LUA_ERRRUN, msg);
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "cx rules: cannot set up the Lua VM: %s", msg);
+        ngx_http_cx_lua_vm_close(vm);
+        return NULL;
+    }
+
+    /* with the JIT off the count hook fires in all code, see ENGINEERING */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE|LUAJIT_MODE_OFF);
+    lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
+                NGX_HTTP_CX_LUA_HOOK_EVERY);
+
+    for (i = 0; i < vm->nsets; i++) {
+        set = &vm->sets[i];
+
+        vm->fail = ngx_http_cx_lua_ok;
+        vm->where[0] = '\0';
+
+        rc = lua_cpcall(L, ngx_http_cx_lua_load, set);
+
+        if (rc == 0) {
+            continue;
+        }
+
+        vm->in_call = 0;
+        ngx_http_cx_lua_message(vm, rc, msg);
+        lua_gc(L, LUA_GCCOLLECT, 0);
+
+        level = conf_time ? NGX_LOG_EMERG : NGX_LOG_ERR;
+
+        ngx_log_error(level, log, 0, "cx_rules_lua \"%V\": %s in %s:%ui",
+                      &set->rules->file, msg, set->rules->conf_file,
+                      set->rules->conf_line);
+
+        if (conf_time) {
+            ngx_http_cx_lua_vm_close(vm);
+            return NULL;
+        }
+    }
+
+    lua_gc(L, LUA_GCCOLLECT, 0);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "cx rules: VM with %ui rule files, %uz bytes",
+                   vm->nsets, vm->used);
+
+    return vm;
+}
+
+
+void
+ngx_http_cx_lua_vm_close(ngx_http_cx_lua_vm_t *vm)
+{
+    if (vm->L) {
+        lua_close(vm->L);
+    }
+
+    if (vm->sets) {
+        ngx_free(vm->sets);
+    }
+
+    ngx_free(vm);
+}
+
+
+ngx_http_cx_lua_vm_t *
+ngx_http_cx_lua_vm_of(lua_State *L)
+{
+    void  *ud;
+
+    (void) lua_getallocf(L, &ud);
+
+    return ud;
+}
+
+
+/*
+ * Runs one rule function on the current request under the budget and
+ * lets call->result read its return value, all in one protected call.
+ * On failure, msg holds what went wrong, with file and line.
+ */
+
+ngx_http_cx_lua_fail_e
+ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
+    u_char *msg)
+{
+    int                      rc;
+    lua_State               *L;
+    ngx_http_cx_lua_fail_e   fail;
+
+    L = vm->L;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runner);
+    lua_pushlightuserdata(L, call);
+
+    vm->budget = call->budget;
+    vm->spent = 0;
+    vm->fail = ngx_http_cx_lua_ok;
+    vm->where[0] = '\0';
+
+    rc = lua_pcall(L, 1, 0, 0);
+
+    vm->in_call = 0;
+
+    if (rc == 0) {
+        return ngx_http_cx_lua_ok;
+    }
+
+    fail = vm->fail;
+
+    if (fail == ngx_http_cx_lua_ok) {
+        fail = (rc == LUA_ERRMEM) ? ngx_http_cx_lua_memory
+                                  : ngx_http_cx_lua_error;
+        vm->fail = fail;
+    }
+
+    ngx_http_cx_lua_message(vm, rc, msg);
+
+    if (fail == ngx_http_cx_lua_memory || fail == ngx_http_cx_lua_budget) {
+        /* what the call left behind is garbage now */
+        lua_gc(L, LUA_GCCOLLECT, 0);
+    }
+
+    return fail;
+}
+
+
+/* the error on top of the stack, popped, as text */
+
+static void
+ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc, u_char *msg)
+{
+    size_t       len;
+    u_char      *last;
+    lua_State   *L;
+    const char  *s;
+
+    L = vm->L;
+    last = msg + NGX_HTTP_CX_LUA_MSG_MAX - 1;
+
+    if (vm->fail == ngx_http_cx_lua_memory) {
+        last = ngx_snprintf(msg, last - msg,
+                            "%smemory limit of %uz bytes exceeded",
+                            vm->where, vm->max);
+
+    } else if (vm->fail == ngx_http_cx_lua_budget && rc == LUA_ERRMEM) {
+        /* the allocator refused: the bytes were over the budget */
+        last = ngx_snprintf(msg, last - msg,
+                            "%sinstruction budget of %ui exceeded",
+                            vm->where, vm->budget);
+
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        s = lua_tolstring(L, -1, &len);
+        last = ngx_cpymem(msg, s, ngx_min(len, (size_t) (last - msg)));
+
+    } else {
+        last = ngx_snprintf(msg, last - msg,
+                            "%s(error object is a %s value)", vm->where,
+                            lua_typename(L, lua_type(L, -1)));
+    }
+
+    *last = '\0';
+
+    lua_pop(L, 1);
+}
+
+
+void
+ngx_http_cx_lua_fail(ngx_http_cx_lua_vm_t *vm, lua_State *L,
+    ngx_http_cx_lua_fail_e fail)
+{
+    if (vm->fail != ngx_http_cx_lua_ok) {
+        return;
+    }
+
+    vm->fail = fail;
+    ngx_http_cx_lua_where(vm, L);
+}
+
+
+/* adds n to what the running call spent; raises when over its budget */
+
+int
+ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t n)
+{
+    if (!vm->in_call) {
+        return 0;
+    }
+
+    vm->spent += n;
+
+    if (vm->spent <= vm->budget) {
+        return 0;
+    }
+
+    ngx_http_cx_lua_fail(vm, L, ngx_http_cx_lua_budget);
+
+    lua_pushfstring(L, "%sinstruction budget of %d exceeded",
+                    (char *) vm->where, (int) vm->budget);
+
+    return lua_error(L);
+}
+
+
+size_t
+ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm)
+{
+    if (!vm->in_call) {
+        return (size_t) -1;
+    }
+
+    return (vm->spent < vm->budget) ? vm->budget - vm->spent : 0;
+}
+
+
+static void *
+ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    ngx_http_cx_lua_vm_t *vm = ud;
+
+    void    *p;
+    size_t   grow;
+
+    if (ptr == NULL) {
+        osize = 0;
+    }
+
+    if (nsize == 0) {
+        vm->used -= osize;
+        free(ptr);
+        return NULL;
+    }
+
+    if (nsize > osize) {
+        grow = nsize - osize;
+
+        if (vm->used + grow > vm->max) {
+            if (vm->in_call) {
+                ngx_http_cx_lua_fail(vm, vm->L, ngx_http_cx_lua_memory);
+
+            } else if (vm->fail == ngx_http_cx_lua_ok) {
+                vm->fail = ngx_http_cx_lua_memory;
+            }
+
+            return NULL;
+        }
+
+        if (vm->in_call && vm->fail == ngx_http_cx_lua_ok) {
+            vm->spent += grow;
+
+            if (vm->spent > vm->budget) {
+                ngx_http_cx_lua_fail(vm, vm->L, ngx_http_cx_lua_budget);
+                return NULL;
+            }
+        }
+    }
+
+    p = realloc(ptr, nsize);
+
+    if (p == NULL) {
+        if (vm->fail == ngx_http_cx_lua_ok) {
+            vm->fail = ngx_http_cx_lua_memory;
+        }
+
+        return NULL;
+    }
+
+    vm->used = vm->used - osize + nsize;
+
+    return p;
+}
+
+
+static void
+ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar)
+{
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    if (!vm->in_call) {
+        return;
+    }
+
+    vm->spent += NGX_HTTP_CX_LUA_HOOK_EVERY;
+
+    if (vm->spent <= vm->budget) {
+        return;
+    }
+
+    ngx_http_cx_lua_fail(vm, L, ngx_http_cx_lua_budget);
+
+    lua_pushfstring(L, "%sinstruction budget of %d exceeded",
+                    (char *) vm->where, (int) vm->budget);
+    lua_error(L);
+}
+
+
+/*
+ * "file:line: " of the innermost rule-file frame, for failures that have
+ * no position of their own.  Called from the hook and from the allocator
+ * refusing memory: the VM has saved its PC there, and lua_getinfo "Sl"
+ * does not allocate.
+ */
+
+static void
+ngx_http_cx_lua_where(ngx_http_cx_lua_vm_t *vm, lua_State *L)
+{
+    int          level;
+    u_char      *p;
+    lua_Debug    ar;
+
+    vm->where[0] = '\0';
+
+    if (L == NULL) {
+        return;
+    }
+
+    for (level = 0; lua_getstack(L, level, &ar); level++) {
+
+        if (lua_getinfo(L, "Sl", &ar) == 0) {
+            break;
+        }
+
+        if (ar.currentline > 0 && ar.source && ar.source[0] == '@') {
+            p = ngx_snprintf(vm->where, NGX_HTTP_CX_LUA_MSG_MAX / 2,
+                             "%s:%d: ", ar.short_src, ar.currentline);
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+
+static int
+ngx_http_cx_lua_panic(lua_State *L)
+{
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    ngx_log_error(NGX_LOG_ALERT, vm->log, 0,
+                  "cx rules: Lua panic: %s",
+                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                 : "(no message)");
+    return 0;
+}
+
+
+/* the sandbox, the helper library and the request view */
+
+static int
+ngx_http_cx_lua_setup(lua_State *L)
+{
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = lua_touserdata(L, 1);
+
+    luaL_openlibs(L);
+
+    if (ngx_http_cx_lua_request_init(L) != NGX_OK) {
+        return luaL_error(L, "cannot create the request view");
+    }
+
+    vm->r = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    if (luaL_loadbufferx(L, (const char *) ngx_http_cx_lua_sandbox,
+                         ngx_http_cx_lua_sandbox_end
+                         - ngx_http_cx_lua_sandbox,
+                         "=cx sandbox", "t")
+        != 0)
+    {
+        return lua_error(L);
+    }
+
+    ngx_http_cx_lua_string_init(L);
+    lua_pushlstring(L, (const char *) ngx_http_cx_lua_cx,
+                    ngx_http_cx_lua_cx_end - ngx_http_cx_lua_cx);
+    lua_call(L, 2, 1);
+
+    lua_getfield(L, -1, "orig");
+    vm->orig = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    vm->loader = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    lua_pushcfunction(L, ngx_http_cx_lua_run);
+    vm->runner = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    return 0;
+}
+
+
+/*
+ * One rule file: compiled as text only, run once in its own read-only
+ * environment under the load budget, then checked and frozen.
+ */
+
+static int
+ngx_http_cx_lua_load(lua_State *L)
+{
+    ngx_http_cx_rules_t    *rules;
+    ngx_http_cx_lua_vm_t   *vm;
+    ngx_http_cx_lua_set_t  *set;
+
+    set = lua_touserdata(L, 1);
+    rules = set->rules;
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    lua_settop(L, 0);
+
+    if (rules->source.len && rules->source.data[0] == LUA_SIGNATURE[0]) {
+        return luaL_error(L, "%s: precompiled bytecode is not accepted, "
+                             "rules are Lua source", rules->file.data);
+    }
+
+    lua_pushfstring(L, "@%s", (char *) rules->file.data);
+
+    if (luaL_loadbufferx(L, (const char *) rules->source.data,
+                         rules->source.len, lua_tostring(L, 1), "t")
+        != 0)
+    {
+        return lua_error(L);
+    }
+
+    /* 1: chunk name, 2: the chunk, 3: loader */
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->loader);
+
+    lua_getfield(L, 3, "new_env");
+    lua_call(L, 0, 1);
+    lua_setfenv(L, 2);
+
+    lua_pushvalue(L, 2);
+
+    vm->budget = NGX_HTTP_CX_LUA_LOAD_BUDGET;
+    vm->spent = 0;
+    vm->fail = ngx_http_cx_lua_ok;
+    lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
+                NGX_HTTP_CX_LUA_HOOK_EVERY);
+    vm->in_call = 1;
+
+    lua_call(L, 0, 1);
+
+    vm->in_call = 0;
+
+    /* 4: what the file returned */
+
+    lua_getfield(L, 3, "prepare");
+    lua_insert(L, 4);
+    lua_call(L, 1, 3);
+
+    /* 4: trigger or nil, 5: touchpoint or false or message, 6: restore */
+
+    if (lua_isnil(L, 4)) {
+        lua_pushfstring(L, "%s: %s", (char *) rules->file.data,
+                        lua_tostring(L, 5));
+        return lua_error(L);
+    }
+
+    set->restore = ngx_http_cx_lua_ref(L);
+    set->touchpoint = ngx_http_cx_lua_ref(L);
+    set->trigger = ngx_http_cx_lua_ref(L);
+
+    return 0;
+}
+
+
+/* a reference to the value on top, popped; LUA_NOREF for false or nil */
+
+static int
+ngx_http_cx_lua_ref(lua_State *L)
+{
+    if (!lua_toboolean(L, -1)) {
+        lua_pop(L, 1);
+        return LUA_NOREF;
+    }
+
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+
+static int
+ngx_http_cx_lua_run(lua_State *L)
+{
+    ngx_http_cx_lua_vm_t    *vm;
+    ngx_http_cx_lua_call_t  *call;
+
+    call = lua_touserdata(L, 1);
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    ngx_http_cx_lua_restore(L, call->set);
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->r);
+
+    /* resets the hook's count */
+    lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
+                NGX_HTTP_CX_LUA_HOOK_EVERY);
+
+    vm->in_call = 1;
+
+    lua_call(L, 1, 1);
+
+    vm->in_call = 0;
+
+    if (call->result(L, vm, call) != NGX_OK) {
+        vm->fail = ngx_http_cx_lua_result;
+        return lua_error(L);
+    }
+
+    return 0;
+}
+
+
+/* file-level locals rule functions assign to: back to their loaded value */
+
+static void
+ngx_http_cx_lua_restore(lua_State *L, ngx_http_cx_lua_set_t *set)
+{
+    int  i, n, up, t;
+
+    if (set->restore == LUA_NOREF) {
+        return;
+    }
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, set->restore);
+    t = lua_gettop(L);
+    n = (int) lua_objlen(L, t);
+
+    for (i = 1; i + 2 <= n; i += 3) {
+        lua_rawgeti(L, t, i);
+        lua_rawgeti(L, t, i + 1);
+        up = (int) lua_tointeger(L, -1);
+        lua_pop(L, 1);
+
+        lua_rawgeti(L, t, i + 2);
+
+        if (lua_getupvalue(L, -2, up) == NULL) {
+            lua_pop(L, 2);
+            continue;
+        }
+
+        if (lua_rawequal(L, -1, -2)) {
+            lua_pop(L, 3);
+            continue;
+        }
+
+        lua_pop(L, 1);
+        (void) lua_setupvalue(L, -2, up);
+        lua_pop(L, 1);
+    }
+
+    lua_pop(L, 1);
+}

@@ -1,0 +1,76 @@
+
+/*
+ * ngx_http_cx_score.h: what the parts of the cx_score handler share --
+ * the parsed request (survey or report, site, touchpoint, days,
+ * grouping) and the helpers that read Redis hash fields.  The handler,
+ * its parameters and the survey scores are in ngx_http_cx_score.c, the
+ * journey report (report=touchpoints) in ngx_http_cx_score_report.c.
+ */
+
+
+#ifndef _NGX_HTTP_CX_SCORE_H_INCLUDED_
+#define _NGX_HTTP_CX_SCORE_H_INCLUDED_
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_json.h"
+
+#include <hiredis/hiredis.h>
+
+
+#define NGX_HTTP_CX_SCORE_DAYS_MAX      366
+#define NGX_HTTP_CX_SCORE_DAYS_DEFAULT  30
+#define NGX_HTTP_CX_SCORE_KEY_MAX       512
+
+
+typedef enum {
+    ngx_http_cx_by_none = 0,
+    ngx_http_cx_by_day,
+    ngx_http_cx_by_touchpoint,
+    ngx_http_cx_by_hour,
+    ngx_http_cx_by_wday
+} ngx_http_cx_by_e;
+
+
+typedef struct {
+    ngx_http_request_t          *request;
+
+    ngx_http_cx_survey_t        *survey;    /* NULL: report=touchpoints */
+    ngx_str_t                    site;
+    ngx_str_t                    touchpoint; /* only this one, when set */
+    ngx_int_t                    from;      /* days since 1970-01-01 */
+    ngx_int_t                    to;
+    ngx_uint_t                   days;
+    ngx_http_cx_by_e             by;
+    ngx_uint_t                   groups;    /* by day, hour or wday */
+    ngx_uint_t                   keys;      /* Redis hashes read per day */
+
+    void                        *data;      /* scores' or report's state */
+
+    ngx_event_t                  answer;
+    ngx_int_t                    rc;
+    unsigned                     redis_error:1;
+    unsigned                     no_memory:1;
+} ngx_http_cx_score_ctx_t;
+
+
+/* ngx_http_cx_score.c */
+ngx_int_t ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts,
+    ngx_uint_t n);
+ngx_int_t ngx_http_cx_score_count(redisReply *v, uint64_t *n);
+ngx_int_t ngx_http_cx_score_hour(ngx_str_t *s);
+ngx_uint_t ngx_http_cx_score_is(ngx_str_t *s, ngx_str_t *name);
+void ngx_http_cx_score_range(ngx_http_cx_json_t *j,
+    ngx_http_cx_score_ctx_t *ctx);
+void ngx_http_cx_score_group(ngx_http_cx_json_t *j,
+    ngx_http_cx_score_ctx_t *ctx, ngx_uint_t g);
+
+/* ngx_http_cx_score_report.c */
+ngx_int_t ngx_http_cx_score_report_init(ngx_http_cx_score_ctx_t *ctx);
+void ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);
+void ngx_http_cx_score_report_json(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j);
+
+
+#endif /* _NGX_HTTP_CX_SCORE_H_INCLUDED_ */
