@@ -13,6 +13,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_body.h"
 #include "ngx_http_cx_counter.h"
+#include "ngx_http_cx_json.h"
 
 
 #define NGX_HTTP_CX_PAGE_MAX  256
@@ -718,42 +719,5 @@ static ngx_int_t
 ngx_http_cx_collect_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error)
 {
-    size_t        len;
-    u_char       *p;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    /* the reasons are ASCII text of this file: no escaping needed */
-
-    len = sizeof("{\"error\":\"\"}\n") - 1 + ngx_strlen(error);
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(b->last, "{\"error\":\"", 10);
-    p = ngx_cpymem(p, error, ngx_strlen(error));
-    p = ngx_cpymem(p, "\"}\n", 3);
-
-    b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_cx_json_error(r, status, NULL, error);
 }
