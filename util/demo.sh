@@ -102,10 +102,13 @@ start() {
         sleep 0.1
     done
 
+    "$root/util/demo-seed" "$url" 400 || echo "seeding failed (the shop runs anyway)" >&2
+    sleep 0.5    # one flush interval: the answers are in Redis
+
     echo
     echo "Demo Shop is running."
     echo "  nginx  $url$(note 8080 "$nport")   pid $(cat "$run/nginx.pid")"
-    echo "  redis  127.0.0.1:$rport$(note 6390 "$rport")   pid $(cat "$run/redis.pid")   (not used by the module yet)"
+    echo "  redis  127.0.0.1:$rport$(note 6390 "$rport")   pid $(cat "$run/redis.pid")"
     echo
     echo "Open in a browser (after the survey's delay a placeholder box shows where it would appear):"
     printf '  %-9s %-58s %s\n' \
@@ -119,6 +122,12 @@ start() {
 See the injected tag, right before the page's real </body>:
   curl -s $url/ | grep cx-survey
   curl -s --compressed -D - $url/thanks.html | grep -i -e content-encoding -e cx-survey
+
+Counters and answers in Redis (400 seeded visits, see util/demo-seed):
+  redis-cli -p $rport --scan --pattern 'cx:*'
+  redis-cli -p $rport HGETALL cx:demo-shop:sc:post_purchase:\$(date -u +%Y%m%d)
+  redis-cli -p $rport XRANGE cx:demo-shop:followup - + COUNT 3
+  curl -s $url/cx/metrics
 
 Config   $run/nginx.conf  (rendered from conf/demo.conf)
 Logs     $run/access.log  (touchpoint= and survey= per request)
