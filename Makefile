@@ -8,7 +8,7 @@ SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
 PROVE   ?= prove
 T       ?= t/
 
-.PHONY: all deps test test-asan demo demo-stop bench bench-inject \
+.PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
         bench-rules clean
 
 all: $(MODULE)
@@ -30,6 +30,14 @@ test-asan:
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/asan/sbin/nginx \
 	TEST_NGINX_MODULE=$(CURDIR)/$(BUILD)/asan/ngx_http_cx_module.so \
 	TEST_NGINX_ASAN=1 $(PROVE) -I t/lib -r $(T)
+
+# libFuzzer on the request parsers, FUZZ_SECONDS each (CI: the default)
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	util/deps.sh fuzz
+	$(MAKE) all
+	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo

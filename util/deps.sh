@@ -11,6 +11,7 @@ test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver
 demo="$build redis-server curl"
 bench="$test wrk libnginx-mod-http-lua lua-nginx-redis"
 asan="$test dpkg-dev libpcre2-dev zlib1g-dev"
+fuzz="$build clang libclang-rt-14-dev"
 
 case "$1" in
     build) want=$build ;;
@@ -18,7 +19,8 @@ case "$1" in
     demo)  want=$demo ;;
     bench) want=$bench ;;
     asan)  want=$asan ;;
-    *) echo "usage: $0 build|test|demo|bench|asan" >&2; exit 2 ;;
+    fuzz)  want=$fuzz ;;
+    *) echo "usage: $0 build|test|demo|bench|asan|fuzz" >&2; exit 2 ;;
 esac
 
 missing=
