@@ -227,11 +227,21 @@ ngx_http_cx_log_handler(ngx_http_request_t *r)
     ngx_uint_t                i, status;
     ngx_http_cx_ctx_t        *ctx;
     ngx_http_cx_srv_conf_t   *cscf;
+    ngx_http_cx_loc_conf_t   *lcf;
     ngx_http_cx_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
 
     if (cmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    /* the common case: nothing to count here */
+
+    if (ctx == NULL && lcf->touchpoint == NULL && lcf->rules == NULL) {
         return NGX_OK;
     }
 
