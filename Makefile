@@ -3,18 +3,34 @@
 
 BUILD   := build
 MODULE  := $(BUILD)/ngx_http_cx_module.so
+WIDGET  := widget/dist/cx-widget.js widget/dist/cx-widget.js.gz
 SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
-           lua/sandbox.lua lua/cx/init.lua
+           lua/sandbox.lua lua/cx/init.lua $(WIDGET)
 PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules clean
+        bench-rules clean widget widget-check
 
 all: $(MODULE)
 
 $(MODULE): $(SRCS) util/build.sh
 	util/build.sh $(BUILD)
+
+# The survey widget: widget/src/ built into widget/dist/ (committed, so
+# the module builds without Node) by the npm tooling pinned in
+# widget/package-lock.json.  Only these targets and the tests need Node.
+widget: widget/node_modules/.package-lock.json
+	cd widget && node build.js
+	widget/size.sh
+
+widget-check: widget/node_modules/.package-lock.json
+	cd widget && node build.js --check
+	widget/size.sh
+
+widget/node_modules/.package-lock.json: widget/package.json \
+                                        widget/package-lock.json
+	widget/test/setup.sh
 
 deps:
 	util/deps.sh test

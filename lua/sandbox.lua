@@ -5,9 +5,9 @@
 -- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
 -- the source of the helper library (lua/cx/init.lua); returns to C:
 --   new_env()            an environment for one rule file
---   prepare(mod, env)    checks what a rule file returned and freezes it:
+--   prepare(mod)         checks what a rule file returned and freezes it:
 --                        trigger, touchpoint|false, restore|false
---   orig                 frozen proxy -> the table it stands for
+--                        restore is { [0] = n, f1, i1, v1, f2, ... }
 --
 -- Between requests nothing a rule can reach may change:
 --   * globals: every rule file's environment is read-only;
@@ -30,7 +30,6 @@ local dgetmetatable = debug.getmetatable
 local jutil = require("jit.util")
 local funcbc, funck, funcinfo = jutil.funcbc, jutil.funck, jutil.funcinfo
 local band = bit.band
-local concat = table.concat
 
 
 -- pattern matching that counts against the instruction budget, also for
@@ -43,17 +42,13 @@ dgetmetatable("").__metatable = "string"
 
 -- frozen tables -------------------------------------------------------
 
-local orig, proxy_of = {}, {}
+-- C.freeze(t) makes the proxy: reads go to t, writes fail, # works, and
+-- the sandbox's pairs, ipairs, next, type, unpack, rawget and
+-- table.concat see through it without ever handing t out
+
+local freeze_proxy = C.freeze
+local proxy_of = {}
 local walk
-
-local function readonly()
-    error("attempt to modify a read-only table (tables of a rule file are "
-          .. "frozen once it has loaded; copy into a local table first)", 2)
-end
-
-local function frozen_len(p)
-    return #orig[p]
-end
 
 local function walk_fields(t)
     local tkeys
@@ -91,15 +86,7 @@ local function freeze(t)
         return p
     end
 
-    p = newproxy(true)
-
-    local mt = getmetatable(p)
-    mt.__index = t
-    mt.__newindex = readonly
-    mt.__len = frozen_len
-    mt.__metatable = false
-
-    orig[p] = t
+    p = freeze_proxy(t)
     proxy_of[t] = p
 
     walk_fields(t)
@@ -183,9 +170,12 @@ local function walk_function(f)
         end
 
         if assigns then
-            restore[#restore + 1] = f
-            restore[#restore + 1] = i
-            restore[#restore + 1] = nv
+            -- [0] is the length: values may be nil
+            local n = restore[0]
+            restore[n + 1] = f
+            restore[n + 2] = i
+            restore[n + 3] = nv
+            restore[0] = n + 3
         end
     end
 end
@@ -207,55 +197,6 @@ end
 
 -- what rules see ------------------------------------------------------
 
-local function frozen_next(p, k)
-    return next(orig[p], k)
-end
-
-local function frozen_inext(p, i)
-    i = i + 1
-    local v = orig[p][i]
-    if v ~= nil then
-        return i, v
-    end
-end
-
-local function s_pairs(t)
-    if orig[t] then
-        return frozen_next, t, nil
-    end
-    return pairs(t)
-end
-
-local function s_ipairs(t)
-    if orig[t] then
-        return frozen_inext, t, 0
-    end
-    return ipairs(t)
-end
-
-local function s_next(t, k)
-    return next(orig[t] or t, k)
-end
-
-local function s_type(v)
-    if orig[v] then
-        return "table"
-    end
-    return type(v)
-end
-
-local function s_unpack(t, i, j)
-    return unpack(orig[t] or t, i, j)
-end
-
-local function s_rawget(t, k)
-    return rawget(orig[t] or t, k)
-end
-
-local function s_concat(t, ...)
-    return concat(orig[t] or t, ...)
-end
-
 local function copy(t, except)
     local c = {}
     for k, v in pairs(t) do
@@ -270,22 +211,22 @@ local base = {
     assert = assert,
     error = error,
     getmetatable = getmetatable,
-    ipairs = s_ipairs,
-    next = s_next,
-    pairs = s_pairs,
+    ipairs = C.ipairs,
+    next = C.next,
+    pairs = C.pairs,
     print = C.print,
     rawequal = rawequal,
-    rawget = s_rawget,
+    rawget = C.rawget,
     select = select,
     setmetatable = setmetatable,
     tonumber = tonumber,
     tostring = tostring,
-    type = s_type,
-    unpack = s_unpack,
+    type = C.type,
+    unpack = C.unpack,
     _VERSION = _VERSION,
 
     string = freeze(string),
-    table = freeze({ concat = s_concat, insert = table.insert,
+    table = freeze({ concat = C.concat, insert = table.insert,
                      maxn = table.maxn, remove = table.remove,
                      sort = table.sort }),
     math = freeze(copy(math, "randomseed")),
@@ -345,13 +286,13 @@ local function prepare(mod)
                     .. type(touchpoint) .. ", not a function"
     end
 
-    restore = {}
+    restore = { [0] = 0 }
     freeze(mod)
 
     local r = restore
     restore = nil
 
-    return trigger, touchpoint or false, #r > 0 and r or false
+    return trigger, touchpoint or false, r[0] > 0 and r or false
 end
 
-return { new_env = new_env, prepare = prepare, orig = orig }
+return { new_env = new_env, prepare = prepare }

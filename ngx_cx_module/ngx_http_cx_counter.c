@@ -154,6 +154,22 @@ ngx_http_cx_counters_dropped(void)
  * Every part is a validated name, so ":" separates unambiguously.
  */
 
+u_char *
+ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
+    const char *kind, ngx_str_t *survey, u_char *day)
+{
+    u_char  *p;
+
+    p = ngx_sprintf(buf, "%V:%V:%s:", prefix, site, kind);
+
+    if (survey) {
+        p = ngx_sprintf(p, "%V:", survey);
+    }
+
+    return ngx_cpymem(p, day, 8);
+}
+
+
 ngx_int_t
 ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
     ngx_str_t *survey, ngx_str_t *touchpoint, ngx_str_t *event, time_t now)
@@ -166,14 +182,8 @@ ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
 
     ngx_http_cx_counters_time(now);
 
-    p = ngx_sprintf(kbuf, "%V:%V:%s", &cmcf->redis_prefix, site,
-                    survey ? "sv:" : "tp:");
-
-    if (survey) {
-        p = ngx_sprintf(p, "%V:", survey);
-    }
-
-    p = ngx_cpymem(p, ngx_http_cx_counters.day, 8);
+    p = ngx_http_cx_key(kbuf, &cmcf->redis_prefix, site, survey ? "sv" : "tp",
+                        survey, ngx_http_cx_counters.day);
 
     key.data = kbuf;
     key.len = p - kbuf;
@@ -187,14 +197,9 @@ ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
 
     /* the same, by hour: "tp:" -> "tph:", "sv:" -> "svh:" */
 
-    p = ngx_sprintf(kbuf, "%V:%V:%s", &cmcf->redis_prefix, site,
-                    survey ? "svh:" : "tph:");
-
-    if (survey) {
-        p = ngx_sprintf(p, "%V:", survey);
-    }
-
-    p = ngx_cpymem(p, ngx_http_cx_counters.day, 8);
+    p = ngx_http_cx_key(kbuf, &cmcf->redis_prefix, site,
+                        survey ? "svh" : "tph", survey,
+                        ngx_http_cx_counters.day);
     key.len = p - kbuf;
 
     p = fbuf + field.len;
@@ -525,16 +530,12 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
 
     for (i = 0; i < nk; i++) {
 
-        /* the key */
+        /* the key: tp and tph are the journey's, the others the survey's */
 
-        if (i < 2 || i >= 4) {
-            ngx_http_cx_print("%V:%V:%s:%V:%*s", &cmcf->redis_prefix,
-                              &rec->site, kinds[i], &rec->survey,
-                              (size_t) 8, day);
-        } else {
-            ngx_http_cx_print("%V:%V:%s:%*s", &cmcf->redis_prefix,
-                              &rec->site, kinds[i], (size_t) 8, day);
-        }
+        start = p;
+        p = ngx_http_cx_key(p, &cmcf->redis_prefix, &rec->site, kinds[i],
+                            (i == 2 || i == 3) ? NULL : &rec->survey, day);
+        ngx_http_cx_arg(start, p - start);
 
         /* the field: touchpoint:event or touchpoint:score, by hour */
 

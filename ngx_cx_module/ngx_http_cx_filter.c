@@ -94,6 +94,13 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    if (lcf->respect_gpc && ngx_http_cx_privacy_signal(r)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: Sec-GPC or DNT");
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_privacy);
+        return ngx_http_next_header_filter(r);
+    }
+
     if (r->method == NGX_HTTP_HEAD) {
         /* no body to inject into; headers as a GET would get them */
         ngx_http_cx_page_headers(r, lcf);

@@ -21,7 +21,10 @@
 
 #include "ngx_http_cx_html.h"
 
-#if (defined __x86_64__ && defined __GNUC__)
+/* -DNGX_HTTP_CX_HTML_NO_SIMD builds what other CPUs get */
+
+#if (defined __x86_64__ && defined __GNUC__                                  \
+     && !defined NGX_HTTP_CX_HTML_NO_SIMD)
 #define NGX_HTTP_CX_HTML_X86  1
 #include <immintrin.h>
 #else
@@ -108,10 +111,13 @@ typedef struct {
 } ngx_http_cx_html_bits_t;
 
 
-/* blocks classified at a time: a hand-over wastes at most this much */
-#define NGX_HTTP_CX_HTML_BLOCKS  8
+/*
+ * Blocks classified at a time, 1 KB: enough to make the call cheap, little
+ * classified in vain when "</body" ends the scan.
+ */
+#define NGX_HTTP_CX_HTML_BLOCKS  16
 
-/* the fast scanner reads this many bytes after a '<' at most */
+/* the fast scanner classifies a '<' by up to 10 bytes after it */
 #define NGX_HTTP_CX_HTML_AHEAD   11
 
 typedef struct {
@@ -128,8 +134,10 @@ typedef void (*ngx_http_cx_html_classify_pt)(u_char *p, ngx_uint_t n,
 
 
 static void ngx_http_cx_html_init(void);
+#if (NGX_HTTP_CX_HTML_TEST)
 static void ngx_http_cx_html_classify_generic(u_char *p, ngx_uint_t n,
     ngx_http_cx_html_bits_t *b);
+#endif
 #if (NGX_HTTP_CX_HTML_X86)
 static void ngx_http_cx_html_classify_sse2(u_char *p, ngx_uint_t n,
     ngx_http_cx_html_bits_t *b);
@@ -151,22 +159,35 @@ static ngx_uint_t ngx_http_cx_html_raw_start(u_char *name);
 static ngx_int_t ngx_http_cx_html_fast(ngx_http_cx_html_t *h,
     ngx_http_cx_html_scan_t *s, u_char **pos);
 static ngx_int_t ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos,
-    u_char *last);
+    u_char *last, ngx_uint_t fast);
 
 
-static ngx_http_cx_html_classify_pt  ngx_http_cx_html_classify;
+static ngx_uint_t                    ngx_http_cx_html_ready;
 static ngx_uint_t                    ngx_http_cx_html_isa;
+
+/* NULL where there is no SIMD kernel: the byte-wise machine alone */
+static ngx_http_cx_html_classify_pt  ngx_http_cx_html_classify;
 
 
 /*
- * A perfect hash of the raw elements' first three letters: one multiply
- * and one compare reject almost every other tag name.
+ * A perfect hash of the first three bytes of the raw elements' names and
+ * of "/body" (found by trying multipliers): one multiply, one load and one
+ * compare reject almost every other tag.
  */
 
-#define ngx_http_cx_html_hash(k)  (((uint32_t) (k) * 0xfe68985b) >> 28)
+#define ngx_http_cx_html_hash(k)  (((uint32_t) (k) * 0x6f03675b) >> 28)
 
 static uint32_t  ngx_http_cx_html_prefix[16];
 static u_char    ngx_http_cx_html_prefix_raw[16];
+
+/*
+ * What "<" and the byte after it open, by table lookups rather than
+ * branches: open[c] & (1 | open_name[c2]) is 1 for a start tag (a letter),
+ * 2 for an end tag ("/" and a letter), 0 for anything else.
+ */
+
+static u_char    ngx_http_cx_html_open[256];
+static u_char    ngx_http_cx_html_open_name[256];
 
 
 #define ngx_http_cx_html_space(c)                                            \
@@ -187,7 +208,9 @@ static u_char    ngx_http_cx_html_prefix_raw[16];
 
 #define ngx_http_cx_html_fast_state(h)                                       \
     ((h)->state == sw_data                                                   \
-     || ((h)->state == sw_raw && ngx_http_cx_html_fast_raw(h)))
+     || ((h)->state == sw_raw && ngx_http_cx_html_fast_raw(h))                \
+     || (h)->state == sw_attrs || (h)->state == sw_attr_name                  \
+     || (h)->state == sw_attr_dq || (h)->state == sw_attr_sq)
 
 
 static ngx_inline ngx_uint_t
@@ -224,6 +247,33 @@ ngx_http_cx_html_word(u_char *p)
            | (uint64_t) p[5] << 40 | (uint64_t) p[6] << 48
            | (uint64_t) p[7] << 56;
 #endif
+}
+
+
+/*
+ * The bytes of w before the first that may end a tag name (<= 0x20, '/',
+ * '>'), exact per byte; 8 if none.  Bytes <= 0x20 include control bytes
+ * that are name bytes: the caller checks the byte found.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_html_name_len(uint64_t w)
+{
+    uint64_t  d, x, y, lo;
+
+    lo = 0x7f7f7f7f7f7f7f7f;
+
+    d = ~((w & lo) + 0x5f5f5f5f5f5f5f5f) & ~w;
+
+    x = w ^ 0x2f2f2f2f2f2f2f2f;
+    d |= ~(((x & lo) + lo) | x);
+
+    y = w ^ 0x3e3e3e3e3e3e3e3e;
+    d |= ~(((y & lo) + lo) | y);
+
+    d &= 0x8080808080808080;
+
+    return d ? ngx_http_cx_html_ctz(d) / 8 : 8;
 }
 
 
@@ -317,11 +367,17 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
     ngx_int_t                 rc;
     ngx_http_cx_html_scan_t   s;
 
-    if (ngx_http_cx_html_classify == NULL) {
+    if (!ngx_http_cx_html_ready) {
         ngx_http_cx_html_init();
     }
 
     p = *pos;
+
+    if (ngx_http_cx_html_classify == NULL) {
+        rc = ngx_http_cx_html_slow(h, &p, last, 0);
+        *pos = p;
+        return rc;
+    }
 
     s.base = p;
     s.end = p;
@@ -329,13 +385,13 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
     s.n = 0;
 
     rc = ngx_http_cx_html_fast_state(h) ? NGX_DECLINED
-                                         : ngx_http_cx_html_slow(h, &p, last);
+                                  : ngx_http_cx_html_slow(h, &p, last, 1);
 
     while (rc == NGX_DECLINED) {
         rc = ngx_http_cx_html_fast(h, &s, &p);
 
         if (rc == NGX_DECLINED) {
-            rc = ngx_http_cx_html_slow(h, &p, last);
+            rc = ngx_http_cx_html_slow(h, &p, last, 1);
         }
     }
 
@@ -346,9 +402,10 @@ ngx_http_cx_html_parse(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
 
 
 /*
- * The fast scanner, in sw_data or in the text of a raw element (not
- * escaped script data, not plaintext).  NGX_DECLINED: continue with the
- * byte-wise one at *pos, always a '<' in sw_data or sw_raw.
+ * The fast scanner.  It covers sw_data, the text of a raw element (not
+ * escaped script data, not plaintext), and a tag's attributes outside and
+ * inside quoted values.  NGX_DECLINED: continue with the byte-wise one at
+ * *pos, always a '<' in sw_data or sw_raw.
  *
  * A cursor walks the blocks: cb is the current block's first byte, cm its
  * masks; m holds the '<' and t the tag bytes still ahead in it.
@@ -369,24 +426,47 @@ ngx_http_cx_html_fast(ngx_http_cx_html_t *h, ngx_http_cx_html_scan_t *s,
     uint32_t                  k3;
     uint64_t                  w, m, t;
     ngx_str_t                *rn;
-    ngx_uint_t                raw, end, named, aname, b;
+    ngx_uint_t                raw, end, named, aname, b, kind;
     ngx_http_cx_html_bits_t  *cm, *ce;
 
     p = *pos;
     last = s->last;
 
-    raw = h->raw;
-    end = 0;
-    lt = p;
-
-    if (h->state == sw_raw) {
-        goto raw_text;
+    if (p >= last) {
+        return NGX_AGAIN;
     }
 
-    if (p >= last) {
-        h->state = sw_data;
-        *pos = last;
-        return NGX_AGAIN;
+    raw = h->raw;
+    end = h->end;
+    lt = p;
+    name = p;
+    c = 0;
+
+    switch (h->state) {
+
+    case sw_data:
+        break;
+
+    case sw_raw:
+        goto raw_text;
+
+    default:
+        /* sw_attrs, sw_attr_name, sw_attr_dq, sw_attr_sq */
+
+        a = p;
+        aname = (h->state == sw_attr_name);
+        named = 1;
+
+        cm = ngx_http_cx_html_seek(s, p, &cb);
+        ce = s->blk + s->n;
+        t = cm->m[NGX_HTTP_CX_HTML_TAG] & ((uint64_t) -1 << (p - cb));
+
+        if (h->state == sw_attr_dq || h->state == sw_attr_sq) {
+            c = (h->state == sw_attr_dq) ? '"' : '\'';
+            goto value;
+        }
+
+        goto attr;
     }
 
     cm = ngx_http_cx_html_seek(s, p, &cb);
@@ -421,9 +501,10 @@ data:
     w = ngx_http_cx_html_word(lt + 1);
     c = (u_char) w;
 
-    end = (c == '/') & ngx_http_cx_html_alpha((u_char) (w >> 8));
+    kind = ngx_http_cx_html_open[c]
+           & (1 | ngx_http_cx_html_open_name[(u_char) (w >> 8)]);
 
-    if (!(ngx_http_cx_html_alpha(c) | end)) {
+    if (kind == 0) {
 
         if (c == '!' || c == '?' || c == '/') {
             /* a comment, CDATA, DOCTYPE, or a bogus comment */
@@ -435,44 +516,79 @@ data:
         goto data;
     }
 
-    name = lt + 1 + end;
-    raw = raw_none;
+    t = cm->m[NGX_HTTP_CX_HTML_TAG] & ~(((uint64_t) 2 << b) - 1);
 
     k3 = (uint32_t) (w | 0x202020) & 0xffffff;
 
-    if ((ngx_http_cx_html_prefix[ngx_http_cx_html_hash(k3)] == k3)
-        | (((w | 0x2020202000) & 0xffffffffff) == 0x79646f622f))
-    {
-        /* "scr", "sty", "tex", ... or "/body": check the whole name */
+    if (ngx_http_cx_html_prefix[ngx_http_cx_html_hash(k3)] == k3) {
 
-        if (end) {
-            if (ngx_http_cx_html_delim(lt[6])) {
-                h->state = sw_attrs;
-                h->raw = raw_none;
-                h->end = 1;
-                *pos = lt + 6;
+        /* "scr", "sty", "tex", ... or "/bo": check the whole name */
 
-                return NGX_OK;
+        if (kind == 1) {
+            raw = ngx_http_cx_html_raw_start(lt + 1);
+
+            if (raw != raw_none) {
+                end = 0;
+                a = lt + 1 + ngx_http_cx_html_raw[raw].len;
+                aname = 0;
+                named = 1;
+                goto attr;
             }
 
-        } else {
-            raw = ngx_http_cx_html_raw_start(name);
+        } else if (((w | 0x2020202000) & 0xffffffffff) == 0x79646f622f
+                   && ngx_http_cx_html_delim(lt[6]))
+        {
+            h->state = sw_attrs;
+            h->raw = raw_none;
+            h->end = 1;
+            *pos = lt + 6;
+
+            return NGX_OK;
         }
     }
 
+tag:
+
+    /*
+     * t: the '>', "=" and quotes still ahead in the block.  Most tags end
+     * here, at a '>' before any "="; so this loop keeps nothing else.
+     */
+
+    while (t == 0) {
+        if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+            goto tag_again;
+        }
+
+        t = cm->m[NGX_HTTP_CX_HTML_TAG];
+    }
+
+    b = ngx_http_cx_html_ctz(t);
+
+    if (cb[b] == '>') {
+        m = cm->m[NGX_HTTP_CX_HTML_LT] & ~(((uint64_t) 2 << b) - 1);
+        goto data;
+    }
+
+    if (cb[b] != '=') {
+        /* a quote in a name */
+        t &= t - 1;
+        goto tag;
+    }
+
+    /* the first "=": a tag with attribute values */
+
+    raw = raw_none;
+    end = (lt[1] == '/');
+    name = lt + 1 + end;
     a = name;
     aname = 0;
     named = 0;
 
-    t = cm->m[NGX_HTTP_CX_HTML_TAG] & ~(((uint64_t) 2 << b) - 1);
-
-tag:
-
-    /* t: the '>', "=" and quotes still ahead in the block */
+attr:
 
     while (t == 0) {
         if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
-            goto bail_tag;
+            goto attr_again;
         }
 
         t = cm->m[NGX_HTTP_CX_HTML_TAG];
@@ -482,13 +598,12 @@ tag:
     e = cb + b;
 
     if (*e == '>') {
-        p = e + 1;
-
-        if (raw == raw_none || end) {
+        if (raw == raw_none) {
             m = cm->m[NGX_HTTP_CX_HTML_LT] & ~(((uint64_t) 2 << b) - 1);
             goto data;
         }
 
+        p = e + 1;
         goto raw_text;
     }
 
@@ -496,15 +611,24 @@ tag:
 
     if (*e != '=') {
         /* a quote in a name or in an unquoted value */
-        goto tag;
+        goto attr;
     }
 
     if (!named) {
         named = 1;
 
-        for (k = name; k < e && !ngx_http_cx_html_space(*k) && *k != '/'; k++)
-        {
-            /* void */
+        /* where the tag name ends: mostly within 8 bytes */
+
+        b = ngx_http_cx_html_name_len(ngx_http_cx_html_word(name));
+        k = name + b;
+
+        if (b == 8 || !ngx_http_cx_html_delim(*k) || k > e) {
+            for (k = name;
+                 k < e && !ngx_http_cx_html_space(*k) && *k != '/';
+                 k++)
+            {
+                /* void */
+            }
         }
 
         if (k == e) {
@@ -515,11 +639,11 @@ tag:
             }
 
             if (k == last) {
-                goto bail_tag;
+                goto bail_data;
             }
 
             a = k;
-            goto tag_at;
+            goto attr_at;
         }
 
         a = k;
@@ -535,7 +659,7 @@ tag:
         /* before an attribute name: the "=" starts one */
         a = e + 1;
         aname = 1;
-        goto tag;
+        goto attr;
     }
 
     for (k = e + 1; k < last && ngx_http_cx_html_space(*k); k++) {
@@ -543,37 +667,16 @@ tag:
     }
 
     if (k == last) {
-        goto bail_tag;
+        h->state = sw_attr_value;
+        goto attr_state;
     }
 
     c = *k;
 
     if (c == '"' || c == '\'') {
-        /* the value ends at the same quote */
-
         ngx_http_cx_html_reach(s, k, &cb, &cm, &ce);
         t = cm->m[NGX_HTTP_CX_HTML_TAG] & ~(((uint64_t) 2 << (k - cb)) - 1);
-
-        for ( ;; ) {
-            while (t == 0) {
-                if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
-                    goto bail_tag;
-                }
-
-                t = cm->m[NGX_HTTP_CX_HTML_TAG];
-            }
-
-            v = cb + ngx_http_cx_html_ctz(t);
-            t &= t - 1;
-
-            if (*v == c) {
-                break;
-            }
-        }
-
-        a = v + 1;
-        aname = 0;
-        goto tag;
+        goto value;
     }
 
     /* an unquoted value ends at whitespace or at '>' */
@@ -583,23 +686,50 @@ tag:
     }
 
     if (k == last) {
-        goto bail_tag;
+        h->state = sw_attr_unquoted;
+        goto attr_state;
     }
 
     a = k + (*k != '>');
     aname = 0;
 
-tag_at:
+attr_at:
 
-    /* continue the tag at a, where there are no quotes in a value */
+    /* continue the tag at a */
 
     if (a == last) {
-        goto bail_tag;
+        goto attr_again;
     }
 
     ngx_http_cx_html_reach(s, a, &cb, &cm, &ce);
     t = cm->m[NGX_HTTP_CX_HTML_TAG] & ((uint64_t) -1 << (a - cb));
-    goto tag;
+    goto attr;
+
+value:
+
+    /* a value quoted with c: it ends at the next c */
+
+    for ( ;; ) {
+        while (t == 0) {
+            if (!ngx_http_cx_html_advance(s, &cb, &cm, &ce)) {
+                h->state = (c == '"') ? sw_attr_dq : sw_attr_sq;
+                goto attr_state;
+            }
+
+            t = cm->m[NGX_HTTP_CX_HTML_TAG];
+        }
+
+        v = cb + ngx_http_cx_html_ctz(t);
+        t &= t - 1;
+
+        if (*v == c) {
+            break;
+        }
+    }
+
+    a = v + 1;
+    aname = 0;
+    goto attr;
 
 raw_text:
 
@@ -651,15 +781,56 @@ raw_text:
         m &= m - 1;
     }
 
-    /* the raw element's end tag */
+    /* the raw element's end tag: after it, data */
 
+    raw = raw_none;
     end = 1;
-    name = lt + 2;
-    a = name + rn->len;
+    a = lt + 2 + rn->len;
     aname = 0;
     named = 1;
 
-    goto tag_at;
+    goto attr_at;
+
+tag_again:
+
+    /* the range ends in a tag without "=" so far: where is its name? */
+
+    end = (lt[1] == '/');
+    name = lt + 1 + end;
+
+    for (a = name; a < last && !ngx_http_cx_html_delim(*a); a++) {
+        /* void */
+    }
+
+    if (a == last) {
+        goto bail_data;
+    }
+
+    raw = raw_none;
+    aname = 0;
+
+attr_again:
+
+    /* between attributes: after a name, or before one */
+
+    for (k = last - 1; k >= a && ngx_http_cx_html_space(*k); k--) {
+        /* void */
+    }
+
+    if (k >= a ? *k != '/' : aname) {
+        h->state = sw_attr_name;
+
+    } else {
+        h->state = sw_attrs;
+    }
+
+attr_state:
+
+    h->raw = (u_char) raw;
+    h->end = (u_char) end;
+    *pos = last;
+
+    return NGX_AGAIN;
 
 raw_again:
 
@@ -670,12 +841,6 @@ raw_again:
     *pos = last;
 
     return NGX_AGAIN;
-
-bail_tag:
-
-    if (end && raw != raw_none) {
-        goto bail_raw;
-    }
 
 bail_data:
 
@@ -721,12 +886,13 @@ ngx_http_cx_html_raw_start(u_char *name)
 
 /*
  * The byte-wise state machine: every state, one byte at a time, jumping
- * with memchr() in the states that wait for one byte.  NGX_DECLINED: back
- * in a state the fast scanner covers, at *pos.
+ * with memchr() in the states that wait for one byte.  NGX_DECLINED (if
+ * fast): back in a state the fast scanner covers, at *pos.
  */
 
 static ngx_int_t
-ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
+ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos, u_char *last,
+    ngx_uint_t fast)
 {
     u_char      *p, c;
     ngx_uint_t   raw;
@@ -1156,7 +1322,7 @@ ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
             break;
         }
 
-        if (ngx_http_cx_html_fast_state(h)) {
+        if (fast && ngx_http_cx_html_fast_state(h)) {
             *pos = p;
             return NGX_DECLINED;
         }
@@ -1175,7 +1341,7 @@ ngx_http_cx_html_slow(ngx_http_cx_html_t *h, u_char **pos, u_char *last)
             h->state = sw_data;
         }
 
-        if (ngx_http_cx_html_fast_state(h)) {
+        if (fast && ngx_http_cx_html_fast_state(h)) {
             *pos = p;
             return NGX_DECLINED;
         }
@@ -1281,6 +1447,10 @@ ngx_http_cx_html_reach(ngx_http_cx_html_scan_t *s, u_char *p, u_char **cb,
 }
 
 
+#if (NGX_HTTP_CX_HTML_TEST)
+
+/* no SIMD: for the difftest, which runs the fast scanner on every kernel */
+
 static void
 ngx_http_cx_html_classify_generic(u_char *p, ngx_uint_t n,
     ngx_http_cx_html_bits_t *b)
@@ -1310,6 +1480,8 @@ ngx_http_cx_html_classify_generic(u_char *p, ngx_uint_t n,
         b->m[NGX_HTTP_CX_HTML_TAG] = tag;
     }
 }
+
+#endif
 
 
 #if (NGX_HTTP_CX_HTML_X86)
@@ -1415,8 +1587,15 @@ ngx_http_cx_html_classify_avx512(u_char *p, ngx_uint_t n,
 #endif
 
 
+/* by what the CPU has: none, a portable one (tests only), SSE2, ... */
+
 static ngx_http_cx_html_classify_pt  ngx_http_cx_html_kernels[] = {
+    NULL,
+#if (NGX_HTTP_CX_HTML_TEST)
     ngx_http_cx_html_classify_generic,
+#else
+    NULL,
+#endif
 #if (NGX_HTTP_CX_HTML_X86)
     ngx_http_cx_html_classify_sse2,
     ngx_http_cx_html_classify_avx2,
@@ -1432,13 +1611,24 @@ ngx_http_cx_html_init(void)
     ngx_uint_t  i;
     u_char     *n;
 
-    for (i = raw_script; i <= raw_plaintext; i++) {
-        n = ngx_http_cx_html_raw[i].data;
+    for (i = raw_script; i <= raw_plaintext + 1; i++) {
+        n = (i <= raw_plaintext) ? ngx_http_cx_html_raw[i].data
+                                 : (u_char *) "/bo";
         k = n[0] | n[1] << 8 | n[2] << 16;
 
         ngx_http_cx_html_prefix[ngx_http_cx_html_hash(k)] = k;
-        ngx_http_cx_html_prefix_raw[ngx_http_cx_html_hash(k)] = (u_char) i;
+        ngx_http_cx_html_prefix_raw[ngx_http_cx_html_hash(k)] =
+                                     (i <= raw_plaintext) ? (u_char) i : 0;
     }
+
+    for (i = 0; i < 256; i++) {
+        if (ngx_http_cx_html_alpha(i)) {
+            ngx_http_cx_html_open[i] = 1;
+            ngx_http_cx_html_open_name[i] = 2;
+        }
+    }
+
+    ngx_http_cx_html_open['/'] = 2;
 
     ngx_http_cx_html_isa = 0;
 
@@ -1446,19 +1636,32 @@ ngx_http_cx_html_init(void)
 
     __builtin_cpu_init();
 
-    if (__builtin_cpu_supports("avx512bw")) {
-        ngx_http_cx_html_isa = 3;
+    /*
+     * 512-bit instructions slow down the whole core on the first AVX-512
+     * CPUs (Skylake-SP, Cascade Lake), and the worker does more than scan;
+     * those without VBMI2 (Ice Lake on, Zen 4 have it) get AVX2.
+     */
+
+    if (__builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vbmi2"))
+    {
+        ngx_http_cx_html_isa = 4;
 
     } else if (__builtin_cpu_supports("avx2")) {
-        ngx_http_cx_html_isa = 2;
+        ngx_http_cx_html_isa = 3;
 
     } else {
-        ngx_http_cx_html_isa = 1;
+        ngx_http_cx_html_isa = 2;
     }
+
+#elif (NGX_HTTP_CX_HTML_TEST)
+
+    ngx_http_cx_html_isa = 1;
 
 #endif
 
     ngx_http_cx_html_classify = ngx_http_cx_html_kernels[ngx_http_cx_html_isa];
+    ngx_http_cx_html_ready = 1;
 }
 
 
@@ -1485,9 +1688,10 @@ ngx_http_cx_html_set_isa(ngx_int_t isa)
 const char *
 ngx_http_cx_html_isa_name(void)
 {
-    static const char  *names[] = { "generic", "sse2", "avx2", "avx512bw" };
+    static const char  *names[] = { "none", "generic", "sse2", "avx2",
+                                    "avx512bw" };
 
-    if (ngx_http_cx_html_classify == NULL) {
+    if (!ngx_http_cx_html_ready) {
         ngx_http_cx_html_init();
     }
 

@@ -42,7 +42,10 @@ size_t ngx_http_cx_html_marker(ngx_http_cx_html_t *h);
 
 
 #if (NGX_HTTP_CX_HTML_TEST)
-/* fuzz/html: force a scanner kernel (0 generic ... 3 avx512bw) */
+/*
+ * fuzz/html: force a scanner kernel: 0 none (the byte-wise machine
+ * alone), 1 portable, 2 SSE2, 3 AVX2, 4 AVX-512BW
+ */
 ngx_int_t ngx_http_cx_html_set_isa(ngx_int_t isa);
 const char *ngx_http_cx_html_isa_name(void);
 #endif

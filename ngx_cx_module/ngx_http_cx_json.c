@@ -608,7 +608,7 @@ ngx_http_cx_json_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* {"error":"param: reason"}, or {"error":"reason"} without a param */
+/* {"error":"param: reason"}, or {"error":"reason"} without a param name */
 
 ngx_int_t
 ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
@@ -621,7 +621,7 @@ ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
 
     len = ngx_strlen(reason);
 
-    if (param) {
+    if (param && param->len) {
         msg.len = param->len + 2 + len;
         msg.data = ngx_pnalloc(r->pool, msg.len);
         if (msg.data == NULL) {

@@ -19,6 +19,7 @@
 
 typedef struct {
     ngx_http_request_t          *r;
+    ngx_http_cx_ctx_t           *ctx;
     ngx_http_cx_main_conf_t     *cmcf;
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;
@@ -27,7 +28,11 @@ typedef struct {
     unsigned                     delay_set:1;
     unsigned                     declined:1;
     unsigned                     nomem:1;
+    unsigned                     touchpoint_after:1;
 } ngx_http_cx_lua_result_t;
+
+
+#define NGX_HTTP_CX_LUA_LOG_RATE  10       /* error lines per second */
 
 
 static ngx_http_cx_lua_conf_t *ngx_http_cx_lua_conf(ngx_conf_t *cf);
@@ -404,7 +409,6 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_rules_t *rules)
 {
     ngx_int_t                  rc;
-    ngx_str_t                  tp;
     ngx_http_cx_lua_set_t     *set;
     ngx_http_cx_lua_call_t     call;
     ngx_http_cx_loc_conf_t    *lcf;
@@ -417,24 +421,19 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         return NGX_OK;
     }
 
-    if (set->touchpoint != LUA_NOREF && !ctx->touchpoint_done) {
-        /* before, so that r.touchpoint never runs rules inside rules */
-        if (ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        /* it may have rebuilt the VM */
-        set = ngx_http_cx_lua_set(r, rules, "trigger");
-        if (set == NULL) {
-            return NGX_OK;
-        }
-    }
-
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
     ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
     res.r = r;
+    res.ctx = ctx;
     res.cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+    /*
+     * The page's touchpoint is needed anyway (for the tag, for counting):
+     * touchpoint(r) runs in the same call, nested, if trigger(r) has not
+     * asked for r.touchpoint already.
+     */
+    res.touchpoint_after = (set->touchpoint != LUA_NOREF);
 
     call.set = set;
     call.fn = set->trigger;
@@ -499,7 +498,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_loc_conf_t    *lcf;
     ngx_http_cx_lua_result_t   res;
 
-    if (ngx_http_cx_lua_worker && ngx_http_cx_lua_worker->in_call) {
+    if (ngx_http_cx_lua_worker && ngx_http_cx_lua_worker->depth > 1) {
         return NGX_DECLINED;
     }
 
@@ -513,6 +512,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
     res.r = r;
+    res.ctx = ctx;
 
     call.set = set;
     call.fn = set->touchpoint;
@@ -574,7 +574,10 @@ ngx_http_cx_lua_set(ngx_http_request_t *r, ngx_http_cx_rules_t *rules,
 }
 
 
-/* one call, timed and counted; NGX_OK, or NGX_DECLINED when it failed */
+/*
+ * One call, timed and counted; NGX_OK, or NGX_DECLINED when it failed.
+ * A nested call looks at the request of the call it is nested in.
+ */
 
 static ngx_int_t
 ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
@@ -582,34 +585,39 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 {
     uint64_t                 start;
     ngx_http_cx_lua_vm_t    *vm;
-    ngx_http_cx_lua_req_t    req;
+    ngx_http_cx_lua_req_t    req, *outer;
     ngx_http_cx_lua_fail_e   fail;
     u_char                   msg[NGX_HTTP_CX_LUA_MSG_MAX];
 
     vm = ngx_http_cx_lua_worker;
+    outer = ngx_http_cx_lua_request();
 
-    ngx_memzero(&req, sizeof(ngx_http_cx_lua_req_t));
-    req.r = r;
-    req.ctx = ctx;
-    req.vm = vm;
+    if (outer == NULL || outer->r != r) {
+        ngx_memzero(&req, sizeof(ngx_http_cx_lua_req_t));
+        req.r = r;
+        req.ctx = ctx;
+        req.vm = vm;
 
-    start = ngx_http_cx_lua_clock();
+        ngx_http_cx_lua_request_set(&req);
+    }
 
-    ngx_http_cx_lua_request_set(&req);
+    start = (vm->depth == 0) ? ngx_http_cx_lua_clock() : 0;
 
     fail = ngx_http_cx_lua_vm_call(vm, call, msg);
 
-    ngx_http_cx_lua_request_set(NULL);
-
-    ngx_http_cx_lua_ns += ngx_http_cx_lua_clock() - start;
+    ngx_http_cx_lua_request_set(outer);
 
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_evaluated);
 
-    if (ngx_http_cx_lua_ns >= 1000) {
-        ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
-                                   ngx_http_cx_stat_rules_usec,
-                                   ngx_http_cx_lua_ns / 1000);
-        ngx_http_cx_lua_ns %= 1000;
+    if (vm->depth == 0) {
+        ngx_http_cx_lua_ns += ngx_http_cx_lua_clock() - start;
+
+        if (ngx_http_cx_lua_ns >= 1000) {
+            ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
+                                       ngx_http_cx_stat_rules_usec,
+                                       ngx_http_cx_lua_ns / 1000);
+            ngx_http_cx_lua_ns %= 1000;
+        }
     }
 
     if (fail == ngx_http_cx_lua_ok) {
@@ -618,7 +626,9 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ngx_http_cx_lua_report(r, call->set, what, fail, msg);
 
-    if (fail == ngx_http_cx_lua_memory && vm->used > vm->max / 2) {
+    if (fail == ngx_http_cx_lua_memory && vm->depth == 0
+        && vm->used > vm->max / 2)
+    {
         /* what is left is not garbage: start afresh */
         ngx_http_cx_lua_reset(r->connection->log);
     }
@@ -653,7 +663,12 @@ ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
 
     now = ngx_time();
 
-    if (set->logged == now) {
+    if (set->logged != now) {
+        set->logged = now;
+        set->lines = 0;
+    }
+
+    if (set->lines == NGX_HTTP_CX_LUA_LOG_RATE) {
         set->suppressed++;
         return;
     }
@@ -671,7 +686,7 @@ ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
                                                    : "no touchpoint",
                   msg, more);
 
-    set->logged = now;
+    set->lines++;
     set->suppressed = 0;
 }
 
@@ -699,9 +714,18 @@ static ngx_int_t
 ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     ngx_http_cx_lua_call_t *call)
 {
+    ngx_str_t                  tp;
     ngx_http_cx_lua_result_t  *res;
 
     res = call->data;
+
+    if (res->touchpoint_after && !res->ctx->touchpoint_done) {
+        if (ngx_http_cx_touchpoint(res->r, res->ctx, &tp) == NGX_ERROR) {
+            res->nomem = 1;
+            lua_pushliteral(L, "no memory");
+            return NGX_ERROR;
+        }
+    }
 
     switch (lua_type(L, -1)) {
 
@@ -717,11 +741,7 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 
     case LUA_TUSERDATA:
         /* a frozen table of the rule file */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->orig);
-        lua_pushvalue(L, -2);
-        lua_rawget(L, -2);
-
-        if (lua_type(L, -1) != LUA_TTABLE) {
+        if (!ngx_http_cx_lua_unfreeze(L, -1)) {
             return ngx_http_cx_lua_bad(L, call, "returned a userdata");
         }
 

@@ -93,6 +93,7 @@ typedef struct {
     int                          touchpoint;
     int                          restore;
     time_t                       logged;    /* rate limit of error lines */
+    ngx_uint_t                   lines;
     ngx_uint_t                   suppressed;
 } ngx_http_cx_lua_set_t;
 
@@ -108,12 +109,12 @@ typedef struct {
     ngx_uint_t                   budget;    /* of the running call */
     ngx_uint_t                   spent;     /* instructions + bytes */
     ngx_http_cx_lua_fail_e       fail;
+    ngx_uint_t                   depth;     /* calls running */
     unsigned                     in_call:1;
 
     int                          runner;
     int                          loader;
     int                          r;         /* the request view */
-    int                          orig;      /* frozen proxy -> table */
 
     ngx_http_cx_lua_set_t       *sets;
     ngx_uint_t                   nsets;
@@ -159,6 +160,7 @@ typedef struct {
     ngx_http_cx_lua_visitor_t    visitor;
     ngx_str_t                    path;
     ngx_tm_t                     tm;
+    time_t                       now;
     ngx_int_t                    offset;
     unsigned                     tm_done:1;
 } ngx_http_cx_lua_req_t;
@@ -183,11 +185,19 @@ ngx_http_cx_lua_req_t *ngx_http_cx_lua_request(void);
 void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
+ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
 char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
     ngx_str_t *value);
 
 /* ngx_http_cx_lua_string.c */
 void ngx_http_cx_lua_string_init(lua_State *L);
+int ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx);
+double ngx_http_cx_lua_draw_value(lua_State *L, int key_idx,
+    const char *fname);
+
+/* ngx_http_cx_lua_cx.c */
+void ngx_http_cx_lua_cx_init(lua_State *L);
+int ngx_http_cx_lua_unfreeze(lua_State *L, int idx);
 
 /* ngx_http_cx_lua_lib.c */
 extern const u_char  ngx_http_cx_lua_sandbox[];

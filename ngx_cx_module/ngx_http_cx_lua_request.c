@@ -502,23 +502,14 @@ ngx_http_cx_lua_time_index(lua_State *L)
 {
     size_t                  len;
     u_char                 *p;
-    time_t                  now;
     ngx_int_t               wday;
     const char             *key;
-    ngx_http_cx_lua_vm_t   *vm;
     ngx_http_cx_lua_req_t  *req;
     u_char                  date[sizeof("2025-01-01")];
 
     req = ngx_http_cx_lua_current(L);
 
-    now = ngx_time();
-
-    if (!req->tm_done) {
-        vm = ngx_http_cx_lua_vm_of(L);
-        req->offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, now);
-        ngx_gmtime(now + req->offset, &req->tm);
-        req->tm_done = 1;
-    }
+    (void) ngx_http_cx_lua_time(L, req);
 
     len = 0;
     key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
@@ -549,7 +540,7 @@ ngx_http_cx_lua_time_index(lua_State *L)
         lua_pushlstring(L, (const char *) date, p - date);
 
     } else if (ngx_http_cx_lua_key(key, len, "epoch")) {
-        lua_pushnumber(L, (lua_Number) now);
+        lua_pushnumber(L, (lua_Number) req->now);
 
     } else if (ngx_http_cx_lua_key(key, len, "offset")) {
         lua_pushinteger(L, req->offset);
@@ -559,6 +550,25 @@ ngx_http_cx_lua_time_index(lua_State *L)
     }
 
     return 1;
+}
+
+
+/* the request's time in cx_rules_time_zone, computed once */
+
+ngx_tm_t *
+ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req)
+{
+    ngx_http_cx_lua_vm_t  *vm;
+
+    if (!req->tm_done) {
+        vm = ngx_http_cx_lua_vm_of(L);
+        req->now = ngx_time();
+        req->offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, req->now);
+        ngx_gmtime(req->now + req->offset, &req->tm);
+        req->tm_done = 1;
+    }
+
+    return &req->tm;
 }
 
 

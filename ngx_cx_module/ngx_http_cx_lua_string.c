@@ -10,8 +10,9 @@
  * count, one string.find on a long header could hold a worker for
  * minutes.
  *
- * Also the cx library's primitives: per-visitor draws for cx.sample and
- * cx.pick, glob matching (translated to a pattern), prefixes, print.
+ * Also glob matching (translated to a pattern) and prefixes for the cx
+ * library, per-visitor draws (ngx_http_cx_lua_cx.c samples with them),
+ * and print().
  */
 
 
@@ -66,9 +67,6 @@ static int gmatch(lua_State *L);
 static int str_gsub(lua_State *L);
 static int ngx_http_cx_lua_glob(lua_State *L);
 static int ngx_http_cx_lua_prefix(lua_State *L);
-static double ngx_http_cx_lua_draw_value(lua_State *L);
-static int ngx_http_cx_lua_draw(lua_State *L);
-static int ngx_http_cx_lua_bucket(lua_State *L);
 static int ngx_http_cx_lua_print(lua_State *L);
 
 
@@ -79,8 +77,6 @@ static const luaL_Reg  ngx_http_cx_lua_primitives[] = {
     { "gsub", str_gsub },
     { "glob", ngx_http_cx_lua_glob },
     { "prefix", ngx_http_cx_lua_prefix },
-    { "draw", ngx_http_cx_lua_draw },
-    { "bucket", ngx_http_cx_lua_bucket },
     { "print", ngx_http_cx_lua_print },
     { NULL, NULL }
 };
@@ -93,13 +89,14 @@ ngx_http_cx_lua_string_init(lua_State *L)
 {
     const luaL_Reg  *f;
 
-    lua_createtable(L, 0, sizeof(ngx_http_cx_lua_primitives)
-                          / sizeof(luaL_Reg));
+    lua_createtable(L, 0, 32);
 
     for (f = ngx_http_cx_lua_primitives; f->name; f++) {
         lua_pushcfunction(L, f->func);
         lua_setfield(L, -2, f->name);
     }
+
+    ngx_http_cx_lua_cx_init(L);
 }
 
 
@@ -1014,12 +1011,13 @@ str_gsub(lua_State *L)
 /* the cx library's primitives --------------------------------------- */
 
 /*
- * C.glob(s, glob): "**" is ".*", "*" is "[^/]*", "?" is "[^/]", every
- * other character is literal; the whole of s must match.
+ * Does the string at s_idx match the glob at g_idx?  "**" is ".*", "*"
+ * is "[^/]*", "?" is "[^/]", every other character is literal; the whole
+ * string must match.
  */
 
-static int
-ngx_http_cx_lua_glob(lua_State *L)
+int
+ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx)
 {
     size_t                 ls, lg, i;
     const char            *s, *g, *res;
@@ -1027,8 +1025,8 @@ ngx_http_cx_lua_glob(lua_State *L)
     ngx_http_cx_lua_ms_t   ms;
     u_char                 pat[NGX_HTTP_CX_LUA_GLOB_MAX * 5 + 2];
 
-    s = luaL_checklstring(L, 1, &ls);
-    g = luaL_checklstring(L, 2, &lg);
+    s = lua_tolstring(L, s_idx, &ls);
+    g = lua_tolstring(L, g_idx, &lg);
 
     if (lg > NGX_HTTP_CX_LUA_GLOB_MAX) {
         return luaL_error(L, "glob pattern longer than %d bytes",
@@ -1049,7 +1047,7 @@ ngx_http_cx_lua_glob(lua_State *L)
         } else if (g[i] == '?') {
             p = ngx_cpymem(p, "[^/]", 4);
 
-        } else if (ngx_http_cx_lua_isalnum(g[i])) {
+        } else if (ngx_http_cx_lua_isalnum(g[i]) || g[i] == '/') {
             *p++ = g[i];
 
         } else {
@@ -1068,11 +1066,28 @@ ngx_http_cx_lua_glob(lua_State *L)
 
     ngx_http_cx_lua_ms_charge(&ms);
 
-    lua_pushboolean(L, res != NULL);
+    return res != NULL;
+}
+
+
+/* cx.glob(s, glob): false for an s that is not a string */
+
+static int
+ngx_http_cx_lua_glob(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        return luaL_error(L, "bad argument #2 to 'cx.glob' (string "
+                             "expected)");
+    }
+
+    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING
+                       && ngx_http_cx_lua_glob_match(L, 1, 2));
 
     return 1;
 }
 
+
+/* cx.prefix(s, prefix) */
 
 static int
 ngx_http_cx_lua_prefix(lua_State *L)
@@ -1080,8 +1095,18 @@ ngx_http_cx_lua_prefix(lua_State *L)
     size_t       ls, lp;
     const char  *s, *p;
 
-    s = luaL_checklstring(L, 1, &ls);
-    p = luaL_checklstring(L, 2, &lp);
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        return luaL_error(L, "bad argument #2 to 'cx.prefix' (string "
+                             "expected)");
+    }
+
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+
+    s = lua_tolstring(L, 1, &ls);
+    p = lua_tolstring(L, 2, &lp);
 
     lua_pushboolean(L, ls >= lp && ngx_memcmp(s, p, lp) == 0);
 
@@ -1090,12 +1115,13 @@ ngx_http_cx_lua_prefix(lua_State *L)
 
 
 /*
- * A number in [0, 1): a hash of the visitor's id and the key, so the same
- * visitor gets the same draw for the same key; random without an id.
+ * A number in [0, 1): a hash of the visitor's id and the key (the
+ * optional string argument at key_idx), so the same visitor gets the
+ * same draw for the same key; random without an id.
  */
 
-static double
-ngx_http_cx_lua_draw_value(lua_State *L)
+double
+ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
 {
     size_t                      len;
     uint64_t                    h;
@@ -1104,7 +1130,23 @@ ngx_http_cx_lua_draw_value(lua_State *L)
     ngx_http_cx_lua_req_t      *req;
     ngx_http_cx_lua_visitor_t  *v;
 
-    key = (const u_char *) luaL_checklstring(L, 1, &len);
+    switch (lua_type(L, key_idx)) {
+
+    case LUA_TNONE:
+    case LUA_TNIL:
+        key = (const u_char *) "";
+        len = 0;
+        break;
+
+    case LUA_TSTRING:
+        key = (const u_char *) lua_tolstring(L, key_idx, &len);
+        break;
+
+    default:
+        luaL_error(L, "bad argument #%d to 'cx.%s' (string expected)",
+                   key_idx, fname);
+        return 0;
+    }
 
     req = ngx_http_cx_lua_request();
     v = req ? ngx_http_cx_lua_visitor(req) : NULL;
@@ -1134,38 +1176,6 @@ ngx_http_cx_lua_draw_value(lua_State *L)
     h ^= h >> 33;
 
     return (double) (h >> 11) / 9007199254740992.0;
-}
-
-
-static int
-ngx_http_cx_lua_draw(lua_State *L)
-{
-    lua_pushnumber(L, ngx_http_cx_lua_draw_value(L));
-
-    return 1;
-}
-
-
-/* C.bucket(key, n): 1..n, by the visitor's draw */
-
-static int
-ngx_http_cx_lua_bucket(lua_State *L)
-{
-    double      d;
-    lua_Integer n, b;
-
-    n = luaL_checkinteger(L, 2);
-    d = ngx_http_cx_lua_draw_value(L);
-
-    if (n < 1) {
-        return luaL_error(L, "bucket count must be positive");
-    }
-
-    b = (lua_Integer) (d * n) + 1;
-
-    lua_pushinteger(L, b > n ? n : b);
-
-    return 1;
 }
 
 

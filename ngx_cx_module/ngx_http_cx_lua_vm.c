@@ -159,6 +159,10 @@ ngx_http_cx_lua_vm_of(lua_State *L)
  * Runs one rule function on the current request under the budget and
  * lets call->result read its return value, all in one protected call.
  * On failure, msg holds what went wrong, with file and line.
+ *
+ * A call made while another runs (touchpoint(r) for r.touchpoint in
+ * trigger(r), or right after it) is nested: it spends the same budget,
+ * and whatever happens to it, the outer call goes on.
  */
 
 ngx_http_cx_lua_fail_e
@@ -166,24 +170,34 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     u_char *msg)
 {
     int                      rc;
+    unsigned                 in_call;
     lua_State               *L;
-    ngx_http_cx_lua_fail_e   fail;
+    ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
+
+    in_call = vm->in_call;
+    outer = vm->depth ? vm->fail : ngx_http_cx_lua_ok;
+
+    if (vm->depth == 0) {
+        vm->budget = call->budget;
+        vm->spent = 0;
+    }
+
+    vm->fail = ngx_http_cx_lua_ok;
+    vm->where[0] = '\0';
+    vm->depth++;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runner);
     lua_pushlightuserdata(L, call);
 
-    vm->budget = call->budget;
-    vm->spent = 0;
-    vm->fail = ngx_http_cx_lua_ok;
-    vm->where[0] = '\0';
-
     rc = lua_pcall(L, 1, 0, 0);
 
-    vm->in_call = 0;
+    vm->depth--;
+    vm->in_call = in_call;
 
     if (rc == 0) {
+        vm->fail = outer;
         return ngx_http_cx_lua_ok;
     }
 
@@ -201,6 +215,8 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
         /* what the call left behind is garbage now */
         lua_gc(L, LUA_GCCOLLECT, 0);
     }
+
+    vm->fail = outer;
 
     return fail;
 }
@@ -459,9 +475,6 @@ ngx_http_cx_lua_setup(lua_State *L)
                     ngx_http_cx_lua_cx_end - ngx_http_cx_lua_cx);
     lua_call(L, 2, 1);
 
-    lua_getfield(L, -1, "orig");
-    vm->orig = luaL_ref(L, LUA_REGISTRYINDEX);
-
     vm->loader = luaL_ref(L, LUA_REGISTRYINDEX);
 
     lua_pushcfunction(L, ngx_http_cx_lua_run);
@@ -569,7 +582,9 @@ ngx_http_cx_lua_run(lua_State *L)
     call = lua_touserdata(L, 1);
     vm = ngx_http_cx_lua_vm_of(L);
 
-    ngx_http_cx_lua_restore(L, call->set);
+    if (vm->depth == 1) {
+        ngx_http_cx_lua_restore(L, call->set);
+    }
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->r);
@@ -606,7 +621,10 @@ ngx_http_cx_lua_restore(lua_State *L, ngx_http_cx_lua_set_t *set)
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, set->restore);
     t = lua_gettop(L);
-    n = (int) lua_objlen(L, t);
+
+    lua_rawgeti(L, t, 0);
+    n = (int) lua_tointeger(L, -1);
+    lua_pop(L, 1);
 
     for (i = 1; i + 2 <= n; i += 3) {
         lua_rawgeti(L, t, i);

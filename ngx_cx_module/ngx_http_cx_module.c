@@ -85,6 +85,20 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       offsetof(ngx_http_cx_loc_conf_t, last_modified),
       NULL },
 
+    { ngx_string("cx_respect_gpc"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, respect_gpc),
+      NULL },
+
+    { ngx_string("cx_widget"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cx_widget,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_widget_src"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_cx_widget_src,
@@ -165,6 +179,20 @@ static ngx_command_t  ngx_http_cx_commands[] = {
     { ngx_string("cx_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_cx_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_score"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cx_score,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_score_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_score_token,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -705,6 +733,7 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
 
     lcf->inject = NGX_CONF_UNSET;
     lcf->last_modified = NGX_CONF_UNSET;
+    lcf->respect_gpc = NGX_CONF_UNSET;
     lcf->touchpoint = NGX_CONF_UNSET_PTR;
     lcf->csp_nonce = NGX_CONF_UNSET_PTR;
     lcf->rules = NGX_CONF_UNSET_PTR;
@@ -726,6 +755,7 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->inject, prev->inject, 1);
     ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
+    ngx_conf_merge_value(conf->respect_gpc, prev->respect_gpc, 0);
     ngx_conf_merge_ptr_value(conf->touchpoint, prev->touchpoint, NULL);
     ngx_conf_merge_ptr_value(conf->csp_nonce, prev->csp_nonce, NULL);
     ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
@@ -733,6 +763,7 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               100000);
     ngx_conf_merge_str_value(conf->widget_src, prev->widget_src,
                              "/cx/widget.js");
+    ngx_conf_merge_str_value(conf->score_token, prev->score_token, "");
 
     if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types,
                              &prev->types_keys, &prev->types,
@@ -776,6 +807,13 @@ ngx_http_cx_init(ngx_conf_t *cf)
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"cx_collect\" in %s:%ui needs \"cx_redis\"",
                       cmcf->collect_file, cmcf->collect_line);
+        return NGX_ERROR;
+    }
+
+    if (cmcf->score_file && cmcf->redis == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"cx_score\" in %s:%ui needs \"cx_redis\"",
+                      cmcf->score_file, cmcf->score_line);
         return NGX_ERROR;
     }
 

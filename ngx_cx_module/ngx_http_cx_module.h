@@ -72,6 +72,7 @@ typedef enum {
     ngx_http_cx_stat_skip_range,
     ngx_http_cx_stat_skip_not_sampled,
     ngx_http_cx_stat_skip_no_memory,
+    ngx_http_cx_stat_skip_privacy,
     ngx_http_cx_stat_counted,
     ngx_http_cx_stat_flushed,
     ngx_http_cx_stat_retried,
@@ -145,6 +146,8 @@ typedef struct {
 
     u_char                      *collect_file;  /* the first cx_collect */
     ngx_uint_t                   collect_line;
+    u_char                      *score_file;    /* the first cx_score */
+    ngx_uint_t                   score_line;
 
     void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
@@ -162,6 +165,7 @@ typedef struct {
 
     ngx_flag_t                   inject;
     ngx_flag_t                   last_modified;
+    ngx_flag_t                   respect_gpc;
 
     ngx_hash_t                   types;
     ngx_array_t                 *types_keys;
@@ -169,6 +173,8 @@ typedef struct {
     ngx_http_complex_value_t    *touchpoint;
     ngx_http_complex_value_t    *csp_nonce;
     ngx_str_t                    widget_src; /* HTML-escaped */
+
+    ngx_str_t                    score_token;
 } ngx_http_cx_loc_conf_t;
 
 
@@ -265,6 +271,8 @@ void ngx_http_cx_stat_latency(ngx_cycle_t *cycle, ngx_msec_t ms);
 void ngx_http_cx_stat_worker(ngx_cycle_t *cycle, ngx_uint_t connected);
 
 /* ngx_http_cx_counter.c */
+u_char *ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
+    const char *kind, ngx_str_t *survey, u_char *day);
 ngx_int_t ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
     ngx_str_t *event, time_t now);
@@ -281,6 +289,15 @@ char *ngx_http_cx_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_cx_metrics.c */
 char *ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_cx_score.c */
+char *ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_cx_score_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_cx_widget.c */
+char *ngx_http_cx_widget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
 
 
 

@@ -132,7 +132,10 @@ ngx_http_cx_query_finish(ngx_http_cx_query_t *q, ngx_int_t rc)
     }
 
     if (q->request) {
+        /* done() may finalize the request: its pool cleanup must not free q */
+        q->in_done = 1;
         q->done(q, rc);
+        q->in_done = 0;
     }
 }
 
@@ -159,7 +162,7 @@ ngx_http_cx_query_cleanup(void *data)
         ngx_del_timer(&q->timeout);
     }
 
-    if (q->received == q->sent) {
+    if (q->received == q->sent && !q->in_done) {
         ngx_free(q);
     }
 }

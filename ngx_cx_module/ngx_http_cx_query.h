@@ -44,6 +44,7 @@ struct ngx_http_cx_query_s {
     ngx_event_t                  timeout;
 
     unsigned                     finished:1;
+    unsigned                     in_done:1;
 };
 
 

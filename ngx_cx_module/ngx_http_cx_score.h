@@ -2,9 +2,10 @@
 /*
  * ngx_http_cx_score.h: what the parts of the cx_score handler share --
  * the parsed request (survey or report, site, touchpoint, days,
- * grouping) and the helpers that read Redis hash fields.  The handler,
- * its parameters and the survey scores are in ngx_http_cx_score.c, the
- * journey report (report=touchpoints) in ngx_http_cx_score_report.c.
+ * grouping) and the helpers that read Redis hash fields.  The handler
+ * is ngx_http_cx_score.c, its parameters ngx_http_cx_score_args.c, a
+ * survey's scores ngx_http_cx_score_survey.c and the journey report
+ * (report=touchpoints) ngx_http_cx_score_report.c.
  */
 
 
@@ -32,6 +33,22 @@ typedef enum {
 } ngx_http_cx_by_e;
 
 
+/* the hashes read per day, in this order (README.md "Redis keys") */
+
+typedef enum {
+    ngx_http_cx_key_sc = 0,
+    ngx_http_cx_key_sv,
+    ngx_http_cx_key_sch,                    /* by=hour only */
+    ngx_http_cx_key_svh                     /* by=hour only */
+} ngx_http_cx_score_key_e;
+
+
+typedef enum {
+    ngx_http_cx_key_tp = 0,
+    ngx_http_cx_key_tph                     /* by=hour only */
+} ngx_http_cx_report_key_e;
+
+
 typedef struct {
     ngx_http_request_t          *request;
 
@@ -53,6 +70,20 @@ typedef struct {
     unsigned                     no_memory:1;
 } ngx_http_cx_score_ctx_t;
 
+
+extern ngx_str_t  ngx_http_cx_score_by_names[];
+
+
+/* ngx_http_cx_score_args.c */
+ngx_int_t ngx_http_cx_score_args(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx, ngx_str_t *param, const char **reason);
+
+/* ngx_http_cx_score_survey.c */
+ngx_int_t ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx);
+void ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);
+void ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j);
 
 /* ngx_http_cx_score.c */
 ngx_int_t ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts,

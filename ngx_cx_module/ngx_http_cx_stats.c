@@ -42,6 +42,9 @@ ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     [ngx_http_cx_stat_skip_no_memory] =
     { ngx_string("cx_injection_skips_total"),
       ngx_string("reason=\"not_in_memory\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_skip_privacy] =
+    { ngx_string("cx_injection_skips_total"),
+      ngx_string("reason=\"privacy\""), NGX_HTTP_CX_SAME_HELP },
     [ngx_http_cx_stat_counted] =
     { ngx_string("cx_counts_total"), ngx_null_string,
       ngx_string("Counter increments added in worker memory (an event "

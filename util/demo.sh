@@ -110,7 +110,7 @@ start() {
     echo "  nginx  $url$(note 8080 "$nport")   pid $(cat "$run/nginx.pid")"
     echo "  redis  127.0.0.1:$rport$(note 6390 "$rport")   pid $(cat "$run/redis.pid")"
     echo
-    echo "Open in a browser (after the survey's delay a placeholder box shows where it would appear):"
+    echo "Open in a browser (the survey appears after its delay, once per visitor and cooldown):"
     printf '  %-9s %-58s %s\n' \
         home     "$url/"                                   "brand_nps, every visit" \
         product  "$url/products/espresso-machine.html"     "product_info 30% or brand_nps 20%" \
@@ -127,6 +127,8 @@ Counters and answers in Redis (400 seeded visits, see util/demo-seed):
   redis-cli -p $rport --scan --pattern 'cx:*'
   redis-cli -p $rport HGETALL cx:demo-shop:sc:post_purchase:\$(date -u +%Y%m%d)
   redis-cli -p $rport XRANGE cx:demo-shop:followup - + COUNT 3
+  curl -s '$url/cx/score?survey=post_purchase&by=touchpoint'
+  curl -s '$url/cx/score?report=touchpoints'
   curl -s $url/cx/metrics
 
 Config   $run/nginx.conf  (rendered from conf/demo.conf)

@@ -7,7 +7,8 @@ set -e
 build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
 test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver-perl
       libredis-fast-perl libwww-perl libtext-diff-perl libjson-pp-perl
-      libnginx-mod-http-echo libnginx-mod-nchan curl"
+      libnginx-mod-http-echo libnginx-mod-nchan curl
+      chromium nodejs npm"
 demo="$build redis-server curl"
 bench="$test wrk libnginx-mod-http-lua lua-nginx-redis"
 asan="$test dpkg-dev libpcre2-dev zlib1g-dev"
@@ -27,6 +28,10 @@ missing=
 for p in $want; do
     # libjson-pp-perl is part of perl itself on bookworm
     [ "$p" = libjson-pp-perl ] && continue
+    # the widget's tests: a node and npm already on the PATH will do
+    # (NodeSource's nodejs bundles npm and conflicts with Debian's npm)
+    [ "$p" = nodejs ] && command -v node >/dev/null && continue
+    [ "$p" = npm ] && command -v npm >/dev/null && continue
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
         missing="$missing $p"
     fi

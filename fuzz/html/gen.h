@@ -125,14 +125,14 @@ static const char *cx_raw_open[] = { "<script>",
     "<style>", "<title>", "<textarea>", "<SCRIPT type=x>", "<script><!--",
     "<xmp>", "<noscript>", "<iframe>", "<noembed>", "<noframes>" };
 
-static const char *cx_body_end[] = { "</body>", "</BODY >", "</body", "</bodyx>",
-    "</ body>", "<body>" };
+static const char *cx_body_end[] = { "</body>", "</BODY >", "</body",
+    "</bodyx>", "</ body>", "<body>" };
 
 static const char *cx_dash_end[] = { ">", "-->", "><script></script></body>" };
 
-static const char *cx_fill[] = { "lorem ipsum ", "x", "a<b ", "\" '", "- ", "]]",
-    "<p>text</p>", "<a href=\"/x\">y</a> ", "<td>1</td>", "<!-- c -->",
-    "</bo ", "<img alt='a>b' src=x>" };
+static const char *cx_fill[] = { "lorem ipsum ", "x", "a<b ", "\" '", "- ",
+    "]]", "<p>text</p>", "<a href=\"/x\">y</a> ", "<td>1</td>",
+    "<!-- c -->", "</bo ", "<img alt='a>b' src=x>" };
 
 
 static inline void

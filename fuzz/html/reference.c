@@ -180,7 +180,8 @@ ngx_http_cx_html_ref_marker(ngx_http_cx_html_ref_t *h)
 
 
 ngx_int_t
-ngx_http_cx_html_ref_parse(ngx_http_cx_html_ref_t *h, u_char **pos, u_char *last)
+ngx_http_cx_html_ref_parse(ngx_http_cx_html_ref_t *h, u_char **pos,
+    u_char *last)
 {
     u_char      *p, c;
     ngx_uint_t   raw;
@@ -594,7 +595,8 @@ ngx_http_cx_html_ref_parse(ngx_http_cx_html_ref_t *h, u_char **pos, u_char *last
             raw = h->raw;
 
             if ((!ngx_http_cx_html_space(c) && c != '/' && c != '>')
-                || !ngx_http_cx_html_ref_name_is(h, &ngx_http_cx_html_ref_raw[raw]))
+                || !ngx_http_cx_html_ref_name_is(h,
+                                               &ngx_http_cx_html_ref_raw[raw]))
             {
                 h->state = sw_raw;
                 h->dashes = 0;

@@ -53,7 +53,7 @@ my $module = $ENV{TEST_NGINX_MODULE} || "$root/build/ngx_http_cx_module.so";
 my $asan = $ENV{TEST_NGINX_ASAN};
 
 my $name = basename($0, '.t');
-my $servroot = "$root/t/servroot/$name";
+my $servroot = servroot_for($name);
 my $port;
 my ($redis_server, $redis_port, $redis_client);
 my ($upstream_pid, $upstream_port);
@@ -93,6 +93,27 @@ sub import {
 }
 
 sub servroot () { $servroot }
+
+# t/servroot/NAME, or NAME.PID when another prove runs the same file now
+# (a lock held for the life of the test file)
+
+my $servroot_lock;
+
+sub servroot_for {
+    my ($name) = @_;
+
+    require Fcntl;
+
+    my $dir = "$root/t/servroot";
+    make_path($dir);
+
+    open $servroot_lock, '>', "$dir/$name.lock" or return "$dir/$name";
+
+    return "$dir/$name"
+        if flock($servroot_lock, Fcntl::LOCK_EX() | Fcntl::LOCK_NB());
+
+    return "$dir/$name.$$";
+}
 sub html_dir () { "$servroot/html" }
 sub server_port () { $port }
 sub redis_port () { $redis_port }
@@ -1043,6 +1064,9 @@ sub run_tests () {
     upstream_stop();
     redis_proxy_stop();
     redis_stop();
+
+    # a second prove's private copy goes; t/servroot/NAME stays to look at
+    remove_tree($servroot) if $servroot =~ /\.\d+$/;
 
     done_testing();
 }

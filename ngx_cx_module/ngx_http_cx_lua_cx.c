@@ -1,0 +1,619 @@
+
+/*
+ * ngx_http_cx_lua_cx.c: the C side of the rules' library.  Frozen tables
+ * (read-only proxies for the tables of a rule file) and the base
+ * functions that see through them; the cx helpers rules call on every
+ * request (sampling, picks, globs, prefixes, time and the visitor's
+ * history), in C because the rules VM interprets: a helper in Lua costs
+ * several calls where the C one costs one.  lua/cx/init.lua puts them
+ * together as the library "cx".
+ */
+
+
+#include "ngx_http_cx_lua.h"
+
+
+#define NGX_HTTP_CX_LUA_FROZEN_MAGIC  0x63786672    /* "cxfr" */
+
+
+typedef struct {
+    uint32_t                     magic;
+} ngx_http_cx_lua_frozen_t;
+
+
+static int ngx_http_cx_lua_freeze(lua_State *L);
+static int ngx_http_cx_lua_frozen_len(lua_State *L);
+static int ngx_http_cx_lua_frozen_readonly(lua_State *L);
+static int ngx_http_cx_lua_frozen_next(lua_State *L);
+static int ngx_http_cx_lua_frozen_inext(lua_State *L);
+static int ngx_http_cx_lua_pairs(lua_State *L);
+static int ngx_http_cx_lua_ipairs(lua_State *L);
+static int ngx_http_cx_lua_next(lua_State *L);
+static int ngx_http_cx_lua_type(lua_State *L);
+static int ngx_http_cx_lua_unpack(lua_State *L);
+static int ngx_http_cx_lua_rawget(lua_State *L);
+static int ngx_http_cx_lua_concat(lua_State *L);
+static void ngx_http_cx_lua_table_arg(lua_State *L, int idx);
+static int ngx_http_cx_lua_sample(lua_State *L);
+static int ngx_http_cx_lua_pick(lua_State *L);
+static int ngx_http_cx_lua_glob_any(lua_State *L);
+static int ngx_http_cx_lua_weekday(lua_State *L);
+static int ngx_http_cx_lua_weekend(lua_State *L);
+static int ngx_http_cx_lua_business_hours(lua_State *L);
+static int ngx_http_cx_lua_shown_within(lua_State *L);
+static int ngx_http_cx_lua_answered_within(lua_State *L);
+static int ngx_http_cx_lua_cooled_down(lua_State *L);
+static ngx_http_cx_lua_req_t *ngx_http_cx_lua_rule_req(lua_State *L,
+    const char *fname);
+static ngx_int_t ngx_http_cx_lua_within(ngx_int_t day, lua_Number days);
+
+
+static const luaL_Reg  ngx_http_cx_lua_cx_functions[] = {
+
+    /* for the sandbox: frozen tables */
+    { "freeze", ngx_http_cx_lua_freeze },
+    { "pairs", ngx_http_cx_lua_pairs },
+    { "ipairs", ngx_http_cx_lua_ipairs },
+    { "next", ngx_http_cx_lua_next },
+    { "type", ngx_http_cx_lua_type },
+    { "unpack", ngx_http_cx_lua_unpack },
+    { "rawget", ngx_http_cx_lua_rawget },
+    { "concat", ngx_http_cx_lua_concat },
+
+    /* for lua/cx/init.lua */
+    { "sample", ngx_http_cx_lua_sample },
+    { "pick", ngx_http_cx_lua_pick },
+    { "glob_any", ngx_http_cx_lua_glob_any },
+    { "weekday", ngx_http_cx_lua_weekday },
+    { "weekend", ngx_http_cx_lua_weekend },
+    { "business_hours", ngx_http_cx_lua_business_hours },
+    { "shown_within", ngx_http_cx_lua_shown_within },
+    { "answered_within", ngx_http_cx_lua_answered_within },
+    { "cooled_down", ngx_http_cx_lua_cooled_down },
+
+    { NULL, NULL }
+};
+
+
+/* adds the functions to the table of primitives on top of the stack */
+
+void
+ngx_http_cx_lua_cx_init(lua_State *L)
+{
+    const luaL_Reg  *f;
+
+    for (f = ngx_http_cx_lua_cx_functions; f->name; f++) {
+
+        if (f->func == ngx_http_cx_lua_ipairs) {
+            /* with the real ipairs' iterator, which the VM runs fast */
+            lua_getglobal(L, "ipairs");
+            lua_createtable(L, 0, 0);
+            lua_call(L, 1, 1);
+            lua_pushcclosure(L, f->func, 1);
+
+        } else if (f->func == ngx_http_cx_lua_pairs) {
+            lua_getglobal(L, "next");
+            lua_pushcclosure(L, f->func, 1);
+
+        } else if (f->func == ngx_http_cx_lua_concat) {
+            lua_getglobal(L, "table");
+            lua_getfield(L, -1, "concat");
+            lua_remove(L, -2);
+            lua_pushcclosure(L, f->func, 1);
+
+        } else {
+            lua_pushcfunction(L, f->func);
+        }
+
+        lua_setfield(L, -2, f->name);
+    }
+}
+
+
+/* frozen tables ------------------------------------------------------- */
+
+/*
+ * C.freeze(t): a read-only proxy for t.  Reads go to t (its metatable's
+ * __index), writes fail, # works; its environment is t, for the C
+ * functions below.  Rules cannot make userdata, so one of this size and
+ * magic is always a proxy.
+ */
+
+static int
+ngx_http_cx_lua_freeze(lua_State *L)
+{
+    ngx_http_cx_lua_frozen_t  *f;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+
+    f = lua_newuserdata(L, sizeof(ngx_http_cx_lua_frozen_t));
+    f->magic = NGX_HTTP_CX_LUA_FROZEN_MAGIC;
+
+    lua_pushvalue(L, 1);
+    lua_setfenv(L, -2);
+
+    lua_createtable(L, 0, 4);
+
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "__index");
+
+    lua_pushcfunction(L, ngx_http_cx_lua_frozen_readonly);
+    lua_setfield(L, -2, "__newindex");
+
+    lua_pushcfunction(L, ngx_http_cx_lua_frozen_len);
+    lua_setfield(L, -2, "__len");
+
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+
+    lua_setmetatable(L, -2);
+
+    return 1;
+}
+
+
+/* pushes the table a proxy at idx stands for and returns 1, or 0 */
+
+int
+ngx_http_cx_lua_unfreeze(lua_State *L, int idx)
+{
+    ngx_http_cx_lua_frozen_t  *f;
+
+    if (lua_type(L, idx) != LUA_TUSERDATA
+        || lua_objlen(L, idx) != sizeof(ngx_http_cx_lua_frozen_t))
+    {
+        return 0;
+    }
+
+    f = lua_touserdata(L, idx);
+
+    if (f->magic != NGX_HTTP_CX_LUA_FROZEN_MAGIC) {
+        return 0;
+    }
+
+    lua_getfenv(L, idx);
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_frozen_readonly(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify a read-only table (tables of "
+                         "a rule file are frozen once it has loaded; copy "
+                         "into a local table first)");
+}
+
+
+static int
+ngx_http_cx_lua_frozen_len(lua_State *L)
+{
+    if (!ngx_http_cx_lua_unfreeze(L, 1)) {
+        return luaL_error(L, "not a table");
+    }
+
+    lua_pushinteger(L, lua_objlen(L, -1));
+
+    return 1;
+}
+
+
+/* for a proxy argument, the table it stands for, in its place */
+
+static void
+ngx_http_cx_lua_table_arg(lua_State *L, int idx)
+{
+    if (ngx_http_cx_lua_unfreeze(L, idx)) {
+        lua_replace(L, idx);
+    }
+}
+
+
+static int
+ngx_http_cx_lua_frozen_next(lua_State *L)
+{
+    if (!ngx_http_cx_lua_unfreeze(L, 1)) {
+        return luaL_error(L, "not a frozen table");
+    }
+
+    lua_pushvalue(L, 2);
+
+    if (lua_next(L, -2) == 0) {
+        return 0;
+    }
+
+    return 2;
+}
+
+
+static int
+ngx_http_cx_lua_frozen_inext(lua_State *L)
+{
+    lua_Integer  i;
+
+    i = luaL_checkinteger(L, 2) + 1;
+
+    if (!ngx_http_cx_lua_unfreeze(L, 1)) {
+        return luaL_error(L, "not a frozen table");
+    }
+
+    lua_rawgeti(L, -1, (int) i);
+
+    if (lua_isnil(L, -1)) {
+        return 0;
+    }
+
+    lua_pushinteger(L, i);
+    lua_insert(L, -2);
+
+    return 2;
+}
+
+
+/* pairs(t): a proxy iterates its table, and never hands it out */
+
+static int
+ngx_http_cx_lua_pairs(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TUSERDATA) {
+        lua_pushcfunction(L, ngx_http_cx_lua_frozen_next);
+
+    } else {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_pushvalue(L, lua_upvalueindex(1));      /* next */
+    }
+
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+
+    return 3;
+}
+
+
+static int
+ngx_http_cx_lua_ipairs(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TUSERDATA) {
+        lua_pushcfunction(L, ngx_http_cx_lua_frozen_inext);
+
+    } else {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_pushvalue(L, lua_upvalueindex(1));      /* ipairs' iterator */
+    }
+
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+
+    return 3;
+}
+
+
+static int
+ngx_http_cx_lua_next(lua_State *L)
+{
+    ngx_http_cx_lua_table_arg(L, 1);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+
+    if (lua_next(L, 1) == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    return 2;
+}
+
+
+static int
+ngx_http_cx_lua_type(lua_State *L)
+{
+    luaL_checkany(L, 1);
+
+    if (ngx_http_cx_lua_unfreeze(L, 1)) {
+        lua_pushliteral(L, "table");
+        return 1;
+    }
+
+    lua_pushstring(L, luaL_typename(L, 1));
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_unpack(lua_State *L)
+{
+    int  i, e, n;
+
+    ngx_http_cx_lua_table_arg(L, 1);
+    luaL_checktype(L, 1, LUA_TTABLE);
+
+    i = luaL_optint(L, 2, 1);
+    e = luaL_opt(L, luaL_checkint, 3, (int) lua_objlen(L, 1));
+
+    if (i > e) {
+        return 0;
+    }
+
+    n = e - i + 1;
+
+    if (n <= 0 || n >= 8000 || !lua_checkstack(L, n)) {
+        return luaL_error(L, "too many results to unpack");
+    }
+
+    for ( /* void */ ; i <= e; i++) {
+        lua_rawgeti(L, 1, i);
+    }
+
+    return n;
+}
+
+
+static int
+ngx_http_cx_lua_rawget(lua_State *L)
+{
+    ngx_http_cx_lua_table_arg(L, 1);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    lua_settop(L, 2);
+    lua_rawget(L, 1);
+
+    return 1;
+}
+
+
+/* table.concat(t [, sep [, i [, j]]]), with the real one */
+
+static int
+ngx_http_cx_lua_concat(lua_State *L)
+{
+    ngx_http_cx_lua_table_arg(L, 1);
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+
+    return 1;
+}
+
+
+/* the cx helpers ------------------------------------------------------ */
+
+static ngx_http_cx_lua_req_t *
+ngx_http_cx_lua_rule_req(lua_State *L, const char *fname)
+{
+    ngx_http_cx_lua_req_t  *req;
+
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        luaL_error(L, "bad argument #1 to 'cx.%s' (r expected)", fname);
+    }
+
+    req = ngx_http_cx_lua_request();
+
+    if (req == NULL) {
+        luaL_error(L, "cx.%s can only be used while trigger() or "
+                      "touchpoint() runs", fname);
+    }
+
+    return req;
+}
+
+
+/*
+ * cx.sample(rate [, key]): true for a rate share (0..1) of visitors, the
+ * same answer for the same visitor and key
+ */
+
+static int
+ngx_http_cx_lua_sample(lua_State *L)
+{
+    lua_Number  rate;
+
+    if (lua_type(L, 1) != LUA_TNUMBER) {
+        return luaL_error(L, "bad argument #1 to 'cx.sample' (number "
+                             "expected)");
+    }
+
+    rate = lua_tonumber(L, 1);
+
+    if (rate >= 1 || rate <= 0 || rate != rate) {
+        lua_pushboolean(L, rate >= 1);
+        return 1;
+    }
+
+    lua_pushboolean(L, ngx_http_cx_lua_draw_value(L, 2, "sample") < rate);
+
+    return 1;
+}
+
+
+/* cx.pick(list [, key]): one element, the same for the same visitor */
+
+static int
+ngx_http_cx_lua_pick(lua_State *L)
+{
+    size_t  n, i;
+    double  d;
+
+    ngx_http_cx_lua_table_arg(L, 1);
+
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        return luaL_error(L, "bad argument #1 to 'cx.pick' (table "
+                             "expected)");
+    }
+
+    n = lua_objlen(L, 1);
+
+    if (n == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    d = ngx_http_cx_lua_draw_value(L, 2, "pick");
+    i = (size_t) (d * n) + 1;
+
+    lua_rawgeti(L, 1, (int) (i > n ? n : i));
+
+    return 1;
+}
+
+
+/* cx.glob_any(s, patterns): the first pattern matching s, or nil */
+
+static int
+ngx_http_cx_lua_glob_any(lua_State *L)
+{
+    size_t  i, n;
+
+    ngx_http_cx_lua_table_arg(L, 2);
+
+    if (lua_type(L, 2) != LUA_TTABLE) {
+        return luaL_error(L, "bad argument #2 to 'cx.glob_any' (table "
+                             "expected)");
+    }
+
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    n = lua_objlen(L, 2);
+
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, (int) i);
+
+        if (lua_type(L, -1) == LUA_TSTRING
+            && ngx_http_cx_lua_glob_match(L, 1, lua_gettop(L)))
+        {
+            return 1;
+        }
+
+        lua_pop(L, 1);
+    }
+
+    lua_pushnil(L);
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_weekday(lua_State *L)
+{
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_rule_req(L, "weekday");
+
+    lua_pushboolean(L, ngx_http_cx_lua_time(L, req)->ngx_tm_wday >= 1
+                       && req->tm.ngx_tm_wday <= 5);
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_weekend(lua_State *L)
+{
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_rule_req(L, "weekend");
+
+    lua_pushboolean(L, ngx_http_cx_lua_time(L, req)->ngx_tm_wday == 0
+                       || req->tm.ngx_tm_wday == 6);
+
+    return 1;
+}
+
+
+/* cx.business_hours(r [, from [, to]]): Monday to Friday, from <= h < to */
+
+static int
+ngx_http_cx_lua_business_hours(lua_State *L)
+{
+    ngx_tm_t               *tm;
+    lua_Number              from, to, h;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_rule_req(L, "business_hours");
+
+    from = luaL_optnumber(L, 2, 9);
+    to = luaL_optnumber(L, 3, 17);
+
+    tm = ngx_http_cx_lua_time(L, req);
+    h = tm->ngx_tm_hour + tm->ngx_tm_min / 60.0;
+
+    lua_pushboolean(L, tm->ngx_tm_wday >= 1 && tm->ngx_tm_wday <= 5
+                       && h >= from && h < to);
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_within(ngx_int_t day, lua_Number days)
+{
+    ngx_int_t  since;
+
+    if (day < 0) {
+        return 0;
+    }
+
+    since = ngx_time() / 86400 - day;
+
+    return (since < 0 ? 0 : since) < days;
+}
+
+
+static int
+ngx_http_cx_lua_shown_within(lua_State *L)
+{
+    lua_Number              days;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_rule_req(L, "shown_within");
+    days = luaL_checknumber(L, 2);
+
+    lua_pushboolean(L, ngx_http_cx_lua_within(
+                           ngx_http_cx_lua_visitor(req)->shown, days));
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_answered_within(lua_State *L)
+{
+    lua_Number              days;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = ngx_http_cx_lua_rule_req(L, "answered_within");
+    days = luaL_checknumber(L, 2);
+
+    lua_pushboolean(L, ngx_http_cx_lua_within(
+                           ngx_http_cx_lua_visitor(req)->answered, days));
+
+    return 1;
+}
+
+
+/* cx.cooled_down(r, days [, answered_days]) */
+
+static int
+ngx_http_cx_lua_cooled_down(lua_State *L)
+{
+    lua_Number                  days, adays;
+    ngx_http_cx_lua_req_t      *req;
+    ngx_http_cx_lua_visitor_t  *v;
+
+    req = ngx_http_cx_lua_rule_req(L, "cooled_down");
+    days = luaL_checknumber(L, 2);
+    adays = luaL_optnumber(L, 3, days);
+
+    v = ngx_http_cx_lua_visitor(req);
+
+    lua_pushboolean(L, !ngx_http_cx_lua_within(v->shown, days)
+                       && !ngx_http_cx_lua_within(v->answered, adays));
+
+    return 1;
+}

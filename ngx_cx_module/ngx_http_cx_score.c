@@ -1,0 +1,668 @@
+
+/*
+ * ngx_http_cx_score.c: the cx_score handler, GET /cx/score.  It checks
+ * the method, the bearer token (cx_score_token) and the parameters; reads
+ * the range's daily hashes in one pipelined round trip to Redis
+ * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
+ * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
+ * the journey report (ngx_http_cx_score_report.c).  The parameters are
+ * checked in ngx_http_cx_score_args.c.
+ *
+ * The answer is sent from a posted event, never from inside a hiredis
+ * callback: finalizing there could free the request, and with it the
+ * query, while hiredis still uses the query.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_query.h"
+#include "ngx_http_cx_score.h"
+
+
+static ngx_int_t ngx_http_cx_score_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cx_score_unauthorized(ngx_http_request_t *r,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_cx_score_auth(ngx_http_request_t *r,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx);
+static ngx_int_t ngx_http_cx_score_query(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx);
+static void ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
+    redisReply *reply);
+static void ngx_http_cx_score_done(ngx_http_cx_query_t *q, ngx_int_t rc);
+static void ngx_http_cx_score_answer(ngx_event_t *ev);
+static void ngx_http_cx_score_cleanup(void *data);
+static ngx_int_t ngx_http_cx_score_respond(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx);
+
+
+static char  *ngx_http_cx_score_wdays[] = {
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun"
+};
+
+
+/* in the order of ngx_http_cx_score_key_e and ngx_http_cx_report_key_e */
+
+static char  *ngx_http_cx_score_survey_keys[] = { "sc", "sv", "sch", "svh" };
+static char  *ngx_http_cx_score_report_keys[] = { "tp", "tph" };
+
+
+char *
+ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t   *cmcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_cx_score_handler;
+
+    /* for the check that cx_redis is there (ngx_http_cx_module.c) */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+
+    if (cmcf->score_file == NULL) {
+        cmcf->score_file = cf->conf_file->file.name.data;
+        cmcf->score_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_score_token: at least 16 characters of a bearer token (token68) */
+
+char *
+ngx_http_cx_score_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_loc_conf_t *lcf = conf;
+
+    u_char     *p, *last;
+    ngx_str_t  *value;
+
+    if (lcf->score_token.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    last = value[1].data + value[1].len;
+
+    for (p = value[1].data; p < last; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
+              || *p == '='))
+        {
+            break;
+        }
+    }
+
+    if (value[1].len < 16 || p != last) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid token in \"%V\": at least 16 of "
+                           "[A-Za-z0-9-._~+/=]", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->score_token = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 param;
+    const char               *reason;
+    ngx_table_elt_t          *h;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_cx_loc_conf_t   *lcf;
+    ngx_http_cx_score_ctx_t  *ctx;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+
+        return ngx_http_cx_json_error(r, NGX_HTTP_NOT_ALLOWED, NULL,
+                                      "method not allowed");
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (lcf->score_token.len) {
+        rc = ngx_http_cx_score_auth(r, &lcf->score_token);
+        if (rc != NGX_OK) {
+            return ngx_http_cx_score_unauthorized(r, rc);
+        }
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_score_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+
+    rc = ngx_http_cx_score_args(r, ctx, &param, &reason);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cx_json_error(r, NGX_HTTP_BAD_REQUEST, &param,
+                                      reason);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_cx_redis_context() == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cx score: not connected to redis");
+        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                      "redis unavailable");
+    }
+
+    if (ngx_http_cx_score_init(ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_cx_score_cleanup;
+    cln->data = ctx;
+
+    ctx->answer.handler = ngx_http_cx_score_answer;
+    ctx->answer.data = ctx;
+    ctx->answer.log = r->connection->log;
+
+    rc = ngx_http_cx_score_query(r, ctx);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                      "redis unavailable");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_unauthorized(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+
+    r->headers_out.www_authenticate = h;
+
+    if (rc == NGX_DECLINED) {
+        ngx_str_set(&h->value, "Bearer");
+        return ngx_http_cx_json_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
+                                      "bearer token required");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "cx score: wrong bearer token");
+
+    ngx_str_set(&h->value, "Bearer error=\"invalid_token\"");
+
+    return ngx_http_cx_json_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
+                                  "invalid bearer token");
+}
+
+
+/*
+ * "Authorization: Bearer TOKEN": NGX_OK; no bearer token: NGX_DECLINED;
+ * another token: NGX_ERROR.  Compared in constant time.
+ */
+
+static ngx_int_t
+ngx_http_cx_score_auth(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char            *p, *last, diff;
+    size_t             i;
+    ngx_table_elt_t   *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL || h->value.len < sizeof("Bearer ") - 1
+        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p = h->value.data + sizeof("Bearer ") - 1;
+    last = h->value.data + h->value.len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    while (last > p && last[-1] == ' ') {
+        last--;
+    }
+
+    if ((size_t) (last - p) != token->len) {
+        return NGX_ERROR;
+    }
+
+    diff = 0;
+
+    for (i = 0; i < token->len; i++) {
+        diff |= p[i] ^ token->data[i];
+    }
+
+    return diff ? NGX_ERROR : NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
+{
+    switch (ctx->by) {
+    case ngx_http_cx_by_day:
+        ctx->groups = ctx->days;
+        break;
+    case ngx_http_cx_by_hour:
+        ctx->groups = 24;
+        break;
+    case ngx_http_cx_by_wday:
+        ctx->groups = 7;
+        break;
+    default:
+        ctx->groups = 0;
+    }
+
+    if (ctx->survey == NULL) {
+        ctx->keys = (ctx->by == ngx_http_cx_by_hour) ? 2 : 1;
+        return ngx_http_cx_score_report_init(ctx);
+    }
+
+    ctx->keys = (ctx->by == ngx_http_cx_by_hour) ? 4 : 2;
+
+    return ngx_http_cx_score_survey_init(ctx);
+}
+
+
+/*
+ * One HGETALL per hash and day, pipelined (README.md "Redis keys"):
+ *
+ *   {prefix}:{site}:{sc|sv|sch|svh}:{survey}:{day}
+ *   {prefix}:{site}:{tp|tph}:{day}
+ */
+
+static ngx_int_t
+ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
+{
+    u_char                   *p;
+    size_t                    lens[2];
+    ngx_tm_t                  tm;
+    ngx_int_t                 rc;
+    ngx_uint_t                d, k;
+    const char               *argv[2];
+    ngx_http_cx_query_t      *q;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    day[9];
+    u_char                    key[NGX_HTTP_CX_SCORE_KEY_MAX];
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+    q = ngx_http_cx_query_create(r);
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    q->data = ctx;
+    q->reply = ngx_http_cx_score_reply;
+    q->done = ngx_http_cx_score_done;
+
+    argv[0] = "HGETALL";
+    lens[0] = sizeof("HGETALL") - 1;
+    argv[1] = (const char *) key;
+
+    for (d = 0; d < ctx->days; d++) {
+        ngx_gmtime((time_t) (ctx->from + d) * 86400, &tm);
+        ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
+                    tm.ngx_tm_mday);
+
+        for (k = 0; k < ctx->keys; k++) {
+            if (ctx->survey) {
+                p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
+                                    ngx_http_cx_score_survey_keys[k],
+                                    &ctx->survey->id, day);
+
+            } else {
+                p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
+                                    ngx_http_cx_score_report_keys[k], NULL,
+                                    day);
+            }
+
+            lens[1] = p - key;
+
+            rc = ngx_http_cx_query_add(q, 2, argv, lens);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    /* the request waits for the answer event */
+
+    r->main->count++;
+
+    return ngx_http_cx_query_run(q);
+}
+
+
+static void
+ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
+    redisReply *reply)
+{
+    ngx_http_cx_score_ctx_t *ctx = q->data;
+
+    size_t       e;
+    ngx_uint_t   day, key;
+    redisReply  *f, *v;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        if (!ctx->redis_error) {
+            ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                          "cx score: HGETALL failed: %*s",
+                          (size_t) (reply->type == REDIS_REPLY_ERROR
+                                    ? reply->len : 0), reply->str);
+        }
+
+        ctx->redis_error = 1;
+        return;
+    }
+
+    day = i / ctx->keys;
+    key = i % ctx->keys;
+
+    for (e = 0; e + 1 < reply->elements; e += 2) {
+        f = reply->element[e];
+        v = reply->element[e + 1];
+
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        if (ctx->survey) {
+            ngx_http_cx_score_survey_add(ctx, day, key, f, v);
+
+        } else {
+            ngx_http_cx_score_report_add(ctx, day, key, f, v);
+        }
+    }
+}
+
+
+/* called by the query once; the answer goes out from a posted event */
+
+static void
+ngx_http_cx_score_done(ngx_http_cx_query_t *q, ngx_int_t rc)
+{
+    ngx_http_cx_score_ctx_t *ctx = q->data;
+
+    ctx->rc = rc;
+
+    ngx_post_event(&ctx->answer, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_cx_score_answer(ngx_event_t *ev)
+{
+    ngx_http_cx_score_ctx_t *ctx = ev->data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_http_finalize_request(r, ngx_http_cx_score_respond(r, ctx));
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* a request that goes while its answer is posted (it should not) */
+
+static void
+ngx_http_cx_score_cleanup(void *data)
+{
+    ngx_http_cx_score_ctx_t *ctx = data;
+
+    if (ctx->answer.posted) {
+        ngx_delete_posted_event(&ctx->answer);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_respond(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_str_t                 out;
+    ngx_http_cx_json_t        j;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    if (ctx->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+        cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "cx score: no reply from redis in %Mms "
+                      "(cx_redis_timeout)", cmcf->redis_timeout);
+
+        return ngx_http_cx_json_error(r, NGX_HTTP_GATEWAY_TIME_OUT, NULL,
+                                      "redis timeout");
+    }
+
+    if (ctx->rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cx score: redis connection lost");
+
+        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                      "redis unavailable");
+    }
+
+    if (ctx->redis_error) {
+        return ngx_http_cx_json_error(r, NGX_HTTP_BAD_GATEWAY, NULL,
+                                      "redis error");
+    }
+
+    if (ctx->no_memory) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_cx_json_init(&j, r->pool, 1024 + ctx->groups * 512)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->survey) {
+        ngx_http_cx_score_survey_json(ctx, &j);
+
+    } else {
+        ngx_http_cx_score_report_json(ctx, &j);
+    }
+
+    if (ngx_http_cx_json_done(&j, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cx_json_send(r, NGX_HTTP_OK, &out);
+}
+
+
+/* "site", "touchpoint" (when given), "from", "to" */
+
+void
+ngx_http_cx_score_range(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
+{
+    u_char    buf[sizeof("YYYY-MM-DD")];
+    ngx_tm_t  tm;
+
+    ngx_http_cx_json_key(j, "site");
+    ngx_http_cx_json_str(j, &ctx->site);
+
+    if (ctx->touchpoint.len) {
+        ngx_http_cx_json_key(j, "touchpoint");
+        ngx_http_cx_json_str(j, &ctx->touchpoint);
+    }
+
+    ngx_gmtime((time_t) ctx->from * 86400, &tm);
+    *ngx_sprintf(buf, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                 tm.ngx_tm_mday) = '\0';
+
+    ngx_http_cx_json_key(j, "from");
+    ngx_http_cx_json_cstr(j, (char *) buf);
+
+    ngx_gmtime((time_t) ctx->to * 86400, &tm);
+    *ngx_sprintf(buf, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                 tm.ngx_tm_mday) = '\0';
+
+    ngx_http_cx_json_key(j, "to");
+    ngx_http_cx_json_cstr(j, (char *) buf);
+}
+
+
+/* a group's name: "day": "YYYY-MM-DD", "hour": "hh", "wday": "mon" */
+
+void
+ngx_http_cx_score_group(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t g)
+{
+    u_char    buf[sizeof("YYYY-MM-DD")];
+    ngx_tm_t  tm;
+
+    ngx_http_cx_json_key_str(j, &ngx_http_cx_score_by_names[ctx->by]);
+
+    switch (ctx->by) {
+
+    case ngx_http_cx_by_day:
+        ngx_gmtime((time_t) (ctx->from + g) * 86400, &tm);
+        *ngx_sprintf(buf, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                     tm.ngx_tm_mday) = '\0';
+        break;
+
+    case ngx_http_cx_by_hour:
+        *ngx_sprintf(buf, "%02ui", g) = '\0';
+        break;
+
+    default:
+        ngx_cpystrn(buf, (u_char *) ngx_http_cx_score_wdays[g], sizeof(buf));
+    }
+
+    ngx_http_cx_json_cstr(j, (char *) buf);
+}
+
+
+/*
+ * Splits a hash field into exactly n ':'-separated names; anything else
+ * (a field the module does not write) is NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts, ngx_uint_t n)
+{
+    u_char      *p, *last, *colon;
+    ngx_uint_t   i;
+
+    p = (u_char *) f->str;
+    last = p + f->len;
+
+    for (i = 0; i < n; i++) {
+        colon = ngx_strlchr(p, last, ':');
+
+        if ((i + 1 < n) != (colon != NULL)) {
+            return NGX_DECLINED;
+        }
+
+        parts[i].data = p;
+        parts[i].len = (colon ? colon : last) - p;
+
+        if (!ngx_http_cx_name_valid(parts[i].data, parts[i].len)) {
+            return NGX_DECLINED;
+        }
+
+        if (colon) {
+            p = colon + 1;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a counter's value: a non-negative integer */
+
+ngx_int_t
+ngx_http_cx_score_count(redisReply *v, uint64_t *n)
+{
+    off_t  c;
+
+    c = ngx_atoof((u_char *) v->str, v->len);
+
+    if (c == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    *n = (uint64_t) c;
+
+    return NGX_OK;
+}
+
+
+/* "00".."23" */
+
+ngx_int_t
+ngx_http_cx_score_hour(ngx_str_t *s)
+{
+    ngx_int_t  h;
+
+    if (s->len != 2) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_atoi(s->data, 2);
+
+    return (h >= 0 && h <= 23) ? h : NGX_ERROR;
+}
+
+
+ngx_uint_t
+ngx_http_cx_score_is(ngx_str_t *s, ngx_str_t *name)
+{
+    return s->len == name->len
+           && ngx_strncmp(s->data, name->data, name->len) == 0;
+}

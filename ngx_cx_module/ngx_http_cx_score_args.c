@@ -1,0 +1,411 @@
+
+/*
+ * ngx_http_cx_score_args.c: the parameters of GET /cx/score -- each
+ * known name at most once, "_" (a cache buster) ignored, anything else a
+ * 400 that names the parameter and why; names checked as names, dates as
+ * real days, the range (default: the last 30 days up to today, UTC; at
+ * most 366 days) and the grouping.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_score.h"
+
+
+typedef enum {
+    ngx_http_cx_arg_survey = 0,
+    ngx_http_cx_arg_report,
+    ngx_http_cx_arg_touchpoint,
+    ngx_http_cx_arg_from,
+    ngx_http_cx_arg_to,
+    ngx_http_cx_arg_by,
+    ngx_http_cx_arg_site,
+    ngx_http_cx_arg_last
+} ngx_http_cx_arg_e;
+
+
+typedef struct {
+    ngx_str_t                    arg[ngx_http_cx_arg_last];
+    ngx_uint_t                   seen;      /* bit per argument */
+    ngx_str_t                    param;     /* the one in error */
+    const char                  *reason;
+} ngx_http_cx_score_args_t;
+
+
+static ngx_int_t ngx_http_cx_score_parse_args(ngx_http_request_t *r,
+    ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_unescape(ngx_pool_t *pool, u_char *p,
+    u_char *last, ngx_str_t *out);
+static ngx_int_t ngx_http_cx_score_check_args(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_check_range(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_date(ngx_str_t *s);
+
+
+static ngx_str_t  ngx_http_cx_score_arg_names[] = {
+    ngx_string("survey"),
+    ngx_string("report"),
+    ngx_string("touchpoint"),
+    ngx_string("from"),
+    ngx_string("to"),
+    ngx_string("by"),
+    ngx_string("site")
+};
+
+
+/* in the order of ngx_http_cx_by_e */
+
+ngx_str_t  ngx_http_cx_score_by_names[] = {
+    ngx_null_string,
+    ngx_string("day"),
+    ngx_string("touchpoint"),
+    ngx_string("hour"),
+    ngx_string("wday")
+};
+
+
+static ngx_str_t  ngx_http_cx_score_touchpoints = ngx_string("touchpoints");
+
+
+/* NGX_OK, NGX_DECLINED (a 400: *param, *reason) or NGX_ERROR */
+
+ngx_int_t
+ngx_http_cx_score_args(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx,
+    ngx_str_t *param, const char **reason)
+{
+    ngx_int_t                 rc;
+    ngx_http_cx_score_args_t  a;
+
+    rc = ngx_http_cx_score_parse_args(r, &a);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_cx_score_check_args(r, ctx, &a);
+    }
+
+    if (rc == NGX_DECLINED) {
+        *param = a.param;
+        *reason = a.reason;
+    }
+
+    return rc;
+}
+
+
+/* the query string: known names once each; "_" (a cache buster) ignored */
+
+static ngx_int_t
+ngx_http_cx_score_parse_args(ngx_http_request_t *r,
+    ngx_http_cx_score_args_t *a)
+{
+    u_char      *p, *last, *amp, *eq;
+    ngx_str_t    name, value;
+    ngx_uint_t   i;
+
+    ngx_memzero(a, sizeof(ngx_http_cx_score_args_t));
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( /* void */ ; p < last; p = amp + 1) {
+
+        amp = ngx_strlchr(p, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        if (amp == p) {
+            continue;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+
+        if (ngx_http_cx_score_unescape(r->pool, p, eq ? eq : amp, &name)
+            != NGX_OK
+            || ngx_http_cx_score_unescape(r->pool, eq ? eq + 1 : amp, amp,
+                                          &value)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (name.len == 1 && name.data[0] == '_') {
+            continue;
+        }
+
+        if (name.len == 0) {
+            a->reason = "a parameter without a name";
+            return NGX_DECLINED;
+        }
+
+        for (i = 0; i < ngx_http_cx_arg_last; i++) {
+            if (ngx_http_cx_score_is(&name, &ngx_http_cx_score_arg_names[i]))
+            {
+                break;
+            }
+        }
+
+        if (i == ngx_http_cx_arg_last) {
+            a->param = name;
+            a->param.len = ngx_min(name.len, NGX_HTTP_CX_NAME_MAX);
+            a->reason = "unknown parameter";
+            return NGX_DECLINED;
+        }
+
+        if (a->seen & (1 << i)) {
+            a->param = ngx_http_cx_score_arg_names[i];
+            a->reason = "duplicate parameter";
+            return NGX_DECLINED;
+        }
+
+        a->seen |= 1 << i;
+        a->arg[i] = value;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_unescape(ngx_pool_t *pool, u_char *p, u_char *last,
+    ngx_str_t *out)
+{
+    u_char  *dst;
+
+    if (ngx_strlchr(p, last, '%') == NULL) {
+        out->data = p;
+        out->len = last - p;
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(pool, last - p);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = out->data;
+    ngx_unescape_uri(&dst, &p, last - p, 0);
+    out->len = dst - out->data;
+
+    return NGX_OK;
+}
+
+
+#define ngx_http_cx_score_has(a, i)  ((a)->seen & (1 << (i)))
+
+#define ngx_http_cx_score_bad(a, i, why)                                     \
+    (a)->param = ngx_http_cx_score_arg_names[i];                              \
+    (a)->reason = why;                                                        \
+    return NGX_DECLINED
+
+
+static ngx_int_t
+ngx_http_cx_score_check_args(ngx_http_request_t *r,
+    ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_score_args_t *a)
+{
+    ngx_str_t                *v;
+    ngx_http_cx_srv_conf_t   *cscf;
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    v = a->arg;
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_report)) {
+
+        if (!ngx_http_cx_score_is(&v[ngx_http_cx_arg_report],
+                                  &ngx_http_cx_score_touchpoints))
+        {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_report,
+                                  "must be touchpoints");
+        }
+
+        if (ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
+                                  "not with report");
+        }
+
+    } else if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
+                              "missing (or use report=touchpoints)");
+
+    } else {
+        v = &a->arg[ngx_http_cx_arg_survey];
+
+        if (!ngx_http_cx_name_valid(v->data, v->len)) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
+                                  "not a name ([a-z0-9_.-], 1-64)");
+        }
+
+        cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
+        ctx->survey = ngx_http_cx_survey_find(cmcf, v);
+
+        if (ctx->survey == NULL) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
+                                  "not configured");
+        }
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_site)) {
+        v = &a->arg[ngx_http_cx_arg_site];
+
+        if (!ngx_http_cx_name_valid(v->data, v->len)) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_site,
+                                  "not a name ([a-z0-9_.-], 1-64)");
+        }
+
+        ctx->site = *v;
+
+    } else {
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_cx_module);
+        ctx->site = cscf->site;
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_touchpoint)) {
+        v = &a->arg[ngx_http_cx_arg_touchpoint];
+
+        if (!ngx_http_cx_name_valid(v->data, v->len)) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_touchpoint,
+                                  "not a name ([a-z0-9_.-], 1-64)");
+        }
+
+        ctx->touchpoint = *v;
+    }
+
+    if (ngx_http_cx_score_check_range(ctx, a) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_cx_score_check_by(ctx, a);
+}
+
+
+/* to: today (UTC) by default; from: 30 days up to to; at most 366 days */
+
+static ngx_int_t
+ngx_http_cx_score_check_range(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a)
+{
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_to)) {
+        ctx->to = ngx_http_cx_score_date(&a->arg[ngx_http_cx_arg_to]);
+
+        if (ctx->to == NGX_ERROR) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_to,
+                                  "not a date (YYYY-MM-DD)");
+        }
+
+    } else {
+        ctx->to = ngx_time() / 86400;
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_from)) {
+        ctx->from = ngx_http_cx_score_date(&a->arg[ngx_http_cx_arg_from]);
+
+        if (ctx->from == NGX_ERROR) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_from,
+                                  "not a date (YYYY-MM-DD)");
+        }
+
+    } else {
+        ctx->from = ngx_max(ctx->to - (NGX_HTTP_CX_SCORE_DAYS_DEFAULT - 1),
+                            0);
+    }
+
+    if (ctx->from > ctx->to) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_from, "after to");
+    }
+
+    if (ctx->to - ctx->from >= NGX_HTTP_CX_SCORE_DAYS_MAX) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_from,
+                              "more than 366 days before to");
+    }
+
+    ctx->days = ctx->to - ctx->from + 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a)
+{
+    ngx_uint_t  by;
+
+    if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_by)) {
+        ctx->by = ngx_http_cx_by_none;
+        return NGX_OK;
+    }
+
+    for (by = ngx_http_cx_by_day; by <= ngx_http_cx_by_wday; by++) {
+        if (ngx_http_cx_score_is(&a->arg[ngx_http_cx_arg_by],
+                                 &ngx_http_cx_score_by_names[by]))
+        {
+            break;
+        }
+    }
+
+    if (ctx->survey == NULL
+        && by != ngx_http_cx_by_day && by != ngx_http_cx_by_hour)
+    {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,
+                              "must be day or hour with report");
+    }
+
+    if (by > ngx_http_cx_by_wday) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,
+                              "must be day, touchpoint, hour or wday");
+    }
+
+    ctx->by = by;
+
+    return NGX_OK;
+}
+
+
+/* YYYY-MM-DD, a real day from 1970-01-01: days since then */
+
+static ngx_int_t
+ngx_http_cx_score_date(ngx_str_t *s)
+{
+    u_char     *p;
+    ngx_int_t   y, m, d, mdays, era, yoe, doy;
+
+    static ngx_int_t  month_days[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+
+    p = s->data;
+
+    if (s->len != 10 || p[4] != '-' || p[7] != '-') {
+        return NGX_ERROR;
+    }
+
+    y = ngx_atoi(p, 4);
+    m = ngx_atoi(p + 5, 2);
+    d = ngx_atoi(p + 8, 2);
+
+    if (y < 1970 || m < 1 || m > 12 || d < 1) {
+        return NGX_ERROR;
+    }
+
+    mdays = month_days[m - 1];
+
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) {
+        mdays = 29;
+    }
+
+    if (d > mdays) {
+        return NGX_ERROR;
+    }
+
+    /* days from the civil date (H. Hinnant's algorithm), y >= 1970 */
+
+    y -= (m <= 2);
+    era = y / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}

@@ -1,0 +1,519 @@
+
+/*
+ * ngx_http_cx_score_survey.c: a survey's answers for GET /cx/score --
+ * its score histograms (sc, by hour sch) and events (sv, svh) added up
+ * per range and per group (day, touchpoint, hour, wday) as Redis'
+ * replies arrive, then written out with their scores
+ * (ngx_http_cx_scoring.c): the whole range, and the groups; by
+ * touchpoint, the pain map.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score.h"
+
+
+/* the survey events that rates are made of */
+
+typedef enum {
+    ngx_http_cx_ev_triggered = 0,
+    ngx_http_cx_ev_shown,
+    ngx_http_cx_ev_dismissed,
+    ngx_http_cx_ev_answered,
+    ngx_http_cx_ev_last
+} ngx_http_cx_ev_e;
+
+
+typedef struct {
+    uint64_t                     hist[NGX_HTTP_CX_SCALE_MAX];
+    uint64_t                     events[ngx_http_cx_ev_last];
+} ngx_http_cx_score_agg_t;
+
+
+typedef struct {
+    ngx_str_node_t               sn;        /* the touchpoint */
+    ngx_http_cx_score_agg_t      agg;
+} ngx_http_cx_score_tp_t;
+
+
+typedef struct {
+    ngx_int_t                    threshold; /* of low scores */
+    ngx_http_cx_score_agg_t      total;
+    ngx_http_cx_score_agg_t     *groups;    /* by day, hour or wday */
+    ngx_rbtree_t                 touchpoints;
+    ngx_rbtree_node_t            sentinel;
+} ngx_http_cx_score_data_t;
+
+
+/* a touchpoint with its scores, for the pain map */
+
+typedef struct {
+    ngx_http_cx_score_tp_t      *tp;
+    ngx_http_cx_score_t          score;
+} ngx_http_cx_score_pain_t;
+
+
+static ngx_http_cx_score_tp_t *ngx_http_cx_score_tp(
+    ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name);
+static void ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_t *total);
+static int ngx_libc_cdecl ngx_http_cx_score_pain_cmp(const void *one,
+    const void *two);
+static void ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_agg_t *agg,
+    ngx_http_cx_score_t *s);
+static void ngx_http_cx_score_pct(ngx_http_cx_json_t *j, uint64_t part,
+    uint64_t whole);
+
+
+static ngx_str_t  ngx_http_cx_score_events[] = {
+    ngx_string("triggered"),
+    ngx_string("shown"),
+    ngx_string("dismissed"),
+    ngx_string("answered")
+};
+
+
+ngx_int_t
+ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_pool_t                *pool;
+    ngx_http_cx_main_conf_t   *cmcf;
+    ngx_http_cx_score_data_t  *data;
+
+    pool = ctx->request->pool;
+
+    data = ngx_pcalloc(pool, sizeof(ngx_http_cx_score_data_t));
+    if (data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->groups) {
+        data->groups = ngx_pcalloc(pool, ctx->groups
+                                         * sizeof(ngx_http_cx_score_agg_t));
+        if (data->groups == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_rbtree_init(&data->touchpoints, &data->sentinel,
+                    ngx_str_rbtree_insert_value);
+
+    /* "low" answers are those followed up: cx_followup_threshold */
+
+    cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
+    data->threshold = ngx_http_cx_followup_threshold(cmcf,
+                                                     ctx->survey->type);
+
+    ctx->data = data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A survey hash field: "tp:score" (sc), "tp:event" (sv), and by hour
+ * "tp:score:hh" (sch), "tp:event:hh" (svh).  The daily ones make the
+ * totals, and the groups by day, wday and touchpoint; the hourly ones
+ * only the groups by hour.  Fields the module does not write are skipped.
+ */
+
+void
+ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
+    ngx_uint_t key, redisReply *f, redisReply *v)
+{
+    uint64_t                    c;
+    ngx_int_t                   score, hour;
+    ngx_str_t                   part[3];
+    ngx_uint_t                  e, hourly, i, n;
+    ngx_http_cx_score_tp_t     *tp;
+    ngx_http_cx_score_agg_t    *agg[2];
+    ngx_http_cx_score_data_t   *data;
+    ngx_http_cx_survey_type_t  *type;
+
+    data = ctx->data;
+    type = ctx->survey->type;
+    hourly = (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh);
+
+    if (ngx_http_cx_score_fields(f, part, hourly ? 3 : 2) != NGX_OK
+        || (ctx->touchpoint.len
+            && !ngx_http_cx_score_is(&part[0], &ctx->touchpoint))
+        || ngx_http_cx_score_count(v, &c) != NGX_OK)
+    {
+        return;
+    }
+
+    score = NGX_ERROR;
+    e = 0;
+
+    if (key == ngx_http_cx_key_sc || key == ngx_http_cx_key_sch) {
+        score = ngx_atoi(part[1].data, part[1].len);
+
+        if (score < type->min || score > type->max) {
+            return;
+        }
+
+    } else {
+        for (e = 0; e < ngx_http_cx_ev_last; e++) {
+            if (ngx_http_cx_score_is(&part[1], &ngx_http_cx_score_events[e]))
+            {
+                break;
+            }
+        }
+
+        if (e == ngx_http_cx_ev_last) {
+            return;
+        }
+    }
+
+    n = 0;
+
+    if (hourly) {
+        hour = ngx_http_cx_score_hour(&part[2]);
+        if (hour == NGX_ERROR) {
+            return;
+        }
+
+        agg[n++] = &data->groups[hour];
+
+    } else {
+        agg[n++] = &data->total;
+
+        switch (ctx->by) {
+
+        case ngx_http_cx_by_day:
+            agg[n++] = &data->groups[day];
+            break;
+
+        case ngx_http_cx_by_wday:
+            /* 1970-01-01 was a Thursday */
+            agg[n++] = &data->groups[(ctx->from + day + 3) % 7];
+            break;
+
+        case ngx_http_cx_by_touchpoint:
+            tp = ngx_http_cx_score_tp(ctx, &part[0]);
+            if (tp == NULL) {
+                ctx->no_memory = 1;
+                return;
+            }
+
+            agg[n++] = &tp->agg;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (score != NGX_ERROR) {
+            agg[i]->hist[score - type->min] += c;
+
+        } else {
+            agg[i]->events[e] += c;
+        }
+    }
+}
+
+
+static ngx_http_cx_score_tp_t *
+ngx_http_cx_score_tp(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name)
+{
+    uint32_t                   hash;
+    ngx_str_node_t            *sn;
+    ngx_http_cx_score_tp_t    *tp;
+    ngx_http_cx_score_data_t  *data;
+
+    data = ctx->data;
+    hash = ngx_crc32_short(name->data, name->len);
+
+    sn = ngx_str_rbtree_lookup(&data->touchpoints, name, hash);
+
+    if (sn) {
+        return (ngx_http_cx_score_tp_t *) sn;
+    }
+
+    tp = ngx_pcalloc(ctx->request->pool,
+                     sizeof(ngx_http_cx_score_tp_t) + name->len);
+    if (tp == NULL) {
+        return NULL;
+    }
+
+    tp->sn.node.key = hash;
+    tp->sn.str.len = name->len;
+    tp->sn.str.data = (u_char *) (tp + 1);
+    ngx_memcpy(tp->sn.str.data, name->data, name->len);
+
+    ngx_rbtree_insert(&data->touchpoints, &tp->sn.node);
+
+    return tp;
+}
+
+
+void
+ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j)
+{
+    ngx_uint_t                  g;
+    ngx_http_cx_score_t         s, gs;
+    ngx_http_cx_score_data_t   *data;
+    ngx_http_cx_survey_type_t  *type;
+
+    data = ctx->data;
+    type = ctx->survey->type;
+
+    ngx_http_cx_json_object(j);
+
+    ngx_http_cx_json_key(j, "survey");
+    ngx_http_cx_json_str(j, &ctx->survey->id);
+    ngx_http_cx_json_key(j, "type");
+    ngx_http_cx_json_str(j, &type->name);
+
+    ngx_http_cx_score_range(j, ctx);
+
+    ngx_http_cx_scoring(type, data->threshold,
+                        data->total.hist, &s);
+
+    ngx_http_cx_score_block(ctx, j, &data->total, &s);
+
+    if (ctx->by != ngx_http_cx_by_none) {
+        ngx_http_cx_json_key(j, "by");
+        ngx_http_cx_json_str(j, &ngx_http_cx_score_by_names[ctx->by]);
+
+        ngx_http_cx_json_key(j, "groups");
+        ngx_http_cx_json_array(j);
+
+        if (ctx->by == ngx_http_cx_by_touchpoint) {
+            ngx_http_cx_score_pain(ctx, j, &s);
+        }
+
+        for (g = 0; g < ctx->groups; g++) {
+            ngx_http_cx_scoring(type,
+                                data->threshold,
+                                data->groups[g].hist, &gs);
+
+            ngx_http_cx_json_object(j);
+            ngx_http_cx_score_group(j, ctx, g);
+            ngx_http_cx_score_block(ctx, j, &data->groups[g], &gs);
+            ngx_http_cx_json_end(j);
+        }
+
+        ngx_http_cx_json_end(j);
+    }
+
+    ngx_http_cx_json_end(j);
+}
+
+
+/*
+ * The pain map: touchpoints by their share of all low scores (NPS
+ * detractors), then by answers, then by name.
+ */
+
+static void
+ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
+    ngx_http_cx_score_t *total)
+{
+    ngx_uint_t                  i, n;
+    ngx_rbtree_t               *tree;
+    ngx_rbtree_node_t          *node;
+    ngx_http_cx_score_pain_t   *rows;
+    ngx_http_cx_score_data_t   *data;
+
+    data = ctx->data;
+    tree = &data->touchpoints;
+
+    if (tree->root == tree->sentinel) {
+        return;
+    }
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = ngx_rbtree_next(tree, node))
+    {
+        n++;
+    }
+
+    rows = ngx_palloc(ctx->request->pool,
+                      n * sizeof(ngx_http_cx_score_pain_t));
+    if (rows == NULL) {
+        j->error = 1;
+        return;
+    }
+
+    i = 0;
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = ngx_rbtree_next(tree, node))
+    {
+        rows[i].tp = (ngx_http_cx_score_tp_t *) node;
+        ngx_http_cx_scoring(ctx->survey->type,
+                            data->threshold,
+                            rows[i].tp->agg.hist, &rows[i].score);
+        i++;
+    }
+
+    ngx_qsort(rows, n, sizeof(ngx_http_cx_score_pain_t),
+              ngx_http_cx_score_pain_cmp);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_cx_json_object(j);
+
+        ngx_http_cx_json_key(j, "touchpoint");
+        ngx_http_cx_json_str(j, &rows[i].tp->sn.str);
+        ngx_http_cx_json_key(j, "pain");
+        ngx_http_cx_score_pct(j, rows[i].score.low, total->low);
+
+        ngx_http_cx_score_block(ctx, j, &rows[i].tp->agg, &rows[i].score);
+
+        ngx_http_cx_json_end(j);
+    }
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_cx_score_pain_cmp(const void *one, const void *two)
+{
+    ngx_http_cx_score_pain_t  *a, *b;
+
+    a = (ngx_http_cx_score_pain_t *) one;
+    b = (ngx_http_cx_score_pain_t *) two;
+
+    if (a->score.low != b->score.low) {
+        return (a->score.low > b->score.low) ? -1 : 1;
+    }
+
+    if (a->score.n != b->score.n) {
+        return (a->score.n > b->score.n) ? -1 : 1;
+    }
+
+    return (int) ngx_memn2cmp(a->tp->sn.str.data, b->tp->sn.str.data,
+                              a->tp->sn.str.len, b->tp->sn.str.len);
+}
+
+
+/* the fields every set of answers has: the whole range, and each group */
+
+static void
+ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
+    ngx_http_cx_score_agg_t *agg, ngx_http_cx_score_t *s)
+{
+    u_char                      buf[NGX_INT_T_LEN + 1];
+    ngx_int_t                   i;
+    ngx_uint_t                  decimals;
+    ngx_http_cx_scoring_e       kind;
+    ngx_http_cx_survey_type_t  *type;
+
+    type = ctx->survey->type;
+    kind = ngx_http_cx_scoring_kind(type);
+    decimals = (kind == ngx_http_cx_scoring_ces) ? 2 : 1;
+
+    ngx_http_cx_json_key(j, "n");
+    ngx_http_cx_json_uint(j, s->n);
+
+    ngx_http_cx_json_key(j, "histogram");
+    ngx_http_cx_json_object(j);
+
+    for (i = type->min; i <= type->max; i++) {
+        *ngx_sprintf(buf, "%i", i) = '\0';
+        ngx_http_cx_json_key(j, (char *) buf);
+        ngx_http_cx_json_uint(j, agg->hist[i - type->min]);
+    }
+
+    ngx_http_cx_json_end(j);
+
+    ngx_http_cx_json_key_str(j, &type->name);
+
+    if (s->has_score) {
+        ngx_http_cx_json_fixed(j, s->score, decimals);
+
+    } else {
+        ngx_http_cx_json_null(j);
+    }
+
+    switch (kind) {
+
+    case ngx_http_cx_scoring_nps:
+        ngx_http_cx_json_key(j, "promoters");
+        ngx_http_cx_json_uint(j, s->top);
+        ngx_http_cx_json_key(j, "passives");
+        ngx_http_cx_json_uint(j, s->middle);
+        ngx_http_cx_json_key(j, "detractors");
+        ngx_http_cx_json_uint(j, s->bottom);
+        ngx_http_cx_json_key(j, "promoters_pct");
+        ngx_http_cx_score_pct(j, s->top, s->n);
+        ngx_http_cx_json_key(j, "passives_pct");
+        ngx_http_cx_score_pct(j, s->middle, s->n);
+        ngx_http_cx_json_key(j, "detractors_pct");
+        ngx_http_cx_score_pct(j, s->bottom, s->n);
+        break;
+
+    case ngx_http_cx_scoring_csat:
+        ngx_http_cx_json_key(j, "satisfied");
+        ngx_http_cx_json_uint(j, s->top);
+        break;
+
+    default:
+        ngx_http_cx_json_key(j, "sd");
+
+        if (s->has_sd) {
+            ngx_http_cx_json_fixed(j, s->sd, decimals);
+
+        } else {
+            ngx_http_cx_json_null(j);
+        }
+    }
+
+    ngx_http_cx_json_key(j, "ci95");
+
+    if (s->has_ci) {
+        ngx_http_cx_json_array(j);
+        ngx_http_cx_json_fixed(j, s->lo, decimals);
+        ngx_http_cx_json_fixed(j, s->hi, decimals);
+        ngx_http_cx_json_end(j);
+
+    } else {
+        ngx_http_cx_json_null(j);
+    }
+
+    ngx_http_cx_json_key(j, "low");
+    ngx_http_cx_json_uint(j, s->low);
+
+    ngx_http_cx_json_key(j, "impressions");
+    ngx_http_cx_json_object(j);
+    ngx_http_cx_json_key(j, "triggered");
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_triggered]);
+    ngx_http_cx_json_key(j, "shown");
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_json_end(j);
+
+    ngx_http_cx_json_key(j, "answers");
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_answered]);
+    ngx_http_cx_json_key(j, "dismissed");
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_dismissed]);
+
+    ngx_http_cx_json_key(j, "response_rate");
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_answered],
+                          agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_json_key(j, "dismiss_rate");
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_dismissed],
+                          agg->events[ngx_http_cx_ev_shown]);
+}
+
+
+/* a percentage with one decimal, or null for nothing to divide by */
+
+static void
+ngx_http_cx_score_pct(ngx_http_cx_json_t *j, uint64_t part, uint64_t whole)
+{
+    if (whole == 0) {
+        ngx_http_cx_json_null(j);
+        return;
+    }
+
+    ngx_http_cx_json_fixed(j, 100.0 * (double) part / (double) whole, 1);
+}

@@ -1,0 +1,232 @@
+/*
+ * ngx_cx_module's survey widget, served by cx_widget as /cx/widget.js and
+ * loaded by the tag the module injects (README "Injection rules"):
+ *
+ *   <script src="/cx/widget.js" async data-cx-survey="post_purchase"
+ *     data-cx-type="nps" data-cx-delay="3" data-cx-cooldown="30"
+ *     data-cx-touchpoint="thanks" data-cx-token="..."></script>
+ *
+ * Every page view with the tag counts in the visitor cookie; a survey is
+ * shown at most once per page view, not within its cooldown, after its
+ * delay and trigger.  Nothing here may throw into the page: every entry
+ * point (this script, listeners, timers) is wrapped in safe().
+ */
+
+import { words } from './strings.js';
+import { visit, save, day, daysSince } from './visitor.js';
+import { report } from './report.js';
+import { card } from './card.js';
+
+
+/* min, max, and the highest score that asks for a follow-up */
+const SCALES = { nps: [0, 10, 6], csat: [1, 5, 2], ces: [1, 7, 3] };
+
+/* this page view's state, shared by every copy of the tag */
+const STATE = Symbol.for('cx.widget');
+
+
+function safe(f) {
+    return function () {
+        try {
+            return f.apply(this, arguments);
+        } catch (e) { /* never into the page */ }
+    };
+}
+
+
+/*
+ * The tag's data-cx-* attributes.  The ones the module does not write
+ * (trigger, collect, lang, followup, text-*) may also be set on the
+ * page's <body> or <html>.
+ */
+
+function settings(tag) {
+    const page = [tag, document.body, document.documentElement];
+
+    function get(name, anywhere) {
+        for (const e of anywhere ? page : [tag]) {
+            const v = e && e.getAttribute('data-cx-' + name);
+
+            if (v) {
+                return v;
+            }
+        }
+
+        return '';
+    }
+
+    const type = get('type');
+    const scale = SCALES[type];
+
+    if (!scale || !get('survey') || !get('token')) {
+        return null;
+    }
+
+    const low = parseInt(get('followup', 1), 10);
+    const w = words(get('lang', 1) || document.documentElement.lang);
+
+    for (const k in w) {
+        w[k] = get('text-' + k, 1) || w[k];
+    }
+
+    return {
+        survey: get('survey'),
+        type: type,
+        question: get('question'),
+        touchpoint: get('touchpoint') || 'other',
+        token: get('token'),
+        delay: Math.min(Math.max(+get('delay') || 0, 0), 3600),
+        cooldown: +get('cooldown') || 0,
+        collect: get('collect', 1) || '/cx/collect',
+        trigger: get('trigger', 1),
+        nonce: tag.nonce || '',
+        scale: [scale[0], scale[1], isNaN(low) ? scale[2] : low],
+        words: w
+    };
+}
+
+
+/* a survey shown or answered less than cooldown days ago holds it back */
+
+function cooling(v, days) {
+    const now = Date.now();
+
+    return days > 0 && [v.shown, v.answered].some(
+        d => d !== 0 && daysSince(d, now) < days);
+}
+
+
+/* the page's element for an inline card: its survey's slot, or any */
+
+function slot(survey) {
+    const all = document.querySelectorAll('[data-cx-slot]');
+    let any = null;
+
+    for (const e of all) {
+        const name = e.getAttribute('data-cx-slot');
+
+        if (name === survey) {
+            return e;
+        }
+
+        if (!any && (name === '' || name === '*')) {
+            any = e;
+        }
+    }
+
+    return any;
+}
+
+
+/*
+ * Calls go() once: after the delay, on the first trigger condition that
+ * holds (none: at once), and only while the page is visible.
+ *   data-cx-trigger="scroll:50"      half of the page scrolled through
+ *   data-cx-trigger="exit"           the pointer leaves through the top
+ *   data-cx-trigger="scroll:80 exit" whichever comes first
+ */
+
+function when(cfg, go) {
+    const offs = [];
+    let fired = false;
+
+    function on(target, name, f) {
+        f = safe(f);
+        target.addEventListener(name, f, { passive: true });
+        offs.push(() => target.removeEventListener(name, f));
+    }
+
+    function fire() {
+        if (fired || document.hidden) {
+            return;
+        }
+
+        fired = true;
+        offs.forEach(off => off());
+        go();
+    }
+
+    function depth() {
+        const h = document.documentElement.scrollHeight - innerHeight;
+
+        return h > 0 ? 100 * scrollY / h : 100;
+    }
+
+    setTimeout(safe(() => {
+        let waits = 0;
+
+        cfg.trigger.split(/[\s,]+/).forEach(c => {
+            const m = /^scroll:(\d{1,3})$/.exec(c);
+
+            if (m) {
+                const scroll = () => depth() >= +m[1] && fire();
+
+                waits++;
+                on(window, 'scroll', scroll);
+                scroll();
+
+            } else if (c === 'exit') {
+                waits++;
+                on(document, 'mouseout', e => {
+                    if (!e.relatedTarget && e.clientY <= 0) {
+                        fire();
+                    }
+                });
+            }
+        });
+
+        if (!waits) {
+            on(document, 'visibilitychange', fire);
+            fire();
+        }
+    }), cfg.delay * 1000);
+}
+
+
+function start(tag, state) {
+    const v = state.visitor;
+    const cfg = tag && settings(tag);
+
+    if (!cfg || state.survey || cooling(v, cfg.cooldown)) {
+        return;
+    }
+
+    state.survey = cfg.survey;
+
+    function track(event, fields) {
+        if (event === 'shown') {
+            v.shown = day(Date.now());
+            save(v);
+
+        } else if (event === 'answered') {
+            v.answered = day(Date.now());
+            save(v);
+        }
+
+        report(cfg, event, fields);
+    }
+
+    when(cfg, () => card(cfg, cfg.words, cfg.scale, slot(cfg.survey),
+                         track, safe));
+}
+
+
+function main(tag) {
+    const state = window[STATE] || (window[STATE] = {});
+
+    /* the page view counts once, however many tags it has */
+    state.visitor = state.visitor || visit();
+
+    /* a tag in <head> runs before <body> exists: settings, slots, delay
+       start from the parsed page */
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded',
+                                  safe(() => start(tag, state)));
+    } else {
+        start(tag, state);
+    }
+}
+
+
+safe(main)(document.currentScript
+           || document.querySelector('script[data-cx-survey]'));

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/*
+ * The widget's pure parts, in Node (t/062-widget-build.t runs it): the
+ * visitor cookie, read as strictly as the module's Lua rules read it
+ * (t/051-rules-request.t has the same list); the comment the endpoint
+ * accepts; every language has every word.  Prints TAP.
+ */
+
+'use strict';
+
+const path = require('path');
+const esbuild = require('esbuild');
+
+/* an ES module of src/, bundled to CommonJS in memory */
+function load(file) {
+    const out = esbuild.buildSync({
+        entryPoints: [path.join(__dirname, '..', 'src', file)],
+        bundle: true,
+        format: 'cjs',
+        platform: 'neutral',
+        write: false
+    });
+    const m = { exports: {} };
+
+    new Function('module', 'exports', out.outputFiles[0].text)(m, m.exports);
+
+    return m.exports;
+}
+
+let n = 0;
+let failed = 0;
+
+function is(got, want, name) {
+    const good = JSON.stringify(got) === JSON.stringify(want);
+
+    n++;
+    failed += good ? 0 : 1;
+    console.log((good ? 'ok ' : 'not ok ') + n + ' - ' + name);
+
+    if (!good) {
+        console.log('# got ' + JSON.stringify(got) + ', want '
+                    + JSON.stringify(want));
+    }
+}
+
+const visitor = load('visitor.js');
+const report = load('report.js');
+const strings = load('strings.js');
+
+/* ---- the cookie */
+
+const id = 'Abc_def-0123456789';
+
+is(visitor.parse('1.' + id + '.42.7.20261120.0'),
+   { id: id, views: 42, sessions: 7, shown: 20261120, answered: 0 },
+   'cookie: a valid one');
+is(visitor.parse('1.' + 'x'.repeat(64) + '.0.0.0.20000101').id,
+   'x'.repeat(64), 'cookie: the longest id, the first day');
+is(visitor.parse('1.' + id + '.999999999.1.0.20240229').views, 999999999,
+   'cookie: the largest count, a leap day');
+
+[
+    '2.' + id + '.1.1.0.0',                 /* another version */
+    '1.short.1.1.0.0',                      /* id too short */
+    '1.' + 'x'.repeat(65) + '.1.1.0.0',     /* id too long */
+    '1.Abc=def-0123456789.1.1.0.0',         /* not base64url */
+    '1.' + id + '.01.1.0.0',                /* leading zero */
+    '1.' + id + '.1234567890.1.0.0',        /* count too large */
+    '1.' + id + '.-1.1.0.0',                /* negative */
+    '1.' + id + '.1.1.0',                   /* a field missing */
+    '1.' + id + '.1.1.0.0.0',               /* a field too many */
+    '1.' + id + '.1.1.20251331.0',          /* no such month */
+    '1.' + id + '.1.1.20250229.0',          /* no such day */
+    '1.' + id + '.1.1.19991231.0',          /* before 2000 */
+    '1.' + id + '.1.1.2025010.0',           /* too short a date */
+    '1.' + id + '.1.1.20250101.0x',         /* trailing garbage */
+    '"1.' + id + '.1.1.0.0"',               /* quoted */
+    '',                                     /* empty */
+    '1.' + id + '..1.0.0'                   /* empty count */
+].forEach(c => is(visitor.parse(c), null, 'cookie: refused: ' + c));
+
+const v = { id: id, views: 3, sessions: 2, shown: 20261120, answered: 0 };
+is(visitor.format(v), '1.' + id + '.3.2.20261120.0', 'cookie: written');
+is(visitor.parse(visitor.format(v)), v, 'cookie: read back');
+
+is(visitor.day(Date.UTC(2026, 0, 31, 23, 59)), 20260131, 'day: UTC');
+is(visitor.daysSince(20260131, Date.UTC(2026, 1, 2, 0, 1)), 2,
+   'days since: across a month');
+is(visitor.daysSince(20260131, Date.UTC(2026, 0, 31, 23)), 0,
+   'days since: the same day');
+is(visitor.daysSince(20270101, Date.UTC(2026, 0, 1)), 0,
+   'days since: a day in the future counts as today');
+
+/* ---- the comment */
+
+is(report.comment('  fine\u0000\u0007 thanks\r\n\tbye  '),
+   'fine thanks\r\n\tbye', 'comment: no control characters but tab and newlines, trimmed');
+
+const long = report.comment('ж'.repeat(800));
+is(Buffer.byteLength(long), 1000, 'comment: at most 1000 bytes of UTF-8');
+is(long, 'ж'.repeat(500), 'comment: cut at a character');
+
+const emoji = report.comment('a' + '\u{1F600}'.repeat(300));
+is(Buffer.byteLength(emoji) <= 1000 && !/[\ud800-\udbff]$/.test(emoji),
+   true, 'comment: never half a surrogate pair');
+
+/* ---- the words */
+
+['en', 'ru', 'uk', 'ro', 'pl'].forEach(lang => {
+    const w = strings.words(lang);
+
+    is(strings.KEYS.filter(k => !w[k]), [], lang + ': every word');
+    is(lang === 'en' || w.nps !== strings.words('en').nps, true,
+       lang + ': its own words');
+});
+
+is(strings.words('uk-UA').close, 'Закрити опитування', 'lang: uk-UA is uk');
+is(strings.words('PL').send, 'Wyślij', 'lang: in any case');
+is(strings.words('de').nps, strings.words('en').nps, 'lang: others are English');
+
+console.log('1..' + n);
+process.exitCode = failed ? 1 : 0;
