@@ -241,7 +241,9 @@ ngx_http_cx_log_handler(ngx_http_request_t *r)
 
     /* the common case: nothing to count here */
 
-    if (ctx == NULL && lcf->touchpoint == NULL && lcf->rules == NULL) {
+    if (lcf->endpoint
+        || (ctx == NULL && lcf->touchpoint == NULL && lcf->rules == NULL))
+    {
         return NGX_OK;
     }
 

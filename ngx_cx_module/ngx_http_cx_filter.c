@@ -68,6 +68,7 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
     if (!lcf->inject
+        || lcf->endpoint
         || (lcf->surveys == NULL && lcf->rules == NULL)
         || r->headers_out.status != NGX_HTTP_OK
         || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))

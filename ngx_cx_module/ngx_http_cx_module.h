@@ -164,6 +164,7 @@ typedef struct {
     ngx_uint_t                   rules_budget;
 
     ngx_flag_t                   inject;
+    ngx_flag_t                   endpoint;  /* cx_collect, cx_score, ... */
     ngx_flag_t                   last_modified;
     ngx_flag_t                   respect_gpc;
 

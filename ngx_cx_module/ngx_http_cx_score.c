@@ -56,6 +56,9 @@ ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_cx_score_handler;
 
+    /* the module's own endpoint: never a page view, never injected */
+    ((ngx_http_cx_loc_conf_t *) conf)->endpoint = 1;
+
     /* for the check that cx_redis is there (ngx_http_cx_module.c) */
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);

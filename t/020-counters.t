@@ -453,3 +453,30 @@ load_module $TEST_NGINX_MODULE_DIR/ngx_nchan_module.so;
 --- check
 ok(wait_for(sub { ::tp_count('home:view') == 7 }), "7 views counted")
     or diag(::tp_count('home:view'));
+
+
+
+=== TEST 25: the module's own endpoints are not page views, nor injected
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+cx_flush_interval 100ms;
+cx_inject_types *;
+--- config
+cx_touchpoint everywhere;
+cx_survey s1 type=nps;
+location / {
+}
+location = /cx/metrics {
+    cx_metrics;
+}
+--- redis
+--- request eval
+[ "GET /", "GET /cx/metrics", "GET /cx/metrics" ]
+--- response_body_unlike eval
+[ "^\\z", "data-cx-survey", "data-cx-survey" ]
+--- check
+ok(wait_for(sub { ::tp_count('everywhere:view') == 1 }), "one page view, not three")
+    or diag(::tp_count('everywhere:view'));
+sleep 0.3;
+is(::tp_count('everywhere:view'), 1, "still one");
