@@ -236,7 +236,9 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     size_t                    len;
     u_char                   *p;
     ngx_str_t                 tp, nonce;
+    ngx_int_t                 followup;
     ngx_http_cx_survey_t     *s;
+    ngx_http_cx_main_conf_t  *cmcf;
     u_char                    token[NGX_HTTP_CX_TOKEN_LEN];
 
     s = ctx->survey;
@@ -276,6 +278,15 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         len += sizeof(" data-cx-cooldown=\"\"") - 1 + NGX_INT_T_LEN;
     }
 
+    /* the widget asks "why?" at the same scores that are followed up */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    followup = ngx_http_cx_followup_threshold(cmcf, s->type);
+
+    if (followup != s->type->followup) {
+        len += sizeof(" data-cx-followup=\"\"") - 1 + NGX_INT_T_LEN;
+    }
+
     if (nonce.len) {
         len += sizeof(" nonce=\"\"") - 1
                + ngx_http_cx_escape_html_len(nonce.data, nonce.len);
@@ -300,6 +311,10 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     if (s->cooldown) {
         p = ngx_sprintf(p, " data-cx-cooldown=\"%ui\"", s->cooldown);
+    }
+
+    if (followup != s->type->followup) {
+        p = ngx_sprintf(p, " data-cx-followup=\"%i\"", followup);
     }
 
     p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",

@@ -220,3 +220,16 @@ my $t = survey_tag('/');
 ::answer($t, event => 'shown');
 post('/cx/collect', 'application/x-www-form-urlencoded', 'survey=nope');
 is(metric('cx_collected_total') - $before, 1, 'one accepted, one refused');
+
+
+
+=== TEST 11: a changed follow-up threshold travels in the tag, for the widget
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+cx_followup_threshold nps=8;
+--- check
+my $t = survey_tag('/');
+is($t->{followup}, 8, 'data-cx-followup="8" for NPS');
+my $c = survey_tag('/c/');
+is($c->{followup}, undef, 'CSAT keeps its default: no attribute');
