@@ -54,6 +54,7 @@ fuzz:
 	util/deps.sh fuzz
 	$(MAKE) all
 	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo
