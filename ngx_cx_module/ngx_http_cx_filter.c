@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_append(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_hold(ngx_http_request_t *r,
@@ -133,6 +135,12 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 
     ctx->inject = 1;
     ctx->last_out = &ctx->out;
+
+    /* before the ETag is made weak: it names the bytes */
+
+    ctx->memo_key = ngx_http_cx_memo_key(r, lcf);
+    ctx->memo_hit = (ngx_http_cx_memo_get(ctx->memo_key, &ctx->memo_offset)
+                     == NGX_OK);
 
     r->filter_need_in_memory = 1;
 
@@ -368,7 +376,10 @@ ngx_http_cx_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             continue;
         }
 
-        if (ngx_http_cx_scan(r, ctx, b) != NGX_OK) {
+        if ((ctx->memo_hit ? ngx_http_cx_place(r, ctx, b)
+                           : ngx_http_cx_scan(r, ctx, b))
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -383,6 +394,7 @@ static ngx_int_t
 ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_buf_t *b)
 {
+    off_t       start;
     u_char     *p, *ins, *held;
     size_t      seen, keep;
     ngx_int_t   rc;
@@ -412,6 +424,9 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     p = b->pos;
     rc = ngx_http_cx_html_parse(&ctx->html, &p, b->last);
+
+    start = ctx->stream_pos;
+    ctx->stream_pos += b->last - b->pos;
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "cx scan: %uz bytes, rc %i at %uz, held %uz, state %d",
@@ -457,6 +472,9 @@ ngx_http_cx_scan(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
         ctx->injected = 1;
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+        ngx_http_cx_memo_set(ctx->memo_key,
+                             start + (p - b->pos) - NGX_HTTP_CX_HTML_MARKER);
 
         /* p < b->last: the delimiter after "</body" is in b */
 
@@ -511,6 +529,10 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ctx->injected = 1;
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_appended);
 
+    if (!ctx->memo_hit) {
+        ngx_http_cx_memo_set(ctx->memo_key, -1);
+    }
+
     if (b->pos == b->last) {
         return ngx_http_cx_emit_buf(r, ctx, b);
     }
@@ -536,6 +558,69 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ctx->last_out = &cl->next;
 
     return NGX_OK;
+}
+
+
+/*
+ * One incoming buffer of a representation seen before: the tag goes at
+ * the remembered offset, if the bytes there still say "</body"; if not,
+ * the entry is forgotten and the tag goes at the end.
+ */
+
+static ngx_int_t
+ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    off_t    start, size;
+    u_char  *ins;
+
+    if (!ngx_buf_in_memory(b) || b->pos == b->last) {
+        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
+                           : ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    start = ctx->stream_pos;
+    size = b->last - b->pos;
+    ctx->stream_pos += size;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx place: %O bytes, remembered offset %O",
+                   size, ctx->memo_offset);
+
+    if (ctx->memo_offset < start || ctx->memo_offset >= start + size) {
+        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
+                           : ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    ins = b->pos + (ctx->memo_offset - start);
+
+    if (b->last - ins >= NGX_HTTP_CX_HTML_MARKER
+        && ngx_strncasecmp(ins, (u_char *) "</body", NGX_HTTP_CX_HTML_MARKER)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cx: \"%V\" changed under the same ETag, "
+                      "the tag goes at its end", &r->uri);
+        ngx_http_cx_memo_forget(ctx->memo_key);
+        ctx->memo_offset = -1;
+
+        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
+                           : ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    if ((ins != b->pos
+         && ngx_http_cx_emit(r, ctx, b->pos, ins, NULL) == NULL)
+        || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+                            ctx->tag.data + ctx->tag.len, NULL)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->injected = 1;
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+    return ngx_http_cx_emit(r, ctx, ins, b->last, b) ? NGX_OK : NGX_ERROR;
 }
 
 

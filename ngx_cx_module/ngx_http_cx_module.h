@@ -198,6 +198,11 @@ typedef struct {
     ngx_chain_t                 *out;
     ngx_chain_t                **last_out;
 
+    uint64_t                     memo_key;  /* 0: not remembered */
+    off_t                        memo_offset;
+    off_t                        stream_pos;    /* body bytes seen */
+
+    unsigned                     memo_hit:1;
     unsigned                     touchpoint_done:1;
     unsigned                     signals_done:1;
     unsigned                     delay_set:1;
@@ -249,6 +254,12 @@ ngx_int_t ngx_http_cx_rules_touchpoint(ngx_http_request_t *r,
 /* ngx_http_cx_count.c */
 ngx_int_t ngx_http_cx_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_cx_count_init(ngx_conf_t *cf);
+
+/* ngx_http_cx_memo.c */
+uint64_t ngx_http_cx_memo_key(ngx_http_request_t *r, void *lcf);
+ngx_int_t ngx_http_cx_memo_get(uint64_t key, off_t *offset);
+void ngx_http_cx_memo_set(uint64_t key, off_t offset);
+void ngx_http_cx_memo_forget(uint64_t key);
 
 /* ngx_http_cx_token.c */
 ngx_int_t ngx_http_cx_token_init(ngx_conf_t *cf,

@@ -633,6 +633,12 @@ sub error_log_since {
     return $text // '';
 }
 
+# what the error log got since the current block's requests began
+
+sub block_log {
+    return error_log_since($log_pos);
+}
+
 sub error_log_size {
     return -s "$servroot/logs/error.log" || 0;
 }
