@@ -138,7 +138,7 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 
     /* before the ETag is made weak: it names the bytes */
 
-    ctx->memo_key = ngx_http_cx_memo_key(r, lcf);
+    ctx->memo_key = lcf->memo ? ngx_http_cx_memo_key(r, lcf) : 0;
     ctx->memo_hit = (ngx_http_cx_memo_get(ctx->memo_key, &ctx->memo_offset)
                      == NGX_OK);
 

@@ -78,6 +78,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       offsetof(ngx_http_cx_loc_conf_t, types_keys),
       &ngx_http_html_default_types[0] },
 
+    { ngx_string("cx_inject_memo"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, memo),
+      NULL },
+
     { ngx_string("cx_last_modified"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -732,6 +739,7 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
      */
 
     lcf->inject = NGX_CONF_UNSET;
+    lcf->memo = NGX_CONF_UNSET;
     lcf->last_modified = NGX_CONF_UNSET;
     lcf->respect_gpc = NGX_CONF_UNSET;
     lcf->touchpoint = NGX_CONF_UNSET_PTR;
@@ -754,6 +762,7 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_value(conf->inject, prev->inject, 1);
+    ngx_conf_merge_value(conf->memo, prev->memo, 1);
     ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
     ngx_conf_merge_value(conf->respect_gpc, prev->respect_gpc, 0);
     ngx_conf_merge_ptr_value(conf->touchpoint, prev->touchpoint, NULL);

@@ -165,6 +165,7 @@ typedef struct {
 
     ngx_flag_t                   inject;
     ngx_flag_t                   endpoint;  /* cx_collect, cx_score, ... */
+    ngx_flag_t                   memo;      /* cx_inject_memo */
     ngx_flag_t                   last_modified;
     ngx_flag_t                   respect_gpc;
 
