@@ -103,3 +103,20 @@ main::old_file('up.html', $::PAGE);
 my $log = Test::CX::block_log();
 my @place = $log =~ /cx place:/g;
 is(scalar @place, 1, 'one placement from memory: the second strong view');
+
+
+
+=== TEST 6: cx_inject_memo off scans every view
+--- config
+location / {
+    cx_survey s1 type=nps;
+    cx_inject_memo off;
+}
+--- init
+main::old_file('off.html', $::PAGE);
+--- request eval
+[ "GET /off.html", "GET /off.html" ]
+--- response_body_like eval
+[ ( qr{$::TAG</body></html>\z} ) x 2 ]
+--- no_error_log
+cx place:
