@@ -19,11 +19,17 @@ local function touchpoint(path)
 end
 
 -- cx_v=1.ID.VIEWS.SESSIONS.SHOWN.ANSWERED: days since SHOWN, ANSWERED
+-- (days_from_civil, as the module does: no mktime per request)
+local floor = math.floor
 local function days(d)
     if d == "0" then return nil end
-    local t = os.time{ year = tonumber(d:sub(1, 4)), month = tonumber(d:sub(5, 6)),
-                       day = tonumber(d:sub(7, 8)), hour = 0 }
-    return math.floor((ngx.time() - t) / 86400)
+    local y, m, dd = tonumber(d:sub(1, 4)), tonumber(d:sub(5, 6)),
+                     tonumber(d:sub(7, 8))
+    if m <= 2 then y = y - 1 end
+    local mp = m > 2 and m - 3 or m + 9
+    local n = y * 365 + floor(y / 4) - floor(y / 100) + floor(y / 400)
+              + floor((153 * mp + 2) / 5) + dd - 1 - 719468
+    return floor(ngx.time() / 86400) - n
 end
 
 function M.decide()

@@ -4,7 +4,10 @@
 -- per-visitor sample.  The benchmarked page view (an article, third
 -- view, no survey for 40 days) gets the survey "bench".
 
-local PAGES = {
+local route, cooled_down, sample, number =
+      cx.route, cx.cooled_down, cx.sample, cx.number
+
+local TOUCHPOINTS = {
     { "/", "home" }, { "/products/**", "product" }, { "/cart", "cart" },
     { "/checkout/**", "checkout" }, { "/help/**", "support" },
     { "/*.html", "article" },
@@ -13,20 +16,18 @@ local PAGES = {
 local M = {}
 
 function M.touchpoint(r)
-    for _, p in ipairs(PAGES) do
-        if cx.glob(r.path, p[1]) then return p[2] end
-    end
+    return (route(r.path, TOUCHPOINTS))
 end
 
 function M.trigger(r)
     if r.header["DNT"] == "1" or r.cookie["cx_optout"] then return nil end
-    if not cx.cooled_down(r, 30) then return nil end
+    if not cooled_down(r, 30) then return nil end
     local tp = r.touchpoint
     if tp == "checkout" then
-        local value = cx.number(r.resp_header["X-Order-Value"])
+        local value = number(r.resp_header["X-Order-Value"])
         if value and value >= 500 then return "big_order_csat" end
     elseif tp == "article" and r.visitor.views >= 2 and r.time.hour >= 0 then
-        if cx.sample(0.999, "bench") then return "bench" end
+        if sample(0.999, "bench") then return "bench" end
     end
     return nil
 end

@@ -57,6 +57,9 @@ typedef struct {
 } ngx_http_cx_batch_t;
 
 
+#define ngx_http_cx_batch_empty(b)  ((b)->nitems == 0 && (b)->nrecords == 0)
+
+
 /* arguments of one record, and the bytes they need beyond its strings */
 #define NGX_HTTP_CX_RECORD_ARGS  40
 #define NGX_HTTP_CX_RECORD_BUF   4096

@@ -192,12 +192,15 @@ char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
 /* ngx_http_cx_lua_string.c */
 void ngx_http_cx_lua_string_init(lua_State *L);
 int ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx);
+int ngx_http_cx_lua_glob_str(lua_State *L, const u_char *s, size_t ls,
+    const u_char *g, size_t lg);
 double ngx_http_cx_lua_draw_value(lua_State *L, int key_idx,
     const char *fname);
 
 /* ngx_http_cx_lua_cx.c */
 void ngx_http_cx_lua_cx_init(lua_State *L);
 int ngx_http_cx_lua_unfreeze(lua_State *L, int idx);
+void ngx_http_cx_lua_table_arg(lua_State *L, int idx);
 
 /* ngx_http_cx_lua_lib.c */
 extern const u_char  ngx_http_cx_lua_sandbox[];

@@ -79,19 +79,37 @@ ngx_http_cx_lua_current(lua_State *L)
 }
 
 
-/* pushes r; its sub-views are upvalues of its __index */
+/*
+ * Pushes r: an empty read-only table whose reads go to a hidden table of
+ * its sub-views (r.header, r.visitor, ...: plain table reads), and from
+ * there to ngx_http_cx_lua_r_index() for the request's own fields.
+ */
 
 ngx_int_t
 ngx_http_cx_lua_request_init(lua_State *L)
 {
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_header_index);
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_cookie_index);
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_resp_header_index);
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_args_index);
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_time_index);
-    ngx_http_cx_lua_view(L, ngx_http_cx_lua_visitor_index);
+    static const struct {
+        const char      *name;
+        lua_CFunction    index;
+    } views[] = {
+        { "header", ngx_http_cx_lua_header_index },
+        { "cookie", ngx_http_cx_lua_cookie_index },
+        { "resp_header", ngx_http_cx_lua_resp_header_index },
+        { "args", ngx_http_cx_lua_args_index },
+        { "time", ngx_http_cx_lua_time_index },
+        { "visitor", ngx_http_cx_lua_visitor_index },
+    };
 
-    lua_pushcclosure(L, ngx_http_cx_lua_r_index, 6);
+    ngx_uint_t  i;
+
+    lua_pushcfunction(L, ngx_http_cx_lua_r_index);
+    ngx_http_cx_lua_view(L, NULL);
+
+    for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+        lua_pushstring(L, views[i].name);
+        ngx_http_cx_lua_view(L, views[i].index);
+        lua_rawset(L, -3);
+    }
 
     ngx_http_cx_lua_view(L, NULL);
 
@@ -207,24 +225,6 @@ ngx_http_cx_lua_r_index(lua_State *L)
         } else {
             lua_pushnil(L);
         }
-
-    } else if (ngx_http_cx_lua_key(key, len, "header")) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-
-    } else if (ngx_http_cx_lua_key(key, len, "cookie")) {
-        lua_pushvalue(L, lua_upvalueindex(2));
-
-    } else if (ngx_http_cx_lua_key(key, len, "resp_header")) {
-        lua_pushvalue(L, lua_upvalueindex(3));
-
-    } else if (ngx_http_cx_lua_key(key, len, "args")) {
-        lua_pushvalue(L, lua_upvalueindex(4));
-
-    } else if (ngx_http_cx_lua_key(key, len, "time")) {
-        lua_pushvalue(L, lua_upvalueindex(5));
-
-    } else if (ngx_http_cx_lua_key(key, len, "visitor")) {
-        lua_pushvalue(L, lua_upvalueindex(6));
 
     } else {
         return luaL_error(L, "r has no field \"%s\"", key);

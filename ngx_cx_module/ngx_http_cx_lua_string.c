@@ -65,7 +65,12 @@ static int str_match(lua_State *L);
 static int gmatch_aux(lua_State *L);
 static int gmatch(lua_State *L);
 static int str_gsub(lua_State *L);
-static int ngx_http_cx_lua_glob(lua_State *L);
+static ngx_inline ngx_uint_t ngx_http_cx_lua_glob_literal(const u_char *g,
+    const u_char *ge);
+static int ngx_http_cx_lua_glob(ngx_http_cx_lua_ms_t *ms, const u_char *s,
+    const u_char *se, const u_char *g, const u_char *ge);
+static int ngx_http_cx_lua_glob_fn(lua_State *L);
+
 static int ngx_http_cx_lua_prefix(lua_State *L);
 static int ngx_http_cx_lua_print(lua_State *L);
 
@@ -75,7 +80,7 @@ static const luaL_Reg  ngx_http_cx_lua_primitives[] = {
     { "match", str_match },
     { "gmatch", gmatch },
     { "gsub", str_gsub },
-    { "glob", ngx_http_cx_lua_glob },
+    { "glob", ngx_http_cx_lua_glob_fn },
     { "prefix", ngx_http_cx_lua_prefix },
     { "print", ngx_http_cx_lua_print },
     { NULL, NULL }
@@ -1011,69 +1016,146 @@ str_gsub(lua_State *L)
 /* the cx library's primitives --------------------------------------- */
 
 /*
- * Does the string at s_idx match the glob at g_idx?  "**" is ".*", "*"
- * is "[^/]*", "?" is "[^/]", every other character is literal; the whole
- * string must match.
+ * Does the string at s_idx match the glob at g_idx?  "*" matches within
+ * a path segment, "**" across segments, "?" one character but "/",
+ * every other character itself; the whole string must match.  Each step
+ * counts against the budget ("*a*a*a*b" backtracks).
  */
 
 int
 ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx)
 {
-    size_t                 ls, lg, i;
-    const char            *s, *g, *res;
-    u_char                *p;
-    ngx_http_cx_lua_ms_t   ms;
-    u_char                 pat[NGX_HTTP_CX_LUA_GLOB_MAX * 5 + 2];
+    size_t         ls, lg;
+    const u_char  *s, *g;
 
-    s = lua_tolstring(L, s_idx, &ls);
-    g = lua_tolstring(L, g_idx, &lg);
+    s = (const u_char *) lua_tolstring(L, s_idx, &ls);
+    g = (const u_char *) lua_tolstring(L, g_idx, &lg);
+
+    return ngx_http_cx_lua_glob_str(L, s, ls, g, lg);
+}
+
+
+int
+ngx_http_cx_lua_glob_str(lua_State *L, const u_char *s, size_t ls,
+    const u_char *g, size_t lg)
+{
+    int                    rc;
+    const u_char          *star;
+    ngx_http_cx_lua_ms_t   ms;
 
     if (lg > NGX_HTTP_CX_LUA_GLOB_MAX) {
         return luaL_error(L, "glob pattern longer than %d bytes",
                           NGX_HTTP_CX_LUA_GLOB_MAX);
     }
 
-    p = pat;
+    /*
+     * With at most one "*" (or "**"), and only literals after it, a
+     * match takes one pass: charged at once, no step counting
+     */
 
-    for (i = 0; i < lg; i++) {
+    star = ngx_strlchr((u_char *) g, (u_char *) g + lg, '*');
 
-        if (g[i] == '*' && i + 1 < lg && g[i + 1] == '*') {
-            p = ngx_cpymem(p, ".*", 2);
-            i++;
+    if (star == NULL
+        || ngx_http_cx_lua_glob_literal(star + (star + 1 < g + lg
+                                                && star[1] == '*'
+                                                ? 2 : 1), g + lg))
+    {
+        ms.L = L;
+        ms.vm = ngx_http_cx_lua_vm_of(L);
+        ms.left = (size_t) -1;
 
-        } else if (g[i] == '*') {
-            p = ngx_cpymem(p, "[^/]*", 5);
+        (void) ngx_http_cx_lua_charge(L, ms.vm, (ls + lg) / 16 + 1);
 
-        } else if (g[i] == '?') {
-            p = ngx_cpymem(p, "[^/]", 4);
-
-        } else if (ngx_http_cx_lua_isalnum(g[i]) || g[i] == '/') {
-            *p++ = g[i];
-
-        } else {
-            *p++ = L_ESC;
-            *p++ = g[i];
-        }
+        return ngx_http_cx_lua_glob(&ms, s, s + ls, g, g + lg);
     }
 
-    *p++ = '$';
-    *p = '\0';     /* the matcher may look one byte past the end */
+    ngx_http_cx_lua_ms_init(&ms, L, (const char *) s, ls, NULL, 0);
 
-    ngx_http_cx_lua_ms_init(&ms, L, s, ls, (const char *) pat, p - pat);
-    ms.level = 0;
-
-    res = match(&ms, s, (const char *) pat);
+    rc = ngx_http_cx_lua_glob(&ms, s, s + ls, g, g + lg);
 
     ngx_http_cx_lua_ms_charge(&ms);
 
-    return res != NULL;
+    return rc;
+}
+
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_lua_glob_literal(const u_char *g, const u_char *ge)
+{
+    for ( /* void */ ; g < ge; g++) {
+        if (*g == '*' || *g == '?') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_glob(ngx_http_cx_lua_ms_t *ms, const u_char *s,
+    const u_char *se, const u_char *g, const u_char *ge)
+{
+    ngx_uint_t     deep;
+    const u_char  *p;
+
+    while (g < ge) {
+        ngx_http_cx_lua_step(ms);
+
+        if (*g == '*') {
+            deep = (g + 1 < ge && g[1] == '*');
+            g += deep ? 2 : 1;
+
+            if (g == ge) {
+                return deep || ngx_strlchr((u_char *) s, (u_char *) se, '/')
+                               == NULL;
+            }
+
+            if (ngx_http_cx_lua_glob_literal(g, ge)) {
+                /* the common "*.html": a literal tail */
+
+                if ((size_t) (se - s) < (size_t) (ge - g)
+                    || ngx_memcmp(se - (ge - g), g, ge - g) != 0)
+                {
+                    return 0;
+                }
+
+                return deep || ngx_strlchr((u_char *) s,
+                                           (u_char *) se - (ge - g), '/')
+                               == NULL;
+            }
+
+            /* every split of the rest; "*" stops at "/" */
+
+            for (p = s; /* void */ ; p++) {
+                ngx_http_cx_lua_step(ms);
+
+                if (ngx_http_cx_lua_glob(ms, p, se, g, ge)) {
+                    return 1;
+                }
+
+                if (p == se || (!deep && *p == '/')) {
+                    return 0;
+                }
+            }
+        }
+
+        if (s == se || (*g == '?' ? *s == '/' : *g != *s)) {
+            return 0;
+        }
+
+        s++;
+        g++;
+    }
+
+    return s == se;
 }
 
 
 /* cx.glob(s, glob): false for an s that is not a string */
 
 static int
-ngx_http_cx_lua_glob(lua_State *L)
+ngx_http_cx_lua_glob_fn(lua_State *L)
 {
     if (lua_type(L, 2) != LUA_TSTRING) {
         return luaL_error(L, "bad argument #2 to 'cx.glob' (string "

@@ -177,6 +177,8 @@ typedef struct {
     ngx_str_t                    widget_src; /* HTML-escaped */
 
     ngx_str_t                    score_token;
+
+    void                        *dashboard; /* the page, cx_dashboard */
 } ngx_http_cx_loc_conf_t;
 
 
@@ -307,6 +309,9 @@ char *ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_score_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_cx_dashboard.c */
+char *ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_cx_widget.c */
 char *ngx_http_cx_widget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

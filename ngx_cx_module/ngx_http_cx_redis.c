@@ -458,7 +458,7 @@ ngx_http_cx_redis_script_reply(redisAsyncContext *ac, void *reply,
 
     /* a batch left over from the last connection goes first */
 
-    if (w->batch.nitems || w->exiting) {
+    if (!ngx_http_cx_batch_empty(&w->batch) || w->exiting) {
         ngx_http_cx_redis_flush(w);
     }
 }
@@ -490,7 +490,7 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
         return;
     }
 
-    if (w->batch.nitems == 0) {
+    if (ngx_http_cx_batch_empty(&w->batch)) {
         rc = ngx_http_cx_counters_take(&w->batch);
 
         if (rc == NGX_ERROR) {

@@ -5,8 +5,10 @@
  * the range's daily hashes in one pipelined round trip to Redis
  * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
  * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
- * the journey report (ngx_http_cx_score_report.c).  The parameters are
- * checked in ngx_http_cx_score_args.c.
+ * the journey report (ngx_http_cx_score_report.c), the latest follow-ups
+ * (ngx_http_cx_score_followups.c, one EVAL instead of the hashes) or the
+ * configured surveys (ngx_http_cx_score_surveys.c, without Redis).  The
+ * parameters are checked in ngx_http_cx_score_args.c.
  *
  * The answer is sent from a posted event, never from inside a hiredis
  * callback: finalizing there could free the request, and with it the
@@ -170,6 +172,10 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->report == ngx_http_cx_rep_surveys) {
+        return ngx_http_cx_score_surveys(r);
+    }
+
     if (ngx_http_cx_redis_context() == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cx score: not connected to redis");
@@ -302,6 +308,10 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
         ctx->groups = 0;
     }
 
+    if (ctx->report == ngx_http_cx_rep_followups) {
+        return ngx_http_cx_score_followups_init(ctx);
+    }
+
     if (ctx->survey == NULL) {
         ctx->keys = (ctx->by == ngx_http_cx_by_hour) ? 2 : 1;
         return ngx_http_cx_score_report_init(ctx);
@@ -344,6 +354,17 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
     q->data = ctx;
     q->reply = ngx_http_cx_score_reply;
     q->done = ngx_http_cx_score_done;
+
+    if (ctx->report == ngx_http_cx_rep_followups) {
+        rc = ngx_http_cx_score_followups_query(ctx, q);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        r->main->count++;
+
+        return ngx_http_cx_query_run(q);
+    }
 
     argv[0] = "HGETALL";
     lens[0] = sizeof("HGETALL") - 1;
@@ -392,6 +413,11 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     size_t       e;
     ngx_uint_t   day, key;
     redisReply  *f, *v;
+
+    if (ctx->report == ngx_http_cx_rep_followups) {
+        ngx_http_cx_score_followups_add(ctx, reply);
+        return;
+    }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
         if (!ctx->redis_error) {
@@ -512,7 +538,10 @@ ngx_http_cx_score_respond(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->survey) {
+    if (ctx->report == ngx_http_cx_rep_followups) {
+        ngx_http_cx_score_followups_json(ctx, &j);
+
+    } else if (ctx->survey) {
         ngx_http_cx_score_survey_json(ctx, &j);
 
     } else {

@@ -4,8 +4,10 @@
  * the parsed request (survey or report, site, touchpoint, days,
  * grouping) and the helpers that read Redis hash fields.  The handler
  * is ngx_http_cx_score.c, its parameters ngx_http_cx_score_args.c, a
- * survey's scores ngx_http_cx_score_survey.c and the journey report
- * (report=touchpoints) ngx_http_cx_score_report.c.
+ * survey's scores ngx_http_cx_score_survey.c, the journey report
+ * (report=touchpoints) ngx_http_cx_score_report.c, the latest follow-ups
+ * (report=followups) ngx_http_cx_score_followups.c and the configured
+ * surveys (report=surveys) ngx_http_cx_score_surveys.c.
  */
 
 
@@ -15,12 +17,15 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_json.h"
+#include "ngx_http_cx_query.h"
 
 #include <hiredis/hiredis.h>
 
 
 #define NGX_HTTP_CX_SCORE_DAYS_MAX      366
 #define NGX_HTTP_CX_SCORE_DAYS_DEFAULT  30
+#define NGX_HTTP_CX_FOLLOWUPS_DEFAULT   20
+#define NGX_HTTP_CX_FOLLOWUPS_MAX       100
 #define NGX_HTTP_CX_SCORE_KEY_MAX       512
 
 
@@ -31,6 +36,16 @@ typedef enum {
     ngx_http_cx_by_hour,
     ngx_http_cx_by_wday
 } ngx_http_cx_by_e;
+
+
+/* what is asked for: a survey's scores, or one of the reports */
+
+typedef enum {
+    ngx_http_cx_rep_none = 0,
+    ngx_http_cx_rep_touchpoints,
+    ngx_http_cx_rep_followups,
+    ngx_http_cx_rep_surveys
+} ngx_http_cx_report_e;
 
 
 /* the hashes read per day, in this order (README.md "Redis keys") */
@@ -52,7 +67,8 @@ typedef enum {
 typedef struct {
     ngx_http_request_t          *request;
 
-    ngx_http_cx_survey_t        *survey;    /* NULL: report=touchpoints */
+    ngx_http_cx_report_e         report;
+    ngx_http_cx_survey_t        *survey;    /* with report: a filter */
     ngx_str_t                    site;
     ngx_str_t                    touchpoint; /* only this one, when set */
     ngx_int_t                    from;      /* days since 1970-01-01 */
@@ -61,6 +77,7 @@ typedef struct {
     ngx_http_cx_by_e             by;
     ngx_uint_t                   groups;    /* by day, hour or wday */
     ngx_uint_t                   keys;      /* Redis hashes read per day */
+    ngx_uint_t                   count;     /* report=followups */
 
     void                        *data;      /* scores' or report's state */
 
@@ -95,6 +112,18 @@ void ngx_http_cx_score_range(ngx_http_cx_json_t *j,
     ngx_http_cx_score_ctx_t *ctx);
 void ngx_http_cx_score_group(ngx_http_cx_json_t *j,
     ngx_http_cx_score_ctx_t *ctx, ngx_uint_t g);
+
+/* ngx_http_cx_score_followups.c */
+ngx_int_t ngx_http_cx_score_followups_init(ngx_http_cx_score_ctx_t *ctx);
+ngx_int_t ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_query_t *q);
+void ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
+    redisReply *reply);
+void ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j);
+
+/* ngx_http_cx_score_surveys.c */
+ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);
 
 /* ngx_http_cx_score_report.c */
 ngx_int_t ngx_http_cx_score_report_init(ngx_http_cx_score_ctx_t *ctx);

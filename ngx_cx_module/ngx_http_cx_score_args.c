@@ -20,6 +20,7 @@ typedef enum {
     ngx_http_cx_arg_to,
     ngx_http_cx_arg_by,
     ngx_http_cx_arg_site,
+    ngx_http_cx_arg_count,
     ngx_http_cx_arg_last
 } ngx_http_cx_arg_e;
 
@@ -42,6 +43,8 @@ static ngx_int_t ngx_http_cx_score_check_range(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_args_t *a);
 static ngx_int_t ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_check_report(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a);
 static ngx_int_t ngx_http_cx_score_date(ngx_str_t *s);
 
 
@@ -52,7 +55,8 @@ static ngx_str_t  ngx_http_cx_score_arg_names[] = {
     ngx_string("from"),
     ngx_string("to"),
     ngx_string("by"),
-    ngx_string("site")
+    ngx_string("site"),
+    ngx_string("count")
 };
 
 
@@ -67,7 +71,14 @@ ngx_str_t  ngx_http_cx_score_by_names[] = {
 };
 
 
-static ngx_str_t  ngx_http_cx_score_touchpoints = ngx_string("touchpoints");
+/* in the order of ngx_http_cx_report_e */
+
+static ngx_str_t  ngx_http_cx_score_report_names[] = {
+    ngx_null_string,
+    ngx_string("touchpoints"),
+    ngx_string("followups"),
+    ngx_string("surveys")
+};
 
 
 /* NGX_OK, NGX_DECLINED (a 400: *param, *reason) or NGX_ERROR */
@@ -209,27 +220,25 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
     ngx_http_cx_srv_conf_t   *cscf;
     ngx_http_cx_main_conf_t  *cmcf;
 
-    v = a->arg;
-
     if (ngx_http_cx_score_has(a, ngx_http_cx_arg_report)) {
 
-        if (!ngx_http_cx_score_is(&v[ngx_http_cx_arg_report],
-                                  &ngx_http_cx_score_touchpoints))
-        {
-            ngx_http_cx_score_bad(a, ngx_http_cx_arg_report,
-                                  "must be touchpoints");
-        }
-
-        if (ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
-            ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
-                                  "not with report");
+        if (ngx_http_cx_score_check_report(ctx, a) != NGX_OK) {
+            return NGX_DECLINED;
         }
 
     } else if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
         ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
                               "missing (or use report=touchpoints)");
+    }
 
-    } else {
+    if (ctx->report != ngx_http_cx_rep_followups
+        && ngx_http_cx_score_has(a, ngx_http_cx_arg_count))
+    {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_count,
+                              "only with report=followups");
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
         v = &a->arg[ngx_http_cx_arg_survey];
 
         if (!ngx_http_cx_name_valid(v->data, v->len)) {
@@ -278,6 +287,76 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
     }
 
     return ngx_http_cx_score_check_by(ctx, a);
+}
+
+
+/*
+ * report=touchpoints|followups|surveys: a survey only as the filter of
+ * follow-ups, nothing else at all with surveys; count and its default
+ */
+
+static ngx_int_t
+ngx_http_cx_score_check_report(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a)
+{
+    ngx_int_t   n;
+    ngx_uint_t  i, report;
+
+    for (report = ngx_http_cx_rep_touchpoints;
+         report <= ngx_http_cx_rep_surveys;
+         report++)
+    {
+        if (ngx_http_cx_score_is(&a->arg[ngx_http_cx_arg_report],
+                                 &ngx_http_cx_score_report_names[report]))
+        {
+            break;
+        }
+    }
+
+    if (report > ngx_http_cx_rep_surveys) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_report,
+                              "must be touchpoints, followups or surveys");
+    }
+
+    ctx->report = report;
+
+    if (report == ngx_http_cx_rep_surveys) {
+        for (i = 0; i < ngx_http_cx_arg_last; i++) {
+            if (i != ngx_http_cx_arg_report && ngx_http_cx_score_has(a, i)) {
+                ngx_http_cx_score_bad(a, i, "not with report=surveys");
+            }
+        }
+    }
+
+    if (report != ngx_http_cx_rep_followups) {
+        if (ngx_http_cx_score_has(a, ngx_http_cx_arg_survey)) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_survey,
+                                  "not with report");
+        }
+
+        return NGX_OK;
+    }
+
+    ctx->count = NGX_HTTP_CX_FOLLOWUPS_DEFAULT;
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_count)) {
+        n = ngx_atoi(a->arg[ngx_http_cx_arg_count].data,
+                     a->arg[ngx_http_cx_arg_count].len);
+
+        if (n < 1 || n > NGX_HTTP_CX_FOLLOWUPS_MAX) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_count,
+                                  "must be a number from 1 to 100");
+        }
+
+        ctx->count = n;
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_by)) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,
+                              "not with report=followups");
+    }
+
+    return NGX_OK;
 }
 
 
@@ -346,7 +425,7 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
         }
     }
 
-    if (ctx->survey == NULL
+    if (ctx->report == ngx_http_cx_rep_touchpoints
         && by != ngx_http_cx_by_day && by != ngx_http_cx_by_hour)
     {
         ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,

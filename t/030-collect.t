@@ -233,3 +233,22 @@ my $t = survey_tag('/');
 is($t->{followup}, 8, 'data-cx-followup="8" for NPS');
 my $c = survey_tag('/c/');
 is($c->{followup}, undef, 'CSAT keeps its default: no attribute');
+
+
+
+=== TEST 12: an answer whose batch reply is lost is applied once (a batch of answers only)
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PROXY_PORT;
+cx_flush_interval 50ms;
+--- check
+my $t = survey_tag('/');
+ok(wait_for(sub { redis()->hget("cx:localhost:tp:$::DAY", 'home:view') }), 'the page view is flushed');
+cut_next_reply();
+is(::answer($t, event => 'answered', score => 4)->{status}, 204, 'answer');
+ok(wait_for(sub { redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:4') }, 10), 'arrives after the retry');
+sleep 0.5;
+is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:4'), 1, 'once');
+is(redis()->hget("cx:localhost:sv:nps1:$::DAY", 'home:answered'), 1, 'answered once');
+--- error_log eval
+qr/cx redis: connection to 127\.0\.0\.1:\d+ lost/

@@ -181,12 +181,47 @@ local cases = {
     { "/p", "", false },
     { "/a/b/c/d.html", "/**/d.html", true },
     { "/a/b/c/d.html", "/*/d.html", false },
+    { "/a/b.html", "/*.html", false },
+    { "/a/b.html", "/**.html", true },
+    { "/x.html", "/*.html", true },
+    { ".html", "*.html", true },
+    { "html", "*.html", false },
+    { "/p/q", "/p/*", true },
+    { "/p/q/", "/p/*", false },
+    { "/a-b/c", "/a?b/*", true },
+    { "/a/b/c", "/a?b/*", false },
+    { "/aXbXc", "/*X*X*", true },
+    { "/aXb", "/*X*X*", false },
+    { "/a/x/b/xc", "/**x**x*", true },
+    { "/a/x/b/x/c", "/**x**x*", false },
+    { "/a/b", "/**/b/**", false },
+    { "/a/b/", "/**/b/**", true },
+    { "/ab", "/a*b", true },
+    { "/ab", "/ab*", true },
+    { "/ab", "/a**b", true },
+    { "/a", "/a*a", false },
+    { "x/y", "*", false },
+    { "x/y", "**", true },
+    { "xy", "*", true },
+    { "/help", "/help/**", false },
+    { "/help/", "/help/**", true },
+    { "/a.b", "/a?b", true },
+    { "/a*b", "/a*b", true },
 }
+-- the same globs as frozen lists: matched by the compiled fast paths
+local LISTS = {}
+for i, c in ipairs(cases) do LISTS[i] = { c[2] } end
 return {
     trigger = function(r)
         local out = {}
         for i, c in ipairs(cases) do
             if cx.glob(c[1], c[2]) ~= c[3] then out[#out + 1] = i end
+            if (cx.glob_any(c[1], LISTS[i]) ~= nil) ~= c[3] then
+                out[#out + 1] = "list" .. i
+            end
+            if (cx.route(c[1], { { c[2], 1 } }) ~= nil) ~= c[3] then
+                out[#out + 1] = "route" .. i
+            end
         end
         return { survey = "s1", question = "wrong:" .. table.concat(out, ",") ..
                  " any:" .. tostring(cx.glob_any("/help/a/b.html",
@@ -344,3 +379,56 @@ GET /
 data-cx-survey="s1"
 --- error_log eval
 qr{\[notice\] .*cx rules: print: \S+/h11\.lua:4: rule says\t42\tnil\ttrue\ttable}
+
+
+
+=== TEST 12: cx.route: the value of the first glob that matches
+--- rule
+local ROUTES = {
+    { "/", "home" }, { "/products/**", "product" }, { "/*.html", "page" },
+    { "/**", "other" },
+}
+return {
+    trigger = function(r)
+        local out = {}
+        for _, p in ipairs({ "/", "/products/a/b", "/x.html", "/a/x.html", "" }) do
+            local v, g = cx.route(p, ROUTES)
+            out[#out + 1] = tostring(v) .. "=" .. tostring(g)
+        end
+        local v = cx.route("/p", { { "/q", 1 }, { "/p", 2 } })
+        out[#out + 1] = tostring(v) .. " " .. tostring(cx.route(nil, ROUTES))
+            .. " " .. tostring(cx.route("/x", {}))
+        return { survey = "s1", question = table.concat(out, " ") }
+    end
+}
+--- request
+GET /
+--- response_body_like
+data-cx-question="home=/ product=/products/\*\* page=/\*.html other=/\*\* nil=nil 2 nil nil"
+
+
+
+=== TEST 13: cx.route and cx.glob_any reject what is not a list of globs
+--- rule
+local BAD = { { "/a", "a" }, "not a pair" }
+local NOGLOB = { { 42, "x" } }
+return {
+    trigger = function(r)
+        if r.args.w == "pair" then cx.route("/b", BAD) end
+        if r.args.w == "glob" then cx.route("/b", NOGLOB) end
+        if r.args.w == "list" then cx.route("/b", "x") end
+        if r.args.w == "any" then cx.glob_any("/b", 1) end
+        if r.args.w == "long" then cx.glob("/b", ("x"):rep(300)) end
+        return "s1"
+    end
+}
+--- request eval
+["GET /?w=pair", "GET /?w=glob", "GET /?w=list", "GET /?w=any", "GET /?w=long"]
+--- response_body eval
+[("<html><body>hi</body></html>\n") x 5]
+--- error_log eval
+[qr{h13\.lua:5: bad argument #2 to 'cx\.route' \(entry 2 is not a \{glob, value\} pair\)},
+ qr{h13\.lua:6: bad argument #2 to 'cx\.route' \(entry 1 has no glob\)},
+ qr{h13\.lua:7: bad argument #2 to 'cx\.route' \(table expected\)},
+ qr{h13\.lua:8: bad argument #2 to 'cx\.glob_any' \(table expected\)},
+ qr{h13\.lua:9: glob pattern longer than 256 bytes}]

@@ -686,3 +686,26 @@ http_request("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 select undef, undef, undef, 0.1;
 like(error_log_since(0), qr/r31\.lua:1: always \(and \d+ more failures since the last line\)/,
      "the next line says how many were left out");
+
+
+
+=== TEST 32: touchpoint(r) run from trigger(r) shares its budget; each failure is its own
+--- rule
+local M = {}
+function M.touchpoint(r)
+    if r.args.loop then while true do end end
+    error("no touchpoint today")
+end
+function M.trigger(r)
+    local tp = r.touchpoint
+    return { survey = "s1", question = tostring(tp) }
+end
+return M
+--- request eval
+["GET /", "GET /?loop=1"]
+--- response_body_like eval
+['data-cx-question="nil"', "^<html><body>hi</body></html>\n\$"]
+--- error_log eval
+[qr{cx rules: touchpoint\(\) failed, no touchpoint: \S+/r32\.lua:4: no touchpoint today},
+ qr{cx rules: touchpoint\(\) failed, no touchpoint: \S+/r32\.lua:3: instruction budget of 100000 exceeded},
+ qr{cx rules: trigger\(\) failed, no survey: \S+/r32\.lua:\d+: instruction budget of 100000 exceeded}]

@@ -102,6 +102,10 @@ start() {
         sleep 0.1
     done
 
+    # four weeks of made-up history for the dashboard (once per Redis),
+    # then today through the front door
+    "$root/util/demo-history" -p "$rport" \
+        || echo "no history written (the shop runs anyway)" >&2
     "$root/util/demo-seed" "$url" 400 || echo "seeding failed (the shop runs anyway)" >&2
     sleep 0.5    # one flush interval: the answers are in Redis
 
@@ -117,6 +121,9 @@ start() {
         checkout "$url/checkout.html"                      "checkout_csat, half the visits" \
         thanks   "$url/thanks.html"                        "post_purchase, every visit" \
         help     "$url/help/descale-espresso-machine.html" "support_ces, every visit"
+    echo
+    echo "The dashboard (scores, trend, pain map, heat map, comments; 4 weeks of synthetic history):"
+    echo "  $url/cx/dashboard"
     cat <<EOF
 
 See the injected tag, right before the page's real </body>:

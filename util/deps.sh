@@ -7,10 +7,10 @@ set -e
 build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
 test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver-perl
       libredis-fast-perl libwww-perl libtext-diff-perl libjson-pp-perl
-      libnginx-mod-http-echo libnginx-mod-nchan curl
+      libnginx-mod-http-echo libnginx-mod-nchan libnginx-mod-http-lua curl
       chromium nodejs npm"
 demo="$build redis-server curl"
-bench="$test wrk libnginx-mod-http-lua lua-nginx-redis"
+bench="$test wrk libnginx-mod-http-lua lua-nginx-redis valgrind"
 asan="$test dpkg-dev libpcre2-dev zlib1g-dev"
 fuzz="$build clang libclang-rt-14-dev"
 

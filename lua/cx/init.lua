@@ -27,6 +27,8 @@ cx.pick = C.pick            -- (list [, key]) -> one element of list
 
 cx.glob = C.glob            -- (s, glob) -> boolean
 cx.glob_any = C.glob_any    -- (s, globs) -> the first glob that matches
+cx.route = C.route          -- (s, {{glob, value}, ...}) -> value, glob of
+                            -- the first glob that matches
 cx.prefix = C.prefix        -- (s, prefix) -> boolean
 
 

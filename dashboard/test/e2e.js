@@ -1,0 +1,588 @@
+#!/usr/bin/env node
+/*
+ * The dashboard end to end, in real headless Chromium (Debian's chromium
+ * driven by playwright-core from widget/node_modules; no browser is ever
+ * downloaded), against nginx with the module and Redis holding a few
+ * weeks of history and today's answers, as t/071-dashboard-browser.t
+ * sets them up:
+ *
+ *   CX_BASE_URL=http://127.0.0.1:PORT CX_TOKEN=... \
+ *   NODE_PATH=widget/node_modules node dashboard/test/e2e.js
+ *
+ * Everything the page shows is checked against what /cx/score answers.
+ * Prints TAP for the .t to relay.  Screenshots go to test-artifacts/
+ * (CX_ARTIFACTS).  Bounded: gives up after CX_E2E_TIMEOUT seconds
+ * (default 50) and always closes the browser.
+ */
+
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const base = process.env.CX_BASE_URL;
+const token = process.env.CX_TOKEN;
+const xss = process.env.CX_XSS_COMMENT;
+const artifacts = process.env.CX_ARTIFACTS
+                  || path.join(__dirname, '..', '..', 'test-artifacts');
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'),
+                                  'utf8');
+
+const DESKTOP = { viewport: { width: 1280, height: 900 } };
+const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true,
+                 hasTouch: true, deviceScaleFactor: 2 };
+const DAY = 86400000;
+const NONE = '#e4e7ec';
+
+let n = 0;
+let failed = 0;
+let browser;
+
+
+/* ---- TAP */
+
+function ok(cond, name, diag) {
+    n++;
+    console.log((cond ? 'ok ' : 'not ok ') + n + ' - ' + name);
+
+    if (!cond) {
+        failed++;
+        if (diag !== undefined) {
+            note(typeof diag === 'string' ? diag : JSON.stringify(diag));
+        }
+    }
+
+    return cond;
+}
+
+function is(got, want, name) {
+    const g = JSON.stringify(got);
+    const w = JSON.stringify(want);
+    return ok(g === w, name, 'got: ' + g + ', want: ' + w);
+}
+
+function note(text) {
+    console.log(String(text).split('\n').map(l => '# ' + l).join('\n'));
+}
+
+
+/* ---- what the page should show: /cx/score, formatted as the page does */
+
+const LABELS = { nps: 'NPS', csat: 'CSAT', ces: 'CES' };
+
+function fmt(type, v) {
+    if (v === null || v === undefined) {
+        return '\u2013';
+    }
+
+    const s = v.toFixed(type === 'ces' ? 2 : 1).replace('-', '\u2212');
+    return (type === 'nps' && v > 0 ? '+' : '') + s
+           + (type === 'csat' ? '%' : '');
+}
+
+function fmtCi(type, ci) {
+    return ci ? fmt(type, ci[0]) + ' to ' + fmt(type, ci[1]) : '\u2013';
+}
+
+async function api(query, auth) {
+    const r = await fetch(base + '/cx/score?' + query, auth
+                          ? { headers: { Authorization: 'Bearer ' + auth } }
+                          : {});
+    return r.json();
+}
+
+function dayOf(t) {
+    return new Date(t).toISOString().slice(0, 10);
+}
+
+
+/* ---- a page in a fresh context, with what it asks for and what fails */
+
+async function visit(urlPath, options) {
+    const context = await browser.newContext(
+        Object.assign({ locale: 'en-US' }, DESKTOP, options));
+
+    await context.addInitScript(() => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', e => {
+            window.__cspViolations.push(e.violatedDirective + ' '
+                                        + e.blockedURI);
+        });
+    });
+
+    const page = await context.newPage();
+    const p = { context, page, requests: [], errors: [] };
+
+    page.on('request', r => p.requests.push({
+        url: r.url(), auth: r.headers().authorization || null }));
+    page.on('response', r => {
+        if (r.status() >= 400 && r.status() !== 401) {
+            p.errors.push('HTTP ' + r.status() + ' ' + r.url());
+        }
+    });
+    page.on('pageerror', e => p.errors.push('pageerror: ' + e.message));
+    page.on('console', m => {
+        if ((m.type() === 'error' || m.type() === 'warning')
+            && !/status of 401/.test(m.text()))
+        {
+            p.errors.push(m.type() + ': ' + m.text());
+        }
+    });
+
+    await page.goto(base + urlPath);
+
+    return p;
+}
+
+/* the page has loaded everything it asked for (or stopped to ask) */
+async function settled(page, want) {
+    await page.waitForSelector('body[data-state="' + (want || 'ready')
+                               + '"]', { timeout: 15000 });
+}
+
+async function axe(page, name) {
+    if (!await page.evaluate(() => !!window.axe)) {
+        await page.evaluate(axeSource);
+    }
+
+    const r = await page.evaluate(() => window.axe.run(document,
+        { resultTypes: ['violations'] }));
+    const bad = r.violations.filter(v => v.impact === 'serious'
+                                         || v.impact === 'critical');
+
+    ok(bad.length === 0, 'axe: no serious or critical violations (' + name
+       + ')', bad.map(v => v.id + ': ' + v.help + ' '
+                      + JSON.stringify(v.nodes.map(x => x.target)))
+                 .join('\n'));
+
+    r.violations.filter(v => bad.indexOf(v) < 0).forEach(v => {
+        note('axe ' + v.impact + ': ' + v.id + ': ' + v.help);
+    });
+}
+
+async function shot(page, name, full) {
+    const file = path.join(artifacts, name);
+
+    await page.screenshot({ path: file, fullPage: !!full });
+    note('screenshot ' + file);
+}
+
+async function close(p, name) {
+    const csp = await p.page.evaluate(() => window.__cspViolations);
+
+    is(csp, [], name + ': no Content-Security-Policy violation');
+    ok(p.requests.every(r => r.url.startsWith(base + '/')),
+       name + ': no request to another site',
+       p.requests.map(r => r.url).filter(u => !u.startsWith(base + '/')));
+    ok(p.errors.length === 0, name + ': no page errors, console errors or '
+       + 'failed requests', p.errors.join('\n'));
+    await p.context.close();
+}
+
+function texts(page, selector) {
+    return page.$$eval(selector, els => els.map(e => e.textContent));
+}
+
+
+/* ---- the scenarios */
+
+/* everything on the page, for one survey, against /cx/score */
+async function desktop() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+
+    await settled(page);
+
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 29 * DAY);
+    const range = 'from=' + from + '&to=' + to;
+
+    is(await page.inputValue('#survey'), 'post_purchase',
+       'a link to a survey (#survey=post_purchase) shows it');
+    is([await page.inputValue('#from'), await page.inputValue('#to')],
+       [from, to], 'the last 30 days (UTC) by default');
+    ok(/survey=post_purchase&from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d$/
+       .test(await page.evaluate(() => location.hash)),
+       'the period is in the URL for a link');
+
+    /* the cards: every survey with its score and interval */
+
+    const surveys = (await api('report=surveys')).surveys;
+    const ids = await page.$$eval('#cards button.card',
+                                  bs => bs.map(b => b.dataset.survey));
+    is(ids, surveys.map(s => s.id), 'a card for every configured survey');
+
+    for (const s of surveys) {
+        const r = await api('survey=' + s.id + '&' + range);
+        const card = page.locator('#cards button[data-survey="' + s.id
+                                  + '"]');
+
+        is(await card.locator('.card-score').textContent(),
+           fmt(s.type, r[s.type]), 'card ' + s.id + ': the score '
+           + fmt(s.type, r[s.type]));
+        is(await card.locator('.card-ci').textContent(),
+           '95% interval ' + fmtCi(s.type, r.ci95),
+           'card ' + s.id + ': its interval');
+    }
+
+    is(await page.getAttribute('#cards button[data-survey="post_purchase"]',
+                               'aria-pressed'), 'true',
+       'the chosen card is pressed');
+
+    /* the survey: score, interval, rates */
+
+    const total = await api('survey=post_purchase&' + range + '&by=day');
+
+    ok(total.n > 300, 'the history and today\'s answers: n = ' + total.n);
+    is(await page.textContent('#score'), fmt('nps', total.nps),
+       'the score: NPS ' + fmt('nps', total.nps));
+    is(await page.textContent('#kpis .kpi.main small'),
+       '95% interval ' + fmtCi('nps', total.ci95),
+       'its 95% interval: ' + fmtCi('nps', total.ci95));
+
+    const kpis = await texts(page, '#kpis .kpi');
+    ok(kpis.some(k => k.startsWith('Response rate' + total.response_rate
+                                   .toFixed(1) + '%')),
+       'the response rate: ' + total.response_rate + '%', kpis);
+    ok(kpis.some(k => k.startsWith('Dismiss rate' + total.dismiss_rate
+                                   .toFixed(1) + '%')),
+       'the dismiss rate: ' + total.dismiss_rate + '%', kpis);
+    is(await page.textContent('#question'),
+       '\u201cHow likely are you to recommend Demo Shop to a friend?\u201d',
+       'the question as configured');
+
+    /* the trend: a point per day with answers, the band, the period */
+
+    const points = await page.$$eval('#trend circle.trend-point',
+        cs => cs.map(c => [c.dataset.day, +c.dataset.score, +c.getAttribute('cy')]));
+    const days = total.groups.filter(g => g.nps !== null);
+
+    is(points.map(x => [x[0], x[1]]), days.map(g => [g.day, g.nps]),
+       'trend: a point for each of the ' + days.length
+       + ' days with answers, at its NPS');
+    ok(days.length >= 20, 'trend: weeks of history');
+    ok(points.every((a, i) => points.every(b => a[1] === b[1]
+                                           || (a[1] > b[1]) === (a[2] < b[2]))),
+       'trend: a higher NPS is drawn higher');
+
+    const band = await page.getAttribute('#trend path.trend-band', 'd');
+    const line = await page.getAttribute('#trend path.trend-line', 'd');
+    ok(/^M[\d.]+ [\d.]+(L[\d.]+ [\d.]+)+Z/.test(band)
+       && (band.match(/L/g) || []).length >= 2 * days.length - 2,
+       'trend: the interval band is a closed path around the days',
+       band.slice(0, 80));
+    ok(/^M[\d.]+ [\d.]+(L[\d.]+ [\d.]+)+/.test(line)
+       && (line.match(/[ML]/g) || []).length === days.length,
+       'trend: the line goes through every point', line.slice(0, 80));
+    ok(/period [+\u2212]?\d/.test(await page.textContent('#trend svg')),
+       'trend: the period\'s NPS is marked');
+    is(await page.getAttribute('#trend svg', 'role'), 'img',
+       'trend: an image to assistive technology');
+    ok((await page.getAttribute('#trend svg', 'aria-label'))
+       .indexOf(days.length + ' of 30 days with answers') > 0,
+       'trend: described in words');
+    is(await page.$$eval('#trend-table tbody tr', t => t.length), 30,
+       'trend: and as a table of 30 days');
+
+    /* the pain map: touchpoints by their share of low answers */
+
+    const pain = await api('survey=post_purchase&' + range
+                           + '&by=touchpoint');
+    const rows = await page.$$eval('#pain tbody tr',
+                                   t => t.map(r => r.dataset.touchpoint));
+
+    is(rows, pain.groups.map(g => g.touchpoint),
+       'pain map: the touchpoints in /cx/score\'s order: ' + rows.join(', '));
+    ok(pain.groups.every((g, i) => i === 0
+                         || (g.pain || 0) <= (pain.groups[i - 1].pain || 0)),
+       'pain map: the most pain first');
+    is(await texts(page, '#pain tbody tr .barline'),
+       pain.groups.map(g => g.pain === null ? '\u2013'
+                            : g.pain.toFixed(1) + '%'),
+       'pain map: each touchpoint\'s share');
+
+    /* the heat map: 24 hours and 7 weekdays, coloured by score */
+
+    const hours = await api('survey=post_purchase&' + range + '&by=hour');
+    const wdays = await api('survey=post_purchase&' + range + '&by=wday');
+    const cells = await page.$$eval('#heat-hour rect.heat-cell',
+        rs => rs.map(r => [r.dataset.key, +r.dataset.n, r.getAttribute('fill')]));
+    const wcells = await page.$$eval('#heat-wday rect.heat-cell',
+        rs => rs.map(r => [r.dataset.key, +r.dataset.n]));
+
+    is(cells.map(c => [c[0], c[1]]), hours.groups.map(g => [g.hour, g.n]),
+       'heat map: 24 hours with their answers');
+    is(wcells, wdays.groups.map(g => [g.wday, g.n]),
+       'heat map: 7 weekdays, Monday first, with their answers');
+    ok(cells.every((c, i) => (hours.groups[i].nps === null) === (c[2] === NONE)),
+       'heat map: grey only where there are no answers');
+    ok(new Set(cells.map(c => c[2])).size > 4, 'heat map: in several colours');
+
+    /* the journey */
+
+    const journey = await api('report=touchpoints&' + range);
+    is(await page.$$eval('#journey tbody tr',
+                         t => t.map(r => r.dataset.touchpoint)),
+       journey.touchpoints.map(t => t.touchpoint),
+       'journey: every touchpoint, most viewed first');
+
+    /* the latest follow-ups, visitors' words as text */
+
+    const fus = await api('report=followups&survey=post_purchase&' + range
+                          + '&count=20');
+    const comments = await texts(page, '#comments li.comment .comment-text');
+
+    is(comments.length, fus.followups.length,
+       'comments: the latest ' + fus.followups.length);
+    is(comments, fus.followups.map(f => f.comment ? f.comment.trim()
+                                                  : 'No comment.'),
+       'comments: newest first, as /cx/score has them');
+    is(comments[0], xss, 'comments: the latest one, "<script>" and all, '
+       + 'as text');
+    is(await page.$$eval('#comments script, #comments img', e => e.length), 0,
+       'comments: no element made from a comment');
+    is(await page.evaluate(() => window.__cx_xss === undefined), true,
+       'comments: nothing in a comment ran');
+
+    await axe(page, 'desktop');
+    await shot(page, 'dashboard-desktop.png', true);
+    await shot(page, 'dashboard-top.png', false);
+    await close(p, 'desktop');
+}
+
+/* keyboard only: skip link, a survey card, the heat map's colouring */
+async function keyboard() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+    let tabs = 0;
+
+    await settled(page);
+
+    await page.keyboard.press('Tab');
+    is(await page.evaluate(() => document.activeElement.textContent),
+       'Skip to the scores', 'Tab: the skip link first');
+    await page.keyboard.press('Enter');
+    is(await page.evaluate(() => document.activeElement.id), 'main',
+       'Enter: to the scores');
+
+    while (tabs++ < 30 && await page.evaluate(() =>
+        document.activeElement.dataset.survey !== 'checkout_csat'))
+    {
+        await page.keyboard.press('Tab');
+    }
+
+    ok(tabs < 30, 'Tab: reaches the checkout_csat card (' + tabs + ' tabs)');
+    ok(await page.evaluate(() => getComputedStyle(document.activeElement)
+                                 .outlineStyle !== 'none'),
+       'the focus is visible');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash.indexOf('checkout_csat') > 0);
+    await settled(page);
+    ok((await page.textContent('#h-detail')).startsWith('checkout_csat'),
+       'Enter: the card\'s survey is shown');
+    is(await page.getAttribute('#cards button[data-survey="checkout_csat"]',
+                               'aria-pressed'), 'true', 'and its card pressed');
+    ok(/%$/.test(await page.textContent('#score')), 'a CSAT, in %');
+    is(await page.$$eval('#trend circle.trend-point', c => c.length) > 10, true,
+       'its trend');
+
+    const before = await page.$$eval('#heat-hour rect.heat-cell',
+                                     rs => rs.map(r => r.getAttribute('fill')));
+    await page.focus('input[name="heat"][value="score"]');
+    await page.keyboard.press('ArrowRight');
+    is(await page.inputValue('input[name="heat"]:checked'), 'n',
+       'arrow keys: colour the heat map by answers');
+    const after = await page.$$eval('#heat-hour rect.heat-cell',
+                                    rs => rs.map(r => r.getAttribute('fill')));
+    ok(JSON.stringify(before) !== JSON.stringify(after), 'the colours change');
+
+    await close(p, 'keyboard');
+}
+
+/* the filters: a touchpoint, a shorter period, a period that is wrong */
+async function filters() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+
+    await settled(page);
+
+    const options = await page.$$eval('#touchpoint option', o => o.map(x => x.value));
+    ok(options.indexOf('thanks') > 0, 'the touchpoints to choose from',
+       options);
+
+    await page.selectOption('#touchpoint', 'thanks');
+    await page.waitForFunction(() => location.hash.indexOf('touchpoint=thanks') > 0);
+    await settled(page);
+
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 29 * DAY);
+    const r = await api('survey=post_purchase&touchpoint=thanks&from=' + from
+                        + '&to=' + to);
+
+    is(await page.textContent('#score'), fmt('nps', r.nps),
+       'touchpoint=thanks: its score');
+    is(await page.getAttribute('#pain tr[data-touchpoint="thanks"]',
+                               'aria-current'), 'true',
+       'touchpoint=thanks: marked in the pain map');
+    ok((await texts(page, '#comments .comment-tp')).every(t => t === 'thanks'),
+       'touchpoint=thanks: its comments only');
+
+    const week = dayOf(Date.now() - 6 * DAY);
+    await page.fill('#from', week);
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(w => location.hash.indexOf('from=' + w) > 0, week);
+    await settled(page);
+    is(await page.$$eval('#trend-table tbody tr', t => t.length), 7,
+       'a week: 7 days in the trend');
+
+    /* a survey asked at several touchpoints: the pain map's order */
+
+    await page.selectOption('#touchpoint', '');
+    await page.selectOption('#survey', 'support_ces');
+    await page.waitForFunction(() => location.hash.indexOf('support_ces') > 0
+                                     && location.hash.indexOf('touchpoint') < 0);
+    await settled(page);
+
+    const pain = await api('survey=support_ces&by=touchpoint&from=' + week
+                           + '&to=' + to);
+    const rows = await page.$$eval('#pain tbody tr',
+                                   t => t.map(r => r.dataset.touchpoint));
+
+    ok(rows.length >= 2, 'support_ces: a pain map of ' + rows.length
+       + ' touchpoints');
+    is(rows, pain.groups.map(g => g.touchpoint),
+       'support_ces: the most pain first, as /cx/score ranks them: '
+       + rows.join(', '));
+    is(rows[0], 'help.returns', 'support_ces: the returns article hurts most');
+
+    await page.fill('#from', dayOf(Date.now() + 2 * DAY));
+    await page.click('#filters button[type="submit"]');
+    ok(/must be on or before/.test(await page.textContent('#status')),
+       'from after to: said so, in the status line');
+    is(await page.getAttribute('#status', 'class'), 'status error',
+       'as an error');
+
+    await close(p, 'filters');
+}
+
+/* /cx/score behind cx_score_token: asked once, kept in the tab */
+async function bearer() {
+    const p = await visit('/cx/dashboard-private');
+    const { page } = p;
+
+    await settled(page, 'auth');
+    ok(await page.isVisible('#auth'), 'token needed: the token field shows');
+    is(await page.evaluate(() => document.activeElement.id), 'token',
+       'and has the focus');
+
+    await page.keyboard.type('wrong-token-0123456789');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /refused/.test(
+        document.getElementById('auth-why').textContent));
+    await settled(page, 'auth');
+    ok(true, 'a wrong token: refused, asked again');
+
+    await page.fill('#token', token);
+    await page.keyboard.press('Enter');
+    await settled(page);
+    ok(await page.isHidden('#auth'), 'the right token: the scores');
+    is(await page.evaluate(() => sessionStorage.getItem('cx-dashboard-token')),
+       token, 'kept in sessionStorage');
+    ok(p.requests.filter(r => r.url.indexOf('/cx/score-private?') > 0)
+       .slice(-5).every(r => r.auth === 'Bearer ' + token),
+       'sent as a bearer token');
+
+    await page.reload();
+    await settled(page);
+    ok(true, 'reloaded: not asked again');
+
+    const ci = await page.textContent('#kpis .kpi.main small');
+    ok(/^95% interval /.test(ci), 'the scores through the guarded endpoint');
+
+    await page.click('#forget');
+    await settled(page, 'auth');
+    is(await page.evaluate(() => sessionStorage.getItem('cx-dashboard-token')),
+       null, 'forgotten');
+
+    await close(p, 'token');
+}
+
+/* a phone: one column, nothing wider than the screen */
+async function mobile() {
+    const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
+    const { page } = p;
+
+    await settled(page);
+
+    ok(await page.evaluate(() => document.documentElement.scrollWidth
+                                 <= window.innerWidth),
+       'phone: nothing wider than the screen');
+    ok(await page.evaluate(() => {
+        const r = document.querySelector('#trend svg').getBoundingClientRect();
+        return r.width > 250 && r.right <= window.innerWidth;
+    }), 'phone: the trend fits the screen');
+    ok(await page.evaluate(() => parseFloat(getComputedStyle(
+        document.querySelector('.comment-text')).fontSize) >= 14),
+       'phone: comments readable');
+
+    await axe(page, 'phone');
+    await shot(page, 'dashboard-mobile.png', false);
+    await shot(page, 'dashboard-mobile-full.png', true);
+    await close(p, 'phone');
+}
+
+
+async function main() {
+    const t0 = Date.now();
+
+    if (!base || !token || !xss) {
+        throw new Error('CX_BASE_URL, CX_TOKEN and CX_XSS_COMMENT are needed');
+    }
+
+    fs.mkdirSync(artifacts, { recursive: true });
+
+    browser = await chromium.launch({
+        executablePath: process.env.CX_CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync']
+    });
+    note('chromium ' + browser.version() + ', node ' + process.version);
+
+    for (const scenario of [desktop, keyboard, filters, bearer, mobile]) {
+        const t = Date.now();
+
+        try {
+            await scenario();
+        } catch (e) {
+            ok(false, scenario.name + ': ' + e.message.split('\n')[0],
+               e.stack);
+        }
+
+        note(scenario.name + ': ' + (Date.now() - t) + ' ms');
+    }
+
+    note('total ' + (Date.now() - t0) + ' ms');
+}
+
+
+const limit = setTimeout(() => {
+    ok(false, 'finished within ' + (process.env.CX_E2E_TIMEOUT || 50) + ' s');
+    console.log('1..' + n);
+    (browser ? browser.close() : Promise.resolve())
+        .finally(() => process.exit(1));
+}, (+process.env.CX_E2E_TIMEOUT || 50) * 1000);
+
+main()
+    .catch(e => ok(false, 'setup: ' + e.message, e.stack))
+    .finally(async () => {
+        if (browser) {
+            await browser.close().catch(() => {});
+        }
+        clearTimeout(limit);
+        console.log('1..' + n);
+        process.exitCode = failed ? 1 : 0;
+    });

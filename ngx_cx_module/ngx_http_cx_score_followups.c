@@ -1,0 +1,404 @@
+
+/*
+ * ngx_http_cx_score_followups.c: GET /cx/score?report=followups, the
+ * latest follow-ups -- low answers and their comments -- from the capped
+ * stream {prefix}:{site}:followup, newest first: those answered in the
+ * range (by their "time" field), of one survey and one touchpoint when
+ * asked.  One EVAL walks the stream backwards a page at a time inside
+ * Redis and keeps what matches, so only the answer crosses the network;
+ * it looks at NGX_HTTP_CX_FOLLOWUPS_SCAN entries at most.
+ *
+ * Entries are written by the flush (ngx_http_cx_counter.c); whatever
+ * else is in the stream is passed through the JSON writer as text.
+ */
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_query.h"
+#include "ngx_http_cx_score.h"
+
+
+#define NGX_HTTP_CX_FOLLOWUPS_SCAN   10000
+#define NGX_HTTP_CX_FOLLOWUPS_PAGE   200
+#define NGX_HTTP_CX_FOLLOWUPS_SLACK  1         /* days of stream ids */
+
+
+/* the fields of an entry, in the order they are written out */
+
+typedef enum {
+    ngx_http_cx_fu_time = 0,
+    ngx_http_cx_fu_survey,
+    ngx_http_cx_fu_type,
+    ngx_http_cx_fu_touchpoint,
+    ngx_http_cx_fu_score,
+    ngx_http_cx_fu_comment,
+    ngx_http_cx_fu_page,
+    ngx_http_cx_fu_last
+} ngx_http_cx_fu_e;
+
+
+typedef struct {
+    ngx_str_t                    id;
+    ngx_str_t                    field[ngx_http_cx_fu_last];
+} ngx_http_cx_followup_t;
+
+
+typedef struct {
+    ngx_http_cx_followup_t      *entries;
+    ngx_uint_t                   n;
+} ngx_http_cx_followups_t;
+
+
+static void ngx_http_cx_score_followup(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_followup_t *fu, redisReply *entry);
+static ngx_int_t ngx_http_cx_score_followups_copy(ngx_pool_t *pool,
+    ngx_str_t *dst, redisReply *src);
+
+
+static ngx_str_t  ngx_http_cx_followup_fields[] = {
+    ngx_string("time"),
+    ngx_string("survey"),
+    ngx_string("type"),
+    ngx_string("touchpoint"),
+    ngx_string("score"),
+    ngx_string("comment"),
+    ngx_string("page")
+};
+
+
+/*
+ * KEYS[1]: the stream; ARGV: the highest and lowest ids to read, the
+ * first day and the day after the last (times compare as strings),
+ * how many to keep, how many to look at, the page size, the survey
+ * and the touchpoint ("": any).  "(" (an exclusive id) needs Redis 6.2.
+ */
+
+static ngx_str_t  ngx_http_cx_followups_script = ngx_string(
+    "local hi, lo, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4] "
+    "local count, scan = tonumber(ARGV[5]), tonumber(ARGV[6]) "
+    "local size, survey, tp = tonumber(ARGV[7]), ARGV[8], ARGV[9] "
+    "local out, seen = {}, 0 "
+    "while #out < count and seen < scan do "
+    "  local want = math.min(size, scan - seen) "
+    "  local page = redis.call('XREVRANGE', KEYS[1], hi, lo, "
+    "                          'COUNT', want) "
+    "  for i = 1, #page do "
+    "    local f, e = page[i][2], {} "
+    "    for j = 1, #f - 1, 2 do e[f[j]] = f[j + 1] end "
+    "    local t = e.time or '' "
+    "    if t >= from and t < to "
+    "       and (survey == '' or e.survey == survey) "
+    "       and (tp == '' or e.touchpoint == tp) then "
+    "      out[#out + 1] = page[i] "
+    "      if #out == count then break end "
+    "    end "
+    "  end "
+    "  seen = seen + #page "
+    "  if #page < want then break end "
+    "  hi = '(' .. page[#page][1] "
+    "end "
+    "return out");
+
+
+ngx_int_t
+ngx_http_cx_score_followups_init(ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_http_cx_followups_t  *fus;
+
+    fus = ngx_pcalloc(ctx->request->pool, sizeof(ngx_http_cx_followups_t));
+    if (fus == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->data = fus;
+
+    return NGX_OK;
+}
+
+
+/*
+ * EVAL script 1 {prefix}:{site}:followup hi lo from to+1 count scan page
+ *      survey touchpoint
+ *
+ * Stream ids are the milliseconds an entry reached Redis: the ids read
+ * reach a day beyond the range on both sides (a late flush, clocks that
+ * disagree), the answer's own time decides.
+ */
+
+ngx_int_t
+ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_query_t *q)
+{
+    u_char                   *p, *buf;
+    size_t                    lens[13];
+    ngx_tm_t                  tm;
+    ngx_int_t                 lo;
+    ngx_uint_t                i;
+    const char               *argv[13];
+    ngx_http_cx_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
+
+    buf = ngx_pnalloc(ctx->request->pool,
+                      cmcf->redis_prefix.len + ctx->site.len
+                      + sizeof("::followup") + 5 * NGX_INT64_LEN
+                      + 2 * sizeof("YYYY-MM-DD"));
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argv[1] = (const char *) ngx_http_cx_followups_script.data;
+    lens[1] = ngx_http_cx_followups_script.len;
+    argv[2] = "1";
+
+    p = buf;
+    argv[3] = (const char *) p;
+    p = ngx_sprintf(p, "%V:%V:followup", &cmcf->redis_prefix, &ctx->site);
+
+    /* hi: the last millisecond of the day after "to" */
+
+    argv[4] = (const char *) p;
+    p = ngx_sprintf(p, "%L", (int64_t) (ctx->to + 1
+                                        + NGX_HTTP_CX_FOLLOWUPS_SLACK)
+                             * 86400000 - 1);
+
+    lo = ngx_max(ctx->from - NGX_HTTP_CX_FOLLOWUPS_SLACK, 0);
+
+    argv[5] = (const char *) p;
+    p = ngx_sprintf(p, "%L", (int64_t) lo * 86400000);
+
+    ngx_gmtime((time_t) ctx->from * 86400, &tm);
+    argv[6] = (const char *) p;
+    p = ngx_sprintf(p, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                    tm.ngx_tm_mday);
+
+    ngx_gmtime((time_t) (ctx->to + 1) * 86400, &tm);
+    argv[7] = (const char *) p;
+    p = ngx_sprintf(p, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                    tm.ngx_tm_mday);
+
+    argv[8] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", ctx->count);
+    argv[9] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", (ngx_uint_t) NGX_HTTP_CX_FOLLOWUPS_SCAN);
+    argv[10] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", (ngx_uint_t) NGX_HTTP_CX_FOLLOWUPS_PAGE);
+
+    /* the lengths of what was printed, each up to the next one */
+
+    for (i = 3; i < 10; i++) {
+        lens[i] = argv[i + 1] - argv[i];
+    }
+
+    lens[10] = p - (u_char *) argv[10];
+
+    argv[11] = ctx->survey ? (const char *) ctx->survey->id.data : "";
+    lens[11] = ctx->survey ? ctx->survey->id.len : 0;
+    argv[12] = (const char *) ctx->touchpoint.data;
+    lens[12] = ctx->touchpoint.len;
+
+    if (argv[12] == NULL) {
+        argv[12] = "";
+    }
+
+    lens[0] = sizeof("EVAL") - 1;
+    lens[2] = 1;
+
+    return ngx_http_cx_query_add(q, 13, argv, lens);
+}
+
+
+/* the script's answer: [[id, [field, value, ...]], ...] */
+
+void
+ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
+    redisReply *reply)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    size_t       i;
+    redisReply  *e;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "cx score: reading the follow-ups failed: %*s",
+                      (size_t) (reply->type == REDIS_REPLY_ERROR
+                                ? reply->len : 0), reply->str);
+
+        ctx->redis_error = 1;
+        return;
+    }
+
+    if (reply->elements == 0) {
+        return;
+    }
+
+    fus->entries = ngx_pcalloc(ctx->request->pool,
+                               reply->elements
+                               * sizeof(ngx_http_cx_followup_t));
+    if (fus->entries == NULL) {
+        ctx->no_memory = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements && !ctx->no_memory; i++) {
+        e = reply->element[i];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+            || e->element[0]->type != REDIS_REPLY_STRING
+            || e->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            continue;
+        }
+
+        ngx_http_cx_score_followup(ctx, &fus->entries[fus->n++], e);
+    }
+}
+
+
+/* copies the entry's id and the fields the module writes */
+
+static void
+ngx_http_cx_score_followup(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_followup_t *fu, redisReply *entry)
+{
+    size_t       e;
+    ngx_str_t    name;
+    ngx_uint_t   k;
+    ngx_pool_t  *pool;
+    redisReply  *fields, *f, *v;
+
+    pool = ctx->request->pool;
+
+    if (ngx_http_cx_score_followups_copy(pool, &fu->id, entry->element[0])
+        != NGX_OK)
+    {
+        ctx->no_memory = 1;
+        return;
+    }
+
+    fields = entry->element[1];
+
+    for (e = 0; e + 1 < fields->elements; e += 2) {
+        f = fields->element[e];
+        v = fields->element[e + 1];
+
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        name.data = (u_char *) f->str;
+        name.len = f->len;
+
+        for (k = 0; k < ngx_http_cx_fu_last; k++) {
+            if (ngx_http_cx_score_is(&name, &ngx_http_cx_followup_fields[k]))
+            {
+                break;
+            }
+        }
+
+        if (k == ngx_http_cx_fu_last || fu->field[k].data) {
+            continue;
+        }
+
+        if (ngx_http_cx_score_followups_copy(pool, &fu->field[k], v)
+            != NGX_OK)
+        {
+            ctx->no_memory = 1;
+            return;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_followups_copy(ngx_pool_t *pool, ngx_str_t *dst,
+    redisReply *src)
+{
+    /* an empty string is kept apart from a missing one */
+
+    dst->data = ngx_pnalloc(pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src->str, src->len);
+    dst->len = src->len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * {"report":"followups",["survey":..,]"site":..,["touchpoint":..,]
+ *  "from":..,"to":..,"followups":[{"id":..,"time":..,
+ *  "survey":..,"type":..,"touchpoint":..,"score":3,"comment":..,
+ *  "page":..}, ...]}: a field the entry lacks is null.
+ */
+
+void
+ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    ngx_int_t                score;
+    ngx_str_t               *v;
+    ngx_uint_t               i, k;
+    ngx_http_cx_followup_t  *fu;
+
+    ngx_http_cx_json_object(j);
+
+    ngx_http_cx_json_key(j, "report");
+    ngx_http_cx_json_cstr(j, "followups");
+
+    if (ctx->survey) {
+        ngx_http_cx_json_key(j, "survey");
+        ngx_http_cx_json_str(j, &ctx->survey->id);
+    }
+
+    ngx_http_cx_score_range(j, ctx);
+
+    ngx_http_cx_json_key(j, "followups");
+    ngx_http_cx_json_array(j);
+
+    for (i = 0; i < fus->n; i++) {
+        fu = &fus->entries[i];
+
+        ngx_http_cx_json_object(j);
+
+        ngx_http_cx_json_key(j, "id");
+        ngx_http_cx_json_str(j, &fu->id);
+
+        for (k = 0; k < ngx_http_cx_fu_last; k++) {
+            v = &fu->field[k];
+
+            ngx_http_cx_json_key_str(j, &ngx_http_cx_followup_fields[k]);
+
+            if (v->data == NULL) {
+                ngx_http_cx_json_null(j);
+                continue;
+            }
+
+            if (k != ngx_http_cx_fu_score) {
+                ngx_http_cx_json_str(j, v);
+                continue;
+            }
+
+            score = ngx_atoi(v->data, v->len);
+
+            if (score == NGX_ERROR || v->len > 2) {
+                ngx_http_cx_json_null(j);
+
+            } else {
+                ngx_http_cx_json_int(j, score);
+            }
+        }
+
+        ngx_http_cx_json_end(j);
+    }
+
+    ngx_http_cx_json_end(j);
+    ngx_http_cx_json_end(j);
+}
