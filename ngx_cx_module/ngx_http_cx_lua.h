@@ -123,6 +123,17 @@ typedef struct {
 } ngx_http_cx_lua_vm_t;
 
 
+/* a frozen table's proxy (ngx_http_cx_lua_cx.c) */
+
+typedef struct ngx_http_cx_lua_globs_s  ngx_http_cx_lua_globs_t;
+
+typedef struct {
+    uint32_t                     magic;
+    ngx_http_cx_lua_globs_t     *route;     /* compiled for cx.route */
+    ngx_http_cx_lua_globs_t     *globs;     /* for cx.glob_any */
+} ngx_http_cx_lua_frozen_t;
+
+
 /* one call of a rule function; result() reads its return value */
 
 typedef struct ngx_http_cx_lua_call_s  ngx_http_cx_lua_call_t;
@@ -156,7 +167,6 @@ typedef struct {
 typedef struct {
     ngx_http_request_t          *r;
     ngx_http_cx_ctx_t           *ctx;
-    ngx_http_cx_lua_vm_t        *vm;
     ngx_http_cx_lua_visitor_t    visitor;
     ngx_str_t                    path;
     ngx_tm_t                     tm;
@@ -186,21 +196,28 @@ void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
+
+/* ngx_http_cx_lua_tz.c */
 char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
     ngx_str_t *value);
+ngx_int_t ngx_http_cx_lua_tz_offset(ngx_http_cx_lua_tz_t *tz, time_t t);
 
 /* ngx_http_cx_lua_string.c */
 void ngx_http_cx_lua_string_init(lua_State *L);
+
+/* ngx_http_cx_lua_glob.c */
+void ngx_http_cx_lua_glob_init(lua_State *L);
 int ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx);
 int ngx_http_cx_lua_glob_str(lua_State *L, const u_char *s, size_t ls,
     const u_char *g, size_t lg);
-double ngx_http_cx_lua_draw_value(lua_State *L, int key_idx,
-    const char *fname);
 
 /* ngx_http_cx_lua_cx.c */
 void ngx_http_cx_lua_cx_init(lua_State *L);
+ngx_http_cx_lua_frozen_t *ngx_http_cx_lua_frozen(lua_State *L, int idx);
 int ngx_http_cx_lua_unfreeze(lua_State *L, int idx);
 void ngx_http_cx_lua_table_arg(lua_State *L, int idx);
+double ngx_http_cx_lua_draw_value(lua_State *L, int key_idx,
+    const char *fname);
 
 /* ngx_http_cx_lua_lib.c */
 extern const u_char  ngx_http_cx_lua_sandbox[];

@@ -2,11 +2,12 @@
 /*
  * ngx_http_cx_lua_cx.c: the C side of the rules' library.  Frozen tables
  * (read-only proxies for the tables of a rule file) and the base
- * functions that see through them; the cx helpers rules call on every
- * request (sampling, picks, globs, prefixes, time and the visitor's
- * history), in C because the rules VM interprets: a helper in Lua costs
- * several calls where the C one costs one.  lua/cx/init.lua puts them
- * together as the library "cx".
+ * functions that see through them, and print(); the cx helpers rules
+ * call on every request (sampling and picks per visitor, time, the
+ * visitor's history), in C because the rules VM interprets: a helper in
+ * Lua costs several calls where the C one costs one.  lua/cx/init.lua
+ * puts them together, with the path helpers of ngx_http_cx_lua_glob.c,
+ * as the library "cx".
  */
 
 
@@ -14,39 +15,9 @@
 
 
 #define NGX_HTTP_CX_LUA_FROZEN_MAGIC  0x63786672    /* "cxfr" */
+#define NGX_HTTP_CX_LUA_PRINT_MAX     1024
 
 
-/*
- * A glob list compiled once (frozen tables do not change): the usual
- * shapes -- an exact path, a literal around one "*" or "**" -- match
- * without the general matcher.
- */
-
-typedef enum {
-    ngx_http_cx_lua_gk_exact = 0,       /* no wildcard */
-    ngx_http_cx_lua_gk_star,            /* literal, "*" or "**", literal */
-    ngx_http_cx_lua_gk_other            /* anything else */
-} ngx_http_cx_lua_gk_e;
-
-
-typedef struct {
-    ngx_uint_t                   n;
-    struct {
-        const u_char            *data;
-        size_t                   len;
-        ngx_http_cx_lua_gk_e     kind;
-        size_t                   head;      /* literal before the star */
-        size_t                   tail;      /* literal after it */
-        ngx_uint_t               deep;      /* "**" */
-    }                            glob[1];
-} ngx_http_cx_lua_globs_t;
-
-
-typedef struct {
-    uint32_t                     magic;
-    ngx_http_cx_lua_globs_t     *route;     /* as cx.route's list */
-    ngx_http_cx_lua_globs_t     *globs;     /* as cx.glob_any's list */
-} ngx_http_cx_lua_frozen_t;
 
 
 static int ngx_http_cx_lua_freeze(lua_State *L);
@@ -61,18 +32,9 @@ static int ngx_http_cx_lua_type(lua_State *L);
 static int ngx_http_cx_lua_unpack(lua_State *L);
 static int ngx_http_cx_lua_rawget(lua_State *L);
 static int ngx_http_cx_lua_concat(lua_State *L);
+static int ngx_http_cx_lua_print(lua_State *L);
 static int ngx_http_cx_lua_sample(lua_State *L);
 static int ngx_http_cx_lua_pick(lua_State *L);
-static ngx_http_cx_lua_frozen_t *ngx_http_cx_lua_frozen(lua_State *L,
-    int idx);
-static ngx_http_cx_lua_globs_t *ngx_http_cx_lua_compile(lua_State *L,
-    int idx, ngx_uint_t pairs, const char *fname);
-static void ngx_http_cx_lua_glob_kind(ngx_http_cx_lua_globs_t *gl,
-    ngx_uint_t i);
-static ngx_int_t ngx_http_cx_lua_globs_match(lua_State *L,
-    ngx_http_cx_lua_globs_t *gl, ngx_uint_t i, const u_char *s, size_t ls);
-static int ngx_http_cx_lua_glob_any(lua_State *L);
-static int ngx_http_cx_lua_route(lua_State *L);
 static int ngx_http_cx_lua_weekday(lua_State *L);
 static int ngx_http_cx_lua_weekend(lua_State *L);
 static int ngx_http_cx_lua_business_hours(lua_State *L);
@@ -95,12 +57,11 @@ static const luaL_Reg  ngx_http_cx_lua_cx_functions[] = {
     { "unpack", ngx_http_cx_lua_unpack },
     { "rawget", ngx_http_cx_lua_rawget },
     { "concat", ngx_http_cx_lua_concat },
+    { "print", ngx_http_cx_lua_print },
 
     /* for lua/cx/init.lua */
     { "sample", ngx_http_cx_lua_sample },
     { "pick", ngx_http_cx_lua_pick },
-    { "glob_any", ngx_http_cx_lua_glob_any },
-    { "route", ngx_http_cx_lua_route },
     { "weekday", ngx_http_cx_lua_weekday },
     { "weekend", ngx_http_cx_lua_weekend },
     { "business_hours", ngx_http_cx_lua_business_hours },
@@ -191,7 +152,7 @@ ngx_http_cx_lua_freeze(lua_State *L)
 }
 
 
-static ngx_http_cx_lua_frozen_t *
+ngx_http_cx_lua_frozen_t *
 ngx_http_cx_lua_frozen(lua_State *L, int idx)
 {
     ngx_http_cx_lua_frozen_t  *f;
@@ -505,301 +466,6 @@ ngx_http_cx_lua_pick(lua_State *L)
 }
 
 
-/*
- * The globs of a list at idx -- of strings, or with pairs of {glob,
- * value} pairs -- in C, kept alive in the proxy's metatable.  Compiled
- * once per frozen list; NULL (with the list on the stack unchanged) for
- * a list that is not frozen.
- */
-
-static ngx_http_cx_lua_globs_t *
-ngx_http_cx_lua_compile(lua_State *L, int idx, ngx_uint_t pairs,
-    const char *fname)
-{
-    int                         top;
-    size_t                      n, i;
-    ngx_http_cx_lua_frozen_t   *f;
-    ngx_http_cx_lua_globs_t    *gl, **cached;
-
-    f = ngx_http_cx_lua_frozen(L, idx);
-
-    if (f == NULL) {
-        return NULL;
-    }
-
-    cached = pairs ? &f->route : &f->globs;
-
-    if (*cached) {
-        return *cached;
-    }
-
-    top = lua_gettop(L);
-
-    lua_getfenv(L, idx);
-    n = lua_objlen(L, top + 1);
-
-    gl = lua_newuserdata(L, sizeof(ngx_http_cx_lua_globs_t)
-                            + n * sizeof(gl->glob[0]));
-    gl->n = n;
-
-    for (i = 0; i < n; i++) {
-        lua_rawgeti(L, top + 1, (int) i + 1);
-
-        if (pairs) {
-            ngx_http_cx_lua_table_arg(L, top + 3);
-
-            if (lua_type(L, top + 3) != LUA_TTABLE) {
-                luaL_error(L, "bad argument #2 to 'cx.%s' (entry %d is "
-                              "not a {glob, value} pair)", fname, (int) i + 1);
-            }
-
-            lua_rawgeti(L, top + 3, 1);
-            lua_replace(L, top + 3);
-        }
-
-        if (lua_type(L, top + 3) != LUA_TSTRING) {
-            luaL_error(L, "bad argument #2 to 'cx.%s' (entry %d has no "
-                          "glob)", fname, (int) i + 1);
-        }
-
-        /* the string lives as long as the frozen table */
-        gl->glob[i].data = (const u_char *) lua_tolstring(L, top + 3,
-                                                          &gl->glob[i].len);
-        ngx_http_cx_lua_glob_kind(gl, i);
-
-        lua_pop(L, 1);
-    }
-
-    /* anchored in the proxy's metatable, which rules cannot reach */
-    lua_getmetatable(L, idx);
-    lua_pushstring(L, pairs ? "cx route" : "cx globs");
-    lua_pushvalue(L, top + 2);
-    lua_rawset(L, -3);
-
-    lua_settop(L, top);
-
-    *cached = gl;
-
-    return gl;
-}
-
-
-static void
-ngx_http_cx_lua_glob_kind(ngx_http_cx_lua_globs_t *gl, ngx_uint_t i)
-{
-    size_t         k, stars, star;
-    const u_char  *g;
-
-    g = gl->glob[i].data;
-    stars = 0;
-    star = 0;
-
-    for (k = 0; k < gl->glob[i].len; k++) {
-        if (g[k] == '?') {
-            gl->glob[i].kind = ngx_http_cx_lua_gk_other;
-            return;
-        }
-
-        if (g[k] == '*') {
-            if (stars++ == 0) {
-                star = k;
-            }
-        }
-    }
-
-    if (stars == 0) {
-        gl->glob[i].kind = ngx_http_cx_lua_gk_exact;
-        return;
-    }
-
-    gl->glob[i].deep = (stars == 2 && g[star + 1] == '*');
-
-    if (stars > 2 || (stars == 2 && !gl->glob[i].deep)) {
-        gl->glob[i].kind = ngx_http_cx_lua_gk_other;
-        return;
-    }
-
-    gl->glob[i].kind = ngx_http_cx_lua_gk_star;
-    gl->glob[i].head = star;
-    gl->glob[i].tail = gl->glob[i].len - star - stars;
-}
-
-
-/* does s match the i-th glob of a compiled list? */
-
-static ngx_int_t
-ngx_http_cx_lua_globs_match(lua_State *L, ngx_http_cx_lua_globs_t *gl,
-    ngx_uint_t i, const u_char *s, size_t ls)
-{
-    size_t         head, tail;
-    const u_char  *g;
-
-    g = gl->glob[i].data;
-
-    switch (gl->glob[i].kind) {
-
-    case ngx_http_cx_lua_gk_exact:
-        return ls == gl->glob[i].len && ngx_memcmp(s, g, ls) == 0;
-
-    case ngx_http_cx_lua_gk_star:
-        head = gl->glob[i].head;
-        tail = gl->glob[i].tail;
-
-        return ls >= head + tail
-               && ngx_memcmp(s, g, head) == 0
-               && ngx_memcmp(s + ls - tail, g + gl->glob[i].len - tail,
-                             tail) == 0
-               && (gl->glob[i].deep
-                   || ngx_strlchr((u_char *) s + head,
-                                  (u_char *) s + ls - tail, '/')
-                      == NULL);
-
-    default:
-        return ngx_http_cx_lua_glob_str(L, s, ls, g, gl->glob[i].len);
-    }
-}
-
-
-/* cx.glob_any(s, globs): the first glob matching s, or nil */
-
-static int
-ngx_http_cx_lua_glob_any(lua_State *L)
-{
-    size_t                    i, n, ls;
-    const u_char             *s;
-    ngx_http_cx_lua_globs_t  *gl;
-
-    gl = ngx_http_cx_lua_compile(L, 2, 0, "glob_any");
-
-    if (gl == NULL && lua_type(L, 2) != LUA_TTABLE) {
-        return luaL_error(L, "bad argument #2 to 'cx.glob_any' (table "
-                             "expected)");
-    }
-
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        lua_pushnil(L);
-        return 1;
-    }
-
-    s = (const u_char *) lua_tolstring(L, 1, &ls);
-
-    if (gl) {
-        (void) ngx_http_cx_lua_charge(L, ngx_http_cx_lua_vm_of(L),
-                                      (ls / 16 + 1) * gl->n);
-
-        for (i = 0; i < gl->n; i++) {
-            if (ngx_http_cx_lua_globs_match(L, gl, i, s, ls)) {
-                lua_pushlstring(L, (const char *) gl->glob[i].data,
-                                gl->glob[i].len);
-                return 1;
-            }
-        }
-
-        lua_pushnil(L);
-        return 1;
-    }
-
-    n = lua_objlen(L, 2);
-
-    for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, 2, (int) i);
-
-        if (lua_type(L, -1) == LUA_TSTRING
-            && ngx_http_cx_lua_glob_match(L, 1, lua_gettop(L)))
-        {
-            return 1;
-        }
-
-        lua_pop(L, 1);
-    }
-
-    lua_pushnil(L);
-
-    return 1;
-}
-
-
-/*
- * cx.route(s, routes): routes is a list of {glob, value}; the value of
- * the first glob that matches s, and that glob; nil if none does.
- */
-
-static int
-ngx_http_cx_lua_route(lua_State *L)
-{
-    int                       top;
-    size_t                    i, n, ls;
-    const u_char             *s;
-    ngx_http_cx_lua_globs_t  *gl;
-
-    gl = ngx_http_cx_lua_compile(L, 2, 1, "route");
-
-    ngx_http_cx_lua_table_arg(L, 2);
-
-    if (lua_type(L, 2) != LUA_TTABLE) {
-        return luaL_error(L, "bad argument #2 to 'cx.route' (table "
-                             "expected)");
-    }
-
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        lua_pushnil(L);
-        return 1;
-    }
-
-    s = (const u_char *) lua_tolstring(L, 1, &ls);
-    n = gl ? gl->n : lua_objlen(L, 2);
-    top = lua_gettop(L);
-
-    if (gl) {
-        (void) ngx_http_cx_lua_charge(L, ngx_http_cx_lua_vm_of(L),
-                                      (ls / 16 + 1) * n);
-    }
-
-    for (i = 0; i < n; i++) {
-
-        if (gl) {
-            if (!ngx_http_cx_lua_globs_match(L, gl, i, s, ls)) {
-                continue;
-            }
-
-            lua_rawgeti(L, 2, (int) i + 1);
-            ngx_http_cx_lua_table_arg(L, top + 1);
-            lua_rawgeti(L, top + 1, 2);
-            lua_rawgeti(L, top + 1, 1);
-
-            return 2;
-        }
-
-        lua_rawgeti(L, 2, (int) i + 1);
-        ngx_http_cx_lua_table_arg(L, top + 1);
-
-        if (lua_type(L, top + 1) != LUA_TTABLE) {
-            return luaL_error(L, "bad argument #2 to 'cx.route' (entry %d "
-                                 "is not a {glob, value} pair)", (int) i + 1);
-        }
-
-        lua_rawgeti(L, top + 1, 1);
-
-        if (lua_type(L, top + 2) != LUA_TSTRING) {
-            return luaL_error(L, "bad argument #2 to 'cx.route' (entry %d "
-                                 "has no glob)", (int) i + 1);
-        }
-
-        if (ngx_http_cx_lua_glob_match(L, 1, top + 2)) {
-            lua_rawgeti(L, top + 1, 2);
-            lua_insert(L, -2);
-            return 2;
-        }
-
-        lua_settop(L, top);
-    }
-
-    lua_pushnil(L);
-
-    return 1;
-}
-
-
 static int
 ngx_http_cx_lua_weekday(lua_State *L)
 {
@@ -918,4 +584,125 @@ ngx_http_cx_lua_cooled_down(lua_State *L)
                        && !ngx_http_cx_lua_within(v->answered, adays));
 
     return 1;
+}
+
+
+/*
+ * A number in [0, 1): a hash of the visitor's id and the key (the
+ * optional string argument at key_idx), so the same visitor gets the
+ * same draw for the same key; random without an id.
+ */
+
+double
+ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
+{
+    size_t                      len;
+    uint64_t                    h;
+    ngx_uint_t                  i;
+    const u_char               *key;
+    ngx_http_cx_lua_req_t      *req;
+    ngx_http_cx_lua_visitor_t  *v;
+
+    switch (lua_type(L, key_idx)) {
+
+    case LUA_TNONE:
+    case LUA_TNIL:
+        key = (const u_char *) "";
+        len = 0;
+        break;
+
+    case LUA_TSTRING:
+        key = (const u_char *) lua_tolstring(L, key_idx, &len);
+        break;
+
+    default:
+        luaL_error(L, "bad argument #%d to 'cx.%s' (string expected)",
+                   key_idx, fname);
+        return 0;
+    }
+
+    req = ngx_http_cx_lua_request();
+    v = req ? ngx_http_cx_lua_visitor(req) : NULL;
+
+    if (v == NULL || v->id.len == 0) {
+        return (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
+    }
+
+    /* FNV-1a over "id|key", then MurmurHash3's 64-bit finaliser */
+
+    h = 0xcbf29ce484222325ULL;
+
+    for (i = 0; i < v->id.len; i++) {
+        h = (h ^ v->id.data[i]) * 0x100000001b3ULL;
+    }
+
+    h = (h ^ '|') * 0x100000001b3ULL;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ key[i]) * 0x100000001b3ULL;
+    }
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+
+    return (double) (h >> 11) / 9007199254740992.0;
+}
+
+
+/* print(...): a notice in the error log, with the rule's file and line */
+
+static int
+ngx_http_cx_lua_print(lua_State *L)
+{
+    int                     i, n;
+    size_t                  len;
+    u_char                 *p, *last;
+    ngx_log_t              *log;
+    const char             *s, *where;
+    ngx_http_cx_lua_req_t  *req;
+    u_char                  buf[NGX_HTTP_CX_LUA_PRINT_MAX];
+
+    n = lua_gettop(L);
+    p = buf;
+    last = buf + sizeof(buf);
+
+    for (i = 1; i <= n; i++) {
+
+        if (i > 1 && p < last) {
+            *p++ = '\t';
+        }
+
+        switch (lua_type(L, i)) {
+
+        case LUA_TSTRING:
+        case LUA_TNUMBER:
+            s = lua_tolstring(L, i, &len);
+            break;
+
+        case LUA_TBOOLEAN:
+            s = lua_toboolean(L, i) ? "true" : "false";
+            len = ngx_strlen(s);
+            break;
+
+        default:
+            s = luaL_typename(L, i);
+            len = ngx_strlen(s);
+        }
+
+        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
+    }
+
+    luaL_where(L, 1);
+    where = lua_tostring(L, -1);
+
+    req = ngx_http_cx_lua_request();
+    log = req ? req->r->connection->log : ngx_http_cx_lua_vm_of(L)->log;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0, "cx rules: print: %s%*s",
+                  where, (size_t) (p - buf), buf);
+
+    return 0;
 }

@@ -1,6 +1,6 @@
 
 /*
- * ngx_http_cx_lua_string.c: the C primitives of the rules' sandbox.
+ * ngx_http_cx_lua_string.c: Lua patterns for the rules' sandbox.
  *
  * Lua pattern matching (string.find, match, gmatch, gsub) as in Lua 5.2's
  * lstrlib.c (MIT licence, (C) Lua.org, PUC-Rio), with one change: every
@@ -10,9 +10,9 @@
  * count, one string.find on a long header could hold a worker for
  * minutes.
  *
- * Also glob matching (translated to a pattern) and prefixes for the cx
- * library, per-visitor draws (ngx_http_cx_lua_cx.c samples with them),
- * and print().
+ * ngx_http_cx_lua_string_init() makes the table of C primitives the
+ * sandbox (lua/sandbox.lua) is built with: these, and those of
+ * ngx_http_cx_lua_cx.c and ngx_http_cx_lua_glob.c.
  */
 
 
@@ -21,8 +21,6 @@
 
 #define NGX_HTTP_CX_LUA_CAPTURES     32
 #define NGX_HTTP_CX_LUA_MATCHDEPTH   200
-#define NGX_HTTP_CX_LUA_GLOB_MAX     256
-#define NGX_HTTP_CX_LUA_PRINT_MAX    1024
 
 #define CAP_UNFINISHED               (-1)
 #define CAP_POSITION                 (-2)
@@ -65,14 +63,7 @@ static int str_match(lua_State *L);
 static int gmatch_aux(lua_State *L);
 static int gmatch(lua_State *L);
 static int str_gsub(lua_State *L);
-static ngx_inline ngx_uint_t ngx_http_cx_lua_glob_literal(const u_char *g,
-    const u_char *ge);
-static int ngx_http_cx_lua_glob(ngx_http_cx_lua_ms_t *ms, const u_char *s,
-    const u_char *se, const u_char *g, const u_char *ge);
-static int ngx_http_cx_lua_glob_fn(lua_State *L);
 
-static int ngx_http_cx_lua_prefix(lua_State *L);
-static int ngx_http_cx_lua_print(lua_State *L);
 
 
 static const luaL_Reg  ngx_http_cx_lua_primitives[] = {
@@ -80,9 +71,6 @@ static const luaL_Reg  ngx_http_cx_lua_primitives[] = {
     { "match", str_match },
     { "gmatch", gmatch },
     { "gsub", str_gsub },
-    { "glob", ngx_http_cx_lua_glob_fn },
-    { "prefix", ngx_http_cx_lua_prefix },
-    { "print", ngx_http_cx_lua_print },
     { NULL, NULL }
 };
 
@@ -102,6 +90,7 @@ ngx_http_cx_lua_string_init(lua_State *L)
     }
 
     ngx_http_cx_lua_cx_init(L);
+    ngx_http_cx_lua_glob_init(L);
 }
 
 
@@ -1010,308 +999,4 @@ str_gsub(lua_State *L)
     lua_pushinteger(L, n);
 
     return 2;
-}
-
-
-/* the cx library's primitives --------------------------------------- */
-
-/*
- * Does the string at s_idx match the glob at g_idx?  "*" matches within
- * a path segment, "**" across segments, "?" one character but "/",
- * every other character itself; the whole string must match.  Each step
- * counts against the budget ("*a*a*a*b" backtracks).
- */
-
-int
-ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx)
-{
-    size_t         ls, lg;
-    const u_char  *s, *g;
-
-    s = (const u_char *) lua_tolstring(L, s_idx, &ls);
-    g = (const u_char *) lua_tolstring(L, g_idx, &lg);
-
-    return ngx_http_cx_lua_glob_str(L, s, ls, g, lg);
-}
-
-
-int
-ngx_http_cx_lua_glob_str(lua_State *L, const u_char *s, size_t ls,
-    const u_char *g, size_t lg)
-{
-    int                    rc;
-    const u_char          *star;
-    ngx_http_cx_lua_ms_t   ms;
-
-    if (lg > NGX_HTTP_CX_LUA_GLOB_MAX) {
-        return luaL_error(L, "glob pattern longer than %d bytes",
-                          NGX_HTTP_CX_LUA_GLOB_MAX);
-    }
-
-    /*
-     * With at most one "*" (or "**"), and only literals after it, a
-     * match takes one pass: charged at once, no step counting
-     */
-
-    star = ngx_strlchr((u_char *) g, (u_char *) g + lg, '*');
-
-    if (star == NULL
-        || ngx_http_cx_lua_glob_literal(star + (star + 1 < g + lg
-                                                && star[1] == '*'
-                                                ? 2 : 1), g + lg))
-    {
-        ms.L = L;
-        ms.vm = ngx_http_cx_lua_vm_of(L);
-        ms.left = (size_t) -1;
-
-        (void) ngx_http_cx_lua_charge(L, ms.vm, (ls + lg) / 16 + 1);
-
-        return ngx_http_cx_lua_glob(&ms, s, s + ls, g, g + lg);
-    }
-
-    ngx_http_cx_lua_ms_init(&ms, L, (const char *) s, ls, NULL, 0);
-
-    rc = ngx_http_cx_lua_glob(&ms, s, s + ls, g, g + lg);
-
-    ngx_http_cx_lua_ms_charge(&ms);
-
-    return rc;
-}
-
-
-static ngx_inline ngx_uint_t
-ngx_http_cx_lua_glob_literal(const u_char *g, const u_char *ge)
-{
-    for ( /* void */ ; g < ge; g++) {
-        if (*g == '*' || *g == '?') {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static int
-ngx_http_cx_lua_glob(ngx_http_cx_lua_ms_t *ms, const u_char *s,
-    const u_char *se, const u_char *g, const u_char *ge)
-{
-    ngx_uint_t     deep;
-    const u_char  *p;
-
-    while (g < ge) {
-        ngx_http_cx_lua_step(ms);
-
-        if (*g == '*') {
-            deep = (g + 1 < ge && g[1] == '*');
-            g += deep ? 2 : 1;
-
-            if (g == ge) {
-                return deep || ngx_strlchr((u_char *) s, (u_char *) se, '/')
-                               == NULL;
-            }
-
-            if (ngx_http_cx_lua_glob_literal(g, ge)) {
-                /* the common "*.html": a literal tail */
-
-                if ((size_t) (se - s) < (size_t) (ge - g)
-                    || ngx_memcmp(se - (ge - g), g, ge - g) != 0)
-                {
-                    return 0;
-                }
-
-                return deep || ngx_strlchr((u_char *) s,
-                                           (u_char *) se - (ge - g), '/')
-                               == NULL;
-            }
-
-            /* every split of the rest; "*" stops at "/" */
-
-            for (p = s; /* void */ ; p++) {
-                ngx_http_cx_lua_step(ms);
-
-                if (ngx_http_cx_lua_glob(ms, p, se, g, ge)) {
-                    return 1;
-                }
-
-                if (p == se || (!deep && *p == '/')) {
-                    return 0;
-                }
-            }
-        }
-
-        if (s == se || (*g == '?' ? *s == '/' : *g != *s)) {
-            return 0;
-        }
-
-        s++;
-        g++;
-    }
-
-    return s == se;
-}
-
-
-/* cx.glob(s, glob): false for an s that is not a string */
-
-static int
-ngx_http_cx_lua_glob_fn(lua_State *L)
-{
-    if (lua_type(L, 2) != LUA_TSTRING) {
-        return luaL_error(L, "bad argument #2 to 'cx.glob' (string "
-                             "expected)");
-    }
-
-    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING
-                       && ngx_http_cx_lua_glob_match(L, 1, 2));
-
-    return 1;
-}
-
-
-/* cx.prefix(s, prefix) */
-
-static int
-ngx_http_cx_lua_prefix(lua_State *L)
-{
-    size_t       ls, lp;
-    const char  *s, *p;
-
-    if (lua_type(L, 2) != LUA_TSTRING) {
-        return luaL_error(L, "bad argument #2 to 'cx.prefix' (string "
-                             "expected)");
-    }
-
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        lua_pushboolean(L, 0);
-        return 1;
-    }
-
-    s = lua_tolstring(L, 1, &ls);
-    p = lua_tolstring(L, 2, &lp);
-
-    lua_pushboolean(L, ls >= lp && ngx_memcmp(s, p, lp) == 0);
-
-    return 1;
-}
-
-
-/*
- * A number in [0, 1): a hash of the visitor's id and the key (the
- * optional string argument at key_idx), so the same visitor gets the
- * same draw for the same key; random without an id.
- */
-
-double
-ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
-{
-    size_t                      len;
-    uint64_t                    h;
-    ngx_uint_t                  i;
-    const u_char               *key;
-    ngx_http_cx_lua_req_t      *req;
-    ngx_http_cx_lua_visitor_t  *v;
-
-    switch (lua_type(L, key_idx)) {
-
-    case LUA_TNONE:
-    case LUA_TNIL:
-        key = (const u_char *) "";
-        len = 0;
-        break;
-
-    case LUA_TSTRING:
-        key = (const u_char *) lua_tolstring(L, key_idx, &len);
-        break;
-
-    default:
-        luaL_error(L, "bad argument #%d to 'cx.%s' (string expected)",
-                   key_idx, fname);
-        return 0;
-    }
-
-    req = ngx_http_cx_lua_request();
-    v = req ? ngx_http_cx_lua_visitor(req) : NULL;
-
-    if (v == NULL || v->id.len == 0) {
-        return (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
-    }
-
-    /* FNV-1a over "id|key", then MurmurHash3's 64-bit finaliser */
-
-    h = 0xcbf29ce484222325ULL;
-
-    for (i = 0; i < v->id.len; i++) {
-        h = (h ^ v->id.data[i]) * 0x100000001b3ULL;
-    }
-
-    h = (h ^ '|') * 0x100000001b3ULL;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ key[i]) * 0x100000001b3ULL;
-    }
-
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-
-    return (double) (h >> 11) / 9007199254740992.0;
-}
-
-
-/* print(...): a notice in the error log, with the rule's file and line */
-
-static int
-ngx_http_cx_lua_print(lua_State *L)
-{
-    int                     i, n;
-    size_t                  len;
-    u_char                 *p, *last;
-    ngx_log_t              *log;
-    const char             *s, *where;
-    ngx_http_cx_lua_req_t  *req;
-    u_char                  buf[NGX_HTTP_CX_LUA_PRINT_MAX];
-
-    n = lua_gettop(L);
-    p = buf;
-    last = buf + sizeof(buf);
-
-    for (i = 1; i <= n; i++) {
-
-        if (i > 1 && p < last) {
-            *p++ = '\t';
-        }
-
-        switch (lua_type(L, i)) {
-
-        case LUA_TSTRING:
-        case LUA_TNUMBER:
-            s = lua_tolstring(L, i, &len);
-            break;
-
-        case LUA_TBOOLEAN:
-            s = lua_toboolean(L, i) ? "true" : "false";
-            len = ngx_strlen(s);
-            break;
-
-        default:
-            s = luaL_typename(L, i);
-            len = ngx_strlen(s);
-        }
-
-        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
-    }
-
-    luaL_where(L, 1);
-    where = lua_tostring(L, -1);
-
-    req = ngx_http_cx_lua_request();
-    log = req ? req->r->connection->log : ngx_http_cx_lua_vm_of(L)->log;
-
-    ngx_log_error(NGX_LOG_NOTICE, log, 0, "cx rules: print: %s%*s",
-                  where, (size_t) (p - buf), buf);
-
-    return 0;
 }

@@ -24,7 +24,7 @@ static int ngx_http_cx_lua_run(lua_State *L);
 static void ngx_http_cx_lua_restore(lua_State *L,
     ngx_http_cx_lua_set_t *set);
 static void ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc,
-    u_char *msg);
+    u_char *msg, ngx_str_t *file);
 
 
 ngx_http_cx_lua_vm_t *
@@ -79,7 +79,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
     lua_atpanic(L, ngx_http_cx_lua_panic);
 
     if (lua_cpcall(L, ngx_http_cx_lua_setup, vm) != 0) {
-        ngx_http_cx_lua_message(vm, LUA_ERRRUN, msg);
+        ngx_http_cx_lua_message(vm, LUA_ERRRUN, msg, NULL);
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "cx rules: cannot set up the Lua VM: %s", msg);
         ngx_http_cx_lua_vm_close(vm);
@@ -104,7 +104,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
         }
 
         vm->in_call = 0;
-        ngx_http_cx_lua_message(vm, rc, msg);
+        ngx_http_cx_lua_message(vm, rc, msg, &set->rules->file);
         lua_gc(L, LUA_GCCOLLECT, 0);
 
         level = conf_time ? NGX_LOG_EMERG : NGX_LOG_ERR;
@@ -209,7 +209,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
         vm->fail = fail;
     }
 
-    ngx_http_cx_lua_message(vm, rc, msg);
+    ngx_http_cx_lua_message(vm, rc, msg, &call->set->rules->file);
 
     if (fail == ngx_http_cx_lua_memory || fail == ngx_http_cx_lua_budget) {
         /* what the call left behind is garbage now */
@@ -222,41 +222,59 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
 }
 
 
-/* the error on top of the stack, popped, as text */
+/*
+ * The error on top of the stack, popped, as text: with the rule file
+ * when it has no position (error() with a table, say)
+ */
 
 static void
-ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc, u_char *msg)
+ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc, u_char *msg,
+    ngx_str_t *file)
 {
     size_t       len;
-    u_char      *last;
+    u_char      *p, *last;
     lua_State   *L;
     const char  *s;
 
     L = vm->L;
+    p = msg;
     last = msg + NGX_HTTP_CX_LUA_MSG_MAX - 1;
 
-    if (vm->fail == ngx_http_cx_lua_memory) {
-        last = ngx_snprintf(msg, last - msg,
-                            "%smemory limit of %uz bytes exceeded",
-                            vm->where, vm->max);
-
-    } else if (vm->fail == ngx_http_cx_lua_budget && rc == LUA_ERRMEM) {
-        /* the allocator refused: the bytes were over the budget */
-        last = ngx_snprintf(msg, last - msg,
-                            "%sinstruction budget of %ui exceeded",
-                            vm->where, vm->budget);
-
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
+    if (lua_type(L, -1) == LUA_TSTRING
+        && !(vm->fail == ngx_http_cx_lua_memory
+             || (vm->fail == ngx_http_cx_lua_budget && rc == LUA_ERRMEM)))
+    {
         s = lua_tolstring(L, -1, &len);
-        last = ngx_cpymem(msg, s, ngx_min(len, (size_t) (last - msg)));
-
-    } else {
-        last = ngx_snprintf(msg, last - msg,
-                            "%s(error object is a %s value)", vm->where,
-                            lua_typename(L, lua_type(L, -1)));
+        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
+        goto done;
     }
 
-    *last = '\0';
+    /* a failure without a position of its own */
+
+    if (vm->where[0]) {
+        p = ngx_slprintf(p, last, "%s", vm->where);
+
+    } else if (file) {
+        p = ngx_slprintf(p, last, "%V: ", file);
+    }
+
+    if (vm->fail == ngx_http_cx_lua_memory) {
+        p = ngx_slprintf(p, last, "memory limit of %uz bytes exceeded",
+                         vm->max);
+
+    } else if (vm->fail == ngx_http_cx_lua_budget) {
+        /* the allocator refused: the bytes were over the budget */
+        p = ngx_slprintf(p, last, "instruction budget of %ui exceeded",
+                         vm->budget);
+
+    } else {
+        p = ngx_slprintf(p, last, "error object is a %s value",
+                         lua_typename(L, lua_type(L, -1)));
+    }
+
+done:
+
+    *p = '\0';
 
     lua_pop(L, 1);
 }

@@ -533,7 +533,8 @@ return {
 [$::PAGE, $::PAGE]
 --- fails: error=2
 --- error_log eval
-[qr{r26\.lua:4: no such page type}, qr{\(error object is a table value\)}]
+[qr{r26\.lua:4: no such page type},
+ qr{no survey: \S+/r26\.lua: error object is a table value}]
 
 
 
