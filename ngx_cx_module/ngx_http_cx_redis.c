@@ -1,16 +1,16 @@
 
 /*
- * ngx_http_cx_redis.c: the worker's Redis connection and the flush.
+ * ngx_http_cx_redis.c: the worker's Redis connection, when it flushes,
+ * and the cx_redis directive.
  *
  * One hiredis async connection per worker, driven by nginx's event loop
  * (ngx_http_cx_hiredis.c), with timeouts on nginx timers, reconnection
  * with capped exponential backoff, AUTH and SELECT.  Every
- * cx_flush_interval the worker's counters travel as one batch: a single
- * EVALSHA of a script that applies the batch only if its sequence number
- * is new for this worker, so a batch retried after a lost reply is
- * applied once.  One batch is in flight at a time; a batch whose outcome
- * is unknown is retried unchanged, one Redis refused outright goes back
- * into the table.  On graceful shutdown the worker makes a last flush,
+ * cx_flush_interval the worker's counters travel as one batch, in the
+ * protocol of ngx_http_cx_flush.c.  One batch is in flight at a time; a
+ * batch whose outcome is unknown (a lost reply) is retried unchanged, one
+ * Redis refused before running it goes back into the table, merged with
+ * newer counts.  On graceful shutdown the worker makes a last flush,
  * bounded by cx_redis_timeout.
  */
 
@@ -18,11 +18,11 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_hiredis.h"
+#include "ngx_http_cx_flush.h"
 
 
 #define NGX_HTTP_CX_BACKOFF_MIN     100
 #define NGX_HTTP_CX_BACKOFF_MAX     10000
-#define NGX_HTTP_CX_BATCH_TTL       "604800"    /* a week, in seconds */
 
 
 typedef enum {
@@ -62,68 +62,6 @@ typedef struct {
 
 /* per worker: set up in ngx_http_cx_redis_init_worker() */
 static ngx_http_cx_redis_t  ngx_http_cx_redis;
-
-
-/*
- * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes.
- * ARGV: seq, ttl of the hashes (0: none), then for every hash: the
- * number of fields, then field, increment pairs; then the number of
- * records (widget events with a token), each: token key, event, token
- * ttl, the number of counters, counter key, field pairs, then 0, or 1,
- * stream key, maxlen, min id, the number of fields and field, value
- * pairs of its follow-up entry.  A record is applied only if its token
- * has not been used for its event.  The sequence number is written
- * first: if an increment failed half-way (a key of the wrong type), a
- * retry must not apply the first half again.  Returns 0 for a batch
- * already applied, else {1, records refused}.
- */
-
-static ngx_str_t  ngx_http_cx_flush_script = ngx_string(
-    "local last = tonumber(redis.call('GET', KEYS[1]) or '0') "
-    "local seq = tonumber(ARGV[1]) "
-    "if seq <= last then return 0 end "
-    "redis.call('SET', KEYS[1], ARGV[1], 'EX', " NGX_HTTP_CX_BATCH_TTL ") "
-    "local ttl = tonumber(ARGV[2]) "
-    "local a = 3 "
-    "for k = 2, #KEYS do "
-        "local n = tonumber(ARGV[a]) "
-        "a = a + 1 "
-        "for i = 1, n do "
-            "redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]) "
-            "a = a + 2 "
-        "end "
-        "if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end "
-    "end "
-    "local refused = 0 "
-    "local m = tonumber(ARGV[a] or '0') "
-    "a = a + 1 "
-    "for r = 1, m do "
-        "local fresh = redis.call('HSETNX', ARGV[a], ARGV[a + 1], 1) == 1 "
-        "if fresh then redis.call('EXPIRE', ARGV[a], ARGV[a + 2]) "
-        "else refused = refused + 1 end "
-        "local n = tonumber(ARGV[a + 3]) "
-        "a = a + 4 "
-        "for i = 1, n do "
-            "if fresh then "
-                "redis.call('HINCRBY', ARGV[a], ARGV[a + 1], 1) "
-                "if ttl > 0 then redis.call('EXPIRE', ARGV[a], ttl) end "
-            "end "
-            "a = a + 2 "
-        "end "
-        "local x = ARGV[a] "
-        "a = a + 1 "
-        "if x == '1' then "
-            "local nf = tonumber(ARGV[a + 3]) "
-            "if fresh then "
-                "local e = {'XADD', ARGV[a], 'MAXLEN', '~', ARGV[a + 1], '*'} "
-                "for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end "
-                "redis.call(unpack(e)) "
-                "redis.call('XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2]) "
-            "end "
-            "a = a + 4 + 2 * nf "
-        "end "
-    "end "
-    "return {1, refused}");
 
 
 static void ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w);
@@ -528,136 +466,16 @@ nothing:
 static ngx_int_t
 ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
 {
-    int                     argc;
-    u_char                 *p, *nums;
-    size_t                 *lens;
-    ngx_uint_t              i, j, k, nkeys, n;
-    const char            **argv;
-    ngx_http_cx_batch_t    *b;
-    ngx_http_cx_record_t   *rec;
-    ngx_http_cx_counter_t  *c, *prev;
+    ngx_http_cx_batch_t  *b;
 
     b = &w->batch;
 
-    /* count the hashes: the items are sorted by key */
-
-    nkeys = 0;
-    prev = NULL;
-
-    for (i = 0; i < b->nitems; i++) {
-        c = b->items[i];
-
-        if (prev == NULL || prev->key_len != c->key_len
-            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
-        {
-            nkeys++;
-        }
-
-        prev = c;
-    }
-
-    /*
-     * EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)*
-     * m records...
-     */
-
-    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems + 1
-           + b->nrecords * NGX_HTTP_CX_RECORD_ARGS;
-
-    argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t)), w->log);
-    if (argv == NULL) {
-        return NGX_ERROR;
-    }
-
-    lens = (size_t *) (argv + argc);
-
-    /* numbers (numkeys, seq, ttl, counts, increments) and record keys */
-
-    nums = ngx_alloc((4 + nkeys + b->nitems) * NGX_INT64_LEN
-                     + b->nrecords * NGX_HTTP_CX_RECORD_BUF, w->log);
-    if (nums == NULL) {
-        ngx_free(argv);
-        return NGX_ERROR;
-    }
-
-    p = nums;
-    k = 0;
-
-#define ngx_http_cx_arg(s, l)                                                \
-    argv[k] = (const char *) (s); lens[k++] = (l)
-
-#define ngx_http_cx_num(fmt, v)                                              \
-    argv[k] = (const char *) p;                                               \
-    lens[k] = ngx_sprintf(p, fmt, v) - p;                                     \
-    p += lens[k++]
-
-    ngx_http_cx_arg("EVALSHA", 7);
-    ngx_http_cx_arg(w->sha, 40);
-    ngx_http_cx_num("%ui", nkeys + 1);
-    ngx_http_cx_arg(w->batch_key, ngx_strlen(w->batch_key));
-
-    prev = NULL;
-
-    for (i = 0; i < b->nitems; i++) {
-        c = b->items[i];
-
-        if (prev == NULL || prev->key_len != c->key_len
-            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
-        {
-            ngx_http_cx_arg(c->data, c->key_len);
-        }
-
-        prev = c;
-    }
-
-    ngx_http_cx_num("%uL", b->seq);
-    ngx_http_cx_num("%ui", w->cmcf->retention * 86400);
-
-    for (i = 0; i < b->nitems; i = j) {
-        c = b->items[i];
-
-        for (j = i + 1; j < b->nitems; j++) {
-            if (b->items[j]->key_len != c->key_len
-                || ngx_memcmp(b->items[j]->data, c->data, c->key_len) != 0)
-            {
-                break;
-            }
-        }
-
-        n = j - i;
-        ngx_http_cx_num("%ui", n);
-
-        for (n = i; n < j; n++) {
-            c = b->items[n];
-            ngx_http_cx_arg(c->data + c->key_len, c->field_len);
-            ngx_http_cx_num("%L", c->n);
-        }
-    }
-
-    ngx_http_cx_num("%ui", b->nrecords);
-
-    for (rec = b->records; rec; rec = rec->next) {
-        k += ngx_http_cx_record_args(w->cmcf, rec, &argv[k], &lens[k], &p);
-    }
-
-#undef ngx_http_cx_arg
-#undef ngx_http_cx_num
-
-    if (redisAsyncCommandArgv(w->ac, ngx_http_cx_redis_batch_reply, NULL,
-                              k, argv, lens)
-        != REDIS_OK)
+    if (ngx_http_cx_flush_send(w->cmcf, w->ac, b, w->sha, w->batch_key,
+                               ngx_http_cx_redis_batch_reply, w->log)
+        != NGX_OK)
     {
-        ngx_free(nums);
-        ngx_free(argv);
         return NGX_ERROR;
     }
-
-    ngx_free(nums);
-    ngx_free(argv);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, w->log, 0,
-                   "cx redis: batch %uL: %ui counters, %uL events",
-                   b->seq, b->nitems, b->events);
 
     b->attempts++;
     b->sent = ngx_current_msec;
@@ -673,7 +491,9 @@ static void
 ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
     void *data)
 {
+    uint64_t              replayed;
     redisReply           *r = reply;
+    ngx_http_cx_flush_e   rc;
     ngx_http_cx_redis_t  *w = ac->data;
 
     w->in_flight = 0;
@@ -687,44 +507,45 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+    rc = ngx_http_cx_flush_reply(r, &replayed);
+
+    switch (rc) {
+
+    case ngx_http_cx_flush_already:
         ngx_log_error(NGX_LOG_INFO, w->log, 0,
                       "cx redis: batch %uL was already applied",
                       w->batch.seq);
 
         ngx_http_cx_redis_batch_done(w);
-        goto next;
-    }
+        break;
 
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
-        && r->element[1]->type == REDIS_REPLY_INTEGER)
-    {
-        if (r->element[1]->integer > 0) {
+    case ngx_http_cx_flush_applied:
+        if (replayed) {
             ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
-                                       r->element[1]->integer);
+                                       replayed);
         }
 
         ngx_http_cx_redis_batch_done(w);
-        goto next;
-    }
+        break;
 
-    if (r->type == REDIS_REPLY_ERROR
-        && (ngx_strncmp(r->str, "NOSCRIPT", 8) == 0
-            || ngx_strncmp(r->str, "OOM", 3) == 0
-            || ngx_strncmp(r->str, "BUSY", 4) == 0
-            || ngx_strncmp(r->str, "LOADING", 7) == 0
-            || ngx_strncmp(r->str, "READONLY", 8) == 0
-            || ngx_strncmp(r->str, "MASTERDOWN", 10) == 0))
-    {
-        /* refused before the script ran: try again later, as it is */
+    case ngx_http_cx_flush_noscript:
+    case ngx_http_cx_flush_refused:
+
+        /*
+         * refused before the script ran, so certainly not applied: its
+         * counts go back into the table and travel with newer ones
+         */
 
         ngx_log_error(NGX_LOG_ERR, w->log, 0,
                       "cx redis: batch refused by %V, will retry: %*s",
                       &w->cmcf->redis->addr, (size_t) r->len, r->str);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
                                    1);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
 
-        if (ngx_strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        ngx_http_cx_counters_merge(&w->batch);
+
+        if (rc == ngx_http_cx_flush_noscript) {
             /* the script cache was flushed: load it again */
             w->state = ngx_http_cx_redis_handshake;
             redisAsyncCommand(ac, ngx_http_cx_redis_script_reply, NULL,
@@ -734,20 +555,21 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         }
 
         return;
+
+    default: /* ngx_http_cx_flush_failed */
+
+        /* the script failed part-way (e.g. WRONGTYPE): never apply it twice */
+
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: batch %uL failed on %V, dropped: %*s",
+                      w->batch.seq, &w->cmcf->redis->addr,
+                      (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
+                      r->str);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+
+        ngx_http_cx_redis_batch_drop(w, "failed");
     }
-
-    /* the script failed part-way (e.g. WRONGTYPE): never apply it twice */
-
-    ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                  "cx redis: batch %uL failed on %V, dropped: %*s",
-                  w->batch.seq, &w->cmcf->redis->addr,
-                  (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
-                  r->str);
-    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
-
-    ngx_http_cx_redis_batch_drop(w, "failed");
-
-next:
 
     if (w->exiting) {
         ngx_http_cx_redis_flush(w);

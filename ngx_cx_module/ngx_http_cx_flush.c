@@ -1,0 +1,256 @@
+
+/*
+ * ngx_http_cx_flush.c: the batch protocol.  Every cx_flush_interval the
+ * worker's counters travel as one batch: a single EVALSHA of a script
+ * that applies the batch only if its sequence number is new for this
+ * worker, so a batch retried after a lost reply is applied once.  This
+ * file owns the script, the EVALSHA of a batch and what its reply means;
+ * the connection, and when to send and retry, are ngx_http_cx_redis.c's.
+ */
+
+
+#include "ngx_http_cx_flush.h"
+
+
+#define NGX_HTTP_CX_BATCH_TTL       "604800"    /* a week, in seconds */
+
+
+/*
+ * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes.
+ * ARGV: seq, ttl of the hashes (0: none), then for every hash: the
+ * number of fields, then field, increment pairs; then the number of
+ * records (widget events with a token), each: token key, event, token
+ * ttl, the number of counters, counter key, field pairs, then 0, or 1,
+ * stream key, maxlen, min id, the number of fields and field, value
+ * pairs of its follow-up entry.  A record is applied only if its token
+ * has not been used for its event.  The sequence number is written
+ * first: if an increment failed half-way (a key of the wrong type), a
+ * retry must not apply the first half again.  Returns 0 for a batch
+ * already applied, else {1, records refused}.
+ */
+
+ngx_str_t  ngx_http_cx_flush_script = ngx_string(
+    "local last = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "local seq = tonumber(ARGV[1]) "
+    "if seq <= last then return 0 end "
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', " NGX_HTTP_CX_BATCH_TTL ") "
+    "local ttl = tonumber(ARGV[2]) "
+    "local a = 3 "
+    "for k = 2, #KEYS do "
+        "local n = tonumber(ARGV[a]) "
+        "a = a + 1 "
+        "for i = 1, n do "
+            "redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]) "
+            "a = a + 2 "
+        "end "
+        "if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end "
+    "end "
+    "local refused = 0 "
+    "local m = tonumber(ARGV[a] or '0') "
+    "a = a + 1 "
+    "for r = 1, m do "
+        "local fresh = redis.call('HSETNX', ARGV[a], ARGV[a + 1], 1) == 1 "
+        "if fresh then redis.call('EXPIRE', ARGV[a], ARGV[a + 2]) "
+        "else refused = refused + 1 end "
+        "local n = tonumber(ARGV[a + 3]) "
+        "a = a + 4 "
+        "for i = 1, n do "
+            "if fresh then "
+                "redis.call('HINCRBY', ARGV[a], ARGV[a + 1], 1) "
+                "if ttl > 0 then redis.call('EXPIRE', ARGV[a], ttl) end "
+            "end "
+            "a = a + 2 "
+        "end "
+        "local x = ARGV[a] "
+        "a = a + 1 "
+        "if x == '1' then "
+            "local nf = tonumber(ARGV[a + 3]) "
+            "if fresh then "
+                "local e = {'XADD', ARGV[a], 'MAXLEN', '~', ARGV[a + 1], '*'} "
+                "for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end "
+                "redis.call(unpack(e)) "
+                "redis.call('XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2]) "
+            "end "
+            "a = a + 4 + 2 * nf "
+        "end "
+    "end "
+    "return {1, refused}");
+
+
+/* the batch as one EVALSHA of the flush script; cb gets the reply */
+
+ngx_int_t
+ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
+    redisAsyncContext *ac, ngx_http_cx_batch_t *b, u_char *sha,
+    u_char *batch_key, redisCallbackFn *cb, ngx_log_t *log)
+{
+    int                     argc;
+    u_char                 *p, *nums;
+    size_t                 *lens;
+    ngx_uint_t              i, j, k, nkeys, n;
+    const char            **argv;
+    ngx_http_cx_record_t   *rec;
+    ngx_http_cx_counter_t  *c, *prev;
+
+    /* count the hashes: the items are sorted by key */
+
+    nkeys = 0;
+    prev = NULL;
+
+    for (i = 0; i < b->nitems; i++) {
+        c = b->items[i];
+
+        if (prev == NULL || prev->key_len != c->key_len
+            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
+        {
+            nkeys++;
+        }
+
+        prev = c;
+    }
+
+    /*
+     * EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)*
+     * m records...
+     */
+
+    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems + 1
+           + b->nrecords * NGX_HTTP_CX_RECORD_ARGS;
+
+    argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t)), log);
+    if (argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    lens = (size_t *) (argv + argc);
+
+    /* numbers (numkeys, seq, ttl, counts, increments) and record keys */
+
+    nums = ngx_alloc((4 + nkeys + b->nitems) * NGX_INT64_LEN
+                     + b->nrecords * NGX_HTTP_CX_RECORD_BUF, log);
+    if (nums == NULL) {
+        ngx_free(argv);
+        return NGX_ERROR;
+    }
+
+    p = nums;
+    k = 0;
+
+#define ngx_http_cx_arg(s, l)                                                \
+    argv[k] = (const char *) (s); lens[k++] = (l)
+
+#define ngx_http_cx_num(fmt, v)                                              \
+    argv[k] = (const char *) p;                                               \
+    lens[k] = ngx_sprintf(p, fmt, v) - p;                                     \
+    p += lens[k++]
+
+    ngx_http_cx_arg("EVALSHA", 7);
+    ngx_http_cx_arg(sha, 40);
+    ngx_http_cx_num("%ui", nkeys + 1);
+    ngx_http_cx_arg(batch_key, ngx_strlen(batch_key));
+
+    prev = NULL;
+
+    for (i = 0; i < b->nitems; i++) {
+        c = b->items[i];
+
+        if (prev == NULL || prev->key_len != c->key_len
+            || ngx_memcmp(prev->data, c->data, c->key_len) != 0)
+        {
+            ngx_http_cx_arg(c->data, c->key_len);
+        }
+
+        prev = c;
+    }
+
+    ngx_http_cx_num("%uL", b->seq);
+    ngx_http_cx_num("%ui", cmcf->retention * 86400);
+
+    for (i = 0; i < b->nitems; i = j) {
+        c = b->items[i];
+
+        for (j = i + 1; j < b->nitems; j++) {
+            if (b->items[j]->key_len != c->key_len
+                || ngx_memcmp(b->items[j]->data, c->data, c->key_len) != 0)
+            {
+                break;
+            }
+        }
+
+        n = j - i;
+        ngx_http_cx_num("%ui", n);
+
+        for (n = i; n < j; n++) {
+            c = b->items[n];
+            ngx_http_cx_arg(c->data + c->key_len, c->field_len);
+            ngx_http_cx_num("%L", c->n);
+        }
+    }
+
+    ngx_http_cx_num("%ui", b->nrecords);
+
+    for (rec = b->records; rec; rec = rec->next) {
+        k += ngx_http_cx_record_args(cmcf, rec, &argv[k], &lens[k], &p);
+    }
+
+#undef ngx_http_cx_arg
+#undef ngx_http_cx_num
+
+    if (redisAsyncCommandArgv(ac, cb, NULL, k, argv, lens) != REDIS_OK) {
+        ngx_free(nums);
+        ngx_free(argv);
+        return NGX_ERROR;
+    }
+
+    ngx_free(nums);
+    ngx_free(argv);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, log, 0,
+                   "cx redis: batch %uL: %ui counters, %uL events",
+                   b->seq, b->nitems, b->events);
+
+    return NGX_OK;
+}
+
+
+/* what the reply to a batch's EVALSHA means */
+
+ngx_http_cx_flush_e
+ngx_http_cx_flush_reply(redisReply *r, uint64_t *replayed)
+{
+    *replayed = 0;
+
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        return ngx_http_cx_flush_already;
+    }
+
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
+        && r->element[1]->type == REDIS_REPLY_INTEGER)
+    {
+        if (r->element[1]->integer > 0) {
+            *replayed = r->element[1]->integer;
+        }
+
+        return ngx_http_cx_flush_applied;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+
+        if (ngx_strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            return ngx_http_cx_flush_noscript;
+        }
+
+        if (ngx_strncmp(r->str, "OOM", 3) == 0
+            || ngx_strncmp(r->str, "BUSY", 4) == 0
+            || ngx_strncmp(r->str, "LOADING", 7) == 0
+            || ngx_strncmp(r->str, "READONLY", 8) == 0
+            || ngx_strncmp(r->str, "MASTERDOWN", 10) == 0)
+        {
+            return ngx_http_cx_flush_refused;
+        }
+    }
+
+    /* e.g. WRONGTYPE: the script ran and stopped part-way */
+
+    return ngx_http_cx_flush_failed;
+}

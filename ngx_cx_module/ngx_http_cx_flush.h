@@ -1,0 +1,42 @@
+
+/*
+ * ngx_http_cx_flush.h: the batch protocol (ngx_http_cx_flush.c): the
+ * flush script, the EVALSHA that carries a batch, and what its reply
+ * means.  It knows nothing of the connection it is sent on.
+ */
+
+
+#ifndef _NGX_HTTP_CX_FLUSH_H_INCLUDED_
+#define _NGX_HTTP_CX_FLUSH_H_INCLUDED_
+
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_counter.h"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+/* what a batch's reply means */
+
+typedef enum {
+    ngx_http_cx_flush_applied = 0,
+    ngx_http_cx_flush_already,          /* a retry of an applied batch */
+    ngx_http_cx_flush_noscript,         /* refused: the script is gone */
+    ngx_http_cx_flush_refused,          /* refused before the script ran */
+    ngx_http_cx_flush_failed            /* the script failed part-way */
+} ngx_http_cx_flush_e;
+
+
+extern ngx_str_t  ngx_http_cx_flush_script;
+
+
+ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
+    redisAsyncContext *ac, ngx_http_cx_batch_t *b, u_char *sha,
+    u_char *batch_key, redisCallbackFn *cb, ngx_log_t *log);
+/* replayed: the batch's records refused, their token already used */
+ngx_http_cx_flush_e ngx_http_cx_flush_reply(redisReply *r,
+    uint64_t *replayed);
+
+
+#endif /* _NGX_HTTP_CX_FLUSH_H_INCLUDED_ */

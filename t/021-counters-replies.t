@@ -1,0 +1,86 @@
+# What Redis says back to a batch: refused before running (NOSCRIPT, OOM)
+# means retried as is, failed part-way (WRONGTYPE) means dropped and
+# counted -- never applied twice.
+use lib 't/lib';
+use Test::CX;
+
+our $DAY = today();
+
+sub tp_count {
+    return redis()->hget("cx:localhost:tp:$DAY", 'home:view') // 0;
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config', <<'EOF2') unless defined $block->http_config;
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+cx_flush_interval 100ms;
+EOF2
+    $block->set_value('config', <<'EOF2') unless defined $block->config;
+location / {
+    cx_touchpoint home;
+}
+location = /cx/metrics {
+    cx_metrics;
+}
+EOF2
+    $block->set_value('user_files', [[ 'index.html', "<body>hi</body>\n" ]])
+        unless defined $block->user_files;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: NOSCRIPT: refused, script loaded again, batch applied once
+--- redis
+--- request
+GET /
+--- check
+ok(wait_for(sub { ::tp_count() == 1 }), "first view");
+redis()->script('flush');
+get_many('/', 5);
+ok(wait_for(sub { ::tp_count() == 6 }), "6 after SCRIPT FLUSH") or diag(::tp_count());
+sleep 0.5;
+is(::tp_count(), 6, "exactly 6");
+--- error_log eval
+qr/cx redis: batch refused by 127\.0\.0\.1:\d+, will retry: NOSCRIPT/
+
+
+
+=== TEST 2: OOM: refused, retried as is once memory is back
+--- redis
+--- request
+GET /
+--- check
+ok(wait_for(sub { ::tp_count() == 1 }), "first view");
+redis()->config('set', 'maxmemory-policy', 'noeviction');
+redis()->config('set', 'maxmemory', '1');
+get_many('/', 3);
+sleep 0.5;
+is(::tp_count(), 1, "nothing applied while OOM");
+redis()->config('set', 'maxmemory', '0');
+ok(wait_for(sub { ::tp_count() == 4 }), "4 once memory is back") or diag(::tp_count());
+sleep 0.5;
+is(::tp_count(), 4, "exactly 4");
+--- error_log eval
+qr/cx redis: batch refused by 127\.0\.0\.1:\d+, will retry: OOM/
+
+
+
+=== TEST 3: WRONGTYPE: the batch fails part-way and is dropped
+--- redis
+--- request
+GET /
+--- check
+ok(wait_for(sub { ::tp_count() == 1 }), "first view");
+redis()->del("cx:localhost:tp:$::DAY");
+redis()->set("cx:localhost:tp:$::DAY", "x");
+get_many('/', 3);
+ok(wait_for(sub { metric('cx_counts_dropped_total') > 0 }), "dropped counted");
+redis()->del("cx:localhost:tp:$::DAY");
+get_many('/', 2);
+ok(wait_for(sub { ::tp_count() == 2 }), "later batches apply") or diag(::tp_count());
+--- error_log eval
+qr/cx redis: batch \d+ failed on 127\.0\.0\.1:\d+, dropped: .*WRONGTYPE/
