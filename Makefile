@@ -11,7 +11,7 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules clean widget widget-check
+        bench-rules bench-counters clean widget widget-check
 
 all: $(MODULE)
 
@@ -65,7 +65,7 @@ demo:
 demo-stop:
 	util/demo.sh stop
 
-bench: bench-inject
+bench: bench-inject bench-counters bench-rules
 
 bench-inject:
 	util/deps.sh bench
@@ -76,6 +76,11 @@ bench-rules:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/rules
+
+bench-counters:
+	util/deps.sh bench
+	$(MAKE) all
+	bench/counters
 
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,8 @@
 typedef struct {
     ngx_http_cx_counter_t      **buckets;
     ngx_uint_t                   nbuckets;  /* a power of 2 */
+    ngx_http_cx_counter_t       *all;       /* so a flush visits no empty
+                                               bucket */
     ngx_uint_t                   count;
     ngx_uint_t                   max;
     uint64_t                     events;
@@ -289,6 +291,9 @@ ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
     c->next = t->buckets[hash & (t->nbuckets - 1)];
     t->buckets[hash & (t->nbuckets - 1)] = c;
 
+    c->all = t->all;
+    t->all = c;
+
     t->count++;
     t->events += n;
     t->counted += n;
@@ -305,8 +310,8 @@ ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
 ngx_int_t
 ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
 {
-    ngx_uint_t               i, n;
-    ngx_http_cx_counter_t   *c, *next, **items;
+    ngx_uint_t               n;
+    ngx_http_cx_counter_t   *c, **items;
     ngx_http_cx_counters_t  *t;
 
     t = &ngx_http_cx_counters;
@@ -336,14 +341,12 @@ ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
 
     n = 0;
 
-    for (i = 0; i < t->nbuckets; i++) {
-        for (c = t->buckets[i]; c; c = next) {
-            next = c->next;
-            items[n++] = c;
-        }
-
-        t->buckets[i] = NULL;
+    for (c = t->all; c; c = c->all) {
+        t->buckets[c->hash & (t->nbuckets - 1)] = NULL;
+        items[n++] = c;
     }
+
+    t->all = NULL;
 
     ngx_qsort(items, n, sizeof(ngx_http_cx_counter_t *),
               ngx_http_cx_counter_cmp);

@@ -15,7 +15,8 @@
 typedef struct ngx_http_cx_counter_s  ngx_http_cx_counter_t;
 
 struct ngx_http_cx_counter_s {
-    ngx_http_cx_counter_t       *next;
+    ngx_http_cx_counter_t       *next;      /* in its bucket */
+    ngx_http_cx_counter_t       *all;       /* every counter of the table */
     uint32_t                     hash;
     uint16_t                     key_len;
     uint16_t                     field_len;

@@ -198,6 +198,7 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
 static void
 ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w)
 {
+    ngx_uint_t                 level;
     redisAsyncContext         *ac;
     ngx_http_cx_redis_conf_t  *rc;
 
@@ -219,7 +220,8 @@ ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w)
     }
 
     if (ac->err) {
-        ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+        level = ngx_http_cx_redis_failure(w);
+        ngx_log_error(level, w->log, 0,
                       "cx redis: connect to %V failed: %s",
                       &rc->addr, ac->errstr);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
@@ -272,6 +274,8 @@ ngx_http_cx_redis_connected(const redisAsyncContext *ac, int status)
 {
     ngx_http_cx_redis_t  *w = ac->data;
 
+    ngx_uint_t  level;
+
     if (status == REDIS_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_EVENT, w->log, 0,
                        "cx redis: connected to %V", &w->cmcf->redis->addr);
@@ -281,7 +285,8 @@ ngx_http_cx_redis_connected(const redisAsyncContext *ac, int status)
 
     /* hiredis frees the context when this returns */
 
-    ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+    level = ngx_http_cx_redis_failure(w);
+    ngx_log_error(level, w->log, 0,
                   "cx redis: connect to %V failed: %s",
                   &w->cmcf->redis->addr, ac->errstr);
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
@@ -606,10 +611,13 @@ ngx_http_cx_redis_retry_handler(ngx_event_t *ev)
 {
     ngx_http_cx_redis_t  *w = ev->data;
 
+    ngx_uint_t  level;
+
     if (w->ac) {
         /* still connecting, or handshaking, after cx_redis_timeout */
 
-        ngx_log_error(ngx_http_cx_redis_failure(w), w->log, 0,
+        level = ngx_http_cx_redis_failure(w);
+        ngx_log_error(level, w->log, 0,
                       "cx redis: connect to %V timed out",
                       &w->cmcf->redis->addr);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
@@ -764,7 +772,8 @@ ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w)
 /*
  * While Redis stays down the worker retries with backoff; the first
  * failure and then one per NGX_HTTP_CX_BACKOFF_MAX is an error, the rest
- * are logged at info.
+ * are logged at info.  It counts the failure: call it once, not inside
+ * ngx_log_error(), which evaluates its level twice.
  */
 
 static ngx_uint_t

@@ -482,3 +482,18 @@ ok(wait_for(sub { ::tp_count('everywhere:view') == 1 }), "one page view, not thr
     or diag(::tp_count('everywhere:view'));
 sleep 0.3;
 is(::tp_count('everywhere:view'), 1, "still one");
+
+
+
+=== TEST 26: the first failed connect is an error even at "error_log ... error"
+--- log_level: error
+--- init
+redis()->flushall;
+redis_stop();
+--- request
+GET /
+--- wait: 0.3
+--- check
+redis_start();
+--- error_log eval
+qr/\[error\] .*cx redis: connect to 127\.0\.0\.1:\d+ failed: Connection refused/
