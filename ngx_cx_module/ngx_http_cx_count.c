@@ -218,13 +218,28 @@ ngx_http_cx_count_init(ngx_conf_t *cf)
  * filter injected, and the backend's signals.
  */
 
+/* a 2xx or 304 answer to GET or POST */
+
+static ngx_inline ngx_uint_t
+ngx_http_cx_page_view(ngx_http_request_t *r)
+{
+    ngx_uint_t  status;
+
+    status = r->headers_out.status;
+
+    return (r->method & (NGX_HTTP_GET|NGX_HTTP_POST))
+           && ((status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
+               || status == NGX_HTTP_NOT_MODIFIED);
+}
+
+
 static ngx_int_t
 ngx_http_cx_log_handler(ngx_http_request_t *r)
 {
     time_t                    now;
     ngx_str_t                 tp, *any, *ev;
     ngx_int_t                 rc;
-    ngx_uint_t                i, status;
+    ngx_uint_t                i;
     ngx_http_cx_ctx_t        *ctx;
     ngx_http_cx_srv_conf_t   *cscf;
     ngx_http_cx_loc_conf_t   *lcf;
@@ -244,6 +259,27 @@ ngx_http_cx_log_handler(ngx_http_request_t *r)
     if (lcf->endpoint
         || (ctx == NULL && lcf->touchpoint == NULL && lcf->rules == NULL))
     {
+        return NGX_OK;
+    }
+
+    /*
+     * The most common case: a page view of a location with a static
+     * touchpoint, and nothing else to count (no survey was injected, no
+     * signal came): no context, names from the configuration.
+     */
+
+    if (ctx == NULL && lcf->rules == NULL && lcf->touchpoint
+        && lcf->touchpoint->lengths == NULL)
+    {
+        if (ngx_http_cx_page_view(r)) {
+            cscf = ngx_http_get_module_srv_conf(r, ngx_http_cx_module);
+
+            (void) ngx_http_cx_count_stable(cmcf, &cscf->site,
+                                            &lcf->touchpoint->value,
+                                            &ngx_http_cx_event_view,
+                                            ngx_time());
+        }
+
         return NGX_OK;
     }
 
@@ -267,13 +303,7 @@ ngx_http_cx_log_handler(ngx_http_request_t *r)
 
     any = (rc == NGX_OK) ? &tp : &ngx_http_cx_other;
 
-    status = r->headers_out.status;
-
-    if (rc == NGX_OK
-        && (r->method & (NGX_HTTP_GET|NGX_HTTP_POST))
-        && ((status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
-            || status == NGX_HTTP_NOT_MODIFIED))
-    {
+    if (rc == NGX_OK && ngx_http_cx_page_view(r)) {
         (void) ngx_http_cx_count_event(cmcf, &cscf->site, NULL, &tp,
                                        &ngx_http_cx_event_view, now);
     }

@@ -19,11 +19,27 @@
 #define NGX_HTTP_CX_FIELD_MAX    256
 
 
+#define NGX_HTTP_CX_COUNT_CACHE  16
+
+
+typedef struct {
+    u_char                      *site;      /* the names, by address */
+    u_char                      *touchpoint;
+    u_char                      *event;
+    time_t                       hour;
+    ngx_uint_t                   generation;
+    ngx_http_cx_counter_t       *daily;
+    ngx_http_cx_counter_t       *hourly;
+} ngx_http_cx_count_cache_t;
+
+
 typedef struct {
     ngx_http_cx_counter_t      **buckets;
     ngx_uint_t                   nbuckets;  /* a power of 2 */
     ngx_http_cx_counter_t       *all;       /* so a flush visits no empty
                                                bucket */
+    ngx_uint_t                   generation;    /* of the counters */
+    ngx_http_cx_count_cache_t    cache[NGX_HTTP_CX_COUNT_CACHE];
     ngx_uint_t                   count;
     ngx_uint_t                   max;
     uint64_t                     events;
@@ -45,8 +61,12 @@ typedef struct {
 static ngx_http_cx_counters_t  ngx_http_cx_counters;
 
 
-static ngx_int_t ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field,
-    int64_t n);
+static ngx_http_cx_counter_t *ngx_http_cx_counter_add(ngx_str_t *key,
+    ngx_str_t *field, int64_t n);
+static ngx_int_t ngx_http_cx_count_add(ngx_http_cx_main_conf_t *cmcf,
+    ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
+    ngx_str_t *event, time_t now, ngx_http_cx_counter_t **daily,
+    ngx_http_cx_counter_t **hourly);
 static void ngx_http_cx_counters_time(time_t now);
 static int ngx_libc_cdecl ngx_http_cx_counter_cmp(const void *one,
     const void *two);
@@ -176,11 +196,73 @@ ngx_int_t
 ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
     ngx_str_t *survey, ngx_str_t *touchpoint, ngx_str_t *event, time_t now)
 {
-    u_char      *p;
-    ngx_int_t    rc;
-    ngx_str_t    key, field;
-    u_char       kbuf[NGX_HTTP_CX_KEY_MAX];
-    u_char       fbuf[NGX_HTTP_CX_FIELD_MAX];
+    return ngx_http_cx_count_add(cmcf, site, survey, touchpoint, event, now,
+                                 NULL, NULL);
+}
+
+
+/*
+ * The same for names that live as long as the configuration (a static
+ * cx_touchpoint, the module's own event names): the pair of counters a
+ * page view adds to is remembered by the names' addresses, so the next
+ * views of the hour add to them directly, without building keys.
+ */
+
+ngx_int_t
+ngx_http_cx_count_stable(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
+    ngx_str_t *touchpoint, ngx_str_t *event, time_t now)
+{
+    ngx_uint_t                   i;
+    ngx_http_cx_counters_t      *t;
+    ngx_http_cx_count_cache_t   *e;
+
+    t = &ngx_http_cx_counters;
+
+    i = ((uintptr_t) touchpoint->data ^ (uintptr_t) event->data
+         ^ (uintptr_t) site->data) % NGX_HTTP_CX_COUNT_CACHE;
+    e = &t->cache[i];
+
+    if (e->generation == t->generation && e->hour == now / 3600
+        && e->site == site->data && e->touchpoint == touchpoint->data
+        && e->event == event->data && t->buckets)
+    {
+        e->daily->n++;
+        e->hourly->n++;
+        t->events += 2;
+        t->counted += 2;
+        return NGX_OK;
+    }
+
+    e->generation = t->generation;
+    e->hour = now / 3600;
+    e->site = site->data;
+    e->touchpoint = touchpoint->data;
+    e->event = event->data;
+
+    if (ngx_http_cx_count_add(cmcf, site, NULL, touchpoint, event, now,
+                              &e->daily, &e->hourly)
+        != NGX_OK)
+    {
+        /* never hit a half-made entry */
+        e->generation = t->generation - 1;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_count_add(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
+    ngx_str_t *survey, ngx_str_t *touchpoint, ngx_str_t *event, time_t now,
+    ngx_http_cx_counter_t **daily, ngx_http_cx_counter_t **hourly)
+{
+    u_char                 *p;
+    ngx_int_t               rc;
+    ngx_str_t               key, field;
+    ngx_http_cx_counter_t  *c;
+    u_char                  kbuf[NGX_HTTP_CX_KEY_MAX];
+    u_char                  fbuf[NGX_HTTP_CX_FIELD_MAX];
 
     ngx_http_cx_counters_time(now);
 
@@ -195,7 +277,12 @@ ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
     field.data = fbuf;
     field.len = p - fbuf;
 
-    rc = ngx_http_cx_counter_add(&key, &field, 1);
+    c = ngx_http_cx_counter_add(&key, &field, 1);
+    rc = c ? NGX_OK : NGX_DECLINED;
+
+    if (daily) {
+        *daily = c;
+    }
 
     /* the same, by hour: "tp:" -> "tph:", "sv:" -> "svh:" */
 
@@ -209,8 +296,14 @@ ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
     p = ngx_cpymem(p, ngx_http_cx_counters.hour, 2);
     field.len = p - fbuf;
 
-    if (ngx_http_cx_counter_add(&key, &field, 1) != NGX_OK) {
+    c = ngx_http_cx_counter_add(&key, &field, 1);
+
+    if (c == NULL) {
         rc = NGX_DECLINED;
+    }
+
+    if (hourly) {
+        *hourly = c;
     }
 
     return rc;
@@ -239,7 +332,7 @@ ngx_http_cx_counters_time(time_t now)
 }
 
 
-static ngx_int_t
+static ngx_http_cx_counter_t *
 ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
 {
     uint32_t                 hash;
@@ -249,7 +342,7 @@ ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
     t = &ngx_http_cx_counters;
 
     if (t->buckets == NULL) {
-        return NGX_DECLINED;
+        return NULL;
     }
 
     hash = ngx_murmur_hash2(key->data, key->len)
@@ -265,20 +358,20 @@ ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
             c->n += n;
             t->events += n;
             t->counted += n;
-            return NGX_OK;
+            return c;
         }
     }
 
     if (t->count >= t->max) {
         t->dropped += n;
-        return NGX_DECLINED;
+        return NULL;
     }
 
     c = ngx_alloc(offsetof(ngx_http_cx_counter_t, data)
                   + key->len + field->len, t->log);
     if (c == NULL) {
         t->dropped += n;
-        return NGX_DECLINED;
+        return NULL;
     }
 
     c->hash = hash;
@@ -298,7 +391,7 @@ ngx_http_cx_counter_add(ngx_str_t *key, ngx_str_t *field, int64_t n)
     t->events += n;
     t->counted += n;
 
-    return NGX_OK;
+    return c;
 }
 
 
@@ -340,6 +433,7 @@ ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch)
     }
 
     n = 0;
+    t->generation++;
 
     for (c = t->all; c; c = c->all) {
         t->buckets[c->hash & (t->nbuckets - 1)] = NULL;

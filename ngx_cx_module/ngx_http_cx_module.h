@@ -291,6 +291,8 @@ u_char *ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
 ngx_int_t ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
     ngx_str_t *event, time_t now);
+ngx_int_t ngx_http_cx_count_stable(ngx_http_cx_main_conf_t *cmcf,
+    ngx_str_t *site, ngx_str_t *touchpoint, ngx_str_t *event, time_t now);
 
 /* ngx_http_cx_redis.c */
 char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
