@@ -1,12 +1,12 @@
 #!/bin/bash
 # Installs the Debian packages a target needs, only when something is
 # missing (so a second run costs a dpkg query, not an apt-get update).
-#   util/deps.sh build|test|demo|bench|asan
+#   util/deps.sh build|test|demo|bench|asan|fuzz
 set -e
 
 build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
-test="$build redis-server libtest-base-perl libtest-tcp-perl libtest-redisserver-perl
-      libredis-fast-perl libwww-perl libtext-diff-perl libjson-pp-perl
+test="$build redis-server libtest-base-perl libtest-tcp-perl
+      libredis-fast-perl libtext-diff-perl
       libnginx-mod-http-echo libnginx-mod-nchan libnginx-mod-http-lua curl
       chromium nodejs npm"
 demo="$build redis-server curl"
@@ -26,8 +26,6 @@ esac
 
 missing=
 for p in $want; do
-    # libjson-pp-perl is part of perl itself on bookworm
-    [ "$p" = libjson-pp-perl ] && continue
     # the widget's tests: a node and npm already on the PATH will do
     # (NodeSource's nodejs bundles npm and conflicts with Debian's npm)
     [ "$p" = nodejs ] && command -v node >/dev/null && continue

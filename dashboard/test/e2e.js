@@ -19,7 +19,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { ok, note, launch, scenarios, run } = require('../../widget/test/tap.js');
 
 const base = process.env.CX_BASE_URL;
 const token = process.env.CX_TOKEN;
@@ -35,35 +35,15 @@ const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true,
 const DAY = 86400000;
 const NONE = '#e4e7ec';
 
-let n = 0;
-let failed = 0;
 let browser;
 
 
 /* ---- TAP */
 
-function ok(cond, name, diag) {
-    n++;
-    console.log((cond ? 'ok ' : 'not ok ') + n + ' - ' + name);
-
-    if (!cond) {
-        failed++;
-        if (diag !== undefined) {
-            note(typeof diag === 'string' ? diag : JSON.stringify(diag));
-        }
-    }
-
-    return cond;
-}
-
 function is(got, want, name) {
     const g = JSON.stringify(got);
     const w = JSON.stringify(want);
     return ok(g === w, name, 'got: ' + g + ', want: ' + w);
-}
-
-function note(text) {
-    console.log(String(text).split('\n').map(l => '# ' + l).join('\n'));
 }
 
 
@@ -542,47 +522,12 @@ async function main() {
 
     fs.mkdirSync(artifacts, { recursive: true });
 
-    browser = await chromium.launch({
-        executablePath: process.env.CX_CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync']
-    });
-    note('chromium ' + browser.version() + ', node ' + process.version);
+    browser = await launch();
 
-    for (const scenario of [desktop, keyboard, filters, bearer, mobile]) {
-        const t = Date.now();
-
-        try {
-            await scenario();
-        } catch (e) {
-            ok(false, scenario.name + ': ' + e.message.split('\n')[0],
-               e.stack);
-        }
-
-        note(scenario.name + ': ' + (Date.now() - t) + ' ms');
-    }
+    await scenarios([desktop, keyboard, filters, bearer, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
 
 
-const limit = setTimeout(() => {
-    ok(false, 'finished within ' + (process.env.CX_E2E_TIMEOUT || 50) + ' s');
-    console.log('1..' + n);
-    (browser ? browser.close() : Promise.resolve())
-        .finally(() => process.exit(1));
-}, (+process.env.CX_E2E_TIMEOUT || 50) * 1000);
-
-main()
-    .catch(e => ok(false, 'setup: ' + e.message, e.stack))
-    .finally(async () => {
-        if (browser) {
-            await browser.close().catch(() => {});
-        }
-        clearTimeout(limit);
-        console.log('1..' + n);
-        process.exitCode = failed ? 1 : 0;
-    });
+run(main, 50);

@@ -16,7 +16,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { ok, note, launch, scenarios, run } = require('./tap.js');
 
 const base = process.env.CX_BASE_URL;
 const artifacts = process.env.CX_ARTIFACTS
@@ -29,34 +29,14 @@ const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true,
                  hasTouch: true, deviceScaleFactor: 2 };
 
-let n = 0;
-let failed = 0;
 let browser;
 
 
 /* ---- TAP */
 
-function ok(cond, name, diag) {
-    n++;
-    console.log((cond ? 'ok ' : 'not ok ') + n + ' - ' + name);
-
-    if (!cond) {
-        failed++;
-        if (diag !== undefined) {
-            note(typeof diag === 'string' ? diag : JSON.stringify(diag));
-        }
-    }
-
-    return cond;
-}
-
 function is(got, want, name) {
     return ok(got === want, name,
               'got: ' + JSON.stringify(got) + ', want: ' + JSON.stringify(want));
-}
-
-function note(text) {
-    console.log(String(text).split('\n').map(l => '# ' + l).join('\n'));
 }
 
 
@@ -560,52 +540,13 @@ async function main() {
 
     fs.mkdirSync(artifacts, { recursive: true });
 
-    browser = await chromium.launch({
-        executablePath: process.env.CX_CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        /* a fresh, empty profile in a temporary directory every run */
-        args: ['--headless', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync']
-    });
-    note('chromium ' + browser.version() + ', node ' + process.version);
+    browser = await launch();
 
-    for (const scenario of [corner, followup, dismiss, typing, mobile,
-                            inline, csp, triggers, words, isolation,
-                            motion, gpc])
-    {
-        const t = Date.now();
-
-        try {
-            await scenario();
-        } catch (e) {
-            ok(false, scenario.name + ': ' + e.message.split('\n')[0],
-               e.stack);
-        }
-
-        note(scenario.name + ': ' + (Date.now() - t) + ' ms');
-    }
+    await scenarios([corner, followup, dismiss, typing, mobile, inline, csp,
+                     triggers, words, isolation, motion, gpc]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
 
 
-const limit = setTimeout(() => {
-    ok(false, 'finished within ' + (process.env.CX_E2E_TIMEOUT || 100) + ' s');
-    console.log('1..' + n);
-    (browser ? browser.close() : Promise.resolve())
-        .finally(() => process.exit(1));
-}, (+process.env.CX_E2E_TIMEOUT || 100) * 1000);
-
-main()
-    .catch(e => ok(false, 'setup: ' + e.message, e.stack))
-    .finally(async () => {
-        if (browser) {
-            await browser.close().catch(() => {});
-        }
-        clearTimeout(limit);
-        console.log('1..' + n);
-        process.exitCode = failed ? 1 : 0;
-    });
-
+run(main, 100);

@@ -1,7 +1,8 @@
 package Test::CX;
 
 # Test::CX: a small Test::Nginx-style harness built from Debian packages
-# (Test::Base, Test::More, Test::TCP, Test::RedisServer, Redis::Fast).
+# (Test::Base, Test::More, Test::TCP, Redis::Fast, Text::Diff) and a
+# private redis-server it starts, kills and restarts itself.
 #
 # A test file is Perl plus data blocks:
 #
