@@ -23,7 +23,8 @@ static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_trigger(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf,
+    ngx_http_cx_survey_t *survey);
 static ngx_http_cx_survey_t *ngx_http_cx_choose(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -57,6 +58,7 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 {
     ngx_int_t                rc;
     ngx_http_cx_ctx_t       *ctx;
+    ngx_http_cx_survey_t    *survey;
     ngx_http_cx_loc_conf_t  *lcf;
 
     if (r != r->main) {
@@ -110,12 +112,29 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    /*
+     * Without rules, sampling decides before any context is made: most
+     * page views are not sampled, and a page view with no context is
+     * counted on the log phase's short path.
+     */
+
+    survey = NULL;
+
+    if (lcf->rules == NULL) {
+        survey = lcf->surveys ? ngx_http_cx_choose(r, lcf) : NULL;
+
+        if (survey == NULL) {
+            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
+            return ngx_http_next_header_filter(r);
+        }
+    }
+
     ctx = ngx_http_cx_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
     }
 
-    rc = ngx_http_cx_trigger(r, ctx, lcf);
+    rc = ngx_http_cx_trigger(r, ctx, lcf, survey);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -151,20 +170,21 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 
 
 /*
- * Which survey, if any, this page view triggers: the location's Lua
- * rules when it has them, sampling otherwise.  Sets ctx->survey and the
- * per-request delay and question.
+ * Which survey, if any, this page view triggers: the one sampling already
+ * chose, or the location's Lua rules when it has them, sampling when they
+ * decline.  Sets ctx->survey and the per-request delay and question.
  */
 
 static ngx_int_t
 ngx_http_cx_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_loc_conf_t *lcf)
+    ngx_http_cx_loc_conf_t *lcf, ngx_http_cx_survey_t *survey)
 {
     ngx_int_t  rc;
 
     rc = NGX_DECLINED;
+    ctx->survey = survey;
 
-    if (lcf->rules) {
+    if (survey == NULL && lcf->rules) {
         rc = ngx_http_cx_rules_trigger(r, ctx, lcf->rules);
 
         if (rc == NGX_ERROR) {
@@ -172,7 +192,7 @@ ngx_http_cx_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         }
     }
 
-    if (rc == NGX_DECLINED) {
+    if (rc == NGX_DECLINED && survey == NULL) {
         ctx->survey = lcf->surveys ? ngx_http_cx_choose(r, lcf) : NULL;
     }
 

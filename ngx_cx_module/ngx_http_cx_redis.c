@@ -79,8 +79,7 @@ static ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_reply(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
-static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w,
-    const char *why);
+static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_reply_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_quit_handler(ngx_event_t *ev);
@@ -573,7 +572,7 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
                                    1);
 
-        ngx_http_cx_redis_batch_drop(w, "failed");
+        ngx_http_cx_redis_batch_drop(w);
     }
 
     if (w->exiting) {
@@ -598,7 +597,7 @@ ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w)
 
 
 static void
-ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w, const char *why)
+ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w)
 {
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped,
                                w->batch.events);
