@@ -197,6 +197,27 @@ end
 
 -- what rules see ------------------------------------------------------
 
+-- r and its views are empty tables whose reads go to C: the table
+-- functions that write around __newindex must not leave anything in them
+-- for the next request
+local views = C.views
+
+local function guard(f, name)
+    return function(t, ...)
+        if views[t] then
+            error("bad argument #1 to '" .. name .. "' (r is read-only)", 2)
+        end
+        return f(t, ...)
+    end
+end
+
+-- clocks and chance: a call that uses them gives other answers at other
+-- times, so C does not remember what touchpoint() returned
+local function impure_random(m)
+    m.random = C.impure(m.random)
+    return m
+end
+
 local function copy(t, except)
     local c = {}
     for k, v in pairs(t) do
@@ -226,12 +247,12 @@ local base = {
     _VERSION = _VERSION,
 
     string = freeze(string),
-    table = freeze({ concat = C.concat, insert = table.insert,
-                     maxn = table.maxn, remove = table.remove,
-                     sort = table.sort }),
-    math = freeze(copy(math, "randomseed")),
+    table = freeze({ concat = C.concat, insert = guard(table.insert, "insert"),
+                     maxn = table.maxn, remove = guard(table.remove, "remove"),
+                     sort = guard(table.sort, "sort") }),
+    math = freeze(impure_random(copy(math, "randomseed"))),
     bit = freeze(copy(bit)),
-    os = freeze({ time = os.time, date = os.date }),
+    os = freeze({ time = C.impure(os.time), date = C.impure(os.date) }),
 }
 
 local lib_env = setmetatable({}, { __index = base, __metatable = false })

@@ -39,7 +39,8 @@ typedef struct {
 static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
     ngx_http_cx_rules_t *rules, const char *what);
 static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what);
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what,
+    ngx_str_t *path);
 static void ngx_http_cx_lua_report(ngx_http_request_t *r,
     ngx_http_cx_lua_set_t *set, const char *what,
     ngx_http_cx_lua_fail_e fail, u_char *msg);
@@ -139,7 +140,7 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     call.result = ngx_http_cx_lua_trigger_result;
     call.data = &res;
 
-    rc = ngx_http_cx_lua_eval(r, ctx, &call, "trigger");
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "trigger", NULL);
 
     if (res.nomem) {
         return NGX_ERROR;
@@ -191,6 +192,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_rules_t *rules, ngx_str_t *tp)
 {
     ngx_int_t                  rc;
+    ngx_str_t                  path;
     ngx_http_cx_lua_set_t     *set;
     ngx_http_cx_lua_call_t     call;
     ngx_http_cx_loc_conf_t    *lcf;
@@ -206,6 +208,20 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
+    if (ngx_http_cx_lua_decode_path(r, &path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_cx_lua_paths_find(set, &path, r->pool, tp);
+
+    if (rc != NGX_AGAIN) {
+        if (rc != NGX_ERROR) {
+            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_remembered);
+        }
+
+        return rc;
+    }
+
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
     ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
@@ -218,13 +234,22 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     call.result = ngx_http_cx_lua_touchpoint_result;
     call.data = &res;
 
-    rc = ngx_http_cx_lua_eval(r, ctx, &call, "touchpoint");
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "touchpoint", &path);
 
     if (res.nomem) {
         return NGX_ERROR;
     }
 
-    if (rc != NGX_OK || res.touchpoint.len == 0) {
+    if (rc != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if ((call.reads & ~NGX_HTTP_CX_LUA_READ_PATH) == 0) {
+        /* the same answer for this path every time */
+        ngx_http_cx_lua_paths_add(set, &path, &res.touchpoint);
+    }
+
+    if (res.touchpoint.len == 0) {
         return NGX_DECLINED;
     }
 
@@ -279,7 +304,7 @@ ngx_http_cx_lua_set(ngx_http_request_t *r, ngx_http_cx_rules_t *rules,
 
 static ngx_int_t
 ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_lua_call_t *call, const char *what)
+    ngx_http_cx_lua_call_t *call, const char *what, ngx_str_t *path)
 {
     uint64_t                 start;
     ngx_http_cx_lua_vm_t    *vm;
@@ -294,6 +319,10 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ngx_memzero(&req, sizeof(ngx_http_cx_lua_req_t));
         req.r = r;
         req.ctx = ctx;
+
+        if (path) {
+            req.path = *path;
+        }
 
         ngx_http_cx_lua_request_set(&req);
     }

@@ -27,6 +27,11 @@
 #define NGX_HTTP_CX_LUA_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_CX_LUA_MSG_MAX       512
 
+/* what a call has read (ngx_http_cx_lua_vm_t.reads) */
+#define NGX_HTTP_CX_LUA_READ_PATH     0x01      /* r.path, nothing else */
+#define NGX_HTTP_CX_LUA_READ_OTHER    0x02      /* anything else: the
+                                                   request, time, chance */
+
 
 #define ngx_http_cx_lua_isalnum(c)                                          \
     (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')               \
@@ -87,8 +92,11 @@ typedef struct {
 
 /* a rule file in a VM: registry references */
 
+typedef struct ngx_http_cx_lua_paths_s  ngx_http_cx_lua_paths_t;
+
 typedef struct {
     ngx_http_cx_rules_t         *rules;
+    ngx_http_cx_lua_paths_t     *paths;     /* touchpoint(r) by path */
     int                          trigger;
     int                          touchpoint;
     int                          restore;
@@ -119,6 +127,10 @@ typedef struct {
     ngx_http_cx_lua_set_t       *sets;
     ngx_uint_t                   nsets;
 
+    time_t                       tm_at;     /* the second tm is of */
+    ngx_int_t                    tm_offset;
+    ngx_tm_t                     tm;
+
     u_char                       where[NGX_HTTP_CX_LUA_MSG_MAX];
 } ngx_http_cx_lua_vm_t;
 
@@ -142,6 +154,7 @@ struct ngx_http_cx_lua_call_s {
     ngx_http_cx_lua_set_t       *set;
     int                          fn;
     ngx_uint_t                   budget;
+    ngx_uint_t                   reads;     /* out: what it read */
     ngx_int_t                  (*result)(lua_State *L,
                                          ngx_http_cx_lua_vm_t *vm,
                                          ngx_http_cx_lua_call_t *call);
@@ -172,6 +185,8 @@ typedef struct {
     ngx_tm_t                     tm;
     time_t                       now;
     ngx_int_t                    offset;
+    ngx_uint_t                   reads;     /* of the running call:
+                                               NGX_HTTP_CX_LUA_READ_* */
     unsigned                     tm_done:1;
 } ngx_http_cx_lua_req_t;
 
@@ -196,6 +211,18 @@ void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
+
+ngx_int_t ngx_http_cx_lua_decode_path(ngx_http_request_t *r,
+    ngx_str_t *path);
+
+void ngx_http_cx_lua_note(ngx_uint_t what);
+
+/* ngx_http_cx_lua_paths.c */
+ngx_int_t ngx_http_cx_lua_paths_find(ngx_http_cx_lua_set_t *set,
+    ngx_str_t *path, ngx_pool_t *pool, ngx_str_t *tp);
+void ngx_http_cx_lua_paths_add(ngx_http_cx_lua_set_t *set, ngx_str_t *path,
+    ngx_str_t *tp);
+void ngx_http_cx_lua_paths_free(ngx_http_cx_lua_set_t *set);
 
 /* ngx_http_cx_lua_tz.c */
 char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,

@@ -33,6 +33,8 @@ static int ngx_http_cx_lua_unpack(lua_State *L);
 static int ngx_http_cx_lua_rawget(lua_State *L);
 static int ngx_http_cx_lua_concat(lua_State *L);
 static int ngx_http_cx_lua_print(lua_State *L);
+static int ngx_http_cx_lua_impure(lua_State *L);
+static int ngx_http_cx_lua_impure_call(lua_State *L);
 static int ngx_http_cx_lua_sample(lua_State *L);
 static int ngx_http_cx_lua_pick(lua_State *L);
 static int ngx_http_cx_lua_weekday(lua_State *L);
@@ -58,6 +60,7 @@ static const luaL_Reg  ngx_http_cx_lua_cx_functions[] = {
     { "rawget", ngx_http_cx_lua_rawget },
     { "concat", ngx_http_cx_lua_concat },
     { "print", ngx_http_cx_lua_print },
+    { "impure", ngx_http_cx_lua_impure },
 
     /* for lua/cx/init.lua */
     { "sample", ngx_http_cx_lua_sample },
@@ -403,6 +406,8 @@ ngx_http_cx_lua_rule_req(lua_State *L, const char *fname)
                       "touchpoint() runs", fname);
     }
 
+    ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
+
     return req;
 }
 
@@ -621,6 +626,9 @@ ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
         return 0;
     }
 
+    /* the visitor's id, or chance */
+    ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
+
     req = ngx_http_cx_lua_request();
     v = req ? ngx_http_cx_lua_visitor(req) : NULL;
 
@@ -652,6 +660,36 @@ ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
 }
 
 
+/*
+ * C.impure(f): f, noting that a call used it -- os.time, os.date and
+ * math.random give other answers at other times, so the call's result
+ * is not one to remember (ngx_http_cx_lua_paths.c)
+ */
+
+static int
+ngx_http_cx_lua_impure(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 1);
+    lua_pushcclosure(L, ngx_http_cx_lua_impure_call, 1);
+
+    return 1;
+}
+
+
+static int
+ngx_http_cx_lua_impure_call(lua_State *L)
+{
+    ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+
+    return lua_gettop(L);
+}
+
+
 /* print(...): a notice in the error log, with the rule's file and line */
 
 static int
@@ -664,6 +702,9 @@ ngx_http_cx_lua_print(lua_State *L)
     const char             *s, *where;
     ngx_http_cx_lua_req_t  *req;
     u_char                  buf[NGX_HTTP_CX_LUA_PRINT_MAX];
+
+    /* a call that logs is not one to remember */
+    ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
 
     n = lua_gettop(L);
     p = buf;

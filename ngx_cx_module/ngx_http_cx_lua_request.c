@@ -17,7 +17,8 @@
 #define NGX_HTTP_CX_LUA_COUNT_MAX    9          /* digits */
 
 
-static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L);
+static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L,
+    ngx_uint_t what);
 static void ngx_http_cx_lua_view(lua_State *L, lua_CFunction index);
 static int ngx_http_cx_lua_readonly(lua_State *L);
 static int ngx_http_cx_lua_r_index(lua_State *L);
@@ -31,6 +32,8 @@ static void ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s);
 static ngx_int_t ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req);
 static ngx_table_elt_t *ngx_http_cx_lua_find_header(ngx_list_t *headers,
     u_char *name, size_t len);
+static ngx_int_t ngx_http_cx_lua_cookie(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_lua_visitor_parse(ngx_str_t *v,
     ngx_http_cx_lua_visitor_t *visitor);
 static u_char *ngx_http_cx_lua_parse_count(u_char *p, u_char *last,
@@ -59,13 +62,28 @@ ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req)
 }
 
 
+/* notes what the running call used besides r (a clock, chance) */
+
+void
+ngx_http_cx_lua_note(ngx_uint_t what)
+{
+    if (ngx_http_cx_lua_req) {
+        ngx_http_cx_lua_req->reads |= what;
+    }
+}
+
+
+/* the request, and a note of what the running call reads of it */
+
 static ngx_http_cx_lua_req_t *
-ngx_http_cx_lua_current(lua_State *L)
+ngx_http_cx_lua_current(lua_State *L, ngx_uint_t what)
 {
     if (ngx_http_cx_lua_req == NULL) {
         luaL_error(L, "r is only readable while trigger() or touchpoint() "
                       "runs");
     }
+
+    ngx_http_cx_lua_req->reads |= what;
 
     return ngx_http_cx_lua_req;
 }
@@ -94,16 +112,35 @@ ngx_http_cx_lua_request_init(lua_State *L)
 
     ngx_uint_t  i;
 
+    /*
+     * The set of r and its views, for the sandbox's table.insert(),
+     * table.remove() and table.sort(): they write around __newindex
+     */
+    lua_createtable(L, 0, 8);
+
     lua_pushcfunction(L, ngx_http_cx_lua_r_index);
     ngx_http_cx_lua_view(L, NULL);
 
     for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
         lua_pushstring(L, views[i].name);
         ngx_http_cx_lua_view(L, views[i].index);
+
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -6);
+
         lua_rawset(L, -3);
     }
 
     ngx_http_cx_lua_view(L, NULL);
+
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -4);
+
+    /* r on top, the set below it */
+    lua_insert(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, "cx.views");
 
     return NGX_OK;
 }
@@ -168,20 +205,25 @@ ngx_http_cx_lua_r_index(lua_State *L)
     ngx_http_request_t     *r;
     ngx_http_cx_lua_req_t  *req;
 
-    req = ngx_http_cx_lua_current(L);
-    r = req->r;
-
     len = 0;
     key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
 
     if (ngx_http_cx_lua_key(key, len, "path")) {
+        req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_PATH);
+
         if (ngx_http_cx_lua_path(req) != NGX_OK) {
             return luaL_error(L, "no memory");
         }
 
         ngx_http_cx_lua_push_str(L, &req->path);
 
-    } else if (ngx_http_cx_lua_key(key, len, "uri")) {
+        return 1;
+    }
+
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
+    r = req->r;
+
+    if (ngx_http_cx_lua_key(key, len, "uri")) {
         ngx_http_cx_lua_push_str(L, &r->uri);
 
     } else if (ngx_http_cx_lua_key(key, len, "host")) {
@@ -235,37 +277,48 @@ ngx_http_cx_lua_r_index(lua_State *L)
 static ngx_int_t
 ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req)
 {
-    u_char              *dst, *src, *q;
-    size_t               len;
-    ngx_http_request_t  *r;
-
     if (req->path.data) {
         return NGX_OK;
     }
 
-    r = req->r;
+    return ngx_http_cx_lua_decode_path(req->r, &req->path);
+}
+
+
+ngx_int_t
+ngx_http_cx_lua_decode_path(ngx_http_request_t *r, ngx_str_t *path)
+{
+    u_char  *dst, *src, *q, *last;
+    size_t   len;
 
     if (r->unparsed_uri.len == 0) {
-        req->path = r->uri;
+        *path = r->uri;
         return NGX_OK;
     }
 
-    q = ngx_strlchr(r->unparsed_uri.data,
-                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
-    len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
-          - r->unparsed_uri.data;
+    src = r->unparsed_uri.data;
+    last = src + r->unparsed_uri.len;
 
-    req->path.data = ngx_pnalloc(r->pool, len ? len : 1);
-    if (req->path.data == NULL) {
+    q = ngx_strlchr(src, last, '?');
+    len = (q ? q : last) - src;
+
+    if (ngx_strlchr(src, src + len, '%') == NULL) {
+        /* nothing to decode */
+        path->data = src;
+        path->len = len;
+        return NGX_OK;
+    }
+
+    path->data = ngx_pnalloc(r->pool, len);
+    if (path->data == NULL) {
         return NGX_ERROR;
     }
 
-    dst = req->path.data;
-    src = r->unparsed_uri.data;
+    dst = path->data;
 
     ngx_unescape_uri(&dst, &src, len, 0);
 
-    req->path.len = dst - req->path.data;
+    path->len = dst - path->data;
 
     return NGX_OK;
 }
@@ -281,7 +334,7 @@ ngx_http_cx_lua_header_index(lua_State *L)
     ngx_table_elt_t        *h;
     ngx_http_cx_lua_req_t  *req;
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
 
     if (lua_type(L, 2) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -315,7 +368,7 @@ ngx_http_cx_lua_resp_header_index(lua_State *L)
     ngx_http_cx_lua_req_t  *req;
     u_char                  buf[NGX_OFF_T_LEN];
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
     r = req->r;
 
     if (lua_type(L, 2) != LUA_TSTRING) {
@@ -417,7 +470,7 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
     ngx_str_t               name, value;
     ngx_http_cx_lua_req_t  *req;
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
 
     if (lua_type(L, 2) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -426,11 +479,7 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
 
     name.data = (u_char *) lua_tolstring(L, 2, &name.len);
 
-    if (name.len == 0
-        || ngx_http_parse_multi_header_lines(&req->r->headers_in.cookies,
-                                             &name, &value)
-           == NGX_DECLINED)
-    {
+    if (ngx_http_cx_lua_cookie(req->r, &name, &value) != NGX_OK) {
         lua_pushnil(L);
         return 1;
     }
@@ -438,6 +487,73 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
     ngx_http_cx_lua_push_str(L, &value);
 
     return 1;
+}
+
+
+/*
+ * The first cookie of that name (case-insensitive) in the Cookie
+ * headers, as nginx's $cookie_ reads them: "name=value" pairs separated
+ * by ";" or ",", spaces around "=" allowed, the value up to the next ";".
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    u_char            *p, *end, *v, first;
+    size_t             len;
+    ngx_uint_t         i;
+    ngx_table_elt_t  **h;
+
+    len = name->len;
+
+    if (len == 0) {
+        return NGX_DECLINED;
+    }
+
+    first = ngx_tolower(name->data[0]);
+    h = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+
+        p = h[i]->value.data;
+        end = p + h[i]->value.len;
+
+        while ((size_t) (end - p) >= len) {
+
+            if (ngx_tolower(*p) == first
+                && ngx_strncasecmp(p, name->data, len) == 0)
+            {
+                for (v = p + len; v < end && *v == ' '; v++) { /* void */ }
+
+                if (v < end && *v == '=') {
+                    for (v++; v < end && *v == ' '; v++) { /* void */ }
+
+                    value->data = v;
+
+                    while (v < end && *v != ';') {
+                        v++;
+                    }
+
+                    value->len = v - value->data;
+
+                    return NGX_OK;
+                }
+            }
+
+            while (p < end && *p != ';' && *p != ',') {
+                p++;
+            }
+
+            if (p == end) {
+                break;
+            }
+
+            for (p++; p < end && *p == ' '; p++) { /* void */ }
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -451,7 +567,7 @@ ngx_http_cx_lua_args_index(lua_State *L)
     ngx_http_request_t     *r;
     ngx_http_cx_lua_req_t  *req;
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
     r = req->r;
 
     if (lua_type(L, 2) != LUA_TSTRING) {
@@ -499,7 +615,7 @@ ngx_http_cx_lua_time_index(lua_State *L)
     ngx_http_cx_lua_req_t  *req;
     u_char                  date[sizeof("2025-01-01")];
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
 
     (void) ngx_http_cx_lua_time(L, req);
 
@@ -555,8 +671,18 @@ ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req)
     if (!req->tm_done) {
         vm = ngx_http_cx_lua_vm_of(L);
         req->now = ngx_time();
-        req->offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, req->now);
-        ngx_gmtime(req->now + req->offset, &req->tm);
+
+        /* computed once a second */
+
+        if (vm->tm_at != req->now || req->now == 0) {
+            vm->tm_offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz,
+                                                      req->now);
+            ngx_gmtime(req->now + vm->tm_offset, &vm->tm);
+            vm->tm_at = req->now;
+        }
+
+        req->offset = vm->tm_offset;
+        req->tm = vm->tm;
         req->tm_done = 1;
     }
 
@@ -575,7 +701,7 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
     ngx_http_cx_lua_req_t      *req;
     ngx_http_cx_lua_visitor_t  *v;
 
-    req = ngx_http_cx_lua_current(L);
+    req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
     v = ngx_http_cx_lua_visitor(req);
 
     len = 0;
@@ -641,9 +767,7 @@ ngx_http_cx_lua_visitor(ngx_http_cx_lua_req_t *req)
 
     ngx_str_set(&name, NGX_HTTP_CX_LUA_COOKIE);
 
-    if (ngx_http_parse_multi_header_lines(&req->r->headers_in.cookies,
-                                          &name, &value)
-        == NGX_DECLINED
+    if (ngx_http_cx_lua_cookie(req->r, &name, &value) != NGX_OK
         || ngx_http_cx_lua_visitor_parse(&value, v) != NGX_OK)
     {
         /* no cookie, or not one of ours: a new visitor */
@@ -660,6 +784,17 @@ ngx_http_cx_lua_visitor(ngx_http_cx_lua_req_t *req)
 
     return v;
 }
+
+
+/* [A-Za-z0-9_-] */
+static const u_char  ngx_http_cx_lua_id_char[256] = {
+    ['-'] = 1, ['_'] = 1,
+    ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1,
+    ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1,
+};
 
 
 /*
@@ -682,10 +817,7 @@ ngx_http_cx_lua_visitor_parse(ngx_str_t *value, ngx_http_cx_lua_visitor_t *v)
     p += 2;
     start = p;
 
-    while (p < last
-           && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-               || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-    {
+    while (p < last && ngx_http_cx_lua_id_char[*p]) {
         p++;
     }
 

@@ -132,11 +132,17 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
 void
 ngx_http_cx_lua_vm_close(ngx_http_cx_lua_vm_t *vm)
 {
+    ngx_uint_t  i;
+
     if (vm->L) {
         lua_close(vm->L);
     }
 
     if (vm->sets) {
+        for (i = 0; i < vm->nsets; i++) {
+            ngx_http_cx_lua_paths_free(&vm->sets[i]);
+        }
+
         ngx_free(vm->sets);
     }
 
@@ -172,11 +178,17 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     int                      rc;
     unsigned                 in_call;
     lua_State               *L;
+    ngx_uint_t               reads;
+    ngx_http_cx_lua_req_t   *req;
     ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
 
     in_call = vm->in_call;
+
+    req = ngx_http_cx_lua_request();
+    reads = req->reads;
+    req->reads = 0;
     outer = vm->depth ? vm->fail : ngx_http_cx_lua_ok;
 
     if (vm->depth == 0) {
@@ -195,6 +207,10 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
 
     vm->depth--;
     vm->in_call = in_call;
+
+    /* what a nested call read, the call around it has read too */
+    call->reads = req->reads;
+    req->reads = reads | call->reads;
 
     if (rc == 0) {
         vm->fail = outer;
@@ -489,6 +505,8 @@ ngx_http_cx_lua_setup(lua_State *L)
     }
 
     ngx_http_cx_lua_string_init(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "cx.views");
+    lua_setfield(L, -2, "views");
     lua_pushlstring(L, (const char *) ngx_http_cx_lua_cx,
                     ngx_http_cx_lua_cx_end - ngx_http_cx_lua_cx);
     lua_call(L, 2, 1);

@@ -88,6 +88,7 @@ typedef enum {
     ngx_http_cx_stat_rules_budget,
     ngx_http_cx_stat_rules_memory,
     ngx_http_cx_stat_rules_usec,
+    ngx_http_cx_stat_rules_remembered,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 

@@ -94,6 +94,10 @@ ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     [ngx_http_cx_stat_rules_usec] =
     { ngx_string("cx_rules_time_microseconds_total"), ngx_null_string,
       ngx_string("Time spent in rule calls.") },
+    [ngx_http_cx_stat_rules_remembered] =
+    { ngx_string("cx_rules_touchpoints_remembered_total"), ngx_null_string,
+      ngx_string("Touchpoints taken from the per-path memo of "
+                 "touchpoint(r), without a call.") },
 };
 
 
