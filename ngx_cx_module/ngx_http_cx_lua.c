@@ -578,6 +578,15 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
 
     id.data = (u_char *) lua_tolstring(L, idx, &id.len);
 
+    res->survey = call->set->survey;
+
+    if (res->survey && res->survey->id.len == id.len
+        && ngx_memcmp(res->survey->id.data, id.data, id.len) == 0)
+    {
+        /* the same as last time: rules mostly return a few ids */
+        return NGX_OK;
+    }
+
     if (!ngx_http_cx_name_valid(id.data, id.len)) {
         return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
                                    "a survey id ([a-z0-9_.-]{1,64})",
@@ -586,6 +595,7 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
     }
 
     res->survey = ngx_http_cx_survey_find(res->cmcf, &id);
+    call->set->survey = res->survey;
 
     if (res->survey == NULL) {
         return ngx_http_cx_lua_bad(L, call, "returned survey \"%s\", "

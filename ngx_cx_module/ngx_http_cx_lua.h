@@ -93,10 +93,12 @@ typedef struct {
 /* a rule file in a VM: registry references */
 
 typedef struct ngx_http_cx_lua_paths_s  ngx_http_cx_lua_paths_t;
+typedef struct ngx_http_cx_lua_call_s  ngx_http_cx_lua_call_t;
 
 typedef struct {
     ngx_http_cx_rules_t         *rules;
     ngx_http_cx_lua_paths_t     *paths;     /* touchpoint(r) by path */
+    ngx_http_cx_survey_t        *survey;    /* the last one returned */
     int                          trigger;
     int                          touchpoint;
     int                          restore;
@@ -127,6 +129,8 @@ typedef struct {
     ngx_http_cx_lua_set_t       *sets;
     ngx_uint_t                   nsets;
 
+    ngx_http_cx_lua_call_t      *call;      /* running */
+
     time_t                       tm_at;     /* the second tm is of */
     ngx_int_t                    tm_offset;
     ngx_tm_t                     tm;
@@ -147,8 +151,6 @@ typedef struct {
 
 
 /* one call of a rule function; result() reads its return value */
-
-typedef struct ngx_http_cx_lua_call_s  ngx_http_cx_lua_call_t;
 
 struct ngx_http_cx_lua_call_s {
     ngx_http_cx_lua_set_t       *set;

@@ -299,15 +299,17 @@ ngx_http_cx_lua_decode_path(ngx_http_request_t *r, ngx_str_t *path)
     src = r->unparsed_uri.data;
     last = src + r->unparsed_uri.len;
 
-    q = ngx_strlchr(src, last, '?');
-    len = (q ? q : last) - src;
+    for (q = src; q < last && *q != '?' && *q != '%'; q++) { /* void */ }
 
-    if (ngx_strlchr(src, src + len, '%') == NULL) {
+    if (q == last || *q == '?') {
         /* nothing to decode */
         path->data = src;
-        path->len = len;
+        path->len = q - src;
         return NGX_OK;
     }
+
+    q = ngx_strlchr(q, last, '?');
+    len = (q ? q : last) - src;
 
     path->data = ngx_pnalloc(r->pool, len);
     if (path->data == NULL) {
@@ -500,7 +502,7 @@ static ngx_int_t
 ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    u_char            *p, *end, *v, first;
+    u_char            *p, *end, *v, *semi, first;
     size_t             len;
     ngx_uint_t         i;
     ngx_table_elt_t  **h;
@@ -530,22 +532,23 @@ ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
                     for (v++; v < end && *v == ' '; v++) { /* void */ }
 
                     value->data = v;
-
-                    while (v < end && *v != ';') {
-                        v++;
-                    }
-
-                    value->len = v - value->data;
+                    v = memchr(v, ';', end - v);
+                    value->len = (v ? v : end) - value->data;
 
                     return NGX_OK;
                 }
             }
 
-            while (p < end && *p != ';' && *p != ',') {
-                p++;
+            /* the next ";" or ",", whichever is first */
+
+            semi = memchr(p, ';', end - p);
+            p = memchr(p, ',', (semi ? semi : end) - p);
+
+            if (p == NULL) {
+                p = semi;
             }
 
-            if (p == end) {
+            if (p == NULL) {
                 break;
             }
 

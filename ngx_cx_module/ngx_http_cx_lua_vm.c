@@ -180,6 +180,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     lua_State               *L;
     ngx_uint_t               reads;
     ngx_http_cx_lua_req_t   *req;
+    ngx_http_cx_lua_call_t  *outer_call;
     ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
@@ -200,10 +201,14 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     vm->where[0] = '\0';
     vm->depth++;
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runner);
-    lua_pushlightuserdata(L, call);
+    outer_call = vm->call;
+    vm->call = call;
 
-    rc = lua_pcall(L, 1, 0, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runner);
+
+    rc = lua_pcall(L, 0, 0, 0);
+
+    vm->call = outer_call;
 
     vm->depth--;
     vm->in_call = in_call;
@@ -615,8 +620,8 @@ ngx_http_cx_lua_run(lua_State *L)
     ngx_http_cx_lua_vm_t    *vm;
     ngx_http_cx_lua_call_t  *call;
 
-    call = lua_touserdata(L, 1);
     vm = ngx_http_cx_lua_vm_of(L);
+    call = vm->call;
 
     if (vm->depth == 1) {
         ngx_http_cx_lua_restore(L, call->set);
@@ -625,9 +630,12 @@ ngx_http_cx_lua_run(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->r);
 
-    /* resets the hook's count */
-    lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
-                NGX_HTTP_CX_LUA_HOOK_EVERY);
+    /*
+     * The hook keeps counting from where the last call left it: the
+     * budget is charged in steps of NGX_HTTP_CX_LUA_HOOK_EVERY
+     * instructions either way, and resetting it costs more than a short
+     * rule does
+     */
 
     vm->in_call = 1;
 

@@ -133,6 +133,32 @@ data-cx-question="abc123\|abc123\|gold\|nil\|nil\|nil"
 
 
 
+=== TEST 4a: cookies as nginx's $cookie_ reads them: ";" or "," between, spaces around "="
+--- config
+location / {
+    cx_survey s1 type=nps;
+    cx_rules_lua $TEST_NGINX_HTML_DIR/r4a.lua;
+}
+--- user_files
+>>> r4a.lua
+return {
+    trigger = function(r)
+        local c = r.cookie
+        return { survey = "s1", question = table.concat({
+            c.a, c.b, c.c, c.d, c.e, tostring(c.ab), tostring(c.f),
+            tostring(c.g) }, "|") }
+    end
+}
+--- request
+GET /
+--- more_headers
+Cookie: ab; a = 1,b=two words;c=;  d=x=y;e=last;
+Cookie: f
+--- response_body_like
+data-cx-question="1,b=two words\|two words\|\|x=y\|last\|nil\|nil\|nil"
+
+
+
 === TEST 5: the response's status and headers (from an upstream)
 --- config
 location / {

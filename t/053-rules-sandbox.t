@@ -710,3 +710,30 @@ return M
 [qr{cx rules: touchpoint\(\) failed, no touchpoint: \S+/r32\.lua:4: no touchpoint today},
  qr{cx rules: touchpoint\(\) failed, no touchpoint: \S+/r32\.lua:3: instruction budget of 100000 exceeded},
  qr{cx rules: trigger\(\) failed, no survey: \S+/r32\.lua:\d+: instruction budget of 100000 exceeded}]
+
+
+
+=== TEST 33: r and its views keep nothing for the next request (table.insert writes around __newindex)
+--- rule
+return {
+    trigger = function(r)
+        local left = table.concat({ tostring(rawget(r, 1)),
+            tostring(rawget(r.header, 1)), tostring(rawget(r.visitor, 1)) }, "/")
+        local w = r.args.w
+        if w == "r" then table.insert(r, "x") end
+        if w == "header" then table.insert(r.header, 1, "y") end
+        if w == "visitor" then table.remove(r.visitor) end
+        if w == "time" then table.sort(r.time) end
+        return { survey = "s1", question = left }
+    end
+}
+--- request eval
+["GET /?w=r", "GET /?w=header", "GET /?w=visitor", "GET /?w=time", "GET /"]
+--- response_body_like eval
+[("^<html><body>hi</body></html>\n\$") x 4, 'data-cx-question="nil/nil/nil"']
+--- fails: error=4
+--- error_log eval
+[qr{r33\.lua:6: bad argument #1 to 'insert' \(r is read-only\)},
+ qr{r33\.lua:7: bad argument #1 to 'insert' \(r is read-only\)},
+ qr{r33\.lua:8: bad argument #1 to 'remove' \(r is read-only\)},
+ qr{r33\.lua:9: bad argument #1 to 'sort' \(r is read-only\)}]
