@@ -587,6 +587,8 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
         return NGX_OK;
     }
 
+    res->survey = NULL;
+
     if (!ngx_http_cx_name_valid(id.data, id.len)) {
         return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
                                    "a survey id ([a-z0-9_.-]{1,64})",
