@@ -56,6 +56,7 @@ fuzz:
 	$(MAKE) all
 	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo

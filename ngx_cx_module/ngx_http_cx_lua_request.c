@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_cx_lua.h"
+#include "ngx_http_cx_cookie.h"
 
 
 #define NGX_HTTP_CX_LUA_COOKIE       "cx_v"
@@ -492,67 +493,24 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
 }
 
 
-/*
- * The first cookie of that name (case-insensitive) in the Cookie
- * headers, as nginx's $cookie_ reads them: "name=value" pairs separated
- * by ";" or ",", spaces around "=" allowed, the value up to the next ";".
- */
+/* the first cookie of that name in the Cookie headers */
 
 static ngx_int_t
 ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    u_char            *p, *end, *v, *semi, first;
-    size_t             len;
     ngx_uint_t         i;
     ngx_table_elt_t  **h;
 
-    len = name->len;
-
-    if (len == 0) {
-        return NGX_DECLINED;
-    }
-
-    first = ngx_tolower(name->data[0]);
     h = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-
-        p = h[i]->value.data;
-        end = p + h[i]->value.len;
-
-        while ((size_t) (end - p) >= len) {
-
-            if (ngx_tolower(*p) == first
-                && ngx_strncasecmp(p, name->data, len) == 0)
-            {
-                for (v = p + len; v < end && *v == ' '; v++) { /* void */ }
-
-                if (v < end && *v == '=') {
-                    for (v++; v < end && *v == ' '; v++) { /* void */ }
-
-                    value->data = v;
-                    v = memchr(v, ';', end - v);
-                    value->len = (v ? v : end) - value->data;
-
-                    return NGX_OK;
-                }
-            }
-
-            /* the next ";" or ",", whichever is first */
-
-            semi = memchr(p, ';', end - p);
-            p = memchr(p, ',', (semi ? semi : end) - p);
-
-            if (p == NULL) {
-                p = semi;
-            }
-
-            if (p == NULL) {
-                break;
-            }
-
-            for (p++; p < end && *p == ' '; p++) { /* void */ }
+        if (ngx_http_cx_cookie_find(h[i]->value.data,
+                                    h[i]->value.data + h[i]->value.len,
+                                    name->data, name->len, value)
+            == NGX_OK)
+        {
+            return NGX_OK;
         }
     }
 
