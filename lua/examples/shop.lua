@@ -1,5 +1,6 @@
 -- A whole shop's rules in one file: touchpoints from the URL, and which
--- survey each page view gets (the rule file bench/rules measures).
+-- survey each page view gets (bench/rules measures its sibling,
+-- bench/rules-shop.lua).
 
 local TOUCHPOINTS = {
     { "/", "home" }, { "/products/**", "product" }, { "/cart", "cart" },
