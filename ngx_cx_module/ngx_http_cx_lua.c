@@ -325,6 +325,10 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         }
 
         ngx_http_cx_lua_request_set(&req);
+
+    } else if (path && outer->path.data == NULL) {
+        /* decoded already: r.path in the nested call need not again */
+        outer->path = *path;
     }
 
     start = (vm->depth == 0) ? ngx_http_cx_lua_clock() : 0;
