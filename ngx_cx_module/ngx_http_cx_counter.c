@@ -15,6 +15,15 @@
 #include "ngx_http_cx_counter.h"
 
 
+/* counts made while the worker quits need one more flush */
+#define ngx_http_cx_counters_added()                                        \
+    do {                                                                    \
+        if (ngx_exiting) {                                                  \
+            ngx_http_cx_redis_counted();                                    \
+        }                                                                   \
+    } while (0)
+
+
 #define NGX_HTTP_CX_KEY_MAX      512
 #define NGX_HTTP_CX_FIELD_MAX    256
 
@@ -230,6 +239,7 @@ ngx_http_cx_count_stable(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
         e->hourly->n++;
         t->events += 2;
         t->counted += 2;
+        ngx_http_cx_counters_added();
         return NGX_OK;
     }
 
@@ -265,6 +275,7 @@ ngx_http_cx_count_add(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *site,
     u_char                  fbuf[NGX_HTTP_CX_FIELD_MAX];
 
     ngx_http_cx_counters_time(now);
+    ngx_http_cx_counters_added();
 
     p = ngx_http_cx_key(kbuf, &cmcf->redis_prefix, site, survey ? "sv" : "tp",
                         survey, ngx_http_cx_counters.day);
@@ -579,6 +590,8 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
     t->last_record = &r->next;
     t->nrecords++;
     t->counted++;
+
+    ngx_http_cx_counters_added();
 
     return NGX_OK;
 }

@@ -299,6 +299,7 @@ ngx_int_t ngx_http_cx_count_stable(ngx_http_cx_main_conf_t *cmcf,
 char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
+void ngx_http_cx_redis_counted(void);
 ngx_int_t ngx_http_cx_redis_state(void);
 struct redisAsyncContext *ngx_http_cx_redis_context(void);
 

@@ -43,6 +43,7 @@ typedef struct {
     ngx_event_t                  retry;     /* connect timeout, backoff */
     ngx_event_t                  reply;     /* a batch waiting too long */
     ngx_event_t                  quit;      /* bounds the last flush */
+    ngx_event_t                  late;      /* counts after it */
 
     ngx_msec_t                   backoff;
     ngx_uint_t                   failures;  /* in a row */
@@ -74,6 +75,7 @@ static void ngx_http_cx_redis_handshake_reply(redisAsyncContext *ac,
 static void ngx_http_cx_redis_script_reply(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_cx_redis_flush_handler(ngx_event_t *ev);
+static void ngx_http_cx_redis_late_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w);
 static ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_reply(redisAsyncContext *ac,
@@ -142,6 +144,10 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
     w->quit.handler = ngx_http_cx_redis_quit_handler;
     w->quit.data = w;
     w->quit.log = w->log;
+
+    w->late.handler = ngx_http_cx_redis_late_handler;
+    w->late.data = w;
+    w->late.log = w->log;
 
     ngx_http_cx_stat_worker(cycle, 0);
 
@@ -423,6 +429,45 @@ ngx_http_cx_redis_flush_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * A count made while the worker quits: a request that was still running
+ * when the last flush went.  The flush after the event loop's turn sends
+ * it (nginx keeps the worker alive for the quit timer meanwhile).
+ */
+
+void
+ngx_http_cx_redis_counted(void)
+{
+    ngx_http_cx_redis_t  *w;
+
+    w = &ngx_http_cx_redis;
+
+    if (w->cmcf && !w->late.posted) {
+        ngx_post_event(&w->late, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_late_handler(ngx_event_t *ev)
+{
+    ngx_http_cx_redis_t  *w = ev->data;
+
+    if (w->state != ngx_http_cx_redis_ready || w->in_flight) {
+        /* the reply to what is in flight flushes again */
+        return;
+    }
+
+    w->exiting = 1;
+
+    if (!w->quit.timer_set) {
+        ngx_add_timer(&w->quit, w->cmcf->redis_timeout);
+    }
+
+    ngx_http_cx_redis_flush(w);
+}
+
+
 static void
 ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
 {
@@ -456,13 +501,13 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
 
 nothing:
 
-    if (w->exiting) {
-        /* the last flush is done */
-        if (w->quit.timer_set) {
-            ngx_del_timer(&w->quit);
-        }
-
-        ngx_http_cx_redis_drop_connection(w);
+    if (w->exiting && w->quit.timer_set) {
+        /*
+         * The last flush is done; the connection stays for the counts of
+         * requests still running (ngx_http_cx_redis_counted()), until the
+         * worker exits
+         */
+        ngx_del_timer(&w->quit);
     }
 }
 

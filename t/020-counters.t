@@ -289,6 +289,42 @@ ok(wait_for(sub { ::tp_count('home:view') == 25 }), "25 flushed on quit")
 
 
 
+=== TEST 12a: a request still running when the worker quits is counted too
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+cx_flush_interval 1h;
+--- config
+location / {
+    cx_touchpoint $arg_tp;
+}
+location = /slow {
+    cx_touchpoint slow;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_UPSTREAM_PORT/split/4096/index.html?wait=1.5;
+}
+--- redis
+--- request
+GET /?tp=first
+--- check
+my $pid = fork;
+if ($pid == 0) {
+    my $r = http_request("GET /slow HTTP/1.1\r\nHost: localhost\r\n"
+                         . "Connection: close\r\n\r\n");
+    POSIX::_exit(($r->{status} // 0) == 200 ? 0 : 1);
+}
+sleep 0.5;
+nginx_reload();
+ok(wait_for(sub { ::tp_count('first:view') == 1 }), "counted before the reload, flushed on quit");
+waitpid $pid, 0;
+is($?, 0, "the slow page was served by the quitting worker");
+ok(wait_for(sub { ::tp_count('slow:view') == 1 }),
+   "the page that finished after the last flush is counted")
+    or diag(::tp_count('slow:view'));
+--- no_error_log
+counts not flushed at exit
+
+
+
 === TEST 13: past cx_buffer, new counters are dropped, counted and logged
 --- http_config
 cx_secret 0123456789abcdef0123;

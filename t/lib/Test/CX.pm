@@ -384,6 +384,9 @@ sub upstream_serve {
         return;
     }
 
+    # ?wait=SECONDS: a slow backend, for requests in flight
+    select undef, undef, undef, $q{wait}[0] if $q{wait};
+
     my $type = $q{type} ? $q{type}[0] : 'text/html';
     my $h = "HTTP/1.1 200 OK\r\nContent-Type: $type\r\nConnection: close\r\n";
     $h .= "Content-Encoding: $q{enc}[0]\r\n" if $q{enc};
