@@ -1012,6 +1012,10 @@ sub run_block {
         return;
     }
 
+    # the block's log starts before the nginx it starts: what the workers
+    # log while starting (a first failed connect) is the block's too
+    $log_pos = error_log_size();
+
     if ($conf ne $running_conf) {
         my ($ok, $out) = nginx_start($conf);
         unless ($ok) {
@@ -1020,8 +1024,6 @@ sub run_block {
             return;
         }
     }
-
-    $log_pos = error_log_size();
 
     my $req = $block->request // $block->raw_request;
 
