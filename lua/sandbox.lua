@@ -5,9 +5,10 @@
 -- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
 -- the source of the helper library (lua/cx/init.lua); returns to C:
 --   new_env()            an environment for one rule file
---   prepare(mod)         checks what a rule file returned and freezes it:
---                        trigger, touchpoint|false, restore|false
---                        restore is { [0] = n, f1, i1, v1, f2, ... }
+--   prepare(mod, chunk)  checks what a rule file returned and freezes it:
+--                        trigger, touchpoint|false, restore|false, own
+--                        restore is { [0] = n, f1, i1, v1, f2, ... };
+--                        own: the file stores only into tables it makes
 --
 -- Between requests nothing a rule can reach may change:
 --   * globals: every rule file's environment is read-only;
@@ -195,6 +196,287 @@ function walk(v)
 end
 
 
+-- rule files that write only tables they make --------------------------
+
+-- Such a file's trigger(r) gets an r with its views as plain fields (one
+-- table read less per view; ngx_http_cx_lua_request.c), which a rule
+-- could overwrite if it could store into r: so nothing the file can run
+-- may store into a table it did not make.  A conservative look at the
+-- bytecode of each of its functions (not the top level, which runs once,
+-- before there is an r): every table store must go to a slot that only
+-- TNEW and TDUP write (a table this call made), and no closure the
+-- function makes may assign upvalues (it could write the function's
+-- slots).  Anything else, or an opcode this look does not know, and the
+-- file gets the r of empty tables.  Stores through __newindex cannot
+-- reach r either: setmetatable() below copies the metatable and refuses
+-- r and its views as __newindex.
+
+local rshift = bit.rshift
+local BCM_DST, BCM_BASE, BCM_VAR, BCM_JUMP, MM_NEWINDEX = 1, 2, 3, 13, 1
+
+-- the opcodes, found by compiling one of each: OP.NAME = { op, mode A }
+local function ops(src, ...)
+    local f, found = loadstring(src)(), {}
+
+    for pc = 1, 1e6 do
+        local ins, m = funcbc(f, pc)
+        if ins == nil then
+            break
+        end
+        found[pc] = { band(ins, 0xff), band(m, 7) }
+    end
+
+    return found
+end
+
+local OP, known = {}, true
+do
+    local function take(src, ...)
+        local found = ops(src)
+        for i = 1, select("#", ...), 3 do
+            local name, pc, mode = select(i, ...)
+            local o = found[pc]
+            if o == nil or o[2] ~= mode or OP[name] ~= nil then
+                known = false
+            else
+                OP[name] = o[1]
+            end
+        end
+    end
+
+    take("return function() local t, u = {}, {1} end",
+         "TNEW", 1, BCM_DST, "TDUP", 2, BCM_DST)
+    take("return function() for i = 1, 2 do end end",
+         "FORI", 4, BCM_BASE, "FORL", 5, BCM_BASE)
+    take("return function(f) for k in f do end end",
+         "KNIL", 2, BCM_BASE, "ITERC", 4, BCM_BASE, "ITERL", 5, BCM_BASE)
+    take("return function(t) for k in pairs(t) do end end",
+         "CALL", 3, BCM_BASE, "ISNEXT", 4, BCM_BASE, "ITERN", 5, BCM_BASE)
+    take("return function(f, g) f(g()) end", "CALLM", 4, BCM_BASE)
+    take("return function(...) local a = ... end", "VARG", 1, BCM_BASE)
+    take("return function(f) return f() end", "CALLT", 2, BCM_BASE)
+    take("return function(f, g) return f(g()) end", "CALLMT", 4, BCM_BASE)
+    take("return function(g) return 1, g() end", "RETM", 4, BCM_BASE)
+    take("return function(f) local t = {f()} end", "TSETM", 4, BCM_BASE)
+    take("return function(f) while f do end end", "JMP", 2, 4)
+
+    local seen, n = {}, 0
+    for _, op in pairs(OP) do
+        if seen[op] then
+            known = false
+        end
+        seen[op], n = true, n + 1
+    end
+
+    known = known and n == 17
+end
+
+-- the slots an instruction of mode "base" writes: lo, hi; nil: unknown
+local function base_writes(op, a, b, d)
+    if op == OP.KNIL then
+        return a, d
+    end
+
+    if op == OP.CALL or op == OP.CALLM or op == OP.VARG then
+        return a, b == 0 and 255 or a + b - 2
+    end
+
+    if op == OP.ITERC or op == OP.ITERN then
+        return a, a + (b > 4 and b - 2 or 2)
+    end
+
+    if op == OP.ITERL or op == OP.ISNEXT then
+        return a - 1, a
+    end
+
+    if op == OP.FORI or op == OP.FORL then
+        return a, a + 3
+    end
+
+    if op == OP.TSETM or op == OP.CALLT or op == OP.CALLMT
+       or op == OP.RETM
+    then
+        return 0, -1
+    end
+
+    return nil
+end
+
+-- what an instruction writes: TNEW and TDUP make a table, anything else
+-- in its slot(s) is not one; false: an instruction this look does not know
+local function writes(ins, m, fresh)
+    local op, ma, a = band(ins, 0xff), band(m, 7), band(rshift(ins, 8), 0xff)
+
+    if ma == BCM_DST then
+        fresh[a] = (op == OP.TNEW or op == OP.TDUP) or nil
+
+    elseif ma == BCM_BASE then
+        local lo, hi = base_writes(op, a, rshift(ins, 24), rshift(ins, 16))
+        if lo == nil then
+            return false
+        end
+
+        for s = lo, hi do
+            fresh[s] = nil
+        end
+    end
+
+    return true
+end
+
+-- the table slot a store goes to, or nil: not a store into a table
+local function stored(ins, m)
+    if rshift(m, 11) ~= MM_NEWINDEX then
+        return nil
+    end
+
+    if band(ins, 0xff) == OP.TSETM then
+        return band(rshift(ins, 8), 0xff) - 1
+    end
+
+    if band(rshift(m, 3), 15) == BCM_VAR then
+        return rshift(ins, 24)
+    end
+
+    return nil      -- GSET: the environment, read-only
+end
+
+-- Which slots hold a table the call made, on every path to each
+-- instruction (slots shrink to a fixpoint); every store must go to one.
+-- Jumps may be taken or not, and an instruction before a JMP may skip
+-- it: more paths than there are, never fewer.
+local function stores_own_only(f)
+    local code, n = {}, 0
+
+    for pc = 1, 1e9 do
+        local ins, m = funcbc(f, pc)
+        if ins == nil then
+            break
+        end
+        code[pc] = { ins, m }
+        n = pc
+    end
+
+    local into = { [1] = {} }     -- pc: fresh slots at it; nil: not reached
+    local work = { 1 }
+
+    while #work > 0 do
+        local pc = table.remove(work)
+        local ins, m = code[pc][1], code[pc][2]
+        local fresh = {}
+
+        for slot in next, into[pc] do
+            fresh[slot] = true
+        end
+
+        local s = stored(ins, m)
+        if s ~= nil and not fresh[s] then
+            return false
+        end
+
+        if not writes(ins, m, fresh) then
+            return false
+        end
+
+        local to = {}
+
+        if band(rshift(m, 7), 15) == BCM_JUMP then
+            to[1] = pc + rshift(ins, 16) - 0x7fff
+        end
+
+        if pc + 1 <= n then
+            to[#to + 1] = pc + 1
+
+            if pc + 2 <= n and band(code[pc + 1][1], 0xff) == OP.JMP then
+                to[#to + 1] = pc + 2
+            end
+        end
+
+        for i = 1, #to do
+            local t = to[i]
+            local before = into[t]
+
+            if t >= 1 and t <= n then
+                if before == nil then
+                    local c = {}
+                    for slot in next, fresh do
+                        c[slot] = true
+                    end
+                    into[t] = c
+                    work[#work + 1] = t
+
+                else
+                    local changed = false
+                    for slot in next, before do
+                        if not fresh[slot] then
+                            before[slot] = nil
+                            changed = true
+                        end
+                    end
+                    if changed then
+                        work[#work + 1] = t
+                    end
+                end
+            end
+        end
+    end
+
+    return true
+end
+
+local function children(f)
+    local c = {}
+
+    if funcinfo(f).children then
+        for k = -1, -1e9, -1 do
+            local v = funck(f, k)
+            if v == nil then
+                break
+            end
+            if type(v) == "proto" then
+                c[#c + 1] = v
+            end
+        end
+    end
+
+    return c
+end
+
+-- the functions of a chunk but the chunk itself
+local function own_only(chunk)
+    local todo = children(chunk)
+
+    while #todo > 0 do
+        local f = table.remove(todo)
+
+        if not stores_own_only(f) then
+            return false
+        end
+
+        local c = children(f)
+        for i = 1, #c do
+            if assigns_upvalues(c[i]) then
+                return false
+            end
+            todo[#todo + 1] = c[i]
+        end
+    end
+
+    return true
+end
+
+-- unless the look above found what it expects, no file is "own only"
+known = known
+    and own_only(loadstring("return function(r) local t = {} "
+                            .. "for i = 1, 2 do t[i] = r.a end return t end"))
+    and not own_only(loadstring("return function(r) r.x = 1 end"))
+    and not own_only(loadstring("return function(r) local t = {} t = r "
+                                .. "t.x = 1 end"))
+    and not own_only(loadstring("return function(r) local t = {} "
+                                .. "local function f() t = r end f() "
+                                .. "t.x = 1 end"))
+
+
 -- what rules see ------------------------------------------------------
 
 -- r and its views are empty tables whose reads go to C: the table
@@ -228,6 +510,28 @@ local function copy(t, except)
     return c
 end
 
+-- setmetatable(t, mt) with a copy of mt, so that changing mt later does
+-- not change t's, and never r or a view as __newindex: a store into t
+-- must not become one into r
+local function rule_setmetatable(t, mt)
+    if type(mt) == "table" then
+        local c = {}
+        for k, v in next, mt do
+            c[k] = v
+        end
+
+        local ni = rawget(c, "__newindex")
+        if ni ~= nil and views[ni] then
+            error("bad argument #2 to 'setmetatable' (__newindex is r or "
+                  .. "one of its tables, which are read-only)", 2)
+        end
+
+        mt = c
+    end
+
+    return setmetatable(t, mt)
+end
+
 local base = {
     assert = assert,
     error = error,
@@ -239,7 +543,7 @@ local base = {
     rawequal = rawequal,
     rawget = C.rawget,
     select = select,
-    setmetatable = setmetatable,
+    setmetatable = rule_setmetatable,
     tonumber = tonumber,
     tostring = tostring,
     type = C.type,
@@ -287,7 +591,7 @@ local function new_env()
     return env
 end
 
-local function prepare(mod)
+local function prepare(mod, chunk)
     if type(mod) ~= "table" then
         return nil, "the file must return a table with a trigger function, "
                     .. "it returned " .. (mod == nil and "nothing"
@@ -313,7 +617,8 @@ local function prepare(mod)
     local r = restore
     restore = nil
 
-    return trigger, touchpoint or false, r[0] > 0 and r or false
+    return trigger, touchpoint or false, r[0] > 0 and r or false,
+           known and own_only(chunk)
 end
 
 return { new_env = new_env, prepare = prepare }

@@ -38,6 +38,7 @@ typedef struct {
 
 static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
     ngx_http_cx_rules_t *rules, const char *what);
+static ngx_uint_t ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set);
 static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what,
     ngx_str_t *path);
@@ -46,23 +47,27 @@ static void ngx_http_cx_lua_report(ngx_http_request_t *r,
     ngx_http_cx_lua_fail_e fail, u_char *msg);
 static void ngx_http_cx_lua_reset(ngx_log_t *log);
 static ngx_int_t ngx_http_cx_lua_trigger_result(lua_State *L,
-    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call);
+    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call, u_char *msg);
 static ngx_int_t ngx_http_cx_lua_trigger_table(lua_State *L,
-    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res);
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res,
+    u_char *msg);
 static ngx_int_t ngx_http_cx_lua_survey(lua_State *L,
-    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx);
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx,
+    u_char *msg);
 static ngx_int_t ngx_http_cx_lua_question(lua_State *L,
-    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx);
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx,
+    u_char *msg);
 static ngx_int_t ngx_http_cx_lua_touchpoint_result(lua_State *L,
-    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call);
+    ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call, u_char *msg);
+static ngx_int_t ngx_http_cx_lua_nomem(ngx_http_cx_lua_result_t *res,
+    u_char *msg);
 static ngx_int_t ngx_http_cx_lua_bad(lua_State *L,
-    ngx_http_cx_lua_call_t *call, const char *fmt, ...);
+    ngx_http_cx_lua_call_t *call, u_char *msg, const char *fmt, ...);
 static uint64_t ngx_http_cx_lua_clock(void);
 
 
 /* this process's VM: a worker's, or NULL */
 static ngx_http_cx_lua_vm_t  *ngx_http_cx_lua_worker;
-static uint64_t               ngx_http_cx_lua_ns;
 
 
 ngx_int_t
@@ -136,6 +141,8 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     call.set = set;
     call.fn = set->trigger;
+    call.r = ngx_http_cx_lua_fast(set) ? ngx_http_cx_lua_worker->fast
+                                       : ngx_http_cx_lua_worker->r;
     call.budget = lcf->rules_budget;
     call.result = ngx_http_cx_lua_trigger_result;
     call.data = &res;
@@ -230,6 +237,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     call.set = set;
     call.fn = set->touchpoint;
+    call.r = ngx_http_cx_lua_worker->r;     /* what it reads is noted */
     call.budget = lcf->rules_budget;
     call.result = ngx_http_cx_lua_touchpoint_result;
     call.data = &res;
@@ -298,8 +306,45 @@ ngx_http_cx_lua_set(ngx_http_request_t *r, ngx_http_cx_rules_t *rules,
 
 
 /*
+ * Whether trigger(r) of this rule file gets the fast r: it writes only
+ * tables it makes (lua/sandbox.lua), and the fast r's r.time is of this
+ * second (filled in a protected call once a second; should that fail,
+ * this call gets the other r).
+ */
+
+static ngx_uint_t
+ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set)
+{
+    lua_State             *L;
+    ngx_http_cx_lua_vm_t  *vm;
+
+    if (!set->fast) {
+        return 0;
+    }
+
+    vm = ngx_http_cx_lua_worker;
+
+    if (vm->time_at == ngx_time()) {
+        return 1;
+    }
+
+    L = vm->L;
+
+    if (lua_cpcall(L, ngx_http_cx_lua_time_data, vm) != 0) {
+        lua_pop(L, 1);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
  * One call, timed and counted; NGX_OK, or NGX_DECLINED when it failed.
  * A nested call looks at the request of the call it is nested in.
+ * One top-level call in NGX_HTTP_CX_LUA_TIME_EVERY is timed, for
+ * cx_rules_time_microseconds_total: reading the clock twice costs a
+ * short rule a few percent.
  */
 
 static ngx_int_t
@@ -307,6 +352,7 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_lua_call_t *call, const char *what, ngx_str_t *path)
 {
     uint64_t                 start;
+    ngx_uint_t               timed;
     ngx_http_cx_lua_vm_t    *vm;
     ngx_http_cx_lua_req_t    req, *outer;
     ngx_http_cx_lua_fail_e   fail;
@@ -316,12 +362,17 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     outer = ngx_http_cx_lua_request();
 
     if (outer == NULL || outer->r != r) {
-        ngx_memzero(&req, sizeof(ngx_http_cx_lua_req_t));
         req.r = r;
         req.ctx = ctx;
+        req.reads = 0;
+        req.visitor.parsed = 0;
+        req.tm_done = 0;
 
         if (path) {
             req.path = *path;
+
+        } else {
+            ngx_str_null(&req.path);
         }
 
         ngx_http_cx_lua_request_set(&req);
@@ -331,7 +382,10 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         outer->path = *path;
     }
 
-    start = (vm->depth == 0) ? ngx_http_cx_lua_clock() : 0;
+    timed = (vm->depth == 0
+             && (vm->calls++ & (NGX_HTTP_CX_LUA_TIME_EVERY - 1)) == 0);
+
+    start = timed ? ngx_http_cx_lua_clock() : 0;
 
     fail = ngx_http_cx_lua_vm_call(vm, call, msg);
 
@@ -339,14 +393,15 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_evaluated);
 
-    if (vm->depth == 0) {
-        ngx_http_cx_lua_ns += ngx_http_cx_lua_clock() - start;
+    if (timed) {
+        vm->ns += (ngx_http_cx_lua_clock() - start)
+                  * NGX_HTTP_CX_LUA_TIME_EVERY;
 
-        if (ngx_http_cx_lua_ns >= 1000) {
+        if (vm->ns >= 1000) {
             ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
                                        ngx_http_cx_stat_rules_usec,
-                                       ngx_http_cx_lua_ns / 1000);
-            ngx_http_cx_lua_ns %= 1000;
+                                       vm->ns / 1000);
+            vm->ns %= 1000;
         }
     }
 
@@ -442,7 +497,7 @@ ngx_http_cx_lua_reset(ngx_log_t *log)
 
 static ngx_int_t
 ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
-    ngx_http_cx_lua_call_t *call)
+    ngx_http_cx_lua_call_t *call, u_char *msg)
 {
     ngx_str_t                  tp;
     ngx_http_cx_lua_result_t  *res;
@@ -451,9 +506,7 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 
     if (res->touchpoint_after && !res->ctx->touchpoint_done) {
         if (ngx_http_cx_touchpoint(res->r, res->ctx, &tp) == NGX_ERROR) {
-            res->nomem = 1;
-            lua_pushliteral(L, "no memory");
-            return NGX_ERROR;
+            return ngx_http_cx_lua_nomem(res, msg);
         }
     }
 
@@ -467,21 +520,34 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
         return NGX_OK;
 
     case LUA_TSTRING:
-        return ngx_http_cx_lua_survey(L, call, res, -1);
+        return ngx_http_cx_lua_survey(L, call, res, -1, msg);
 
     case LUA_TUSERDATA:
         /* a frozen table of the rule file */
         if (!ngx_http_cx_lua_unfreeze(L, -1)) {
-            return ngx_http_cx_lua_bad(L, call, "returned a userdata");
+            return ngx_http_cx_lua_bad(L, call, msg, "returned a userdata");
         }
 
-        return ngx_http_cx_lua_trigger_table(L, call, res);
+        return ngx_http_cx_lua_trigger_table(L, call, res, msg);
 
     case LUA_TTABLE:
-        return ngx_http_cx_lua_trigger_table(L, call, res);
+        lua_getfield(L, LUA_REGISTRYINDEX, "cx.views");
+        lua_pushvalue(L, -2);
+        lua_rawget(L, -2);
+
+        if (lua_toboolean(L, -1)) {
+            return ngx_http_cx_lua_bad(L, call, msg, "returned r or one of "
+                                       "its tables: expected nil, a survey "
+                                       "id or a table");
+        }
+
+        lua_pop(L, 2);
+
+        return ngx_http_cx_lua_trigger_table(L, call, res, msg);
 
     default:
-        return ngx_http_cx_lua_bad(L, call, "returned a %s: expected nil, "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a %s: expected "
+                                   "nil, "
                                    "a survey id or a table",
                                    luaL_typename(L, -1));
     }
@@ -490,7 +556,7 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 
 static ngx_int_t
 ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
-    ngx_http_cx_lua_result_t *res)
+    ngx_http_cx_lua_result_t *res, u_char *msg)
 {
     int          t, survey, question;
     size_t       len;
@@ -506,7 +572,7 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
     while (lua_next(L, t) != 0) {
 
         if (lua_type(L, -2) != LUA_TSTRING) {
-            return ngx_http_cx_lua_bad(L, call, "returned a table with a "
+            return ngx_http_cx_lua_bad(L, call, msg, "returned a table with a "
                                        "%s key", luaL_typename(L, -2));
         }
 
@@ -528,7 +594,7 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
 
         if (len == 5 && ngx_strncmp(key, "delay", 5) == 0) {
             if (lua_type(L, -1) != LUA_TNUMBER) {
-                return ngx_http_cx_lua_bad(L, call, "returned a delay "
+                return ngx_http_cx_lua_bad(L, call, msg, "returned a delay "
                                            "that is a %s, not a number",
                                            luaL_typename(L, -1));
             }
@@ -536,7 +602,7 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
             delay = lua_tonumber(L, -1);
 
             if (!(delay >= 0 && delay <= 3600)) {
-                return ngx_http_cx_lua_bad(L, call, "returned a delay "
+                return ngx_http_cx_lua_bad(L, call, msg, "returned a delay "
                                            "out of 0..3600 seconds");
             }
 
@@ -547,22 +613,22 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
             continue;
         }
 
-        return ngx_http_cx_lua_bad(L, call, "returned a table with the "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a table with the "
                                    "unknown field \"%s\" (survey, delay, "
                                    "question)", key);
     }
 
     if (survey == 0) {
-        return ngx_http_cx_lua_bad(L, call, "returned a table without "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a table without "
                                    "survey");
     }
 
-    if (ngx_http_cx_lua_survey(L, call, res, survey) != NGX_OK) {
+    if (ngx_http_cx_lua_survey(L, call, res, survey, msg) != NGX_OK) {
         return NGX_ERROR;
     }
 
     if (question) {
-        return ngx_http_cx_lua_question(L, call, res, question);
+        return ngx_http_cx_lua_question(L, call, res, question, msg);
     }
 
     return NGX_OK;
@@ -571,12 +637,12 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
 
 static ngx_int_t
 ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
-    ngx_http_cx_lua_result_t *res, int idx)
+    ngx_http_cx_lua_result_t *res, int idx, u_char *msg)
 {
     ngx_str_t  id;
 
     if (lua_type(L, idx) != LUA_TSTRING) {
-        return ngx_http_cx_lua_bad(L, call, "returned a survey that is a "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a survey that is a "
                                    "%s, not an id", luaL_typename(L, idx));
     }
 
@@ -594,8 +660,8 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
     res->survey = NULL;
 
     if (!ngx_http_cx_name_valid(id.data, id.len)) {
-        return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
-                                   "a survey id ([a-z0-9_.-]{1,64})",
+        return ngx_http_cx_lua_bad(L, call, msg, "returned \"%s\", which is "
+                                   "not a survey id ([a-z0-9_.-]{1,64})",
                                    id.len > 64 ? "(too long)"
                                                : (char *) id.data);
     }
@@ -604,7 +670,7 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
     call->set->survey = res->survey;
 
     if (res->survey == NULL) {
-        return ngx_http_cx_lua_bad(L, call, "returned survey \"%s\", "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned survey \"%s\", "
                                    "which no cx_survey defines",
                                    (char *) id.data);
     }
@@ -615,13 +681,13 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
 
 static ngx_int_t
 ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
-    ngx_http_cx_lua_result_t *res, int idx)
+    ngx_http_cx_lua_result_t *res, int idx, u_char *msg)
 {
     size_t   len;
     u_char  *q;
 
     if (lua_type(L, idx) != LUA_TSTRING) {
-        return ngx_http_cx_lua_bad(L, call, "returned a question that is "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a question that is "
                                    "a %s, not a string",
                                    luaL_typename(L, idx));
     }
@@ -629,7 +695,7 @@ ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
     q = (u_char *) lua_tolstring(L, idx, &len);
 
     if (len > NGX_HTTP_CX_QUESTION_MAX || !ngx_http_cx_utf8_valid(q, len)) {
-        return ngx_http_cx_lua_bad(L, call, "returned a question that is "
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a question that is "
                                    "not UTF-8 text of at most %d bytes",
                                    NGX_HTTP_CX_QUESTION_MAX);
     }
@@ -644,9 +710,7 @@ ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
     res->question.data = ngx_pnalloc(res->r->pool, res->question.len);
 
     if (res->question.data == NULL) {
-        res->nomem = 1;
-        lua_pushliteral(L, "no memory");
-        return NGX_ERROR;
+        return ngx_http_cx_lua_nomem(res, msg);
     }
 
     ngx_http_cx_escape_html(res->question.data, q, len);
@@ -659,7 +723,7 @@ ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
 
 static ngx_int_t
 ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
-    ngx_http_cx_lua_call_t *call)
+    ngx_http_cx_lua_call_t *call, u_char *msg)
 {
     size_t                     len;
     u_char                    *name;
@@ -672,25 +736,23 @@ ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     }
 
     if (lua_type(L, -1) != LUA_TSTRING) {
-        return ngx_http_cx_lua_bad(L, call, "returned a %s: expected nil or "
-                                   "a touchpoint name",
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a %s: expected "
+                                   "nil or a touchpoint name",
                                    luaL_typename(L, -1));
     }
 
     name = (u_char *) lua_tolstring(L, -1, &len);
 
     if (!ngx_http_cx_name_valid(name, len)) {
-        return ngx_http_cx_lua_bad(L, call, "returned \"%s\", which is not "
-                                   "a touchpoint name ([a-z0-9_.-]{1,64})",
+        return ngx_http_cx_lua_bad(L, call, msg, "returned \"%s\", which is "
+                                   "not a touchpoint name ([a-z0-9_.-]{1,64})",
                                    len > 64 ? "(too long)" : (char *) name);
     }
 
     res->touchpoint.data = ngx_pnalloc(res->r->pool, len);
 
     if (res->touchpoint.data == NULL) {
-        res->nomem = 1;
-        lua_pushliteral(L, "no memory");
-        return NGX_ERROR;
+        return ngx_http_cx_lua_nomem(res, msg);
     }
 
     ngx_memcpy(res->touchpoint.data, name, len);
@@ -700,27 +762,39 @@ ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 }
 
 
-/* pushes "file:line: trigger() <what>", line being where it is defined */
+static ngx_int_t
+ngx_http_cx_lua_nomem(ngx_http_cx_lua_result_t *res, u_char *msg)
+{
+    res->nomem = 1;
+    (void) ngx_cpystrn(msg, (u_char *) "no memory", NGX_HTTP_CX_LUA_MSG_MAX);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * msg: "file:line: trigger() <what>", line being where it is defined;
+ * lua_getinfo() ">S" allocates nothing
+ */
 
 static ngx_int_t
-ngx_http_cx_lua_bad(lua_State *L, ngx_http_cx_lua_call_t *call,
+ngx_http_cx_lua_bad(lua_State *L, ngx_http_cx_lua_call_t *call, u_char *msg,
     const char *fmt, ...)
 {
     u_char     *p, *last;
     va_list     args;
     lua_Debug   ar;
-    u_char      buf[NGX_HTTP_CX_LUA_MSG_MAX];
 
-    last = buf + sizeof(buf) - 1;
+    last = msg + NGX_HTTP_CX_LUA_MSG_MAX - 1;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
 
     if (lua_getinfo(L, ">S", &ar)) {
-        p = ngx_slprintf(buf, last, "%s:%d: %s() ", ar.short_src,
+        p = ngx_slprintf(msg, last, "%s:%d: %s() ", ar.short_src,
                          ar.linedefined, call->fn == call->set->trigger
                                          ? "trigger" : "touchpoint");
     } else {
-        p = buf;
+        p = msg;
     }
 
     va_start(args, fmt);
@@ -728,8 +802,6 @@ ngx_http_cx_lua_bad(lua_State *L, ngx_http_cx_lua_call_t *call,
     va_end(args);
 
     *p = '\0';
-
-    lua_pushstring(L, (char *) buf);
 
     return NGX_ERROR;
 }

@@ -26,6 +26,7 @@
 #define NGX_HTTP_CX_LUA_HOOK_EVERY    1000
 #define NGX_HTTP_CX_LUA_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_CX_LUA_MSG_MAX       512
+#define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
 
 /* what a call has read (ngx_http_cx_lua_vm_t.reads) */
 #define NGX_HTTP_CX_LUA_READ_PATH     0x01      /* r.path, nothing else */
@@ -102,6 +103,7 @@ typedef struct {
     int                          trigger;
     int                          touchpoint;
     int                          restore;
+    unsigned                     fast:1;    /* trigger(r) gets the fast r */
     time_t                       logged;    /* rate limit of error lines */
     ngx_uint_t                   lines;
     ngx_uint_t                   suppressed;
@@ -122,18 +124,21 @@ typedef struct {
     ngx_uint_t                   depth;     /* calls running */
     unsigned                     in_call:1;
 
-    int                          runner;
     int                          loader;
-    int                          r;         /* the request view */
+    int                          r;         /* the request views */
+    int                          fast;
+    int                          time;      /* the fast r's r.time */
+    time_t                       time_at;   /* the second it is of */
 
     ngx_http_cx_lua_set_t       *sets;
     ngx_uint_t                   nsets;
 
-    ngx_http_cx_lua_call_t      *call;      /* running */
-
     time_t                       tm_at;     /* the second tm is of */
     ngx_int_t                    tm_offset;
     ngx_tm_t                     tm;
+
+    ngx_uint_t                   calls;     /* top-level ones */
+    uint64_t                     ns;        /* not yet in the metric */
 
     u_char                       where[NGX_HTTP_CX_LUA_MSG_MAX];
 } ngx_http_cx_lua_vm_t;
@@ -150,16 +155,21 @@ typedef struct {
 } ngx_http_cx_lua_frozen_t;
 
 
-/* one call of a rule function; result() reads its return value */
+/*
+ * One call of a rule function; result() reads its return value off the
+ * stack without raising, and says what is wrong with it in msg
+ */
 
 struct ngx_http_cx_lua_call_s {
     ngx_http_cx_lua_set_t       *set;
     int                          fn;
+    int                          r;         /* vm->r or vm->fast */
     ngx_uint_t                   budget;
     ngx_uint_t                   reads;     /* out: what it read */
     ngx_int_t                  (*result)(lua_State *L,
                                          ngx_http_cx_lua_vm_t *vm,
-                                         ngx_http_cx_lua_call_t *call);
+                                         ngx_http_cx_lua_call_t *call,
+                                         u_char *msg);
     void                        *data;
 };
 
@@ -213,6 +223,8 @@ void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
+void ngx_http_cx_lua_second(ngx_http_cx_lua_vm_t *vm, time_t now);
+int ngx_http_cx_lua_time_data(lua_State *L);
 
 ngx_int_t ngx_http_cx_lua_decode_path(ngx_http_request_t *r,
     ngx_str_t *path);

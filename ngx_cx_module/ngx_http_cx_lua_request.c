@@ -1,10 +1,12 @@
 
 /*
- * ngx_http_cx_lua_request.c: the request as rules see it, "r".  A set of
- * empty read-only tables made once per VM whose __index functions read
- * the request being evaluated (nothing is copied until a rule asks);
- * the visitor, parsed strictly from the cx_v cookie; the time, in
- * cx_rules_time_zone (ngx_http_cx_lua_tz.c).
+ * ngx_http_cx_lua_request.c: the request as rules see it, "r".  Tables
+ * made once per VM whose __index functions read the request being
+ * evaluated (nothing is copied until a rule asks), in two shapes: an
+ * empty r that every call can be given, and one with its views as plain
+ * fields for rule files that write only tables they make (one table read
+ * less per view, see lua/sandbox.lua); the visitor, parsed strictly from
+ * the cx_v cookie; the time, in cx_rules_time_zone (ngx_http_cx_lua_tz.c).
  */
 
 
@@ -21,7 +23,9 @@
 static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L,
     ngx_uint_t what);
 static void ngx_http_cx_lua_view(lua_State *L, lua_CFunction index);
+static void ngx_http_cx_lua_member(lua_State *L, int set);
 static int ngx_http_cx_lua_readonly(lua_State *L);
+static int ngx_http_cx_lua_time_missing(lua_State *L);
 static int ngx_http_cx_lua_r_index(lua_State *L);
 static int ngx_http_cx_lua_header_index(lua_State *L);
 static int ngx_http_cx_lua_cookie_index(lua_State *L);
@@ -91,59 +95,127 @@ ngx_http_cx_lua_current(lua_State *L, ngx_uint_t what)
 
 
 /*
- * Pushes r: an empty read-only table whose reads go to a hidden table of
- * its sub-views (r.header, r.visitor, ...: plain table reads), and from
- * there to ngx_http_cx_lua_r_index() for the request's own fields.
+ * Pushes what the VM keeps of r, in this order:
+ *
+ *   r      an empty read-only table: reads go to a hidden table of its
+ *          views (r.header, r.visitor, ...: plain table reads) and from
+ *          there to ngx_http_cx_lua_r_index() for the request's own
+ *          fields; r.time reads go to C, so the module knows what a call
+ *          read (for the touchpoint memo).  Every call can get it.
+ *   fast   r with the same views as plain fields, and r.time a plain
+ *          table of data: for trigger(r) of rule files that write only
+ *          tables they make, which the sandbox has checked (a field of
+ *          fast could be overwritten, not added to).
+ *   time   that table of data, which ngx_http_cx_lua_time_data() fills
+ *          once a second.
+ *
+ * All of them and the views are in the registry's set "cx.views", which
+ * the sandbox's table functions and setmetatable() keep rules off.
  */
 
 ngx_int_t
 ngx_http_cx_lua_request_init(lua_State *L)
 {
+    int         set, views, fast, time;
+    ngx_uint_t  i;
+
     static const struct {
         const char      *name;
         lua_CFunction    index;
-    } views[] = {
+    } lookups[] = {
         { "header", ngx_http_cx_lua_header_index },
         { "cookie", ngx_http_cx_lua_cookie_index },
         { "resp_header", ngx_http_cx_lua_resp_header_index },
         { "args", ngx_http_cx_lua_args_index },
-        { "time", ngx_http_cx_lua_time_index },
         { "visitor", ngx_http_cx_lua_visitor_index },
     };
 
-    ngx_uint_t  i;
+    lua_createtable(L, 0, 12);
+    set = lua_gettop(L);
 
-    /*
-     * The set of r and its views, for the sandbox's table.insert(),
-     * table.remove() and table.sort(): they write around __newindex
-     */
     lua_createtable(L, 0, 8);
+    views = lua_gettop(L);
 
-    lua_pushcfunction(L, ngx_http_cx_lua_r_index);
-    ngx_http_cx_lua_view(L, NULL);
+    lua_createtable(L, 0, 8);
+    fast = lua_gettop(L);
 
-    for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
-        lua_pushstring(L, views[i].name);
-        ngx_http_cx_lua_view(L, views[i].index);
+    for (i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+        ngx_http_cx_lua_view(L, lookups[i].index);
+        ngx_http_cx_lua_member(L, set);
 
         lua_pushvalue(L, -1);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, -6);
-
-        lua_rawset(L, -3);
+        lua_setfield(L, views, lookups[i].name);
+        lua_setfield(L, fast, lookups[i].name);
     }
 
+    ngx_http_cx_lua_view(L, ngx_http_cx_lua_time_index);
+    ngx_http_cx_lua_member(L, set);
+    lua_setfield(L, views, "time");
+
+    /* the time as data: what is not in it is a typo */
+
+    lua_createtable(L, 0, 10);
+    time = lua_gettop(L);
+
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, ngx_http_cx_lua_time_missing);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ngx_http_cx_lua_readonly);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, time);
+
+    ngx_http_cx_lua_member(L, set);
+    lua_pushvalue(L, time);
+    lua_setfield(L, fast, "time");
+
+    /* fast: the request's own fields in C, read-only */
+
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, ngx_http_cx_lua_r_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ngx_http_cx_lua_readonly);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, fast);
+
+    lua_pushvalue(L, fast);
+    ngx_http_cx_lua_member(L, set);
+    lua_pop(L, 1);
+
+    /* r: through the table of views, then C */
+
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ngx_http_cx_lua_r_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, views);
+
+    lua_pushvalue(L, views);
     ngx_http_cx_lua_view(L, NULL);
+    ngx_http_cx_lua_member(L, set);
 
-    lua_pushvalue(L, -1);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -4);
+    /* set, views, fast, time, r: keep the set, leave r, fast, time */
 
-    /* r on top, the set below it */
-    lua_insert(L, -2);
+    lua_insert(L, fast);
+    lua_pushvalue(L, set);
     lua_setfield(L, LUA_REGISTRYINDEX, "cx.views");
+    lua_remove(L, set);
+    lua_remove(L, set);
 
     return NGX_OK;
+}
+
+
+/* set[value on top] = true; the value stays */
+
+static void
+ngx_http_cx_lua_member(lua_State *L, int set)
+{
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, set);
 }
 
 
@@ -181,6 +253,15 @@ ngx_http_cx_lua_readonly(lua_State *L)
 }
 
 
+static int
+ngx_http_cx_lua_time_missing(lua_State *L)
+{
+    return luaL_error(L, "r.time has no field \"%s\"",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
+                                                    : "");
+}
+
+
 static void
 ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s)
 {
@@ -193,8 +274,9 @@ ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s)
 }
 
 
+/* a compare of a few bytes that the compiler inlines */
 #define ngx_http_cx_lua_key(key, len, s)                                    \
-    (len == sizeof(s) - 1 && ngx_strncmp(key, s, sizeof(s) - 1) == 0)
+    (len == sizeof(s) - 1 && ngx_memcmp(key, s, sizeof(s) - 1) == 0)
 
 
 static int
@@ -633,14 +715,7 @@ ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req)
         vm = ngx_http_cx_lua_vm_of(L);
         req->now = ngx_time();
 
-        /* computed once a second */
-
-        if (vm->tm_at != req->now || req->now == 0) {
-            vm->tm_offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz,
-                                                      req->now);
-            ngx_gmtime(req->now + vm->tm_offset, &vm->tm);
-            vm->tm_at = req->now;
-        }
+        ngx_http_cx_lua_second(vm, req->now);
 
         req->offset = vm->tm_offset;
         req->tm = vm->tm;
@@ -648,6 +723,78 @@ ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req)
     }
 
     return &req->tm;
+}
+
+
+/* vm->tm and vm->tm_offset of the second now, computed once a second */
+
+void
+ngx_http_cx_lua_second(ngx_http_cx_lua_vm_t *vm, time_t now)
+{
+    if (vm->tm_at == now && now != 0) {
+        return;
+    }
+
+    vm->tm_offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, now);
+    ngx_gmtime(now + vm->tm_offset, &vm->tm);
+    vm->tm_at = now;
+}
+
+
+/*
+ * Fills the fast r's table of the time for the current second: a
+ * protected call (lua_cpcall(), the VM as its argument), made before a
+ * trigger(r) when the second has changed.  The fields are those of
+ * ngx_http_cx_lua_time_index().
+ */
+
+int
+ngx_http_cx_lua_time_data(lua_State *L)
+{
+    int                    t;
+    u_char                *p;
+    time_t                 now;
+    ngx_int_t              wday;
+    ngx_tm_t              *tm;
+    ngx_http_cx_lua_vm_t  *vm;
+    u_char                 date[sizeof("2025-01-01")];
+
+    vm = lua_touserdata(L, 1);
+
+    now = ngx_time();
+    ngx_http_cx_lua_second(vm, now);
+    tm = &vm->tm;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->time);
+    t = lua_gettop(L);
+
+#define ngx_http_cx_lua_field(name, push)                                   \
+    lua_pushliteral(L, name);                                               \
+    push;                                                                   \
+    lua_rawset(L, t)
+
+    /* ISO 8601: Monday 1 .. Sunday 7 */
+    wday = tm->ngx_tm_wday;
+
+    p = ngx_sprintf(date, "%4d-%02d-%02d", tm->ngx_tm_year, tm->ngx_tm_mon,
+                    tm->ngx_tm_mday);
+
+    ngx_http_cx_lua_field("hour", lua_pushinteger(L, tm->ngx_tm_hour));
+    ngx_http_cx_lua_field("minute", lua_pushinteger(L, tm->ngx_tm_min));
+    ngx_http_cx_lua_field("wday", lua_pushinteger(L, wday == 0 ? 7 : wday));
+    ngx_http_cx_lua_field("day", lua_pushinteger(L, tm->ngx_tm_mday));
+    ngx_http_cx_lua_field("month", lua_pushinteger(L, tm->ngx_tm_mon));
+    ngx_http_cx_lua_field("year", lua_pushinteger(L, tm->ngx_tm_year));
+    ngx_http_cx_lua_field("date",
+                          lua_pushlstring(L, (const char *) date, p - date));
+    ngx_http_cx_lua_field("epoch", lua_pushnumber(L, (lua_Number) now));
+    ngx_http_cx_lua_field("offset", lua_pushinteger(L, vm->tm_offset));
+
+#undef ngx_http_cx_lua_field
+
+    vm->time_at = now;
+
+    return 0;
 }
 
 

@@ -20,7 +20,6 @@ static int ngx_http_cx_lua_panic(lua_State *L);
 static int ngx_http_cx_lua_setup(lua_State *L);
 static int ngx_http_cx_lua_load(lua_State *L);
 static int ngx_http_cx_lua_ref(lua_State *L);
-static int ngx_http_cx_lua_run(lua_State *L);
 static void ngx_http_cx_lua_restore(lua_State *L,
     ngx_http_cx_lua_set_t *set);
 static void ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc,
@@ -48,7 +47,6 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
     vm->conf = lc;
     vm->max = lc->memory;
     vm->nsets = lc->rules.nelts;
-    vm->runner = LUA_NOREF;
 
     vm->sets = ngx_calloc(vm->nsets * sizeof(ngx_http_cx_lua_set_t), log);
     if (vm->sets == NULL) {
@@ -162,9 +160,10 @@ ngx_http_cx_lua_vm_of(lua_State *L)
 
 
 /*
- * Runs one rule function on the current request under the budget and
- * lets call->result read its return value, all in one protected call.
- * On failure, msg holds what went wrong, with file and line.
+ * Runs one rule function on the current request under the budget, then
+ * lets call->result read its return value (which only reads the stack:
+ * it cannot raise).  On failure, msg holds what went wrong, with file
+ * and line.
  *
  * A call made while another runs (touchpoint(r) for r.touchpoint in
  * trigger(r), or right after it) is nested: it spends the same budget,
@@ -175,12 +174,11 @@ ngx_http_cx_lua_fail_e
 ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     u_char *msg)
 {
-    int                      rc;
+    int                      rc, top;
     unsigned                 in_call;
     lua_State               *L;
     ngx_uint_t               reads;
     ngx_http_cx_lua_req_t   *req;
-    ngx_http_cx_lua_call_t  *outer_call;
     ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
@@ -195,42 +193,55 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     if (vm->depth == 0) {
         vm->budget = call->budget;
         vm->spent = 0;
+        ngx_http_cx_lua_restore(L, call->set);
     }
 
     vm->fail = ngx_http_cx_lua_ok;
     vm->where[0] = '\0';
     vm->depth++;
 
-    outer_call = vm->call;
-    vm->call = call;
+    top = lua_gettop(L);
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runner);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, call->r);
 
-    rc = lua_pcall(L, 0, 0, 0);
+    /*
+     * The hook keeps counting from where the last call left it: the
+     * budget is charged in steps of NGX_HTTP_CX_LUA_HOOK_EVERY
+     * instructions either way, and resetting it costs more than a short
+     * rule does
+     */
 
-    vm->call = outer_call;
+    vm->in_call = 1;
+
+    rc = lua_pcall(L, 1, 1, 0);
+
+    vm->in_call = in_call;
+
+    if (rc == 0) {
+        /* still in the call: a touchpoint(r) it makes shares the budget */
+        fail = (call->result(L, vm, call, msg) == NGX_OK)
+               ? ngx_http_cx_lua_ok : ngx_http_cx_lua_result;
+
+    } else {
+        fail = vm->fail;
+
+        if (fail == ngx_http_cx_lua_ok) {
+            fail = (rc == LUA_ERRMEM) ? ngx_http_cx_lua_memory
+                                      : ngx_http_cx_lua_error;
+            vm->fail = fail;
+        }
+
+        ngx_http_cx_lua_message(vm, rc, msg, &call->set->rules->file);
+    }
+
+    lua_settop(L, top);
 
     vm->depth--;
-    vm->in_call = in_call;
 
     /* what a nested call read, the call around it has read too */
     call->reads = req->reads;
     req->reads = reads | call->reads;
-
-    if (rc == 0) {
-        vm->fail = outer;
-        return ngx_http_cx_lua_ok;
-    }
-
-    fail = vm->fail;
-
-    if (fail == ngx_http_cx_lua_ok) {
-        fail = (rc == LUA_ERRMEM) ? ngx_http_cx_lua_memory
-                                  : ngx_http_cx_lua_error;
-        vm->fail = fail;
-    }
-
-    ngx_http_cx_lua_message(vm, rc, msg, &call->set->rules->file);
 
     if (fail == ngx_http_cx_lua_memory || fail == ngx_http_cx_lua_budget) {
         /* what the call left behind is garbage now */
@@ -498,6 +509,8 @@ ngx_http_cx_lua_setup(lua_State *L)
         return luaL_error(L, "cannot create the request view");
     }
 
+    vm->time = luaL_ref(L, LUA_REGISTRYINDEX);
+    vm->fast = luaL_ref(L, LUA_REGISTRYINDEX);
     vm->r = luaL_ref(L, LUA_REGISTRYINDEX);
 
     if (luaL_loadbufferx(L, (const char *) ngx_http_cx_lua_sandbox,
@@ -517,9 +530,6 @@ ngx_http_cx_lua_setup(lua_State *L)
     lua_call(L, 2, 1);
 
     vm->loader = luaL_ref(L, LUA_REGISTRYINDEX);
-
-    lua_pushcfunction(L, ngx_http_cx_lua_run);
-    vm->runner = luaL_ref(L, LUA_REGISTRYINDEX);
 
     return 0;
 }
@@ -582,15 +592,27 @@ ngx_http_cx_lua_load(lua_State *L)
 
     lua_getfield(L, 3, "prepare");
     lua_insert(L, 4);
-    lua_call(L, 1, 3);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 4);
 
-    /* 4: trigger or nil, 5: touchpoint or false or message, 6: restore */
+    /*
+     * 4: trigger or nil, 5: touchpoint or false or message, 6: restore,
+     * 7: whether the file writes only tables it makes
+     */
 
     if (lua_isnil(L, 4)) {
         lua_pushfstring(L, "%s: %s", (char *) rules->file.data,
                         lua_tostring(L, 5));
         return lua_error(L);
     }
+
+    set->fast = lua_toboolean(L, 7);
+    lua_pop(L, 1);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, vm->log, 0,
+                   "cx rules: \"%s\": %s", rules->file.data,
+                   set->fast ? "writes only its own tables, fast r"
+                             : "writes other tables, r of empty tables");
 
     set->restore = ngx_http_cx_lua_ref(L);
     set->touchpoint = ngx_http_cx_lua_ref(L);
@@ -611,44 +633,6 @@ ngx_http_cx_lua_ref(lua_State *L)
     }
 
     return luaL_ref(L, LUA_REGISTRYINDEX);
-}
-
-
-static int
-ngx_http_cx_lua_run(lua_State *L)
-{
-    ngx_http_cx_lua_vm_t    *vm;
-    ngx_http_cx_lua_call_t  *call;
-
-    vm = ngx_http_cx_lua_vm_of(L);
-    call = vm->call;
-
-    if (vm->depth == 1) {
-        ngx_http_cx_lua_restore(L, call->set);
-    }
-
-    lua_rawgeti(L, LUA_REGISTRYINDEX, call->fn);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->r);
-
-    /*
-     * The hook keeps counting from where the last call left it: the
-     * budget is charged in steps of NGX_HTTP_CX_LUA_HOOK_EVERY
-     * instructions either way, and resetting it costs more than a short
-     * rule does
-     */
-
-    vm->in_call = 1;
-
-    lua_call(L, 1, 1);
-
-    vm->in_call = 0;
-
-    if (call->result(L, vm, call) != NGX_OK) {
-        vm->fail = ngx_http_cx_lua_result;
-        return lua_error(L);
-    }
-
-    return 0;
 }
 
 

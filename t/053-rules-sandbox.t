@@ -618,7 +618,7 @@ return {
 [qr{r28\.lua:3: trigger\(\) returned a delay out of 0\.\.3600 seconds},
  qr{trigger\(\) returned a question that is not UTF-8 text of at most 512 bytes},
  qr{trigger\(\) returned a table with a number key},
- qr{trigger\(\) returned a table without survey},
+ qr{trigger\(\) returned r or one of its tables: expected nil},
  qr{trigger\(\) returned a table with the unknown field}]
 
 
