@@ -996,7 +996,8 @@ ngx_http_cx_lua_parse_count(u_char *p, u_char *last, ngx_uint_t *n)
 static u_char *
 ngx_http_cx_lua_parse_day(u_char *p, u_char *last, ngx_int_t *day)
 {
-    ngx_uint_t  i, y, m, d, n;
+    uint64_t    w;
+    ngx_uint_t  y, m, d;
 
     if (p < last && *p == '0' && (p + 1 == last || p[1] == '.')) {
         *day = -1;
@@ -1007,19 +1008,24 @@ ngx_http_cx_lua_parse_day(u_char *p, u_char *last, ngx_int_t *day)
         return NULL;
     }
 
-    n = 0;
+    /*
+     * eight digits: no byte below '0' (the subtraction borrows), above
+     * '9' (the addition reaches 0x80) or over 0x7f; the lowest byte that
+     * is not a digit always shows
+     */
 
-    for (i = 0; i < 8; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return NULL;
-        }
+    ngx_memcpy(&w, p, 8);
 
-        n = n * 10 + (p[i] - '0');
+    if (((w - 0x3030303030303030ULL) | (w + 0x4646464646464646ULL) | w)
+        & 0x8080808080808080ULL)
+    {
+        return NULL;
     }
 
-    y = n / 10000;
-    m = n / 100 % 100;
-    d = n % 100;
+    y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10
+        + (p[3] - '0');
+    m = (p[4] - '0') * 10 + (p[5] - '0');
+    d = (p[6] - '0') * 10 + (p[7] - '0');
 
     *day = ngx_http_cx_lua_days(y, m, d);
 

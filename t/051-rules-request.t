@@ -488,6 +488,10 @@ my @bad = (
     "1.$id.1.1.20250229.0",                 # no such day
     "1.$id.1.1.19991231.0",                 # before 2000
     "1.$id.1.1.2025010.0",                  # too short a date
+    "1.$id.1.1.2025:101.0",                 # a byte just above "9"
+    "1.$id.1.1.2025/101.0",                 # a byte just below "0"
+    "1.$id.1.1.2025\xb1101.0",              # a byte over 0x7f
+    "1.$id.1.1.0.2026013x",                 # a letter at the end
     "1.$id.1.1.$d.0x",                      # trailing garbage
     "\"1.$id.1.1.0.0\"",                    # quoted
     "1.$id.1.1.0.0 ; a=b",                  # a space before ";"
