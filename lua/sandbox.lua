@@ -6,9 +6,11 @@
 -- the source of the helper library (lua/cx/init.lua); returns to C:
 --   new_env()            an environment for one rule file
 --   prepare(mod, chunk)  checks what a rule file returned and freezes it:
---                        trigger, touchpoint|false, restore|false, own
+--                        trigger, touchpoint|false, restore|false, own,
+--                        touchpoint_read
 --                        restore is { [0] = n, f1, i1, v1, f2, ... };
---                        own: the file stores only into tables it makes
+--                        own: the file stores only into tables it makes;
+--                        touchpoint_read: and it reads r.touchpoint
 --
 -- Between requests nothing a rule can reach may change:
 --   * globals: every rule file's environment is read-only;
@@ -465,6 +467,32 @@ local function own_only(chunk)
     return true
 end
 
+-- whether a function of the chunk has the string s among its constants
+-- (r.touchpoint is such a constant; a key made at run time is not: the
+-- fast r then reads it like any field it lacks)
+local function mentions(chunk, s)
+    local todo = children(chunk)
+
+    while #todo > 0 do
+        local f = table.remove(todo)
+
+        for k = -1, -1e9, -1 do
+            local v = funck(f, k)
+            if v == nil then
+                break
+            end
+            if v == s then
+                return true
+            end
+            if type(v) == "proto" then
+                todo[#todo + 1] = v
+            end
+        end
+    end
+
+    return false
+end
+
 -- unless the look above found what it expects, no file is "own only"
 known = known
     and own_only(loadstring("return function(r) local t = {} "
@@ -617,8 +645,10 @@ local function prepare(mod, chunk)
     local r = restore
     restore = nil
 
+    local own = known and own_only(chunk)
+
     return trigger, touchpoint or false, r[0] > 0 and r or false,
-           known and own_only(chunk)
+           own, own and mentions(chunk, "touchpoint")
 end
 
 return { new_env = new_env, prepare = prepare }

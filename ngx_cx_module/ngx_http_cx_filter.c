@@ -932,7 +932,9 @@ ngx_http_cx_get_ctx(ngx_http_request_t *r)
  * The touchpoint of this request, decided once: an upstream's
  * X-CX-Touchpoint (ngx_http_cx_signals() sets it first), else the
  * rules' touchpoint(r), else cx_touchpoint, validated.  NGX_DECLINED
- * when there is none or it is not a valid name.
+ * when there is none or it is not a valid name.  With ctx->
+ * touchpoint_peek, NGX_AGAIN (and nothing decided) when that would take
+ * a call of touchpoint(r).
  */
 
 ngx_int_t
@@ -956,6 +958,11 @@ ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     if (lcf->rules) {
         rc = ngx_http_cx_rules_touchpoint(r, ctx, lcf->rules, &v);
+
+        if (rc == NGX_AGAIN) {
+            ctx->touchpoint_done = 0;
+            return NGX_AGAIN;
+        }
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;

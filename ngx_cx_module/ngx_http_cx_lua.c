@@ -39,6 +39,11 @@ typedef struct {
 static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
     ngx_http_cx_rules_t *rules, const char *what);
 static ngx_uint_t ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set);
+static ngx_int_t ngx_http_cx_lua_fast_touchpoint(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_set_t *set);
+static int ngx_http_cx_lua_touchpoint_ref(ngx_http_cx_lua_vm_t *vm,
+    ngx_str_t *tp);
+static int ngx_http_cx_lua_keep(lua_State *L);
 static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what,
     ngx_str_t *path);
@@ -141,8 +146,16 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     call.set = set;
     call.fn = set->trigger;
-    call.r = ngx_http_cx_lua_fast(set) ? ngx_http_cx_lua_worker->fast
-                                       : ngx_http_cx_lua_worker->r;
+    call.r = ngx_http_cx_lua_worker->r;
+
+    if (ngx_http_cx_lua_fast(set)) {
+        call.r = ngx_http_cx_lua_worker->fast;
+
+        if (ngx_http_cx_lua_fast_touchpoint(r, ctx, set) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     call.budget = lcf->rules_budget;
     call.result = ngx_http_cx_lua_trigger_result;
     call.data = &res;
@@ -227,6 +240,10 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         }
 
         return rc;
+    }
+
+    if (ctx->touchpoint_peek) {
+        return NGX_AGAIN;
     }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
@@ -336,6 +353,128 @@ ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set)
     }
 
     return 1;
+}
+
+
+/*
+ * r.touchpoint as a plain field of the fast r, when the rule file reads
+ * it and it is known without a call of touchpoint(r) (the upstream's
+ * header, the per-path memo, cx_touchpoint): one table read instead of a
+ * call into C.  Else the field is absent, and r.touchpoint is read as
+ * in the other r.  The value is a Lua string the VM keeps, so setting
+ * the field allocates nothing: this runs outside a protected call.
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_fast_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_lua_set_t *set)
+{
+    int                    ref;
+    ngx_int_t              rc;
+    ngx_str_t              tp;
+    lua_State             *L;
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = ngx_http_cx_lua_worker;
+    ref = LUA_NOREF;
+
+    if (set->fast_touchpoint) {
+        ctx->touchpoint_peek = 1;
+        rc = ngx_http_cx_touchpoint(r, ctx, &tp);
+        ctx->touchpoint_peek = 0;
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            ref = ngx_http_cx_lua_touchpoint_ref(vm, &tp);
+        }
+    }
+
+    if (ref == LUA_NOREF && !vm->fast_touchpoint) {
+        return NGX_OK;
+    }
+
+    L = vm->L;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->fast);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->touchpoint_key);
+
+    if (ref == LUA_NOREF) {
+        lua_pushnil(L);
+
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    }
+
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+
+    vm->fast_touchpoint = (ref != LUA_NOREF);
+
+    return NGX_OK;
+}
+
+
+/* the VM's Lua string of a touchpoint name: a registry reference */
+
+typedef struct {
+    ngx_str_t              *name;
+    int                     ref;
+} ngx_http_cx_lua_keep_t;
+
+
+static int
+ngx_http_cx_lua_touchpoint_ref(ngx_http_cx_lua_vm_t *vm, ngx_str_t *tp)
+{
+    ngx_uint_t               i;
+    ngx_http_cx_lua_name_t  *n;
+    ngx_http_cx_lua_keep_t   keep;
+
+    for (i = 0; i < vm->ntouchpoints; i++) {
+        n = &vm->touchpoints[i];
+
+        if (n->len == tp->len && ngx_memcmp(n->data, tp->data, tp->len) == 0)
+        {
+            return n->ref;
+        }
+    }
+
+    if (vm->ntouchpoints == NGX_HTTP_CX_LUA_TOUCHPOINTS
+        || tp->len > NGX_HTTP_CX_NAME_MAX)
+    {
+        return LUA_NOREF;
+    }
+
+    keep.name = tp;
+    keep.ref = LUA_NOREF;
+
+    if (lua_cpcall(vm->L, ngx_http_cx_lua_keep, &keep) != 0) {
+        lua_pop(vm->L, 1);
+        return LUA_NOREF;
+    }
+
+    n = &vm->touchpoints[vm->ntouchpoints++];
+    n->ref = keep.ref;
+    n->len = tp->len;
+    ngx_memcpy(n->data, tp->data, tp->len);
+
+    return n->ref;
+}
+
+
+static int
+ngx_http_cx_lua_keep(lua_State *L)
+{
+    ngx_http_cx_lua_keep_t  *keep;
+
+    keep = lua_touserdata(L, 1);
+
+    lua_pushlstring(L, (const char *) keep->name->data, keep->name->len);
+    keep->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    return 0;
 }
 
 

@@ -27,6 +27,7 @@
 #define NGX_HTTP_CX_LUA_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_CX_LUA_MSG_MAX       512
 #define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
+#define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
 
 /* what a call has read (ngx_http_cx_lua_vm_t.reads) */
 #define NGX_HTTP_CX_LUA_READ_PATH     0x01      /* r.path, nothing else */
@@ -104,10 +105,19 @@ typedef struct {
     int                          touchpoint;
     int                          restore;
     unsigned                     fast:1;    /* trigger(r) gets the fast r */
+    unsigned                     fast_touchpoint:1; /* and r.touchpoint
+                                                   in it, when known */
     time_t                       logged;    /* rate limit of error lines */
     ngx_uint_t                   lines;
     ngx_uint_t                   suppressed;
 } ngx_http_cx_lua_set_t;
+
+
+typedef struct {
+    int                          ref;
+    size_t                       len;
+    u_char                       data[NGX_HTTP_CX_NAME_MAX];
+} ngx_http_cx_lua_name_t;
 
 
 typedef struct {
@@ -129,6 +139,12 @@ typedef struct {
     int                          fast;
     int                          time;      /* the fast r's r.time */
     time_t                       time_at;   /* the second it is of */
+    int                          touchpoint_key;    /* "touchpoint" */
+    unsigned                     fast_touchpoint:1; /* the fast r has it */
+
+    /* touchpoint names as Lua strings, for the fast r */
+    ngx_uint_t                   ntouchpoints;
+    ngx_http_cx_lua_name_t       touchpoints[NGX_HTTP_CX_LUA_TOUCHPOINTS];
 
     ngx_http_cx_lua_set_t       *sets;
     ngx_uint_t                   nsets;

@@ -152,6 +152,18 @@ ngx_http_cx_lua_request_init(lua_State *L)
     ngx_http_cx_lua_member(L, set);
     lua_setfield(L, views, "time");
 
+    /*
+     * fast.touchpoint is set before a call when it is known: its key is
+     * made now, so that setting it never has to grow the table
+     */
+
+    lua_pushliteral(L, "touchpoint");
+    lua_pushboolean(L, 0);
+    lua_rawset(L, fast);
+    lua_pushliteral(L, "touchpoint");
+    lua_pushnil(L);
+    lua_rawset(L, fast);
+
     /* the time as data: what is not in it is a typo */
 
     lua_createtable(L, 0, 10);

@@ -513,6 +513,9 @@ ngx_http_cx_lua_setup(lua_State *L)
     vm->fast = luaL_ref(L, LUA_REGISTRYINDEX);
     vm->r = luaL_ref(L, LUA_REGISTRYINDEX);
 
+    lua_pushliteral(L, "touchpoint");
+    vm->touchpoint_key = luaL_ref(L, LUA_REGISTRYINDEX);
+
     if (luaL_loadbufferx(L, (const char *) ngx_http_cx_lua_sandbox,
                          ngx_http_cx_lua_sandbox_end
                          - ngx_http_cx_lua_sandbox,
@@ -593,11 +596,12 @@ ngx_http_cx_lua_load(lua_State *L)
     lua_getfield(L, 3, "prepare");
     lua_insert(L, 4);
     lua_pushvalue(L, 2);
-    lua_call(L, 2, 4);
+    lua_call(L, 2, 5);
 
     /*
      * 4: trigger or nil, 5: touchpoint or false or message, 6: restore,
-     * 7: whether the file writes only tables it makes
+     * 7: whether the file writes only tables it makes, 8: and reads
+     * r.touchpoint
      */
 
     if (lua_isnil(L, 4)) {
@@ -607,7 +611,8 @@ ngx_http_cx_lua_load(lua_State *L)
     }
 
     set->fast = lua_toboolean(L, 7);
-    lua_pop(L, 1);
+    set->fast_touchpoint = lua_toboolean(L, 8);
+    lua_pop(L, 2);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, vm->log, 0,
                    "cx rules: \"%s\": %s", rules->file.data,

@@ -208,6 +208,8 @@ typedef struct {
 
     unsigned                     memo_hit:1;
     unsigned                     touchpoint_done:1;
+    unsigned                     touchpoint_peek:1; /* only if no Lua
+                                                   call is needed */
     unsigned                     signals_done:1;
     unsigned                     delay_set:1;
     unsigned                     inject:1;

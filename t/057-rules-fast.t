@@ -300,3 +300,45 @@ is($r->{status}, 200, 'a typo: the page is served');
 unlike($r->{body}, qr/data-cx-survey/, 'no survey');
 --- error_log eval
 qr{t\.lua:2: r\.time has no field "huor"}
+
+
+
+=== TEST 5: r.touchpoint is a plain field when known without a call, and never one of another page
+--- config
+default_type text/html;
+location = /a { cx_touchpoint tp_a; cx_rules_lua $TEST_NGINX_HTML_DIR/x.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /b { cx_rules_lua $TEST_NGINX_HTML_DIR/x.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /c { cx_touchpoint tp_c; cx_rules_lua $TEST_NGINX_HTML_DIR/y.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /d { cx_rules_lua $TEST_NGINX_HTML_DIR/y.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /m { cx_rules_lua $TEST_NGINX_HTML_DIR/m.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+--- user_files
+>>> x.lua
+-- reads r.touchpoint: it is set into the fast r before the call
+return { trigger = function(r)
+    return { survey = "s1", question = tostring(rawget(r, "touchpoint"))
+             .. "|" .. tostring(r.touchpoint) }
+end }
+>>> y.lua
+-- reads it by a key made at run time: the field is never set for it
+local key = "touch"
+return { trigger = function(r)
+    return { survey = "s1", question = tostring(rawget(r, key .. "point"))
+             .. "|" .. tostring(r[key .. "point"]) }
+end }
+>>> m.lua
+-- touchpoint(r) from the path: the first view calls it (no field yet),
+-- the next take it from the memo (the field)
+local M = {}
+function M.touchpoint(r) return r.path == "/m" and "tp_m" or nil end
+function M.trigger(r)
+    return { survey = "s1", question = tostring(rawget(r, "touchpoint"))
+             .. "|" .. tostring(r.touchpoint) }
+end
+return M
+--- request eval
+["GET /a", "GET /b", "GET /c", "GET /a", "GET /d", "GET /m", "GET /m"]
+--- response_body_like eval
+['data-cx-question="tp_a\|tp_a"', 'data-cx-question="nil\|nil"',
+ 'data-cx-question="nil\|tp_c"', 'data-cx-question="tp_a\|tp_a"',
+ 'data-cx-question="nil\|nil"', 'data-cx-question="nil\|tp_m"',
+ 'data-cx-question="tp_m\|tp_m"']
