@@ -233,9 +233,25 @@ int ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
 
 /* ngx_http_cx_lua_request.c */
+extern ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
+
+/* the request rules are evaluating (NULL between calls) */
+#define ngx_http_cx_lua_request()        ngx_http_cx_lua_req
+#define ngx_http_cx_lua_request_set(req) ngx_http_cx_lua_req = (req)
+
+
+/* notes what the running call used besides r (a clock, chance) */
+
+static ngx_inline void
+ngx_http_cx_lua_note(ngx_uint_t what)
+{
+    if (ngx_http_cx_lua_req) {
+        ngx_http_cx_lua_req->reads |= what;
+    }
+}
+
+
 ngx_int_t ngx_http_cx_lua_request_init(lua_State *L);
-ngx_http_cx_lua_req_t *ngx_http_cx_lua_request(void);
-void ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
@@ -245,7 +261,6 @@ int ngx_http_cx_lua_time_data(lua_State *L);
 ngx_int_t ngx_http_cx_lua_decode_path(ngx_http_request_t *r,
     ngx_str_t *path);
 
-void ngx_http_cx_lua_note(ngx_uint_t what);
 
 /* ngx_http_cx_lua_paths.c */
 ngx_int_t ngx_http_cx_lua_paths_find(ngx_http_cx_lua_set_t *set,

@@ -50,32 +50,7 @@ static ngx_int_t ngx_http_cx_lua_days(ngx_uint_t y, ngx_uint_t m,
 
 
 /* the request rules are evaluating, set around each call */
-static ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
-
-
-ngx_http_cx_lua_req_t *
-ngx_http_cx_lua_request(void)
-{
-    return ngx_http_cx_lua_req;
-}
-
-
-void
-ngx_http_cx_lua_request_set(ngx_http_cx_lua_req_t *req)
-{
-    ngx_http_cx_lua_req = req;
-}
-
-
-/* notes what the running call used besides r (a clock, chance) */
-
-void
-ngx_http_cx_lua_note(ngx_uint_t what)
-{
-    if (ngx_http_cx_lua_req) {
-        ngx_http_cx_lua_req->reads |= what;
-    }
-}
+ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
 
 
 /* the request, and a note of what the running call reads of it */
