@@ -23,6 +23,7 @@
 static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L,
     ngx_uint_t what);
 static void ngx_http_cx_lua_view(lua_State *L, lua_CFunction index);
+static void ngx_http_cx_lua_protect(lua_State *L, int idx);
 static void ngx_http_cx_lua_member(lua_State *L, int set);
 static int ngx_http_cx_lua_readonly(lua_State *L);
 static int ngx_http_cx_lua_time_missing(lua_State *L);
@@ -144,14 +145,8 @@ ngx_http_cx_lua_request_init(lua_State *L)
     lua_createtable(L, 0, 10);
     time = lua_gettop(L);
 
-    lua_createtable(L, 0, 3);
     lua_pushcfunction(L, ngx_http_cx_lua_time_missing);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, ngx_http_cx_lua_readonly);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, time);
+    ngx_http_cx_lua_protect(L, time);
 
     ngx_http_cx_lua_member(L, set);
     lua_pushvalue(L, time);
@@ -159,14 +154,8 @@ ngx_http_cx_lua_request_init(lua_State *L)
 
     /* fast: the request's own fields in C, read-only */
 
-    lua_createtable(L, 0, 3);
     lua_pushcfunction(L, ngx_http_cx_lua_r_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, ngx_http_cx_lua_readonly);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, fast);
+    ngx_http_cx_lua_protect(L, fast);
 
     lua_pushvalue(L, fast);
     ngx_http_cx_lua_member(L, set);
@@ -206,7 +195,7 @@ ngx_http_cx_lua_member(lua_State *L, int set)
 }
 
 
-/* an empty table whose reads go to index (or to the closure on top) */
+/* an empty table whose reads go to index (or to the value on top) */
 
 static void
 ngx_http_cx_lua_view(lua_State *L, lua_CFunction index)
@@ -215,10 +204,26 @@ ngx_http_cx_lua_view(lua_State *L, lua_CFunction index)
         lua_pushcfunction(L, index);
     }
 
-    lua_createtable(L, 0, 0);               /* the view */
-    lua_createtable(L, 0, 3);               /* its metatable */
+    lua_createtable(L, 0, 0);
+    lua_insert(L, -2);
+    ngx_http_cx_lua_protect(L, -2);
+}
 
-    lua_pushvalue(L, -3);
+
+/*
+ * Gives the table at idx a hidden metatable: reads of what it lacks go
+ * to the value on top (popped), writes to what it lacks fail
+ */
+
+static void
+ngx_http_cx_lua_protect(lua_State *L, int idx)
+{
+    if (idx < 0) {
+        idx = lua_gettop(L) + idx + 1;
+    }
+
+    lua_createtable(L, 0, 3);
+    lua_insert(L, -2);
     lua_setfield(L, -2, "__index");
 
     lua_pushcfunction(L, ngx_http_cx_lua_readonly);
@@ -227,9 +232,7 @@ ngx_http_cx_lua_view(lua_State *L, lua_CFunction index)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
 
-    lua_setmetatable(L, -2);
-
-    lua_replace(L, -2);
+    lua_setmetatable(L, idx);
 }
 
 
