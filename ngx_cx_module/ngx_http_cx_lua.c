@@ -686,8 +686,7 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
 
     default:
         return ngx_http_cx_lua_bad(L, call, msg, "returned a %s: expected "
-                                   "nil, "
-                                   "a survey id or a table",
+                                   "nil, a survey id or a table",
                                    luaL_typename(L, -1));
     }
 }
