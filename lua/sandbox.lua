@@ -116,6 +116,26 @@ for _, src in ipairs{ "local a return function(x) a = x end",
     USET[band(funcbc(loadstring(src)(), 1), 0xff)] = true
 end
 
+-- the functions defined in f (its child prototypes)
+local function children(f)
+    local c = {}
+
+    if funcinfo(f).children then
+        for k = -1, -1e9, -1 do
+            local v = funck(f, k)
+            if v == nil then
+                break
+            end
+            if type(v) == "proto" then
+                c[#c + 1] = v
+            end
+        end
+    end
+
+    return c
+end
+
+
 local function assigns_upvalues(f)
     local pc = 1
 
@@ -132,16 +152,9 @@ local function assigns_upvalues(f)
         pc = pc + 1
     end
 
-    if funcinfo(f).children then
-        for k = -1, -1e9, -1 do
-            local c = funck(f, k)
-            if c == nil then
-                break
-            end
-
-            if type(c) == "proto" and assigns_upvalues(c) then
-                return true
-            end
+    for _, c in ipairs(children(f)) do
+        if assigns_upvalues(c) then
+            return true
         end
     end
 
@@ -424,24 +437,6 @@ local function stores_own_only(f)
     end
 
     return true
-end
-
-local function children(f)
-    local c = {}
-
-    if funcinfo(f).children then
-        for k = -1, -1e9, -1 do
-            local v = funck(f, k)
-            if v == nil then
-                break
-            end
-            if type(v) == "proto" then
-                c[#c + 1] = v
-            end
-        end
-    end
-
-    return c
 end
 
 -- the functions of a chunk but the chunk itself

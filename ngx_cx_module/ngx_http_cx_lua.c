@@ -232,7 +232,10 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_cx_lua_paths_find(set, &path, r->pool, tp);
+    /* a peek before trigger(r) may have looked already */
+
+    rc = ctx->touchpoint_unremembered
+         ? NGX_AGAIN : ngx_http_cx_lua_paths_find(set, &path, r->pool, tp);
 
     if (rc != NGX_AGAIN) {
         if (rc != NGX_ERROR) {
@@ -243,6 +246,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
     if (ctx->touchpoint_peek) {
+        ctx->touchpoint_unremembered = 1;
         return NGX_AGAIN;
     }
 

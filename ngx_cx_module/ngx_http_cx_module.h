@@ -210,6 +210,8 @@ typedef struct {
     unsigned                     touchpoint_done:1;
     unsigned                     touchpoint_peek:1; /* only if no Lua
                                                    call is needed */
+    unsigned                     touchpoint_unremembered:1; /* the memo
+                                                   has not got it */
     unsigned                     signals_done:1;
     unsigned                     delay_set:1;
     unsigned                     inject:1;
