@@ -7,7 +7,9 @@
 --   new_env()            an environment for one rule file
 --   prepare(mod, chunk)  checks what a rule file returned and freezes it:
 --                        trigger, touchpoint|false, restore|false, own,
---                        touchpoint_read
+--                        touchpoint_read, plan|false
+--                        plan: trigger's bytecode for C to run without
+--                        the VM (see "plans" below)
 --                        restore is { [0] = n, f1, i1, v1, f2, ... };
 --                        own: the file stores only into tables it makes;
 --                        touchpoint_read: and it reads r.touchpoint
@@ -586,7 +588,8 @@ local lib_env = setmetatable({}, { __index = base, __metatable = false })
 local lib = loadstring(cx_source, "=cx", "t")
 setfenv(lib, lib_env)
 
-local cx = freeze(lib(C))
+local cx_raw = lib(C)
+local cx = freeze(cx_raw)
 
 base.cx = cx
 base.require = function(name)
@@ -597,6 +600,245 @@ base.require = function(name)
           .. "require \"cx\"", 2)
 end
 base._G = freeze(base)
+
+
+-- plans ----------------------------------------------------------------
+
+-- Most trigger(r) functions only read r, compare, call a cx helper and
+-- return an id.  For those, C can run the function's bytecode itself
+-- (ngx_http_cx_lua_plan.c): no crossing into the VM and back for every
+-- field and helper.  plan(f) translates f instruction by instruction into
+-- { slots = n, ops = { op, a, b, c, ... }, kt = { kind, ... },
+--   kv = { value, ... } }; an instruction it does not know becomes
+-- BAIL, and C gives up at a BAIL, or at anything it does not expect at
+-- run time (a type, a field, a helper's argument), and calls trigger(r)
+-- in the VM as always.  Rules cannot change anything a later call sees
+-- (above), so running the call again from the start is the same call.
+-- Upvalues and globals are read here, once: the VM puts a rule file's
+-- upvalues back before every call, and globals are read-only.
+
+local P = { BAIL = 0, MOV = 1, NOT = 2, KNIL = 3, K = 4, TGETS = 5,
+            TGETV = 6, LT = 7, GE = 8, LE = 9, GT = 10, EQV = 11, NEV = 12,
+            EQK = 13, NEK = 14, IST = 15, ISF = 16, ISTC = 17, ISFC = 18,
+            JMP = 19, CALL = 20, CALLT = 21, RET0 = 22, RET1 = 23 }
+
+-- the cx helpers C runs itself
+local HELPER = {}
+for _, name in ipairs{ "sample", "cooled_down", "shown_within",
+                       "answered_within", "weekday", "weekend",
+                       "business_hours" } do
+    HELPER[cx_raw[name]] = name
+end
+
+-- the opcodes a plan knows, found by compiling one of each
+local BC, bc_known = {}, true
+do
+    local function take(src, ...)
+        local found = ops(src)
+        for i = 1, select("#", ...), 2 do
+            local name, pc = select(i, ...)
+            local o = found[pc]
+            if o == nil or BC[name] ~= nil then
+                bc_known = false
+            else
+                BC[name] = o[1]
+            end
+        end
+    end
+
+    take("return function(a, b) local x = b; x = not a; return x end",
+         "MOV", 1, "NOT", 2, "RET1", 3)
+    take("return function() local a, b, c, d = 's', 1, 0.5, true "
+         .. "return a end", "KSTR", 1, "KSHORT", 2, "KNUM", 3, "KPRI", 4)
+    take("local u return function(t) return u, cx, t.f, t[u] end",
+         "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
+    take("return function(a, b) if a < b then return end end",
+         "ISGE", 1, "JMP", 2, "RET0", 3)
+    take("return function(a, b) if a >= b then return end end", "ISGT", 1)
+    take("return function(a, b) if not (a < b) then return end end",
+         "ISLT", 1)
+    take("return function(a, b) if not (a <= b) then return end end",
+         "ISLE", 1)
+    take("return function(a, b) if a == b then return end end", "ISNEV", 1)
+    take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
+    take("return function(a) if a == 'x' then return end end", "ISNES", 1)
+    take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
+    take("return function(a) if a == 1 then return end end", "ISNEN", 1)
+    take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
+    take("return function(a) if a == nil then return end end", "ISNEP", 1)
+    take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
+    take("return function(a) if a then return end end", "ISF", 1)
+    take("return function(a) if not a then return end end", "IST", 1)
+    take("return function(a, b) local x = a or b return x end", "ISTC", 1)
+    take("return function(a, b) local x = a and b return x end", "ISFC", 1)
+    take("return function(f) f(1) return f(2) end", "CALL", 3, "CALLT", 6)
+    take("return function() local a, b, c = nil, nil, nil return 1 end",
+         "KNIL", 1)
+
+    local seen = {}
+    for _, op in pairs(BC) do
+        bc_known = bc_known and not seen[op]
+        seen[op] = true
+    end
+end
+
+local bcname = {}
+for name, op in pairs(BC) do
+    bcname[op] = name
+end
+
+local function band16(d)
+    return d >= 0x8000 and d - 0x10000 or d
+end
+
+-- KPRI's and ISEQP's operand: nil, false, true
+local function pri(d)
+    if d == 2 then
+        return true
+    end
+    if d == 1 then
+        return false
+    end
+    return nil
+end
+
+local PLAN_SLOTS, PLAN_OPS = 32, 4096
+
+local function plan(f)
+    local info = funcinfo(f)
+
+    if not bc_known or info.isvararg or info.stackslots > PLAN_SLOTS
+       or info.upvalues == nil
+    then
+        return false
+    end
+
+    local ops, kt, kv, keys = {}, {}, {}, {}
+    local env = getfenv(f)
+
+    -- a constant: its index; nil when C could not hold it
+    local function k(v)
+        local t, kind = type(v)
+        if t == "nil" or t == "boolean" or t == "number" or t == "string" then
+            kind = t
+        elseif rawequal(v, cx) then
+            kind = "cx"
+        elseif t == "function" and HELPER[v] then
+            kind, v = "helper", HELPER[v]
+        else
+            return nil
+        end
+
+        local key = kind .. ":" .. tostring(v)
+        if t == "number" then
+            -- 0 and -0, 1 and 1.0 are one key; NaN keys nothing
+            key = v == v and ("number:" .. string.format("%.17g", v)) or nil
+        end
+
+        if key and keys[key] then
+            return keys[key]
+        end
+
+        local n = #kt + 1
+        kt[n], kv[n] = kind, v      -- kv[n] may be nil
+        if key then
+            keys[key] = n - 1
+        end
+        return n - 1
+    end
+
+    local function emit(op, a, b, c)
+        ops[#ops + 1], ops[#ops + 2], ops[#ops + 3], ops[#ops + 4] =
+            op, a or 0, b or 0, c or 0
+    end
+
+    local pc = 1
+    while true do
+        local ins = funcbc(f, pc)
+        if ins == nil then
+            break
+        end
+        if pc > PLAN_OPS then
+            return false
+        end
+
+        local name = bcname[band(ins, 0xff)]
+        local a, c = band(rshift(ins, 8), 0xff), band(rshift(ins, 16), 0xff)
+        local b, d = rshift(ins, 24), rshift(ins, 16)
+        local ki
+
+        if name == "MOV" then emit(P.MOV, a, d)
+        elseif name == "NOT" then emit(P.NOT, a, d)
+        elseif name == "KNIL" then emit(P.KNIL, a, d)
+        elseif name == "KPRI" then emit(P.K, a, k(pri(d)))
+        elseif name == "KSHORT" then emit(P.K, a, k(band16(d)))
+        elseif name == "KNUM" then
+            ki = k(funck(f, d))
+            if ki then emit(P.K, a, ki) else emit(P.BAIL) end
+        elseif name == "KSTR" then emit(P.K, a, k(funck(f, -d - 1)))
+        elseif name == "UGET" then
+            local _, v = getupvalue(f, d + 1)
+            ki = k(v)
+            if ki then emit(P.K, a, ki) else emit(P.BAIL) end
+        elseif name == "GGET" then
+            ki = k(env[funck(f, -d - 1)])
+            if ki then emit(P.K, a, ki) else emit(P.BAIL) end
+        elseif name == "TGETS" then emit(P.TGETS, a, b, k(funck(f, -c - 1)))
+        elseif name == "TGETV" then emit(P.TGETV, a, b, c)
+        elseif name == "ISLT" then emit(P.LT, a, d)
+        elseif name == "ISGE" then emit(P.GE, a, d)
+        elseif name == "ISLE" then emit(P.LE, a, d)
+        elseif name == "ISGT" then emit(P.GT, a, d)
+        elseif name == "ISEQV" then emit(P.EQV, a, d)
+        elseif name == "ISNEV" then emit(P.NEV, a, d)
+        elseif name == "ISEQS" then emit(P.EQK, a, k(funck(f, -d - 1)))
+        elseif name == "ISNES" then emit(P.NEK, a, k(funck(f, -d - 1)))
+        elseif name == "ISEQN" or name == "ISNEN" then
+            ki = k(funck(f, d))
+            if ki then
+                emit(name == "ISEQN" and P.EQK or P.NEK, a, ki)
+            else
+                emit(P.BAIL)
+            end
+        elseif name == "ISEQP" or name == "ISNEP" then
+            emit(name == "ISEQP" and P.EQK or P.NEK, a, k(pri(d)))
+        elseif name == "IST" then emit(P.IST, 0, d)
+        elseif name == "ISF" then emit(P.ISF, 0, d)
+        elseif name == "ISTC" then emit(P.ISTC, a, d)
+        elseif name == "ISFC" then emit(P.ISFC, a, d)
+        elseif name == "JMP" then
+            local to = pc + 1 + d - 0x8000
+            if to > pc then emit(P.JMP, 0, to) else emit(P.BAIL) end
+        elseif name == "CALL" and b > 0 and c > 0 then
+            emit(P.CALL, a, b - 1, c - 1)
+        elseif name == "CALLT" and d > 0 then emit(P.CALLT, a, d - 1)
+        elseif name == "RET0" then emit(P.RET0)
+        elseif name == "RET1" or (name == "RET" and d >= 2) then
+            emit(P.RET1, a)
+        elseif name == "RET" and d == 1 then emit(P.RET0)
+        else
+            emit(P.BAIL)
+        end
+
+        pc = pc + 1
+    end
+
+    return { slots = info.stackslots, params = info.params, ops = ops,
+             kt = kt, kv = kv }
+end
+
+-- unless the translation above reads as it should, no file gets a plan
+do
+    local p = plan(loadstring("return function(r) "
+                              .. "if r.header['DNT'] == '1' then return end "
+                              .. "return 'x' end")())
+    bc_known = bc_known and p and p.ops[1] == P.TGETS and p.ops[5] == P.TGETS
+               and p.ops[9] == P.NEK and p.ops[13] == P.JMP
+               and p.ops[15] == 6 and p.ops[17] == P.RET0
+               and p.ops[21] == P.K and p.ops[25] == P.RET1
+               and p.kv[p.ops[4] + 1] == "header"
+               and p.kv[p.ops[8] + 1] == "DNT"
+end
 
 
 local env_mt = {
@@ -643,7 +885,7 @@ local function prepare(mod, chunk)
     local own = known and own_only(chunk)
 
     return trigger, touchpoint or false, r[0] > 0 and r or false,
-           own, own and mentions(chunk, "touchpoint")
+           own, own and mentions(chunk, "touchpoint"), plan(trigger)
 end
 
 return { new_env = new_env, prepare = prepare }

@@ -8,7 +8,8 @@
  * and a metric: the page is always served.
  *
  * The directives are in ngx_http_cx_lua_conf.c, the VM itself in
- * ngx_http_cx_lua_vm.c, the request view "r" in
+ * ngx_http_cx_lua_vm.c, trigger(r) run without the VM in
+ * ngx_http_cx_lua_plan.c, the request view "r" in
  * ngx_http_cx_lua_request.c, the library's C side in
  * ngx_http_cx_lua_cx.c, ngx_http_cx_lua_glob.c and
  * ngx_http_cx_lua_string.c.
@@ -69,6 +70,10 @@ static ngx_int_t ngx_http_cx_lua_nomem(ngx_http_cx_lua_result_t *res,
 static ngx_int_t ngx_http_cx_lua_bad(lua_State *L,
     ngx_http_cx_lua_call_t *call, u_char *msg, const char *fmt, ...);
 static uint64_t ngx_http_cx_lua_clock(void);
+static void ngx_http_cx_lua_timed(ngx_http_cx_lua_vm_t *vm, uint64_t start);
+static ngx_int_t ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_set_t *set,
+    ngx_http_cx_lua_result_t *res);
 
 
 /* this process's VM: a worker's, or NULL */
@@ -144,6 +149,20 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
      */
     res.touchpoint_after = (set->touchpoint != LUA_NOREF);
 
+    if (set->plan) {
+        rc = ngx_http_cx_lua_plan_trigger(r, ctx, set, &res);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            goto decided;
+        }
+
+        /* the plan gave up: the VM runs the call */
+    }
+
     call.set = set;
     call.fn = set->trigger;
     call.r = ngx_http_cx_lua_worker->r;
@@ -169,6 +188,8 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     if (rc != NGX_OK) {
         return NGX_OK;
     }
+
+decided:
 
     if (res.declined) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -483,6 +504,127 @@ ngx_http_cx_lua_keep(lua_State *L)
 
 
 /*
+ * trigger(r) by its plan, without the VM: NGX_OK with res set, NGX_ERROR
+ * without memory, NGX_DECLINED when the plan gave up (or is resting:
+ * when it gives up on most page views, it is left alone for a while).
+ * Counted and timed as a call in the VM is.
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_lua_set_t *set, ngx_http_cx_lua_result_t *res)
+{
+    uint64_t                 start;
+    ngx_int_t                rc;
+    ngx_str_t                id, tp;
+    ngx_uint_t               type, timed;
+    ngx_http_cx_lua_vm_t    *vm;
+    ngx_http_cx_survey_t    *s;
+    ngx_http_cx_lua_req_t    req;
+
+    if (set->plan_skip) {
+        set->plan_skip--;
+        return NGX_DECLINED;
+    }
+
+    vm = ngx_http_cx_lua_worker;
+
+    req.r = r;
+    req.ctx = ctx;
+    req.reads = 0;
+    req.visitor.parsed = 0;
+    req.tm_done = 0;
+    ngx_str_null(&req.path);
+
+    timed = ((vm->calls & (NGX_HTTP_CX_LUA_TIME_EVERY - 1)) == 0);
+    start = timed ? ngx_http_cx_lua_clock() : 0;
+
+    rc = ngx_http_cx_lua_plan_run(set->plan, &req, vm, &type, &id);
+
+    s = NULL;
+
+    if (rc == NGX_OK && type == NGX_HTTP_CX_LUA_PLAN_STRING) {
+        s = set->survey;
+
+        if (s == NULL || s->id.len != id.len
+            || ngx_memcmp(s->id.data, id.data, id.len) != 0)
+        {
+            /* the VM says what is wrong with an id */
+            s = ngx_http_cx_name_valid(id.data, id.len)
+                ? ngx_http_cx_survey_find(res->cmcf, &id) : NULL;
+
+            rc = s ? NGX_OK : NGX_DECLINED;
+            set->survey = s ? s : set->survey;
+        }
+    }
+
+    if (rc == NGX_DECLINED && ++set->plan_bails > 64
+        && set->plan_bails * 2 > set->plan_runs)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx rules: the plan of trigger() gives up too "
+                       "often, resting");
+        set->plan_skip = 65536;
+        set->plan_bails = 0;
+        set->plan_runs = 0;
+    }
+
+    if (++set->plan_runs >= 4096) {
+        set->plan_runs /= 2;
+        set->plan_bails /= 2;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx rules: the plan of trigger() %s, the VM runs it",
+                       rc == NGX_ERROR ? "ran out of memory" : "gave up");
+        return rc;
+    }
+
+    vm->calls++;
+
+    if (timed) {
+        ngx_http_cx_lua_timed(vm, start);
+    }
+
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_evaluated);
+
+    res->survey = s;
+    res->declined = (type == NGX_HTTP_CX_LUA_PLAN_TRUE);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx rules: trigger() ran by its plan, without the VM: %s",
+                   s ? "a survey" : res->declined ? "true" : "no survey");
+
+    /* the page's touchpoint, as after a call in the VM */
+
+    if (res->touchpoint_after && !ctx->touchpoint_done
+        && ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* one timed call: its time, times NGX_HTTP_CX_LUA_TIME_EVERY, counted */
+
+static void
+ngx_http_cx_lua_timed(ngx_http_cx_lua_vm_t *vm, uint64_t start)
+{
+    vm->ns += (ngx_http_cx_lua_clock() - start) * NGX_HTTP_CX_LUA_TIME_EVERY;
+
+    if (vm->ns >= 1000) {
+        ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
+                                   ngx_http_cx_stat_rules_usec,
+                                   vm->ns / 1000);
+        vm->ns %= 1000;
+    }
+}
+
+
+/*
  * One call, timed and counted; NGX_OK, or NGX_DECLINED when it failed.
  * A nested call looks at the request of the call it is nested in.
  * One top-level call in NGX_HTTP_CX_LUA_TIME_EVERY is timed, for
@@ -537,15 +679,7 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_evaluated);
 
     if (timed) {
-        vm->ns += (ngx_http_cx_lua_clock() - start)
-                  * NGX_HTTP_CX_LUA_TIME_EVERY;
-
-        if (vm->ns >= 1000) {
-            ngx_http_cx_stat_add_cycle((ngx_cycle_t *) ngx_cycle,
-                                       ngx_http_cx_stat_rules_usec,
-                                       vm->ns / 1000);
-            vm->ns %= 1000;
-        }
+        ngx_http_cx_lua_timed(vm, start);
     }
 
     if (fail == ngx_http_cx_lua_ok) {

@@ -40,6 +40,12 @@ int lua_error(lua_State *L) __attribute__((cold));
 #define NGX_HTTP_CX_LUA_MSG_MAX       512
 #define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
 #define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
+#define NGX_HTTP_CX_LUA_PLAN_SLOTS    32        /* of trigger(r) in C */
+
+/* what a plan's trigger(r) returned (nil and false: none) */
+#define NGX_HTTP_CX_LUA_PLAN_NONE     0
+#define NGX_HTTP_CX_LUA_PLAN_TRUE     1
+#define NGX_HTTP_CX_LUA_PLAN_STRING   2
 
 /* what a call has read (ngx_http_cx_lua_vm_t.reads) */
 #define NGX_HTTP_CX_LUA_READ_PATH     0x01      /* r.path, nothing else */
@@ -108,11 +114,16 @@ typedef struct {
 
 typedef struct ngx_http_cx_lua_paths_s  ngx_http_cx_lua_paths_t;
 typedef struct ngx_http_cx_lua_call_s  ngx_http_cx_lua_call_t;
+typedef struct ngx_http_cx_lua_plan_s  ngx_http_cx_lua_plan_t;
 
 typedef struct {
     ngx_http_cx_rules_t         *rules;
     ngx_http_cx_lua_paths_t     *paths;     /* touchpoint(r) by path */
     ngx_http_cx_survey_t        *survey;    /* the last one returned */
+    ngx_http_cx_lua_plan_t      *plan;      /* trigger(r) in C, or NULL */
+    ngx_uint_t                   plan_runs; /* since the last look */
+    ngx_uint_t                   plan_bails;
+    ngx_uint_t                   plan_skip; /* calls left without it */
     int                          trigger;
     int                          touchpoint;
     int                          restore;
@@ -272,6 +283,20 @@ int ngx_http_cx_lua_time_data(lua_State *L);
 
 ngx_int_t ngx_http_cx_lua_decode_path(ngx_http_request_t *r,
     ngx_str_t *path);
+ngx_table_elt_t *ngx_http_cx_lua_find_header(ngx_list_t *headers,
+    u_char *name, size_t len);
+ngx_int_t ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value);
+ngx_int_t ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name,
+    size_t len, u_char *buf, ngx_str_t *value);
+
+/* ngx_http_cx_lua_plan.c */
+ngx_http_cx_lua_plan_t *ngx_http_cx_lua_plan_load(lua_State *L, int idx,
+    ngx_log_t *log);
+void ngx_http_cx_lua_plan_free(ngx_http_cx_lua_plan_t *plan);
+ngx_int_t ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
+    ngx_http_cx_lua_req_t *req, ngx_http_cx_lua_vm_t *vm, ngx_uint_t *type,
+    ngx_str_t *ret);
 
 
 /* ngx_http_cx_lua_paths.c */
@@ -302,6 +327,8 @@ int ngx_http_cx_lua_unfreeze(lua_State *L, int idx);
 void ngx_http_cx_lua_table_arg(lua_State *L, int idx);
 double ngx_http_cx_lua_draw_value(lua_State *L, int key_idx,
     const char *fname);
+double ngx_http_cx_lua_draw(ngx_http_cx_lua_visitor_t *v, ngx_str_t *key);
+ngx_int_t ngx_http_cx_lua_within(ngx_int_t day, double days);
 
 /* ngx_http_cx_lua_lib.c */
 extern const u_char  ngx_http_cx_lua_sandbox[];

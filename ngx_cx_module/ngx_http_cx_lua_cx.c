@@ -45,7 +45,6 @@ static int ngx_http_cx_lua_answered_within(lua_State *L);
 static int ngx_http_cx_lua_cooled_down(lua_State *L);
 static ngx_http_cx_lua_req_t *ngx_http_cx_lua_rule_req(lua_State *L,
     const char *fname);
-static ngx_int_t ngx_http_cx_lua_within(ngx_int_t day, lua_Number days);
 
 
 static const luaL_Reg  ngx_http_cx_lua_cx_functions[] = {
@@ -523,8 +522,8 @@ ngx_http_cx_lua_business_hours(lua_State *L)
 }
 
 
-static ngx_int_t
-ngx_http_cx_lua_within(ngx_int_t day, lua_Number days)
+ngx_int_t
+ngx_http_cx_lua_within(ngx_int_t day, double days)
 {
     ngx_int_t  since;
 
@@ -602,8 +601,7 @@ double
 ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
 {
     size_t                      len;
-    uint64_t                    h;
-    ngx_uint_t                  i;
+    ngx_str_t                   k;
     const u_char               *key;
     ngx_http_cx_lua_req_t      *req;
     ngx_http_cx_lua_visitor_t  *v;
@@ -632,6 +630,21 @@ ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
     req = ngx_http_cx_lua_request();
     v = req ? ngx_http_cx_lua_visitor(req) : NULL;
 
+    k.data = (u_char *) key;
+    k.len = len;
+
+    return ngx_http_cx_lua_draw(v, &k);
+}
+
+
+/* the draw of the visitor (NULL: none) for the key */
+
+double
+ngx_http_cx_lua_draw(ngx_http_cx_lua_visitor_t *v, ngx_str_t *key)
+{
+    uint64_t    h;
+    ngx_uint_t  i;
+
     if (v == NULL || v->id.len == 0) {
         return (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
     }
@@ -646,8 +659,8 @@ ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
 
     h = (h ^ '|') * 0x100000001b3ULL;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ key[i]) * 0x100000001b3ULL;
+    for (i = 0; i < key->len; i++) {
+        h = (h ^ key->data[i]) * 0x100000001b3ULL;
     }
 
     h ^= h >> 33;

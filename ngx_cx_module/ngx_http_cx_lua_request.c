@@ -36,10 +36,6 @@ static int ngx_http_cx_lua_time_index(lua_State *L);
 static int ngx_http_cx_lua_visitor_index(lua_State *L);
 static void ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s);
 static ngx_int_t ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req);
-static ngx_table_elt_t *ngx_http_cx_lua_find_header(ngx_list_t *headers,
-    u_char *name, size_t len);
-static ngx_int_t ngx_http_cx_lua_cookie(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_lua_visitor_parse(ngx_str_t *v,
     ngx_http_cx_lua_visitor_t *visitor);
 static u_char *ngx_http_cx_lua_parse_count(u_char *p, u_char *last,
@@ -437,14 +433,12 @@ static int
 ngx_http_cx_lua_resp_header_index(lua_State *L)
 {
     size_t                  len;
-    u_char                 *name, *p;
-    ngx_table_elt_t        *h;
-    ngx_http_request_t     *r;
+    u_char                 *name;
+    ngx_str_t               value;
     ngx_http_cx_lua_req_t  *req;
     u_char                  buf[NGX_OFF_T_LEN];
 
     req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
-    r = req->r;
 
     if (lua_type(L, 2) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -453,44 +447,62 @@ ngx_http_cx_lua_resp_header_index(lua_State *L)
 
     name = (u_char *) lua_tolstring(L, 2, &len);
 
-    /* kept out of the header list by nginx */
-
-    if (len == sizeof("Content-Type") - 1
-        && ngx_strcasecmp(name, (u_char *) "Content-Type") == 0)
+    if (ngx_http_cx_lua_resp_header(req->r, name, len, buf, &value)
+        != NGX_OK)
     {
-        if (r->headers_out.content_type.len) {
-            ngx_http_cx_lua_push_str(L, &r->headers_out.content_type);
-
-        } else {
-            lua_pushnil(L);
-        }
-
-        return 1;
-    }
-
-    if (len == sizeof("Content-Length") - 1
-        && ngx_strcasecmp(name, (u_char *) "Content-Length") == 0
-        && r->headers_out.content_length_n >= 0)
-    {
-        p = ngx_sprintf(buf, "%O", r->headers_out.content_length_n);
-        lua_pushlstring(L, (const char *) buf, p - buf);
-        return 1;
-    }
-
-    h = ngx_http_cx_lua_find_header(&r->headers_out.headers, name, len);
-
-    if (h == NULL) {
         lua_pushnil(L);
         return 1;
     }
 
-    ngx_http_cx_lua_push_str(L, &h->value);
+    ngx_http_cx_lua_push_str(L, &value);
 
     return 1;
 }
 
 
-static ngx_table_elt_t *
+/*
+ * A response header by name: NGX_OK with its value, NGX_DECLINED.
+ * Content-Length is printed into buf (NGX_OFF_T_LEN bytes).
+ */
+
+ngx_int_t
+ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name, size_t len,
+    u_char *buf, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    /* kept out of the header list by nginx */
+
+    if (len == sizeof("Content-Type") - 1
+        && ngx_strncasecmp(name, (u_char *) "Content-Type", len) == 0)
+    {
+        *value = r->headers_out.content_type;
+        return value->len ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (len == sizeof("Content-Length") - 1
+        && ngx_strncasecmp(name, (u_char *) "Content-Length", len) == 0
+        && r->headers_out.content_length_n >= 0)
+    {
+        value->data = buf;
+        value->len = ngx_sprintf(buf, "%O", r->headers_out.content_length_n)
+                     - buf;
+        return NGX_OK;
+    }
+
+    h = ngx_http_cx_lua_find_header(&r->headers_out.headers, name, len);
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *value = h->value;
+
+    return NGX_OK;
+}
+
+
+ngx_table_elt_t *
 ngx_http_cx_lua_find_header(ngx_list_t *headers, u_char *name, size_t len)
 {
     u_char            c, n;
@@ -567,7 +579,7 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
 
 /* the first cookie of that name in the Cookie headers */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {

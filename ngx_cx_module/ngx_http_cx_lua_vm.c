@@ -139,6 +139,7 @@ ngx_http_cx_lua_vm_close(ngx_http_cx_lua_vm_t *vm)
     if (vm->sets) {
         for (i = 0; i < vm->nsets; i++) {
             ngx_http_cx_lua_paths_free(&vm->sets[i]);
+            ngx_http_cx_lua_plan_free(vm->sets[i].plan);
         }
 
         ngx_free(vm->sets);
@@ -596,12 +597,12 @@ ngx_http_cx_lua_load(lua_State *L)
     lua_getfield(L, 3, "prepare");
     lua_insert(L, 4);
     lua_pushvalue(L, 2);
-    lua_call(L, 2, 5);
+    lua_call(L, 2, 6);
 
     /*
      * 4: trigger or nil, 5: touchpoint or false or message, 6: restore,
      * 7: whether the file writes only tables it makes, 8: and reads
-     * r.touchpoint
+     * r.touchpoint, 9: trigger's plan or false
      */
 
     if (lua_isnil(L, 4)) {
@@ -612,12 +613,17 @@ ngx_http_cx_lua_load(lua_State *L)
 
     set->fast = lua_toboolean(L, 7);
     set->fast_touchpoint = lua_toboolean(L, 8);
-    lua_pop(L, 2);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, vm->log, 0,
-                   "cx rules: \"%s\": %s", rules->file.data,
+    ngx_http_cx_lua_plan_free(set->plan);
+    set->plan = ngx_http_cx_lua_plan_load(L, 9, vm->log);
+    lua_pop(L, 3);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, vm->log, 0,
+                   "cx rules: \"%s\": %s, %s", rules->file.data,
                    set->fast ? "writes only its own tables, fast r"
-                             : "writes other tables, r of empty tables");
+                             : "writes other tables, r of empty tables",
+                   set->plan ? "trigger(r) planned"
+                             : "trigger(r) not planned");
 
     set->restore = ngx_http_cx_lua_ref(L);
     set->touchpoint = ngx_http_cx_lua_ref(L);
