@@ -239,6 +239,10 @@ typedef struct {
     ngx_uint_t                   reads;     /* of the running call:
                                                NGX_HTTP_CX_LUA_READ_* */
     unsigned                     tm_done:1;
+
+    /* what a plan reads that is not in the request's memory */
+    u_char                       date[sizeof("2025-01-01")];
+    u_char                       length[NGX_OFF_T_LEN];
 } ngx_http_cx_lua_req_t;
 
 

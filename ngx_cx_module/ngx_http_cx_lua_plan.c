@@ -46,7 +46,10 @@ typedef enum {
     ngx_http_cx_plan_callt,
     ngx_http_cx_plan_ret0,
     ngx_http_cx_plan_ret1,
-    ngx_http_cx_plan_nops
+    ngx_http_cx_plan_nops,
+
+    /* made by ngx_http_cx_plan_check(): r.view[key] in one step */
+    ngx_http_cx_plan_tgets2
 } ngx_http_cx_plan_op_e;
 
 
@@ -172,18 +175,21 @@ struct ngx_http_cx_lua_plan_s {
 };
 
 
-/* one run: the request and room for the values it makes */
+/*
+ * One run.  Values it makes that are not in the request's memory (r.time.
+ * date, a Content-Length) are in req, which outlives the run: what the
+ * plan returns may be one of them.
+ */
 
 typedef struct {
     ngx_http_cx_lua_req_t       *req;
     ngx_http_cx_lua_vm_t        *vm;
     ngx_http_cx_plan_val_t      *slot;
-    u_char                       date[sizeof("2025-01-01")];
-    u_char                       length[NGX_OFF_T_LEN];
 } ngx_http_cx_plan_run_t;
 
 
 static ngx_int_t ngx_http_cx_plan_check(ngx_http_cx_lua_plan_t *plan);
+static void ngx_http_cx_plan_fuse(ngx_http_cx_lua_plan_t *plan);
 static ngx_uint_t ngx_http_cx_plan_name(u_char *p, size_t len,
     ngx_uint_t from, ngx_uint_t to);
 static ngx_int_t ngx_http_cx_plan_index(ngx_http_cx_plan_run_t *run,
@@ -245,8 +251,8 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
     nops = lua_objlen(L, -3) / 4;
     nk = lua_objlen(L, -2);
 
-    size = sizeof(ngx_http_cx_lua_plan_t) + nops * sizeof(*op)
-           + nk * sizeof(*k);
+    size = sizeof(ngx_http_cx_lua_plan_t) + nk * sizeof(*k)
+           + nops * sizeof(*op);
 
     for (i = 0; i < nk; i++) {
         lua_rawgeti(L, -1, i + 1);
@@ -264,9 +270,10 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
 
     plan->nops = nops;
     plan->nk = nk;
-    plan->ops = (ngx_http_cx_plan_op_t *) (plan + 1);
-    plan->k = (ngx_http_cx_plan_val_t *) (plan->ops + nops);
-    p = (u_char *) (plan->k + nk);
+    /* the constants first: they need the block's alignment, ops do not */
+    plan->k = (ngx_http_cx_plan_val_t *) (plan + 1);
+    plan->ops = (ngx_http_cx_plan_op_t *) (plan->k + nk);
+    p = (u_char *) (plan->ops + nops);
 
     for (i = 0; i < nops * 4; i++) {
         lua_rawgeti(L, -3, i + 1);
@@ -474,7 +481,53 @@ ngx_http_cx_plan_check(ngx_http_cx_lua_plan_t *plan)
         }
     }
 
+    ngx_http_cx_plan_fuse(plan);
+
     return NGX_OK;
+}
+
+
+/*
+ * r.header["DNT"] is two reads, of r.header and then of its key: where
+ * the second reads what the first wrote and no jump lands between them,
+ * the first does both
+ */
+
+static void
+ngx_http_cx_plan_fuse(ngx_http_cx_lua_plan_t *plan)
+{
+    ngx_uint_t              pc, i, id;
+    ngx_http_cx_plan_op_t  *op, *next;
+
+    for (pc = 0; pc + 1 < plan->nops; pc++) {
+        op = &plan->ops[pc];
+        next = op + 1;
+
+        if (op->op != ngx_http_cx_plan_tgets
+            || next->op != ngx_http_cx_plan_tgets || next->b != op->a)
+        {
+            continue;
+        }
+
+        id = plan->k[op->c].id;
+
+        if (id < ngx_http_cx_plan_f_header || id > ngx_http_cx_plan_f_visitor)
+        {
+            continue;
+        }
+
+        for (i = 0; i < plan->nops; i++) {
+            if (plan->ops[i].op == ngx_http_cx_plan_jmp
+                && plan->ops[i].b == pc + 1)
+            {
+                break;
+            }
+        }
+
+        if (i == plan->nops) {
+            op->op = ngx_http_cx_plan_tgets2;
+        }
+    }
 }
 
 
@@ -558,6 +611,23 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             *a = plan->k[op->b];
             pc++;
             continue;
+
+        case ngx_http_cx_plan_tgets2:
+            if (s[op->b].type == ngx_http_cx_plan_r) {
+                a->type = ngx_http_cx_plan_header
+                          + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+                op++;
+                d = &plan->k[op->c];
+                rc = ngx_http_cx_plan_index(&run, a, &d->str, d->id,
+                                            &s[op->a]);
+                if (rc != NGX_OK) {
+                    return rc;
+                }
+                pc += 2;
+                continue;
+            }
+
+            /* fall through */
 
         case ngx_http_cx_plan_tgets:
             d = &plan->k[op->c];
@@ -909,10 +979,10 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
             ngx_http_cx_plan_set_num(dst, tm->ngx_tm_year);
             break;
         case ngx_http_cx_plan_t_date:
-            p = ngx_sprintf(run->date, "%4d-%02d-%02d", tm->ngx_tm_year,
+            p = ngx_sprintf(req->date, "%4d-%02d-%02d", tm->ngx_tm_year,
                             tm->ngx_tm_mon, tm->ngx_tm_mday);
-            dst->str.data = run->date;
-            dst->str.len = p - run->date;
+            dst->str.data = req->date;
+            dst->str.len = p - req->date;
             break;
         case ngx_http_cx_plan_t_epoch:
             ngx_http_cx_plan_set_num(dst, (double) req->now);
@@ -990,7 +1060,7 @@ ngx_http_cx_plan_view(ngx_http_cx_plan_run_t *run, ngx_uint_t view,
     rc = (view == ngx_http_cx_plan_cookie)
          ? ngx_http_cx_lua_cookie(r, name, &dst->str)
          : ngx_http_cx_lua_resp_header(r, name->data, name->len,
-                                       run->length, &dst->str);
+                                       run->req->length, &dst->str);
 
     if (rc != NGX_OK) {
         dst->type = ngx_http_cx_plan_nil;

@@ -87,7 +87,7 @@ our @VISITORS;
         [ 'X-A: one', 'X-N: $5.00',
           "Cookie: c=cv; cx_v=1.Abc_def-0123456789.4.2.$yesterday.0" ],
         [ ],
-        [ 'x-a: ONE', "Cookie: cx_v=1.Zz9Yy8Xx7Ww6Vv5.1.1.$today.$today; C=1" ],
+        [ 'x-a: ONE', "Cookie: cx_v=1.Zz9Yy8Xx7Ww6Vv5Uu4T.1.1.$today.$today; C=1" ],
     );
 }
 
@@ -181,7 +181,7 @@ end }
 
 === TEST 2: a plan and the VM decide the same
 --- config eval
-join '', map {
+CORE::join "", map {
     "location = /p/$_ { cx_rules_lua \$TEST_NGINX_HTML_DIR/p$_.lua; alias \$TEST_NGINX_HTML_DIR/index.html; }\n"
     . "location = /v/$_ { cx_rules_lua \$TEST_NGINX_HTML_DIR/v$_.lua; alias \$TEST_NGINX_HTML_DIR/index.html; }\n"
 } 0 .. $#main::COND
@@ -228,6 +228,8 @@ location = /id { cx_rules_lua $TEST_NGINX_HTML_DIR/id.lua; alias $TEST_NGINX_HTM
 location = /bad { cx_rules_lua $TEST_NGINX_HTML_DIR/bad.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
 location = /tail { cx_rules_lua $TEST_NGINX_HTML_DIR/tail.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
 location = /num { cx_rules_lua $TEST_NGINX_HTML_DIR/num.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /date { cx_rules_lua $TEST_NGINX_HTML_DIR/date.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
+location = /len { cx_rules_lua $TEST_NGINX_HTML_DIR/len.lua; alias $TEST_NGINX_HTML_DIR/index.html; }
 --- user_files
 >>> nil.lua
 return { trigger = function(r) end }
@@ -243,16 +245,25 @@ return { trigger = function(r) return "nosuch" end }
 return { trigger = function(r) return cx.weekday(r) or cx.weekend(r) end }
 >>> num.lua
 return { trigger = function(r) return r.status end }
+>>> date.lua
+-- strings the plan makes itself, returned: ids no cx_survey defines
+return { trigger = function(r) return r.time.date end }
+>>> len.lua
+return { trigger = function(r) return r.resp_header["Content-Length"] end }
 --- request eval
-["GET /nil", "GET /false", "GET /true", "GET /id", "GET /bad", "GET /tail", "GET /num"]
+["GET /nil", "GET /false", "GET /true", "GET /id", "GET /bad", "GET /tail", "GET /num",
+ "GET /date", "GET /len"]
 --- response_body_like eval
 ["^<html><body>hi</body></html>\n\$", "^<html><body>hi</body></html>\n\$",
  'data-cx-survey="(s1|yes|no|s2)"', 'data-cx-survey="s2"',
  "^<html><body>hi</body></html>\n\$", 'data-cx-survey="(s1|yes|no|s2)"',
+ "^<html><body>hi</body></html>\n\$", "^<html><body>hi</body></html>\n\$",
  "^<html><body>hi</body></html>\n\$"]
 --- error_log eval
 [qr{bad\.lua:1: trigger\(\) returned survey "nosuch"},
- qr{num\.lua:1: trigger\(\) returned a number: expected nil}]
+ qr{num\.lua:1: trigger\(\) returned a number: expected nil},
+ qr{date\.lua:2: trigger\(\) returned survey "\d{4}-\d\d-\d\d", which no cx_survey defines},
+ qr{len\.lua:1: trigger\(\) returned survey "29", which no cx_survey defines}]
 
 
 
