@@ -209,7 +209,7 @@ static ngx_int_t ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a,
 #define ngx_http_cx_plan_truthy(v)  ((v)->type > ngx_http_cx_plan_false)
 
 #define ngx_http_cx_plan_set_num(v, n)                                      \
-    (v)->type = ngx_http_cx_plan_num; (v)->num = (n)
+    ((v)->type = ngx_http_cx_plan_num, (v)->num = (n))
 
 #define ngx_http_cx_plan_set_bool(v, b)                                     \
     (v)->type = (b) ? ngx_http_cx_plan_true : ngx_http_cx_plan_false
@@ -805,8 +805,10 @@ ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a, ngx_http_cx_plan_val_t *b)
         return a->num == b->num;
 
     case ngx_http_cx_plan_str:
+        /* an empty string may have no data at all */
         return a->str.len == b->str.len
-               && ngx_memcmp(a->str.data, b->str.data, a->str.len) == 0;
+               && (a->str.len == 0
+                   || ngx_memcmp(a->str.data, b->str.data, a->str.len) == 0);
 
     case ngx_http_cx_plan_helper:
         return a->id == b->id;

@@ -76,6 +76,9 @@ our @COND = (
     '#r.method == 3',
     'cx.number(r.header["X-N"]) == 5',
     'r.args.a == "1"',
+    # empty strings, one of them without any data
+    'r.visitor.id == ""',
+    'r.header["X-A"] ~= ""',
 );
 
 our @VISITORS;
