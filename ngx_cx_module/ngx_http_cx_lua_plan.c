@@ -211,6 +211,11 @@ static ngx_int_t ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a,
 #define ngx_http_cx_plan_set_num(v, n)                                      \
     ((v)->type = ngx_http_cx_plan_num, (v)->num = (n))
 
+/* a string as the views push it: no data at all is nil */
+#define ngx_http_cx_plan_set_str(v, s)                                      \
+    ((v)->str = (s),                                                        \
+     (v)->type = (v)->str.data ? ngx_http_cx_plan_str : ngx_http_cx_plan_nil)
+
 #define ngx_http_cx_plan_set_bool(v, b)                                     \
     (v)->type = (b) ? ngx_http_cx_plan_true : ngx_http_cx_plan_false
 
@@ -903,11 +908,11 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
         {
             return NGX_ERROR;
         }
-        dst->str = req->path;
+        ngx_http_cx_plan_set_str(dst, req->path);
         return NGX_OK;
 
     case ngx_http_cx_plan_f_uri:
-        dst->str = r->uri;
+        ngx_http_cx_plan_set_str(dst, r->uri);
         return NGX_OK;
 
     case ngx_http_cx_plan_f_host:
@@ -916,10 +921,11 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
         return NGX_OK;
 
     case ngx_http_cx_plan_f_method:
-        dst->str = r->method_name;
+        ngx_http_cx_plan_set_str(dst, r->method_name);
         return NGX_OK;
 
     case ngx_http_cx_plan_f_query:
+        /* "" without arguments, as r.query has it */
         dst->str = r->args;
         return NGX_OK;
 
@@ -944,7 +950,7 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
         req->ctx->touchpoint_peek = 0;
 
         if (rc == NGX_OK) {
-            dst->str = tp;
+            ngx_http_cx_plan_set_str(dst, tp);
             return NGX_OK;
         }
 
@@ -1002,7 +1008,7 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
     switch (id) {
 
     case ngx_http_cx_plan_v_id:
-        dst->str = v->id;
+        ngx_http_cx_plan_set_str(dst, v->id);
         return NGX_OK;
 
     case ngx_http_cx_plan_v_views:
@@ -1050,7 +1056,7 @@ ngx_http_cx_plan_view(ngx_http_cx_plan_run_t *run, ngx_uint_t view,
         h = ngx_http_cx_lua_find_header(&r->headers_in.headers, name->data,
                                         name->len);
         if (h) {
-            dst->str = h->value;
+            ngx_http_cx_plan_set_str(dst, h->value);
 
         } else {
             dst->type = ngx_http_cx_plan_nil;
@@ -1064,7 +1070,7 @@ ngx_http_cx_plan_view(ngx_http_cx_plan_run_t *run, ngx_uint_t view,
          : ngx_http_cx_lua_resp_header(r, name->data, name->len,
                                        run->req->length, &dst->str);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || dst->str.data == NULL) {
         dst->type = ngx_http_cx_plan_nil;
     }
 
