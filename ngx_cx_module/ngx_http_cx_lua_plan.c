@@ -571,6 +571,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
     ngx_http_cx_plan_op_t   *op;
     ngx_http_cx_plan_val_t  *s, *a, *d, *res;
     ngx_http_cx_plan_run_t   run;
+    ngx_http_cx_plan_val_t   unused;
     ngx_http_cx_plan_val_t   slot[NGX_HTTP_CX_LUA_PLAN_SLOTS];
 
     run.req = req;
@@ -718,13 +719,9 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             continue;
 
         case ngx_http_cx_plan_call:
-            if (op->b == 0) {
-                /* no result wanted: the helpers do nothing else */
-                pc++;
-                continue;
-            }
-
-            rc = ngx_http_cx_plan_invoke(&run, a, &s[op->a + 2], op->c, a);
+            /* no result wanted: the call still checks its arguments */
+            rc = ngx_http_cx_plan_invoke(&run, a, &s[op->a + 2], op->c,
+                                         op->b ? a : &unused);
             if (rc != NGX_OK) {
                 return rc;
             }

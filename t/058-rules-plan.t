@@ -79,6 +79,12 @@ our @COND = (
     # empty strings, one of them without any data
     'r.visitor.id == ""',
     'r.header["X-A"] ~= ""',
+    # a call whose result is not used still checks its arguments
+    'local _ = cx.cooled_down(r, "x"); true',
+    'local _ = cx.shown_within(r, 1); r.method == "GET"',
+    'cx.cooled_down(r, "x"); true',
+    'cx.business_hours(r, {}); true',
+    'cx.weekday(r); r.method == "GET"',
 );
 
 our @VISITORS;
@@ -97,7 +103,8 @@ our @VISITORS;
 sub rule {
     my ($cond, $vm) = @_;
     my $give_up = $vm ? "local _ = {}\n    " : '';
-    my $test = $cond =~ /^local (.*); (.*)$/ ? "local $1\n    if $2" : "if $cond";
+    # "statement; condition"
+    my $test = $cond =~ /^(.*); (.*)$/ ? "$1\n    if $2" : "if $cond";
     return "return { trigger = function(r)\n    $give_up$test then return \"yes\" end\n"
            . "    return \"no\"\nend }\n";
 }
