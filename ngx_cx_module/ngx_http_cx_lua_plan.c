@@ -235,7 +235,7 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
     size_t                   size, len;
     u_char                  *p;
     const char              *kind, *s;
-    ngx_uint_t               i, nops, nk;
+    ngx_uint_t               i, nops, nk, bad;
     ngx_http_cx_plan_op_t   *op;
     ngx_http_cx_plan_val_t  *k;
     ngx_http_cx_lua_plan_t  *plan;
@@ -295,6 +295,8 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
         }
     }
 
+    bad = 0;
+
     for (i = 0; i < nk; i++) {
         k = &plan->k[i];
         ngx_memzero(k, sizeof(ngx_http_cx_plan_val_t));
@@ -325,11 +327,9 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
             k->id = ngx_http_cx_plan_name(k->str.data, len, 1,
                                           ngx_http_cx_plan_nnames - 1);
 
-            if (k->type == ngx_http_cx_plan_helper
-                && k->id < ngx_http_cx_plan_h_sample)
-            {
-                nk = 0;     /* not one C runs: no plan */
-            }
+            /* not a helper C runs: no plan */
+            bad |= (k->type == ngx_http_cx_plan_helper
+                    && k->id < ngx_http_cx_plan_h_sample);
 
         } else if (ngx_strcmp(kind, "cx") == 0) {
             k->type = ngx_http_cx_plan_cx;
@@ -347,7 +347,7 @@ ngx_http_cx_lua_plan_load(lua_State *L, int idx, ngx_log_t *log)
     plan->params = (ngx_uint_t) lua_tointeger(L, -1);
     lua_pop(L, 5);
 
-    if (nk != plan->nk || ngx_http_cx_plan_check(plan) != NGX_OK) {
+    if (bad || ngx_http_cx_plan_check(plan) != NGX_OK) {
         ngx_free(plan);
         return NULL;
     }
