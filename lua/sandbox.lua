@@ -246,19 +246,27 @@ local function ops(src, ...)
     return found
 end
 
+-- into[name] = the opcode at pc of src's function, for each (name, pc,
+-- mode) -- or (name, pc) with step 2, any mode; false when one is not
+-- there, of another mode, or named twice
+local function take_ops(into, step, src, ...)
+    local found, ok = ops(src), true
+    for i = 1, select("#", ...), step do
+        local name, pc, mode = select(i, ...)
+        local o = found[pc]
+        if o == nil or (step == 3 and o[2] ~= mode) or into[name] ~= nil then
+            ok = false
+        else
+            into[name] = o[1]
+        end
+    end
+    return ok
+end
+
 local OP, known = {}, true
 do
     local function take(src, ...)
-        local found = ops(src)
-        for i = 1, select("#", ...), 3 do
-            local name, pc, mode = select(i, ...)
-            local o = found[pc]
-            if o == nil or o[2] ~= mode or OP[name] ~= nil then
-                known = false
-            else
-                OP[name] = o[1]
-            end
-        end
+        known = take_ops(OP, 3, src, ...) and known
     end
 
     take("return function() local t, u = {}, {1} end",
@@ -634,16 +642,7 @@ end
 local BC, bc_known = {}, true
 do
     local function take(src, ...)
-        local found = ops(src)
-        for i = 1, select("#", ...), 2 do
-            local name, pc = select(i, ...)
-            local o = found[pc]
-            if o == nil or BC[name] ~= nil then
-                bc_known = false
-            else
-                BC[name] = o[1]
-            end
-        end
+        bc_known = take_ops(BC, 2, src, ...) and bc_known
     end
 
     take("return function(a, b) local x = b; x = not a; return x end",

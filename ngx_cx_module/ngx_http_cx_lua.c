@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_cx_lua_trigger_table(lua_State *L,
 static ngx_int_t ngx_http_cx_lua_survey(lua_State *L,
     ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx,
     u_char *msg);
+static ngx_http_cx_survey_t *ngx_http_cx_lua_survey_of(
+    ngx_http_cx_lua_set_t *set, ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id);
 static ngx_int_t ngx_http_cx_lua_question(lua_State *L,
     ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx,
     u_char *msg);
@@ -544,18 +546,10 @@ ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     s = NULL;
 
     if (rc == NGX_OK && type == NGX_HTTP_CX_LUA_PLAN_STRING) {
-        s = set->survey;
+        s = ngx_http_cx_lua_survey_of(set, res->cmcf, &id);
 
-        if (s == NULL || s->id.len != id.len
-            || ngx_memcmp(s->id.data, id.data, id.len) != 0)
-        {
-            /* the VM says what is wrong with an id */
-            s = ngx_http_cx_name_valid(id.data, id.len)
-                ? ngx_http_cx_survey_find(res->cmcf, &id) : NULL;
-
-            rc = s ? NGX_OK : NGX_DECLINED;
-            set->survey = s ? s : set->survey;
-        }
+        /* the VM says what is wrong with an id */
+        rc = s ? NGX_OK : NGX_DECLINED;
     }
 
     if (rc == NGX_DECLINED && ++set->plan_bails > 64
@@ -924,16 +918,11 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
 
     id.data = (u_char *) lua_tolstring(L, idx, &id.len);
 
-    res->survey = call->set->survey;
+    res->survey = ngx_http_cx_lua_survey_of(call->set, res->cmcf, &id);
 
-    if (res->survey && res->survey->id.len == id.len
-        && ngx_memcmp(res->survey->id.data, id.data, id.len) == 0)
-    {
-        /* the same as last time: rules mostly return a few ids */
+    if (res->survey) {
         return NGX_OK;
     }
-
-    res->survey = NULL;
 
     if (!ngx_http_cx_name_valid(id.data, id.len)) {
         return ngx_http_cx_lua_bad(L, call, msg, "returned \"%s\", which is "
@@ -942,16 +931,39 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
                                                : (char *) id.data);
     }
 
-    res->survey = ngx_http_cx_survey_find(res->cmcf, &id);
-    call->set->survey = res->survey;
+    return ngx_http_cx_lua_bad(L, call, msg, "returned survey \"%s\", "
+                               "which no cx_survey defines", (char *) id.data);
+}
 
-    if (res->survey == NULL) {
-        return ngx_http_cx_lua_bad(L, call, msg, "returned survey \"%s\", "
-                                   "which no cx_survey defines",
-                                   (char *) id.data);
+
+/* the survey of an id trigger(r) returned, or NULL (not one, not defined) */
+
+static ngx_http_cx_survey_t *
+ngx_http_cx_lua_survey_of(ngx_http_cx_lua_set_t *set,
+    ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id)
+{
+    ngx_http_cx_survey_t  *s;
+
+    s = set->survey;
+
+    if (s && s->id.len == id->len
+        && ngx_memcmp(s->id.data, id->data, id->len) == 0)
+    {
+        /* the same as last time: rules mostly return a few ids */
+        return s;
     }
 
-    return NGX_OK;
+    if (!ngx_http_cx_name_valid(id->data, id->len)) {
+        return NULL;
+    }
+
+    s = ngx_http_cx_survey_find(cmcf, id);
+
+    if (s) {
+        set->survey = s;
+    }
+
+    return s;
 }
 
 
