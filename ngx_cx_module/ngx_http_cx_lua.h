@@ -281,7 +281,8 @@ ngx_http_cx_lua_note(ngx_uint_t what)
 ngx_int_t ngx_http_cx_lua_request_init(lua_State *L);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
-ngx_tm_t *ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req);
+ngx_tm_t *ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_req_t *req);
 void ngx_http_cx_lua_second(ngx_http_cx_lua_vm_t *vm, time_t now);
 int ngx_http_cx_lua_time_data(lua_State *L);
 

@@ -473,12 +473,13 @@ ngx_http_cx_lua_pick(lua_State *L)
 static int
 ngx_http_cx_lua_weekday(lua_State *L)
 {
+    ngx_tm_t               *tm;
     ngx_http_cx_lua_req_t  *req;
 
     req = ngx_http_cx_lua_rule_req(L, "weekday");
+    tm = ngx_http_cx_lua_time(ngx_http_cx_lua_vm_of(L), req);
 
-    lua_pushboolean(L, ngx_http_cx_lua_time(L, req)->ngx_tm_wday >= 1
-                       && req->tm.ngx_tm_wday <= 5);
+    lua_pushboolean(L, tm->ngx_tm_wday >= 1 && tm->ngx_tm_wday <= 5);
 
     return 1;
 }
@@ -487,12 +488,13 @@ ngx_http_cx_lua_weekday(lua_State *L)
 static int
 ngx_http_cx_lua_weekend(lua_State *L)
 {
+    ngx_tm_t               *tm;
     ngx_http_cx_lua_req_t  *req;
 
     req = ngx_http_cx_lua_rule_req(L, "weekend");
+    tm = ngx_http_cx_lua_time(ngx_http_cx_lua_vm_of(L), req);
 
-    lua_pushboolean(L, ngx_http_cx_lua_time(L, req)->ngx_tm_wday == 0
-                       || req->tm.ngx_tm_wday == 6);
+    lua_pushboolean(L, tm->ngx_tm_wday == 0 || tm->ngx_tm_wday == 6);
 
     return 1;
 }
@@ -512,7 +514,7 @@ ngx_http_cx_lua_business_hours(lua_State *L)
     from = luaL_optnumber(L, 2, 9);
     to = luaL_optnumber(L, 3, 17);
 
-    tm = ngx_http_cx_lua_time(L, req);
+    tm = ngx_http_cx_lua_time(ngx_http_cx_lua_vm_of(L), req);
     h = tm->ngx_tm_hour + tm->ngx_tm_min / 60.0;
 
     lua_pushboolean(L, tm->ngx_tm_wday >= 1 && tm->ngx_tm_wday <= 5

@@ -157,9 +157,10 @@ typedef struct {
 } ngx_http_cx_plan_op_t;
 
 
+/* 32 bytes: two to a cache line */
 typedef struct {
-    ngx_uint_t                   type;
-    ngx_uint_t                   id;        /* a key's or helper's name */
+    uint32_t                     type;
+    uint32_t                     id;        /* a key's or helper's name */
     double                       num;
     ngx_str_t                    str;
 } ngx_http_cx_plan_val_t;
@@ -960,7 +961,7 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
     }
 
     if (id <= ngx_http_cx_plan_t_offset) {
-        tm = ngx_http_cx_lua_time(run->vm->L, req);
+        tm = ngx_http_cx_lua_time(run->vm, req);
 
         switch (id) {
         case ngx_http_cx_plan_t_hour:
@@ -1170,7 +1171,7 @@ ngx_http_cx_plan_invoke(ngx_http_cx_plan_run_t *run,
 
     case ngx_http_cx_plan_h_weekday:
     case ngx_http_cx_plan_h_weekend:
-        tm = ngx_http_cx_lua_time(run->vm->L, run->req);
+        tm = ngx_http_cx_lua_time(run->vm, run->req);
         x = (tm->ngx_tm_wday >= 1 && tm->ngx_tm_wday <= 5);
         ngx_http_cx_plan_set_bool(dst, (fn->id == ngx_http_cx_plan_h_weekday)
                                        ? x : !x);
@@ -1194,7 +1195,7 @@ ngx_http_cx_plan_invoke(ngx_http_cx_plan_run_t *run,
             y = arg[2].num;
         }
 
-        tm = ngx_http_cx_lua_time(run->vm->L, run->req);
+        tm = ngx_http_cx_lua_time(run->vm, run->req);
         h = tm->ngx_tm_hour + tm->ngx_tm_min / 60.0;
 
         ngx_http_cx_plan_set_bool(dst, tm->ngx_tm_wday >= 1

@@ -662,7 +662,7 @@ ngx_http_cx_lua_time_index(lua_State *L)
 
     req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
 
-    (void) ngx_http_cx_lua_time(L, req);
+    (void) ngx_http_cx_lua_time(ngx_http_cx_lua_vm_of(L), req);
 
     len = 0;
     key = (lua_type(L, 2) == LUA_TSTRING) ? lua_tolstring(L, 2, &len) : "";
@@ -709,12 +709,9 @@ ngx_http_cx_lua_time_index(lua_State *L)
 /* the request's time in cx_rules_time_zone, computed once */
 
 ngx_tm_t *
-ngx_http_cx_lua_time(lua_State *L, ngx_http_cx_lua_req_t *req)
+ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_req_t *req)
 {
-    ngx_http_cx_lua_vm_t  *vm;
-
     if (!req->tm_done) {
-        vm = ngx_http_cx_lua_vm_of(L);
         req->now = ngx_time();
 
         ngx_http_cx_lua_second(vm, req->now);
