@@ -393,6 +393,12 @@ ngx_http_cx_plan_check(ngx_http_cx_lua_plan_t *plan)
         case ngx_http_cx_plan_not:
         case ngx_http_cx_plan_istc:
         case ngx_http_cx_plan_isfc:
+        case ngx_http_cx_plan_lt:
+        case ngx_http_cx_plan_ge:
+        case ngx_http_cx_plan_le:
+        case ngx_http_cx_plan_gt:
+        case ngx_http_cx_plan_eqv:
+        case ngx_http_cx_plan_nev:
             if (op->a >= n || op->b >= n) {
                 return NGX_ERROR;
             }
@@ -422,17 +428,6 @@ ngx_http_cx_plan_check(ngx_http_cx_lua_plan_t *plan)
 
         case ngx_http_cx_plan_tgetv:
             if (op->a >= n || op->b >= n || op->c >= n) {
-                return NGX_ERROR;
-            }
-            break;
-
-        case ngx_http_cx_plan_lt:
-        case ngx_http_cx_plan_ge:
-        case ngx_http_cx_plan_le:
-        case ngx_http_cx_plan_gt:
-        case ngx_http_cx_plan_eqv:
-        case ngx_http_cx_plan_nev:
-            if (op->a >= n || op->b >= n) {
                 return NGX_ERROR;
             }
             break;

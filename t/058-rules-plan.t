@@ -135,12 +135,7 @@ add_block_preprocessor(sub {
                                 . "default_type text/html;\n"
                                 . $block->config);
 
-    my $files = $block->user_files // '';
-    if (ref $files) {
-        $block->set_value('user_files', [ @$files, [ 'index.html', $PAGE ] ]);
-    } else {
-        $block->set_value('user_files', "$files>>> index.html\n$PAGE");
-    }
+    add_user_file($block, 'index.html', $PAGE);
 });
 
 run_tests();

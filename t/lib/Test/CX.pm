@@ -45,7 +45,7 @@ our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port
                   survey_tag sign_token post
                   http_request nginx_reload nginx_pid worker_pids servroot
                   error_log_since html_dir server_port today
-                  metrics);
+                  metrics add_user_file);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -959,6 +959,18 @@ sub check_sanitizers {
         fail("$name - sanitizer report $f");
         diag($report);
         rename $f, "$f.seen";
+    }
+}
+
+# adds a file to a block's user_files, whichever form they are in
+sub add_user_file {
+    my ($block, $name, $content) = @_;
+
+    my $files = $block->user_files // '';
+    if (ref $files) {
+        $block->set_value('user_files', [ @$files, [ $name, $content ] ]);
+    } else {
+        $block->set_value('user_files', "$files>>> $name\n$content");
     }
 }
 
