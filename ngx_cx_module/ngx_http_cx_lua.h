@@ -150,6 +150,8 @@ typedef struct {
 
     size_t                       used;      /* bytes */
     size_t                       max;
+    lua_Alloc                    allocf;    /* LuaJIT's own, under ours */
+    void                        *allocd;
 
     ngx_uint_t                   budget;    /* of the running call */
     ngx_uint_t                   spent;     /* instructions + bytes */

@@ -48,8 +48,16 @@ typedef enum {
     ngx_http_cx_plan_ret1,
     ngx_http_cx_plan_nops,
 
-    /* made by ngx_http_cx_plan_check(): r.view[key] in one step */
-    ngx_http_cx_plan_tgets2
+    /*
+     * made by ngx_http_cx_plan_fuse(), each for a read of r (slot b),
+     * else as tgets: r.view[key] in one step (view2: of a header, a
+     * cookie or a response header; field2: of r.time or r.visitor, the
+     * key known; tgets2: the others), r.field (rfield)
+     */
+    ngx_http_cx_plan_tgets2,
+    ngx_http_cx_plan_view2,
+    ngx_http_cx_plan_field2,
+    ngx_http_cx_plan_rfield
 } ngx_http_cx_plan_op_e;
 
 
@@ -197,6 +205,12 @@ static ngx_int_t ngx_http_cx_plan_index(ngx_http_cx_plan_run_t *run,
     ngx_http_cx_plan_val_t *t, ngx_str_t *key, ngx_uint_t id,
     ngx_http_cx_plan_val_t *dst);
 static ngx_int_t ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run,
+    ngx_uint_t id, ngx_http_cx_plan_val_t *dst);
+static ngx_int_t ngx_http_cx_plan_r_field(ngx_http_cx_plan_run_t *run,
+    ngx_uint_t id, ngx_http_cx_plan_val_t *dst);
+static void ngx_http_cx_plan_time_field(ngx_http_cx_plan_run_t *run,
+    ngx_uint_t id, ngx_http_cx_plan_val_t *dst);
+static void ngx_http_cx_plan_visitor_field(ngx_http_cx_plan_run_t *run,
     ngx_uint_t id, ngx_http_cx_plan_val_t *dst);
 static ngx_int_t ngx_http_cx_plan_view(ngx_http_cx_plan_run_t *run,
     ngx_uint_t view, ngx_str_t *name, ngx_http_cx_plan_val_t *dst);
@@ -489,30 +503,40 @@ ngx_http_cx_plan_check(ngx_http_cx_lua_plan_t *plan)
 
 
 /*
- * r.header["DNT"] is two reads, of r.header and then of its key: where
- * the second reads what the first wrote and no jump lands between them,
- * the first does both
+ * Reads of r, by what they read, so that the run goes to the view or the
+ * field at once (each still checks that slot b holds r).  r.header["DNT"]
+ * is two reads, of r.header and then of its key: where the second reads
+ * what the first wrote and no jump lands between them, the first does
+ * both.
  */
 
 static void
 ngx_http_cx_plan_fuse(ngx_http_cx_lua_plan_t *plan)
 {
-    ngx_uint_t              pc, i, id;
+    ngx_uint_t              pc, i, id, key;
     ngx_http_cx_plan_op_t  *op, *next;
 
-    for (pc = 0; pc + 1 < plan->nops; pc++) {
+    for (pc = 0; pc < plan->nops; pc++) {
         op = &plan->ops[pc];
-        next = op + 1;
 
-        if (op->op != ngx_http_cx_plan_tgets
-            || next->op != ngx_http_cx_plan_tgets || next->b != op->a)
-        {
+        if (op->op != ngx_http_cx_plan_tgets) {
             continue;
         }
 
         id = plan->k[op->c].id;
 
-        if (id < ngx_http_cx_plan_f_header || id > ngx_http_cx_plan_f_visitor)
+        if (id >= ngx_http_cx_plan_f_path
+            && id <= ngx_http_cx_plan_f_touchpoint)
+        {
+            op->op = ngx_http_cx_plan_rfield;
+            continue;
+        }
+
+        next = op + 1;
+
+        if (id < ngx_http_cx_plan_f_header || id > ngx_http_cx_plan_f_visitor
+            || pc + 1 == plan->nops
+            || next->op != ngx_http_cx_plan_tgets || next->b != op->a)
         {
             continue;
         }
@@ -525,7 +549,25 @@ ngx_http_cx_plan_fuse(ngx_http_cx_lua_plan_t *plan)
             }
         }
 
-        if (i == plan->nops) {
+        if (i < plan->nops) {
+            continue;
+        }
+
+        key = plan->k[next->c].id;
+
+        if (id <= ngx_http_cx_plan_f_resp_header) {
+            op->op = ngx_http_cx_plan_view2;
+
+        } else if ((id == ngx_http_cx_plan_f_time
+                    && key >= ngx_http_cx_plan_t_hour
+                    && key <= ngx_http_cx_plan_t_offset)
+                   || (id == ngx_http_cx_plan_f_visitor
+                       && key >= ngx_http_cx_plan_v_id
+                       && key <= ngx_http_cx_plan_v_answered))
+        {
+            op->op = ngx_http_cx_plan_field2;
+
+        } else {
             op->op = ngx_http_cx_plan_tgets2;
         }
     }
@@ -590,6 +632,13 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
         op = &plan->ops[pc];
         a = &s[op->a];
 
+        /* constants: most of what a plan does, and the simplest */
+        if (op->op == ngx_http_cx_plan_k) {
+            *a = plan->k[op->b];
+            pc++;
+            continue;
+        }
+
         switch (op->op) {
 
         case ngx_http_cx_plan_mov:
@@ -609,8 +658,48 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             pc++;
             continue;
 
-        case ngx_http_cx_plan_k:
-            *a = plan->k[op->b];
+        case ngx_http_cx_plan_view2:
+            if (s[op->b].type != ngx_http_cx_plan_r) {
+                goto tgets;
+            }
+
+            a->type = ngx_http_cx_plan_header
+                      + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+            op++;
+            ngx_http_cx_plan_view(&run, a->type, &plan->k[op->c].str,
+                                  &s[op->a]);
+            pc += 2;
+            continue;
+
+        case ngx_http_cx_plan_field2:
+            if (s[op->b].type != ngx_http_cx_plan_r) {
+                goto tgets;
+            }
+
+            a->type = ngx_http_cx_plan_header
+                      + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+            op++;
+            i = plan->k[op->c].id;
+
+            if (i <= ngx_http_cx_plan_t_offset) {
+                ngx_http_cx_plan_time_field(&run, i, &s[op->a]);
+
+            } else {
+                ngx_http_cx_plan_visitor_field(&run, i, &s[op->a]);
+            }
+
+            pc += 2;
+            continue;
+
+        case ngx_http_cx_plan_rfield:
+            if (s[op->b].type != ngx_http_cx_plan_r) {
+                goto tgets;
+            }
+
+            rc = ngx_http_cx_plan_r_field(&run, plan->k[op->c].id, a);
+            if (rc != NGX_OK) {
+                return rc;
+            }
             pc++;
             continue;
 
@@ -632,6 +721,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             /* fall through */
 
         case ngx_http_cx_plan_tgets:
+        tgets:
             d = &plan->k[op->c];
             rc = ngx_http_cx_plan_index(&run, &s[op->b], &d->str, d->id, a);
             if (rc != NGX_OK) {
@@ -881,13 +971,29 @@ static ngx_int_t
 ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
     ngx_http_cx_plan_val_t *dst)
 {
-    u_char                     *p;
-    ngx_int_t                   rc, day, today;
-    ngx_tm_t                   *tm;
-    ngx_str_t                   tp;
-    ngx_http_request_t         *r;
-    ngx_http_cx_lua_req_t      *req;
-    ngx_http_cx_lua_visitor_t  *v;
+    if (id <= ngx_http_cx_plan_f_touchpoint) {
+        return ngx_http_cx_plan_r_field(run, id, dst);
+    }
+
+    if (id <= ngx_http_cx_plan_t_offset) {
+        ngx_http_cx_plan_time_field(run, id, dst);
+
+    } else {
+        ngx_http_cx_plan_visitor_field(run, id, dst);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_plan_r_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
+    ngx_http_cx_plan_val_t *dst)
+{
+    ngx_int_t               rc;
+    ngx_str_t               tp;
+    ngx_http_request_t     *r;
+    ngx_http_cx_lua_req_t  *req;
 
     req = run->req;
     r = req->r;
@@ -955,79 +1061,98 @@ ngx_http_cx_plan_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
         return (rc == NGX_ERROR) ? NGX_ERROR : NGX_DECLINED;
     }
 
-    if (id <= ngx_http_cx_plan_t_offset) {
-        tm = ngx_http_cx_lua_time(run->vm, req);
+    return NGX_DECLINED;
+}
 
-        switch (id) {
-        case ngx_http_cx_plan_t_hour:
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_hour);
-            break;
-        case ngx_http_cx_plan_t_minute:
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_min);
-            break;
-        case ngx_http_cx_plan_t_wday:
-            /* ISO 8601: Monday 1 .. Sunday 7 */
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_wday == 0
-                                          ? 7 : tm->ngx_tm_wday);
-            break;
-        case ngx_http_cx_plan_t_day:
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_mday);
-            break;
-        case ngx_http_cx_plan_t_month:
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_mon);
-            break;
-        case ngx_http_cx_plan_t_year:
-            ngx_http_cx_plan_set_num(dst, tm->ngx_tm_year);
-            break;
-        case ngx_http_cx_plan_t_date:
-            p = ngx_sprintf(req->date, "%4d-%02d-%02d", tm->ngx_tm_year,
-                            tm->ngx_tm_mon, tm->ngx_tm_mday);
-            dst->str.data = req->date;
-            dst->str.len = p - req->date;
-            break;
-        case ngx_http_cx_plan_t_epoch:
-            ngx_http_cx_plan_set_num(dst, (double) req->now);
-            break;
-        default:
-            ngx_http_cx_plan_set_num(dst, req->offset);
-            break;
-        }
 
-        return NGX_OK;
+static void
+ngx_http_cx_plan_time_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
+    ngx_http_cx_plan_val_t *dst)
+{
+    u_char                 *p;
+    ngx_tm_t               *tm;
+    ngx_http_cx_lua_req_t  *req;
+
+    req = run->req;
+    tm = ngx_http_cx_lua_time(run->vm, req);
+
+    switch (id) {
+    case ngx_http_cx_plan_t_hour:
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_hour);
+        break;
+    case ngx_http_cx_plan_t_minute:
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_min);
+        break;
+    case ngx_http_cx_plan_t_wday:
+        /* ISO 8601: Monday 1 .. Sunday 7 */
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_wday == 0
+                                      ? 7 : tm->ngx_tm_wday);
+        break;
+    case ngx_http_cx_plan_t_day:
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_mday);
+        break;
+    case ngx_http_cx_plan_t_month:
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_mon);
+        break;
+    case ngx_http_cx_plan_t_year:
+        ngx_http_cx_plan_set_num(dst, tm->ngx_tm_year);
+        break;
+    case ngx_http_cx_plan_t_date:
+        p = ngx_sprintf(req->date, "%4d-%02d-%02d", tm->ngx_tm_year,
+                        tm->ngx_tm_mon, tm->ngx_tm_mday);
+        dst->type = ngx_http_cx_plan_str;
+        dst->str.data = req->date;
+        dst->str.len = p - req->date;
+        break;
+    case ngx_http_cx_plan_t_epoch:
+        ngx_http_cx_plan_set_num(dst, (double) req->now);
+        break;
+    default:
+        ngx_http_cx_plan_set_num(dst, req->offset);
+        break;
     }
+}
 
-    v = ngx_http_cx_lua_visitor(req);
+
+static void
+ngx_http_cx_plan_visitor_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
+    ngx_http_cx_plan_val_t *dst)
+{
+    ngx_int_t                   day, today;
+    ngx_http_cx_lua_visitor_t  *v;
+
+    v = ngx_http_cx_lua_visitor(run->req);
 
     switch (id) {
 
     case ngx_http_cx_plan_v_id:
         ngx_http_cx_plan_set_str(dst, v->id);
-        return NGX_OK;
+        return;
 
     case ngx_http_cx_plan_v_views:
         ngx_http_cx_plan_set_num(dst, v->views);
-        return NGX_OK;
+        return;
 
     case ngx_http_cx_plan_v_sessions:
         ngx_http_cx_plan_set_num(dst, v->sessions);
-        return NGX_OK;
+        return;
 
     case ngx_http_cx_plan_v_new:
         ngx_http_cx_plan_set_bool(dst, !v->valid);
-        return NGX_OK;
+        return;
 
     default:
         day = (id == ngx_http_cx_plan_v_shown) ? v->shown : v->answered;
 
         if (day < 0) {
             dst->type = ngx_http_cx_plan_nil;
-            return NGX_OK;
+            return;
         }
 
         /* a day in the future (a visitor's clock) counts as today */
         today = ngx_time() / 86400;
         ngx_http_cx_plan_set_num(dst, today > day ? today - day : 0);
-        return NGX_OK;
+        return;
     }
 }
 

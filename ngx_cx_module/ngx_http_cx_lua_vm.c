@@ -5,7 +5,9 @@
  * the count hook sees every instruction; the allocator caps the VM's
  * memory and charges every byte a call allocates to its instruction
  * budget, so no single instruction (a concatenation, string.rep) can do
- * unbounded work either.  Every entry into the VM is a protected call.
+ * unbounded work either.  Under it is LuaJIT's own allocator, in mappings
+ * of its own: the VM's objects stay out of malloc's heap, which the
+ * worker's requests allocate from.  Every entry into the VM is a protected call.
  */
 
 
@@ -64,7 +66,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
         set->restore = LUA_NOREF;
     }
 
-    L = lua_newstate(ngx_http_cx_lua_alloc, vm);
+    L = luaL_newstate();
     if (L == NULL) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "cx rules: cannot create a Lua VM");
@@ -73,6 +75,12 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
     }
 
     vm->L = L;
+
+    /* what the new state holds is counted from here on */
+    vm->allocf = lua_getallocf(L, &vm->allocd);
+    vm->used = (size_t) lua_gc(L, LUA_GCCOUNT, 0) * 1024
+               + lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_setallocf(L, ngx_http_cx_lua_alloc, vm);
 
     lua_atpanic(L, ngx_http_cx_lua_panic);
 
@@ -374,9 +382,8 @@ ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
 
     if (nsize == 0) {
-        vm->used -= osize;
-        free(ptr);
-        return NULL;
+        vm->used -= ngx_min(osize, vm->used);
+        return vm->allocf(vm->allocd, ptr, osize, 0);
     }
 
     if (nsize > osize) {
@@ -403,7 +410,7 @@ ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         }
     }
 
-    p = realloc(ptr, nsize);
+    p = vm->allocf(vm->allocd, ptr, osize, nsize);
 
     if (p == NULL) {
         if (vm->fail == ngx_http_cx_lua_ok) {
@@ -413,7 +420,7 @@ ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
 
-    vm->used = vm->used - osize + nsize;
+    vm->used = vm->used - ngx_min(osize, vm->used) + nsize;
 
     return p;
 }

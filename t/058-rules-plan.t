@@ -85,6 +85,14 @@ our @COND = (
     'cx.cooled_down(r, "x"); true',
     'cx.business_hours(r, {}); true',
     'cx.weekday(r); r.method == "GET"',
+    # reads made for r, of another table: as any other read
+    'cx.path == nil',
+    'cx.header.x == nil',
+    'cx.visitor.views == 1',
+    '(r.visitor or r).views >= 3',
+    'local t = r.header; t.method == nil',
+    'local t = r.time; t.hour >= 0 and t.date ~= ""',
+    'r.visitor.path == nil',
 );
 
 our @VISITORS;
