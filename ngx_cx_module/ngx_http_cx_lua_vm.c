@@ -7,7 +7,8 @@
  * budget, so no single instruction (a concatenation, string.rep) can do
  * unbounded work either.  Under it is LuaJIT's own allocator, in mappings
  * of its own: the VM's objects stay out of malloc's heap, which the
- * worker's requests allocate from.  Every entry into the VM is a protected call.
+ * worker's requests allocate from.  Every entry into the VM is a
+ * protected call.
  */
 
 
