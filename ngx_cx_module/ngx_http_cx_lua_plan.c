@@ -83,6 +83,10 @@ enum {
 #define ngx_http_cx_plan_table(t)                                           \
     ((t) >= ngx_http_cx_plan_r && (t) <= ngx_http_cx_plan_visitor)
 
+/* the view a field of r names, header .. visitor (below): its type */
+#define ngx_http_cx_plan_view_of(id)                                        \
+    (ngx_http_cx_plan_header + ((id) - ngx_http_cx_plan_f_header))
+
 
 /* names a key or a helper may have: ngx_http_cx_plan_val_t.id */
 
@@ -663,8 +667,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
                 goto tgets;
             }
 
-            a->type = ngx_http_cx_plan_header
-                      + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+            a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
             op++;
             ngx_http_cx_plan_view(&run, a->type, &plan->k[op->c].str,
                                   &s[op->a]);
@@ -676,8 +679,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
                 goto tgets;
             }
 
-            a->type = ngx_http_cx_plan_header
-                      + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+            a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
             op++;
             i = plan->k[op->c].id;
 
@@ -705,8 +707,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
 
         case ngx_http_cx_plan_tgets2:
             if (s[op->b].type == ngx_http_cx_plan_r) {
-                a->type = ngx_http_cx_plan_header
-                          + (plan->k[op->c].id - ngx_http_cx_plan_f_header);
+                a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
                 op++;
                 d = &plan->k[op->c];
                 rc = ngx_http_cx_plan_index(&run, a, &d->str, d->id,
@@ -923,8 +924,7 @@ ngx_http_cx_plan_index(ngx_http_cx_plan_run_t *run, ngx_http_cx_plan_val_t *t,
         }
 
         if (id <= ngx_http_cx_plan_f_visitor) {
-            dst->type = ngx_http_cx_plan_header
-                        + (id - ngx_http_cx_plan_f_header);
+            dst->type = ngx_http_cx_plan_view_of(id);
             return NGX_OK;
         }
 
