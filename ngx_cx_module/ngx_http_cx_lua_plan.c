@@ -611,7 +611,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
     ngx_int_t                rc;
     ngx_uint_t               pc, i, cond;
     ngx_http_cx_plan_op_t   *op;
-    ngx_http_cx_plan_val_t  *s, *a, *d, *res;
+    ngx_http_cx_plan_val_t  *s, *a, *d, *dst, *res;
     ngx_http_cx_plan_run_t   run;
     ngx_http_cx_plan_val_t   unused;
     ngx_http_cx_plan_val_t   slot[NGX_HTTP_CX_LUA_PLAN_SLOTS];
@@ -663,31 +663,31 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             continue;
 
         case ngx_http_cx_plan_view2:
-            if (s[op->b].type != ngx_http_cx_plan_r) {
-                goto tgets;
-            }
-
-            a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
-            op++;
-            ngx_http_cx_plan_view(&run, a->type, &plan->k[op->c].str,
-                                  &s[op->a]);
-            pc += 2;
-            continue;
-
         case ngx_http_cx_plan_field2:
+        case ngx_http_cx_plan_tgets2:
             if (s[op->b].type != ngx_http_cx_plan_r) {
                 goto tgets;
             }
 
+            /* r.view, then its key: the next op, done here */
             a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
-            op++;
-            i = plan->k[op->c].id;
+            d = &plan->k[op[1].c];
+            dst = &s[op[1].a];
 
-            if (i <= ngx_http_cx_plan_t_offset) {
-                ngx_http_cx_plan_time_field(&run, i, &s[op->a]);
+            if (op->op == ngx_http_cx_plan_view2) {
+                ngx_http_cx_plan_view(&run, a->type, &d->str, dst);
+
+            } else if (op->op == ngx_http_cx_plan_tgets2) {
+                rc = ngx_http_cx_plan_index(&run, a, &d->str, d->id, dst);
+                if (rc != NGX_OK) {
+                    return rc;
+                }
+
+            } else if (d->id <= ngx_http_cx_plan_t_offset) {
+                ngx_http_cx_plan_time_field(&run, d->id, dst);
 
             } else {
-                ngx_http_cx_plan_visitor_field(&run, i, &s[op->a]);
+                ngx_http_cx_plan_visitor_field(&run, d->id, dst);
             }
 
             pc += 2;
@@ -704,22 +704,6 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             }
             pc++;
             continue;
-
-        case ngx_http_cx_plan_tgets2:
-            if (s[op->b].type == ngx_http_cx_plan_r) {
-                a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
-                op++;
-                d = &plan->k[op->c];
-                rc = ngx_http_cx_plan_index(&run, a, &d->str, d->id,
-                                            &s[op->a]);
-                if (rc != NGX_OK) {
-                    return rc;
-                }
-                pc += 2;
-                continue;
-            }
-
-            /* fall through */
 
         case ngx_http_cx_plan_tgets:
         tgets:
