@@ -41,6 +41,7 @@ int lua_error(lua_State *L) __attribute__((cold));
 #define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
 #define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
 #define NGX_HTTP_CX_LUA_PLAN_SLOTS    32        /* of trigger(r) in C */
+#define NGX_HTTP_CX_LUA_NEST_MAX      16        /* C calling back into Lua */
 
 /* what a plan's trigger(r) returned (nil and false: none) */
 #define NGX_HTTP_CX_LUA_PLAN_NONE     0
@@ -157,6 +158,7 @@ typedef struct {
     ngx_uint_t                   spent;     /* instructions + bytes */
     ngx_http_cx_lua_fail_e       fail;
     ngx_uint_t                   depth;     /* calls running */
+    ngx_uint_t                   nest;      /* C functions calling Lua */
     unsigned                     in_call:1;
 
     int                          loader;
@@ -260,6 +262,7 @@ void ngx_http_cx_lua_fail(ngx_http_cx_lua_vm_t *vm, lua_State *L,
 int ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     size_t n);
 size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
+void ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults);
 
 /* ngx_http_cx_lua_request.c */
 extern ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;

@@ -359,6 +359,39 @@ ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t n)
 }
 
 
+/*
+ * lua_call for C functions of the sandbox that call back into Lua (a
+ * replacement function of gsub, a comparator, a metamethod): LuaJIT puts
+ * no limit on such C frames, so a rule nesting them (gsub in the
+ * replacement function of a gsub) would overflow the C stack.  Past
+ * NGX_HTTP_CX_LUA_NEST_MAX levels it raises instead.  The call is
+ * protected so that the count comes down whatever happens inside; an
+ * error is raised again as it was.
+ */
+
+void
+ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults)
+{
+    int                    rc;
+    ngx_http_cx_lua_vm_t  *vm;
+
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    if (vm->nest >= NGX_HTTP_CX_LUA_NEST_MAX) {
+        luaL_error(L, "C functions nested more than %d deep",
+                   NGX_HTTP_CX_LUA_NEST_MAX);
+    }
+
+    vm->nest++;
+    rc = lua_pcall(L, nargs, nresults, 0);
+    vm->nest--;
+
+    if (rc != 0) {
+        lua_error(L);
+    }
+}
+
+
 size_t
 ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm)
 {
