@@ -77,6 +77,8 @@ static void ngx_http_cx_widget_check_src(ngx_conf_t *cf,
     ngx_http_cx_widget_check_t *wc, ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_widget_find(ngx_http_core_loc_conf_t *pclcf,
     ngx_str_t *uri, ngx_http_core_loc_conf_t **found);
+static ngx_uint_t ngx_http_cx_widget_root(
+    ngx_http_location_tree_node_t *node);
 static ngx_int_t ngx_http_cx_widget_find_static(
     ngx_http_location_tree_node_t *node, ngx_str_t *uri,
     ngx_http_core_loc_conf_t **found);
@@ -346,10 +348,15 @@ ngx_http_cx_widget_check(ngx_conf_t *cf)
             return NGX_ERROR;
         }
 
-        /* the server's own clcf has no loc_conf: its server's ctx has */
+        /*
+         * the server's own configuration serves the requests no location
+         * takes (none when there is a "location /"); its clcf has no
+         * loc_conf: the server's ctx has
+         */
 
         if (ngx_http_cx_widget_check_location(cf, &wc, wc.clcf,
-                                              cscfp[s]->ctx->loc_conf)
+                        ngx_http_cx_widget_root(wc.clcf->static_locations)
+                        ? NULL : cscfp[s]->ctx->loc_conf)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -383,9 +390,10 @@ ngx_http_cx_widget_check_location(ngx_conf_t *cf,
     ngx_http_core_loc_conf_t **clcfp;
 #endif
 
-    lcf = loc_conf[ngx_http_cx_module.ctx_index];
+    lcf = loc_conf ? loc_conf[ngx_http_cx_module.ctx_index] : NULL;
 
-    if (lcf->inject && !lcf->endpoint && (lcf->surveys || lcf->rules)) {
+    if (lcf && lcf->inject && !lcf->endpoint && (lcf->surveys || lcf->rules))
+    {
 
         src = wc->srcs.elts;
 
@@ -597,6 +605,33 @@ ngx_http_cx_widget_find(ngx_http_core_loc_conf_t *pclcf, ngx_str_t *uri,
 #endif
 
     return rc;
+}
+
+
+/* a "location /": every request has a location */
+
+static ngx_uint_t
+ngx_http_cx_widget_root(ngx_http_location_tree_node_t *node)
+{
+    ngx_int_t  rc;
+
+    while (node) {
+
+        rc = ngx_filename_cmp((u_char *) "/", node->name, 1);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (node->len == 1) {
+            return node->inclusive != NULL;
+        }
+
+        node = node->left;
+    }
+
+    return 0;
 }
 
 
