@@ -105,6 +105,7 @@ ok(wait_for(sub { (redis()->hget($key, "$::TOUCHPOINT:9") // 0) == 1 }),
 
 $r = ::get($::SCORE_URI);
 is($r->{status}, 200, "the README's curl of the scores ($::SCORE_URI)");
+note("the scores: $r->{body}");
 my $score = eval { JSON::PP::decode_json($r->{body}) } // {};
 is($score->{survey}, $::SURVEY, 'the scores of the survey');
 is($score->{n}, 1, 'one answer (n = 1)');
