@@ -394,7 +394,6 @@ ngx_http_cx_widget_check_location(ngx_conf_t *cf,
 
     if (lcf && lcf->inject && !lcf->endpoint && (lcf->surveys || lcf->rules))
     {
-
         src = wc->srcs.elts;
 
         for (i = 0; i < wc->srcs.nelts; i++) {
