@@ -11,6 +11,8 @@
 
 static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_init(ngx_conf_t *cf);
+static void ngx_http_cx_init_warnings(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf);
 static ngx_int_t ngx_http_cx_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cx_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_cx_create_srv_conf(ngx_conf_t *cf);
@@ -429,10 +431,18 @@ ngx_http_cx_touchpoint_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_cx_loc_conf_t *lcf = conf;
 
     ngx_str_t                         *value;
+    ngx_http_cx_main_conf_t           *cmcf;
     ngx_http_compile_complex_value_t   ccv;
 
     if (lcf->touchpoint != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cx_module);
+
+    if (cmcf->touchpoint_file == NULL) {
+        cmcf->touchpoint_file = cf->conf_file->file.name.data;
+        cmcf->touchpoint_line = cf->conf_file->line;
     }
 
     value = cf->args->elts;
@@ -833,6 +843,12 @@ ngx_http_cx_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    ngx_http_cx_init_warnings(cf, cmcf);
+
+    if (ngx_http_cx_widget_check(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_cx_count_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -842,6 +858,41 @@ ngx_http_cx_init(ngx_conf_t *cf)
     }
 
     return ngx_http_cx_filter_init(cf);
+}
+
+
+/* a configuration that cannot work as meant: nginx -t says what to add */
+
+static void
+ngx_http_cx_init_warnings(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
+{
+    ngx_http_cx_survey_t  **s;
+
+    s = cmcf->surveys.elts;
+
+    if (cmcf->redis == NULL && cmcf->surveys.nelts) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "nothing is counted: \"cx_survey %V\" in %s:%ui "
+                      "needs \"cx_redis\" in the http block, "
+                      "e.g. \"cx_redis 127.0.0.1:6379;\"",
+                      &s[0]->id, s[0]->file, s[0]->line);
+
+    } else if (cmcf->redis == NULL && cmcf->touchpoint_file) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "nothing is counted: \"cx_touchpoint\" in %s:%ui "
+                      "needs \"cx_redis\" in the http block, "
+                      "e.g. \"cx_redis 127.0.0.1:6379;\"",
+                      cmcf->touchpoint_file, cmcf->touchpoint_line);
+    }
+
+    if (cmcf->surveys.nelts && cmcf->collect_file == NULL) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "no location has \"cx_collect\": the answers to "
+                      "\"cx_survey %V\" in %s:%ui have nowhere to go; add "
+                      "\"location = /cx/collect { cx_collect; }\" to the "
+                      "servers with surveys",
+                      &s[0]->id, s[0]->file, s[0]->line);
+    }
 }
 
 

@@ -149,6 +149,8 @@ typedef struct {
     ngx_uint_t                   collect_line;
     u_char                      *score_file;    /* the first cx_score */
     ngx_uint_t                   score_line;
+    u_char                      *touchpoint_file;   /* the first one */
+    ngx_uint_t                   touchpoint_line;
 
     void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
@@ -323,6 +325,7 @@ char *ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_cx_widget.c */
 char *ngx_http_cx_widget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_cx_widget_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
 
 

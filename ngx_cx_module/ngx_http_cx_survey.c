@@ -11,7 +11,17 @@
 
 static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
     ngx_str_t *param);
-static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v);
+static char *ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i);
+static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample);
+
+
+/* what ngx_http_cx_parse_sample() finds wrong */
+#define NGX_HTTP_CX_SAMPLE_NOT_NUMBER   1
+#define NGX_HTTP_CX_SAMPLE_NO_PERCENT   2
+#define NGX_HTTP_CX_SAMPLE_DECIMALS     3
+
+/* how much of an unquoted question an error message repeats */
+#define NGX_HTTP_CX_QUOTE_SHOWN         80
 
 
 static ngx_http_cx_survey_type_t  ngx_http_cx_types[] = {
@@ -213,6 +223,13 @@ ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
     s->line = cf->conf_file->line;
 
     for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')
+            == NULL)
+        {
+            return ngx_http_cx_survey_unquoted(cf, i);
+        }
+
         rv = ngx_http_cx_survey_param(cf, s, &value[i]);
         if (rv != NGX_CONF_OK) {
             return rv;
@@ -284,17 +301,45 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
     }
 
     if (name.len == 6 && ngx_strncmp(name.data, "sample", 6) == 0) {
-        n = ngx_http_cx_parse_sample(&v);
-        if (n == NGX_ERROR) {
+
+        switch (ngx_http_cx_parse_sample(&v, &s->sample)) {
+
+        case NGX_OK:
+            return NGX_CONF_OK;
+
+        case NGX_HTTP_CX_SAMPLE_NO_PERCENT:
+
+            if (s->sample > 0 && s->sample < 100) {
+                /* "0.2": 0.2% or a fraction, 20%? */
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"%V\": write a "
+                                   "percentage, \"%V%%\", or "
+                                   "\"sample=%ui%%\" if %V is a fraction",
+                                   param, ngx_http_cx_directive(cf), param,
+                                   s->sample, &v);
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": write a "
+                               "percentage, e.g. \"%V%%\"",
+                               param, ngx_http_cx_directive(cf), param);
+            return NGX_CONF_ERROR;
+
+        case NGX_HTTP_CX_SAMPLE_DECIMALS:
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a sample has "
+                               "two decimals at most, e.g. 0.13%%",
+                               param, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+
+        default:
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid \"%V\" in \"%V\": a sample is a "
                                "percentage from 0%% to 100%%, e.g. 12.5%%",
                                param, ngx_http_cx_directive(cf));
             return NGX_CONF_ERROR;
         }
-
-        s->sample = n;
-        return NGX_CONF_OK;
     }
 
     if (name.len == 5 && ngx_strncmp(name.data, "delay", 5) == 0) {
@@ -340,26 +385,113 @@ invalid:
 }
 
 
-/* "12.5%" or "12.5" -> 1250; at most two decimals, at most 100% */
+/*
+ * A parameter without "=": most often the second word of a question
+ * written without quotes (nginx splits question=How likely ...? into
+ * words).  The message shows the question as it should be written.
+ */
+
+static char *
+ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *value, question;
+    ngx_uint_t   q, k, n;
+
+    value = cf->args->elts;
+
+    for (q = i - 1; q > 1; q--) {
+        if (ngx_strlchr(value[q].data, value[q].data + value[q].len, '=')) {
+            break;
+        }
+    }
+
+    /* the next word of a question= without quotes (which has no space) */
+
+    if (q < 2 || value[q].len < sizeof("question=") - 1
+        || ngx_strncmp(value[q].data, "question=", sizeof("question=") - 1)
+           != 0
+        || ngx_strlchr(value[q].data, value[q].data + value[q].len, ' '))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\": expected "
+                           "type=, question=, sample=, delay= or cooldown=",
+                           &value[i], ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    /* the question's words, up to the next name=value */
+
+    len = 0;
+
+    for (k = q; k < cf->args->nelts; k++) {
+        if (k > q
+            && ngx_strlchr(value[k].data, value[k].data + value[k].len, '='))
+        {
+            break;
+        }
+
+        len += value[k].len + 1;
+    }
+
+    question.data = ngx_pnalloc(cf->temp_pool, len);
+    if (question.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = question.data;
+
+    for (n = q; n < k; n++) {
+        if (n > q) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, value[n].data, value[n].len);
+    }
+
+    question.len = p - question.data;
+
+    if (question.len > NGX_HTTP_CX_QUOTE_SHOWN) {
+        ngx_memcpy(question.data + NGX_HTTP_CX_QUOTE_SHOWN - 3, "...", 3);
+        question.len = NGX_HTTP_CX_QUOTE_SHOWN;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\": a question "
+                       "with spaces is one parameter in quotes, "
+                       "e.g. \"%V\"",
+                       &value[i], ngx_http_cx_directive(cf), &question);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "12.5%" -> 1250 (1/100 of %): a number from 0 to 100 with two decimals
+ * at most, and the "%" (a bare "20" or "0.2" reads as 20% to some and as
+ * a fraction to others, as cx.sample(0.2) in rules is); *sample is set
+ * for NGX_HTTP_CX_SAMPLE_NO_PERCENT too, for the message
+ */
 
 static ngx_int_t
-ngx_http_cx_parse_sample(ngx_str_t *v)
+ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample)
 {
     u_char      *p, *last;
-    ngx_int_t    n, scale;
-    ngx_uint_t   dot, digits;
+    ngx_uint_t   n, dot, digits, decimals, percent;
 
     p = v->data;
     last = v->data + v->len;
 
-    if (p < last && last[-1] == '%') {
+    percent = (p < last && last[-1] == '%');
+
+    if (percent) {
         last--;
     }
 
     n = 0;
-    scale = 100;
     dot = 0;
     digits = 0;
+    decimals = 0;
 
     for ( /* void */ ; p < last; p++) {
 
@@ -368,25 +500,37 @@ ngx_http_cx_parse_sample(ngx_str_t *v)
             continue;
         }
 
-        if (*p < '0' || *p > '9' || (dot && scale == 1) || n > 100000) {
-            return NGX_ERROR;
+        if (*p < '0' || *p > '9') {
+            return NGX_HTTP_CX_SAMPLE_NOT_NUMBER;
         }
 
-        n = n * 10 + (*p - '0');
+        if (n <= NGX_HTTP_CX_SAMPLE_ALL) {
+            n = n * 10 + (*p - '0');
+        }
+
         digits++;
-
-        if (dot) {
-            scale /= 10;
-        }
+        decimals += dot;
     }
 
     if (digits == 0) {
-        return NGX_ERROR;
+        return NGX_HTTP_CX_SAMPLE_NOT_NUMBER;
     }
 
-    n *= scale;
+    if (decimals > 2) {
+        return NGX_HTTP_CX_SAMPLE_DECIMALS;
+    }
 
-    return (n > NGX_HTTP_CX_SAMPLE_ALL) ? NGX_ERROR : n;
+    while (decimals++ < 2) {
+        n *= 10;
+    }
+
+    if (n > NGX_HTTP_CX_SAMPLE_ALL) {
+        return NGX_HTTP_CX_SAMPLE_NOT_NUMBER;
+    }
+
+    *sample = n;
+
+    return percent ? NGX_OK : NGX_HTTP_CX_SAMPLE_NO_PERCENT;
 }
 
 

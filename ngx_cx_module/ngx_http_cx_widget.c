@@ -5,15 +5,17 @@
  * committed, so the module builds without Node) and its gzip'd copy are
  * compiled into the module and served from memory: a strong ETag from
  * the content, a day of caching, 304 through nginx's not_modified filter,
- * the gzip'd copy where nginx's gzip rules allow it.  Also the privacy
- * signals cx_respect_gpc honours.  NGX_HTTP_CX_WIDGET_DIR comes from the
- * addon's config script.
+ * the gzip'd copy where nginx's gzip rules allow it.  At configuration
+ * time, the check that each server serves the widget where its tags load
+ * it from.  Also the privacy signals cx_respect_gpc honours.
+ * NGX_HTTP_CX_WIDGET_DIR comes from the addon's config script.
  */
 
 
 #include <ngx_md5.h>
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_lua.h"
 
 
 #define NGX_HTTP_CX_WIDGET_MAX_AGE  "86400"
@@ -50,6 +52,15 @@ typedef struct {
 } ngx_http_cx_widget_copy_t;
 
 
+/* one server being checked: the srcs its locations' tags load */
+
+typedef struct {
+    ngx_http_core_srv_conf_t    *cscf;
+    ngx_http_core_loc_conf_t    *clcf;      /* the server's own */
+    ngx_array_t                  srcs;      /* ngx_str_t: checked */
+} ngx_http_cx_widget_check_t;
+
+
 static ngx_int_t ngx_http_cx_widget_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_widget_gzip(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_widget_headers(ngx_http_request_t *r,
@@ -57,6 +68,20 @@ static ngx_int_t ngx_http_cx_widget_headers(ngx_http_request_t *r,
 static ngx_table_elt_t *ngx_http_cx_widget_header(ngx_http_request_t *r,
     char *key, ngx_str_t *value);
 static void ngx_http_cx_widget_init(void);
+static ngx_int_t ngx_http_cx_widget_check_location(ngx_conf_t *cf,
+    ngx_http_cx_widget_check_t *wc, ngx_http_core_loc_conf_t *clcf,
+    void **loc_conf);
+static ngx_int_t ngx_http_cx_widget_check_tree(ngx_conf_t *cf,
+    ngx_http_cx_widget_check_t *wc, ngx_http_location_tree_node_t *node);
+static void ngx_http_cx_widget_check_src(ngx_conf_t *cf,
+    ngx_http_cx_widget_check_t *wc, ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_widget_find(ngx_http_core_loc_conf_t *pclcf,
+    ngx_str_t *uri, ngx_http_core_loc_conf_t **found);
+static ngx_uint_t ngx_http_cx_widget_root(
+    ngx_http_location_tree_node_t *node);
+static ngx_int_t ngx_http_cx_widget_find_static(
+    ngx_http_location_tree_node_t *node, ngx_str_t *uri,
+    ngx_http_core_loc_conf_t **found);
 
 
 /* [0]: the script, [1]: gzip'd; set up once, from the embedded bytes */
@@ -289,6 +314,381 @@ ngx_http_cx_widget_init(void)
 
         c[i].etag.len = p - c[i].etag.data;
     }
+}
+
+
+/*
+ * nginx -t warns when a location can inject a tag whose src no location
+ * of its server serves with cx_widget: the src is looked up in the
+ * server's locations as nginx would look up a request for it.  Off-site
+ * and relative srcs, and paths nginx would first decode or normalize, are
+ * not checked.
+ */
+
+ngx_int_t
+ngx_http_cx_widget_check(ngx_conf_t *cf)
+{
+    ngx_uint_t                   s;
+    ngx_http_core_loc_conf_t   **clcfp;
+    ngx_http_core_srv_conf_t   **cscfp;
+    ngx_http_core_main_conf_t   *cmcf;
+    ngx_http_cx_widget_check_t   wc;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+
+        wc.cscf = cscfp[s];
+        wc.clcf = cscfp[s]->ctx->loc_conf[ngx_http_core_module.ctx_index];
+
+        if (ngx_array_init(&wc.srcs, cf->temp_pool, 2, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /*
+         * the server's own configuration serves the requests no location
+         * takes (none when there is a "location /"); its clcf has no
+         * loc_conf: the server's ctx has
+         */
+
+        if (ngx_http_cx_widget_check_location(cf, &wc, wc.clcf,
+                        ngx_http_cx_widget_root(wc.clcf->static_locations)
+                        ? NULL : cscfp[s]->ctx->loc_conf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (clcfp = cscfp[s]->named_locations; clcfp && *clcfp; clcfp++) {
+            if (ngx_http_cx_widget_check_location(cf, &wc, *clcfp,
+                                                  (*clcfp)->loc_conf)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a location, and the locations inside it ("if" blocks inherit theirs) */
+
+static ngx_int_t
+ngx_http_cx_widget_check_location(ngx_conf_t *cf,
+    ngx_http_cx_widget_check_t *wc, ngx_http_core_loc_conf_t *clcf,
+    void **loc_conf)
+{
+    ngx_str_t                 *src;
+    ngx_uint_t                 i;
+    ngx_http_cx_loc_conf_t    *lcf;
+#if (NGX_PCRE)
+    ngx_http_core_loc_conf_t **clcfp;
+#endif
+
+    lcf = loc_conf ? loc_conf[ngx_http_cx_module.ctx_index] : NULL;
+
+    if (lcf && lcf->inject && !lcf->endpoint && (lcf->surveys || lcf->rules))
+    {
+        src = wc->srcs.elts;
+
+        for (i = 0; i < wc->srcs.nelts; i++) {
+            if (src[i].len == lcf->widget_src.len
+                && ngx_strncmp(src[i].data, lcf->widget_src.data,
+                               src[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == wc->srcs.nelts) {
+            src = ngx_array_push(&wc->srcs);
+            if (src == NULL) {
+                return NGX_ERROR;
+            }
+
+            *src = lcf->widget_src;
+
+            ngx_http_cx_widget_check_src(cf, wc, lcf);
+        }
+    }
+
+    if (ngx_http_cx_widget_check_tree(cf, wc, clcf->static_locations)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (NGX_PCRE)
+
+    for (clcfp = clcf->regex_locations; clcfp && *clcfp; clcfp++) {
+        if (ngx_http_cx_widget_check_location(cf, wc, *clcfp,
+                                              (*clcfp)->loc_conf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_widget_check_tree(ngx_conf_t *cf, ngx_http_cx_widget_check_t *wc,
+    ngx_http_location_tree_node_t *node)
+{
+    for ( /* void */ ; node; node = node->right) {
+
+        if (node->exact
+            && ngx_http_cx_widget_check_location(cf, wc, node->exact,
+                                                 node->exact->loc_conf)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (node->inclusive
+            && ngx_http_cx_widget_check_location(cf, wc, node->inclusive,
+                                                 node->inclusive->loc_conf)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_cx_widget_check_tree(cf, wc, node->left) != NGX_OK
+            || ngx_http_cx_widget_check_tree(cf, wc, node->tree) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cx_widget_check_src(ngx_conf_t *cf, ngx_http_cx_widget_check_t *wc,
+    ngx_http_cx_loc_conf_t *lcf)
+{
+    u_char                    *p, *last, *what, *file;
+    ngx_int_t                  rc;
+    ngx_str_t                  uri, id;
+    ngx_uint_t                 line;
+    ngx_http_cx_survey_t      *s;
+    ngx_http_core_loc_conf_t  *found;
+
+    uri = lcf->widget_src;
+
+    /* "https://cdn...", "//cdn...", "widget.js": not this server's */
+
+    if (uri.len == 0 || uri.data[0] != '/'
+        || (uri.len > 1 && uri.data[1] == '/'))
+    {
+        return;
+    }
+
+    last = uri.data + uri.len;
+
+    for (p = uri.data; p < last && *p != '?' && *p != '#'; p++) {
+
+        /* escapes ("%2e", or "&amp;" from the HTML escaping), "/./" */
+
+        if (*p == '%' || *p == '&'
+            || (*p == '/' && p + 1 < last && (p[1] == '/' || p[1] == '.')))
+        {
+            return;
+        }
+    }
+
+    uri.len = p - uri.data;
+    found = wc->clcf;
+
+    rc = ngx_http_cx_widget_find(wc->clcf, &uri, &found);
+
+    if (rc == NGX_ERROR
+        || (rc != NGX_DONE && !found->internal
+            && found->handler == ngx_http_cx_widget_handler))
+    {
+        return;
+    }
+
+    if (lcf->surveys) {
+        s = lcf->surveys->elts;
+        what = (u_char *) "cx_survey ";
+        id = s->id;
+        file = s->file;
+        line = s->line;
+
+    } else {
+        what = (u_char *) "cx_rules_lua";
+        ngx_str_null(&id);
+        file = lcf->rules->conf_file;
+        line = lcf->rules->conf_line;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                  "the tag of \"%s%V\" in %s:%ui loads the widget from "
+                  "\"%V\", which no location of the server in %s:%ui "
+                  "serves with \"cx_widget\": add "
+                  "\"location = %V { cx_widget; }\" to that server, or set "
+                  "\"cx_widget_src\" to where the widget is served",
+                  what, &id, file, line, &uri,
+                  wc->cscf->file_name, wc->cscf->line, &uri);
+}
+
+
+/*
+ * The location nginx would choose for a request for uri, as
+ * ngx_http_core_find_location() does: NGX_OK or NGX_DECLINED with *found
+ * set (the server's own when nothing matched), NGX_DONE for the redirect
+ * of a location whose name ends with "/", NGX_ERROR when unknown.
+ */
+
+static ngx_int_t
+ngx_http_cx_widget_find(ngx_http_core_loc_conf_t *pclcf, ngx_str_t *uri,
+    ngx_http_core_loc_conf_t **found)
+{
+    ngx_int_t                   rc;
+#if (NGX_PCRE)
+    ngx_int_t                   n;
+    ngx_uint_t                  noregex;
+    ngx_http_core_loc_conf_t  **clcfp;
+
+    noregex = 0;
+#endif
+
+    rc = ngx_http_cx_widget_find_static(pclcf->static_locations, uri, found);
+
+    if (rc == NGX_AGAIN) {
+#if (NGX_PCRE)
+        noregex = (*found)->noregex;
+#endif
+        rc = ngx_http_cx_widget_find(*found, uri, found);
+    }
+
+    if (rc == NGX_OK || rc == NGX_DONE || rc == NGX_ERROR) {
+        return rc;
+    }
+
+#if (NGX_PCRE)
+
+    if (noregex == 0 && pclcf->regex_locations) {
+
+        for (clcfp = pclcf->regex_locations; *clcfp; clcfp++) {
+
+            n = ngx_regex_exec((*clcfp)->regex->regex, uri, NULL, 0);
+
+            if (n == NGX_REGEX_NO_MATCHED) {
+                continue;
+            }
+
+            if (n < 0) {
+                return NGX_ERROR;
+            }
+
+            *found = *clcfp;
+
+            rc = ngx_http_cx_widget_find(*clcfp, uri, found);
+
+            return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+        }
+    }
+
+#endif
+
+    return rc;
+}
+
+
+/* a "location /": every request has a location */
+
+static ngx_uint_t
+ngx_http_cx_widget_root(ngx_http_location_tree_node_t *node)
+{
+    ngx_int_t  rc;
+
+    while (node) {
+
+        rc = ngx_filename_cmp((u_char *) "/", node->name, 1);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (node->len == 1) {
+            return node->inclusive != NULL;
+        }
+
+        node = node->left;
+    }
+
+    return 0;
+}
+
+
+/* NGX_OK: exact, NGX_AGAIN: prefix, NGX_DONE: redirect, NGX_DECLINED */
+
+static ngx_int_t
+ngx_http_cx_widget_find_static(ngx_http_location_tree_node_t *node,
+    ngx_str_t *uri, ngx_http_core_loc_conf_t **found)
+{
+    u_char     *p;
+    size_t      len, n;
+    ngx_int_t   rc, rv;
+
+    p = uri->data;
+    len = uri->len;
+    rv = NGX_DECLINED;
+
+    while (node) {
+
+        n = ngx_min(len, (size_t) node->len);
+
+        rc = ngx_filename_cmp(p, node->name, n);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (len > (size_t) node->len) {
+
+            if (node->inclusive) {
+                *found = node->inclusive;
+                rv = NGX_AGAIN;
+
+                node = node->tree;
+                p += n;
+                len -= n;
+                continue;
+            }
+
+            node = node->right;
+            continue;
+        }
+
+        if (len == (size_t) node->len) {
+            *found = node->exact ? node->exact : node->inclusive;
+            return node->exact ? NGX_OK : NGX_AGAIN;
+        }
+
+        if (len + 1 == (size_t) node->len && node->auto_redirect) {
+            *found = node->exact ? node->exact : node->inclusive;
+            rv = NGX_DONE;
+        }
+
+        node = node->left;
+    }
+
+    return rv;
 }
 
 

@@ -8,10 +8,11 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a full, valid configuration passes nginx -t and serves
+=== TEST 1: a full, valid configuration passes nginx -t without a warning and serves
 --- http_config
 cx_secret 0123456789abcdef0123;
-cx_inject_types text/html application/xhtml+xml;
+cx_inject_types application/xhtml+xml;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
 cx_touchpoint site;
 cx_survey site_nps type=nps sample=5%;
@@ -19,14 +20,22 @@ location /checkout {
     cx_touchpoint checkout;
     cx_survey checkout_csat type=csat "question=How was checkout?" sample=12.5% delay=3s cooldown=30d;
     cx_survey checkout_ces type=ces "question=How easy was it?" sample=0.01% delay=0 cooldown=14;
+    cx_survey checkout_nps type=nps sample=.5% cooldown=2w;
 }
 location /thanks {
     cx_survey checkout_csat type=csat sample=100%;
     cx_inject off;
 }
+location = /cx/widget.js { cx_widget; }
+location = /cx/collect { cx_collect; }
+--- redis
 --- request
 GET /checkout
 --- error_code: 404
+--- check
+my ($rc, $out) = Test::CX::run_nginx('-t');
+is($rc, 0, 'nginx -t passes');
+unlike($out, qr/\[warn\]/, 'without a warning');
 --- no_error_log
 [warn]
 
@@ -307,3 +316,78 @@ GET /
 my ($rc, $out) = Test::CX::run_nginx('-t');
 like($out, qr/\[warn\].*"cx_secret" is not set: survey tokens use a random key/,
      "nginx -t warns about the missing cx_secret");
+
+
+
+=== TEST 27: sample with three decimals says two at most
+--- config
+location / {
+    cx_survey s1 type=nps sample=0.125%;
+}
+--- must_die
+--- error_log eval
+qr/invalid "sample=0.125%" in "cx_survey": a sample has two decimals at most, e\.g\. 0\.13% in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 28: sample without % is refused with the percentage to write
+--- config
+location / {
+    cx_survey s1 type=nps sample=20;
+}
+--- must_die
+--- error_log eval
+qr/invalid "sample=20" in "cx_survey": write a percentage, e\.g\. "sample=20%" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 29: a sample that may be a fraction: both readings are offered
+--- config
+location / {
+    cx_survey s1 type=nps sample=0.2;
+}
+--- must_die
+--- error_log eval
+qr/invalid "sample=0.2" in "cx_survey": write a percentage, "sample=0.2%", or "sample=20%" if 0.2 is a fraction in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 30: a bare number above 100 is out of range first
+--- config
+location / {
+    cx_survey s1 type=nps sample=150;
+}
+--- must_die
+--- error_log eval
+qr/invalid "sample=150" in "cx_survey": a sample is a percentage from 0% to 100%, e\.g\. 12\.5% in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 31: a question without quotes: the error shows it quoted
+--- config
+location / {
+    cx_survey s1 type=nps question=How likely are you to recommend us? sample=5%;
+}
+--- must_die
+--- error_log eval
+qr/invalid parameter "likely" in "cx_survey": a question with spaces is one parameter in quotes, e\.g\. "question=How likely are you to recommend us\?" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 32: a long unquoted question is shortened in the message
+--- config eval
+"location / {\n    cx_survey s1 type=nps question=" . CORE::join(' ', ('word') x 40) . ";\n}\n"
+--- must_die
+--- error_log eval
+qr/a question with spaces is one parameter in quotes, e\.g\. "question=(word ){13}wor\.\.\." in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 33: a stray word after a quoted question is just an invalid parameter
+--- config
+location / {
+    cx_survey s1 type=nps "question=How likely?" please;
+}
+--- must_die
+--- error_log eval
+qr/invalid parameter "please" in "cx_survey": expected type=, question=, sample=, delay= or cooldown= in \S+nginx\.conf:\d+/

@@ -440,6 +440,7 @@ sub expand {
         TEST_NGINX_REDIS_PROXY_PORT => $proxy_port // '',
         TEST_NGINX_UPSTREAM_PORT => $upstream_port // '',
         TEST_NGINX_MODULE_DIR => '/usr/lib/nginx/modules',
+        TEST_NGINX_MODULE => $module,
         TEST_NGINX_TODAY => today(),
     );
 
@@ -450,6 +451,9 @@ sub expand {
 
 sub nginx_conf {
     my ($block) = @_;
+
+    # a whole nginx.conf of the block's own
+    return expand($block->nginx_conf) if defined $block->nginx_conf;
 
     my $workers = $block->workers // 1;
     my $level = $block->log_level // 'debug';
