@@ -13,8 +13,8 @@
  * Reads go until the socket says EAGAIN (nginx's epoll is
  * edge-triggered); every reply is handed to its command's callback as
  * soon as it is complete.  Writes are coalesced: a command is formatted
- * into the out buffer and the write event posted, so what a handler
- * queues goes out in one send after it returns.
+ * into the out buffer and the write event posted for the loop's next
+ * turn, so what a handler queues goes out in one send.
  *
  * nginx's own code logs what goes wrong on the socket (connect(),
  * recv(), SSL_*) to c->log.  Here that log is a capture: the line
@@ -885,10 +885,15 @@ ngx_http_cx_redis_queue(ngx_http_cx_redis_conn_t *rc, int argc,
         ngx_add_timer(c->read, rc->timeout);
     }
 
-    /* what the caller queues now goes out in one send, after it returns */
+    /*
+     * What the caller queues now goes out in one send, at the event
+     * loop's next turn (the "next" queue: a command queued outside an
+     * event handler -- the graceful quit, a worker's start -- must not
+     * wait for the next event)
+     */
 
     if (!c->write->posted) {
-        ngx_post_event(c->write, &ngx_posted_events);
+        ngx_post_event(c->write, &ngx_posted_next_events);
     }
 
     return NGX_OK;
