@@ -1004,6 +1004,16 @@ ngx_http_cx_redis_fail(ngx_http_cx_redis_conn_t *rc, const char *fmt, ...)
     p = ngx_vslprintf(p, last, fmt, args);
     va_end(args);
 
+#if (NGX_SSL)
+    if (rc->phase == ngx_http_cx_redis_phase_handshaking && rc->step == NULL
+        && rc->conf->tls && rc->conf->ssl_certificate.len == 0)
+    {
+        /* with TLS 1.3 a server refuses a client only after the handshake */
+        p = ngx_slprintf(p, last, " (a server that wants a client "
+                         "certificate? see cx_redis_ssl_certificate)");
+    }
+#endif
+
     *p = '\0';
 
     ngx_http_cx_redis_shut(rc);

@@ -237,7 +237,7 @@ sub redis_cli {
     local $/;
     my $out = <$fh> // '';
     close $fh;
-    chomp $out;
+    $out =~ s/\s+\z//;
 
     return $out;
 }
@@ -302,16 +302,15 @@ sub tls_certificates {
     return $dir;
 }
 
-# A tiny DNS server on 127.0.0.1 (UDP) that knows one name: an A query
-# for it gets the address last given to dns_set() (TTL 0), other types
-# an empty answer, other names NXDOMAIN.  It stops with the test file
-# (or after 15 minutes, or when the test process is gone).
+# A tiny DNS server on 127.0.0.1 (UDP; its port is $TEST_NGINX_DNS_PORT)
+# that knows one name, set with dns_set(NAME, IPV4): an A query for it
+# gets that address (TTL 0), other types an empty answer, other names
+# NXDOMAIN.  It stops with the test file (or after 15 minutes, or when the
+# test process is gone).
 
 my ($dns_pid, $dns_port);
 
 sub dns_start {
-    my ($name) = @_;
-
     return $dns_port if $dns_pid;
 
     my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
@@ -337,7 +336,7 @@ sub dns_start {
         next unless $sel->can_read(0.5);
         my $peer = recv($sock, my $q, 512, 0);
         next unless defined $peer;
-        my $a = dns_answer($q, lc $name);
+        my $a = dns_answer($q);
         send($sock, $a, 0, $peer) if defined $a;
     }
 
@@ -345,12 +344,12 @@ sub dns_start {
 }
 
 sub dns_set {
-    my ($addr) = @_;
-    write_file("$servroot/dns.addr", $addr);
+    my ($name, $addr) = @_;
+    write_file("$servroot/dns.addr", lc($name) . " $addr\n");
 }
 
 sub dns_answer {
-    my ($q, $name) = @_;
+    my ($q) = @_;
 
     return undef if length $q < 17;
 
@@ -373,10 +372,9 @@ sub dns_answer {
     my ($qtype) = unpack 'n', substr $q, $off, 2;
     my $question = substr $q, 12, $off + 4 - 12;
 
-    my $addr = '';
+    my ($name, $addr) = ('', '');
     if (open my $fh, '<', "$servroot/dns.addr") {
-        $addr = <$fh> // '';
-        chomp $addr;
+        ($name, $addr) = split ' ', <$fh> // '';
     }
 
     my ($rcode, $answers, $an) = (0, '', 0);
@@ -641,6 +639,10 @@ sub expand {
         redis_proxy_port();
     }
 
+    if ($text =~ /\$TEST_NGINX_DNS_PORT/) {
+        dns_start();
+    }
+
     my %v = (
         TEST_NGINX_SERVER_PORT => $port,
         TEST_NGINX_HTML_DIR => "$servroot/html",
@@ -648,6 +650,7 @@ sub expand {
         TEST_NGINX_ROOT => $root,
         TEST_NGINX_REDIS_PORT => $redis_port // '',
         TEST_NGINX_REDIS_PROXY_PORT => $proxy_port // '',
+        TEST_NGINX_DNS_PORT => $dns_port // '',
         TEST_NGINX_UPSTREAM_PORT => $upstream_port // '',
         TEST_NGINX_MODULE_DIR => '/usr/lib/nginx/modules',
         TEST_NGINX_TODAY => today(),
