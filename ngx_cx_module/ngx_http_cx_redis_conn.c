@@ -12,7 +12,7 @@
  *
  * Reads go until the socket says EAGAIN (nginx's epoll is
  * edge-triggered); every reply is handed to its command's callback as
- * soon as it is complete.  Writes are coalesced: a command is formatted
+ * soon as it is complete (built by ngx_http_cx_redis_reply.c).  Writes are coalesced: a command is formatted
  * into the out buffer and the write event posted for the loop's next
  * turn, so what a handler queues goes out in one send.
  *
@@ -27,9 +27,6 @@
 #include "ngx_http_cx_redis_conn.h"
 
 
-#define NGX_HTTP_CX_REDIS_CHUNK       16384
-#define NGX_HTTP_CX_REDIS_ARENA_KEEP  (1024 * 1024)
-#define NGX_HTTP_CX_REDIS_REPLY_MAX   (64 * 1024 * 1024)
 #define NGX_HTTP_CX_REDIS_OUT_KEEP    (1024 * 1024)
 
 
@@ -61,32 +58,6 @@ static u_char *ngx_http_cx_redis_reason(ngx_http_cx_redis_conn_t *rc,
     ngx_err_t err);
 static void ngx_http_cx_redis_capture(ngx_log_t *log, ngx_uint_t level,
     u_char *buf, size_t len);
-
-static void *ngx_http_cx_redis_alloc(ngx_http_cx_redis_conn_t *rc,
-    size_t size);
-static void ngx_http_cx_redis_arena_reset(ngx_http_cx_redis_conn_t *rc);
-static redisReply *ngx_http_cx_redis_object(const redisReadTask *task,
-    int type);
-static void *ngx_http_cx_redis_create_string(const redisReadTask *task,
-    char *str, size_t len);
-static void *ngx_http_cx_redis_create_array(const redisReadTask *task,
-    int elements);
-static void *ngx_http_cx_redis_create_integer(const redisReadTask *task,
-    long long value);
-static void *ngx_http_cx_redis_create_nil(const redisReadTask *task);
-static void ngx_http_cx_redis_free_object(void *reply);
-
-
-/* hiredis' reader builds replies with these, in the connection's arena */
-
-static redisReplyObjectFunctions  ngx_http_cx_redis_reply_functions = {
-    ngx_http_cx_redis_create_string,
-    ngx_http_cx_redis_create_array,
-    ngx_http_cx_redis_create_integer,
-    ngx_http_cx_redis_create_nil,
-    ngx_http_cx_redis_free_object
-};
-
 
 static u_char  ngx_http_cx_redis_read_buf[NGX_HTTP_CX_REDIS_READ_BUF];
 
@@ -124,13 +95,10 @@ ngx_http_cx_redis_conn_init(ngx_http_cx_redis_conn_t *rc,
         return NGX_ERROR;
     }
 
-    rc->reader = redisReaderCreateWithFunctions(
-                                           &ngx_http_cx_redis_reply_functions);
+    rc->reader = ngx_http_cx_redis_reader(rc);
     if (rc->reader == NULL) {
         return NGX_ERROR;
     }
-
-    rc->reader->privdata = rc;
 
     ngx_str_set(&rc->name, "");
 
@@ -141,8 +109,6 @@ ngx_http_cx_redis_conn_init(ngx_http_cx_redis_conn_t *rc,
 void
 ngx_http_cx_redis_conn_free(ngx_http_cx_redis_conn_t *rc)
 {
-    ngx_http_cx_redis_chunk_t  *ch, *next;
-
     ngx_http_cx_redis_shut(rc);
 
     if (rc->reader) {
@@ -150,13 +116,7 @@ ngx_http_cx_redis_conn_free(ngx_http_cx_redis_conn_t *rc)
         rc->reader = NULL;
     }
 
-    for (ch = rc->arena; ch; ch = next) {
-        next = ch->next;
-        ngx_free(ch);
-    }
-
-    rc->arena = NULL;
-    rc->arena_current = NULL;
+    ngx_http_cx_redis_arena_free(rc);
 
     if (rc->out) {
         ngx_free(rc->out);
@@ -192,15 +152,12 @@ ngx_http_cx_redis_connect(ngx_http_cx_redis_conn_t *rc)
     rc->name = conf->addr;
 
     if (rc->reader == NULL) {
-        rc->reader = redisReaderCreateWithFunctions(
-                                           &ngx_http_cx_redis_reply_functions);
+        rc->reader = ngx_http_cx_redis_reader(rc);
         if (rc->reader == NULL) {
             rc->phase = ngx_http_cx_redis_phase_connecting;
             ngx_http_cx_redis_fail(rc, "no memory");
             return;
         }
-
-        rc->reader->privdata = rc;
     }
 
     i = rc->attempt++;
@@ -1081,12 +1038,7 @@ ngx_http_cx_redis_shut(ngx_http_cx_redis_conn_t *rc)
 
     if (rc->reader && (rc->reader->len || rc->reader->ridx != -1)) {
         redisReaderFree(rc->reader);
-
-        rc->reader = redisReaderCreateWithFunctions(
-                                           &ngx_http_cx_redis_reply_functions);
-        if (rc->reader) {
-            rc->reader->privdata = rc;
-        }
+        rc->reader = ngx_http_cx_redis_reader(rc);
     }
 
     ngx_http_cx_redis_arena_reset(rc);
@@ -1199,225 +1151,4 @@ ngx_http_cx_redis_capture(ngx_log_t *log, ngx_uint_t level, u_char *buf,
 
     ngx_memcpy(rc->said, p, len);
     rc->said[len] = '\0';
-}
-
-
-/*
- * The reply arena: chunks of NGX_HTTP_CX_REDIS_CHUNK, kept for the next
- * reply (up to NGX_HTTP_CX_REDIS_ARENA_KEEP); a reply needs at most
- * NGX_HTTP_CX_REDIS_REPLY_MAX.
- */
-
-static void *
-ngx_http_cx_redis_alloc(ngx_http_cx_redis_conn_t *rc, size_t size)
-{
-    u_char                     *p;
-    size_t                      n;
-    ngx_http_cx_redis_chunk_t  *ch, *last;
-
-    size = ngx_align(size, sizeof(void *));
-
-    last = NULL;
-
-    for (ch = rc->arena_current; ch; ch = ch->next) {
-        if ((size_t) (ch->end - ch->pos) >= size) {
-            p = ch->pos;
-            ch->pos += size;
-            rc->arena_current = ch;
-            return p;
-        }
-
-        last = ch;
-    }
-
-    n = ngx_max(size + sizeof(ngx_http_cx_redis_chunk_t),
-                (size_t) NGX_HTTP_CX_REDIS_CHUNK);
-
-    if (size > NGX_HTTP_CX_REDIS_REPLY_MAX
-        || rc->arena_size + n > NGX_HTTP_CX_REDIS_REPLY_MAX)
-    {
-        return NULL;
-    }
-
-    ch = ngx_alloc(n, rc->log);
-    if (ch == NULL) {
-        return NULL;
-    }
-
-    ch->next = NULL;
-    ch->pos = (u_char *) ch + sizeof(ngx_http_cx_redis_chunk_t);
-    ch->end = (u_char *) ch + n;
-
-    if (last) {
-        last->next = ch;
-
-    } else if (rc->arena == NULL) {
-        rc->arena = ch;
-
-    } else {
-        for (last = rc->arena; last->next; last = last->next) { /* void */ }
-        last->next = ch;
-    }
-
-    rc->arena_size += n;
-    rc->arena_current = ch;
-
-    p = ch->pos;
-    ch->pos += size;
-
-    return p;
-}
-
-
-static void
-ngx_http_cx_redis_arena_reset(ngx_http_cx_redis_conn_t *rc)
-{
-    ngx_http_cx_redis_chunk_t  *ch, *next;
-
-    if (rc->arena == NULL) {
-        return;
-    }
-
-    if (rc->arena_size > NGX_HTTP_CX_REDIS_ARENA_KEEP) {
-        /* a big reply: its memory goes, the first chunk stays */
-
-        for (ch = rc->arena->next; ch; ch = next) {
-            next = ch->next;
-            rc->arena_size -= ch->end - (u_char *) ch;
-            ngx_free(ch);
-        }
-
-        rc->arena->next = NULL;
-    }
-
-    for (ch = rc->arena; ch; ch = ch->next) {
-        ch->pos = (u_char *) ch + sizeof(ngx_http_cx_redis_chunk_t);
-    }
-
-    rc->arena_current = rc->arena;
-}
-
-
-/* a reply object of the arena, in its parent array if it has one */
-
-static redisReply *
-ngx_http_cx_redis_object(const redisReadTask *task, int type)
-{
-    redisReply                *r, *parent;
-    ngx_http_cx_redis_conn_t  *rc;
-
-    rc = task->privdata;
-
-    r = ngx_http_cx_redis_alloc(rc, sizeof(redisReply));
-    if (r == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(r, sizeof(redisReply));
-    r->type = type;
-
-    if (task->parent) {
-        parent = task->parent->obj;
-
-        if (parent == NULL || parent->type != REDIS_REPLY_ARRAY
-            || task->idx < 0 || (size_t) task->idx >= parent->elements)
-        {
-            return NULL;
-        }
-
-        parent->element[task->idx] = r;
-    }
-
-    return r;
-}
-
-
-static void *
-ngx_http_cx_redis_create_string(const redisReadTask *task, char *str,
-    size_t len)
-{
-    redisReply  *r;
-
-    if (len > NGX_HTTP_CX_REDIS_REPLY_MAX) {
-        return NULL;
-    }
-
-    r = ngx_http_cx_redis_object(task, task->type);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    r->str = ngx_http_cx_redis_alloc(task->privdata, len + 1);
-    if (r->str == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(r->str, str, len);
-    r->str[len] = '\0';
-    r->len = len;
-
-    return r;
-}
-
-
-static void *
-ngx_http_cx_redis_create_array(const redisReadTask *task, int elements)
-{
-    redisReply  *r;
-
-    if (elements < 0
-        || (size_t) elements > NGX_HTTP_CX_REDIS_REPLY_MAX / sizeof(void *))
-    {
-        return NULL;
-    }
-
-    r = ngx_http_cx_redis_object(task, REDIS_REPLY_ARRAY);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    if (elements) {
-        r->element = ngx_http_cx_redis_alloc(task->privdata,
-                                             elements * sizeof(redisReply *));
-        if (r->element == NULL) {
-            return NULL;
-        }
-
-        ngx_memzero(r->element, elements * sizeof(redisReply *));
-    }
-
-    r->elements = elements;
-
-    return r;
-}
-
-
-static void *
-ngx_http_cx_redis_create_integer(const redisReadTask *task, long long value)
-{
-    redisReply  *r;
-
-    r = ngx_http_cx_redis_object(task, REDIS_REPLY_INTEGER);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    r->integer = value;
-
-    return r;
-}
-
-
-static void *
-ngx_http_cx_redis_create_nil(const redisReadTask *task)
-{
-    return ngx_http_cx_redis_object(task, REDIS_REPLY_NIL);
-}
-
-
-/* the arena is reset as a whole */
-
-static void
-ngx_http_cx_redis_free_object(void *reply)
-{
 }

@@ -1,8 +1,9 @@
 
 /*
  * ngx_http_cx_redis_conn.h: one connection to Redis on nginx's own I/O
- * (ngx_http_cx_redis_conn.c), and what configures it (the cx_redis*
- * directives, ngx_http_cx_redis_conf.c).
+ * (ngx_http_cx_redis_conn.c), its replies (ngx_http_cx_redis_reply.c)
+ * and what configures it (the cx_redis* directives,
+ * ngx_http_cx_redis_conf.c).
  *
  * The socket is an nginx peer connection (ngx_event_connect_peer); TLS is
  * nginx's OpenSSL (ngx_ssl_*); a name goes through nginx's resolver at
@@ -39,6 +40,7 @@
 #define NGX_HTTP_CX_REDIS_ERROR_LEN   320
 #define NGX_HTTP_CX_REDIS_ADDRS       8     /* used of a name's addresses */
 #define NGX_HTTP_CX_REDIS_READ_BUF    16384
+#define NGX_HTTP_CX_REDIS_REPLY_MAX   (64 * 1024 * 1024)
 
 
 /* the cx_redis* directives */
@@ -177,6 +179,11 @@ void ngx_http_cx_redis_close(ngx_http_cx_redis_conn_t *rc);
 ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_cx_redis_reply_pt handler, void *data);
+
+/* ngx_http_cx_redis_reply.c */
+redisReader *ngx_http_cx_redis_reader(ngx_http_cx_redis_conn_t *rc);
+void ngx_http_cx_redis_arena_reset(ngx_http_cx_redis_conn_t *rc);
+void ngx_http_cx_redis_arena_free(ngx_http_cx_redis_conn_t *rc);
 
 #define ngx_http_cx_redis_is_ready(rc)                                       \
     ((rc)->phase == ngx_http_cx_redis_phase_ready)
