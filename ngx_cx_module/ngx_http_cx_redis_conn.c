@@ -1034,9 +1034,11 @@ ngx_http_cx_redis_shut(ngx_http_cx_redis_conn_t *rc)
     rc->out_pos = rc->out;
     rc->out_last = rc->out;
 
-    /* a reply cut in the middle is forgotten with the reader */
+    /* a reply cut in the middle, or a protocol error, goes with the reader */
 
-    if (rc->reader && (rc->reader->len || rc->reader->ridx != -1)) {
+    if (rc->reader
+        && (rc->reader->err || rc->reader->len || rc->reader->ridx != -1))
+    {
         redisReaderFree(rc->reader);
         rc->reader = ngx_http_cx_redis_reader(rc);
     }
