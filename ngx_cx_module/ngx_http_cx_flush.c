@@ -81,8 +81,9 @@ ngx_str_t  ngx_http_cx_flush_script = ngx_string(
 
 ngx_int_t
 ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
-    redisAsyncContext *ac, ngx_http_cx_batch_t *b, u_char *sha,
-    u_char *batch_key, redisCallbackFn *cb, ngx_log_t *log)
+    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
+    u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,
+    ngx_log_t *log)
 {
     int                     argc;
     u_char                 *p, *nums;
@@ -196,7 +197,7 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 #undef ngx_http_cx_arg
 #undef ngx_http_cx_num
 
-    if (redisAsyncCommandArgv(ac, cb, NULL, k, argv, lens) != REDIS_OK) {
+    if (ngx_http_cx_redis_send(rc, k, argv, lens, cb, data) != NGX_OK) {
         ngx_free(nums);
         ngx_free(argv);
         return NGX_ERROR;

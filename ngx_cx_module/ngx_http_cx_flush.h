@@ -12,9 +12,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
-
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
+#include "ngx_http_cx_redis_conn.h"
 
 
 /* what a batch's reply means */
@@ -32,8 +30,9 @@ extern ngx_str_t  ngx_http_cx_flush_script;
 
 
 ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
-    redisAsyncContext *ac, ngx_http_cx_batch_t *b, u_char *sha,
-    u_char *batch_key, redisCallbackFn *cb, ngx_log_t *log);
+    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
+    u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,
+    ngx_log_t *log);
 /* replayed: the batch's records refused, their token already used */
 ngx_http_cx_flush_e ngx_http_cx_flush_reply(redisReply *r,
     uint64_t *replayed);

@@ -7,6 +7,7 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_redis_conn.h"
 
 
 static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
@@ -127,6 +128,64 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cx_main_conf_t, redis_timeout),
+      NULL },
+
+    /* the cx_redis_* below: ngx_http_cx_redis_conf.c */
+
+    { ngx_string("cx_redis_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_http_cx_redis_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_verify),
+      NULL },
+
+    { ngx_string("cx_redis_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_redis_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("cx_redis_ssl_server_name"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_redis_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_server_name),
+      NULL },
+
+    { ngx_string("cx_redis_ssl_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_redis_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_certificate),
+      NULL },
+
+    { ngx_string("cx_redis_ssl_certificate_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_redis_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_certificate_key),
+      NULL },
+
+    { ngx_string("cx_redis_ssl_protocols"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_redis_protocols_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, ssl_protocols),
+      NULL },
+
+    { ngx_string("cx_redis_resolver"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_redis_resolver,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_redis_resolver_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_redis_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_redis_conf_t, resolver_timeout),
       NULL },
 
     { ngx_string("cx_flush_interval"),
@@ -846,6 +905,10 @@ ngx_http_cx_init(ngx_conf_t *cf)
     ngx_http_cx_init_warnings(cf, cmcf);
 
     if (ngx_http_cx_widget_check(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cx_redis_init_conf(cf, cmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -118,14 +118,8 @@ extern ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last];
 extern ngx_msec_t  ngx_http_cx_latency_bounds[];
 
 
-typedef struct {
-    ngx_str_t                    addr;      /* as configured */
-    ngx_str_t                    host;      /* numeric, NUL-terminated */
-    ngx_int_t                    port;
-    ngx_str_t                    path;      /* unix socket */
-    ngx_str_t                    password;
-    ngx_int_t                    db;
-} ngx_http_cx_redis_conf_t;
+/* the cx_redis* directives: ngx_http_cx_redis_conn.h */
+typedef struct ngx_http_cx_redis_conf_s  ngx_http_cx_redis_conf_t;
 
 
 typedef struct {
@@ -134,7 +128,8 @@ typedef struct {
     ngx_array_t                  surveys;   /* ngx_http_cx_survey_t *: all */
     ngx_shm_zone_t              *stats_zone;
 
-    ngx_http_cx_redis_conf_t    *redis;
+    ngx_http_cx_redis_conf_t    *redis;     /* NULL: no cx_redis */
+    ngx_http_cx_redis_conf_t    *redis_conf;    /* any cx_redis* */
     ngx_str_t                    redis_prefix;
     ngx_msec_t                   redis_timeout;
     ngx_msec_t                   flush_interval;
@@ -302,12 +297,26 @@ ngx_int_t ngx_http_cx_count_stable(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *site, ngx_str_t *touchpoint, ngx_str_t *event, time_t now);
 
 /* ngx_http_cx_redis.c */
-char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_counted(void);
 ngx_int_t ngx_http_cx_redis_state(void);
-struct redisAsyncContext *ngx_http_cx_redis_context(void);
+struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
+
+/* ngx_http_cx_redis_conf.c */
+char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_cx_redis_str_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_flag_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_protocols_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_msec_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_resolver(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cx_redis_init_conf(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf);
 
 /* ngx_http_cx_collect.c */
 char *ngx_http_cx_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -2,17 +2,18 @@
 /*
  * ngx_http_cx_query.c: pipelined Redis reads for a request (see the
  * header).  Usage: create, add commands, run; the done callback answers.
+ * The replies live in the connection's arena (ngx_http_cx_redis_conn.c)
+ * until the reply callback returns: what it keeps, it copies.
  */
 
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_redis_conn.h"
 
-#include <hiredis/async.h>
 
-
-static void ngx_http_cx_query_on_reply(redisAsyncContext *ac, void *reply,
-    void *data);
+static void ngx_http_cx_query_on_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *reply, void *data);
 static void ngx_http_cx_query_finish(ngx_http_cx_query_t *q, ngx_int_t rc);
 static void ngx_http_cx_query_timeout(ngx_event_t *ev);
 static void ngx_http_cx_query_cleanup(void *data);
@@ -59,19 +60,19 @@ ngx_int_t
 ngx_http_cx_query_add(ngx_http_cx_query_t *q, int argc, const char **argv,
     const size_t *argvlen)
 {
-    redisAsyncContext  *ac;
+    ngx_int_t                  rc;
+    ngx_http_cx_redis_conn_t  *conn;
 
-    ac = ngx_http_cx_redis_context();
+    conn = ngx_http_cx_redis_context();
 
-    if (ac == NULL) {
+    if (conn == NULL) {
         return NGX_DECLINED;
     }
 
-    if (redisAsyncCommandArgv(ac, ngx_http_cx_query_on_reply, q, argc, argv,
-                              argvlen)
-        != REDIS_OK)
-    {
-        return NGX_ERROR;
+    rc = ngx_http_cx_redis_send(conn, argc, argv, argvlen,
+                                ngx_http_cx_query_on_reply, q);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     q->sent++;
@@ -95,7 +96,8 @@ ngx_http_cx_query_run(ngx_http_cx_query_t *q)
 
 
 static void
-ngx_http_cx_query_on_reply(redisAsyncContext *ac, void *reply, void *data)
+ngx_http_cx_query_on_reply(ngx_http_cx_redis_conn_t *rc, redisReply *reply,
+    void *data)
 {
     ngx_http_cx_query_t  *q = data;
 

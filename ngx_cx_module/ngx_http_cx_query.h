@@ -2,9 +2,9 @@
 /*
  * ngx_http_cx_query.h: reads from Redis for a request (cx_score), over
  * the worker's connection, pipelined, never blocking.  The query lives
- * on the heap, not in the request pool: hiredis may call back after the
- * request is gone (a client that closed, a connection freed), and then
- * only the query is touched.
+ * on the heap, not in the request pool: the connection may call back
+ * after the request is gone (a client that closed, a connection lost),
+ * and then only the query is touched.
  */
 
 
@@ -18,7 +18,10 @@
 
 typedef struct ngx_http_cx_query_s  ngx_http_cx_query_t;
 
-/* one reply, in the order the commands were added; never NULL */
+/*
+ * one reply, in the order the commands were added; never NULL; valid
+ * until the callback returns
+ */
 typedef void (*ngx_http_cx_query_reply_pt)(ngx_http_cx_query_t *q,
     ngx_uint_t i, redisReply *reply);
 

@@ -1,23 +1,24 @@
 
 /*
- * ngx_http_cx_redis.c: the worker's Redis connection, when it flushes,
- * and the cx_redis directive.
+ * ngx_http_cx_redis.c: when the worker flushes, and what it does with
+ * Redis' answers.
  *
- * One hiredis async connection per worker, driven by nginx's event loop
- * (ngx_http_cx_hiredis.c), with timeouts on nginx timers, reconnection
- * with capped exponential backoff, AUTH and SELECT.  Every
- * cx_flush_interval the worker's counters travel as one batch, in the
- * protocol of ngx_http_cx_flush.c.  One batch is in flight at a time; a
- * batch whose outcome is unknown (a lost reply) is retried unchanged, one
- * Redis refused before running it goes back into the table, merged with
- * newer counts.  On graceful shutdown the worker makes a last flush,
- * bounded by cx_redis_timeout.
+ * One connection per worker (ngx_http_cx_redis_conn.c: nginx's own I/O,
+ * TLS, names, AUTH and SELECT), connected again with capped exponential
+ * backoff when it fails.  Once it is ready the flush script is loaded
+ * (SCRIPT LOAD), and every cx_flush_interval the worker's counters
+ * travel as one batch, in the protocol of ngx_http_cx_flush.c.  One batch
+ * is in flight at a time; a batch whose outcome is unknown (a lost reply,
+ * a reply that did not come within cx_redis_timeout) is retried
+ * unchanged, one Redis refused before running it goes back into the
+ * table, merged with newer counts.  On graceful shutdown the worker makes
+ * a last flush, bounded by cx_redis_timeout.
  */
 
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
-#include "ngx_http_cx_hiredis.h"
+#include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_flush.h"
 
 
@@ -28,20 +29,19 @@
 typedef enum {
     ngx_http_cx_redis_down = 0,
     ngx_http_cx_redis_connecting,
-    ngx_http_cx_redis_handshake,
-    ngx_http_cx_redis_ready
+    ngx_http_cx_redis_loading,          /* SCRIPT LOAD sent */
+    ngx_http_cx_redis_up
 } ngx_http_cx_redis_state_e;
 
 
 typedef struct {
-    redisAsyncContext           *ac;
+    ngx_http_cx_redis_conn_t     conn;
     ngx_http_cx_main_conf_t     *cmcf;
     ngx_cycle_t                 *cycle;
     ngx_log_t                   *log;
 
     ngx_event_t                  flush;     /* every cx_flush_interval */
-    ngx_event_t                  retry;     /* connect timeout, backoff */
-    ngx_event_t                  reply;     /* a batch waiting too long */
+    ngx_event_t                  retry;     /* backoff */
     ngx_event_t                  quit;      /* bounds the last flush */
     ngx_event_t                  late;      /* counts after it */
 
@@ -57,7 +57,6 @@ typedef struct {
 
     unsigned                     in_flight:1;
     unsigned                     exiting:1;
-    unsigned                     auth_failed:1;
 } ngx_http_cx_redis_t;
 
 
@@ -65,27 +64,23 @@ typedef struct {
 static ngx_http_cx_redis_t  ngx_http_cx_redis;
 
 
-static void ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w);
-static void ngx_http_cx_redis_connected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_cx_redis_disconnected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_cx_redis_handshake_reply(redisAsyncContext *ac,
-    void *reply, void *data);
-static void ngx_http_cx_redis_script_reply(redisAsyncContext *ac,
-    void *reply, void *data);
+static void ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_ready(ngx_http_cx_redis_conn_t *rc);
+static void ngx_http_cx_redis_closed(ngx_http_cx_redis_conn_t *rc);
+static void ngx_http_cx_redis_quit(ngx_http_cx_redis_conn_t *rc);
+static void ngx_http_cx_redis_load_script(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_script_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *reply, void *data);
 static void ngx_http_cx_redis_flush_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_late_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w);
-static ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_t *w);
-static void ngx_http_cx_redis_batch_reply(redisAsyncContext *ac,
-    void *reply, void *data);
+static ngx_int_t ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *reply, void *data);
 static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
-static void ngx_http_cx_redis_reply_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_quit_handler(ngx_event_t *ev);
-static void ngx_http_cx_redis_close(redisAsyncContext *ac);
 static void ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w);
@@ -116,6 +111,18 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_cx_redis_conn_init(&w->conn, cmcf->redis,
+                                    cmcf->redis_timeout, w->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    w->conn.data = w;
+    w->conn.ready = ngx_http_cx_redis_ready;
+    w->conn.closed = ngx_http_cx_redis_closed;
+    w->conn.quit = ngx_http_cx_redis_quit;
+
     /* this worker's batches are numbered under a key of its own */
 
     id = ngx_http_cx_random64();
@@ -135,11 +142,6 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
     w->retry.log = w->log;
     w->retry.cancelable = 1;
 
-    w->reply.handler = ngx_http_cx_redis_reply_handler;
-    w->reply.data = w;
-    w->reply.log = w->log;
-    w->reply.cancelable = 1;
-
     /* not cancelable: it keeps an exiting worker alive for the last flush */
     w->quit.handler = ngx_http_cx_redis_quit_handler;
     w->quit.data = w;
@@ -151,9 +153,9 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     ngx_http_cx_stat_worker(cycle, 0);
 
-    ngx_http_cx_redis_connect(w);
-
     ngx_add_timer(&w->flush, cmcf->flush_interval);
+
+    ngx_http_cx_redis_connect_now(w);
 
     return NGX_OK;
 }
@@ -173,11 +175,8 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
 
     w->exiting = 1;
 
-    if (w->ac) {
-        /* runs the batch callback with no reply: the batch stays put */
-        redisAsyncFree(w->ac);
-        w->ac = NULL;
-    }
+    /* runs the batch callback with no reply: the batch stays put */
+    ngx_http_cx_redis_conn_free(&w->conn);
 
     ngx_http_cx_redis_log_drops(w);
 
@@ -201,132 +200,74 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
 
 
 static void
-ngx_http_cx_redis_connect(ngx_http_cx_redis_t *w)
+ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w)
 {
-    ngx_uint_t                 level;
-    redisAsyncContext         *ac;
-    ngx_http_cx_redis_conf_t  *rc;
+    w->state = ngx_http_cx_redis_connecting;
 
-    rc = w->cmcf->redis;
+    /* ready() or closed() may be called before this returns */
+    ngx_http_cx_redis_connect(&w->conn);
+}
 
-    if (rc->path.len) {
-        ac = redisAsyncConnectUnix((char *) rc->path.data);
 
-    } else {
-        ac = redisAsyncConnect((char *) rc->host.data, (int) rc->port);
-    }
+/* connected, AUTH and SELECT done: the flush script next */
 
-    if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "cx redis: cannot allocate a connection to %V",
-                      &rc->addr);
-        ngx_http_cx_redis_schedule(w);
-        return;
-    }
+static void
+ngx_http_cx_redis_ready(ngx_http_cx_redis_conn_t *rc)
+{
+    ngx_http_cx_redis_t  *w = rc->data;
 
-    if (ac->err) {
-        level = ngx_http_cx_redis_failure(w);
-        ngx_log_error(level, w->log, 0,
-                      "cx redis: connect to %V failed: %s",
-                      &rc->addr, ac->errstr);
-        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
-                                   1);
-        redisAsyncFree(ac);
-        ngx_http_cx_redis_schedule(w);
-        return;
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, w->log, 0,
+                   "cx redis: connected to %V", &rc->name);
 
-    if (ngx_http_cx_hiredis_attach(ac, w->log, ngx_http_cx_redis_close)
+    ngx_http_cx_redis_load_script(w);
+}
+
+
+static void
+ngx_http_cx_redis_load_script(ngx_http_cx_redis_t *w)
+{
+    size_t       lens[3];
+    const char  *argv[3];
+
+    argv[0] = "SCRIPT";
+    lens[0] = 6;
+    argv[1] = "LOAD";
+    lens[1] = 4;
+    argv[2] = (const char *) ngx_http_cx_flush_script.data;
+    lens[2] = ngx_http_cx_flush_script.len;
+
+    w->state = ngx_http_cx_redis_loading;
+
+    if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
+                               ngx_http_cx_redis_script_reply, w)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "cx redis: no free connection for %V", &rc->addr);
-        redisAsyncFree(ac);
+                      "cx redis: cannot send SCRIPT LOAD to %V",
+                      &w->conn.name);
+        ngx_http_cx_redis_drop_connection(w);
         ngx_http_cx_redis_schedule(w);
-        return;
     }
-
-    ac->data = w;
-    w->ac = ac;
-    w->state = ngx_http_cx_redis_connecting;
-
-    redisAsyncSetConnectCallback(ac, ngx_http_cx_redis_connected);
-    redisAsyncSetDisconnectCallback(ac, ngx_http_cx_redis_disconnected);
-
-    /* queued now, written once connect() completes */
-
-    if (rc->password.len) {
-        redisAsyncCommand(ac, ngx_http_cx_redis_handshake_reply, "AUTH",
-                          "AUTH %b", rc->password.data,
-                          (size_t) rc->password.len);
-    }
-
-    if (rc->db) {
-        redisAsyncCommand(ac, ngx_http_cx_redis_handshake_reply, "SELECT",
-                          "SELECT %d", (int) rc->db);
-    }
-
-    redisAsyncCommand(ac, ngx_http_cx_redis_script_reply, NULL,
-                      "SCRIPT LOAD %b", ngx_http_cx_flush_script.data,
-                      (size_t) ngx_http_cx_flush_script.len);
-
-    ngx_add_timer(&w->retry, w->cmcf->redis_timeout);
 }
 
 
+/* the connection ended by itself: refused, timed out, lost */
+
 static void
-ngx_http_cx_redis_connected(const redisAsyncContext *ac, int status)
+ngx_http_cx_redis_closed(ngx_http_cx_redis_conn_t *rc)
 {
-    ngx_http_cx_redis_t  *w = ac->data;
+    ngx_http_cx_redis_t  *w = rc->data;
 
     ngx_uint_t  level;
 
-    if (status == REDIS_OK) {
-        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, w->log, 0,
-                       "cx redis: connected to %V", &w->cmcf->redis->addr);
-        w->state = ngx_http_cx_redis_handshake;
-        return;
-    }
+    level = rc->lost ? NGX_LOG_ERR : ngx_http_cx_redis_failure(w);
 
-    /* hiredis frees the context when this returns */
-
-    level = ngx_http_cx_redis_failure(w);
-    ngx_log_error(level, w->log, 0,
-                  "cx redis: connect to %V failed: %s",
-                  &w->cmcf->redis->addr, ac->errstr);
+    ngx_log_error(level, w->log, 0, "cx redis: %s", rc->error);
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
 
-    w->ac = NULL;
     w->state = ngx_http_cx_redis_down;
-
-    ngx_http_cx_redis_schedule(w);
-}
-
-
-static void
-ngx_http_cx_redis_disconnected(const redisAsyncContext *ac, int status)
-{
-    ngx_http_cx_redis_t  *w = ac->data;
-
-    if (w->ac != ac) {
-        return;
-    }
-
-    if (status != REDIS_OK) {
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "cx redis: connection to %V lost: %s",
-                      &w->cmcf->redis->addr, ac->errstr);
-        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
-                                   1);
-    }
-
-    w->ac = NULL;
-    w->state = ngx_http_cx_redis_down;
+    w->in_flight = 0;
     ngx_http_cx_stat_worker(w->cycle, 0);
-
-    if (w->reply.timer_set) {
-        ngx_del_timer(&w->reply);
-    }
 
     if (!w->exiting) {
         ngx_http_cx_redis_schedule(w);
@@ -335,69 +276,39 @@ ngx_http_cx_redis_disconnected(const redisAsyncContext *ac, int status)
 
 
 static void
-ngx_http_cx_redis_handshake_reply(redisAsyncContext *ac, void *reply,
-    void *data)
+ngx_http_cx_redis_script_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *r, void *data)
 {
-    redisReply           *r = reply;
-    ngx_http_cx_redis_t  *w = ac->data;
+    ngx_http_cx_redis_t  *w = data;
 
-    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                  "cx redis: %s to %V failed: %*s", (char *) data,
-                  &w->cmcf->redis->addr, (size_t) r->len, r->str);
-    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
-
-    w->auth_failed = 1;
-
-    /* in a callback: hiredis frees the context when it returns */
-    redisAsyncDisconnect(ac);
-}
-
-
-static void
-ngx_http_cx_redis_script_reply(redisAsyncContext *ac, void *reply,
-    void *data)
-{
-    redisReply           *r = reply;
-    ngx_http_cx_redis_t  *w = ac->data;
-
-    if (r == NULL || w->ac != ac) {
+    if (r == NULL) {
         return;
     }
 
     if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: SCRIPT LOAD on %V failed: %*s",
+                      &rc->name,
+                      (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
+                      r->str);
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
 
-        if (!w->auth_failed) {
-            ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                          "cx redis: SCRIPT LOAD on %V failed: %*s",
-                          &w->cmcf->redis->addr,
-                          (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
-                          r->str);
-            ngx_http_cx_stat_add_cycle(w->cycle,
-                                       ngx_http_cx_stat_redis_errors, 1);
-        }
-
-        redisAsyncDisconnect(ac);
+        ngx_http_cx_redis_drop_connection(w);
+        ngx_http_cx_redis_schedule(w);
         return;
     }
 
     ngx_memcpy(w->sha, r->str, 40);
     w->sha[40] = '\0';
 
-    if (w->retry.timer_set) {
-        ngx_del_timer(&w->retry);
-    }
-
     if (w->failures) {
         ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
                       "cx redis: connected to %V after %ui failed attempts",
-                      &w->cmcf->redis->addr, w->failures);
+                      &rc->name, w->failures);
     }
 
-    w->state = ngx_http_cx_redis_ready;
+    w->state = ngx_http_cx_redis_up;
     w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
     w->failures = 0;
 
@@ -453,7 +364,7 @@ ngx_http_cx_redis_late_handler(ngx_event_t *ev)
 {
     ngx_http_cx_redis_t  *w = ev->data;
 
-    if (w->state != ngx_http_cx_redis_ready || w->in_flight) {
+    if (w->state != ngx_http_cx_redis_up || w->in_flight) {
         /* the reply to what is in flight flushes again */
         return;
     }
@@ -473,7 +384,7 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
 {
     ngx_int_t  rc;
 
-    if (w->state != ngx_http_cx_redis_ready || w->in_flight) {
+    if (w->state != ngx_http_cx_redis_up || w->in_flight) {
         return;
     }
 
@@ -495,7 +406,7 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
     }
 
-    if (ngx_http_cx_redis_send(w) == NGX_OK) {
+    if (ngx_http_cx_redis_send_batch(w) == NGX_OK) {
         return;
     }
 
@@ -512,15 +423,17 @@ nothing:
 }
 
 
+/* the connection's reply timeout (cx_redis_timeout) bounds the wait */
+
 static ngx_int_t
-ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
+ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w)
 {
     ngx_http_cx_batch_t  *b;
 
     b = &w->batch;
 
-    if (ngx_http_cx_flush_send(w->cmcf, w->ac, b, w->sha, w->batch_key,
-                               ngx_http_cx_redis_batch_reply, w->log)
+    if (ngx_http_cx_flush_send(w->cmcf, &w->conn, b, w->sha, w->batch_key,
+                               ngx_http_cx_redis_batch_reply, w, w->log)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -530,35 +443,28 @@ ngx_http_cx_redis_send(ngx_http_cx_redis_t *w)
     b->sent = ngx_current_msec;
     w->in_flight = 1;
 
-    ngx_add_timer(&w->reply, w->cmcf->redis_timeout);
-
     return NGX_OK;
 }
 
 
 static void
-ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
+ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     void *data)
 {
     uint64_t              replayed;
-    redisReply           *r = reply;
-    ngx_http_cx_flush_e   rc;
-    ngx_http_cx_redis_t  *w = ac->data;
+    ngx_http_cx_flush_e   frc;
+    ngx_http_cx_redis_t  *w = data;
 
     w->in_flight = 0;
-
-    if (w->reply.timer_set) {
-        ngx_del_timer(&w->reply);
-    }
 
     if (r == NULL) {
         /* the connection went away: the outcome is unknown, retry as is */
         return;
     }
 
-    rc = ngx_http_cx_flush_reply(r, &replayed);
+    frc = ngx_http_cx_flush_reply(r, &replayed);
 
-    switch (rc) {
+    switch (frc) {
 
     case ngx_http_cx_flush_already:
         ngx_log_error(NGX_LOG_INFO, w->log, 0,
@@ -587,20 +493,16 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
 
         ngx_log_error(NGX_LOG_ERR, w->log, 0,
                       "cx redis: batch refused by %V, will retry: %*s",
-                      &w->cmcf->redis->addr, (size_t) r->len, r->str);
+                      &rc->name, (size_t) r->len, r->str);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
                                    1);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
 
         ngx_http_cx_counters_merge(&w->batch);
 
-        if (rc == ngx_http_cx_flush_noscript) {
+        if (frc == ngx_http_cx_flush_noscript) {
             /* the script cache was flushed: load it again */
-            w->state = ngx_http_cx_redis_handshake;
-            redisAsyncCommand(ac, ngx_http_cx_redis_script_reply, NULL,
-                              "SCRIPT LOAD %b",
-                              ngx_http_cx_flush_script.data,
-                              (size_t) ngx_http_cx_flush_script.len);
+            ngx_http_cx_redis_load_script(w);
         }
 
         return;
@@ -611,7 +513,7 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
 
         ngx_log_error(NGX_LOG_ERR, w->log, 0,
                       "cx redis: batch %uL failed on %V, dropped: %*s",
-                      w->batch.seq, &w->cmcf->redis->addr,
+                      w->batch.seq, &rc->name,
                       (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
                       r->str);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
@@ -655,50 +557,11 @@ ngx_http_cx_redis_retry_handler(ngx_event_t *ev)
 {
     ngx_http_cx_redis_t  *w = ev->data;
 
-    ngx_uint_t  level;
-
-    if (w->ac) {
-        /* still connecting, or handshaking, after cx_redis_timeout */
-
-        level = ngx_http_cx_redis_failure(w);
-        ngx_log_error(level, w->log, 0,
-                      "cx redis: connect to %V timed out",
-                      &w->cmcf->redis->addr);
-        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
-                                   1);
-
-        ngx_http_cx_redis_drop_connection(w);
-
-        if (!w->exiting) {
-            ngx_http_cx_redis_schedule(w);
-        }
-
-        return;
-    }
-
     if (w->exiting || ngx_exiting || ngx_terminate) {
         return;
     }
 
-    ngx_http_cx_redis_connect(w);
-}
-
-
-static void
-ngx_http_cx_redis_reply_handler(ngx_event_t *ev)
-{
-    ngx_http_cx_redis_t  *w = ev->data;
-
-    ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                  "cx redis: no reply from %V in %Mms, reconnecting",
-                  &w->cmcf->redis->addr, w->cmcf->redis_timeout);
-    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
-
-    ngx_http_cx_redis_drop_connection(w);
-
-    if (!w->exiting) {
-        ngx_http_cx_redis_schedule(w);
-    }
+    ngx_http_cx_redis_connect_now(w);
 }
 
 
@@ -709,7 +572,7 @@ ngx_http_cx_redis_quit_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: last flush to %V not done in %Mms",
-                  &w->cmcf->redis->addr, w->cmcf->redis_timeout);
+                  &w->conn.name, w->cmcf->redis_timeout);
 
     ngx_http_cx_redis_drop_connection(w);
 }
@@ -718,9 +581,9 @@ ngx_http_cx_redis_quit_handler(ngx_event_t *ev)
 /* nginx is quitting (graceful shutdown or reload): one last flush */
 
 static void
-ngx_http_cx_redis_close(redisAsyncContext *ac)
+ngx_http_cx_redis_quit(ngx_http_cx_redis_conn_t *rc)
 {
-    ngx_http_cx_redis_t  *w = ac->data;
+    ngx_http_cx_redis_t  *w = rc->data;
 
     w->exiting = 1;
 
@@ -728,7 +591,7 @@ ngx_http_cx_redis_close(redisAsyncContext *ac)
         ngx_del_timer(&w->flush);
     }
 
-    if (w->state != ngx_http_cx_redis_ready) {
+    if (w->state != ngx_http_cx_redis_up) {
         ngx_http_cx_redis_drop_connection(w);
         return;
     }
@@ -756,34 +619,17 @@ ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w)
 }
 
 
-/* outside hiredis callbacks only: frees the context now */
+/* the owner lets go: pending callbacks get NULL, closed() is not called */
 
 static void
 ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w)
 {
-    redisAsyncContext  *ac;
-
-    ac = w->ac;
-
-    if (ac == NULL) {
-        return;
-    }
-
-    w->ac = NULL;
     w->state = ngx_http_cx_redis_down;
-    ngx_http_cx_stat_worker(w->cycle, 0);
 
-    if (w->retry.timer_set) {
-        ngx_del_timer(&w->retry);
-    }
-
-    redisAsyncFree(ac);
+    ngx_http_cx_redis_close(&w->conn);
 
     w->in_flight = 0;
-
-    if (w->reply.timer_set) {
-        ngx_del_timer(&w->reply);
-    }
+    ngx_http_cx_stat_worker(w->cycle, 0);
 }
 
 
@@ -834,146 +680,22 @@ ngx_http_cx_redis_failure(ngx_http_cx_redis_t *w)
 ngx_int_t
 ngx_http_cx_redis_state(void)
 {
-    return ngx_http_cx_redis.state == ngx_http_cx_redis_ready;
+    return ngx_http_cx_redis.state == ngx_http_cx_redis_up;
 }
 
 
 /* the connection, for reads (ngx_http_cx_query.c), when it is usable */
 
-redisAsyncContext *
+ngx_http_cx_redis_conn_t *
 ngx_http_cx_redis_context(void)
 {
     ngx_http_cx_redis_t  *w;
 
     w = &ngx_http_cx_redis;
 
-    if (w->state != ngx_http_cx_redis_ready || w->exiting) {
+    if (w->state != ngx_http_cx_redis_up || w->exiting) {
         return NULL;
     }
 
-    return w->ac;
-}
-
-
-/* cx_redis host:port | unix:/path [password=..] [db=N] [prefix=name] */
-
-char *
-ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_cx_main_conf_t *cmcf = conf;
-
-    u_char                    *p;
-    ngx_str_t                 *value, v;
-    ngx_url_t                  u;
-    ngx_uint_t                 i;
-    ngx_http_cx_redis_conf_t  *rc;
-
-    if (cmcf->redis) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_redis_conf_t));
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    rc->addr = value[1];
-
-    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        if (value[1].len - 5 >= sizeof(((struct sockaddr_un *) 0)->sun_path))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "socket path \"%V\" in \"%V\" is too long",
-                               &value[1], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        rc->path.len = value[1].len - 5;
-        rc->path.data = ngx_pnalloc(cf->pool, rc->path.len + 1);
-        if (rc->path.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_cpystrn(rc->path.data, value[1].data + 5, rc->path.len + 1);
-
-    } else {
-        ngx_memzero(&u, sizeof(ngx_url_t));
-
-        u.url = value[1];
-        u.default_port = 6379;
-
-        /* resolved now: hiredis would resolve names with a blocking call */
-
-        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid address \"%V\" in \"%V\": %s",
-                               &value[1], &cmd->name,
-                               u.err ? u.err : "host not found");
-            return NGX_CONF_ERROR;
-        }
-
-        rc->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-        if (rc->host.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        rc->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
-                                     rc->host.data, NGX_SOCKADDR_STRLEN, 0);
-        rc->host.data[rc->host.len] = '\0';
-        rc->port = u.port ? u.port : 6379;
-    }
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        p = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
-        if (p == NULL) {
-            goto invalid;
-        }
-
-        v.data = p + 1;
-        v.len = value[i].data + value[i].len - v.data;
-
-        if (p - value[i].data == 8
-            && ngx_strncmp(value[i].data, "password", 8) == 0
-            && v.len)
-        {
-            rc->password = v;
-            continue;
-        }
-
-        if (p - value[i].data == 2
-            && ngx_strncmp(value[i].data, "db", 2) == 0)
-        {
-            rc->db = ngx_atoi(v.data, v.len);
-            if (rc->db == NGX_ERROR || rc->db > 65535) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (p - value[i].data == 6
-            && ngx_strncmp(value[i].data, "prefix", 6) == 0
-            && ngx_http_cx_name_valid(v.data, v.len))
-        {
-            cmcf->redis_prefix = v;
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    cmcf->redis = rc;
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in \"%V\": expected "
-                       "password=..., db=0..65535 or prefix=name",
-                       &value[i], &cmd->name);
-    return NGX_CONF_ERROR;
+    return &w->conn;
 }

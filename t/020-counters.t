@@ -433,7 +433,7 @@ ok(wait_for(sub { metric('cx_redis_connected') == 1 }), 'the worker is connected
 cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT colour=red;
 --- must_die
 --- error_log eval
-qr/invalid parameter "colour=red" in "cx_redis": expected password=\.\.\., db=0\.\.65535 or prefix=name in \S+:\d+/
+qr/invalid parameter "colour=red" in "cx_redis": expected tls, user=name, password=\.\.\., db=0\.\.65535 or prefix=name in \S+:\d+/
 
 
 

@@ -6,6 +6,38 @@ use Test::CX;
 
 our $DAY = today();
 
+our $FAKE = Test::TCP::empty_port();
+
+# a fake Redis on $FAKE: the n-th connection gets the n-th answer to its
+# first command, then is closed; it stops after 10 s
+sub fake_redis {
+    my (@answers) = @_;
+
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => $FAKE, Listen => 8,
+                                       ReuseAddr => 1) or die "fake: $!";
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid) {
+        close $listen;
+        return;
+    }
+
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm 10;
+
+    while (my $c = $listen->accept) {
+        my $buf;
+        sysread $c, $buf, 65536;
+        syswrite $c, shift @answers if @answers;
+        sleep 0.2;
+        close $c;
+    }
+
+    POSIX::_exit(0);
+}
+
 sub tp_count {
     return redis()->hget("cx:localhost:tp:$DAY", 'home:view') // 0;
 }
@@ -84,3 +116,23 @@ get_many('/', 2);
 ok(wait_for(sub { ::tp_count() == 2 }), "later batches apply") or diag(::tp_count());
 --- error_log eval
 qr/cx redis: batch \d+ failed on 127\.0\.0\.1:\d+, dropped: .*WRONGTYPE/
+
+
+
+=== TEST 4: a server that answers nonsense: nested arrays with nil, a bad type byte, a huge array; pages served, the reason logged
+--- http_config eval
+"cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$::FAKE;
+cx_flush_interval 100ms;"
+--- init
+::fake_redis("*3\r\n\$-1\r\n*2\r\n:1\r\n*0\r\n+OK\r\n",
+             "?what\r\n",
+             "*1000000000\r\n");
+--- request eval
+[ ("GET /") x 3 ]
+--- check
+ok(wait_for(sub { Test::CX::block_log() =~ /Out of memory/ }, 10), "three connections");
+--- error_log eval
+[ qr/cx redis: SCRIPT LOAD on 127\.0\.0\.1:\d+ failed: /,
+  qr/cx redis: connection to 127\.0\.0\.1:\d+ lost: protocol error: Protocol error, got "\?" as reply type byte/,
+  qr/cx redis: connection to 127\.0\.0\.1:\d+ lost: protocol error: Out of memory/ ]

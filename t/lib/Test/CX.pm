@@ -41,6 +41,7 @@ use Text::Diff ();
 
 our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port
                   redis_stop redis_start redis_proxy_port cut_next_reply
+                  redis_cli tls_certificates dns_start dns_set
                   wait_for get_many metric set_request_filter
                   survey_tag sign_token post
                   http_request nginx_reload nginx_pid worker_pids servroot
@@ -126,6 +127,13 @@ sub today () { strftime('%Y%m%d', gmtime) }
 # that it can be killed and started again with its data (appendonly, fsync
 # always: what Redis acknowledged survives a SIGKILL).
 
+# redis_start(%conf): redis.conf settings over the defaults below; an
+# array ref value gives several lines (e.g. user => [...]).  cli => [...]
+# are the redis-cli options to reach it (redis_cli(), and the readiness
+# check) when it is not plain 127.0.0.1:redis_port(), e.g. TLS only.
+
+my @redis_cli_opts;
+
 sub redis_start {
     my (%conf) = @_;
 
@@ -133,6 +141,9 @@ sub redis_start {
 
     my $dir = "$servroot/redis";
     make_path($dir);
+
+    my $cli = delete $conf{cli};
+    @redis_cli_opts = $cli ? @$cli : ('-h', '127.0.0.1', '-p', $redis_port);
 
     my %c = (
         port => $redis_port,
@@ -149,11 +160,26 @@ sub redis_start {
     );
 
     write_file("$dir/redis.conf",
-               join '', map { "$_ $c{$_}\n" } sort keys %c);
+               join '', map { my $k = $_;
+                              map { "$k $_\n" }
+                                  ref $c{$k} ? @{ $c{$k} } : $c{$k} }
+                        sort keys %c);
 
     unlink "$dir/redis.pid";
     system('redis-server', "$dir/redis.conf") == 0
         or die "cannot start redis-server";
+
+    if ($cli) {
+        for (1 .. 200) {
+            last if redis_cli('PING') =~ /PONG|NOAUTH/;
+            sleep 0.02;
+        }
+
+        $redis_server = 1;
+        undef $redis_client;
+
+        return 1;
+    }
 
     for (1 .. 200) {
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$redis_port");
@@ -191,6 +217,188 @@ sub redis_stop {
         last unless alive($pid);
         sleep 0.01;
     }
+}
+
+# a command through redis-cli, with the options of the last redis_start():
+# what the test sees of a Redis that Redis::Fast cannot reach (TLS, ACL)
+
+sub redis_cli {
+    my (@cmd) = @_;
+
+    my $pid = open my $fh, '-|';
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>', '/dev/null';
+        { exec 'redis-cli', @redis_cli_opts, '--no-auth-warning', @cmd }
+        POSIX::_exit(127);
+    }
+
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\s+\z//;
+
+    return $out;
+}
+
+# Certificates for TLS tests, made once per file in servroot/tls with
+# openssl: ca (the CA), other-ca (a CA nobody trusts), server (127.0.0.1-3,
+# localhost, redis.cx.test), expired (the same names, expired in 2020),
+# wrong (only wrong.example) and client (a client certificate), each a
+# .crt and a .key.  Returns the directory.
+
+sub tls_certificates {
+    my $dir = "$servroot/tls";
+
+    return $dir if -f "$dir/client.crt";
+
+    make_path($dir);
+
+    my $openssl = sub {
+        system("openssl @_ >/dev/null 2>&1") == 0
+            or die "openssl @_: failed";
+    };
+
+    my $key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+
+    for my $ca (qw(ca other-ca)) {
+        $openssl->("req -x509 $key -keyout $dir/$ca.key -out $dir/$ca.crt"
+                   . " -subj /CN=cx-test-$ca -days 2");
+    }
+
+    write_file("$dir/index.txt", '');
+    write_file("$dir/serial", "1000\n");
+    write_file("$dir/ca.cnf", join "\n",
+               '[ca]', 'default_ca = cx', '[cx]',
+               "database = $dir/index.txt", "new_certs_dir = $dir",
+               "serial = $dir/serial", 'default_md = sha256',
+               'policy = any', 'unique_subject = no',
+               '[any]', 'commonName = supplied', '');
+
+    my %san = (
+        server => 'IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3,DNS:localhost,'
+                  . 'DNS:redis.cx.test',
+        expired => 'IP:127.0.0.1,DNS:localhost',
+        wrong => 'DNS:wrong.example',
+        client => 'DNS:cx-client',
+    );
+
+    for my $name (sort keys %san) {
+        write_file("$dir/$name.ext", "subjectAltName=$san{$name}\n");
+        $openssl->("req $key -keyout $dir/$name.key -out $dir/$name.csr"
+                   . " -subj /CN=$name");
+
+        my $dates = $name eq 'expired'
+                  ? '-startdate 20200101000000Z -enddate 20200102000000Z'
+                  : '-days 2';
+
+        $openssl->("ca -batch -config $dir/ca.cnf -cert $dir/ca.crt"
+                   . " -keyfile $dir/ca.key -in $dir/$name.csr"
+                   . " -out $dir/$name.crt $dates -extfile $dir/$name.ext"
+                   . " -notext");
+    }
+
+    return $dir;
+}
+
+# A tiny DNS server on 127.0.0.1 (UDP; its port is $TEST_NGINX_DNS_PORT)
+# that knows one name, set with dns_set(NAME, IPV4): an A query for it
+# gets that address (TTL 0), other types an empty answer, other names
+# NXDOMAIN.  It stops with the test file (or after 15 minutes, or when the
+# test process is gone).
+
+my ($dns_pid, $dns_port);
+
+sub dns_start {
+    return $dns_port if $dns_pid;
+
+    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                     LocalPort => 0, Proto => 'udp')
+        or die "dns: $!";
+
+    $dns_port = $sock->sockport;
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid) {
+        $dns_pid = $pid;
+        close $sock;
+        return $dns_port;
+    }
+
+    my $parent = getppid;
+    my $deadline = time + 900;
+    my $sel = IO::Select->new($sock);
+
+    while (time < $deadline && getppid == $parent) {
+        next unless $sel->can_read(0.5);
+        my $peer = recv($sock, my $q, 512, 0);
+        next unless defined $peer;
+        my $a = dns_answer($q);
+        send($sock, $a, 0, $peer) if defined $a;
+    }
+
+    POSIX::_exit(0);
+}
+
+sub dns_set {
+    my ($name, $addr) = @_;
+    write_file("$servroot/dns.addr", lc($name) . " $addr\n");
+}
+
+sub dns_answer {
+    my ($q) = @_;
+
+    return undef if length $q < 17;
+
+    my ($id, $flags, $qdcount) = unpack 'n n n', $q;
+    return undef if $qdcount != 1 || $flags & 0x8000;
+
+    my ($off, @labels) = (12);
+
+    while (1) {
+        return undef if $off >= length $q;
+        my $len = ord substr $q, $off++, 1;
+        last if $len == 0;
+        return undef if $len > 63 || $off + $len > length $q;
+        push @labels, substr $q, $off, $len;
+        $off += $len;
+    }
+
+    return undef if $off + 4 > length $q;
+
+    my ($qtype) = unpack 'n', substr $q, $off, 2;
+    my $question = substr $q, 12, $off + 4 - 12;
+
+    my ($name, $addr) = ('', '');
+    if (open my $fh, '<', "$servroot/dns.addr") {
+        ($name, $addr) = split ' ', <$fh> // '';
+    }
+
+    my ($rcode, $answers, $an) = (0, '', 0);
+
+    if (lc(join '.', @labels) ne $name) {
+        $rcode = 3;
+
+    } elsif ($qtype == 1 && $addr =~ /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/) {
+        $an = 1;
+        $answers = pack('n n n N n C4', 0xc00c, 1, 1, 0, 4, $1, $2, $3, $4);
+    }
+
+    # a response, authoritative, recursion desired as asked, available
+    my $rflags = 0x8000 | 0x0400 | ($flags & 0x0100) | 0x0080 | $rcode;
+
+    return pack('n n n n n n', $id, $rflags, 1, $an, 0, 0)
+           . $question . $answers;
+}
+
+sub dns_stop {
+    return unless $dns_pid;
+    kill 'KILL', $dns_pid;
+    waitpid $dns_pid, 0;
+    undef $dns_pid;
 }
 
 sub redis {
@@ -431,6 +639,10 @@ sub expand {
         redis_proxy_port();
     }
 
+    if ($text =~ /\$TEST_NGINX_DNS_PORT/) {
+        dns_start();
+    }
+
     my %v = (
         TEST_NGINX_SERVER_PORT => $port,
         TEST_NGINX_HTML_DIR => "$servroot/html",
@@ -438,6 +650,7 @@ sub expand {
         TEST_NGINX_ROOT => $root,
         TEST_NGINX_REDIS_PORT => $redis_port // '',
         TEST_NGINX_REDIS_PROXY_PORT => $proxy_port // '',
+        TEST_NGINX_DNS_PORT => $dns_port // '',
         TEST_NGINX_UPSTREAM_PORT => $upstream_port // '',
         TEST_NGINX_MODULE_DIR => '/usr/lib/nginx/modules',
         TEST_NGINX_MODULE => $module,
@@ -1092,6 +1305,7 @@ sub run_tests () {
     upstream_stop();
     redis_proxy_stop();
     redis_stop();
+    dns_stop();
 
     # a second prove's private copy goes; t/servroot/NAME stays to look at
     remove_tree($servroot) if $servroot =~ /\.\d+$/;
@@ -1108,6 +1322,7 @@ END {
     upstream_stop() if $upstream_pid;
     redis_proxy_stop() if $proxy_pid;
     redis_stop() if $redis_server;
+    dns_stop() if $dns_pid;
 }
 
 1;
