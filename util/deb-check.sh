@@ -15,7 +15,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: $0 OUTDIR}
 pkg=libnginx-mod-http-cx
-deb=$(cd "$out" && pwd)/${pkg}_$(cat "$root/VERSION")_$(dpkg --print-architecture).deb
+deb=$(cd "$out" && pwd)/${pkg}_$(cat "$root/VERSION")
+deb=${deb}_$(dpkg --print-architecture).deb
 so=/usr/lib/nginx/modules/ngx_http_cx_module.so
 conf=/usr/share/nginx/modules-available/mod-http-cx.conf
 link=/etc/nginx/modules-enabled/50-mod-http-cx.conf
@@ -45,9 +46,10 @@ die()  { echo "util/deb-check.sh: $*" >&2; exit 1; }
 [ -f "$deb" ] || die "$deb not found: run make deb"
 [ -x "$nginx" ] || die "$nginx not found: apt-get install nginx"
 [ -f "$nchan" ] || die "$nchan not found: apt-get install libnginx-mod-nchan"
-if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q installed; then
-    die "$pkg is installed already: this check installs and removes it;" \
-        "remove it first (apt-get remove $pkg)"
+state=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+if [ -n "$state" ] && [ "$state" != not-installed ]; then
+    die "$pkg is $state here: this check installs and purges it;" \
+        "purge it first (apt-get purge $pkg)"
 fi
 
 export DEBIAN_FRONTEND=noninteractive
@@ -108,6 +110,14 @@ conf_t() {
     "$nginx" -t -q -c "$tmp/nginx.conf" 2>"$tmp/err"
 }
 
+# a package operation; its output is shown only when it fails
+dpkg_op() {
+    "$@" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "failed: $*"; }
+}
+
+# neither the link nor a dangling one
+no_link() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
+
 # a directive only our module knows, harmless on its own
 cx='cx_flush_interval 1s;'
 enabled='include /etc/nginx/modules-enabled/*.conf;'
@@ -117,7 +127,7 @@ check "without the package, a cx_ directive is unknown" \
     eval '! conf_t "$enabled" "$cx"'
 
 echo "# installing $deb"
-"${apt[@]}" install "$deb" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "install failed"; }
+dpkg_op "${apt[@]}" install "$deb"
 
 check "$pkg is installed" \
     sh -c "dpkg-query -W -f='\${Status}' $pkg | grep -q 'install ok installed'"
@@ -128,7 +138,7 @@ check "$link links to $conf" test "$(readlink "$link")" = "$conf"
 check "nginx -t passes with the module enabled" system_t "$tmp/after"
 check "nginx -t says what it said before (the module adds no message)" \
     diff "$tmp/before" "$tmp/after"
-check "the system's modules-enabled loads the module (a cx_ directive is known)" \
+check "modules-enabled loads the module (a cx_ directive is known)" \
     conf_t "$enabled" "$cx"
 check "loads after Debian's nchan" \
     conf_t "load_module $nchan;"$'\n'"load_module $so;" "$cx"
@@ -137,13 +147,13 @@ check "loads before Debian's nchan" \
 
 echo "# an admin disables the module, then the package is reinstalled"
 rm -f "$link"
-dpkg -i "$deb" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "reinstall failed"; }
-check "a reinstall keeps the admin's choice (no link)" test ! -e "$link" -a ! -L "$link"
+dpkg_op dpkg -i "$deb"
+check "a reinstall keeps the admin's choice (no link)" no_link "$link"
 ln -s "$conf" "$link"
 
 echo "# removing $pkg"
-"${apt[@]}" remove "$pkg" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "remove failed"; }
-check "$link is gone" test ! -e "$link" -a ! -L "$link"
+dpkg_op "${apt[@]}" remove "$pkg"
+check "$link is gone" no_link "$link"
 check "$so is gone" test ! -e "$so"
 check "the link is set aside as $link.removed" test -L "$link.removed"
 check "nginx -t passes after the remove" system_t "$tmp/removed"
@@ -151,16 +161,16 @@ check "after the remove, a cx_ directive is unknown" \
     eval '! conf_t "$enabled" "$cx"'
 
 echo "# installing again after the remove"
-"${apt[@]}" install "$deb" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "install failed"; }
+dpkg_op "${apt[@]}" install "$deb"
 check "the link is back" test "$(readlink "$link")" = "$conf"
 check "no set-aside link is left" test ! -L "$link.removed"
 
 echo "# purging $pkg"
-"${apt[@]}" purge "$pkg" > "$tmp/apt" 2>&1 || { cat "$tmp/apt"; die "purge failed"; }
+dpkg_op "${apt[@]}" purge "$pkg"
 check "$pkg is gone" \
     sh -c "! dpkg-query -W -f='\${Status}' $pkg 2>/dev/null | grep -q installed"
 check "no link, no set-aside link" \
-    test ! -e "$link" -a ! -L "$link" -a ! -L "$link.removed"
+    eval 'no_link "$link" && no_link "$link.removed"'
 check "nginx -t passes after the purge" system_t "$tmp/purged"
 check "nginx -t says what it said before the install" \
     diff "$tmp/before" "$tmp/purged"

@@ -58,6 +58,7 @@ install -m 644 "$root/pkg/deb/mod-http-cx.conf" \
 install -m 644 "$root/pkg/deb/copyright" "$tree/usr/share/doc/$pkg/"
 gzip -9n < "$root/README.md" > "$tree/usr/share/doc/$pkg/README.md.gz"
 
+# a native package (its packaging is part of the project): changelog.gz
 maintainer=$(sed -n 's/^Maintainer: //p' "$root/pkg/deb/control.in")
 {
     echo "$pkg ($version) bookworm; urgency=medium"
@@ -65,7 +66,7 @@ maintainer=$(sed -n 's/^Maintainer: //p' "$root/pkg/deb/control.in")
     echo "  * ngx_cx_module $version, built from $built."
     echo
     echo " -- $maintainer  $(LC_ALL=C date -R -d "@$SOURCE_DATE_EPOCH")"
-} | gzip -9n > "$tree/usr/share/doc/$pkg/changelog.Debian.gz"
+} | gzip -9n > "$tree/usr/share/doc/$pkg/changelog.gz"
 chmod 644 "$tree/usr/share/doc/$pkg/"*
 
 # The libraries it links (NEEDED), mapped to packages by dpkg-shlibdeps.
