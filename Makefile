@@ -11,7 +11,7 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters clean widget widget-check
+        bench-rules bench-counters clean widget widget-check deb deb-check
 
 all: $(MODULE)
 
@@ -82,6 +82,19 @@ bench-counters:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/counters
+
+# the Debian package libnginx-mod-http-cx (pkg/deb/, version in VERSION):
+# build/libnginx-mod-http-cx_<version>_<arch>.deb; deb-check (root)
+# installs it, runs the system nginx -t with it, and removes it
+deb:
+	util/deps.sh deb
+	$(MAKE) all
+	util/deb.sh $(BUILD)
+
+deb-check:
+	util/deps.sh deb-check
+	$(MAKE) deb
+	util/deb-check.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

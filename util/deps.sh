@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a target needs, only when something is
 # missing (so a second run costs a dpkg query, not an apt-get update).
-#   util/deps.sh build|test|demo|bench|asan|fuzz
+#   util/deps.sh build|test|demo|bench|asan|fuzz|deb|deb-check
 set -e
 
 build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
@@ -13,6 +13,8 @@ demo="$build redis-server curl"
 bench="$test wrk libnginx-mod-http-lua lua-nginx-redis valgrind"
 asan="$test dpkg-dev libpcre2-dev zlib1g-dev"
 fuzz="$build clang libclang-rt-14-dev"
+deb="$build dpkg-dev"
+deb_check="$deb libnginx-mod-nchan"
 
 case "$1" in
     build) want=$build ;;
@@ -21,7 +23,10 @@ case "$1" in
     bench) want=$bench ;;
     asan)  want=$asan ;;
     fuzz)  want=$fuzz ;;
-    *) echo "usage: $0 build|test|demo|bench|asan|fuzz" >&2; exit 2 ;;
+    deb)   want=$deb ;;
+    deb-check) want=$deb_check ;;
+    *) echo "usage: $0 build|test|demo|bench|asan|fuzz|deb|deb-check" >&2
+       exit 2 ;;
 esac
 
 missing=
