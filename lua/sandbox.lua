@@ -167,9 +167,26 @@ local rule_env = {}
 local seen_fn = {}
 local restore
 
+-- the library's functions (filled below): any other function that is
+-- not a rule file's own was made by one at load -- a string.gmatch
+-- iterator, which keeps its position in an upvalue
+local lib_fn = {}
+
 local function walk_function(f)
-    if seen_fn[f] or not rule_env[getfenv(f)] then
-        return          -- done, or ours (the library, C functions)
+    if seen_fn[f] then
+        return
+    end
+
+    if not rule_env[getfenv(f)] then
+        -- ours (the library, C functions), or made by it
+        if restore and not lib_fn[f] and getupvalue(f, 1) ~= nil then
+            error("the file keeps a function that a library function made "
+                  .. "as it loaded (a string.gmatch iterator?): it would "
+                  .. "carry its state from one request to the next; make it "
+                  .. "in the function that uses it", 0)
+        end
+
+        return
     end
 
     seen_fn[f] = true
@@ -600,6 +617,7 @@ local cx_raw = lib(C)
 local cx = freeze(cx_raw)
 
 base.cx = cx
+
 base.require = function(name)
     if name == "cx" then
         return cx
@@ -608,6 +626,15 @@ base.require = function(name)
           .. "require \"cx\"", 2)
 end
 base._G = freeze(base)
+
+-- every table frozen so far is the library's
+for t in next, proxy_of do
+    for k, v in next, t do
+        if type(v) == "function" then
+            lib_fn[v] = true
+        end
+    end
+end
 
 
 -- plans ----------------------------------------------------------------
