@@ -117,6 +117,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
         }
 
         vm->in_call = 0;
+        vm->set = NULL;
         ngx_http_cx_lua_message(vm, rc, msg, &set->rules->file);
         lua_gc(L, LUA_GCCOLLECT, 0);
 
@@ -202,6 +203,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     lua_State               *L;
     ngx_uint_t               reads;
     ngx_http_cx_lua_req_t   *req;
+    ngx_http_cx_lua_set_t   *set;
     ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
@@ -224,6 +226,9 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     vm->fail = ngx_http_cx_lua_ok;
     vm->where[0] = '\0';
     vm->depth++;
+
+    set = vm->set;
+    vm->set = call->set;
 
     top = lua_gettop(L);
 
@@ -263,6 +268,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     lua_settop(L, top);
 
     vm->depth--;
+    vm->set = set;
 
     ngx_http_cx_lua_restore(L, call->set, vm->depth
                                           ? NGX_HTTP_CX_LUA_RESTORE_SAVED
@@ -284,8 +290,8 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
 
 
 /*
- * The error on top of the stack, popped, as text: with the rule file
- * when it has no position (error() with a table, say)
+ * The error on top of the stack, popped, as text for the log: with the
+ * rule file when it has no position (error() with a table, say)
  */
 
 static void
@@ -305,8 +311,9 @@ ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc, u_char *msg,
         && !(vm->fail == ngx_http_cx_lua_memory
              || (vm->fail == ngx_http_cx_lua_budget && rc == LUA_ERRMEM)))
     {
+        /* the rule's own text: escaped for the log */
         s = lua_tolstring(L, -1, &len);
-        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
+        p = ngx_http_cx_lua_log_escape(p, last, (u_char *) s, len, NULL);
         goto done;
     }
 
@@ -647,10 +654,12 @@ ngx_http_cx_lua_load(lua_State *L)
     lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
                 NGX_HTTP_CX_LUA_HOOK_EVERY);
     vm->in_call = 1;
+    vm->set = set;
 
     lua_call(L, 0, 1);
 
     vm->in_call = 0;
+    vm->set = NULL;
 
     /* 4: what the file returned */
 
