@@ -10,7 +10,9 @@
 --                        touchpoint_read, plan|false
 --                        plan: trigger's bytecode for C to run without
 --                        the VM (see "plans" below)
---                        restore is { [0] = n, f1, i1, v1, f2, ... };
+--                        restore is { [0] = n, f1, i1, v1, f2, ... }
+--                        (C adds [-1], slots for the values of a call
+--                        while one nested in it runs);
 --                        own: the file stores only into tables it makes;
 --                        touchpoint_read: and it reads r.touchpoint
 --
@@ -20,7 +22,10 @@
 --     table, the file-level locals its functions use, recursively) are
 --     replaced by read-only proxies ("frozen");
 --   * file-level locals that rule functions assign to are put back to
---     their loaded values before every call (the "restore" list C walks).
+--     their loaded values as every call ends, and a nested call starts
+--     from them too (the "restore" list C walks);
+--   * a file may not keep a function a library function made as it
+--     loaded (a string.gmatch iterator keeps its position).
 
 local C, cx_source = ...
 
