@@ -654,8 +654,9 @@ end
 -- run time (a type, a field, a helper's argument), and calls trigger(r)
 -- in the VM as always.  Rules cannot change anything a later call sees
 -- (above), so running the call again from the start is the same call.
--- Upvalues and globals are read here, once: the VM puts a rule file's
--- upvalues back before every call, and globals are read-only.
+-- Upvalues and globals are read here, once: between calls the VM keeps
+-- a rule file's upvalues at their loaded values, and globals are
+-- read-only.
 
 local P = { BAIL = 0, MOV = 1, NOT = 2, KNIL = 3, K = 4, TGETS = 5,
             TGETV = 6, LT = 7, GE = 8, LE = 9, GT = 10, EQV = 11, NEV = 12,
