@@ -529,3 +529,23 @@ return M
 --- error_log eval
 [qr{cx rules: "\S+/r16\.lua": .*, trigger\(r\) planned},
  qr{trigger\(\) ran by its plan, without the VM}]
+
+
+
+=== TEST 17: library functions and stateless iterators kept at load are fine
+--- rule
+local LIST = { "a", "b" }
+local upper, rnd, number, nxt = string.upper, math.random, cx.number, next
+local iter = pairs(LIST)
+local M = {}
+function M.trigger(r)
+    local s = r.header.x_secret
+    local k = iter({ "x" })
+    return { survey = "s1", question = upper(s or "b") .. " " .. tostring(k)
+             .. " " .. number("12") .. " " .. tostring(rnd() < 1) }
+end
+return M
+--- a_like
+data-cx-question="ALICESESSIONTOKEN123 1 12 true"
+--- b_like
+data-cx-question="B 1 12 true"
