@@ -10,7 +10,9 @@
 --                        touchpoint_read, plan|false
 --                        plan: trigger's bytecode for C to run without
 --                        the VM (see "plans" below)
---                        restore is { [0] = n, f1, i1, v1, f2, ... };
+--                        restore is { [0] = n, f1, i1, v1, f2, ... }
+--                        (C adds [-1], slots for the values of a call
+--                        while one nested in it runs);
 --                        own: the file stores only into tables it makes;
 --                        touchpoint_read: and it reads r.touchpoint
 --
@@ -20,7 +22,10 @@
 --     table, the file-level locals its functions use, recursively) are
 --     replaced by read-only proxies ("frozen");
 --   * file-level locals that rule functions assign to are put back to
---     their loaded values before every call (the "restore" list C walks).
+--     their loaded values as every call ends, and a nested call starts
+--     from them too (the "restore" list C walks);
+--   * a file may not keep a function a library function made as it
+--     loaded (a string.gmatch iterator keeps its position).
 
 local C, cx_source = ...
 
@@ -167,9 +172,26 @@ local rule_env = {}
 local seen_fn = {}
 local restore
 
+-- the library's functions (filled below): any other function that is
+-- not a rule file's own was made by one at load -- a string.gmatch
+-- iterator, which keeps its position in an upvalue
+local lib_fn = {}
+
 local function walk_function(f)
-    if seen_fn[f] or not rule_env[getfenv(f)] then
-        return          -- done, or ours (the library, C functions)
+    if seen_fn[f] then
+        return
+    end
+
+    if not rule_env[getfenv(f)] then
+        -- ours (the library, C functions), or made by it
+        if restore and not lib_fn[f] and getupvalue(f, 1) ~= nil then
+            error("the file keeps a function that a library function made "
+                  .. "as it loaded (a string.gmatch iterator?): it would "
+                  .. "carry its state from one request to the next; make it "
+                  .. "in the function that uses it", 0)
+        end
+
+        return
     end
 
     seen_fn[f] = true
@@ -600,6 +622,7 @@ local cx_raw = lib(C)
 local cx = freeze(cx_raw)
 
 base.cx = cx
+
 base.require = function(name)
     if name == "cx" then
         return cx
@@ -608,6 +631,15 @@ base.require = function(name)
           .. "require \"cx\"", 2)
 end
 base._G = freeze(base)
+
+-- every table frozen so far is the library's
+for t in next, proxy_of do
+    for k, v in next, t do
+        if type(v) == "function" then
+            lib_fn[v] = true
+        end
+    end
+end
 
 
 -- plans ----------------------------------------------------------------
@@ -622,8 +654,9 @@ base._G = freeze(base)
 -- run time (a type, a field, a helper's argument), and calls trigger(r)
 -- in the VM as always.  Rules cannot change anything a later call sees
 -- (above), so running the call again from the start is the same call.
--- Upvalues and globals are read here, once: the VM puts a rule file's
--- upvalues back before every call, and globals are read-only.
+-- Upvalues and globals are read here, once: between calls the VM keeps
+-- a rule file's upvalues at their loaded values, and globals are
+-- read-only.
 
 local P = { BAIL = 0, MOV = 1, NOT = 2, KNIL = 3, K = 4, TGETS = 5,
             TGETV = 6, LT = 7, GE = 8, LE = 9, GT = 10, EQV = 11, NEV = 12,

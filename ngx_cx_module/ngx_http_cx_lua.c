@@ -19,6 +19,10 @@
 #include "ngx_http_cx_lua.h"
 
 
+/* a name a rule returned, in a message: escaped, or "(too long)" */
+#define NGX_HTTP_CX_LUA_QUOTE_MAX  (4 * NGX_HTTP_CX_NAME_MAX + 1)
+
+
 typedef struct {
     ngx_http_request_t          *r;
     ngx_http_cx_ctx_t           *ctx;
@@ -32,9 +36,6 @@ typedef struct {
     unsigned                     nomem:1;
     unsigned                     touchpoint_after:1;
 } ngx_http_cx_lua_result_t;
-
-
-#define NGX_HTTP_CX_LUA_LOG_RATE  10       /* error lines per second */
 
 
 static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
@@ -51,6 +52,7 @@ static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
 static void ngx_http_cx_lua_report(ngx_http_request_t *r,
     ngx_http_cx_lua_set_t *set, const char *what,
     ngx_http_cx_lua_fail_e fail, u_char *msg);
+static ngx_int_t ngx_http_cx_lua_log_rate(ngx_http_cx_lua_log_rate_t *rate);
 static void ngx_http_cx_lua_reset(ngx_log_t *log);
 static ngx_int_t ngx_http_cx_lua_trigger_result(lua_State *L,
     ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call, u_char *msg);
@@ -69,6 +71,7 @@ static ngx_int_t ngx_http_cx_lua_touchpoint_result(lua_State *L,
     ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call, u_char *msg);
 static ngx_int_t ngx_http_cx_lua_nomem(ngx_http_cx_lua_result_t *res,
     u_char *msg);
+static char *ngx_http_cx_lua_quote(u_char *buf, u_char *s, size_t len);
 static ngx_int_t ngx_http_cx_lua_bad(lua_State *L,
     ngx_http_cx_lua_call_t *call, u_char *msg, const char *fmt, ...);
 static uint64_t ngx_http_cx_lua_clock(void);
@@ -697,7 +700,6 @@ static void
 ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
     const char *what, ngx_http_cx_lua_fail_e fail, u_char *msg)
 {
-    time_t              now;
     ngx_http_cx_stat_e  stat;
     u_char              more[64];
 
@@ -717,33 +719,175 @@ ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
 
     ngx_http_cx_stat_inc(r, stat);
 
-    now = ngx_time();
-
-    if (set->logged != now) {
-        set->logged = now;
-        set->lines = 0;
-    }
-
-    if (set->lines == NGX_HTTP_CX_LUA_LOG_RATE) {
-        set->suppressed++;
+    if (ngx_http_cx_lua_log_rate(&set->errors) != NGX_OK) {
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_log_suppressed);
         return;
     }
 
     more[0] = '\0';
 
-    if (set->suppressed) {
+    if (set->errors.suppressed) {
         (void) ngx_snprintf(more, sizeof(more), " (and %ui more failures "
-                            "since the last line)%Z", set->suppressed);
+                            "since the last line)%Z", set->errors.suppressed);
+        set->errors.suppressed = 0;
     }
+
+    /* msg is escaped where it is made: ngx_http_cx_lua_log_escape() */
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "cx rules: %s() failed, %s: %s%s", what,
                   ngx_strcmp(what, "trigger") == 0 ? "no survey"
                                                    : "no touchpoint",
                   msg, more);
+}
 
-    set->lines++;
-    set->suppressed = 0;
+
+/*
+ * print(): NGX_OK when its line may be written (after one saying how
+ * many were left out, if any), NGX_DECLINED when it is left out
+ */
+
+ngx_int_t
+ngx_http_cx_lua_print_rate(ngx_http_cx_lua_vm_t *vm, ngx_log_t *log)
+{
+    ngx_http_cx_lua_set_t  *set;
+
+    set = vm->set;
+
+    if (set == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_cx_lua_log_rate(&set->prints) != NGX_OK) {
+        if (ngx_http_cx_lua_request()) {
+            ngx_http_cx_stat_inc(ngx_http_cx_lua_request()->r,
+                                 ngx_http_cx_stat_rules_log_suppressed);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (set->prints.suppressed) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "cx rules: print: %ui lines of %V left out (at most "
+                      "%d a second)", set->prints.suppressed,
+                      &set->rules->file, NGX_HTTP_CX_LUA_LOG_RATE);
+        set->prints.suppressed = 0;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether one more line of a kind may go to the log this second: at most
+ * NGX_HTTP_CX_LUA_LOG_RATE; the others are counted in rate->suppressed
+ * for the next line to say
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_log_rate(ngx_http_cx_lua_log_rate_t *rate)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (rate->second != now) {
+        rate->second = now;
+        rate->lines = 0;
+    }
+
+    if (rate->lines >= NGX_HTTP_CX_LUA_LOG_RATE) {
+        rate->suppressed++;
+        return NGX_DECLINED;
+    }
+
+    rate->lines++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A rule's text as it may go to the error log: printable ASCII and
+ * printable UTF-8 as they are; control bytes, DEL, C1 controls, the
+ * line and paragraph separators, bidirectional overrides, backslash and
+ * bytes that are not UTF-8 as \xNN (a rule cannot start a line of its
+ * own or disguise one).  What does not fit before last ends in "..."
+ * (and *cut is set, if cut is given).
+ */
+
+u_char *
+ngx_http_cx_lua_log_escape(u_char *dst, u_char *last, u_char *src,
+    size_t len, ngx_uint_t *cut)
+{
+    size_t     n, need;
+    u_char    *p, *end, *next;
+    uint32_t   u;
+    unsigned   escape;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    end = src + len;
+
+    while (src < end) {
+
+        if (*src >= 0x20 && *src < 0x7f && *src != '\\') {
+            n = 1;
+            escape = 0;
+
+        } else if (*src < 0x80) {
+            n = 1;
+            escape = 1;
+
+        } else {
+            next = src;
+            u = ngx_utf8_decode(&next, end - src);
+
+            if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
+                /* not UTF-8: this byte, then on from the next */
+                n = 1;
+                escape = 1;
+
+            } else {
+                n = next - src;
+                escape = (u < 0xa0                          /* C1 */
+                          || u == 0x061c                    /* ALM */
+                          || u == 0x200e || u == 0x200f     /* LRM, RLM */
+                          || (u >= 0x2028 && u <= 0x202e)   /* LS, PS,
+                                                               embeddings */
+                          || (u >= 0x2066 && u <= 0x2069)); /* isolates */
+            }
+        }
+
+        need = escape ? 4 * n : n;
+
+        if ((size_t) (last - dst) < need + sizeof("...") - 1) {
+            if (src + n < end || (size_t) (last - dst) < need) {
+                if (cut) {
+                    *cut = 1;
+                }
+
+                n = ngx_min((size_t) (last - dst), sizeof("...") - 1);
+                return ngx_cpymem(dst, "...", n);
+            }
+        }
+
+        if (!escape) {
+            dst = ngx_cpymem(dst, src, n);
+            src += n;
+            continue;
+        }
+
+        for (p = src, src += n; p < src; p++) {
+            *dst++ = '\\';
+            *dst++ = 'x';
+            *dst++ = hex[*p >> 4];
+            *dst++ = hex[*p & 0xf];
+        }
+    }
+
+    return dst;
 }
 
 
@@ -832,6 +976,7 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
     size_t       len;
     lua_Number   delay;
     const char  *key;
+    u_char       quote[NGX_HTTP_CX_LUA_QUOTE_MAX];
 
     t = lua_gettop(L);
     survey = 0;
@@ -885,7 +1030,9 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
 
         return ngx_http_cx_lua_bad(L, call, msg, "returned a table with the "
                                    "unknown field \"%s\" (survey, delay, "
-                                   "question)", key);
+                                   "question)",
+                                   ngx_http_cx_lua_quote(quote, (u_char *) key,
+                                                         len));
     }
 
     if (survey == 0) {
@@ -910,6 +1057,7 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
     ngx_http_cx_lua_result_t *res, int idx, u_char *msg)
 {
     ngx_str_t  id;
+    u_char     quote[NGX_HTTP_CX_LUA_QUOTE_MAX];
 
     if (lua_type(L, idx) != LUA_TSTRING) {
         return ngx_http_cx_lua_bad(L, call, msg, "returned a survey that is a "
@@ -927,8 +1075,8 @@ ngx_http_cx_lua_survey(lua_State *L, ngx_http_cx_lua_call_t *call,
     if (!ngx_http_cx_name_valid(id.data, id.len)) {
         return ngx_http_cx_lua_bad(L, call, msg, "returned \"%s\", which is "
                                    "not a survey id ([a-z0-9_.-]{1,64})",
-                                   id.len > 64 ? "(too long)"
-                                               : (char *) id.data);
+                                   ngx_http_cx_lua_quote(quote, id.data,
+                                                         id.len));
     }
 
     return ngx_http_cx_lua_bad(L, call, msg, "returned survey \"%s\", "
@@ -1016,6 +1164,7 @@ ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     size_t                     len;
     u_char                    *name;
     ngx_http_cx_lua_result_t  *res;
+    u_char                     quote[NGX_HTTP_CX_LUA_QUOTE_MAX];
 
     res = call->data;
 
@@ -1034,7 +1183,7 @@ ngx_http_cx_lua_touchpoint_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     if (!ngx_http_cx_name_valid(name, len)) {
         return ngx_http_cx_lua_bad(L, call, msg, "returned \"%s\", which is "
                                    "not a touchpoint name ([a-z0-9_.-]{1,64})",
-                                   len > 64 ? "(too long)" : (char *) name);
+                                   ngx_http_cx_lua_quote(quote, name, len));
     }
 
     res->touchpoint.data = ngx_pnalloc(res->r->pool, len);
@@ -1057,6 +1206,23 @@ ngx_http_cx_lua_nomem(ngx_http_cx_lua_result_t *res, u_char *msg)
     (void) ngx_cpystrn(msg, (u_char *) "no memory", NGX_HTTP_CX_LUA_MSG_MAX);
 
     return NGX_ERROR;
+}
+
+
+static char *
+ngx_http_cx_lua_quote(u_char *buf, u_char *s, size_t len)
+{
+    u_char  *p;
+
+    if (len > NGX_HTTP_CX_NAME_MAX) {
+        return "(too long)";
+    }
+
+    p = ngx_http_cx_lua_log_escape(buf, buf + NGX_HTTP_CX_LUA_QUOTE_MAX - 1,
+                                   s, len, NULL);
+    *p = '\0';
+
+    return (char *) buf;
 }
 
 

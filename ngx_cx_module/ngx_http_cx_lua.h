@@ -38,6 +38,8 @@ int lua_error(lua_State *L) __attribute__((cold));
 #define NGX_HTTP_CX_LUA_HOOK_EVERY    1000
 #define NGX_HTTP_CX_LUA_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_CX_LUA_MSG_MAX       512
+#define NGX_HTTP_CX_LUA_LOG_RATE      10        /* lines a second, per file
+                                                   and kind */
 #define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
 #define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
 #define NGX_HTTP_CX_LUA_PLAN_SLOTS    32        /* of trigger(r) in C */
@@ -111,6 +113,15 @@ typedef struct {
 } ngx_http_cx_lua_conf_t;
 
 
+/* a rule file's lines of one kind in the error log, per second */
+
+typedef struct {
+    time_t                       second;
+    ngx_uint_t                   lines;
+    ngx_uint_t                   suppressed;    /* since the last line */
+} ngx_http_cx_lua_log_rate_t;
+
+
 /* a rule file in a VM: registry references */
 
 typedef struct ngx_http_cx_lua_paths_s  ngx_http_cx_lua_paths_t;
@@ -131,9 +142,8 @@ typedef struct {
     unsigned                     fast:1;    /* trigger(r) gets the fast r */
     unsigned                     fast_touchpoint:1; /* and r.touchpoint
                                                    in it, when known */
-    time_t                       logged;    /* rate limit of error lines */
-    ngx_uint_t                   lines;
-    ngx_uint_t                   suppressed;
+    ngx_http_cx_lua_log_rate_t   errors;    /* failures logged */
+    ngx_http_cx_lua_log_rate_t   prints;    /* print() */
 } ngx_http_cx_lua_set_t;
 
 
@@ -159,6 +169,8 @@ typedef struct {
     ngx_http_cx_lua_fail_e       fail;
     ngx_uint_t                   depth;     /* calls running */
     ngx_uint_t                   nest;      /* C functions calling Lua */
+    ngx_http_cx_lua_set_t       *set;       /* of the running call, or the
+                                               file loading */
     unsigned                     in_call:1;
 
     int                          loader;
@@ -308,6 +320,12 @@ ngx_int_t ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
     ngx_http_cx_lua_req_t *req, ngx_http_cx_lua_vm_t *vm, ngx_uint_t *type,
     ngx_str_t *ret);
 
+
+/* ngx_http_cx_lua.c: rule text in the error log */
+u_char *ngx_http_cx_lua_log_escape(u_char *dst, u_char *last, u_char *src,
+    size_t len, ngx_uint_t *cut);
+ngx_int_t ngx_http_cx_lua_print_rate(ngx_http_cx_lua_vm_t *vm,
+    ngx_log_t *log);
 
 /* ngx_http_cx_lua_paths.c */
 ngx_int_t ngx_http_cx_lua_paths_find(ngx_http_cx_lua_set_t *set,

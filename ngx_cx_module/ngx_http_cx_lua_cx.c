@@ -705,7 +705,11 @@ ngx_http_cx_lua_impure_call(lua_State *L)
 }
 
 
-/* print(...): a notice in the error log, with the rule's file and line */
+/*
+ * print(...): a notice in the error log, with the rule's file and line;
+ * the arguments escaped (ngx_http_cx_lua_log_escape()), at most
+ * NGX_HTTP_CX_LUA_LOG_RATE lines a second per rule file
+ */
 
 static int
 ngx_http_cx_lua_print(lua_State *L)
@@ -714,20 +718,36 @@ ngx_http_cx_lua_print(lua_State *L)
     size_t                  len;
     u_char                 *p, *last;
     ngx_log_t              *log;
+    ngx_uint_t              cut;
     const char             *s, *where;
+    ngx_http_cx_lua_vm_t   *vm;
     ngx_http_cx_lua_req_t  *req;
     u_char                  buf[NGX_HTTP_CX_LUA_PRINT_MAX];
 
     /* a call that logs is not one to remember */
     ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
 
+    vm = ngx_http_cx_lua_vm_of(L);
+    req = ngx_http_cx_lua_request();
+    log = req ? req->r->connection->log : vm->log;
+
+    if (ngx_http_cx_lua_print_rate(vm, log) != NGX_OK) {
+        return 0;
+    }
+
     n = lua_gettop(L);
     p = buf;
     last = buf + sizeof(buf);
+    cut = 0;
 
-    for (i = 1; i <= n; i++) {
+    for (i = 1; i <= n && !cut; i++) {
 
-        if (i > 1 && p < last) {
+        if (i > 1) {
+            if (last - p < 4) {
+                p = ngx_cpymem(p, "...", ngx_min(last - p, 3));
+                break;
+            }
+
             *p++ = '\t';
         }
 
@@ -748,14 +768,11 @@ ngx_http_cx_lua_print(lua_State *L)
             len = ngx_strlen(s);
         }
 
-        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
+        p = ngx_http_cx_lua_log_escape(p, last, (u_char *) s, len, &cut);
     }
 
     luaL_where(L, 1);
     where = lua_tostring(L, -1);
-
-    req = ngx_http_cx_lua_request();
-    log = req ? req->r->connection->log : ngx_http_cx_lua_vm_of(L)->log;
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0, "cx rules: print: %s%*s",
                   where, (size_t) (p - buf), buf);

@@ -15,6 +15,12 @@
 #include "ngx_http_cx_lua.h"
 
 
+/* ngx_http_cx_lua_restore(): what to put back */
+#define NGX_HTTP_CX_LUA_RESTORE_LOADED  0
+#define NGX_HTTP_CX_LUA_RESTORE_SAVE    1
+#define NGX_HTTP_CX_LUA_RESTORE_SAVED   2
+
+
 static void *ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize,
     size_t nsize);
 static void ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar);
@@ -24,7 +30,7 @@ static int ngx_http_cx_lua_setup(lua_State *L);
 static int ngx_http_cx_lua_load(lua_State *L);
 static int ngx_http_cx_lua_ref(lua_State *L);
 static void ngx_http_cx_lua_restore(lua_State *L,
-    ngx_http_cx_lua_set_t *set);
+    ngx_http_cx_lua_set_t *set, ngx_uint_t how);
 static void ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc,
     u_char *msg, ngx_str_t *file);
 
@@ -111,6 +117,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
         }
 
         vm->in_call = 0;
+        vm->set = NULL;
         ngx_http_cx_lua_message(vm, rc, msg, &set->rules->file);
         lua_gc(L, LUA_GCCOLLECT, 0);
 
@@ -178,6 +185,13 @@ ngx_http_cx_lua_vm_of(lua_State *L)
  * A call made while another runs (touchpoint(r) for r.touchpoint in
  * trigger(r), or right after it) is nested: it spends the same budget,
  * and whatever happens to it, the outer call goes on.
+ *
+ * Between calls, the file-level locals that rule functions assign to
+ * hold their loaded values: every call puts them back when it ends,
+ * whatever its outcome.  A nested call starts from them too -- the
+ * outer call's values wait aside and come back when it ends -- so what
+ * a call returns depends on nothing but the file as loaded and what it
+ * reads of r: the touchpoint memo relies on it.
  */
 
 ngx_http_cx_lua_fail_e
@@ -189,6 +203,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     lua_State               *L;
     ngx_uint_t               reads;
     ngx_http_cx_lua_req_t   *req;
+    ngx_http_cx_lua_set_t   *set;
     ngx_http_cx_lua_fail_e   fail, outer;
 
     L = vm->L;
@@ -203,12 +218,17 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     if (vm->depth == 0) {
         vm->budget = call->budget;
         vm->spent = 0;
-        ngx_http_cx_lua_restore(L, call->set);
+
+    } else {
+        ngx_http_cx_lua_restore(L, call->set, NGX_HTTP_CX_LUA_RESTORE_SAVE);
     }
 
     vm->fail = ngx_http_cx_lua_ok;
     vm->where[0] = '\0';
     vm->depth++;
+
+    set = vm->set;
+    vm->set = call->set;
 
     top = lua_gettop(L);
 
@@ -248,6 +268,11 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     lua_settop(L, top);
 
     vm->depth--;
+    vm->set = set;
+
+    ngx_http_cx_lua_restore(L, call->set, vm->depth
+                                          ? NGX_HTTP_CX_LUA_RESTORE_SAVED
+                                          : NGX_HTTP_CX_LUA_RESTORE_LOADED);
 
     /* what a nested call read, the call around it has read too */
     call->reads = req->reads;
@@ -265,8 +290,8 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
 
 
 /*
- * The error on top of the stack, popped, as text: with the rule file
- * when it has no position (error() with a table, say)
+ * The error on top of the stack, popped, as text for the log: with the
+ * rule file when it has no position (error() with a table, say)
  */
 
 static void
@@ -286,8 +311,9 @@ ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc, u_char *msg,
         && !(vm->fail == ngx_http_cx_lua_memory
              || (vm->fail == ngx_http_cx_lua_budget && rc == LUA_ERRMEM)))
     {
+        /* the rule's own text: escaped for the log */
         s = lua_tolstring(L, -1, &len);
-        p = ngx_cpymem(p, s, ngx_min(len, (size_t) (last - p)));
+        p = ngx_http_cx_lua_log_escape(p, last, (u_char *) s, len, NULL);
         goto done;
     }
 
@@ -628,10 +654,12 @@ ngx_http_cx_lua_load(lua_State *L)
     lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
                 NGX_HTTP_CX_LUA_HOOK_EVERY);
     vm->in_call = 1;
+    vm->set = set;
 
     lua_call(L, 0, 1);
 
     vm->in_call = 0;
+    vm->set = NULL;
 
     /* 4: what the file returned */
 
@@ -666,6 +694,14 @@ ngx_http_cx_lua_load(lua_State *L)
                    set->plan ? "trigger(r) planned"
                              : "trigger(r) not planned");
 
+    if (lua_istable(L, -1)) {
+        /* the slots for values aside, ngx_http_cx_lua_restore() */
+        lua_rawgeti(L, -1, 0);
+        lua_createtable(L, (int) lua_tointeger(L, -1) / 3, 0);
+        lua_rawseti(L, -3, -1);
+        lua_pop(L, 1);
+    }
+
     set->restore = ngx_http_cx_lua_ref(L);
     set->touchpoint = ngx_http_cx_lua_ref(L);
     set->trigger = ngx_http_cx_lua_ref(L);
@@ -688,12 +724,26 @@ ngx_http_cx_lua_ref(lua_State *L)
 }
 
 
-/* file-level locals rule functions assign to: back to their loaded value */
+/*
+ * File-level locals that rule functions assign to (the sandbox's restore
+ * list: { [0] = n, f1, i1, v1, f2, ... } with upvalue i of function f
+ * loaded as v, and at [-1] a table of n / 3 slots made at load):
+ *
+ *   LOADED  back to their loaded values, as a call ends
+ *   SAVE    the values of the call running aside into the slots, then
+ *           the loaded ones, as a nested call starts
+ *   SAVED   the values aside back, the slots emptied, as it ends
+ *
+ * Nothing here allocates or raises: the slots exist, and an upvalue
+ * holds any value.  Calls nest one level at most (a touchpoint(r) in
+ * trigger(r)), so one table of slots is enough.
+ */
 
 static void
-ngx_http_cx_lua_restore(lua_State *L, ngx_http_cx_lua_set_t *set)
+ngx_http_cx_lua_restore(lua_State *L, ngx_http_cx_lua_set_t *set,
+    ngx_uint_t how)
 {
-    int  i, n, up, t;
+    int  i, n, t, saved;
 
     if (set->restore == LUA_NOREF) {
         return;
@@ -704,30 +754,46 @@ ngx_http_cx_lua_restore(lua_State *L, ngx_http_cx_lua_set_t *set)
 
     lua_rawgeti(L, t, 0);
     n = (int) lua_tointeger(L, -1);
-    lua_pop(L, 1);
+    lua_rawgeti(L, t, -1);
+    saved = lua_gettop(L);
+
+    if (how == NGX_HTTP_CX_LUA_RESTORE_SAVE) {
+        /* all of them first: functions may share an upvalue */
+
+        for (i = 1; i + 2 <= n; i += 3) {
+            lua_rawgeti(L, t, i);
+            lua_rawgeti(L, t, i + 1);
+
+            if (lua_getupvalue(L, -2, (int) lua_tointeger(L, -1)) == NULL) {
+                lua_pushnil(L);
+            }
+
+            lua_rawseti(L, saved, i / 3 + 1);
+            lua_pop(L, 2);
+        }
+
+        how = NGX_HTTP_CX_LUA_RESTORE_LOADED;
+    }
 
     for (i = 1; i + 2 <= n; i += 3) {
         lua_rawgeti(L, t, i);
         lua_rawgeti(L, t, i + 1);
-        up = (int) lua_tointeger(L, -1);
-        lua_pop(L, 1);
 
-        lua_rawgeti(L, t, i + 2);
+        if (how == NGX_HTTP_CX_LUA_RESTORE_LOADED) {
+            lua_rawgeti(L, t, i + 2);
 
-        if (lua_getupvalue(L, -2, up) == NULL) {
-            lua_pop(L, 2);
-            continue;
+        } else {
+            lua_rawgeti(L, saved, i / 3 + 1);
+            lua_pushnil(L);
+            lua_rawseti(L, saved, i / 3 + 1);
         }
 
-        if (lua_rawequal(L, -1, -2)) {
-            lua_pop(L, 3);
-            continue;
+        if (lua_setupvalue(L, -3, (int) lua_tointeger(L, -2)) == NULL) {
+            lua_pop(L, 1);
         }
 
-        lua_pop(L, 1);
-        (void) lua_setupvalue(L, -2, up);
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
 
-    lua_pop(L, 1);
+    lua_settop(L, t - 1);
 }

@@ -89,6 +89,7 @@ typedef enum {
     ngx_http_cx_stat_rules_memory,
     ngx_http_cx_stat_rules_usec,
     ngx_http_cx_stat_rules_remembered,
+    ngx_http_cx_stat_rules_log_suppressed,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 

@@ -98,6 +98,10 @@ ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     { ngx_string("cx_rules_touchpoints_remembered_total"), ngx_null_string,
       ngx_string("Touchpoints taken from the per-path memo of "
                  "touchpoint(r), without a call.") },
+    [ngx_http_cx_stat_rules_log_suppressed] =
+    { ngx_string("cx_rules_log_lines_suppressed_total"), ngx_null_string,
+      ngx_string("Lines of rule failures and print() left out of the "
+                 "error log: at most 10 a second per rule file and kind.") },
 };
 
 
