@@ -25,7 +25,8 @@
 /*
  * Counts and their sums are held at 2^53 - 1, the largest integer that
  * every JSON reader (JavaScript's numbers, doubles) holds exactly: they
- * saturate there, never wrap (README.md "Redis keys").
+ * saturate there, never wrap (README.md "Counts the module did not
+ * write").
  */
 #define NGX_HTTP_CX_COUNT_MAX      9007199254740991ULL
 
