@@ -118,7 +118,7 @@ redis()->hset("cx:localhost:sc:s1:$::D1",
 my $r = ::score('survey=s1&from=2024-03-01&to=2024-03-01');
 ::bounded_ok($r, 'bad data');
 is($r->{json}{n}, 11, 'only 4 and 007 counted');
-is($r->{json}{histogram}{1}, 4, '4');
+is($r->{json}{histogram}{1}, 4, 'score 1: the count 4');
 is($r->{json}{histogram}{0}, 7, '007 is 7');
 is($r->{json}{histogram}{$_}, 0, "score $_ skipped") for 2 .. 10;
 --- error_log eval
