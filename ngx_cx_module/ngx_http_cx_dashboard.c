@@ -8,7 +8,8 @@
  * (cx_dashboard score=URI): each location gets its own copy of the page,
  * made once at configuration time.  Every answer has a strong ETag and
  * is revalidated on every use (no-cache), so an upgraded module is seen
- * at once; the page carries a strict Content-Security-Policy.
+ * at once; the page carries a strict Content-Security-Policy.  Who may
+ * load it: ngx_http_cx_access.c.
  * NGX_HTTP_CX_DASHBOARD_DIR comes from the addon's config script.
  */
 
@@ -193,6 +194,13 @@ ngx_http_cx_dashboard_handler(ngx_http_request_t *r)
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* with cx_score_token, the page asks for it: no data here */
+
+    rc = ngx_http_cx_access(r, 1);
+    if (rc != NGX_OK) {
+        return ngx_http_cx_access_denied(r, rc);
     }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);

@@ -546,7 +546,8 @@ ngx_http_cx_json_raw(ngx_http_cx_json_t *j, u_char *p, size_t len)
 
 
 /*
- * A JSON response: Content-Type application/json, never cached.  Returns
+ * A JSON response: Content-Type application/json, never cached, never
+ * sniffed as anything else (X-Content-Type-Options).  Returns
  * what the caller passes to ngx_http_finalize_request() (or returns from
  * a content handler).
  */
@@ -568,6 +569,15 @@ ngx_http_cx_json_send(ngx_http_request_t *r, ngx_uint_t status,
     h->hash = 1;
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = json->len + 1;

@@ -3,6 +3,7 @@
  * ngx_http_cx_metrics.c: the cx_metrics handler -- the module's health in
  * Prometheus text format (exposition format 0.0.4), read from the shared
  * counters of ngx_http_cx_stats.c, so every worker answers the same.
+ * Who may read it: ngx_http_cx_access.c.
  */
 
 
@@ -43,6 +44,7 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
     ngx_buf_t            *b;
     ngx_uint_t            i, connected;
     ngx_chain_t           out;
+    ngx_table_elt_t      *h;
     ngx_http_cx_stats_t  *stats;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -52,6 +54,11 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    rc = ngx_http_cx_access(r, 0);
+    if (rc != NGX_OK) {
+        return ngx_http_cx_access_denied(r, rc);
     }
 
     stats = ngx_http_cx_stats((ngx_cycle_t *) ngx_cycle);
@@ -88,6 +95,15 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
     ngx_str_set(&r->headers_out.content_type,
                 "text/plain; version=0.0.4; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/plain") - 1;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
 
     rc = ngx_http_send_header(r);
 

@@ -272,6 +272,20 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_score_open"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, score_open),
+      NULL },
+
+    { ngx_string("cx_score_sites"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_score_sites,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_csp_nonce"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -822,6 +836,8 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->csp_nonce = NGX_CONF_UNSET_PTR;
     lcf->rules = NGX_CONF_UNSET_PTR;
     lcf->rules_budget = NGX_CONF_UNSET_UINT;
+    lcf->score_open = NGX_CONF_UNSET;
+    lcf->score_sites = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -849,6 +865,8 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->widget_src, prev->widget_src,
                              "/cx/widget.js");
     ngx_conf_merge_str_value(conf->score_token, prev->score_token, "");
+    ngx_conf_merge_value(conf->score_open, prev->score_open, 0);
+    ngx_conf_merge_ptr_value(conf->score_sites, prev->score_sites, NULL);
 
     if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types,
                              &prev->types_keys, &prev->types,
@@ -909,6 +927,10 @@ ngx_http_cx_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_cx_redis_init_conf(cf, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cx_access_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -147,6 +147,7 @@ typedef struct {
     ngx_uint_t                   score_line;
     u_char                      *touchpoint_file;   /* the first one */
     ngx_uint_t                   touchpoint_line;
+    ngx_array_t                  sites;     /* ngx_str_t: the servers' */
 
     void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
@@ -176,6 +177,8 @@ typedef struct {
     ngx_str_t                    widget_src; /* HTML-escaped */
 
     ngx_str_t                    score_token;
+    ngx_flag_t                   score_open;
+    ngx_array_t                 *score_sites; /* ngx_str_t: cx_score_sites */
 
     void                        *dashboard; /* the page, cx_dashboard */
 } ngx_http_cx_loc_conf_t;
@@ -327,7 +330,15 @@ char *ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_cx_score.c */
 char *ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_cx_access.c */
+ngx_int_t ngx_http_cx_access(ngx_http_request_t *r, ngx_uint_t page);
+ngx_int_t ngx_http_cx_access_denied(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ngx_http_cx_access_site(ngx_http_request_t *r, ngx_str_t *site);
+ngx_int_t ngx_http_cx_access_init(ngx_conf_t *cf);
 char *ngx_http_cx_score_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_score_sites(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* ngx_http_cx_dashboard.c */

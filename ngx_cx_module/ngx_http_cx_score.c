@@ -1,7 +1,7 @@
 
 /*
  * ngx_http_cx_score.c: the cx_score handler, GET /cx/score.  It checks
- * the method, the bearer token (cx_score_token) and the parameters; reads
+ * the method, who asks (ngx_http_cx_access.c) and the parameters; reads
  * the range's daily hashes in one pipelined round trip to Redis
  * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
  * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
@@ -22,13 +22,11 @@
 
 
 static ngx_int_t ngx_http_cx_score_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cx_score_unauthorized(ngx_http_request_t *r,
-    ngx_int_t rc);
-static ngx_int_t ngx_http_cx_score_auth(ngx_http_request_t *r,
-    ngx_str_t *token);
 static ngx_int_t ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx);
 static ngx_int_t ngx_http_cx_score_query(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx);
+static u_char *ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t d, ngx_uint_t k, u_char *key);
 static void ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     redisReply *reply);
 static void ngx_http_cx_score_done(ngx_http_cx_query_t *q, ngx_int_t rc);
@@ -36,6 +34,8 @@ static void ngx_http_cx_score_answer(ngx_event_t *ev);
 static void ngx_http_cx_score_cleanup(void *data);
 static ngx_int_t ngx_http_cx_score_respond(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx);
+static void ngx_http_cx_score_bad(ngx_http_cx_score_ctx_t *ctx,
+    const char *what, redisReply *v);
 
 
 static char  *ngx_http_cx_score_wdays[] = {
@@ -74,47 +74,6 @@ ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* cx_score_token: at least 16 characters of a bearer token (token68) */
-
-char *
-ngx_http_cx_score_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_cx_loc_conf_t *lcf = conf;
-
-    u_char     *p, *last;
-    ngx_str_t  *value;
-
-    if (lcf->score_token.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    last = value[1].data + value[1].len;
-
-    for (p = value[1].data; p < last; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
-              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
-              || *p == '='))
-        {
-            break;
-        }
-    }
-
-    if (value[1].len < 16 || p != last) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid token in \"%V\": at least 16 of "
-                           "[A-Za-z0-9-._~+/=]", &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    lcf->score_token = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
 static ngx_int_t
 ngx_http_cx_score_handler(ngx_http_request_t *r)
 {
@@ -123,7 +82,6 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
     const char               *reason;
     ngx_table_elt_t          *h;
     ngx_pool_cleanup_t       *cln;
-    ngx_http_cx_loc_conf_t   *lcf;
     ngx_http_cx_score_ctx_t  *ctx;
 
     rc = ngx_http_discard_request_body(r);
@@ -145,13 +103,9 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
                                       "method not allowed");
     }
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
-
-    if (lcf->score_token.len) {
-        rc = ngx_http_cx_score_auth(r, &lcf->score_token);
-        if (rc != NGX_OK) {
-            return ngx_http_cx_score_unauthorized(r, rc);
-        }
+    rc = ngx_http_cx_access(r, 0);
+    if (rc != NGX_OK) {
+        return ngx_http_cx_access_denied(r, rc);
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_score_ctx_t));
@@ -170,6 +124,13 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_cx_access_site(r, &ctx->site) != NGX_OK) {
+        ngx_str_set(&param, "site");
+        return ngx_http_cx_json_error(r, NGX_HTTP_FORBIDDEN, &param,
+                                      "not a site of this nginx "
+                                      "(cx_score_sites lists others)");
     }
 
     if (ctx->report == ngx_http_cx_rep_surveys) {
@@ -215,83 +176,6 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_cx_score_unauthorized(ngx_http_request_t *r, ngx_int_t rc)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-
-    r->headers_out.www_authenticate = h;
-
-    if (rc == NGX_DECLINED) {
-        ngx_str_set(&h->value, "Bearer");
-        return ngx_http_cx_json_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
-                                      "bearer token required");
-    }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "cx score: wrong bearer token");
-
-    ngx_str_set(&h->value, "Bearer error=\"invalid_token\"");
-
-    return ngx_http_cx_json_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
-                                  "invalid bearer token");
-}
-
-
-/*
- * "Authorization: Bearer TOKEN": NGX_OK; no bearer token: NGX_DECLINED;
- * another token: NGX_ERROR.  Compared in constant time.
- */
-
-static ngx_int_t
-ngx_http_cx_score_auth(ngx_http_request_t *r, ngx_str_t *token)
-{
-    u_char            *p, *last, diff;
-    size_t             i;
-    ngx_table_elt_t   *h;
-
-    h = r->headers_in.authorization;
-
-    if (h == NULL || h->value.len < sizeof("Bearer ") - 1
-        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    p = h->value.data + sizeof("Bearer ") - 1;
-    last = h->value.data + h->value.len;
-
-    while (p < last && *p == ' ') {
-        p++;
-    }
-
-    while (last > p && last[-1] == ' ') {
-        last--;
-    }
-
-    if ((size_t) (last - p) != token->len) {
-        return NGX_ERROR;
-    }
-
-    diff = 0;
-
-    for (i = 0; i < token->len; i++) {
-        diff |= p[i] ^ token->data[i];
-    }
-
-    return diff ? NGX_ERROR : NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
 {
     switch (ctx->by) {
@@ -333,18 +217,12 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
 static ngx_int_t
 ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 {
-    u_char                   *p;
-    size_t                    lens[2];
-    ngx_tm_t                  tm;
-    ngx_int_t                 rc;
-    ngx_uint_t                d, k;
-    const char               *argv[2];
-    ngx_http_cx_query_t      *q;
-    ngx_http_cx_main_conf_t  *cmcf;
-    u_char                    day[9];
-    u_char                    key[NGX_HTTP_CX_SCORE_KEY_MAX];
-
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    size_t                lens[2];
+    ngx_int_t             rc;
+    ngx_uint_t            d, k;
+    const char           *argv[2];
+    ngx_http_cx_query_t  *q;
+    u_char                key[NGX_HTTP_CX_SCORE_KEY_MAX];
 
     q = ngx_http_cx_query_create(r);
     if (q == NULL) {
@@ -371,23 +249,8 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
     argv[1] = (const char *) key;
 
     for (d = 0; d < ctx->days; d++) {
-        ngx_gmtime((time_t) (ctx->from + d) * 86400, &tm);
-        ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
-                    tm.ngx_tm_mday);
-
         for (k = 0; k < ctx->keys; k++) {
-            if (ctx->survey) {
-                p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                                    ngx_http_cx_score_survey_keys[k],
-                                    &ctx->survey->id, day);
-
-            } else {
-                p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                                    ngx_http_cx_score_report_keys[k], NULL,
-                                    day);
-            }
-
-            lens[1] = p - key;
+            lens[1] = ngx_http_cx_score_key(ctx, d, k, key) - key;
 
             rc = ngx_http_cx_query_add(q, 2, argv, lens);
             if (rc != NGX_OK) {
@@ -401,6 +264,33 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
     r->main->count++;
 
     return ngx_http_cx_query_run(q);
+}
+
+
+/* the name of the k-th hash of day d of the range */
+
+static u_char *
+ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t d,
+    ngx_uint_t k, u_char *key)
+{
+    ngx_tm_t                  tm;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    day[9];
+
+    cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
+
+    ngx_gmtime((time_t) (ctx->from + d) * 86400, &tm);
+    ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
+                tm.ngx_tm_mday);
+
+    if (ctx->survey) {
+        return ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
+                               ngx_http_cx_score_survey_keys[k],
+                               &ctx->survey->id, day);
+    }
+
+    return ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
+                           ngx_http_cx_score_report_keys[k], NULL, day);
 }
 
 
@@ -434,6 +324,9 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     day = i / ctx->keys;
     key = i % ctx->keys;
 
+    ctx->day = day;
+    ctx->key = key;
+
     for (e = 0; e + 1 < reply->elements; e += 2) {
         f = reply->element[e];
         v = reply->element[e + 1];
@@ -441,6 +334,8 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
             continue;
         }
+
+        ctx->field = f;
 
         if (ctx->survey) {
             ngx_http_cx_score_survey_add(ctx, day, key, f, v);
@@ -656,22 +551,139 @@ ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts, ngx_uint_t n)
 }
 
 
-/* a counter's value: a non-negative integer */
+/*
+ * A count read back from Redis: digits only.  Past NGX_HTTP_CX_COUNT_MAX
+ * it is held there; anything else (negative, not an integer) is bad
+ * data, NGX_DECLINED: the field is skipped.  Both are logged.
+ */
 
 ngx_int_t
-ngx_http_cx_score_count(redisReply *v, uint64_t *n)
+ngx_http_cx_score_count(ngx_http_cx_score_ctx_t *ctx, redisReply *v,
+    uint64_t *n)
 {
-    off_t  c;
+    u_char      *p, *last;
+    uint64_t     c;
+    ngx_uint_t   held;
 
-    c = ngx_atoof((u_char *) v->str, v->len);
+    p = (u_char *) v->str;
+    last = p + v->len;
 
-    if (c == NGX_ERROR) {
+    c = 0;
+    held = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p < '0' || *p > '9') {
+            break;
+        }
+
+        /* c is at most 2^53 here: c * 10 + 9 cannot wrap */
+
+        if (!held) {
+            c = c * 10 + (*p - '0');
+            held = (c > NGX_HTTP_CX_COUNT_MAX);
+        }
+    }
+
+    if (v->len == 0 || p != last) {
+        ngx_http_cx_score_bad(ctx, NULL, v);
         return NGX_DECLINED;
     }
 
-    *n = (uint64_t) c;
+    if (held) {
+        ngx_http_cx_score_bad(ctx, "count", NULL);
+        c = NGX_HTTP_CX_COUNT_MAX;
+    }
+
+    *n = c;
 
     return NGX_OK;
+}
+
+
+/* *sum += n, held at NGX_HTTP_CX_COUNT_MAX (logged when it gets there) */
+
+void
+ngx_http_cx_score_add(ngx_http_cx_score_ctx_t *ctx, uint64_t *sum,
+    uint64_t n)
+{
+    if (n <= NGX_HTTP_CX_COUNT_MAX - *sum) {
+        *sum += n;
+        return;
+    }
+
+    if (*sum != NGX_HTTP_CX_COUNT_MAX && n != NGX_HTTP_CX_COUNT_MAX) {
+        ngx_http_cx_score_bad(ctx, "sum", NULL);
+    }
+
+    *sum = NGX_HTTP_CX_COUNT_MAX;
+}
+
+
+/*
+ * Bad data in a hash, with its key and field, and the value (escaped
+ * and cut) when it is not a count: at most one line a second per
+ * worker, so that a damaged Redis cannot flood the log; the next line
+ * says how many were not logged.
+ */
+
+static void
+ngx_http_cx_score_bad(ngx_http_cx_score_ctx_t *ctx, const char *what,
+    redisReply *v)
+{
+    u_char      *p, *q, *last, *end, *t;
+    ngx_uint_t   more;
+    u_char       key[NGX_HTTP_CX_SCORE_KEY_MAX];
+    u_char       value[NGX_HTTP_CX_SCORE_VALUE_LOG * 4 + 3];
+    u_char       tail[sizeof(" ( more not logged)") + NGX_INT_T_LEN];
+
+    static time_t      logged;
+    static ngx_uint_t  unlogged;
+
+    if (logged == ngx_time()) {
+        unlogged++;
+        return;
+    }
+
+    logged = ngx_time();
+    more = unlogged;
+    unlogged = 0;
+
+    end = ngx_http_cx_score_key(ctx, ctx->day, ctx->key, key);
+
+    t = more ? ngx_sprintf(tail, " (%ui more not logged)", more) : tail;
+
+    if (v == NULL) {
+        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                      "cx score: a %s past %uL in \"%*s\" field \"%*s\": "
+                      "held at %uL%*s", what, NGX_HTTP_CX_COUNT_MAX,
+                      (size_t) (end - key), key, ctx->field->len,
+                      ctx->field->str, NGX_HTTP_CX_COUNT_MAX,
+                      (size_t) (t - tail), tail);
+        return;
+    }
+
+    q = value;
+    last = (u_char *) v->str + ngx_min(v->len, NGX_HTTP_CX_SCORE_VALUE_LOG);
+
+    for (p = (u_char *) v->str; p < last; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
+            q = ngx_sprintf(q, "\\x%02Xd", (int) *p);
+
+        } else {
+            *q++ = *p;
+        }
+    }
+
+    if (v->len > NGX_HTTP_CX_SCORE_VALUE_LOG) {
+        q = ngx_cpymem(q, "...", 3);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                  "cx score: not a count in \"%*s\" field \"%*s\": "
+                  "\"%*s\", skipped%*s",
+                  (size_t) (end - key), key, ctx->field->len,
+                  ctx->field->str, (size_t) (q - value), value,
+                  (size_t) (t - tail), tail);
 }
 
 

@@ -18,6 +18,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_json.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_scoring.h"
 
 #include <hiredis/hiredis.h>
 
@@ -27,6 +28,7 @@
 #define NGX_HTTP_CX_FOLLOWUPS_DEFAULT   20
 #define NGX_HTTP_CX_FOLLOWUPS_MAX       100
 #define NGX_HTTP_CX_SCORE_KEY_MAX       512
+#define NGX_HTTP_CX_SCORE_VALUE_LOG     64      /* bytes of a bad value */
 
 
 typedef enum {
@@ -81,6 +83,10 @@ typedef struct {
 
     void                        *data;      /* scores' or report's state */
 
+    ngx_uint_t                   day;       /* the field being added up, */
+    ngx_uint_t                   key;       /* for log messages */
+    redisReply                  *field;
+
     ngx_event_t                  answer;
     ngx_int_t                    rc;
     unsigned                     redis_error:1;
@@ -105,7 +111,10 @@ void ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
 /* ngx_http_cx_score.c */
 ngx_int_t ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts,
     ngx_uint_t n);
-ngx_int_t ngx_http_cx_score_count(redisReply *v, uint64_t *n);
+ngx_int_t ngx_http_cx_score_count(ngx_http_cx_score_ctx_t *ctx,
+    redisReply *v, uint64_t *n);
+void ngx_http_cx_score_add(ngx_http_cx_score_ctx_t *ctx, uint64_t *sum,
+    uint64_t n);
 ngx_int_t ngx_http_cx_score_hour(ngx_str_t *s);
 ngx_uint_t ngx_http_cx_score_is(ngx_str_t *s, ngx_str_t *name);
 void ngx_http_cx_score_range(ngx_http_cx_json_t *j,

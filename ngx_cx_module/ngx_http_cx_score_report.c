@@ -97,7 +97,7 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     if (ngx_http_cx_score_fields(f, part, hourly ? 3 : 2) != NGX_OK
         || (ctx->touchpoint.len
             && !ngx_http_cx_score_is(&part[0], &ctx->touchpoint))
-        || ngx_http_cx_score_count(v, &c) != NGX_OK)
+        || ngx_http_cx_score_count(ctx, v, &c) != NGX_OK)
     {
         return;
     }
@@ -118,14 +118,14 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     }
 
     if (hourly) {
-        row->counts[1 + hour] += c;
+        ngx_http_cx_score_add(ctx, &row->counts[1 + hour], c);
         return;
     }
 
-    row->counts[0] += c;
+    ngx_http_cx_score_add(ctx, &row->counts[0], c);
 
     if (ctx->by == ngx_http_cx_by_day) {
-        row->counts[1 + day] += c;
+        ngx_http_cx_score_add(ctx, &row->counts[1 + day], c);
     }
 }
 

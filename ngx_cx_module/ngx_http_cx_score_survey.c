@@ -139,7 +139,7 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     if (ngx_http_cx_score_fields(f, part, hourly ? 3 : 2) != NGX_OK
         || (ctx->touchpoint.len
             && !ngx_http_cx_score_is(&part[0], &ctx->touchpoint))
-        || ngx_http_cx_score_count(v, &c) != NGX_OK)
+        || ngx_http_cx_score_count(ctx, v, &c) != NGX_OK)
     {
         return;
     }
@@ -208,10 +208,10 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
     for (i = 0; i < n; i++) {
         if (score != NGX_ERROR) {
-            agg[i]->hist[score - type->min] += c;
+            ngx_http_cx_score_add(ctx, &agg[i]->hist[score - type->min], c);
 
         } else {
-            agg[i]->events[e] += c;
+            ngx_http_cx_score_add(ctx, &agg[i]->events[e], c);
         }
     }
 }

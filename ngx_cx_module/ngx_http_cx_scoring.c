@@ -67,7 +67,10 @@ ngx_http_cx_scoring_kind(ngx_http_cx_survey_type_t *type)
 }
 
 
-/* hist[i] is the number of answers with score type->min + i */
+/*
+ * hist[i] is the number of answers with score type->min + i, at most
+ * NGX_HTTP_CX_COUNT_MAX; so are the sums.
+ */
 
 void
 ngx_http_cx_scoring(ngx_http_cx_survey_type_t *type, ngx_int_t threshold,
@@ -85,30 +88,30 @@ ngx_http_cx_scoring(ngx_http_cx_survey_type_t *type, ngx_int_t threshold,
     for (i = 0; i < scores; i++) {
         score = type->min + (ngx_int_t) i;
 
-        s->n += hist[i];
+        s->n = ngx_http_cx_count_sum(s->n, hist[i]);
 
         if (score <= threshold) {
-            s->low += hist[i];
+            s->low = ngx_http_cx_count_sum(s->low, hist[i]);
         }
 
         switch (kind) {
 
         case ngx_http_cx_scoring_nps:
             if (score >= NGX_HTTP_CX_NPS_PROMOTER) {
-                s->top += hist[i];
+                s->top = ngx_http_cx_count_sum(s->top, hist[i]);
 
             } else if (score <= NGX_HTTP_CX_NPS_DETRACTOR) {
-                s->bottom += hist[i];
+                s->bottom = ngx_http_cx_count_sum(s->bottom, hist[i]);
 
             } else {
-                s->middle += hist[i];
+                s->middle = ngx_http_cx_count_sum(s->middle, hist[i]);
             }
 
             break;
 
         case ngx_http_cx_scoring_csat:
             if (score >= NGX_HTTP_CX_CSAT_SATISFIED) {
-                s->top += hist[i];
+                s->top = ngx_http_cx_count_sum(s->top, hist[i]);
             }
 
             break;

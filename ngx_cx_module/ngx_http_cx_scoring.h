@@ -22,6 +22,14 @@
 
 #define NGX_HTTP_CX_Z95            1.96
 
+/*
+ * Counts and their sums are held at 2^53 - 1, the largest integer that
+ * every JSON reader (JavaScript's numbers, doubles) holds exactly: they
+ * saturate there, never wrap (README.md "Counts the module did not
+ * write").
+ */
+#define NGX_HTTP_CX_COUNT_MAX      9007199254740991ULL
+
 
 typedef enum {
     ngx_http_cx_scoring_nps = 0,
@@ -46,6 +54,15 @@ typedef struct {
     unsigned                     has_sd:1;
     unsigned                     has_ci:1;
 } ngx_http_cx_score_t;
+
+
+/* a + b, held at NGX_HTTP_CX_COUNT_MAX; a must not be past it */
+
+static ngx_inline uint64_t
+ngx_http_cx_count_sum(uint64_t a, uint64_t b)
+{
+    return (b > NGX_HTTP_CX_COUNT_MAX - a) ? NGX_HTTP_CX_COUNT_MAX : a + b;
+}
 
 
 ngx_http_cx_scoring_e ngx_http_cx_scoring_kind(

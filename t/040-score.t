@@ -467,10 +467,11 @@ is($r->{json}{groups}[365]{day}, '2024-01-01', 'the last one');
 
 
 
-=== TEST 20: site= reads another site's keys; prefix= of cx_redis is used
+=== TEST 20: site= reads another site's keys (listed in cx_score_sites); prefix= of cx_redis is used
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=acme;
+cx_score_sites shop.example.com;
 --- check
 redis()->hset("acme:shop.example.com:sc:s1:$::D1", 'home:10', 2);
 redis()->hset("cx:localhost:sc:s1:$::D1", 'home:0', 2);

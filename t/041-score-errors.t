@@ -198,7 +198,7 @@ for my $good ('Bearer s3cret-Token_0123456789', 'bearer s3cret-Token_0123456789'
 $r = ::get('/cx/score?bogus=1', "Authorization: Bearer s3cret-Token_0123456789\r\n");
 is($r->{status}, 400, 'with the token, bad parameters: 400');
 --- error_log
-cx score: wrong bearer token
+cx: wrong bearer token
 
 
 

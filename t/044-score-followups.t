@@ -283,10 +283,11 @@ cx score: reading the follow-ups failed: WRONGTYPE
 
 
 
-=== TEST 8: another site's stream with site=; another prefix
+=== TEST 8: another site's stream with site= (listed in cx_score_sites); another prefix
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=acme;
+cx_score_sites shop.example.com;
 --- check
 redis()->xadd('acme:shop.example.com:followup', ::ms('2024-03-01T12:00:00Z') . '-0',
               survey => 's1', time => '2024-03-01T12:00:00Z', comment => 'theirs');
