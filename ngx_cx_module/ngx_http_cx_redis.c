@@ -540,10 +540,10 @@ static void
 ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
     void *data)
 {
-    uint64_t              replayed;
-    redisReply           *r = reply;
-    ngx_http_cx_flush_e   rc;
-    ngx_http_cx_redis_t  *w = ac->data;
+    redisReply                   *r = reply;
+    ngx_http_cx_flush_e           rc;
+    ngx_http_cx_redis_t          *w = ac->data;
+    ngx_http_cx_flush_refused_t   refused;
 
     w->in_flight = 0;
 
@@ -556,7 +556,7 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    rc = ngx_http_cx_flush_reply(r, &replayed);
+    rc = ngx_http_cx_flush_reply(r, &refused);
 
     switch (rc) {
 
@@ -569,10 +569,14 @@ ngx_http_cx_redis_batch_reply(redisAsyncContext *ac, void *reply,
         break;
 
     case ngx_http_cx_flush_applied:
-        if (replayed) {
-            ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
-                                       replayed);
-        }
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
+                                   refused.replayed);
+        ngx_http_cx_stat_add_cycle(w->cycle,
+                                   ngx_http_cx_stat_over_token_events,
+                                   refused.token_events);
+        ngx_http_cx_stat_add_cycle(w->cycle,
+                                   ngx_http_cx_stat_over_event_names,
+                                   refused.event_names);
 
         ngx_http_cx_redis_batch_done(w);
         break;
