@@ -607,8 +607,9 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
  * The script arguments of one record (see NGX_HTTP_CX_RECORD_ARGS): its
  * token key and event, the set of its site's custom names of the day (or
  * "" for the widget's own events), the counters it adds to, and the
- * follow-up stream entry of a low score.  Strings are written at *buf, which must have
- * room for NGX_HTTP_CX_RECORD_BUF plus the record's own strings.
+ * follow-up stream entry of a low score.  Strings are written at *buf,
+ * which must have room for NGX_HTTP_CX_RECORD_BUF plus the record's own
+ * strings.
  */
 
 ngx_uint_t
