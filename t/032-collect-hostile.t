@@ -7,6 +7,7 @@
 use lib 't/lib';
 use Test::CX;
 use Time::HiRes qw(sleep time);
+use JSON::PP ();
 
 our $SECRET = '0123456789abcdef0123';
 our $DAY = today();
@@ -122,6 +123,9 @@ location = /cx/collect {
 }
 location = /cx/metrics {
     cx_metrics;
+}
+location = /cx/score {
+    cx_score;
 }
 EOF
 
@@ -242,6 +246,14 @@ ok(::settled(), 'flushed');
 is(::sv('nps1', 'home:name1'), 2, 'the known name counts');
 is(::sv('nps1', 'home:fresh'), undef, 'the new one does not');
 ok(redis()->ttl("cx:localhost:names:$::DAY") > 86400, 'the set expires (2 days)');
+my $d = $::DAY =~ s/^(\d{4})(\d\d)(\d\d)$/$1-$2-$3/r;
+my $r = http_request("GET /cx/score?report=touchpoints&by=day&from=$d&to=$d HTTP/1.1\r\n"
+                     . "Host: localhost\r\nConnection: close\r\n\r\n");
+is($r->{status}, 200, 'the journey report');
+my $j = eval { JSON::PP::decode_json($r->{body}) } // {};
+my ($home) = grep { $_->{touchpoint} eq 'home' } @{ $j->{touchpoints} // [] };
+is(scalar keys %{ $home->{events} // {} }, 5 + 10, 'the journey: 5 events of its own and 10 custom names');
+is(scalar keys %{ $home->{groups}[0]{events} // {} }, 5 + 10, 'the day: the same');
 
 
 
@@ -323,9 +335,9 @@ ok(::settled(), 'flushed');
 my @names = redis()->smembers("cx:localhost:names:$::DAY");
 is(scalar @names, 5, "5 names in the day's set");
 is(scalar(my @sv = ::custom_fields("cx:localhost:sv:nps1:$::DAY")), 5, '5 custom names counted');
-my @tok = grep { redis()->hget($_, 'a1') } redis()->keys('cx:localhost:tok:*');
-is(scalar @tok, 1, "the first token's key");
-ok(redis()->hget($tok[0], '#custom') <= 4, 'at most 4 custom events on it');
+my $key = 'cx:localhost:tok:' . substr($t->{token}, 9, 16);
+is(redis()->exists($key), 1, "the first token's key");
+ok((redis()->hget($key, '#custom') // 0) <= 4, 'at most 4 custom events on it');
 my $accepted = $st{204} // 0;
 is(($st{429} // 0) + $accepted, 8, 'the 8 posts: 204 or 429');
 is(::refused('token_events') - $refused, $st{429} // 0, 'door refusals counted');
@@ -436,7 +448,7 @@ is_deeply(\@pages, [ ('') x @bad, "/it's/ok%3C" ], 'no page from a bad Referer; 
 === TEST 12: the page field: markup, quotes and control bytes are refused
 --- check
 my $t = survey_tag('/');
-for my $p ('%2F%3Cimg%3E', '%2Fa%22b', '%2Fa%1Bb', '%2Fa%7Fb', '%2Fa%C3%A9') {
+for my $p ('%2F%3Cimg%3E', '%2Fa%22b', '%2Fa%3Eb', '%2Fa%20b', '%2Fa%1Bb', '%2Fa%7Fb', '%2Fa%C3%A9') {
     my $r = ::send_event($t, event => 'answered', score => 1, page => $p);
     is($r->{status}, 400, "page=$p: 400");
     is(::reason($r), 'page: not a path (/ then printable ASCII but \\" < >, at most 256 bytes)', 'the reason')
@@ -486,7 +498,7 @@ is(redis()->exists('cx:localhost:followup'), 0, 'nothing stored');
 --- check
 my @ok = (['line1%0Aline2%09tab', "line1\nline2\ttab"],
           ['win%0D%0Aline', "win\r\nline"],
-          ['rlm%E2%80%8F%E2%80%A9%E2%81%AA', "rlm\xe2\x80\x8f\xe2\x80\xa9\xe2\x81\xaa"],
+          ['rlm%E2%80%8F%E2%80%A9%E2%80%AF%E2%81%AA', "rlm\xe2\x80\x8f\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xaa"],
           ['%C2%A0nbsp%E2%81%A5', "\xc2\xa0nbsp\xe2\x81\xa5"],
           [('%C3%A9' x 500), "\xc3\xa9" x 500],
           [('y' x 1000), 'y' x 1000]);
@@ -621,3 +633,26 @@ is(::refused('page') - $before{page}, 1, 'page');
 is(::refused('other') - $before{other}, 1, 'other');
 like(metrics(), qr/^# HELP cx_collect_refused_total /m, 'documented in the metrics');
 like(metrics(), qr/^# HELP cx_collected_over_limit_total /m, 'documented in the metrics');
+
+
+
+=== TEST 20: custom events of one token past the door (a new worker after a reload): Redis keeps 4
+--- check
+my $t = survey_tag('/');
+for my $n (1 .. 4) {
+    is(::send_event($t, event => "old$n")->{status}, 204, "old$n: 204");
+}
+ok(::settled(), 'flushed');
+my $before = ::over_limit('token_events');
+nginx_reload();
+sleep 0.5;
+for my $n (1 .. 4) {
+    is(::send_event($t, event => "new$n")->{status}, 204, "new$n: 204 (the new worker has not seen the token)");
+}
+ok(wait_for(sub { ::over_limit('token_events') - $before >= 4 }), 'the flush script refused them');
+is(::over_limit('token_events') - $before, 4, 'cx_collected_over_limit_total{limit="token_events"}');
+ok(::settled(), 'flushed');
+is_deeply([ ::custom_fields("cx:localhost:sv:nps1:$::DAY") ],
+          [ map { "home:old$_" } 1 .. 4 ], 'the first four names only');
+my @tok = redis()->keys('cx:localhost:tok:*');
+is(redis()->hget($tok[0], '#custom'), 4, 'the token holds 4 custom events');
