@@ -225,6 +225,10 @@ ngx_http_cx_collect_read(ngx_http_request_t *r)
 
     for ( ;; ) {
         if (ngx_http_cx_collect_take(r, c) != NGX_OK) {
+
+            /* the rest is not read: nginx discards it after the answer */
+
+            r->read_event_handler = ngx_http_block_reading;
             r->keepalive = 0;
             r->lingering_close = 1;
 
@@ -241,6 +245,7 @@ ngx_http_cx_collect_read(ngx_http_request_t *r)
         rc = ngx_http_read_unbuffered_request_body(r);
 
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_ERROR) {
+            r->read_event_handler = ngx_http_block_reading;
             ngx_http_finalize_request(r, ngx_http_cx_collect_unread(r, rc));
             return;
         }
