@@ -78,9 +78,11 @@ ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     [ngx_http_cx_stat_over_token_events] =
     { ngx_string("cx_collected_over_limit_total"),
       ngx_string("limit=\"token_events\""),
-      ngx_string("Accepted custom events Redis refused: past the custom "
-                 "events of their token (posted to several workers), or "
-                 "past cx_custom_event_names of their site and day.") },
+      ngx_string("Accepted custom events the flush script did not count: "
+                 "past the custom events of their token (token_events: "
+                 "posts through several workers, or a reload), or past "
+                 "cx_custom_event_names for their site and day "
+                 "(event_names).") },
     [ngx_http_cx_stat_over_event_names] =
     { ngx_string("cx_collected_over_limit_total"),
       ngx_string("limit=\"event_names\""), NGX_HTTP_CX_SAME_HELP },
