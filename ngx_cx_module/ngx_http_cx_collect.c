@@ -2,11 +2,14 @@
 /*
  * ngx_http_cx_collect.c: the cx_collect handler -- widget events and
  * survey answers in (POST, form-encoded or JSON).  Everything a visitor
- * sends is checked: the method, size and type of the body, its origin,
- * every field (names, the survey, the score on the survey's scale, the
- * comment), and the token issued with the survey tag.  An accepted event
- * is queued for the next flush and answered 204 at once; the flush script
- * applies it at most once per token (ngx_http_cx_redis.c).
+ * sends is checked: the method, size and type of the body (read by hand,
+ * never past NGX_HTTP_CX_BODY_MAX bytes), its origin, every field (names,
+ * the survey, the score on the survey's scale, the comment, the page),
+ * the token issued with the survey tag, and what this worker has already
+ * seen of the token (ngx_http_cx_token_use()).  An accepted event is
+ * queued for the next flush and answered 204 at once; the flush script
+ * applies it at most once per token, within the token's and the site's
+ * limits on custom events (ngx_http_cx_flush.c).
  */
 
 
@@ -28,7 +31,9 @@ typedef struct {
     ngx_str_t                    token;
     ngx_str_t                    page;
     ngx_uint_t                   score_type;
+    ngx_uint_t                   widget_event;  /* its index, or CUSTOM */
     ngx_str_t                    referer_path;
+    ngx_str_t                    body;      /* NGX_HTTP_CX_BODY_MAX bytes */
     const char                  *error;
 } ngx_http_cx_collect_t;
 
@@ -41,10 +46,15 @@ typedef struct {
 
 static ngx_int_t ngx_http_cx_collect_handler(ngx_http_request_t *r);
 static void ngx_http_cx_collect_body(ngx_http_request_t *r);
+static void ngx_http_cx_collect_read(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cx_collect_take(ngx_http_request_t *r,
+    ngx_http_cx_collect_t *c);
+static ngx_int_t ngx_http_cx_collect_unread(ngx_http_request_t *r,
+    ngx_int_t rc);
+static void ngx_http_cx_collect_done(ngx_http_request_t *r,
+    ngx_http_cx_collect_t *c);
 static ngx_int_t ngx_http_cx_collect_process(ngx_http_request_t *r,
     ngx_http_cx_collect_t *c);
-static ngx_int_t ngx_http_cx_collect_read(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_cx_collect_fields(ngx_http_request_t *r,
     ngx_http_cx_fields_t *f, ngx_http_cx_collect_t *c);
 static const char *ngx_http_cx_field_error(ngx_http_request_t *r,
@@ -53,6 +63,8 @@ static ngx_int_t ngx_http_cx_collect_check(ngx_http_request_t *r,
     ngx_http_cx_collect_t *c, ngx_http_cx_record_t *rec);
 static ngx_int_t ngx_http_cx_collect_score(ngx_http_cx_collect_t *c,
     ngx_http_cx_survey_type_t *type, ngx_int_t *score);
+static const char *ngx_http_cx_collect_text(u_char *p, size_t len);
+static ngx_int_t ngx_http_cx_collect_page(ngx_str_t *page);
 static ngx_int_t ngx_http_cx_collect_type(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_collect_origin(ngx_http_request_t *r,
     ngx_http_cx_collect_t *c);
@@ -62,6 +74,8 @@ static ngx_table_elt_t *ngx_http_cx_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 static ngx_int_t ngx_http_cx_collect_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error);
+static ngx_http_cx_stat_e ngx_http_cx_collect_refusal(ngx_uint_t status,
+    const char *error);
 
 
 static ngx_http_cx_collect_field_t  ngx_http_cx_collect_fields_known[] = {
@@ -73,6 +87,17 @@ static ngx_http_cx_collect_field_t  ngx_http_cx_collect_fields_known[] = {
     { ngx_string("token"), offsetof(ngx_http_cx_collect_t, token) },
     { ngx_string("page"), offsetof(ngx_http_cx_collect_t, page) },
     { ngx_null_string, 0 }
+};
+
+
+/* the widget's own events, each at most once per token; others are custom */
+
+#define NGX_HTTP_CX_EVENT_CUSTOM  3
+
+static ngx_str_t  ngx_http_cx_collect_events[] = {
+    ngx_string("shown"),
+    ngx_string("dismissed"),
+    ngx_string("answered")
 };
 
 
@@ -104,8 +129,10 @@ ngx_http_cx_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_cx_collect_handler(ngx_http_request_t *r)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *allow;
+    ngx_int_t               rc;
+    ngx_table_elt_t        *allow;
+    ngx_http_cx_ctx_t      *ctx;
+    ngx_http_cx_collect_t  *c;
 
     if (r->method != NGX_HTTP_POST) {
         allow = ngx_list_push(&r->headers_out.headers);
@@ -141,12 +168,32 @@ ngx_http_cx_collect_handler(ngx_http_request_t *r)
                                          "or application/json");
     }
 
-    r->request_body_in_single_buf = 1;
+    ctx = ngx_http_cx_get_ctx(r);
+    c = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_collect_t));
+
+    if (ctx == NULL || c == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    c->body.data = ngx_pnalloc(r->pool, NGX_HTTP_CX_BODY_MAX);
+    if (c->body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->collect = c;
+
+    /*
+     * The body is taken as nginx reads it, so that one over the limit is
+     * refused at its 4097th byte: buffered reading would take a chunked
+     * body whole (up to client_max_body_size, in a temporary file) first.
+     */
+
+    r->request_body_no_buffering = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_cx_collect_body);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
+        return ngx_http_cx_collect_unread(r, rc);
     }
 
     return NGX_DONE;
@@ -156,14 +203,143 @@ ngx_http_cx_collect_handler(ngx_http_request_t *r)
 static void
 ngx_http_cx_collect_body(ngx_http_request_t *r)
 {
+    if (r->reading_body) {
+        r->read_event_handler = ngx_http_cx_collect_read;
+    }
+
+    ngx_http_cx_collect_read(r);
+}
+
+
+/* the read event handler while the body comes, then the answer */
+
+static void
+ngx_http_cx_collect_read(ngx_http_request_t *r)
+{
     ngx_int_t               rc;
+    ngx_http_cx_ctx_t      *ctx;
     ngx_http_cx_collect_t  *c;
 
-    c = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_collect_t));
-    if (c == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
+    c = ctx->collect;
+
+    for ( ;; ) {
+        if (ngx_http_cx_collect_take(r, c) != NGX_OK) {
+
+            /* the rest is not read: nginx discards it after the answer */
+
+            r->read_event_handler = ngx_http_block_reading;
+            r->keepalive = 0;
+            r->lingering_close = 1;
+
+            ngx_http_finalize_request(r, ngx_http_cx_collect_error(r,
+                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          "body: larger than 4096 bytes"));
+            return;
+        }
+
+        if (!r->reading_body) {
+            break;
+        }
+
+        rc = ngx_http_read_unbuffered_request_body(r);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_ERROR) {
+            r->read_event_handler = ngx_http_block_reading;
+            ngx_http_finalize_request(r, ngx_http_cx_collect_unread(r, rc));
+            return;
+        }
+
+        if (rc == NGX_AGAIN
+            && (r->request_body == NULL || r->request_body->bufs == NULL))
+        {
+            /* more later: this handler is called again */
+            return;
+        }
     }
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_http_cx_collect_done(r, c);
+}
+
+
+/*
+ * What nginx has read of the body since the last call moves into
+ * c->body; its buffers are free for more.  NGX_DECLINED: the body is
+ * larger than NGX_HTTP_CX_BODY_MAX.
+ */
+
+static ngx_int_t
+ngx_http_cx_collect_take(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
+{
+    size_t                    size;
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+
+    if (rb == NULL) {
+        return NGX_OK;
+    }
+
+    while (rb->bufs) {
+        cl = rb->bufs;
+        b = cl->buf;
+
+        size = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+        if ((b->in_file && !ngx_buf_in_memory(b))
+            || size > NGX_HTTP_CX_BODY_MAX - c->body.len)
+        {
+            /* a file only when read before (client_body_in_file_only) */
+            return NGX_DECLINED;
+        }
+
+        if (size) {
+            ngx_memcpy(c->body.data + c->body.len, b->pos, size);
+            c->body.len += size;
+            b->pos = b->last;
+        }
+
+        rb->bufs = cl->next;
+        ngx_free_chain(r->pool, cl);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the body could not be read: a JSON answer where the client waits one */
+
+static ngx_int_t
+ngx_http_cx_collect_unread(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (r->connection->error || r->connection->timedout
+        || (rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+            && rc != NGX_HTTP_BAD_REQUEST))
+    {
+        /* gone, timed out, or a failure: nginx's own way */
+        return (rc == NGX_ERROR) ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
+    r->keepalive = 0;
+    r->lingering_close = 1;
+
+    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return ngx_http_cx_collect_error(r, rc, "body: larger than "
+                                                "client_max_body_size");
+    }
+
+    return ngx_http_cx_collect_error(r, rc, "body: invalid chunked encoding");
+}
+
+
+static void
+ngx_http_cx_collect_done(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
+{
+    ngx_int_t  rc;
 
     rc = ngx_http_cx_collect_process(r, c);
 
@@ -203,11 +379,11 @@ ngx_http_cx_collect_process(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
         return rc;
     }
 
-    rc = ngx_http_cx_collect_read(r, &body);
-    if (rc != NGX_OK) {
-        c->error = (rc == NGX_HTTP_BAD_REQUEST) ? "body: empty"
-                   : "body: larger than 4096 bytes";
-        return rc;
+    body = c->body;
+
+    if (body.len == 0) {
+        c->error = "body: empty";
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_fields_t));
@@ -241,6 +417,26 @@ ngx_http_cx_collect_process(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
         return NGX_HTTP_BAD_REQUEST;
     }
 
+    /* the door: what this worker has seen of the token */
+
+    rc = ngx_http_cx_token_use(rec.nonce, c->widget_event,
+                               rec.custom ? &rec.event : NULL);
+
+    if (rc == NGX_BUSY) {
+        c->error = "token: already used for this event";
+        return NGX_HTTP_TOO_MANY_REQUESTS;
+    }
+
+    if (rc == NGX_DECLINED) {
+        c->error = "event: at most " ngx_value(NGX_HTTP_CX_TOKEN_CUSTOM)
+                   " custom events per token";
+        return NGX_HTTP_TOO_MANY_REQUESTS;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx collect: queued %V at %V", &rec.event,
+                   &rec.touchpoint);
+
     if (ngx_http_cx_record_add(&rec) != NGX_OK) {
         /* past cx_buffer: counted as dropped, logged at the next flush */
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -250,55 +446,6 @@ ngx_http_cx_collect_process(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_collected);
 
     return NGX_HTTP_NO_CONTENT;
-}
-
-
-static ngx_int_t
-ngx_http_cx_collect_read(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file && !ngx_buf_in_memory(b)) {
-            /* client_body_buffer_size below 4k: never read files here */
-            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-
-        len += b->last - b->pos;
-    }
-
-    if (len == 0) {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    if (len > NGX_HTTP_CX_BODY_MAX) {
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-    body->len = len;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    return NGX_OK;
 }
 
 
@@ -387,7 +534,7 @@ static ngx_int_t
 ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     ngx_http_cx_record_t *rec)
 {
-    u_char                   *p;
+    ngx_str_t                *e;
     ngx_int_t                 score;
     ngx_http_cx_survey_t     *s;
     ngx_http_cx_srv_conf_t   *cscf;
@@ -427,6 +574,26 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
         return NGX_ERROR;
     }
 
+    for (c->widget_event = 0;
+         c->widget_event < NGX_HTTP_CX_EVENT_CUSTOM;
+         c->widget_event++)
+    {
+        e = &ngx_http_cx_collect_events[c->widget_event];
+
+        if (e->len == c->event.len
+            && ngx_strncmp(e->data, c->event.data, e->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (c->widget_event == NGX_HTTP_CX_EVENT_CUSTOM
+        && cmcf->custom_names == 0)
+    {
+        c->error = "event: custom events are off (cx_custom_event_names 0)";
+        return NGX_ERROR;
+    }
+
     if (c->token.data == NULL) {
         c->error = "token: missing";
         return NGX_ERROR;
@@ -441,7 +608,7 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
 
     score = -1;
 
-    if (c->event.len == 8 && ngx_strncmp(c->event.data, "answered", 8) == 0) {
+    if (c->widget_event == 2) {
         if (ngx_http_cx_collect_score(c, s->type, &score) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -457,28 +624,26 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
         return NGX_ERROR;
     }
 
-    if (!ngx_http_cx_utf8_valid(c->comment.data, c->comment.len)) {
-        c->error = "comment: not valid UTF-8 text";
+    c->error = ngx_http_cx_collect_text(c->comment.data, c->comment.len);
+
+    if (c->error) {
         return NGX_ERROR;
     }
 
     if (c->page.data) {
-        for (p = c->page.data; p < c->page.data + c->page.len; p++) {
-            if (*p <= ' ' || *p >= 0x7f) {
-                break;
-            }
-        }
-
-        if (c->page.len == 0 || c->page.len > NGX_HTTP_CX_PAGE_MAX
-            || c->page.data[0] != '/' || p != c->page.data + c->page.len)
-        {
-            c->error = "page: not a path (printable ASCII from /, "
+        if (!ngx_http_cx_collect_page(&c->page)) {
+            c->error = "page: not a path (/ then printable ASCII but \" < >, "
                        "at most 256 bytes)";
             return NGX_ERROR;
         }
 
-    } else if (c->referer_path.len <= NGX_HTTP_CX_PAGE_MAX) {
+    } else if (ngx_http_cx_collect_page(&c->referer_path)) {
         c->page = c->referer_path;
+
+    } else if (c->referer_path.len) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cx collect: the Referer's path is not a page, "
+                      "not stored");
     }
 
     rec->site = cscf->site;
@@ -490,6 +655,7 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     rec->page = c->page;
     rec->score = score;
     rec->time = ngx_time();
+    rec->custom = (c->widget_event == NGX_HTTP_CX_EVENT_CUSTOM);
     rec->followup = (score >= 0
                      && score <= ngx_http_cx_followup_threshold(cmcf,
                                                                 s->type));
@@ -530,6 +696,91 @@ ngx_http_cx_collect_score(ngx_http_cx_collect_t *c,
     *score = n;
 
     return NGX_OK;
+}
+
+
+/*
+ * A comment is UTF-8 text as a person types it: NULL, or why not.  No
+ * control characters (C0, DEL, C1) but tab, newline and CR LF; no bidi
+ * embeddings, overrides or isolates, which reorder what a reader of the
+ * follow-up sees (U+202E turns "gnp.exe" into "exe.png").
+ */
+
+static const char *
+ngx_http_cx_collect_text(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint32_t   u;
+
+    last = p + len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+
+            if (*p == '\r' && last - p > 1 && p[1] == '\n') {
+                p += 2;
+                continue;
+            }
+
+            if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
+                goto control;
+            }
+
+            p++;
+            continue;
+        }
+
+        u = ngx_utf8_decode(&p, last - p);
+
+        if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
+            return "comment: not valid UTF-8 text";
+        }
+
+        if (u <= 0x9f) {
+            goto control;
+        }
+
+        if ((u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069)) {
+            return "comment: a bidirectional control (U+202A-U+202E, "
+                   "U+2066-U+2069)";
+        }
+    }
+
+    return NULL;
+
+control:
+
+    return "comment: a control character (only tab and newline are allowed)";
+}
+
+
+/*
+ * A page, from the field or the Referer: a path as browsers send it --
+ * "/" then printable ASCII, with the bytes they always escape (space,
+ * quotes, angle brackets) escaped -- of at most NGX_HTTP_CX_PAGE_MAX.
+ */
+
+static ngx_int_t
+ngx_http_cx_collect_page(ngx_str_t *page)
+{
+    u_char  *p, *last;
+
+    if (page->len == 0 || page->len > NGX_HTTP_CX_PAGE_MAX
+        || page->data[0] != '/')
+    {
+        return 0;
+    }
+
+    last = page->data + page->len;
+
+    for (p = page->data; p < last; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>') {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -722,5 +973,44 @@ static ngx_int_t
 ngx_http_cx_collect_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error)
 {
+    if (error == NULL) {
+        error = "body: invalid";
+    }
+
+    ngx_http_cx_stat_inc(r, ngx_http_cx_collect_refusal(status, error));
+
+    /* the JSON sender adds nosniff */
+
     return ngx_http_cx_json_error(r, status, NULL, error);
+}
+
+
+/* the metric of a refusal: by status, then by the field the error names */
+
+static ngx_http_cx_stat_e
+ngx_http_cx_collect_refusal(ngx_uint_t status, const char *error)
+{
+    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return ngx_http_cx_stat_refused_too_large;
+    }
+
+    if (status == NGX_HTTP_TOO_MANY_REQUESTS) {
+        return (ngx_strncmp(error, "token:", 6) == 0)
+               ? ngx_http_cx_stat_refused_replay
+               : ngx_http_cx_stat_refused_token_events;
+    }
+
+    if (ngx_strncmp(error, "token:", 6) == 0) {
+        return ngx_http_cx_stat_refused_token;
+    }
+
+    if (ngx_strncmp(error, "comment:", 8) == 0) {
+        return ngx_http_cx_stat_refused_comment;
+    }
+
+    if (ngx_strncmp(error, "page:", 5) == 0) {
+        return ngx_http_cx_stat_refused_page;
+    }
+
+    return ngx_http_cx_stat_refused_other;
 }

@@ -182,6 +182,12 @@ ngx_http_cx_counters_dropped(void)
  *   {prefix}:{site}:sv:{survey}:{day}     touchpoint ":" event
  *   {prefix}:{site}:svh:{survey}:{day}    touchpoint ":" event ":" hour
  *
+ * and for widget events (ngx_http_cx_record_args()):
+ *
+ *   {prefix}:{site}:tok:{nonce}           event, "#custom"
+ *   {prefix}:{site}:names:{day}           (a set) the custom event names
+ *   {prefix}:{site}:followup              (a stream) low scores
+ *
  * Every part is a validated name, so ":" separates unambiguously.
  */
 
@@ -599,9 +605,11 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
 
 /*
  * The script arguments of one record (see NGX_HTTP_CX_RECORD_ARGS): its
- * token key and event, the counters it adds to, and the follow-up stream
- * entry of a low score.  Strings are written at *buf, which must have
- * room for NGX_HTTP_CX_RECORD_BUF plus the record's own strings.
+ * token key and event, the set of its site's custom names of the day (or
+ * "" for the widget's own events), the counters it adds to, and the
+ * follow-up stream entry of a low score.  Strings are written at *buf,
+ * which must have room for NGX_HTTP_CX_RECORD_BUF plus the record's own
+ * strings.
  */
 
 ngx_uint_t
@@ -634,6 +642,14 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
                       (size_t) 16, rec->nonce);
     ngx_http_cx_arg(rec->event.data, rec->event.len);
     ngx_http_cx_arg("172800", 6);
+
+    if (rec->custom) {
+        ngx_http_cx_print("%V:%V:names:%*s", &cmcf->redis_prefix, &rec->site,
+                          (size_t) 8, day);
+
+    } else {
+        ngx_http_cx_arg("", 0);
+    }
 
     nk = (rec->score >= 0) ? 6 : 4;
     ngx_http_cx_print("%ui", nk);

@@ -25,7 +25,10 @@ struct ngx_http_cx_counter_s {
 };
 
 
-/* a widget event with a token: applied at most once per token and event */
+/*
+ * A widget event with a token: applied at most once per token and event,
+ * a custom one only within the token's and the site's day limits.
+ */
 
 typedef struct ngx_http_cx_record_s  ngx_http_cx_record_t;
 
@@ -42,6 +45,8 @@ struct ngx_http_cx_record_s {
     time_t                       time;
     u_char                       nonce[16];
     unsigned                     followup:1;
+    unsigned                     custom:1;  /* not shown, dismissed,
+                                               answered */
     u_char                       data[1];
 };
 

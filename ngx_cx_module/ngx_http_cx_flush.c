@@ -18,15 +18,23 @@
 /*
  * KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes.
  * ARGV: seq, ttl of the hashes (0: none), then for every hash: the
- * number of fields, then field, increment pairs; then the number of
- * records (widget events with a token), each: token key, event, token
- * ttl, the number of counters, counter key, field pairs, then 0, or 1,
- * stream key, maxlen, min id, the number of fields and field, value
- * pairs of its follow-up entry.  A record is applied only if its token
- * has not been used for its event.  The sequence number is written
- * first: if an increment failed half-way (a key of the wrong type), a
- * retry must not apply the first half again.  Returns 0 for a batch
- * already applied, else {1, records refused}.
+ * number of fields, then field, increment pairs; then the custom events
+ * a token may carry, the custom names a site may count a day, the number
+ * of records (widget events with a token), each: token key, event, token
+ * ttl, the set of the site's custom names of the day ("" for shown,
+ * dismissed, answered), the number of counters, counter key, field
+ * pairs, then 0, or 1, stream key, maxlen, min id, the number of fields
+ * and field, value pairs of its follow-up entry.
+ *
+ * A record is applied only if its token has not been used for its event,
+ * and a custom one only if its token has fewer custom events than allowed
+ * (counted in the token's "#custom" field) and its name is in the day's
+ * set or the set has room for it: the rules of the door
+ * (ngx_http_cx_token_use()), exact across workers.  The sequence number
+ * is written first: if an increment failed half-way (a key of the wrong
+ * type), a retry must not apply the first half again.  Returns 0 for a
+ * batch already applied, else {1, replays, past the token's custom
+ * events, past the site's custom names}.
  */
 
 ngx_str_t  ngx_http_cx_flush_script = ngx_string(
@@ -45,15 +53,37 @@ ngx_str_t  ngx_http_cx_flush_script = ngx_string(
         "end "
         "if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end "
     "end "
-    "local refused = 0 "
-    "local m = tonumber(ARGV[a] or '0') "
-    "a = a + 1 "
+    "local replayed, token_over, names_over = 0, 0, 0 "
+    "local per_token = tonumber(ARGV[a] or '0') "
+    "local per_day = tonumber(ARGV[a + 1] or '0') "
+    "local m = tonumber(ARGV[a + 2] or '0') "
+    "a = a + 3 "
     "for r = 1, m do "
-        "local fresh = redis.call('HSETNX', ARGV[a], ARGV[a + 1], 1) == 1 "
-        "if fresh then redis.call('EXPIRE', ARGV[a], ARGV[a + 2]) "
-        "else refused = refused + 1 end "
-        "local n = tonumber(ARGV[a + 3]) "
-        "a = a + 4 "
+        "local tok, ev, names = ARGV[a], ARGV[a + 1], ARGV[a + 3] "
+        "local fresh = false "
+        "if redis.call('HEXISTS', tok, ev) == 1 then "
+            "replayed = replayed + 1 "
+        "elseif names == '' then "
+            "fresh = true "
+        "elseif tonumber(redis.call('HGET', tok, '#custom') or '0') "
+                ">= per_token then "
+            "token_over = token_over + 1 "
+        "elseif redis.call('SISMEMBER', names, ev) == 0 "
+                "and redis.call('SCARD', names) >= per_day then "
+            "names_over = names_over + 1 "
+        "else "
+            "if redis.call('SADD', names, ev) == 1 then "
+                "redis.call('EXPIRE', names, ARGV[a + 2]) "
+            "end "
+            "redis.call('HINCRBY', tok, '#custom', 1) "
+            "fresh = true "
+        "end "
+        "if fresh then "
+            "redis.call('HSET', tok, ev, 1) "
+            "redis.call('EXPIRE', tok, ARGV[a + 2]) "
+        "end "
+        "local n = tonumber(ARGV[a + 4]) "
+        "a = a + 5 "
         "for i = 1, n do "
             "if fresh then "
                 "redis.call('HINCRBY', ARGV[a], ARGV[a + 1], 1) "
@@ -74,7 +104,7 @@ ngx_str_t  ngx_http_cx_flush_script = ngx_string(
             "a = a + 4 + 2 * nf "
         "end "
     "end "
-    "return {1, refused}");
+    "return {1, replayed, token_over, names_over}");
 
 
 /* the batch as one EVALSHA of the flush script; cb gets the reply */
@@ -112,10 +142,10 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 
     /*
      * EVALSHA sha numkeys batch-key keys... seq ttl (n (field incr)*n)*
-     * m records...
+     * per-token per-day m records...
      */
 
-    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems + 1
+    argc = 3 + 1 + nkeys + 2 + nkeys + 2 * b->nitems + 3
            + b->nrecords * NGX_HTTP_CX_RECORD_ARGS;
 
     argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t)), log);
@@ -127,7 +157,7 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 
     /* numbers (numkeys, seq, ttl, counts, increments) and record keys */
 
-    nums = ngx_alloc((4 + nkeys + b->nitems) * NGX_INT64_LEN
+    nums = ngx_alloc((6 + nkeys + b->nitems) * NGX_INT64_LEN
                      + b->nrecords * NGX_HTTP_CX_RECORD_BUF, log);
     if (nums == NULL) {
         ngx_free(argv);
@@ -188,6 +218,8 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
         }
     }
 
+    ngx_http_cx_num("%ui", (ngx_uint_t) NGX_HTTP_CX_TOKEN_CUSTOM);
+    ngx_http_cx_num("%ui", cmcf->custom_names);
     ngx_http_cx_num("%ui", b->nrecords);
 
     for (rec = b->records; rec; rec = rec->next) {
@@ -217,19 +249,30 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 /* what the reply to a batch's EVALSHA means */
 
 ngx_http_cx_flush_e
-ngx_http_cx_flush_reply(redisReply *r, uint64_t *replayed)
+ngx_http_cx_flush_reply(redisReply *r, ngx_http_cx_flush_refused_t *refused)
 {
-    *replayed = 0;
+    ngx_uint_t   i;
+    uint64_t    *n[3];
+
+    ngx_memzero(refused, sizeof(ngx_http_cx_flush_refused_t));
 
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
         return ngx_http_cx_flush_already;
     }
 
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
-        && r->element[1]->type == REDIS_REPLY_INTEGER)
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2
+        && r->element[0]->type == REDIS_REPLY_INTEGER)
     {
-        if (r->element[1]->integer > 0) {
-            *replayed = r->element[1]->integer;
+        n[0] = &refused->replayed;
+        n[1] = &refused->token_events;
+        n[2] = &refused->event_names;
+
+        for (i = 1; i < r->elements && i <= 3; i++) {
+            if (r->element[i]->type == REDIS_REPLY_INTEGER
+                && r->element[i]->integer > 0)
+            {
+                *n[i - 1] = r->element[i]->integer;
+            }
         }
 
         return ngx_http_cx_flush_applied;

@@ -26,6 +26,15 @@ typedef enum {
 } ngx_http_cx_flush_e;
 
 
+/* the records of an applied batch the script refused, by rule */
+
+typedef struct {
+    uint64_t                     replayed;      /* token used for the event */
+    uint64_t                     token_events;  /* the token's custom ones */
+    uint64_t                     event_names;   /* the site's names a day */
+} ngx_http_cx_flush_refused_t;
+
+
 extern ngx_str_t  ngx_http_cx_flush_script;
 
 
@@ -33,9 +42,8 @@ ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
     u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,
     ngx_log_t *log);
-/* replayed: the batch's records refused, their token already used */
 ngx_http_cx_flush_e ngx_http_cx_flush_reply(redisReply *r,
-    uint64_t *replayed);
+    ngx_http_cx_flush_refused_t *refused);
 
 
 #endif /* _NGX_HTTP_CX_FLUSH_H_INCLUDED_ */

@@ -44,6 +44,11 @@ static ngx_int_t ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
+static ngx_conf_num_bounds_t  ngx_http_cx_custom_names_bounds = {
+    ngx_conf_check_num_bounds, 0, 100000
+};
+
+
 static ngx_command_t  ngx_http_cx_commands[] = {
 
     { ngx_string("cx_secret"),
@@ -222,6 +227,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("cx_custom_event_names"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cx_main_conf_t, custom_names),
+      &ngx_http_cx_custom_names_bounds },
 
     { ngx_string("cx_followup_threshold"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
@@ -641,6 +653,7 @@ ngx_http_cx_create_main_conf(ngx_conf_t *cf)
     cmcf->followup[2] = NGX_CONF_UNSET;
     cmcf->followup_maxlen = NGX_CONF_UNSET_UINT;
     cmcf->followup_retention = NGX_CONF_UNSET_UINT;
+    cmcf->custom_names = NGX_CONF_UNSET_UINT;
 
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->flush_interval = NGX_CONF_UNSET_MSEC;
@@ -664,6 +677,7 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(cmcf->retention, 400);
     ngx_conf_init_uint_value(cmcf->followup_maxlen, 10000);
     ngx_conf_init_uint_value(cmcf->followup_retention, 30);
+    ngx_conf_init_uint_value(cmcf->custom_names, 20);
 
     for (t = ngx_http_cx_survey_types(); t->name.len; t++) {
         ngx_conf_init_value(cmcf->followup[t->index], t->followup);

@@ -22,6 +22,7 @@
 #define NGX_HTTP_CX_SECRET_MIN      16
 #define NGX_HTTP_CX_SAMPLE_ALL      10000   /* sample is in 1/100 of % */
 #define NGX_HTTP_CX_TOKEN_LEN       48
+#define NGX_HTTP_CX_TOKEN_CUSTOM    4       /* custom events per token */
 #define NGX_HTTP_CX_HELD_MAX        8
 #define NGX_HTTP_CX_DEFAULT_TP      "other"
 #define NGX_HTTP_CX_TYPES           3       /* nps, csat, ces */
@@ -82,6 +83,15 @@ typedef enum {
     ngx_http_cx_stat_redis_connects,
     ngx_http_cx_stat_collected,
     ngx_http_cx_stat_replayed,
+    ngx_http_cx_stat_over_token_events,
+    ngx_http_cx_stat_over_event_names,
+    ngx_http_cx_stat_refused_replay,
+    ngx_http_cx_stat_refused_token_events,
+    ngx_http_cx_stat_refused_too_large,
+    ngx_http_cx_stat_refused_token,
+    ngx_http_cx_stat_refused_comment,
+    ngx_http_cx_stat_refused_page,
+    ngx_http_cx_stat_refused_other,
     ngx_http_cx_stat_rules_evaluated,
     ngx_http_cx_stat_rules_error,
     ngx_http_cx_stat_rules_result,
@@ -140,6 +150,7 @@ typedef struct {
     ngx_int_t                    followup[NGX_HTTP_CX_TYPES];
     ngx_uint_t                   followup_maxlen;
     ngx_uint_t                   followup_retention;    /* days */
+    ngx_uint_t                   custom_names;  /* a site's, a day */
 
     u_char                      *collect_file;  /* the first cx_collect */
     ngx_uint_t                   collect_line;
@@ -194,6 +205,8 @@ typedef struct {
     ngx_str_t                    tag;
 
     ngx_array_t                 *signals;   /* ngx_str_t: X-CX-Event names */
+
+    void                        *collect;   /* ngx_http_cx_collect.c's */
 
     ngx_chain_t                 *held;      /* copy of a split "</body" */
     size_t                       held_len;
@@ -280,6 +293,8 @@ ngx_int_t ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
     const char **err);
 ngx_int_t ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *token);
+ngx_int_t ngx_http_cx_token_use(u_char *nonce, ngx_uint_t event,
+    ngx_str_t *custom);
 
 /* ngx_http_cx_stats.c */
 ngx_int_t ngx_http_cx_stats_init_conf(ngx_conf_t *cf,

@@ -451,9 +451,9 @@ static void
 ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     void *data)
 {
-    uint64_t              replayed;
-    ngx_http_cx_flush_e   frc;
-    ngx_http_cx_redis_t  *w = data;
+    ngx_http_cx_flush_e           frc;
+    ngx_http_cx_redis_t          *w = data;
+    ngx_http_cx_flush_refused_t   refused;
 
     w->in_flight = 0;
 
@@ -462,7 +462,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         return;
     }
 
-    frc = ngx_http_cx_flush_reply(r, &replayed);
+    frc = ngx_http_cx_flush_reply(r, &refused);
 
     switch (frc) {
 
@@ -475,10 +475,14 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         break;
 
     case ngx_http_cx_flush_applied:
-        if (replayed) {
-            ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
-                                       replayed);
-        }
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_replayed,
+                                   refused.replayed);
+        ngx_http_cx_stat_add_cycle(w->cycle,
+                                   ngx_http_cx_stat_over_token_events,
+                                   refused.token_events);
+        ngx_http_cx_stat_add_cycle(w->cycle,
+                                   ngx_http_cx_stat_over_event_names,
+                                   refused.event_names);
 
         ngx_http_cx_redis_batch_done(w);
         break;

@@ -346,6 +346,13 @@ ngx_http_cx_report_events(ngx_http_cx_json_t *j, ngx_http_cx_report_tp_t *tp,
     }
 
     for ( /* void */ ; k < tp->nrows; k++) {
+
+        /* a group lists the names it counted: at most a day's cap each */
+
+        if (i > 0 && tp->rows[k]->counts[i] == 0) {
+            continue;
+        }
+
         ngx_http_cx_json_key_str(j, &tp->rows[k]->event);
         ngx_http_cx_json_uint(j, tp->rows[k]->counts[i]);
     }

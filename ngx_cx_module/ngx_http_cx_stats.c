@@ -75,6 +75,38 @@ ngx_http_cx_stat_name_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     { ngx_string("cx_collected_replayed_total"), ngx_null_string,
       ngx_string("Accepted events Redis refused: their token was "
                  "already used for that event.") },
+    [ngx_http_cx_stat_over_token_events] =
+    { ngx_string("cx_collected_over_limit_total"),
+      ngx_string("limit=\"token_events\""),
+      ngx_string("Accepted custom events the flush script did not count: "
+                 "past the custom events of their token (token_events: "
+                 "posts through several workers, or a reload), or past "
+                 "cx_custom_event_names for their site and day "
+                 "(event_names).") },
+    [ngx_http_cx_stat_over_event_names] =
+    { ngx_string("cx_collected_over_limit_total"),
+      ngx_string("limit=\"event_names\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_replay] =
+    { ngx_string("cx_collect_refused_total"), ngx_string("reason=\"replay\""),
+      ngx_string("Posts cx_collect refused (4xx), by reason.") },
+    [ngx_http_cx_stat_refused_token_events] =
+    { ngx_string("cx_collect_refused_total"),
+      ngx_string("reason=\"token_events\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_too_large] =
+    { ngx_string("cx_collect_refused_total"),
+      ngx_string("reason=\"too_large\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_token] =
+    { ngx_string("cx_collect_refused_total"), ngx_string("reason=\"token\""),
+      NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_comment] =
+    { ngx_string("cx_collect_refused_total"),
+      ngx_string("reason=\"comment\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_page] =
+    { ngx_string("cx_collect_refused_total"), ngx_string("reason=\"page\""),
+      NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_refused_other] =
+    { ngx_string("cx_collect_refused_total"), ngx_string("reason=\"other\""),
+      NGX_HTTP_CX_SAME_HELP },
     [ngx_http_cx_stat_rules_evaluated] =
     { ngx_string("cx_rules_evaluations_total"), ngx_null_string,
       ngx_string("Calls of trigger() and touchpoint() in Lua rules.") },

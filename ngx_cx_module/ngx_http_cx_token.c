@@ -6,14 +6,23 @@
  *     DAY "." NONCE "." MAC
  *
  * DAY is the UTC day (YYYYMMDD), NONCE 12 random bytes and MAC the first
- * 16 bytes of HMAC-SHA256(cx_secret, "cx1|" survey "|" touchpoint "|"
- * DAY "|" NONCE), both base64url without padding.
+ * 16 bytes of HMAC-SHA256(cx_secret, "cx2|" prefix "|" site "|" survey
+ * "|" touchpoint "|" DAY "|" NONCE), both base64url without padding: a
+ * token is good for one Redis namespace (the prefix of cx_redis and the
+ * site), one survey and one touchpoint.
  *
  * Signing is on the path of every injected page, so the HMAC key pads are
  * hashed once at configuration time (a token then costs three SHA-256
  * blocks) and nonces come from a per-worker xoshiro256** generator seeded
  * from the system CSPRNG: a nonce must be unique, not secret -- the MAC is
  * what cannot be forged.
+ *
+ * The door (ngx_http_cx_token_use()): each worker remembers the events of
+ * recent tokens in a direct-mapped table, so that a replayed event, or a
+ * token's custom event past NGX_HTTP_CX_TOKEN_CUSTOM, is refused before
+ * it is queued.  A token pushed out of the table by another is only
+ * forgotten by this worker: the flush script applies the same rules
+ * exactly (ngx_http_cx_flush.c).
  */
 
 
@@ -28,7 +37,11 @@
 
 
 #define NGX_HTTP_CX_NONCE_BYTES  12
+#define NGX_HTTP_CX_NONCE_LEN    16     /* base64url */
 #define NGX_HTTP_CX_MAC_BYTES    16
+#define NGX_HTTP_CX_MAC_LEN      22     /* base64url */
+
+#define NGX_HTTP_CX_SEEN         4096   /* tokens remembered, a power of 2 */
 
 
 typedef struct {
@@ -36,14 +49,26 @@ typedef struct {
 } ngx_http_cx_rng_t;
 
 
+/* what this worker has accepted of one token */
+
+typedef struct {
+    u_char                       nonce[NGX_HTTP_CX_NONCE_LEN];
+    uint32_t                     custom[NGX_HTTP_CX_TOKEN_CUSTOM];
+    uint8_t                      events;    /* bits of the widget's events */
+    uint8_t                      ncustom;
+} ngx_http_cx_seen_t;
+
+
 /* per worker: seeded in ngx_http_cx_token_init_worker() */
 static ngx_http_cx_rng_t  ngx_http_cx_rng;
 
+/* per worker: about 144 KB */
+static ngx_http_cx_seen_t  ngx_http_cx_seen[NGX_HTTP_CX_SEEN];
+
 
 static uint64_t ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng);
-static void ngx_http_cx_token_mac(ngx_http_cx_main_conf_t *cmcf,
-    ngx_str_t *survey, ngx_str_t *touchpoint, u_char *day, u_char *nonce,
-    u_char *mac);
+static void ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
+    ngx_str_t *touchpoint, u_char *day, u_char *nonce, u_char *mac);
 
 
 ngx_int_t
@@ -153,23 +178,37 @@ ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng)
 }
 
 
+/* the site and prefix are the request's: where the token is counted */
+
 static void
-ngx_http_cx_token_mac(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *survey,
+ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *day, u_char *nonce, u_char *mac)
 {
-    u_char      *p;
-    SHA256_CTX   c;
-    u_char       msg[4 + 2 * NGX_HTTP_CX_NAME_MAX + 32 + 8];
-    u_char       md[SHA256_DIGEST_LENGTH];
+    u_char                   *p;
+    SHA256_CTX                c;
+    ngx_http_cx_srv_conf_t   *cscf;
+    ngx_http_cx_main_conf_t  *cmcf;
+    u_char                    msg[4 + 4 * (NGX_HTTP_CX_NAME_MAX + 1) + 8 + 1
+                                  + NGX_HTTP_CX_NONCE_LEN];
+    u_char                    md[SHA256_DIGEST_LENGTH];
 
-    p = ngx_cpymem(msg, "cx1|", 4);
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_cx_module);
+
+    /* every part is a validated name: at most NGX_HTTP_CX_NAME_MAX bytes */
+
+    p = ngx_cpymem(msg, "cx2|", 4);
+    p = ngx_cpymem(p, cmcf->redis_prefix.data, cmcf->redis_prefix.len);
+    *p++ = '|';
+    p = ngx_cpymem(p, cscf->site.data, cscf->site.len);
+    *p++ = '|';
     p = ngx_cpymem(p, survey->data, survey->len);
     *p++ = '|';
     p = ngx_cpymem(p, touchpoint->data, touchpoint->len);
     *p++ = '|';
     p = ngx_cpymem(p, day, 8);
     *p++ = '|';
-    p = ngx_cpymem(p, nonce, 16);
+    p = ngx_cpymem(p, nonce, NGX_HTTP_CX_NONCE_LEN);
 
     c = ((SHA256_CTX *) cmcf->hmac)[0];
     SHA256_Update(&c, msg, p - msg);
@@ -187,13 +226,10 @@ ngx_int_t
 ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
     ngx_str_t *touchpoint, u_char *token)
 {
-    uint64_t                  n[2];
-    ngx_tm_t                  tm;
-    ngx_str_t                 src, dst;
-    ngx_http_cx_main_conf_t  *cmcf;
-    u_char                    mac[NGX_HTTP_CX_MAC_BYTES];
-
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    uint64_t   n[2];
+    ngx_tm_t   tm;
+    ngx_str_t  src, dst;
+    u_char     mac[NGX_HTTP_CX_MAC_BYTES];
 
     n[0] = ngx_http_cx_rng_next(&ngx_http_cx_rng);
     n[1] = ngx_http_cx_rng_next(&ngx_http_cx_rng);
@@ -209,7 +245,7 @@ ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
 
     token[25] = '.';
 
-    ngx_http_cx_token_mac(cmcf, survey, touchpoint, token, token + 9, mac);
+    ngx_http_cx_token_mac(r, survey, touchpoint, token, token + 9, mac);
 
     src.data = mac;
     src.len = sizeof(mac);
@@ -230,7 +266,8 @@ ngx_http_cx_random64(void)
 
 
 /*
- * Checks a token against the survey and touchpoint it is offered with.
+ * Checks a token against the site, survey and touchpoint it is offered
+ * with.
  * It must be of today (UTC), or of yesterday during the first hour of
  * today, so that a page shown just before midnight can still be
  * answered.  On success the nonce (16 characters) is copied out: the
@@ -242,17 +279,15 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *survey, ngx_str_t *touchpoint, u_char *nonce,
     const char **err)
 {
-    u_char                   *t;
-    time_t                    now;
-    ngx_tm_t                  tm;
-    ngx_str_t                 src, dst;
-    ngx_uint_t                i;
-    ngx_http_cx_main_conf_t  *cmcf;
-    u_char                    mac[NGX_HTTP_CX_MAC_BYTES];
-    u_char                    want[32];
-    u_char                    today[8], yesterday[8];
+    u_char      *t;
+    time_t       now;
+    ngx_tm_t     tm;
+    ngx_str_t    src, dst;
+    ngx_uint_t   i;
+    u_char       mac[NGX_HTTP_CX_MAC_BYTES];
+    u_char       want[32];
+    u_char       today[8], yesterday[8];
 
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
     t = token->data;
 
     if (token->len != NGX_HTTP_CX_TOKEN_LEN || t[8] != '.' || t[25] != '.') {
@@ -276,15 +311,15 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
         }
     }
 
-    ngx_http_cx_token_mac(cmcf, survey, touchpoint, t, t + 9, mac);
+    ngx_http_cx_token_mac(r, survey, touchpoint, t, t + 9, mac);
 
     src.data = mac;
     src.len = sizeof(mac);
     dst.data = want;
     ngx_encode_base64url(&dst, &src);
 
-    if (CRYPTO_memcmp(want, t + 26, 22) != 0) {
-        *err = "token: invalid for this survey and touchpoint";
+    if (CRYPTO_memcmp(want, t + 26, NGX_HTTP_CX_MAC_LEN) != 0) {
+        *err = "token: invalid for this site, survey and touchpoint";
         return NGX_DECLINED;
     }
 
@@ -306,7 +341,7 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
         }
     }
 
-    ngx_memcpy(nonce, t + 9, 16);
+    ngx_memcpy(nonce, t + 9, NGX_HTTP_CX_NONCE_LEN);
 
     return NGX_OK;
 
@@ -314,4 +349,56 @@ malformed:
 
     *err = "token: malformed";
     return NGX_DECLINED;
+}
+
+
+/*
+ * The door: an event of a verified token, once.  event is the bit of a
+ * widget event (shown, dismissed, answered), or custom names a custom
+ * event.  NGX_OK: not seen by this worker, now remembered; NGX_BUSY: seen
+ * (a replay); NGX_DECLINED: the token has its custom events already.
+ */
+
+ngx_int_t
+ngx_http_cx_token_use(u_char *nonce, ngx_uint_t event, ngx_str_t *custom)
+{
+    uint32_t             hash;
+    ngx_uint_t           i;
+    ngx_http_cx_seen_t  *s;
+
+    s = &ngx_http_cx_seen[ngx_murmur_hash2(nonce, NGX_HTTP_CX_NONCE_LEN)
+                          & (NGX_HTTP_CX_SEEN - 1)];
+
+    if (ngx_memcmp(s->nonce, nonce, NGX_HTTP_CX_NONCE_LEN) != 0) {
+        /* another token had the slot: it is forgotten here */
+        ngx_memzero(s, sizeof(ngx_http_cx_seen_t));
+        ngx_memcpy(s->nonce, nonce, NGX_HTTP_CX_NONCE_LEN);
+    }
+
+    if (custom == NULL) {
+        if (s->events & (1 << event)) {
+            return NGX_BUSY;
+        }
+
+        s->events |= (uint8_t) (1 << event);
+        return NGX_OK;
+    }
+
+    /* a hash stands for the name: a collision only costs its own token */
+
+    hash = ngx_murmur_hash2(custom->data, custom->len);
+
+    for (i = 0; i < s->ncustom; i++) {
+        if (s->custom[i] == hash) {
+            return NGX_BUSY;
+        }
+    }
+
+    if (s->ncustom == NGX_HTTP_CX_TOKEN_CUSTOM) {
+        return NGX_DECLINED;
+    }
+
+    s->custom[s->ncustom++] = hash;
+
+    return NGX_OK;
 }

@@ -124,7 +124,7 @@ is(scalar keys %seen, 20, "20 page views, 20 different tokens");
 
 
 
-=== TEST 6: the token is an HMAC of survey, touchpoint, day and nonce
+=== TEST 6: the token is an HMAC of the prefix, site, survey, touchpoint, day and nonce
 --- http_config
 cx_secret 0123456789abcdef0123;
 --- config
@@ -142,7 +142,7 @@ use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(encode_base64url);
 my $r = http_request("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 my ($day, $nonce, $mac) = $r->{body} =~ /data-cx-token="(\d{8})\.([^.]+)\.([^"]+)"/;
-my $want = substr(hmac_sha256("cx1|s1|home|$day|$nonce", "0123456789abcdef0123"), 0, 16);
+my $want = substr(hmac_sha256("cx2|cx|localhost|s1|home|$day|$nonce", "0123456789abcdef0123"), 0, 16);
 is($mac, encode_base64url($want), "MAC checks with the secret");
 is($day, today(), "token carries the UTC day");
 

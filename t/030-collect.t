@@ -103,13 +103,15 @@ is(redis()->exists('cx:localhost:followup'), 0, 'no follow-up for a promoter');
 
 
 
-=== TEST 3: a token is good for one answer: a replay is not counted
+=== TEST 3: a token is good for one answer: a replay is refused at the door, not counted
 --- check
 my $tag = survey_tag('/');
+my $before = metric('cx_collect_refused_total{reason="replay"}');
 is(::answer($tag, event => 'answered', score => 0)->{status}, 204, 'first');
-is(::answer($tag, event => 'answered', score => 0)->{status}, 204, 'replay accepted at the door');
-is(::answer($tag, event => 'answered', score => 10)->{status}, 204, 'another score, same token');
-ok(wait_for(sub { metric('cx_collected_replayed_total') >= 2 }), 'replays counted in the metric');
+is(::answer($tag, event => 'answered', score => 0)->{status}, 429, 'replay refused at the door');
+is(::answer($tag, event => 'answered', score => 10)->{status}, 429, 'another score, same token');
+is(metric('cx_collect_refused_total{reason="replay"}') - $before, 2, 'replays counted in the metric');
+ok(wait_for(sub { redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:0') }), 'flushed');
 is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:0'), 1, 'counted once');
 is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:10'), undef, 'the other score never');
 is(redis()->hget("cx:localhost:sv:nps1:$::DAY", 'home:answered'), 1, 'answered once');
@@ -123,7 +125,7 @@ my $tag = survey_tag('/c/');
 is($tag->{type}, 'csat', 'a CSAT survey');
 is(::answer($tag, event => 'shown')->{status}, 204, 'shown');
 is(::answer($tag, event => 'dismissed')->{status}, 204, 'dismissed');
-is(::answer($tag, event => 'dismissed')->{status}, 204, 'dismissed twice');
+is(::answer($tag, event => 'dismissed')->{status}, 429, 'dismissed twice: 429');
 is(::answer($tag, event => 'clicked_help')->{status}, 204, 'custom');
 ok(wait_for(sub { redis()->hget("cx:localhost:sv:csat1:$::DAY", 'checkout:clicked_help') }), 'custom counted');
 is(redis()->hget("cx:localhost:sv:csat1:$::DAY", 'checkout:shown'), 1, 'shown');
@@ -202,7 +204,7 @@ is($e{page}, '/shop/cart', 'page from the Referer, without query or fragment');
 my $t = survey_tag('/');
 redis_stop();
 is(::answer($t, event => 'answered', score => 6)->{status}, 204, 'answer while Redis is down');
-is(::answer($t, event => 'answered', score => 6)->{status}, 204, 'and its replay');
+is(::answer($t, event => 'answered', score => 6)->{status}, 429, 'its replay is refused at the door');
 sleep 0.3;
 redis_start();
 ok(wait_for(sub { redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:6') }, 10), 'arrives');

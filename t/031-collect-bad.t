@@ -479,7 +479,7 @@ POST /cx/collect
 survey=nps1&touchpoint=home&event=answered&score=3&comment=a%00b&token=TOKEN
 --- error_code: 400
 --- reason
-comment: not valid UTF-8 text
+comment: a control character (only tab and newline are allowed)
 
 
 
@@ -648,7 +648,7 @@ POST /cx/collect
 survey=nps1&touchpoint=home&event=shown&token=FORGED
 --- error_code: 400
 --- reason
-token: invalid for this survey and touchpoint
+token: invalid for this site, survey and touchpoint
 
 
 
@@ -658,7 +658,7 @@ POST /cx/collect
 survey=csat1&touchpoint=home&event=shown&token=TOKEN
 --- error_code: 400
 --- reason
-token: invalid for this survey and touchpoint
+token: invalid for this site, survey and touchpoint
 
 
 
@@ -668,7 +668,7 @@ POST /cx/collect
 survey=nps1&touchpoint=checkout&event=shown&token=TOKEN
 --- error_code: 400
 --- reason
-token: invalid for this survey and touchpoint
+token: invalid for this site, survey and touchpoint
 
 
 
@@ -727,7 +727,7 @@ POST /cx/collect
 survey=nps1&touchpoint=home&event=answered&score=2&page=http://x/&token=TOKEN
 --- error_code: 400
 --- reason
-page: not a path (printable ASCII from /, at most 256 bytes)
+page: not a path (/ then printable ASCII but \" < >, at most 256 bytes)
 
 
 

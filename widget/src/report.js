@@ -9,13 +9,17 @@ const COMMENT_MAX = 1000;       /* bytes of UTF-8, as cx_collect takes */
 
 
 /*
- * A comment the endpoint accepts: no control characters but tab and
- * newlines, at most 1000 bytes of UTF-8 (cut at a character), trimmed.
+ * A comment the endpoint accepts: no control characters (C0, DEL, C1)
+ * but tab, newline and CR LF, no bidi embeddings, overrides or isolates
+ * (U+202A-U+202E, U+2066-U+2069), at most 1000 bytes of UTF-8 (cut at a
+ * character), trimmed.
  */
 
 export function comment(s) {
-    /* eslint-disable-next-line no-control-regex */
-    s = s.replace(/[\0-\x08\x0b\x0c\x0e-\x1f]/g, '').trim().slice(0, COMMENT_MAX);
+    s = s.replace(/\r(?!\n)/g, '')
+        /* eslint-disable-next-line no-control-regex */
+        .replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, '')
+        .trim().slice(0, COMMENT_MAX);
 
     while (new TextEncoder().encode(s).length > COMMENT_MAX) {
         s = s.slice(0, -1);

@@ -95,6 +95,9 @@ is(visitor.daysSince(20270101, Date.UTC(2026, 0, 1)), 0,
 
 is(report.comment('  fine\u0000\u0007 thanks\r\n\tbye  '),
    'fine thanks\r\n\tbye', 'comment: no control characters but tab and newlines, trimmed');
+is(report.comment('a\x7fb\u0085c\u009fd\re\u202ef\u202ag\u2066h\u2069i\u200fj\u00a0k'),
+   'abcdef' + 'ghi\u200fj\u00a0k',
+   'comment: no DEL, C1, lone CR or bidi override/isolate (what cx_collect refuses)');
 
 const long = report.comment('ж'.repeat(800));
 is(Buffer.byteLength(long), 1000, 'comment: at most 1000 bytes of UTF-8');

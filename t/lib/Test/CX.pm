@@ -996,17 +996,21 @@ sub survey_tag {
     return \%a;
 }
 
-# a token as the module makes them, for any day (tests of expiry)
+# a token as the module makes them, for any day (tests of expiry); the
+# site and Redis prefix default to the test server's (localhost, cx)
 
 sub sign_token {
-    my ($secret, $survey, $touchpoint, $day, $nonce) = @_;
+    my ($secret, $survey, $touchpoint, $day, $nonce, $site, $prefix) = @_;
 
     require Digest::SHA;
     require MIME::Base64;
 
     $nonce //= MIME::Base64::encode_base64url(CORE::join('', map { chr rand 256 } 1 .. 12));
+    $site //= 'localhost';
+    $prefix //= 'cx';
     my $mac = substr(Digest::SHA::hmac_sha256(
-                         "cx1|$survey|$touchpoint|$day|$nonce", $secret),
+                         "cx2|$prefix|$site|$survey|$touchpoint|$day|$nonce",
+                         $secret),
                      0, 16);
 
     return "$day.$nonce." . MIME::Base64::encode_base64url($mac);
