@@ -588,7 +588,7 @@ ngx_http_cx_lua_pos(lua_Integer pos, size_t len)
         return pos;
     }
 
-    if ((size_t) -pos > len) {
+    if (pos < -(lua_Integer) len) {
         return 0;
     }
 
