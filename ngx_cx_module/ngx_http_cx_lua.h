@@ -56,7 +56,7 @@ int lua_error(lua_State *L) __attribute__((cold));
  */
 #define NGX_HTTP_CX_LUA_STRING_MAX    16384
 #define NGX_HTTP_CX_LUA_HOOK_LARGE    16
-#define NGX_HTTP_CX_LUA_TIME_BASE     5000000   /* ns */
+#define NGX_HTTP_CX_LUA_TIME_BASE     20000000  /* ns */
 #define NGX_HTTP_CX_LUA_TIME_PER      20        /* ns per instruction */
 #define NGX_HTTP_CX_LUA_LOAD_TIME     200000000 /* ns: a file's top level */
 #define NGX_HTTP_CX_LUA_BYTES_SHIFT   3         /* work: a unit per 8 bytes */

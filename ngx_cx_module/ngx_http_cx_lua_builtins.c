@@ -14,6 +14,10 @@
  * checked, so that it cannot fail for them: an error raised by LuaJIT's
  * function called from C would have no position.  sub, byte, insert,
  * sort and maxn are our own.
+ *
+ * LuaJIT's tostring hands a __tostring over as a tail call, without a
+ * bytecode: with tostring itself as the __tostring it would loop for
+ * ever where no count hook sees it.  Ours calls the metamethod, counted.
  */
 
 
@@ -27,6 +31,7 @@ static int ngx_http_cx_lua_byte(lua_State *L);
 static int ngx_http_cx_lua_char(lua_State *L);
 static int ngx_http_cx_lua_format(lua_State *L);
 static int ngx_http_cx_lua_tonumber(lua_State *L);
+static int ngx_http_cx_lua_tostring(lua_State *L);
 static int ngx_http_cx_lua_insert(lua_State *L);
 static int ngx_http_cx_lua_maxn(lua_State *L);
 static int ngx_http_cx_lua_sort(lua_State *L);
@@ -55,6 +60,7 @@ static const struct {
     { "char", ngx_http_cx_lua_char, "string" },
     { "format", ngx_http_cx_lua_format, "string" },
     { "tonumber", ngx_http_cx_lua_tonumber, "_G" },
+    { "tostring", ngx_http_cx_lua_tostring, "_G" },
     { "insert", ngx_http_cx_lua_insert, NULL },
     { "maxn", ngx_http_cx_lua_maxn, NULL },
     { "sort", ngx_http_cx_lua_sort, NULL },
@@ -345,6 +351,35 @@ ngx_http_cx_lua_tonumber(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, n, 1);
+
+    return 1;
+}
+
+
+/* tostring(v): __tostring called back, counted; LuaJIT's for the rest */
+
+static int
+ngx_http_cx_lua_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        return 1;
+    }
+
+    if (luaL_getmetafield(L, 1, "__tostring")) {
+        ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), 0);
+
+        lua_insert(L, 1);
+        ngx_http_cx_lua_callback(L, 1, 1);
+
+        return 1;
+    }
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
 
     return 1;
 }
