@@ -711,3 +711,28 @@ return {
 --- error_log eval
 [qr{r31\.lua:5: C functions nested too deep \(more than 16 levels\)},
  qr{r31\.lua:4: C functions nested too deep \(more than 16 levels\)}]
+
+
+
+=== TEST 32: an ordinary rule file still runs within the smallest budget, its reads of r charged (bench/rules-shop.lua, in the VM)
+--- http_config
+cx_rules_budget 1000;
+--- rule eval
+open my $fh, '<', 'bench/rules-shop.lua' or die "bench/rules-shop.lua: $!";
+local $/;
+my $src = <$fh>;
+# the same, with its survey, and a trigger(r) the VM runs (no plan: a loop)
+$src =~ s/"bench"\) then return "bench"/"bench") then for i = 1, 2 do end return "s1"/ or die;
+$src;
+--- request
+GET /index.html
+--- more_headers eval
+"Cookie: cx_v=1.k3J9aQ2xLm0pZr7TbW4s.5.2."
+. POSIX::strftime('%Y%m%d', gmtime(time - 40 * 86400)) . ".0\nDNT: 0"
+--- response_body_like
+data-cx-survey="s1"
+--- error_log
+the plan of trigger() gave up, the VM runs it
+--- no_error_log
+cx rules: trigger() failed
+cx rules: touchpoint() failed
