@@ -657,7 +657,9 @@ ngx_http_cx_lua_deep(lua_State *L, ngx_http_cx_lua_vm_t *vm)
  * The running call has made an object of NGX_HTTP_CX_LUA_STRING_MAX
  * bytes or more: an instruction may now touch that many bytes, so the
  * hook counts (and reads the clock) every NGX_HTTP_CX_LUA_HOOK_LARGE
- * instructions, until the call ends
+ * instructions, until the call ends.  Called from the allocator, in the
+ * middle of an instruction: lua_sethook() with the same mask only sets
+ * the count, the dispatch stays as it is.
  */
 
 static void
