@@ -11,7 +11,8 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters clean widget widget-check deb deb-check
+        bench-rules bench-counters bench-hostile clean widget widget-check \
+        deb deb-check
 
 all: $(MODULE)
 
@@ -77,6 +78,11 @@ bench-rules:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/rules
+
+# what hostile rule files cost per page view (README "Hostile rules")
+bench-hostile:
+	$(MAKE) all
+	bench/hostile
 
 bench-counters:
 	util/deps.sh bench
