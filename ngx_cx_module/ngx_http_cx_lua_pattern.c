@@ -637,9 +637,13 @@ ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp,
 
     out->sets -= NGX_HTTP_CX_PAT_SETLEN;
     out->nsets++;
-    out->work += NGX_HTTP_CX_PAT_SETLEN + (last - first);
+    out->work += NGX_HTTP_CX_PAT_SETLEN;
     bits = out->sets;
     ngx_memzero(bits, NGX_HTTP_CX_PAT_SETLEN);
+
+    /* each element costs one step per byte of the set (32) at most */
+
+    out->work += NGX_HTTP_CX_PAT_SETLEN * (last - first);
 
     for (j = first; j < last; j++) {
 
@@ -649,7 +653,6 @@ ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp,
 
             if (ngx_http_cx_pat_is_class(c)) {
                 ngx_http_cx_pat_add_class(bits, c);
-                out->work += NGX_HTTP_CX_PAT_SETLEN;
 
             } else {
                 bits[c >> 3] |= (u_char) (1 << (c & 7));
@@ -659,8 +662,6 @@ ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp,
         }
 
         if (j + 2 < last && p[j + 1] == '-') {
-            out->work += p[j + 2] - ngx_min(p[j], p[j + 2]);
-
             for (c = p[j]; c <= p[j + 2]; c++) {
                 bits[c >> 3] |= (u_char) (1 << (c & 7));
             }

@@ -199,7 +199,7 @@ fuzz_init(void)
 static size_t
 fuzz_bound(size_t m, size_t n)
 {
-    return 4 * (m + 2) * (n + 2) + 64 * m + 8 * n + 256;
+    return 6 * (m + 2) * (n + 2) + 64 * m;
 }
 
 
@@ -218,7 +218,7 @@ ngx_http_cx_pat_stats(ngx_http_cx_pat_t *pt)
     bound = fuzz_bound(pt->plen, pt->n);
 
     if (!ngx_http_cx_pat_eager) {
-        bound += pt->memo_size;
+        bound += 2 * (pt->plen + 2) * (pt->n + 2);   /* >= notes' size */
     }
 
     if (pt->steps > bound) {
