@@ -8,26 +8,35 @@
  * then the end.  Matching item i at subject position s -- the state
  * (i, s) -- goes on with item i + 1 at one or more positions, in the
  * order Lua tries them; the first way that reaches the end is the match.
- * The search runs on an explicit stack of states (at most one per item),
+ * The search runs on an explicit stack, at most one entry per item,
  * never on the C stack.
  *
  * The bound.  Whether the rest of a pattern matches from (i, s) depends
  * on i and s alone, unless a back-reference ahead reads a capture that
- * started before i ("live" items).  A state that fails is written down
- * (a byte per state) and never explored again; a run of x* or x- that
- * fails marks every position of its run, so a later start within that
- * run stops where the earlier one failed; %b looks up the end of the
- * balanced part from a table made in one pass over the subject.  So a
- * match explores each of the (m + 1) x (n + 1) states at most once, and
- * each exploration takes a bounded number of steps: see README ("What
- * cannot happen") for the bound.  The notes start after the call has
- * spent as many steps as they take bytes (so they at most double what a
- * call costs, and short matches never need them); they are a userdata,
- * under the VM's memory cap.  Every step is charged to the call's
- * instruction budget.
+ * started before i (a "live" item).  So a state that failed is written
+ * down (the notes: a byte per state) and never explored again.  A state
+ * of x* or x- that failed marks every position of the run it tried, so
+ * that one from further back stops where it meets them; %b looks the
+ * end up in a table made in one pass.  Counting steps, for a pattern of
+ * m bytes (at most m + 1 items) and a subject of n:
+ *   - compiling: m + 1, and 32 per byte of a set;
+ *   - per item, at most 2 (n + 1) entries (each state explored once has
+ *     at most two ways on, x* and x- one per position of their runs,
+ *     and these runs do not overlap) and 2 (n + 1) steps of its own
+ *     (scanning x*, counting to the end of %b or making its table);
+ *   - a successful match is not written down: in a gsub, the next match
+ *     may explore again the states of its end position, a few steps
+ *     each, m + 1 of them per match;
+ *   - before the notes exist (they are made once a call has spent as
+ *     many steps as they take bytes) at most their size, (m + 1)(n + 1)
+ *     + 4 n per %b, and the explorations under way then, n each.
+ * Hence at most 12 (m + 2)(n + 2) + 64 m steps per call (README; the
+ * differential fuzzer checks it), each charged to the budget.  Live
+ * items are not written down: there the work depends on what was
+ * captured, and only the budget bounds it.
  *
  * LuaJIT raises "pattern too complex" where its matcher nests more than
- * 200 levels deep: the depth of each state is followed here too, and the
+ * 200 calls deep: the depth of each state is followed here too, and the
  * notes keep how deep a failed state went, so that the same patterns
  * fail.
  */
