@@ -60,6 +60,7 @@
 #define NGX_HTTP_CX_PAT_BAL          11     /* %bxy */
 #define NGX_HTTP_CX_PAT_FRONTIER     12     /* %f[set] */
 #define NGX_HTTP_CX_PAT_BACKREF      13     /* %1 ... %9 */
+#define NGX_HTTP_CX_PAT_LIT          14     /* bytes as themselves: abc */
 
 /* what one byte is matched by */
 #define NGX_HTTP_CX_PAT_BYTE         0
@@ -76,7 +77,8 @@ struct ngx_http_cx_pat_item_s {
     u_char                       c2;        /* BAL: the closing */
     u_char                       live;
     uint16_t                     arg;       /* capture, error, BAL slot */
-    const u_char                *set;
+    const u_char                *set;      /* LIT: the bytes, arg: how
+                                               many */
 };
 
 
@@ -100,6 +102,9 @@ typedef struct {
     ngx_uint_t                   ncaps;
     ngx_uint_t                   nbal;
     size_t                       work;      /* bytes of sets made */
+    ngx_uint_t                   lit;       /* 1 + the literal item that
+                                               may grow */
+    size_t                       lit_next;  /* where it would go on */
     uint32_t                     unfinished;
     u_char                       cap[NGX_HTTP_CX_PAT_CAPTURES];
 } ngx_http_cx_pat_out_t;
@@ -150,6 +155,9 @@ static ngx_int_t ngx_http_cx_pat_class(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp, size_t *i, ngx_http_cx_pat_item_t *it);
 static ngx_int_t ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp, size_t *i, const u_char **set);
+static ngx_int_t ngx_http_cx_pat_one(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t at, ngx_uint_t plain,
+    ngx_http_cx_pat_item_t *one);
 static ngx_http_cx_pat_item_t *ngx_http_cx_pat_item(
     ngx_http_cx_pat_out_t *out, ngx_uint_t op);
 static void ngx_http_cx_pat_add_class(u_char *set, ngx_uint_t cl);
@@ -259,12 +267,13 @@ ngx_http_cx_pat_compile(ngx_http_cx_pat_t *pt, lua_State *L,
 static ngx_int_t
 ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
 {
-    size_t                   i, j;
+    size_t                   i, j, at;
     ngx_int_t                k, err;
-    ngx_uint_t               op;
+    ngx_uint_t               op, plain;
     ngx_http_cx_pat_item_t  *it, *it2, one;
 
     out->sets = out->end;
+    out->lit = 0;
     out->nitems = 0;
     out->nsets = 0;
     out->ncaps = 0;
@@ -420,6 +429,7 @@ ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
 
         ngx_memzero(&one, sizeof(ngx_http_cx_pat_item_t));
 
+        at = i;
         err = ngx_http_cx_pat_class(out, p, lp, &i, &one);
 
         if (err == NGX_ERROR) {
@@ -430,6 +440,7 @@ ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
             goto done;
         }
 
+        plain = (one.kind == NGX_HTTP_CX_PAT_BYTE && i == at + 1);
         op = NGX_HTTP_CX_PAT_ONE;
 
         if (i < lp) {
@@ -450,16 +461,22 @@ ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
                 op = NGX_HTTP_CX_PAT_MAX;
                 i++;
 
-                it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_ONE);
-                if (it == NULL) {
+                /* x+ is x x* */
+
+                if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
                     return NGX_ERROR;
                 }
 
-                it->kind = one.kind;
-                it->c = one.c;
-                it->set = one.set;
                 break;
             }
+        }
+
+        if (op == NGX_HTTP_CX_PAT_ONE) {
+            if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
         }
 
         it = ngx_http_cx_pat_item(out, op);
@@ -506,15 +523,63 @@ end:
             continue;
         }
 
-        for (it2 = &it[j]; it2 > it; it2--) {
-            if ((it2 - 1)->op == NGX_HTTP_CX_PAT_OPEN
-                && (it2 - 1)->arg == it[j].arg)
-            {
+        for (it2 = &it[j]; it2 >= it; it2--) {
+            if (it2->op == NGX_HTTP_CX_PAT_OPEN && it2->arg == it[j].arg) {
                 break;
             }
 
             it2->live = 1;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A single x (or the first x of x+).  A byte written as itself right
+ * after a literal that is the last item so far becomes one more byte of
+ * that literal: a literal is one state, compared with memcmp.
+ */
+
+static ngx_int_t
+ngx_http_cx_pat_one(ngx_http_cx_pat_out_t *out, const u_char *p, size_t at,
+    ngx_uint_t plain, ngx_http_cx_pat_item_t *one)
+{
+    ngx_http_cx_pat_item_t  *it;
+
+    if (plain && out->nitems && out->lit == out->nitems
+        && out->lit_next == at)
+    {
+        it = (ngx_http_cx_pat_item_t *) out->items + out->nitems - 1;
+
+        if (it->op == NGX_HTTP_CX_PAT_ONE) {
+            it->op = NGX_HTTP_CX_PAT_LIT;
+            it->set = p + at - 1;
+            it->arg = 2;
+            out->lit_next = at + 1;
+            return NGX_OK;
+        }
+
+        if (it->arg < 0xffff) {
+            it->arg++;
+            out->lit_next = at + 1;
+            return NGX_OK;
+        }
+    }
+
+    it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_ONE);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->kind = one->kind;
+    it->c = one->c;
+    it->set = one->set;
+
+    if (plain) {
+        out->lit = out->nitems;
+        out->lit_next = at + 1;
     }
 
     return NGX_OK;
@@ -841,8 +906,16 @@ ngx_http_cx_pat_lay_out(ngx_http_cx_pat_t *pt, ngx_http_cx_pat_out_t *out)
     /* a literal first item: the search skips to that byte */
 
     it = pt->items;
-    pt->first = (it->op == NGX_HTTP_CX_PAT_ONE
-                 && it->kind == NGX_HTTP_CX_PAT_BYTE) ? it->c : 256;
+
+    if (it->op == NGX_HTTP_CX_PAT_ONE && it->kind == NGX_HTTP_CX_PAT_BYTE) {
+        pt->first = it->c;
+
+    } else if (it->op == NGX_HTTP_CX_PAT_LIT) {
+        pt->first = it->set[0];
+
+    } else {
+        pt->first = 256;
+    }
 
     pt->memo_size = pt->nitems * (pt->n + 1)
                     + pt->nbal * pt->n * sizeof(uint32_t);
@@ -950,6 +1023,20 @@ enter:
         if (s < n && ngx_http_cx_pat_test(it, subj[s])) {
             t = s + 1;
             goto next;
+        }
+
+        break;
+
+    case NGX_HTTP_CX_PAT_LIT:
+        len = it->arg;
+
+        if (n - s >= len) {
+            ngx_http_cx_pat_spend(pt, len);
+
+            if (ngx_memcmp(it->set, subj + s, len) == 0) {
+                t = s + len;
+                goto next;
+            }
         }
 
         break;

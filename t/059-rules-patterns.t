@@ -233,6 +233,7 @@ return {
     t("\"777\",3", function() return ("abc"):gsub(".", function(c) return c == "a" and false or 7 end) end)
     t("\"1a22b\",2", function() return ("a1b22"):gsub("(%a)(%d+)", function(a, d) return d .. a end) end)
     t("\"1=x, 2=y\",2", function() return ("x=1, y=2"):gsub("(%w+)=(%w+)", "%2=%1") end)
+    t("2,3,\"-\"", function() return ("x---"):find("(.--)%1") end)
     -- a malformed part that matching never reaches raises nothing
     t("nil", function() return ("b"):find("a%") end)
     t("nil", function() return ("b"):match("(a") end)
@@ -242,7 +243,7 @@ return {
   end
 }
 --- response_body_like
-data-cx-question="all 53 as in LuaJIT"
+data-cx-question="all 54 as in LuaJIT"
 
 
 

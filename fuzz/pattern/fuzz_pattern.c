@@ -14,7 +14,8 @@
  * Input: op (its high bit: notes from the first step), init, mode, the
  * pattern's length (at most 32), the
  * replacement string's length (at most 8), the pattern, the
- * replacement, then the subject (at most 256 bytes).
+ * replacement, then the subject (at most 256 bytes, fewer when the
+ * pattern would make LuaJIT's backtracking take long).
  *
  * With -DCX_PATTERN_MAIN it is a small tool instead: it runs the Lua
  * code given as argument, with our functions in the global table "cx".
@@ -239,6 +240,45 @@ ngx_http_cx_pat_stats(ngx_http_cx_pat_t *pt)
 }
 
 
+/*
+ * LuaJIT's matcher backtracks: with q repetitions it may try about n^q
+ * ways.  The subject is cut so that the reference ends in a moment.
+ */
+
+static size_t
+fuzz_reference_max(const uint8_t *p, size_t lp, size_t ls)
+{
+    size_t  i, q, opt, n;
+    double  ways;
+
+    q = 0;
+    opt = 0;
+
+    for (i = 0; i < lp; i++) {
+        q += (p[i] == '*' || p[i] == '+' || p[i] == '-');
+        opt += (p[i] == '?');
+    }
+
+    for (n = ls; n > 0; n--) {
+        ways = 1;
+
+        for (i = 0; i < q && ways <= 4e6; i++) {
+            ways *= (double) (n + 1);
+        }
+
+        for (i = 0; i < opt && ways <= 4e6; i++) {
+            ways *= 2;
+        }
+
+        if (ways <= 4e6) {
+            break;
+        }
+    }
+
+    return n;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -269,6 +309,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     ls = ngx_min(size - lp - lr, FUZZ_SUBJECT_MAX);
+    ls = fuzz_reference_max(data, lp, ls);
 
     if (op != 0 && op != 1 && op != 2) {
         init = 1;
