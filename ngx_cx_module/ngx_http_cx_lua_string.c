@@ -9,8 +9,9 @@
  * A replacement function of gsub, or a replacement table with a
  * metatable (its __index may run Lua), is called through
  * ngx_http_cx_lua_callback(): nested C calls back into Lua are bounded.
- * None of these functions keeps more than a few hundred bytes on the C
- * stack; gsub builds its result in memory of the Lua allocator.
+ * A gsub that may call back keeps its matcher and result in a userdata,
+ * so that a level of such nesting costs a few hundred bytes of C stack;
+ * a long result goes to memory of the Lua allocator too.
  *
  * ngx_http_cx_lua_string_init() makes the table of C primitives the
  * sandbox (lua/sandbox.lua) is built with: these, and those of
@@ -22,6 +23,13 @@
 
 
 #define NGX_HTTP_CX_LUA_GSUB_INLINE  64
+
+/* so that a gsub calling back into Lua keeps its frame small */
+#if (defined __GNUC__)
+#define NGX_HTTP_CX_NOINLINE         __attribute__((noinline))
+#else
+#define NGX_HTTP_CX_NOINLINE
+#endif
 
 
 /* the result of gsub: inline while short, then a userdata in a slot */
@@ -35,6 +43,12 @@ typedef struct {
 } ngx_http_cx_lua_buf_t;
 
 
+typedef struct {
+    ngx_http_cx_pat_t            pt;
+    ngx_http_cx_lua_buf_t        buf;
+} ngx_http_cx_lua_gsub_t;
+
+
 static int ngx_http_cx_lua_find(lua_State *L);
 static int ngx_http_cx_lua_match(lua_State *L);
 static int ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find);
@@ -43,6 +57,9 @@ static ngx_int_t ngx_http_cx_lua_plain(lua_State *L, const u_char *s,
 static int ngx_http_cx_lua_gmatch(lua_State *L);
 static int ngx_http_cx_lua_gmatch_next(lua_State *L);
 static int ngx_http_cx_lua_gsub(lua_State *L);
+static int ngx_http_cx_lua_gsub_here(lua_State *L) NGX_HTTP_CX_NOINLINE;
+static int ngx_http_cx_lua_gsub_run(lua_State *L, ngx_http_cx_lua_gsub_t *g)
+    NGX_HTTP_CX_NOINLINE;
 static void ngx_http_cx_lua_replace(ngx_http_cx_pat_t *pt,
     ngx_http_cx_lua_buf_t *b, size_t s, size_t e, int tr);
 static void ngx_http_cx_lua_replace_string(ngx_http_cx_pat_t *pt,
@@ -297,13 +314,58 @@ ngx_http_cx_lua_gmatch_next(lua_State *L)
 static int
 ngx_http_cx_lua_gsub(lua_State *L)
 {
-    int                     tr, max, n;
-    size_t                  srcl, lp, pos, k;
-    ngx_int_t               e;
-    ngx_uint_t              anchored;
-    const u_char           *src, *p, *q;
-    ngx_http_cx_pat_t       pt;
-    ngx_http_cx_lua_buf_t   b;
+    int                       tr;
+    ngx_http_cx_lua_gsub_t   *g;
+
+    tr = lua_type(L, 3);
+
+    if (tr == LUA_TSTRING || tr == LUA_TNUMBER) {
+        return ngx_http_cx_lua_gsub_here(L);
+    }
+
+    /*
+     * The replacement may call gsub again: what a level keeps goes in
+     * a userdata, not on the C stack (checked again in gsub_run)
+     */
+
+    lua_settop(L, 4);
+    lua_pushnil(L);
+
+    g = lua_newuserdata(L, sizeof(ngx_http_cx_lua_gsub_t));
+
+    return ngx_http_cx_lua_gsub_run(L, g);
+}
+
+
+/* a replacement string: no call back into Lua, all on the stack */
+
+static int
+ngx_http_cx_lua_gsub_here(lua_State *L)
+{
+    ngx_http_cx_lua_gsub_t  g;
+
+    lua_settop(L, 4);
+    lua_pushnil(L);
+
+    return ngx_http_cx_lua_gsub_run(L, &g);
+}
+
+
+/* gsub with the slot for its result at 5, what it keeps in g */
+
+static int
+ngx_http_cx_lua_gsub_run(lua_State *L, ngx_http_cx_lua_gsub_t *g)
+{
+    int                      tr, max, n;
+    size_t                   srcl, lp, pos, k;
+    ngx_int_t                e;
+    ngx_uint_t               anchored;
+    const u_char            *src, *p, *q;
+    ngx_http_cx_pat_t       *pt;
+    ngx_http_cx_lua_buf_t   *b;
+
+    pt = &g->pt;
+    b = &g->buf;
 
     src = (const u_char *) luaL_checklstring(L, 1, &srcl);
     p = (const u_char *) luaL_checklstring(L, 2, &lp);
@@ -325,43 +387,40 @@ ngx_http_cx_lua_gsub(lua_State *L)
         return luaL_argerror(L, 3, "string/function/table expected");
     }
 
-    lua_settop(L, 4);
-    lua_pushnil(L);
+    b->data = b->inline_;
+    b->len = 0;
+    b->size = NGX_HTTP_CX_LUA_GSUB_INLINE;
+    b->slot = 5;
 
-    b.data = b.inline_;
-    b.len = 0;
-    b.size = NGX_HTTP_CX_LUA_GSUB_INLINE;
-    b.slot = 5;
-
-    ngx_http_cx_pat_compile(&pt, L, src, srcl, p, lp);
+    ngx_http_cx_pat_compile(pt, L, src, srcl, p, lp);
 
     pos = 0;
     n = 0;
 
     while (n < max) {
 
-        if (pt.first < 256 && !anchored && pos < srcl) {
+        if (pt->first < 256 && !anchored && pos < srcl) {
             /* up to where a match can start, unchanged */
 
-            q = memchr(src + pos, (int) pt.first, srcl - pos);
+            q = memchr(src + pos, (int) pt->first, srcl - pos);
             k = (q ? (size_t) (q - src) : srcl) - pos;
 
-            ngx_http_cx_lua_add(&pt, &b, src + pos, k);
+            ngx_http_cx_lua_add(pt, b, src + pos, k);
             pos += k;
         }
 
-        e = ngx_http_cx_pat_match(&pt, pos);
+        e = ngx_http_cx_pat_match(pt, pos);
 
         if (e >= 0) {
             n++;
-            ngx_http_cx_lua_replace(&pt, &b, pos, e, tr);
+            ngx_http_cx_lua_replace(pt, b, pos, e, tr);
         }
 
         if (e >= 0 && (size_t) e > pos) {
             pos = e;
 
         } else if (pos < srcl) {
-            ngx_http_cx_lua_add(&pt, &b, src + pos, 1);
+            ngx_http_cx_lua_add(pt, b, src + pos, 1);
             pos++;
 
         } else {
@@ -373,12 +432,12 @@ ngx_http_cx_lua_gsub(lua_State *L)
         }
     }
 
-    ngx_http_cx_lua_add(&pt, &b, src + pos, srcl - pos);
+    ngx_http_cx_lua_add(pt, b, src + pos, srcl - pos);
 
-    ngx_http_cx_pat_spend_bytes(&pt, b.len);
-    ngx_http_cx_pat_charge(&pt);
+    ngx_http_cx_pat_spend_bytes(pt, b->len);
+    ngx_http_cx_pat_charge(pt);
 
-    lua_pushlstring(L, (const char *) b.data, b.len);
+    lua_pushlstring(L, (const char *) b->data, b->len);
     lua_pushinteger(L, n);
 
     return 2;
