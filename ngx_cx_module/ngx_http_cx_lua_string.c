@@ -52,6 +52,7 @@ typedef struct {
 static int ngx_http_cx_lua_find(lua_State *L);
 static int ngx_http_cx_lua_match(lua_State *L);
 static int ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find);
+static ngx_uint_t ngx_http_cx_lua_special(const u_char *p, size_t lp);
 static ngx_int_t ngx_http_cx_lua_plain(lua_State *L, const u_char *s,
     size_t ls, const u_char *p, size_t lp);
 static int ngx_http_cx_lua_gmatch(lua_State *L);
@@ -120,9 +121,9 @@ static int
 ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find)
 {
     int                 n;
-    size_t              ls, lp, i, start;
+    size_t              ls, lp, start;
     ngx_int_t           init, e;
-    ngx_uint_t          anchored, special;
+    ngx_uint_t          anchored;
     const u_char       *s, *p;
     ngx_http_cx_pat_t   pt;
 
@@ -146,30 +147,17 @@ ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find)
         init = ls;
     }
 
-    if (find) {
-        special = lua_toboolean(L, 4) ? 0 : 1;
+    if (find && (lua_toboolean(L, 4) || !ngx_http_cx_lua_special(p, lp))) {
+        e = ngx_http_cx_lua_plain(L, s + init, ls - init, p, lp);
 
-        for (i = 0; special && i < lp; i++) {
-            switch (p[i]) {
-            case '^': case '$': case '*': case '+': case '?':
-            case '.': case '(': case '[': case '%': case '-':
-                special = 2;
-                break;
-            }
+        if (e < 0) {
+            lua_pushnil(L);
+            return 1;
         }
 
-        if (special != 2) {
-            e = ngx_http_cx_lua_plain(L, s + init, ls - init, p, lp);
-
-            if (e < 0) {
-                lua_pushnil(L);
-                return 1;
-            }
-
-            lua_pushinteger(L, init + e + 1);
-            lua_pushinteger(L, init + e + lp);
-            return 2;
-        }
+        lua_pushinteger(L, init + e + 1);
+        lua_pushinteger(L, init + e + lp);
+        return 2;
     }
 
     anchored = (lp && p[0] == '^');
@@ -201,6 +189,25 @@ ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find)
     ngx_http_cx_pat_charge(&pt);
 
     return n;
+}
+
+
+/* whether p has a byte that makes find() match a pattern (all of p) */
+
+static ngx_uint_t
+ngx_http_cx_lua_special(const u_char *p, size_t lp)
+{
+    size_t  i;
+
+    for (i = 0; i < lp; i++) {
+        switch (p[i]) {
+        case '^': case '$': case '*': case '+': case '?':
+        case '.': case '(': case '[': case '%': case '-':
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
