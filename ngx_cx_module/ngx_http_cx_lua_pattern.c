@@ -117,8 +117,8 @@ static const char  *ngx_http_cx_pat_errors[] = {
     "malformed pattern (%f needs a set '[...]' after it)",
     "malformed pattern (')' closes no capture)",
     "malformed pattern (more than 32 captures)",
-    "invalid capture index in pattern (%0, or a capture not closed "
-        "before it)"
+    "invalid capture index in pattern (%0, or no capture of that "
+        "number closed before it)"
 };
 
 /* errors: 1 + their index above */
