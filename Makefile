@@ -49,7 +49,8 @@ test-asan:
 	TEST_NGINX_MODULE=$(CURDIR)/$(BUILD)/asan/ngx_http_cx_module.so \
 	TEST_NGINX_ASAN=1 $(PROVE) -I t/lib -r $(T)
 
-# libFuzzer on the request parsers, FUZZ_SECONDS each (CI: the default)
+# libFuzzer on the request parsers and the rules' pattern matcher,
+# FUZZ_SECONDS each (CI: the default)
 FUZZ_SECONDS ?= 60
 
 fuzz:
@@ -58,6 +59,7 @@ fuzz:
 	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo
