@@ -8,7 +8,8 @@
  * (widget/dist/, committed, so that building the module never needs
  * Node).
  *
- *   node build.js           write dist/cx-widget.js, .gz and dist/cx-widget-lang.pack
+ *   node build.js           write dist/cx-widget.js, its .gz and
+ *                           dist/cx-widget-lang.pack
  *   node build.js --check   fail if dist/ is not what src/ builds to
  *
  * The pack, which ngx_http_cx_widget.c reads:
