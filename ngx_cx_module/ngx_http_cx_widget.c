@@ -358,10 +358,10 @@ ngx_http_cx_widget_init(ngx_conf_t *cf)
     }
 
     ngx_http_cx_widget_asset(&ngx_http_cx_widget_assets[0],
-                     ngx_http_cx_widget_js,
-                     ngx_http_cx_widget_js_end - ngx_http_cx_widget_js,
-                     ngx_http_cx_widget_gz,
-                     ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz);
+                             ngx_http_cx_widget_js,
+                             ngx_http_cx_widget_js_end - ngx_http_cx_widget_js,
+                             ngx_http_cx_widget_gz,
+                             ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz);
 
     p = ngx_http_cx_widget_pack;
     last = ngx_http_cx_widget_pack_end;
