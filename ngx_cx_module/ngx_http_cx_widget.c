@@ -84,8 +84,9 @@ static ngx_int_t ngx_http_cx_widget_headers(ngx_http_request_t *r,
 static ngx_table_elt_t *ngx_http_cx_widget_header(ngx_http_request_t *r,
     char *key, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_widget_init(ngx_conf_t *cf);
-static void ngx_http_cx_widget_asset(ngx_http_cx_widget_asset_t *asset,
-    u_char *body, size_t len, u_char *gz, size_t gz_len);
+static ngx_int_t ngx_http_cx_widget_asset(ngx_conf_t *cf,
+    ngx_http_cx_widget_asset_t *asset, u_char *body, size_t len, u_char *gz,
+    size_t gz_len);
 static ngx_int_t ngx_http_cx_widget_check_location(ngx_conf_t *cf,
     ngx_http_cx_widget_check_t *wc, ngx_http_core_loc_conf_t *clcf,
     void **loc_conf);
@@ -357,11 +358,15 @@ ngx_http_cx_widget_init(ngx_conf_t *cf)
         return NGX_OK;
     }
 
-    ngx_http_cx_widget_asset(&ngx_http_cx_widget_assets[0],
-                             ngx_http_cx_widget_js,
-                             ngx_http_cx_widget_js_end - ngx_http_cx_widget_js,
-                             ngx_http_cx_widget_gz,
-                             ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz);
+    if (ngx_http_cx_widget_asset(cf, &ngx_http_cx_widget_assets[0],
+                            ngx_http_cx_widget_js,
+                            ngx_http_cx_widget_js_end - ngx_http_cx_widget_js,
+                            ngx_http_cx_widget_gz,
+                            ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     p = ngx_http_cx_widget_pack;
     last = ngx_http_cx_widget_pack_end;
@@ -412,8 +417,13 @@ ngx_http_cx_widget_init(ngx_conf_t *cf)
         ngx_http_cx_widget_assets[n].lang.data = p;
         ngx_http_cx_widget_assets[n].lang.len = sp1 - p;
 
-        ngx_http_cx_widget_asset(&ngx_http_cx_widget_assets[n],
-                                 body, json, body + json, gz);
+        if (ngx_http_cx_widget_asset(cf, &ngx_http_cx_widget_assets[n],
+                                     body, json, body + json, gz)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         body += json + gz;
     }
 
@@ -438,15 +448,24 @@ broken:
 
 /* ETags "cx-HASH" and "cx-HASH-gz": the first bytes of the body's MD5 */
 
-static void
-ngx_http_cx_widget_asset(ngx_http_cx_widget_asset_t *asset, u_char *body,
-    size_t len, u_char *gz, size_t gz_len)
+static ngx_int_t
+ngx_http_cx_widget_asset(ngx_conf_t *cf, ngx_http_cx_widget_asset_t *asset,
+    u_char *body, size_t len, u_char *gz, size_t gz_len)
 {
     u_char                     *p;
     ngx_md5_t                   md5;
     ngx_uint_t                  i;
     ngx_http_cx_widget_copy_t  *c;
     u_char                      hash[16];
+
+    /* nginx's MD5 reads 32-bit words: an aligned copy of the body */
+
+    p = ngx_palloc(cf->temp_pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, body, len);
 
     c = asset->copy;
 
@@ -457,7 +476,7 @@ ngx_http_cx_widget_asset(ngx_http_cx_widget_asset_t *asset, u_char *body,
     ngx_str_set(&c[1].encoding, "gzip");
 
     ngx_md5_init(&md5);
-    ngx_md5_update(&md5, body, len);
+    ngx_md5_update(&md5, p, len);
     ngx_md5_final(hash, &md5);
 
     for (i = 0; i < 2; i++) {
@@ -471,6 +490,8 @@ ngx_http_cx_widget_asset(ngx_http_cx_widget_asset_t *asset, u_char *body,
 
         c[i].etag.len = p - c[i].etag.data;
     }
+
+    return NGX_OK;
 }
 
 
