@@ -129,6 +129,11 @@ typedef struct {
     ngx_array_t                  rules;     /* ngx_http_cx_rules_t * */
     size_t                       memory;
     ngx_http_cx_lua_tz_t         tz;
+    ngx_array_t                 *surveys;   /* all cx_survey, for the
+                                               check at load; NULL: no
+                                               check */
+    ngx_flag_t                   check;     /* cx_rules_check */
+    ngx_flag_t                   try;       /* cx_rules_try */
 } ngx_http_cx_lua_conf_t;
 
 
@@ -196,6 +201,9 @@ typedef struct {
     u_char                      *stack;     /* C stack at the call's start */
     unsigned                     in_call:1;
     unsigned                     large:1;   /* the call made a large object */
+    unsigned                     conf_time:1;   /* nginx -t: files are
+                                               checked (lua/check.lua) */
+    ngx_uint_t                   problems;  /* the check found */
 
     int                          loader;
     int                          r;         /* the request views */
@@ -337,6 +345,7 @@ ngx_http_cx_lua_note(ngx_uint_t what)
 
 
 ngx_int_t ngx_http_cx_lua_request_init(lua_State *L);
+void ngx_http_cx_lua_fields(lua_State *L);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm,
@@ -407,6 +416,8 @@ extern const u_char  ngx_http_cx_lua_sandbox[];
 extern const u_char  ngx_http_cx_lua_sandbox_end[];
 extern const u_char  ngx_http_cx_lua_cx[];
 extern const u_char  ngx_http_cx_lua_cx_end[];
+extern const u_char  ngx_http_cx_lua_check[];
+extern const u_char  ngx_http_cx_lua_check_end[];
 
 
 #endif /* _NGX_HTTP_CX_LUA_H_INCLUDED_ */

@@ -268,6 +268,10 @@ char *ngx_http_cx_rules_memory(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_cx_rules_check(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_rules_try(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_cx_lua_init_conf(ngx_conf_t *cf);
 ngx_int_t ngx_http_cx_lua_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_lua_exit_worker(ngx_cycle_t *cycle);
