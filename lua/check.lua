@@ -494,7 +494,11 @@ local function bad_argument(name, i, kind, v, present)
             end
         end
 
-    elseif v.table and (kind == "r" or kind == "table") then
+    elseif (kind == "r" and (v == R or v.view))
+           or (kind == "table" and v.table)
+    then
+        -- r is a table; cx and the file's tables are frozen proxies,
+        -- which only take the place of a table
         return nil
     end
 
