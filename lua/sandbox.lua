@@ -681,6 +681,28 @@ local function rule_setmetatable(t, mt)
     return setmetatable(t, mt)
 end
 
+-- the clock: in util/cx-rules-try's nginx (cx_rules_try on), the one the
+-- request says it is (ngx_http_cx_lua_try.c)
+local os_time, os_date = os.time, os.date
+
+if C.now then
+    local time, date, now = os.time, os.date, C.now
+
+    os_time = function(t)
+        if t == nil then
+            return now()
+        end
+        return time(t)
+    end
+
+    os_date = function(format, t)
+        if t == nil then
+            t = now()
+        end
+        return date(format or "%c", t)
+    end
+end
+
 local base = {
     assert = assert,
     error = error,
@@ -705,8 +727,8 @@ local base = {
                      sort = guard(C.sort, "sort") }),
     math = freeze(impure_random(copy(math, "randomseed"))),
     bit = freeze(copy(bit)),
-    os = freeze({ time = C.impure(os.time, "time"),
-                  date = C.impure(os.date, "date") }),
+    os = freeze({ time = C.impure(os_time, "time"),
+                  date = C.impure(os_date, "date") }),
 }
 
 local lib_env = setmetatable({}, { __index = base, __metatable = false })
@@ -714,6 +736,16 @@ local lib = loadstring(cx_source, "=cx", "t")
 setfenv(lib, lib_env)
 
 local cx_raw, takes = lib(C)
+
+if C.trace then
+    -- try mode: every helper call says what it was given and returned
+    for name, f in pairs(cx_raw) do
+        if type(f) == "function" then
+            cx_raw[name] = C.trace(name, f)
+        end
+    end
+end
+
 local cx = freeze(cx_raw)
 
 base.cx = cx

@@ -286,6 +286,8 @@ typedef struct {
     ngx_int_t                    offset;
     ngx_uint_t                   reads;     /* of the running call:
                                                NGX_HTTP_CX_LUA_READ_* */
+    time_t                       clock;     /* the rules' now, or 0:
+                                               ngx_time() (try mode) */
     unsigned                     tm_done:1;
 
     /* what a plan reads that is not in the request's memory */
@@ -331,6 +333,19 @@ extern ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
 /* the request rules are evaluating (NULL between calls) */
 #define ngx_http_cx_lua_request()        ngx_http_cx_lua_req
 #define ngx_http_cx_lua_request_set(req) ngx_http_cx_lua_req = (req)
+
+
+/* the rules' clock: now, or what util/cx-rules-try says it is */
+
+static ngx_inline time_t
+ngx_http_cx_lua_now(void)
+{
+    if (ngx_http_cx_lua_req && ngx_http_cx_lua_req->clock) {
+        return ngx_http_cx_lua_req->clock;
+    }
+
+    return ngx_time();
+}
 
 
 /* notes what the running call used besides r (a clock, chance) */
@@ -383,6 +398,12 @@ ngx_int_t ngx_http_cx_lua_paths_find(ngx_http_cx_lua_set_t *set,
 void ngx_http_cx_lua_paths_add(ngx_http_cx_lua_set_t *set, ngx_str_t *path,
     ngx_str_t *tp);
 void ngx_http_cx_lua_paths_free(ngx_http_cx_lua_set_t *set);
+
+/* ngx_http_cx_lua_try.c */
+ngx_int_t ngx_http_cx_lua_try_check(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf);
+time_t ngx_http_cx_lua_try_clock(ngx_http_request_t *r);
+void ngx_http_cx_lua_try_init(lua_State *L);
 
 /* ngx_http_cx_lua_tz.c */
 char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,

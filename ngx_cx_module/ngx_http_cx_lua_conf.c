@@ -369,6 +369,10 @@ ngx_http_cx_lua_init_conf(ngx_conf_t *cf)
     ngx_conf_init_value(lc->check, 1);
     ngx_conf_init_value(lc->try, 0);
 
+    if (ngx_http_cx_lua_try_check(cf, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* a literal survey id a file returns: does any cx_survey define it? */
     lc->surveys = lc->check ? &cmcf->surveys : NULL;
 

@@ -981,7 +981,7 @@ ngx_tm_t *
 ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_req_t *req)
 {
     if (!req->tm_done) {
-        req->now = ngx_time();
+        req->now = ngx_http_cx_lua_now();
 
         ngx_http_cx_lua_second(vm, req->now);
 
@@ -1120,7 +1120,7 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
 
     /* a day in the future (a visitor's clock) counts as today */
 
-    today = ngx_time() / 86400;
+    today = ngx_http_cx_lua_now() / 86400;
     lua_pushinteger(L, today > day ? today - day : 0);
 
     return 1;

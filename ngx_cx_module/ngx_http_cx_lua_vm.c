@@ -823,6 +823,11 @@ ngx_http_cx_lua_setup(lua_State *L)
     lua_setfield(L, -2, "views");
     ngx_http_cx_lua_fields(L);
     lua_setfield(L, -2, "fields");
+
+    if (vm->conf->try) {
+        ngx_http_cx_lua_try_init(L);
+    }
+
     lua_pushlstring(L, (const char *) ngx_http_cx_lua_cx,
                     ngx_http_cx_lua_cx_end - ngx_http_cx_lua_cx);
     lua_pushlstring(L, (const char *) ngx_http_cx_lua_check,
