@@ -783,6 +783,9 @@ ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
 
     ngx_http_cx_stat_inc(r, stat);
 
+    /* for cx_metrics and the dashboard, not only the error log */
+    ngx_http_cx_lua_errors_note(r, set->rules, what, fail, msg);
+
     if (!(ngx_http_cx_lua_worker && ngx_http_cx_lua_worker->conf->try)
         && ngx_http_cx_lua_log_rate(&set->errors) != NGX_OK)
     {

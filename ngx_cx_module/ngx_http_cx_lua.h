@@ -120,6 +120,8 @@ struct ngx_http_cx_rules_s {
     ngx_uint_t                   index;     /* in the VM's sets */
     u_char                      *conf_file; /* where cx_rules_lua is */
     ngx_uint_t                   conf_line;
+    void                        *errors;    /* its entry in the zone of
+                                               ngx_http_cx_lua_errors.c */
 };
 
 
@@ -134,6 +136,7 @@ typedef struct {
                                                check */
     ngx_flag_t                   check;     /* cx_rules_check */
     ngx_flag_t                   try;       /* cx_rules_try */
+    ngx_shm_zone_t              *errors;    /* the files' failures */
 } ngx_http_cx_lua_conf_t;
 
 
@@ -398,6 +401,13 @@ ngx_int_t ngx_http_cx_lua_paths_find(ngx_http_cx_lua_set_t *set,
 void ngx_http_cx_lua_paths_add(ngx_http_cx_lua_set_t *set, ngx_str_t *path,
     ngx_str_t *tp);
 void ngx_http_cx_lua_paths_free(ngx_http_cx_lua_set_t *set);
+
+/* ngx_http_cx_lua_errors.c */
+ngx_int_t ngx_http_cx_lua_errors_init_conf(ngx_conf_t *cf,
+    ngx_http_cx_lua_conf_t *lc);
+void ngx_http_cx_lua_errors_note(ngx_http_request_t *r,
+    ngx_http_cx_rules_t *rules, const char *what,
+    ngx_http_cx_lua_fail_e fail, u_char *msg);
 
 /* ngx_http_cx_lua_try.c */
 ngx_int_t ngx_http_cx_lua_try_check(ngx_conf_t *cf,

@@ -380,6 +380,10 @@ ngx_http_cx_lua_init_conf(ngx_conf_t *cf)
         return NGX_OK;
     }
 
+    if (ngx_http_cx_lua_errors_init_conf(cf, lc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     vm = ngx_http_cx_lua_vm_create(lc, cf->log, 1);
     if (vm == NULL) {
         return NGX_ERROR;

@@ -280,6 +280,11 @@ ngx_int_t ngx_http_cx_rules_trigger(ngx_http_request_t *r,
 ngx_int_t ngx_http_cx_rules_touchpoint(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_rules_t *rules, ngx_str_t *tp);
 
+/* ngx_http_cx_lua_errors.c */
+size_t ngx_http_cx_rules_metrics_size(ngx_http_cx_main_conf_t *cmcf);
+u_char *ngx_http_cx_rules_metrics(u_char *p, ngx_http_cx_main_conf_t *cmcf);
+ngx_int_t ngx_http_cx_rules_report(ngx_http_request_t *r);
+
 /* ngx_http_cx_count.c */
 ngx_int_t ngx_http_cx_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_cx_count_init(ngx_conf_t *cf);

@@ -137,6 +137,11 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
         return ngx_http_cx_score_surveys(r);
     }
 
+    if (ctx->report == ngx_http_cx_rep_rules) {
+        /* the rules' recent errors: ngx_http_cx_lua_errors.c */
+        return ngx_http_cx_rules_report(r);
+    }
+
     if (ngx_http_cx_redis_context() == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cx score: not connected to redis");
