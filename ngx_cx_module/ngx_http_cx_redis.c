@@ -944,7 +944,7 @@ ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_wait_timeouts,
                                1);
 
-    if (w->sentinel) {
+    if (w->sentinel && level == NGX_LOG_WARN) {
         /* a primary without its replicas may be one no longer */
         ngx_http_cx_sentinel_ask(w->sentinel);
     }
