@@ -515,8 +515,9 @@ EOF
 
     unlink "$prefix/logs/nginx.pid";
 
-    my $cmd = join ' ', map { "'$_'" } 'env', @{ $self->{env} },
-                        $self->{nginx}, '-p', "$prefix/",
+    # $NGINX would be taken for sockets inherited from an old binary
+    my $cmd = join ' ', map { "'$_'" } 'env', '-u', 'NGINX',
+                        @{ $self->{env} }, $self->{nginx}, '-p', "$prefix/",
                         '-c', "$prefix/conf/nginx.conf";
     my $out = `$cmd 2>&1`;
     die "nginx $name did not start:\n$out" if $?;
