@@ -152,7 +152,7 @@ add_block_preprocessor(sub {
     # them, FAKE_* the fake ones, TLS_* those of a fleet that speaks TLS
     my $http = $block->http_config // '';
     $http = "cx_redis_sentinel cx SENTINELS;\n$http"
-        unless $http =~ /cx_redis_sentinel/;
+        unless $http =~ /cx_redis(_sentinel)? /;
 
     if ($http =~ /TLS_SENTINELS/ && !$TLS) {
         my $dir = tls_certificates();
@@ -407,3 +407,29 @@ is(::views_in_report(server_port()), 20, "/cx/score over TLS");
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 15: cx_redis_wait with cx_redis, a primary without a replica: each batch is applied once, kept and sent again (recognised, never applied twice) until a replica has it
+--- http_config
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+cx_redis_wait 1 100ms;
+--- redis
+--- request
+GET /
+--- check
+get_many('/', 4);
+ok(wait_for(sub { (redis()->hget("cx:localhost:tp:$::DAY", 'home:view') // 0) == 5 }), "5 views applied");
+ok(wait_for(sub { metric('cx_redis_wait_timeouts_total') >= 5 }), "kept and sent again");
+is(redis()->hget("cx:localhost:tp:$::DAY", 'home:view'), 5, "still 5: never applied twice");
+is(metric('cx_counts_flushed_total') // 0, 0, "not flushed as far as the worker knows");
+redis()->config('set', 'repl-diskless-sync-delay', 0);
+my $replica = Test::CX::Fleet::free_port();
+$::F->start_node($replica, replicaof => "127.0.0.1 " . redis_port());
+ok(wait_for(sub { metric('cx_counts_flushed_total') == 10 }, 10), "flushed once a replica has them");
+is($::F->cli($replica, 'HGET', "cx:localhost:tp:$::DAY", 'home:view'), 5, "the replica has the 5 views");
+is(redis()->hget("cx:localhost:tp:$::DAY", 'home:view'), 5, "and the primary still 5");
+$::F->kill_node($replica, 'TERM');
+--- error_log eval
+[ qr/cx redis: batch 1 reached 0 of 1 replicas of 127\.0\.0\.1:\d+ in 100ms \(cx_redis_wait\), kept to be sent again/,
+  qr/cx redis: 127\.0\.0\.1:\d+ has 1 replicas again/ ]
