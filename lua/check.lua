@@ -612,7 +612,7 @@ local function analyze(f, opts, problems)
 
     local states = {}
     local first = {}
-    if opts.r then
+    if opts.r and (info.params or 0) >= 1 then
         first[0] = R
     end
     states[1] = first

@@ -199,11 +199,16 @@ ngx_http_cx_lua_try_traced(lua_State *L)
 
     p = ngx_slprintf(p, last, ") = ");
 
-    /* the call, as the rule would have made it */
+    /*
+     * the call, as the rule would have made it: an error the helper
+     * raises gets the rule's file and line, as it would without this
+     * closure between them
+     */
 
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_insert(L, 1);
-    ngx_http_cx_lua_callback(L, n, LUA_MULTRET);
+    ngx_http_cx_lua_builtin(L, lua_tostring(L, lua_upvalueindex(1)), n,
+                            LUA_MULTRET);
 
     top = lua_gettop(L);
 

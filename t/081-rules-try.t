@@ -103,7 +103,7 @@ return {
         if campaign:lower() == "spring" then
             return "spring_nps"
         end
-        return nil
+        return cx.sample(r.args.rate) and nil
     end
 }
 --- cases
@@ -121,12 +121,17 @@ expect error rules.lua:4: attempt to index local 'campaign' (a nil value)
 case without a campaign, and nothing said about the error
 path /landing
 expect survey none
+
+case a helper's error has the rule's line too
+path /landing?utm_campaign=autumn&rate=half
+expect error rules.lua:7: bad argument #1 to 'cx.sample' (number expected)
 --- try_exit: 1
 --- try_out eval
 [qr{\ncase 1: from the spring campaign\n(  .*\n)*  survey      spring_nps\n(  .*\n)*  errors      none\n  ok\n},
+ qr{\ncase 4: .*\n(  .*\n)*  errors      .*/rules\.lua:7: bad argument #1 to 'cx\.sample' \(number expected\) \(in trigger\(\)\)\n  ok\n},
  qr{\ncase 2: without a campaign\n(  .*\n)*  errors      .*/rules\.lua:4: attempt to index local 'campaign' \(a nil value\) \(in trigger\(\)\)\n  ok\n},
  qr{\ncase 3: .*\n(  .*\n)*  FAIL        without a campaign, and nothing said about the error: an error no "expect error" line expects\n},
- qr{\nFAIL: 1 of 3 cases not as expected \(.*cases\.test\)\n}]
+ qr{\nFAIL: 1 of 4 cases not as expected \(.*cases\.test\)\n}]
 
 
 
