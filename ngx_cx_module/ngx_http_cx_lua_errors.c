@@ -504,10 +504,9 @@ ngx_http_cx_rules_report(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_cx_json_init(&j, r->pool,
-                              256 + nfiles * (512 + NGX_HTTP_CX_LUA_ERRORS_LAST
-                                              * 4 * NGX_HTTP_CX_LUA_MSG_MAX))
-        != NGX_OK)
+    /* the writer grows as it needs */
+
+    if (ngx_http_cx_json_init(&j, r->pool, 1024 + nfiles * 1024) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
