@@ -85,8 +85,8 @@ static void ngx_http_cx_score_num(ngx_http_cx_json_t *j, ngx_uint_t has,
     double v, ngx_uint_t decimals);
 static void ngx_http_cx_score_interval(ngx_http_cx_json_t *j,
     ngx_uint_t has, double lo, double hi, ngx_uint_t decimals);
-static void ngx_http_cx_score_date(ngx_http_cx_json_t *j, const char *key,
-    ngx_int_t day);
+static void ngx_http_cx_score_day_json(ngx_http_cx_json_t *j,
+    const char *key, ngx_int_t day);
 
 
 static ngx_str_t  ngx_http_cx_score_events[] = {
@@ -675,8 +675,8 @@ ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
 
     ngx_http_cx_json_object(j);
 
-    ngx_http_cx_score_date(j, "from", from);
-    ngx_http_cx_score_date(j, "to", to);
+    ngx_http_cx_score_day_json(j, "from", from);
+    ngx_http_cx_score_day_json(j, "to", to);
 
     ngx_http_cx_json_key(j, "n");
     ngx_http_cx_json_uint(j, b->n);
@@ -804,7 +804,7 @@ ngx_http_cx_score_interval(ngx_http_cx_json_t *j, ngx_uint_t has,
 /* "key": "YYYY-MM-DD" */
 
 static void
-ngx_http_cx_score_date(ngx_http_cx_json_t *j, const char *key,
+ngx_http_cx_score_day_json(ngx_http_cx_json_t *j, const char *key,
     ngx_int_t day)
 {
     u_char    buf[sizeof("YYYY-MM-DD")];
