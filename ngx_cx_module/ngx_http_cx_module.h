@@ -100,6 +100,8 @@ typedef enum {
     ngx_http_cx_stat_rules_usec,
     ngx_http_cx_stat_rules_remembered,
     ngx_http_cx_stat_rules_log_suppressed,
+    ngx_http_cx_stat_redis_primary_changes,
+    ngx_http_cx_stat_redis_wait_timeouts,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 
@@ -327,6 +329,9 @@ struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
 
 /* ngx_http_cx_redis_conf.c */
 char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_redis_str_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_cx_redis_flag_slot(ngx_conf_t *cf, ngx_command_t *cmd,
