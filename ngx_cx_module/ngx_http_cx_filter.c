@@ -216,6 +216,11 @@ ngx_http_cx_page_headers(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 }
 
 
+/*
+ * The survey tag: the widget's script, with what the page view decided
+ * in its data-cx-* attributes.
+ */
+
 static ngx_int_t
 ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_loc_conf_t *lcf)
