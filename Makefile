@@ -11,7 +11,8 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters clean widget widget-check deb deb-check
+        bench-rules bench-counters bench-hostile clean widget widget-check \
+        deb deb-check
 
 all: $(MODULE)
 
@@ -48,7 +49,8 @@ test-asan:
 	TEST_NGINX_MODULE=$(CURDIR)/$(BUILD)/asan/ngx_http_cx_module.so \
 	TEST_NGINX_ASAN=1 $(PROVE) -I t/lib -r $(T)
 
-# libFuzzer on the request parsers, FUZZ_SECONDS each (CI: the default)
+# libFuzzer on the request parsers and the rules' pattern matcher,
+# FUZZ_SECONDS each (CI: the default)
 FUZZ_SECONDS ?= 60
 
 fuzz:
@@ -57,6 +59,7 @@ fuzz:
 	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo
@@ -77,6 +80,11 @@ bench-rules:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/rules
+
+# what hostile rule files cost per page view (README "Hostile rules")
+bench-hostile:
+	$(MAKE) all
+	bench/hostile
 
 bench-counters:
 	util/deps.sh bench

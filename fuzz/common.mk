@@ -16,7 +16,8 @@ SAN     := -O1 -g -fsanitize=fuzzer,address,undefined \
 
 # A harness sets NAME (the binary), SRCS (what it is built from, its own
 # .c first), DEPS (headers), MAXLEN, DICT and CORPUS (its folder under
-# $(OUT) for new inputs) before including this file.
+# $(OUT) for new inputs) before including this file; XINCS and LIBS if
+# it needs more.
 
 .PHONY: fuzz run clean
 
@@ -24,7 +25,7 @@ fuzz: $(OUT)/$(NAME)
 
 $(OUT)/$(NAME): $(SRCS) $(DEPS)
 	mkdir -p $(OUT)
-	$(CLANG) $(SAN) $(INCS) $(SRCS) -o $@
+	$(CLANG) $(SAN) $(INCS) $(XINCS) $(SRCS) $(LIBS) -o $@
 
 # bounded: SECONDS of fuzzing from the corpus; new inputs go to out/, the
 # committed corpus only grows by hand (minimised: -merge=1)

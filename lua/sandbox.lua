@@ -4,6 +4,8 @@
 --
 -- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
 -- the source of the helper library (lua/cx/init.lua); returns to C:
+--   strings(chunk)       the line of a string constant too long for a
+--                        rule file, and why; nil when there is none
 --   new_env()            an environment for one rule file
 --   prepare(mod, chunk)  checks what a rule file returned and freezes it:
 --                        trigger, touchpoint|false, restore|false, own,
@@ -43,9 +45,14 @@ local band = bit.band
 
 
 -- pattern matching that counts against the instruction budget, also for
--- method calls on strings; no bytecode out of the VM
+-- method calls on strings; the other functions that make or read strings
+-- charge the bytes they touch (ngx_http_cx_lua_builtins.c); no bytecode
+-- out of the VM
 string.find, string.match, string.gmatch, string.gsub =
     C.find, C.match, C.gmatch, C.gsub
+string.lower, string.upper, string.reverse, string.rep, string.sub,
+string.byte, string.char, string.format =
+    C.lower, C.upper, C.reverse, C.rep, C.sub, C.byte, C.char, C.format
 string.dump = nil
 dgetmetatable("").__metatable = "string"
 
@@ -60,10 +67,18 @@ local freeze_proxy = C.freeze
 local proxy_of = {}
 local walk
 
+-- strings a file keeps are held to what its constants may be (below)
+local too_long
+
 local function walk_fields(t)
     local tkeys
 
     for k, v in next, t do
+        if too_long(k) or too_long(v) then
+            error("a table of the file holds " .. (too_long(k)
+                                                    or too_long(v)), 0)
+        end
+
         local nv = walk(v)
         if not rawequal(nv, v) then
             rawset(t, k, nv)
@@ -202,6 +217,10 @@ local function walk_function(f)
         local name, v = getupvalue(f, i)
         if name == nil then
             break
+        end
+
+        if too_long(v) then
+            error("local '" .. name .. "' holds " .. too_long(v), 0)
         end
 
         local nv = walk(v)
@@ -532,6 +551,76 @@ known = known
                                 .. "t.x = 1 end"))
 
 
+-- strings a rule file holds ------------------------------------------
+
+-- An instruction the VM runs alone -- comparing two strings, joining
+-- them, hashing a new one -- touches as many bytes as they have, and the
+-- count hook sees one instruction.  So a file may hold strings of at
+-- most C.string_max bytes (its constants, and what its top level keeps
+-- once it has loaded): a thousand instructions between two hooks stay
+-- cheap.  A call may make longer ones; the VM then counts it more often
+-- (ngx_http_cx_lua_vm.c).
+
+local STRING_MAX = C.string_max
+local BCM_STR, BCM_TAB = 10, 11
+
+-- what is wrong with s, or nil
+function too_long(s)
+    if type(s) == "string" and #s > STRING_MAX then
+        return "a string of " .. #s .. " bytes once the file has loaded: "
+               .. "rule files may hold strings of at most " .. STRING_MAX
+               .. " bytes"
+    end
+end
+
+-- the first string constant of a chunk's functions that is too long
+-- (also a key or value of a table constructor's template): its line and
+-- what is wrong, or nil
+local function long_strings(chunk)
+    local todo = { chunk }
+
+    while #todo > 0 do
+        local f = table.remove(todo)
+
+        for pc = 1, 1e9 do
+            local ins, m = funcbc(f, pc)
+            if ins == nil then
+                break
+            end
+
+            local cd = band(rshift(m, 7), 15)
+
+            if cd == BCM_STR or cd == BCM_TAB then
+                local d = band(rshift(m, 3), 15) == 0 and rshift(ins, 16)
+                          or band(rshift(ins, 16), 0xff)
+                local s = funck(f, -d - 1)
+
+                if type(s) == "table" then
+                    local t = s
+                    s = nil
+                    for k, v in next, t do
+                        if too_long(k) then s = k break end
+                        if too_long(v) then s = v break end
+                    end
+                end
+
+                if too_long(s) then
+                    return funcinfo(f, pc).currentline,
+                           "a string constant of " .. #s .. " bytes: rule "
+                           .. "files may hold strings of at most "
+                           .. STRING_MAX .. " bytes"
+                end
+            end
+        end
+
+        local c = children(f)
+        for i = 1, #c do
+            todo[#todo + 1] = c[i]
+        end
+    end
+end
+
+
 -- what rules see ------------------------------------------------------
 
 -- r and its views are empty tables whose reads go to C: the table
@@ -551,7 +640,7 @@ end
 -- clocks and chance: a call that uses them gives other answers at other
 -- times, so C does not remember what touchpoint() returned
 local function impure_random(m)
-    m.random = C.impure(m.random)
+    m.random = C.impure(m.random, "random")
     return m
 end
 
@@ -599,19 +688,20 @@ local base = {
     rawget = C.rawget,
     select = select,
     setmetatable = rule_setmetatable,
-    tonumber = tonumber,
-    tostring = tostring,
+    tonumber = C.tonumber,
+    tostring = C.tostring,
     type = C.type,
     unpack = C.unpack,
     _VERSION = _VERSION,
 
     string = freeze(string),
-    table = freeze({ concat = C.concat, insert = guard(table.insert, "insert"),
-                     maxn = table.maxn, remove = guard(table.remove, "remove"),
-                     sort = guard(table.sort, "sort") }),
+    table = freeze({ concat = C.concat, insert = guard(C.insert, "insert"),
+                     maxn = C.maxn, remove = guard(table.remove, "remove"),
+                     sort = guard(C.sort, "sort") }),
     math = freeze(impure_random(copy(math, "randomseed"))),
     bit = freeze(copy(bit)),
-    os = freeze({ time = C.impure(os.time), date = C.impure(os.date) }),
+    os = freeze({ time = C.impure(os.time, "time"),
+                  date = C.impure(os.date, "date") }),
 }
 
 local lib_env = setmetatable({}, { __index = base, __metatable = false })
@@ -909,10 +999,14 @@ local function prepare(mod, chunk)
     end
 
     restore = { [0] = 0 }
-    freeze(mod)
+    local ok, err = pcall(freeze, mod)
 
     local r = restore
     restore = nil
+
+    if not ok then
+        return nil, err
+    end
 
     local own = known and own_only(chunk)
 
@@ -920,4 +1014,4 @@ local function prepare(mod, chunk)
            own, own and mentions(chunk, "touchpoint"), plan(trigger)
 end
 
-return { new_env = new_env, prepare = prepare }
+return { new_env = new_env, prepare = prepare, strings = long_strings }

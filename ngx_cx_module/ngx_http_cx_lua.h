@@ -46,6 +46,25 @@ int lua_error(lua_State *L) __attribute__((cold));
 #define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
 #define NGX_HTTP_CX_LUA_PLAN_SLOTS    32        /* of trigger(r) in C */
 #define NGX_HTTP_CX_LUA_NEST_MAX      16        /* C calling back into Lua */
+#define NGX_HTTP_CX_LUA_STACK_MAX     (1024 * 1024)     /* C stack a call
+                                                   may use, then some */
+
+/*
+ * What one instruction may cost.  No string longer than STRING_MAX is in
+ * a rule file or kept by it, so an instruction the VM does alone (a
+ * comparison, a concatenation, hashing a new string) touches at most
+ * about that many bytes, and the count hook sees a thousand of them; a
+ * call that makes an object of that size or more is counted every
+ * HOOK_LARGE instructions instead, and collected after.  Every hook
+ * reads the clock: a call may take TIME_BASE + budget * TIME_PER ns.
+ */
+#define NGX_HTTP_CX_LUA_STRING_MAX    16384
+#define NGX_HTTP_CX_LUA_HOOK_LARGE    16
+#define NGX_HTTP_CX_LUA_TIME_BASE     20000000  /* ns */
+#define NGX_HTTP_CX_LUA_TIME_PER      20        /* ns per instruction */
+#define NGX_HTTP_CX_LUA_LOAD_TIME     200000000 /* ns: a file's top level */
+#define NGX_HTTP_CX_LUA_BYTES_SHIFT   3         /* work: a unit per 8 bytes */
+#define NGX_HTTP_CX_LUA_PRINT_COST    1000      /* a line in the error log */
 
 /* what a plan's trigger(r) returned (nil and false: none) */
 #define NGX_HTTP_CX_LUA_PLAN_NONE     0
@@ -173,7 +192,12 @@ typedef struct {
     ngx_uint_t                   nest;      /* C functions calling Lua */
     ngx_http_cx_lua_set_t       *set;       /* of the running call, or the
                                                file loading */
+    ngx_uint_t                   every;     /* instructions per hook */
+    uint64_t                     started;   /* ns, at the call's 1st hook */
+    uint64_t                     limit;     /* ns the call may take */
+    u_char                      *stack;     /* C stack at the call's start */
     unsigned                     in_call:1;
+    unsigned                     large:1;   /* the call made a large object */
 
     int                          loader;
     int                          r;         /* the request views */
@@ -278,6 +302,23 @@ int ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     size_t n);
 size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
 void ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults);
+void ngx_http_cx_lua_builtin(lua_State *L, const char *name, int nargs,
+    int nresults);
+int ngx_http_cx_lua_nomemory(lua_State *L, ngx_http_cx_lua_vm_t *vm);
+
+
+/* charges the work of touching n bytes: a unit per 8, and one */
+
+static ngx_inline void
+ngx_http_cx_lua_work(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t n)
+{
+    vm->spent += (n >> NGX_HTTP_CX_LUA_BYTES_SHIFT) + 1;
+
+    if (vm->spent > vm->budget && vm->in_call) {
+        (void) ngx_http_cx_lua_charge(L, vm, 0);
+    }
+}
+
 
 /* ngx_http_cx_lua_request.c */
 extern ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
@@ -348,6 +389,9 @@ void ngx_http_cx_lua_glob_init(lua_State *L);
 int ngx_http_cx_lua_glob_match(lua_State *L, int s_idx, int g_idx);
 int ngx_http_cx_lua_glob_str(lua_State *L, const u_char *s, size_t ls,
     const u_char *g, size_t lg);
+
+/* ngx_http_cx_lua_builtins.c */
+void ngx_http_cx_lua_builtins_init(lua_State *L);
 
 /* ngx_http_cx_lua_cx.c */
 void ngx_http_cx_lua_cx_init(lua_State *L);

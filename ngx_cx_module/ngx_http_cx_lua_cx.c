@@ -351,6 +351,8 @@ ngx_http_cx_lua_unpack(lua_State *L)
         return luaL_error(L, "too many results to unpack");
     }
 
+    (void) ngx_http_cx_lua_charge(L, ngx_http_cx_lua_vm_of(L), n);
+
     for ( /* void */ ; i <= e; i++) {
         lua_rawgeti(L, 1, i);
     }
@@ -372,12 +374,57 @@ ngx_http_cx_lua_rawget(lua_State *L)
 }
 
 
-/* table.concat(t [, sep [, i [, j]]]), with the real one */
+/*
+ * table.concat(t [, sep [, i [, j]]]), with the real one once what it
+ * will make is known (the parts may all exist already: nothing else
+ * would count the bytes it copies)
+ */
 
 static int
 ngx_http_cx_lua_concat(lua_State *L)
 {
+    size_t                 total, len, sep, n;
+    lua_Integer            i, e, k;
+    ngx_http_cx_lua_vm_t  *vm;
+
     ngx_http_cx_lua_table_arg(L, 1);
+    luaL_checktype(L, 1, LUA_TTABLE);
+
+    (void) luaL_optlstring(L, 2, "", &sep);
+    i = luaL_optinteger(L, 3, 1);
+    e = lua_isnoneornil(L, 4) ? (lua_Integer) lua_objlen(L, 1)
+                              : luaL_checkinteger(L, 4);
+
+    luaL_argcheck(L, i >= INT_MIN, 3, "out of range");
+    luaL_argcheck(L, e <= INT_MAX, 4, "out of range");
+
+    vm = ngx_http_cx_lua_vm_of(L);
+    total = 0;
+    n = 0;
+
+    for (k = i; k <= e; k++) {
+        lua_rawgeti(L, 1, (int) k);
+
+        if (!lua_isstring(L, -1)) {
+            return luaL_error(L, "invalid value (at index %d) in table for "
+                              "'concat'", (int) k);
+        }
+
+        (void) lua_tolstring(L, -1, &len);
+        total += len + (k < e ? sep : 0);
+        lua_pop(L, 1);
+
+        if (++n == 1024) {
+            (void) ngx_http_cx_lua_charge(L, vm, n);
+            n = 0;
+        }
+    }
+
+    if (total >= vm->max || vm->used > vm->max - total) {
+        return ngx_http_cx_lua_nomemory(L, vm);
+    }
+
+    ngx_http_cx_lua_work(L, vm, total + n * 8);
 
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -676,17 +723,20 @@ ngx_http_cx_lua_draw(ngx_http_cx_lua_visitor_t *v, ngx_str_t *key)
 
 
 /*
- * C.impure(f): f, noting that a call used it -- os.time, os.date and
- * math.random give other answers at other times, so the call's result
- * is not one to remember (ngx_http_cx_lua_paths.c)
+ * C.impure(f, name): f, noting that a call used it -- os.time, os.date
+ * and math.random give other answers at other times, so the call's
+ * result is not one to remember (ngx_http_cx_lua_paths.c).  os.time
+ * reads its table argument's fields through __index: a call back into
+ * Lua, counted.
  */
 
 static int
 ngx_http_cx_lua_impure(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lua_settop(L, 1);
-    lua_pushcclosure(L, ngx_http_cx_lua_impure_call, 1);
+    luaL_checktype(L, 2, LUA_TSTRING);
+    lua_settop(L, 2);
+    lua_pushcclosure(L, ngx_http_cx_lua_impure_call, 2);
 
     return 1;
 }
@@ -695,11 +745,28 @@ ngx_http_cx_lua_impure(lua_State *L)
 static int
 ngx_http_cx_lua_impure_call(lua_State *L)
 {
+    int     i, n;
+    size_t  len, total;
+
     ngx_http_cx_lua_note(NGX_HTTP_CX_LUA_READ_OTHER);
+
+    n = lua_gettop(L);
+    total = 0;
+
+    for (i = 1; i <= n; i++) {
+        if (lua_type(L, i) == LUA_TSTRING) {
+            (void) lua_tolstring(L, i, &len);
+            total += len;
+        }
+    }
+
+    /* os.date's format: each byte may become a few */
+    ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), total * 8);
 
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    ngx_http_cx_lua_builtin(L, lua_tostring(L, lua_upvalueindex(2)), n,
+                            LUA_MULTRET);
 
     return lua_gettop(L);
 }
@@ -730,6 +797,9 @@ ngx_http_cx_lua_print(lua_State *L)
     vm = ngx_http_cx_lua_vm_of(L);
     req = ngx_http_cx_lua_request();
     log = req ? req->r->connection->log : vm->log;
+
+    /* a line written to the error log costs a thousand instructions */
+    (void) ngx_http_cx_lua_charge(L, vm, NGX_HTTP_CX_LUA_PRINT_COST);
 
     if (ngx_http_cx_lua_print_rate(vm, log) != NGX_OK) {
         return 0;

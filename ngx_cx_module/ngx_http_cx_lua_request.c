@@ -7,6 +7,11 @@
  * fields for rule files that write only tables they make (one table read
  * less per view, see lua/sandbox.lua); the visitor, parsed strictly from
  * the cx_v cookie; the time, in cx_rules_time_zone (ngx_http_cx_lua_tz.c).
+ *
+ * A read costs the call's budget what it touches: the bytes it looks
+ * through and those of the string it makes.  r.args decodes an argument
+ * once per request, into the request's pool, counted against the rules'
+ * memory cap.
  */
 
 
@@ -18,6 +23,20 @@
 #define NGX_HTTP_CX_LUA_ID_MIN       16
 #define NGX_HTTP_CX_LUA_ID_MAX       64
 #define NGX_HTTP_CX_LUA_COUNT_MAX    9          /* digits */
+
+
+/* an argument r.args has decoded for this request */
+
+typedef struct {
+    ngx_str_t                    name;      /* in the query */
+    ngx_str_t                    value;     /* in the request's pool */
+} ngx_http_cx_lua_arg_t;
+
+
+typedef struct {
+    ngx_array_t                  args;      /* ngx_http_cx_lua_arg_t */
+    size_t                       size;      /* bytes of the pool's */
+} ngx_http_cx_lua_args_t;
 
 
 static ngx_http_cx_lua_req_t *ngx_http_cx_lua_current(lua_State *L,
@@ -35,6 +54,13 @@ static int ngx_http_cx_lua_args_index(lua_State *L);
 static int ngx_http_cx_lua_time_index(lua_State *L);
 static int ngx_http_cx_lua_visitor_index(lua_State *L);
 static void ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s);
+static void ngx_http_cx_lua_push_read(lua_State *L, ngx_str_t *s,
+    size_t looked);
+static size_t ngx_http_cx_lua_list_len(ngx_list_t *list);
+static ngx_int_t ngx_http_cx_lua_arg(lua_State *L, ngx_http_cx_lua_req_t *req,
+    ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_cx_lua_arg_find(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req);
 static ngx_int_t ngx_http_cx_lua_visitor_parse(ngx_str_t *v,
     ngx_http_cx_lua_visitor_t *visitor);
@@ -260,6 +286,43 @@ ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s)
 }
 
 
+/*
+ * A view's value (NULL data: nil), charged: looked is what the read
+ * looked through to find it (in bytes, as ngx_http_cx_lua_work() counts)
+ */
+
+static void
+ngx_http_cx_lua_push_read(lua_State *L, ngx_str_t *s, size_t looked)
+{
+    if (s == NULL || s->data == NULL) {
+        ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), looked);
+        lua_pushnil(L);
+        return;
+    }
+
+    ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), looked + s->len);
+    lua_pushlstring(L, (const char *) s->data, s->len);
+}
+
+
+/* the elements of a list: a header list's length */
+
+static size_t
+ngx_http_cx_lua_list_len(ngx_list_t *list)
+{
+    size_t            n;
+    ngx_list_part_t  *part;
+
+    n = 0;
+
+    for (part = &list->part; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    return n;
+}
+
+
 /* a compare of a few bytes that the compiler inlines */
 #define ngx_http_cx_lua_key(key, len, s)                                    \
     (len == sizeof(s) - 1 && ngx_memcmp(key, s, sizeof(s) - 1) == 0)
@@ -284,7 +347,7 @@ ngx_http_cx_lua_r_index(lua_State *L)
             return luaL_error(L, "no memory");
         }
 
-        ngx_http_cx_lua_push_str(L, &req->path);
+        ngx_http_cx_lua_push_read(L, &req->path, 0);
 
         return 1;
     }
@@ -293,7 +356,7 @@ ngx_http_cx_lua_r_index(lua_State *L)
     r = req->r;
 
     if (ngx_http_cx_lua_key(key, len, "uri")) {
-        ngx_http_cx_lua_push_str(L, &r->uri);
+        ngx_http_cx_lua_push_read(L, &r->uri, 0);
 
     } else if (ngx_http_cx_lua_key(key, len, "host")) {
         if (r->headers_in.server.len) {
@@ -307,7 +370,9 @@ ngx_http_cx_lua_r_index(lua_State *L)
         ngx_http_cx_lua_push_str(L, &r->method_name);
 
     } else if (ngx_http_cx_lua_key(key, len, "query")) {
-        lua_pushlstring(L, (const char *) r->args.data, r->args.len);
+        tp.data = r->args.data ? r->args.data : (u_char *) "";
+        tp.len = r->args.len;
+        ngx_http_cx_lua_push_read(L, &tp, 0);
 
     } else if (ngx_http_cx_lua_key(key, len, "status")) {
         lua_pushinteger(L, r->headers_out.status);
@@ -417,12 +482,9 @@ ngx_http_cx_lua_header_index(lua_State *L)
     h = ngx_http_cx_header_find(&req->r->headers_in.headers, name, len,
                                 NGX_HTTP_CX_HEADER_DASHES);
 
-    if (h == NULL) {
-        lua_pushnil(L);
-        return 1;
-    }
-
-    ngx_http_cx_lua_push_str(L, &h->value);
+    ngx_http_cx_lua_push_read(L, h ? &h->value : NULL,
+                              ngx_http_cx_lua_list_len(
+                                  &req->r->headers_in.headers) * 2);
 
     return 1;
 }
@@ -451,11 +513,12 @@ ngx_http_cx_lua_resp_header_index(lua_State *L)
     if (ngx_http_cx_lua_resp_header(req->r, name, len, buf, &value)
         != NGX_OK)
     {
-        lua_pushnil(L);
-        return 1;
+        value.data = NULL;
     }
 
-    ngx_http_cx_lua_push_str(L, &value);
+    ngx_http_cx_lua_push_read(L, &value,
+                              ngx_http_cx_lua_list_len(
+                                  &req->r->headers_out.headers) * 2);
 
     return 1;
 }
@@ -509,7 +572,10 @@ ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name, size_t len,
 static int
 ngx_http_cx_lua_cookie_index(lua_State *L)
 {
+    size_t                  looked;
     ngx_str_t               name, value;
+    ngx_uint_t              i;
+    ngx_table_elt_t       **h;
     ngx_http_cx_lua_req_t  *req;
 
     req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
@@ -522,11 +588,19 @@ ngx_http_cx_lua_cookie_index(lua_State *L)
     name.data = (u_char *) lua_tolstring(L, 2, &name.len);
 
     if (ngx_http_cx_lua_cookie(req->r, &name, &value) != NGX_OK) {
-        lua_pushnil(L);
-        return 1;
+        value.data = NULL;
     }
 
-    ngx_http_cx_lua_push_str(L, &value);
+    /* what the search looked through: the Cookie headers */
+
+    h = req->r->headers_in.cookies.elts;
+    looked = 0;
+
+    for (i = 0; i < req->r->headers_in.cookies.nelts; i++) {
+        looked += h[i]->value.len;
+    }
+
+    ngx_http_cx_lua_push_read(L, &value, looked);
 
     return 1;
 }
@@ -540,6 +614,17 @@ ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
 {
     ngx_uint_t         i;
     ngx_table_elt_t  **h;
+
+    /*
+     * a name with a separator is no cookie's, and would be compared
+     * across pairs: from every pair on, as long as it is
+     */
+
+    if (ngx_strlchr(name->data, name->data + name->len, ';')
+        || ngx_strlchr(name->data, name->data + name->len, ','))
+    {
+        return NGX_DECLINED;
+    }
 
     h = r->headers_in.cookies.elts;
 
@@ -557,18 +642,20 @@ ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
-/* r.args[name]: the first argument of that name, unescaped */
+/*
+ * r.args[name]: the first argument of that name, unescaped; decoded once
+ * per request, kept in the request's pool (the search is as costly as
+ * the decoding: a read looks through the query either way)
+ */
 
 static int
 ngx_http_cx_lua_args_index(lua_State *L)
 {
-    u_char                 *p, *dst, *src;
+    ngx_int_t               rc;
     ngx_str_t               name, value;
-    ngx_http_request_t     *r;
     ngx_http_cx_lua_req_t  *req;
 
     req = ngx_http_cx_lua_current(L, NGX_HTTP_CX_LUA_READ_OTHER);
-    r = req->r;
 
     if (lua_type(L, 2) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -577,29 +664,158 @@ ngx_http_cx_lua_args_index(lua_State *L)
 
     name.data = (u_char *) lua_tolstring(L, 2, &name.len);
 
-    if (name.len == 0
-        || ngx_http_arg(r, name.data, name.len, &value) != NGX_OK)
-    {
-        lua_pushnil(L);
-        return 1;
-    }
+    rc = ngx_http_cx_lua_arg(L, req, &name, &value);
 
-    dst = ngx_pnalloc(r->pool, value.len);
-    if (dst == NULL) {
+    if (rc == NGX_ERROR) {
         return luaL_error(L, "no memory");
     }
 
-    for (p = value.data; p < value.data + value.len; p++) {
-        dst[p - value.data] = (*p == '+') ? ' ' : *p;
+    ngx_http_cx_lua_push_read(L, rc == NGX_OK ? &value : NULL,
+                              req->r->args.len);
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_cx_lua_arg(lua_State *L, ngx_http_cx_lua_req_t *req,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    u_char                  *p, *dst, *src;
+    ngx_str_t                v;
+    ngx_uint_t               i;
+    ngx_http_request_t      *r;
+    ngx_http_cx_lua_vm_t    *vm;
+    ngx_http_cx_lua_arg_t   *arg;
+    ngx_http_cx_lua_args_t  *args;
+
+    r = req->r;
+    args = req->ctx->rules_args;
+
+    if (args) {
+        arg = args->args.elts;
+
+        for (i = 0; i < args->args.nelts; i++) {
+            if (arg[i].name.len == name->len
+                && ngx_strncasecmp(arg[i].name.data, name->data, name->len)
+                   == 0)
+            {
+                *value = arg[i].value;
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (ngx_http_cx_lua_arg_find(r, name, &v) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* what rules make in the pool counts as the VM's memory */
+
+    vm = ngx_http_cx_lua_vm_of(L);
+
+    if (vm->used + (args ? args->size : 0) + v.len
+        + sizeof(ngx_http_cx_lua_args_t) > vm->max)
+    {
+        return ngx_http_cx_lua_nomemory(L, vm);
+    }
+
+    (void) ngx_http_cx_lua_charge(L, vm, v.len);
+
+    if (args == NULL) {
+        args = ngx_palloc(r->pool, sizeof(ngx_http_cx_lua_args_t));
+        if (args == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_array_init(&args->args, r->pool, 4,
+                           sizeof(ngx_http_cx_lua_arg_t))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        args->size = sizeof(ngx_http_cx_lua_args_t)
+                     + 4 * sizeof(ngx_http_cx_lua_arg_t);
+        req->ctx->rules_args = args;
+    }
+
+    dst = ngx_pnalloc(r->pool, v.len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (p = v.data; p < v.data + v.len; p++) {
+        dst[p - v.data] = (*p == '+') ? ' ' : *p;
     }
 
     src = dst;
     p = dst;
-    ngx_unescape_uri(&p, &src, value.len, 0);
+    ngx_unescape_uri(&p, &src, v.len, 0);
 
-    lua_pushlstring(L, (const char *) dst, p - dst);
+    if (args->args.nelts == args->args.nalloc) {
+        args->size += args->args.nalloc * sizeof(ngx_http_cx_lua_arg_t);
+    }
 
-    return 1;
+    arg = ngx_array_push(&args->args);
+    if (arg == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* "name=" is in the query, before the value */
+    arg->name.data = v.data - 1 - name->len;
+    arg->name.len = name->len;
+    arg->value.data = dst;
+    arg->value.len = p - dst;
+
+    args->size += v.len;
+
+    *value = arg->value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The first "name=value" of the query, the name compared as nginx's
+ * $arg_NAME does (case-insensitively), in one pass: a long name is
+ * compared only where an argument of its length starts
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_arg_find(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    u_char  *p, *amp, *last;
+
+    if (name->len == 0 || r->args.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( ;; ) {
+        amp = ngx_strlchr(p, last, '&');
+
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        if ((size_t) (amp - p) > name->len && p[name->len] == '='
+            && ngx_strncasecmp(p, name->data, name->len) == 0)
+        {
+            value->data = p + name->len + 1;
+            value->len = amp - value->data;
+            return NGX_OK;
+        }
+
+        if (amp == last) {
+            return NGX_DECLINED;
+        }
+
+        p = amp + 1;
+    }
 }
 
 

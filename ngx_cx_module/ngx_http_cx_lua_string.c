@@ -1,14 +1,17 @@
 
 /*
- * ngx_http_cx_lua_string.c: Lua patterns for the rules' sandbox.
+ * ngx_http_cx_lua_string.c: string.find, match, gmatch and gsub of the
+ * rules' sandbox, on our matcher (ngx_http_cx_lua_pattern.c), with the
+ * results of LuaJIT's own: the same matches, captures and errors.  Every
+ * step counts against the call's instruction budget, and so does every
+ * byte copied into a result.
  *
- * Lua pattern matching (string.find, match, gmatch, gsub) as in Lua 5.2's
- * lstrlib.c (MIT licence, (C) Lua.org, PUC-Rio), with one change: every
- * step of the matcher counts against the call's instruction budget.  A
- * count hook cannot interrupt a C function, and a pattern such as
- * ".-.-.-x" takes time polynomial in the subject's length: without the
- * count, one string.find on a long header could hold a worker for
- * minutes.
+ * A replacement function of gsub, or a replacement table with a
+ * metatable (its __index may run Lua), is called through
+ * ngx_http_cx_lua_callback(): nested C calls back into Lua are bounded.
+ * A gsub that may call back keeps its matcher and result in a userdata,
+ * so that a level of such nesting costs a few hundred bytes of C stack;
+ * a long result goes to memory of the Lua allocator too.
  *
  * ngx_http_cx_lua_string_init() makes the table of C primitives the
  * sandbox (lua/sandbox.lua) is built with: these, and those of
@@ -16,61 +19,67 @@
  */
 
 
-#include "ngx_http_cx_lua.h"
+#include "ngx_http_cx_lua_pattern.h"
 
 
-#define NGX_HTTP_CX_LUA_CAPTURES     32
-#define NGX_HTTP_CX_LUA_MATCHDEPTH   200
+#define NGX_HTTP_CX_LUA_GSUB_INLINE  64
 
-#define CAP_UNFINISHED               (-1)
-#define CAP_POSITION                 (-2)
-#define L_ESC                        '%'
-#define SPECIALS                     "^$*+?.([%-"
-#define uchar(c)                     ((unsigned char) (c))
+/* so that a gsub calling back into Lua keeps its frame small */
+#if (defined __GNUC__)
+#define NGX_HTTP_CX_NOINLINE         __attribute__((noinline))
+#else
+#define NGX_HTTP_CX_NOINLINE
+#endif
+
+
+/* the result of gsub: inline while short, then a userdata in a slot */
+
+typedef struct {
+    u_char                      *data;
+    size_t                       len;
+    size_t                       size;
+    int                          slot;
+    u_char                       inline_[NGX_HTTP_CX_LUA_GSUB_INLINE];
+} ngx_http_cx_lua_buf_t;
 
 
 typedef struct {
-    const char                  *src_init;
-    const char                  *src_end;
-    const char                  *p_end;
-    lua_State                   *L;
-    ngx_http_cx_lua_vm_t        *vm;
-    size_t                       left;      /* steps until the budget */
-    size_t                       start;     /* left when last charged */
-    int                          matchdepth;
-    int                          level;
-    struct {
-        const char              *init;
-        ptrdiff_t                len;
-    } capture[NGX_HTTP_CX_LUA_CAPTURES];
-} ngx_http_cx_lua_ms_t;
+    ngx_http_cx_pat_t            pt;
+    ngx_http_cx_lua_buf_t        buf;
+} ngx_http_cx_lua_gsub_t;
 
 
-static void ngx_http_cx_lua_ms_init(ngx_http_cx_lua_ms_t *ms, lua_State *L,
-    const char *s, size_t ls, const char *p, size_t lp);
-static void ngx_http_cx_lua_ms_charge(ngx_http_cx_lua_ms_t *ms);
-static const char *match(ngx_http_cx_lua_ms_t *ms, const char *s,
-    const char *p);
-static void push_onecapture(ngx_http_cx_lua_ms_t *ms, int i, const char *s,
-    const char *e);
-static int push_captures(ngx_http_cx_lua_ms_t *ms, const char *s,
-    const char *e);
-static const char *lmemfind(lua_State *L, const char *s1, size_t l1,
-    const char *s2, size_t l2);
-static int str_find_aux(lua_State *L, int find);
-static int str_find(lua_State *L);
-static int str_match(lua_State *L);
-static int gmatch_aux(lua_State *L);
-static int gmatch(lua_State *L);
-static int str_gsub(lua_State *L);
-
+static int ngx_http_cx_lua_find(lua_State *L);
+static int ngx_http_cx_lua_match(lua_State *L);
+static int ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find);
+static ngx_uint_t ngx_http_cx_lua_special(const u_char *p, size_t lp);
+static ngx_int_t ngx_http_cx_lua_plain(lua_State *L, const u_char *s,
+    size_t ls, const u_char *p, size_t lp);
+static int ngx_http_cx_lua_gmatch(lua_State *L);
+static int ngx_http_cx_lua_gmatch_next(lua_State *L);
+static int ngx_http_cx_lua_gsub(lua_State *L);
+static int ngx_http_cx_lua_gsub_here(lua_State *L) NGX_HTTP_CX_NOINLINE;
+static int ngx_http_cx_lua_gsub_run(lua_State *L, ngx_http_cx_lua_gsub_t *g)
+    NGX_HTTP_CX_NOINLINE;
+static void ngx_http_cx_lua_replace(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_lua_buf_t *b, size_t s, size_t e, int tr);
+static void ngx_http_cx_lua_replace_string(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_lua_buf_t *b, size_t s, size_t e);
+static int ngx_http_cx_lua_index(lua_State *L);
+static void ngx_http_cx_lua_add(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_lua_buf_t *b, const u_char *p, size_t len);
+static void ngx_http_cx_lua_capture(ngx_http_cx_pat_t *pt, ngx_uint_t i,
+    size_t s, size_t e);
+static int ngx_http_cx_lua_captures(ngx_http_cx_pat_t *pt, size_t s,
+    size_t e, ngx_uint_t whole);
+static void ngx_http_cx_lua_resume(ngx_http_cx_pat_t *pt);
 
 
 static const luaL_Reg  ngx_http_cx_lua_primitives[] = {
-    { "find", str_find },
-    { "match", str_match },
-    { "gmatch", gmatch },
-    { "gsub", str_gsub },
+    { "find", ngx_http_cx_lua_find },
+    { "match", ngx_http_cx_lua_match },
+    { "gmatch", ngx_http_cx_lua_gmatch },
+    { "gsub", ngx_http_cx_lua_gsub },
     { NULL, NULL }
 };
 
@@ -94,909 +103,584 @@ ngx_http_cx_lua_string_init(lua_State *L)
 }
 
 
-/* the budget of the matcher ------------------------------------------ */
-
-static void
-ngx_http_cx_lua_ms_init(ngx_http_cx_lua_ms_t *ms, lua_State *L,
-    const char *s, size_t ls, const char *p, size_t lp)
+static int
+ngx_http_cx_lua_find(lua_State *L)
 {
-    ms->L = L;
-    ms->vm = ngx_http_cx_lua_vm_of(L);
-    ms->matchdepth = NGX_HTTP_CX_LUA_MATCHDEPTH;
-    ms->src_init = s;
-    ms->src_end = s + ls;
-    ms->p_end = p + lp;
-    ms->left = ngx_http_cx_lua_left(ms->vm);
-    ms->start = ms->left;
-}
-
-
-/* adds the steps taken so far to the call's spending */
-
-static void
-ngx_http_cx_lua_ms_charge(ngx_http_cx_lua_ms_t *ms)
-{
-    (void) ngx_http_cx_lua_charge(ms->L, ms->vm, ms->start - ms->left);
-
-    ms->left = ngx_http_cx_lua_left(ms->vm);
-    ms->start = ms->left;
-}
-
-
-#define ngx_http_cx_lua_step(ms)                                            \
-    if (ms->left-- == 0) {                                                  \
-        ms->left = 0;                                                       \
-        (void) ngx_http_cx_lua_charge(ms->L, ms->vm, ms->start + 1);        \
-    }
-
-
-/* Lua 5.2's matcher ------------------------------------------------- */
-
-static ptrdiff_t
-posrelat(ptrdiff_t pos, size_t len)
-{
-    if (pos >= 0) {
-        return pos;
-    }
-
-    if (0u - (size_t) pos > len) {
-        return 0;
-    }
-
-    return (ptrdiff_t) len + pos + 1;
+    return ngx_http_cx_lua_find_aux(L, 1);
 }
 
 
 static int
-check_capture(ngx_http_cx_lua_ms_t *ms, int l)
+ngx_http_cx_lua_match(lua_State *L)
 {
-    l -= '1';
-
-    if (l < 0 || l >= ms->level || ms->capture[l].len == CAP_UNFINISHED) {
-        return luaL_error(ms->L, "invalid capture index %%%d", l + 1);
-    }
-
-    return l;
+    return ngx_http_cx_lua_find_aux(L, 0);
 }
 
 
 static int
-capture_to_close(ngx_http_cx_lua_ms_t *ms)
+ngx_http_cx_lua_find_aux(lua_State *L, ngx_uint_t find)
 {
-    int  level;
-
-    level = ms->level;
-
-    for (level--; level >= 0; level--) {
-        if (ms->capture[level].len == CAP_UNFINISHED) {
-            return level;
-        }
-    }
-
-    return luaL_error(ms->L, "invalid pattern capture");
-}
-
-
-static const char *
-classEnd(ngx_http_cx_lua_ms_t *ms, const char *p)
-{
-    switch (*p++) {
-
-    case L_ESC:
-        if (p == ms->p_end) {
-            luaL_error(ms->L, "malformed pattern (ends with '%%')");
-        }
-
-        return p + 1;
-
-    case '[':
-        if (*p == '^') {
-            p++;
-        }
-
-        do {
-            if (p == ms->p_end) {
-                luaL_error(ms->L, "malformed pattern (missing ']')");
-            }
-
-            if (*(p++) == L_ESC && p < ms->p_end) {
-                p++;
-            }
-
-        } while (*p != ']');
-
-        return p + 1;
-
-    default:
-        return p;
-    }
-}
-
-
-static int
-match_class(int c, int cl)
-{
-    int  res;
-
-    switch (ngx_tolower(cl)) {
-    case 'a': res = isalpha(c); break;
-    case 'c': res = iscntrl(c); break;
-    case 'd': res = isdigit(c); break;
-    case 'g': res = isgraph(c); break;
-    case 'l': res = islower(c); break;
-    case 'p': res = ispunct(c); break;
-    case 's': res = isspace(c); break;
-    case 'u': res = isupper(c); break;
-    case 'w': res = isalnum(c); break;
-    case 'x': res = isxdigit(c); break;
-    case 'z': res = (c == 0); break;
-    default: return (cl == c);
-    }
-
-    return (islower(cl) ? res : !res);
-}
-
-
-static int
-matchbracketclass(int c, const char *p, const char *ec)
-{
-    int  sig;
-
-    sig = 1;
-
-    if (*(p + 1) == '^') {
-        sig = 0;
-        p++;
-    }
-
-    while (++p < ec) {
-        if (*p == L_ESC) {
-            p++;
-
-            if (match_class(c, uchar(*p))) {
-                return sig;
-            }
-
-        } else if (*(p + 1) == '-' && (p + 2 < ec)) {
-            p += 2;
-
-            if (uchar(*(p - 2)) <= c && c <= uchar(*p)) {
-                return sig;
-            }
-
-        } else if (uchar(*p) == c) {
-            return sig;
-        }
-    }
-
-    return !sig;
-}
-
-
-static int
-singlematch(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p,
-    const char *ep)
-{
-    int  c;
-
-    if (s >= ms->src_end) {
-        return 0;
-    }
-
-    c = uchar(*s);
-
-    switch (*p) {
-    case '.': return 1;
-    case L_ESC: return match_class(c, uchar(*(p + 1)));
-    case '[': return matchbracketclass(c, p, ep - 1);
-    default: return (uchar(*p) == c);
-    }
-}
-
-
-static const char *
-matchbalance(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p)
-{
-    int  b, e, cont;
-
-    if (p >= ms->p_end - 1) {
-        luaL_error(ms->L, "malformed pattern (missing arguments to '%%b')");
-    }
-
-    if (s >= ms->src_end || *s != *p) {
-        return NULL;
-    }
-
-    b = *p;
-    e = *(p + 1);
-    cont = 1;
-
-    while (++s < ms->src_end) {
-        ngx_http_cx_lua_step(ms);
-
-        if (*s == e) {
-            if (--cont == 0) {
-                return s + 1;
-            }
-
-        } else if (*s == b) {
-            cont++;
-        }
-    }
-
-    return NULL;
-}
-
-
-static const char *
-max_expand(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p,
-    const char *ep)
-{
-    ptrdiff_t    i;
-    const char  *res;
-
-    i = 0;
-
-    while (singlematch(ms, s + i, p, ep)) {
-        ngx_http_cx_lua_step(ms);
-        i++;
-    }
-
-    while (i >= 0) {
-        res = match(ms, (s + i), ep + 1);
-
-        if (res) {
-            return res;
-        }
-
-        i--;
-    }
-
-    return NULL;
-}
-
-
-static const char *
-min_expand(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p,
-    const char *ep)
-{
-    const char  *res;
-
-    for ( ;; ) {
-        res = match(ms, s, ep + 1);
-
-        if (res != NULL) {
-            return res;
-        }
-
-        if (!singlematch(ms, s, p, ep)) {
-            return NULL;
-        }
-
-        s++;
-    }
-}
-
-
-static const char *
-start_capture(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p,
-    int what)
-{
-    int          level;
-    const char  *res;
-
-    level = ms->level;
-
-    if (level >= NGX_HTTP_CX_LUA_CAPTURES) {
-        luaL_error(ms->L, "too many captures");
-    }
-
-    ms->capture[level].init = s;
-    ms->capture[level].len = what;
-    ms->level = level + 1;
-
-    res = match(ms, s, p);
-
-    if (res == NULL) {
-        ms->level--;
-    }
-
-    return res;
-}
-
-
-static const char *
-end_capture(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p)
-{
-    int          l;
-    const char  *res;
-
-    l = capture_to_close(ms);
-    ms->capture[l].len = s - ms->capture[l].init;
-
-    res = match(ms, s, p);
-
-    if (res == NULL) {
-        ms->capture[l].len = CAP_UNFINISHED;
-    }
-
-    return res;
-}
-
-
-static const char *
-match_capture(ngx_http_cx_lua_ms_t *ms, const char *s, int l)
-{
-    size_t  len;
-
-    l = check_capture(ms, l);
-    len = ms->capture[l].len;
-
-    if ((size_t) (ms->src_end - s) >= len
-        && ngx_memcmp(ms->capture[l].init, s, len) == 0)
-    {
-        return s + len;
-    }
-
-    return NULL;
-}
-
-
-static const char *
-match(ngx_http_cx_lua_ms_t *ms, const char *s, const char *p)
-{
-    char         previous;
-    const char  *ep, *res;
-
-    if (ms->matchdepth-- == 0) {
-        luaL_error(ms->L, "pattern too complex");
-    }
-
-init:
-
-    ngx_http_cx_lua_step(ms);
-
-    if (p == ms->p_end) {
-        goto done;
-    }
-
-    switch (*p) {
-
-    case '(':
-        if (*(p + 1) == ')') {
-            s = start_capture(ms, s, p + 2, CAP_POSITION);
-
-        } else {
-            s = start_capture(ms, s, p + 1, CAP_UNFINISHED);
-        }
-
-        break;
-
-    case ')':
-        s = end_capture(ms, s, p + 1);
-        break;
-
-    case '$':
-        if ((p + 1) != ms->p_end) {
-            goto dflt;
-        }
-
-        s = (s == ms->src_end) ? s : NULL;
-        break;
-
-    case L_ESC:
-        switch (*(p + 1)) {
-
-        case 'b':
-            s = matchbalance(ms, s, p + 2);
-
-            if (s != NULL) {
-                p += 4;
-                goto init;
-            }
-
-            break;
-
-        case 'f':
-            p += 2;
-
-            if (*p != '[') {
-                luaL_error(ms->L, "missing '[' after '%%f' in pattern");
-            }
-
-            ep = classEnd(ms, p);
-            previous = (s == ms->src_init) ? '\0' : *(s - 1);
-
-            if (!matchbracketclass(uchar(previous), p, ep - 1)
-                && matchbracketclass(s < ms->src_end ? uchar(*s) : 0,
-                                     p, ep - 1))
-            {
-                p = ep;
-                goto init;
-            }
-
-            s = NULL;
-            break;
-
-        case '0': case '1': case '2': case '3': case '4':
-        case '5': case '6': case '7': case '8': case '9':
-            s = match_capture(ms, s, uchar(*(p + 1)));
-
-            if (s != NULL) {
-                p += 2;
-                goto init;
-            }
-
-            break;
-
-        default:
-            goto dflt;
-        }
-
-        break;
-
-    default:
-    dflt:
-
-        ep = classEnd(ms, p);
-
-        if (!singlematch(ms, s, p, ep)) {
-            if (*ep == '*' || *ep == '?' || *ep == '-') {
-                p = ep + 1;
-                goto init;
-            }
-
-            s = NULL;
-            break;
-        }
-
-        switch (*ep) {
-
-        case '?':
-            res = match(ms, s + 1, ep + 1);
-
-            if (res != NULL) {
-                s = res;
-
-            } else {
-                p = ep + 1;
-                goto init;
-            }
-
-            break;
-
-        case '+':
-            s = max_expand(ms, s + 1, p, ep);
-            break;
-
-        case '*':
-            s = max_expand(ms, s, p, ep);
-            break;
-
-        case '-':
-            s = min_expand(ms, s, p, ep);
-            break;
-
-        default:
-            s++;
-            p = ep;
-            goto init;
-        }
-
-        break;
-    }
-
-done:
-
-    ms->matchdepth++;
-
-    return s;
-}
-
-
-static void
-push_onecapture(ngx_http_cx_lua_ms_t *ms, int i, const char *s,
-    const char *e)
-{
-    ptrdiff_t  l;
-
-    if (i >= ms->level) {
-        if (i == 0) {
-            lua_pushlstring(ms->L, s, e - s);
-
-        } else {
-            luaL_error(ms->L, "invalid capture index");
-        }
-
-        return;
-    }
-
-    l = ms->capture[i].len;
-
-    if (l == CAP_UNFINISHED) {
-        luaL_error(ms->L, "unfinished capture");
-    }
-
-    if (l == CAP_POSITION) {
-        lua_pushinteger(ms->L, ms->capture[i].init - ms->src_init + 1);
+    int                 n;
+    size_t              ls, lp, start;
+    ngx_int_t           init, e;
+    ngx_uint_t          anchored;
+    const u_char       *s, *p;
+    ngx_http_cx_pat_t   pt;
+
+    s = (const u_char *) luaL_checklstring(L, 1, &ls);
+    p = (const u_char *) luaL_checklstring(L, 2, &lp);
+    init = luaL_optint(L, 3, 1);
+
+    /* as LuaJIT: from the end when negative, within the subject */
+
+    if (init < 0) {
+        init += (ngx_int_t) ls;
 
     } else {
-        lua_pushlstring(ms->L, ms->capture[i].init, l);
-    }
-}
-
-
-static int
-push_captures(ngx_http_cx_lua_ms_t *ms, const char *s, const char *e)
-{
-    int  i, nlevels;
-
-    nlevels = (ms->level == 0 && s) ? 1 : ms->level;
-
-    luaL_checkstack(ms->L, nlevels, "too many captures");
-
-    for (i = 0; i < nlevels; i++) {
-        push_onecapture(ms, i, s, e);
+        init--;
     }
 
-    return nlevels;
-}
+    if (init < 0) {
+        init = 0;
 
-
-static int
-nospecials(const char *p, size_t l)
-{
-    size_t  i;
-
-    for (i = 0; i < l; i++) {
-        if (ngx_strlchr((u_char *) SPECIALS,
-                        (u_char *) SPECIALS + sizeof(SPECIALS) - 1, p[i]))
-        {
-            return 0;
-        }
+    } else if ((size_t) init > ls) {
+        init = ls;
     }
 
-    return 1;
-}
+    if (find && (lua_toboolean(L, 4) || !ngx_http_cx_lua_special(p, lp))) {
+        e = ngx_http_cx_lua_plain(L, s + init, ls - init, p, lp);
 
-
-/* a plain search, charged by the bytes it compares */
-
-static const char *
-lmemfind(lua_State *L, const char *s1, size_t l1, const char *s2, size_t l2)
-{
-    size_t                 work, left;
-    const char            *init, *end;
-    ngx_http_cx_lua_vm_t  *vm;
-
-    if (l2 == 0) {
-        return s1;
-    }
-
-    if (l2 > l1) {
-        return NULL;
-    }
-
-    vm = ngx_http_cx_lua_vm_of(L);
-    left = ngx_http_cx_lua_left(vm);
-    work = 0;
-    end = s1 + l1 - l2 + 1;
-
-    while (s1 < end) {
-        init = memchr(s1, *s2, end - s1);
-
-        if (init == NULL) {
-            work += end - s1;
-            break;
+        if (e < 0) {
+            lua_pushnil(L);
+            return 1;
         }
 
-        work += init - s1 + l2;
-
-        if (work > left) {
-            (void) ngx_http_cx_lua_charge(L, vm, work);
-        }
-
-        if (ngx_memcmp(init + 1, s2 + 1, l2 - 1) == 0) {
-            (void) ngx_http_cx_lua_charge(L, vm, work);
-            return init;
-        }
-
-        s1 = init + 1;
+        lua_pushinteger(L, init + e + 1);
+        lua_pushinteger(L, init + e + lp);
+        return 2;
     }
 
-    (void) ngx_http_cx_lua_charge(L, vm, work);
+    anchored = (lp && p[0] == '^');
 
-    return NULL;
-}
-
-
-static int
-str_find_aux(lua_State *L, int find)
-{
-    int                    anchor, n;
-    size_t                 ls, lp;
-    ptrdiff_t              init;
-    const char            *s, *p, *s1, *s2, *res;
-    ngx_http_cx_lua_ms_t   ms;
-
-    s = luaL_checklstring(L, 1, &ls);
-    p = luaL_checklstring(L, 2, &lp);
-    init = posrelat(luaL_optinteger(L, 3, 1), ls);
-
-    if (init < 1) {
-        init = 1;
-
-    } else if (init > (ptrdiff_t) ls + 1) {
-        lua_pushnil(L);
-        return 1;
-    }
-
-    if (find && (lua_toboolean(L, 4) || nospecials(p, lp))) {
-
-        s2 = lmemfind(L, s + init - 1, ls - init + 1, p, lp);
-
-        if (s2) {
-            lua_pushinteger(L, s2 - s + 1);
-            lua_pushinteger(L, s2 - s + lp);
-            return 2;
-        }
-
-        lua_pushnil(L);
-        return 1;
-    }
-
-    anchor = (*p == '^');
-
-    if (anchor) {
+    if (anchored) {
         p++;
         lp--;
     }
 
-    ngx_http_cx_lua_ms_init(&ms, L, s, ls, p, lp);
+    ngx_http_cx_pat_compile(&pt, L, s, ls, p, lp);
 
-    s1 = s + init - 1;
+    e = ngx_http_cx_pat_find(&pt, init, anchored, &start);
 
-    do {
-        ms.level = 0;
-
-        res = match(&ms, s1, p);
-
-        if (res != NULL) {
-            ngx_http_cx_lua_ms_charge(&ms);
-
-            if (find) {
-                lua_pushinteger(L, s1 - s + 1);
-                lua_pushinteger(L, res - s);
-                n = push_captures(&ms, NULL, 0);
-                return n + 2;
-            }
-
-            return push_captures(&ms, s1, res);
-        }
-
-    } while (s1++ < ms.src_end && !anchor);
-
-    ngx_http_cx_lua_ms_charge(&ms);
-
-    lua_pushnil(L);
-    return 1;
-}
-
-
-static int
-str_find(lua_State *L)
-{
-    return str_find_aux(L, 1);
-}
-
-
-static int
-str_match(lua_State *L)
-{
-    return str_find_aux(L, 0);
-}
-
-
-static int
-gmatch_aux(lua_State *L)
-{
-    size_t                 ls, lp;
-    const char            *s, *p, *src, *e;
-    lua_Integer            newstart;
-    ngx_http_cx_lua_ms_t   ms;
-
-    s = lua_tolstring(L, lua_upvalueindex(1), &ls);
-    p = lua_tolstring(L, lua_upvalueindex(2), &lp);
-
-    ngx_http_cx_lua_ms_init(&ms, L, s, ls, p, lp);
-
-    for (src = s + (size_t) lua_tointeger(L, lua_upvalueindex(3));
-         src <= ms.src_end;
-         src++)
-    {
-        ms.level = 0;
-
-        e = match(&ms, src, p);
-
-        if (e != NULL) {
-            ngx_http_cx_lua_ms_charge(&ms);
-
-            newstart = e - s;
-
-            if (e == src) {
-                newstart++;
-            }
-
-            lua_pushinteger(L, newstart);
-            lua_replace(L, lua_upvalueindex(3));
-
-            return push_captures(&ms, src, e);
-        }
+    if (e < 0) {
+        ngx_http_cx_pat_charge(&pt);
+        lua_pushnil(L);
+        return 1;
     }
 
-    ngx_http_cx_lua_ms_charge(&ms);
+    if (find) {
+        lua_pushinteger(L, start + 1);
+        lua_pushinteger(L, e);
+        n = ngx_http_cx_lua_captures(&pt, 0, 0, 0) + 2;
+
+    } else {
+        n = ngx_http_cx_lua_captures(&pt, start, e, 1);
+    }
+
+    ngx_http_cx_pat_charge(&pt);
+
+    return n;
+}
+
+
+/* whether p has a byte that makes find() match a pattern (all of p) */
+
+static ngx_uint_t
+ngx_http_cx_lua_special(const u_char *p, size_t lp)
+{
+    size_t  i;
+
+    for (i = 0; i < lp; i++) {
+        switch (p[i]) {
+        case '^': case '$': case '*': case '+': case '?':
+        case '.': case '(': case '[': case '%': case '-':
+            return 1;
+        }
+    }
 
     return 0;
 }
 
 
+/* p in s, charged by the bytes looked at: its offset, or -1 */
+
+static ngx_int_t
+ngx_http_cx_lua_plain(lua_State *L, const u_char *s, size_t ls,
+    const u_char *p, size_t lp)
+{
+    size_t                 work, left;
+    const u_char          *q, *end, *from;
+    ngx_http_cx_lua_vm_t  *vm;
+
+    if (lp == 0) {
+        return 0;
+    }
+
+    if (lp > ls) {
+        return -1;
+    }
+
+    vm = ngx_http_cx_lua_vm_of(L);
+    left = ngx_http_cx_lua_left(vm);
+    work = 0;
+    from = s;
+    end = s + ls - lp + 1;
+
+    while (from < end) {
+        q = memchr(from, p[0], end - from);
+
+        if (q == NULL) {
+            work += end - from;
+            break;
+        }
+
+        work += q - from + lp;
+
+        if (work > left) {
+            (void) ngx_http_cx_lua_charge(L, vm, work);
+        }
+
+        if (ngx_memcmp(q + 1, p + 1, lp - 1) == 0) {
+            (void) ngx_http_cx_lua_charge(L, vm, work);
+            return q - s;
+        }
+
+        from = q + 1;
+    }
+
+    (void) ngx_http_cx_lua_charge(L, vm, work);
+
+    return -1;
+}
+
+
 static int
-gmatch(lua_State *L)
+ngx_http_cx_lua_gmatch(lua_State *L)
 {
     luaL_checkstring(L, 1);
     luaL_checkstring(L, 2);
     lua_settop(L, 2);
     lua_pushinteger(L, 0);
-    lua_pushcclosure(L, gmatch_aux, 3);
+    lua_pushcclosure(L, ngx_http_cx_lua_gmatch_next, 3);
 
     return 1;
 }
 
 
-static void
-add_s(ngx_http_cx_lua_ms_t *ms, luaL_Buffer *b, const char *s,
-    const char *e)
+static int
+ngx_http_cx_lua_gmatch_next(lua_State *L)
 {
-    size_t       l, i;
-    const char  *news;
+    int                 n;
+    size_t              ls, lp, start, next;
+    ngx_int_t           e;
+    lua_Integer         pos;
+    const u_char       *s, *p;
+    ngx_http_cx_pat_t   pt;
 
-    news = lua_tolstring(ms->L, 3, &l);
+    s = (const u_char *) lua_tolstring(L, lua_upvalueindex(1), &ls);
+    p = (const u_char *) lua_tolstring(L, lua_upvalueindex(2), &lp);
+    pos = lua_tointeger(L, lua_upvalueindex(3));
 
-    for (i = 0; i < l; i++) {
-
-        if (news[i] != L_ESC) {
-            luaL_addchar(b, news[i]);
-            continue;
-        }
-
-        i++;
-
-        if (i == l || !isdigit(uchar(news[i]))) {
-            if (i == l || news[i] != L_ESC) {
-                luaL_error(ms->L, "invalid use of '%%' in replacement "
-                                  "string");
-            }
-
-            luaL_addchar(b, news[i]);
-
-        } else if (news[i] == '0') {
-            luaL_addlstring(b, s, e - s);
-
-        } else {
-            push_onecapture(ms, news[i] - '1', s, e);
-            luaL_addvalue(b);
-        }
+    if (pos < 0 || (size_t) pos > ls) {
+        return 0;
     }
+
+    /* no anchor here: in gmatch, LuaJIT reads a leading '^' as itself */
+
+    ngx_http_cx_pat_compile(&pt, L, s, ls, p, lp);
+
+    e = ngx_http_cx_pat_find(&pt, (size_t) pos, 0, &start);
+
+    if (e < 0) {
+        ngx_http_cx_pat_charge(&pt);
+        return 0;
+    }
+
+    next = (size_t) e + ((size_t) e == start);
+
+    lua_pushinteger(L, (lua_Integer) next);
+    lua_replace(L, lua_upvalueindex(3));
+
+    n = ngx_http_cx_lua_captures(&pt, start, e, 1);
+
+    ngx_http_cx_pat_charge(&pt);
+
+    return n;
 }
 
 
-static void
-add_value(ngx_http_cx_lua_ms_t *ms, luaL_Buffer *b, const char *s,
-    const char *e, int tr)
+static int
+ngx_http_cx_lua_gsub(lua_State *L)
 {
-    int         n;
-    lua_State  *L;
+    int                       tr;
+    ngx_http_cx_lua_gsub_t   *g;
 
-    L = ms->L;
+    tr = lua_type(L, 3);
+
+    if (tr == LUA_TSTRING || tr == LUA_TNUMBER) {
+        return ngx_http_cx_lua_gsub_here(L);
+    }
+
+    /*
+     * The replacement may call gsub again: what a level keeps goes in
+     * a userdata, not on the C stack (checked again in gsub_run)
+     */
+
+    lua_settop(L, 4);
+    lua_pushnil(L);
+
+    g = lua_newuserdata(L, sizeof(ngx_http_cx_lua_gsub_t));
+
+    return ngx_http_cx_lua_gsub_run(L, g);
+}
+
+
+/* a replacement string: no call back into Lua, all on the stack */
+
+static int
+ngx_http_cx_lua_gsub_here(lua_State *L)
+{
+    ngx_http_cx_lua_gsub_t  g;
+
+    lua_settop(L, 4);
+    lua_pushnil(L);
+
+    return ngx_http_cx_lua_gsub_run(L, &g);
+}
+
+
+/* gsub with the slot for its result at 5, what it keeps in g */
+
+static int
+ngx_http_cx_lua_gsub_run(lua_State *L, ngx_http_cx_lua_gsub_t *g)
+{
+    int                      tr, max, n;
+    size_t                   srcl, lp, pos, k;
+    ngx_int_t                e;
+    ngx_uint_t               anchored;
+    const u_char            *src, *p, *q;
+    ngx_http_cx_pat_t       *pt;
+    ngx_http_cx_lua_buf_t   *b;
+
+    pt = &g->pt;
+    b = &g->buf;
+
+    src = (const u_char *) luaL_checklstring(L, 1, &srcl);
+    p = (const u_char *) luaL_checklstring(L, 2, &lp);
+    tr = lua_type(L, 3);
+    max = luaL_optint(L, 4, (int) (srcl + 1));
+
+    anchored = (lp && p[0] == '^');
+
+    if (anchored) {
+        p++;
+        lp--;
+    }
+
+    /* a frozen table (a userdata proxy) serves as the table it stands for */
+
+    if (!(tr == LUA_TNUMBER || tr == LUA_TSTRING || tr == LUA_TFUNCTION
+          || tr == LUA_TTABLE || tr == LUA_TUSERDATA))
+    {
+        return luaL_argerror(L, 3, "string/function/table expected");
+    }
+
+    b->data = b->inline_;
+    b->len = 0;
+    b->size = NGX_HTTP_CX_LUA_GSUB_INLINE;
+    b->slot = 5;
+
+    ngx_http_cx_pat_compile(pt, L, src, srcl, p, lp);
+
+    pos = 0;
+    n = 0;
+
+    while (n < max) {
+
+        if (pt->first < 256 && !anchored && pos < srcl) {
+            /* up to where a match can start, unchanged */
+
+            q = memchr(src + pos, (int) pt->first, srcl - pos);
+            k = (q ? (size_t) (q - src) : srcl) - pos;
+
+            ngx_http_cx_lua_add(pt, b, src + pos, k);
+            pos += k;
+        }
+
+        e = ngx_http_cx_pat_match(pt, pos);
+
+        if (e >= 0) {
+            n++;
+            ngx_http_cx_lua_replace(pt, b, pos, e, tr);
+        }
+
+        if (e >= 0 && (size_t) e > pos) {
+            pos = e;
+
+        } else if (pos < srcl) {
+            ngx_http_cx_lua_add(pt, b, src + pos, 1);
+            pos++;
+
+        } else {
+            break;
+        }
+
+        if (anchored) {
+            break;
+        }
+    }
+
+    ngx_http_cx_lua_add(pt, b, src + pos, srcl - pos);
+
+    ngx_http_cx_pat_spend_bytes(pt, b->len);
+    ngx_http_cx_pat_charge(pt);
+
+    lua_pushlstring(L, (const char *) b->data, b->len);
+    lua_pushinteger(L, n);
+
+    return 2;
+}
+
+
+/* what replaces the match s..e */
+
+static void
+ngx_http_cx_lua_replace(ngx_http_cx_pat_t *pt, ngx_http_cx_lua_buf_t *b,
+    size_t s, size_t e, int tr)
+{
+    int          n;
+    size_t       len;
+    lua_State   *L;
+    const char  *v;
+
+    L = pt->L;
 
     switch (tr) {
 
     case LUA_TFUNCTION:
         lua_pushvalue(L, 3);
-        n = push_captures(ms, s, e);
-        ngx_http_cx_lua_ms_charge(ms);
-        lua_call(L, n, 1);
-        ms->left = ngx_http_cx_lua_left(ms->vm);
-        ms->start = ms->left;
+        n = ngx_http_cx_lua_captures(pt, s, e, 1);
+        ngx_http_cx_pat_charge(pt);
+        ngx_http_cx_lua_callback(L, n, 1);
+        ngx_http_cx_lua_resume(pt);
         break;
 
     case LUA_TTABLE:
     case LUA_TUSERDATA:
-        push_onecapture(ms, 0, s, e);
-        ngx_http_cx_lua_ms_charge(ms);
-        lua_gettable(L, 3);
-        ms->left = ngx_http_cx_lua_left(ms->vm);
-        ms->start = ms->left;
+        ngx_http_cx_lua_capture(pt, 0, s, e);
+
+        if (tr == LUA_TTABLE && !lua_getmetatable(L, 3)) {
+            lua_rawget(L, 3);
+            break;
+        }
+
+        /* __index may run Lua: a call like any other */
+
+        if (tr == LUA_TTABLE) {
+            lua_pop(L, 1);
+        }
+
+        lua_pushcfunction(L, ngx_http_cx_lua_index);
+        lua_insert(L, -2);
+        lua_pushvalue(L, 3);
+        lua_insert(L, -2);
+
+        ngx_http_cx_pat_charge(pt);
+        ngx_http_cx_lua_callback(L, 2, 1);
+        ngx_http_cx_lua_resume(pt);
         break;
 
     default:
-        add_s(ms, b, s, e);
+        ngx_http_cx_lua_replace_string(pt, b, s, e);
         return;
     }
 
     if (!lua_toboolean(L, -1)) {
         lua_pop(L, 1);
-        lua_pushlstring(L, s, e - s);
-
-    } else if (!lua_isstring(L, -1)) {
-        luaL_error(L, "invalid replacement value (a %s)",
-                   luaL_typename(L, -1));
+        ngx_http_cx_lua_add(pt, b, pt->subject + s, e - s);
+        return;
     }
 
-    luaL_addvalue(b);
+    if (!lua_isstring(L, -1)) {
+        (void) luaL_error(L, "invalid replacement value (a %s)",
+                          luaL_typename(L, -1));
+        return;
+    }
+
+    v = lua_tolstring(L, -1, &len);
+    ngx_http_cx_lua_add(pt, b, (const u_char *) v, len);
+    lua_pop(L, 1);
 }
 
 
-static int
-str_gsub(lua_State *L)
+/*
+ * A replacement string: "%0" is the match, "%1" to "%9" a capture, '%'
+ * before anything else that thing (as in LuaJIT, a '%' at the very end
+ * stands for a NUL byte)
+ */
+
+static void
+ngx_http_cx_lua_replace_string(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_lua_buf_t *b, size_t s, size_t e)
 {
-    int                    tr, anchor;
-    size_t                 srcl, lp, n, max_s;
-    const char            *src, *p, *e;
-    luaL_Buffer            b;
-    ngx_http_cx_lua_ms_t   ms;
+    size_t         l, i, j, len;
+    u_char         c;
+    lua_State     *L;
+    const char    *v;
+    const u_char  *r;
 
-    src = luaL_checklstring(L, 1, &srcl);
-    p = luaL_checklstring(L, 2, &lp);
-    tr = lua_type(L, 3);
-    max_s = luaL_optinteger(L, 4, srcl + 1);
-    anchor = (*p == '^');
-    n = 0;
+    L = pt->L;
+    r = (const u_char *) lua_tolstring(L, 3, &l);
 
-    luaL_argcheck(L, tr == LUA_TNUMBER || tr == LUA_TSTRING
-                     || tr == LUA_TFUNCTION || tr == LUA_TTABLE
-                     || tr == LUA_TUSERDATA,
-                  3, "string/function/table expected");
+    for (i = 0; i < l; i = j + 1) {
 
-    luaL_buffinit(L, &b);
+        /* the bytes up to the next '%' as they are */
 
-    if (anchor) {
-        p++;
-        lp--;
-    }
+        for (j = i; j < l && r[j] != '%'; j++) { /* void */ }
 
-    ngx_http_cx_lua_ms_init(&ms, L, src, srcl, p, lp);
+        ngx_http_cx_lua_add(pt, b, r + i, j - i);
 
-    while (n < max_s) {
-        ms.level = 0;
-
-        e = match(&ms, src, p);
-
-        if (e) {
-            n++;
-            add_value(&ms, &b, src, e, tr);
-        }
-
-        if (e && e > src) {
-            src = e;
-
-        } else if (src < ms.src_end) {
-            luaL_addchar(&b, *src++);
-
-        } else {
+        if (j == l) {
             break;
         }
 
-        if (anchor) {
-            break;
+        j++;
+        c = (j < l) ? r[j] : '\0';
+
+        if (c < '0' || c > '9') {
+            ngx_http_cx_lua_add(pt, b, &c, 1);
+            continue;
         }
+
+        if (c == '0') {
+            ngx_http_cx_lua_add(pt, b, pt->subject + s, e - s);
+            continue;
+        }
+
+        ngx_http_cx_lua_capture(pt, c - '1', s, e);
+
+        v = lua_tolstring(L, -1, &len);
+        ngx_http_cx_lua_add(pt, b, (const u_char *) v, len);
+        lua_pop(L, 1);
+    }
+}
+
+
+/* t[k] with t and k on the stack, in a protected call */
+
+static int
+ngx_http_cx_lua_index(lua_State *L)
+{
+    lua_gettable(L, 1);
+
+    return 1;
+}
+
+
+/* appends to the result; charged by the bytes */
+
+static void
+ngx_http_cx_lua_add(ngx_http_cx_pat_t *pt, ngx_http_cx_lua_buf_t *b,
+    const u_char *p, size_t len)
+{
+    size_t   size;
+    u_char  *mem;
+
+    if (len == 0) {
+        return;
     }
 
-    ngx_http_cx_lua_ms_charge(&ms);
+    ngx_http_cx_pat_spend_bytes(pt, len);
 
-    luaL_addlstring(&b, src, ms.src_end - src);
-    luaL_pushresult(&b);
-    lua_pushinteger(L, n);
+    if (b->size - b->len < len) {
+        size = ngx_max(b->size * 2, b->len + len);
 
-    return 2;
+        if (size < b->len) {
+            (void) luaL_error(pt->L, "string too long");
+        }
+
+        mem = lua_newuserdata(pt->L, size);
+        ngx_memcpy(mem, b->data, b->len);
+        lua_replace(pt->L, b->slot);
+
+        b->data = mem;
+        b->size = size;
+    }
+
+    ngx_memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
+
+
+/* pushes capture i of the match s..e (the match itself if none) */
+
+static void
+ngx_http_cx_lua_capture(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
+    size_t e)
+{
+    ngx_http_cx_pat_cap_t  *cap;
+
+    if (i >= pt->ncaps) {
+        if (i != 0) {
+            (void) luaL_error(pt->L, "invalid capture index %%%d in "
+                              "replacement string", (int) i + 1);
+        }
+
+        ngx_http_cx_pat_spend_bytes(pt, e - s);
+        lua_pushlstring(pt->L, (const char *) pt->subject + s, e - s);
+        return;
+    }
+
+    if (pt->unfinished & ((uint32_t) 1 << i)) {
+        (void) luaL_error(pt->L, "unfinished capture (a '(' without ')')");
+    }
+
+    cap = &pt->caps[i];
+
+    if (cap->len == NGX_HTTP_CX_PAT_POSITION) {
+        lua_pushinteger(pt->L, (lua_Integer) cap->start + 1);
+        return;
+    }
+
+    ngx_http_cx_pat_spend_bytes(pt, cap->len);
+    lua_pushlstring(pt->L, (const char *) pt->subject + cap->start, cap->len);
+}
+
+
+/* pushes every capture, or the whole match when there is none and whole */
+
+static int
+ngx_http_cx_lua_captures(ngx_http_cx_pat_t *pt, size_t s, size_t e,
+    ngx_uint_t whole)
+{
+    ngx_uint_t  i, n;
+
+    n = (pt->ncaps == 0 && whole) ? 1 : pt->ncaps;
+
+    luaL_checkstack(pt->L, (int) n, "too many captures");
+
+    for (i = 0; i < n; i++) {
+        ngx_http_cx_lua_capture(pt, i, s, e);
+    }
+
+    return (int) n;
+}
+
+
+/* after a call back into Lua: what is left of the budget now */
+
+static void
+ngx_http_cx_lua_resume(ngx_http_cx_pat_t *pt)
+{
+    pt->left = ngx_http_cx_lua_left(pt->vm);
+    pt->from = pt->left;
 }

@@ -4,11 +4,14 @@
  * configuration time, which only checks the files).  The JIT is off, so
  * the count hook sees every instruction; the allocator caps the VM's
  * memory and charges every byte a call allocates to its instruction
- * budget, so no single instruction (a concatenation, string.rep) can do
- * unbounded work either.  Under it is LuaJIT's own allocator, in mappings
- * of its own: the VM's objects stay out of malloc's heap, which the
- * worker's requests allocate from.  Every entry into the VM is a
- * protected call.
+ * budget.  Under it is LuaJIT's own allocator, in mappings of its own:
+ * the VM's objects stay out of malloc's heap, which the worker's
+ * requests allocate from.  Every entry into the VM is a protected call.
+ *
+ * What one instruction can do is bounded too (see STRING_MAX in
+ * ngx_http_cx_lua.h): the hook reads the clock, keeps C from nesting
+ * past a bound, and counts more often once a call has made a large
+ * object, which is collected when the call ends.
  */
 
 
@@ -24,6 +27,14 @@
 static void *ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize,
     size_t nsize);
 static void ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar);
+static int ngx_http_cx_lua_over(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    uint64_t ns);
+static void ngx_http_cx_lua_deep(lua_State *L, ngx_http_cx_lua_vm_t *vm);
+static int ngx_http_cx_lua_nested(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    int nargs, int nresults);
+static void ngx_http_cx_lua_large(ngx_http_cx_lua_vm_t *vm);
+static void ngx_http_cx_lua_settle(ngx_http_cx_lua_vm_t *vm);
+static uint64_t ngx_http_cx_lua_ns(void);
 static void ngx_http_cx_lua_where(ngx_http_cx_lua_vm_t *vm, lua_State *L);
 static int ngx_http_cx_lua_panic(lua_State *L);
 static int ngx_http_cx_lua_setup(lua_State *L);
@@ -56,6 +67,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
     vm->conf = lc;
     vm->max = lc->memory;
     vm->nsets = lc->rules.nelts;
+    vm->every = NGX_HTTP_CX_LUA_HOOK_EVERY;
 
     vm->sets = ngx_calloc(vm->nsets * sizeof(ngx_http_cx_lua_set_t), log);
     if (vm->sets == NULL) {
@@ -112,12 +124,15 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
 
         rc = lua_cpcall(L, ngx_http_cx_lua_load, set);
 
+        vm->in_call = 0;
+        vm->set = NULL;
+        vm->stack = NULL;
+        ngx_http_cx_lua_settle(vm);
+
         if (rc == 0) {
             continue;
         }
 
-        vm->in_call = 0;
-        vm->set = NULL;
         ngx_http_cx_lua_message(vm, rc, msg, &set->rules->file);
         lua_gc(L, LUA_GCCOLLECT, 0);
 
@@ -199,6 +214,7 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     u_char *msg)
 {
     int                      rc, top;
+    u_char                   here;
     unsigned                 in_call;
     lua_State               *L;
     ngx_uint_t               reads;
@@ -218,6 +234,10 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     if (vm->depth == 0) {
         vm->budget = call->budget;
         vm->spent = 0;
+        vm->started = 0;
+        vm->limit = NGX_HTTP_CX_LUA_TIME_BASE
+                    + (uint64_t) call->budget * NGX_HTTP_CX_LUA_TIME_PER;
+        vm->stack = &here;
 
     } else {
         ngx_http_cx_lua_restore(L, call->set, NGX_HTTP_CX_LUA_RESTORE_SAVE);
@@ -278,9 +298,19 @@ ngx_http_cx_lua_vm_call(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call,
     call->reads = req->reads;
     req->reads = reads | call->reads;
 
-    if (fail == ngx_http_cx_lua_memory || fail == ngx_http_cx_lua_budget) {
-        /* what the call left behind is garbage now */
-        lua_gc(L, LUA_GCCOLLECT, 0);
+    if (vm->depth == 0) {
+        vm->stack = NULL;
+
+        if (vm->large || fail == ngx_http_cx_lua_memory
+            || fail == ngx_http_cx_lua_budget)
+        {
+            /*
+             * what the call left behind is garbage now; no object of
+             * NGX_HTTP_CX_LUA_STRING_MAX bytes or more outlives its call
+             */
+            ngx_http_cx_lua_settle(vm);
+            lua_gc(L, LUA_GCCOLLECT, 0);
+        }
     }
 
     vm->fail = outer;
@@ -376,12 +406,7 @@ ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t n)
         return 0;
     }
 
-    ngx_http_cx_lua_fail(vm, L, ngx_http_cx_lua_budget);
-
-    lua_pushfstring(L, "%sinstruction budget of %d exceeded",
-                    (char *) vm->where, (int) vm->budget);
-
-    return lua_error(L);
+    return ngx_http_cx_lua_over(L, vm, 0);
 }
 
 
@@ -398,23 +423,110 @@ ngx_http_cx_lua_charge(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t n)
 void
 ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults)
 {
-    int                    rc;
-    ngx_http_cx_lua_vm_t  *vm;
+    if (ngx_http_cx_lua_nested(L, ngx_http_cx_lua_vm_of(L), nargs, nresults)
+        != 0)
+    {
+        lua_error(L);
+    }
+}
 
-    vm = ngx_http_cx_lua_vm_of(L);
+
+/*
+ * The same for one of LuaJIT's own functions that may call back (the
+ * function below the arguments): an error it raises itself has no
+ * position and no name, called from C -- it gets the rule's, as if the
+ * rule had called it
+ */
+
+void
+ngx_http_cx_lua_builtin(lua_State *L, const char *name, int nargs,
+    int nresults)
+{
+    size_t        len, n;
+    lua_Debug     ar;
+    const char   *msg, *q;
+
+    if (ngx_http_cx_lua_nested(L, ngx_http_cx_lua_vm_of(L), nargs, nresults)
+        == 0)
+    {
+        return;
+    }
+
+    if (lua_type(L, -1) != LUA_TSTRING || !lua_getstack(L, 1, &ar)
+        || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+    {
+        lua_error(L);
+    }
+
+    msg = lua_tolstring(L, -1, &len);
+    n = ngx_strlen(ar.short_src);
+
+    if (len > n && ngx_strncmp(msg, ar.short_src, n) == 0 && msg[n] == ':') {
+        /* raised by the rule's own code: it has its position */
+        lua_error(L);
+    }
+
+    lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+
+    q = ngx_strstr(msg, "'?'");
+
+    if (q) {
+        lua_pushlstring(L, msg, q - msg);
+        lua_pushfstring(L, "'%s'", name);
+        lua_pushstring(L, q + 3);
+        lua_concat(L, 4);
+
+    } else {
+        lua_pushvalue(L, -2);
+        lua_concat(L, 2);
+    }
+
+    lua_error(L);
+}
+
+
+static int
+ngx_http_cx_lua_nested(lua_State *L, ngx_http_cx_lua_vm_t *vm, int nargs,
+    int nresults)
+{
+    int     rc;
+    u_char  here;
 
     if (vm->nest >= NGX_HTTP_CX_LUA_NEST_MAX) {
-        luaL_error(L, "C functions nested more than %d deep",
-                   NGX_HTTP_CX_LUA_NEST_MAX);
+        ngx_http_cx_lua_where(vm, L);
+        lua_pushfstring(L, "%sC functions nested too deep (more than %d "
+                        "levels)", (char *) vm->where,
+                        NGX_HTTP_CX_LUA_NEST_MAX);
+        return lua_error(L);
+    }
+
+    if (vm->stack && vm->stack - &here > NGX_HTTP_CX_LUA_STACK_MAX) {
+        ngx_http_cx_lua_deep(L, vm);
     }
 
     vm->nest++;
     rc = lua_pcall(L, nargs, nresults, 0);
     vm->nest--;
 
-    if (rc != 0) {
-        lua_error(L);
+    return rc;
+}
+
+
+/* a memory failure, as the allocator's, for what C functions would make */
+
+int
+ngx_http_cx_lua_nomemory(lua_State *L, ngx_http_cx_lua_vm_t *vm)
+{
+    if (vm->in_call) {
+        ngx_http_cx_lua_fail(vm, L, ngx_http_cx_lua_memory);
+
+    } else if (vm->fail == ngx_http_cx_lua_ok) {
+        vm->fail = ngx_http_cx_lua_memory;
     }
+
+    lua_pushliteral(L, "not enough memory");
+
+    return lua_error(L);
 }
 
 
@@ -467,6 +579,10 @@ ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 ngx_http_cx_lua_fail(vm, vm->L, ngx_http_cx_lua_budget);
                 return NULL;
             }
+
+            if (nsize >= NGX_HTTP_CX_LUA_STRING_MAX && !vm->large) {
+                ngx_http_cx_lua_large(vm);
+            }
         }
     }
 
@@ -489,6 +605,7 @@ ngx_http_cx_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void
 ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar)
 {
+    uint64_t               now;
     ngx_http_cx_lua_vm_t  *vm;
 
     vm = ngx_http_cx_lua_vm_of(L);
@@ -497,17 +614,114 @@ ngx_http_cx_lua_hook(lua_State *L, lua_Debug *ar)
         return;
     }
 
-    vm->spent += NGX_HTTP_CX_LUA_HOOK_EVERY;
+    vm->spent += vm->every;
 
-    if (vm->spent <= vm->budget) {
+    if (vm->spent > vm->budget) {
+        (void) ngx_http_cx_lua_over(L, vm, 0);
+    }
+
+    if (vm->stack
+        && vm->stack - (u_char *) &now > NGX_HTTP_CX_LUA_STACK_MAX)
+    {
+        ngx_http_cx_lua_deep(L, vm);
+    }
+
+    /* the time from the call's first hook on: a read of the VDSO's clock */
+
+    now = ngx_http_cx_lua_ns();
+
+    if (vm->started == 0) {
+        vm->started = now;
         return;
     }
 
+    if (now - vm->started > vm->limit) {
+        (void) ngx_http_cx_lua_over(L, vm, vm->limit);
+    }
+}
+
+
+/* the budget is spent: in instructions and bytes, or in time (ns) */
+
+static int
+ngx_http_cx_lua_over(lua_State *L, ngx_http_cx_lua_vm_t *vm, uint64_t ns)
+{
     ngx_http_cx_lua_fail(vm, L, ngx_http_cx_lua_budget);
 
-    lua_pushfstring(L, "%sinstruction budget of %d exceeded",
-                    (char *) vm->where, (int) vm->budget);
-    lua_error(L);
+    if (ns) {
+        lua_pushfstring(L, "%sinstruction budget of %d exceeded (its time "
+                        "limit of %d ms)", (char *) vm->where,
+                        (int) vm->budget, (int) (ns / 1000000));
+
+    } else {
+        lua_pushfstring(L, "%sinstruction budget of %d exceeded",
+                        (char *) vm->where, (int) vm->budget);
+    }
+
+    return lua_error(L);
+}
+
+
+/*
+ * C calling Lua calling C...: a C function of the sandbox counts itself
+ * (ngx_http_cx_lua_nested()), this is for one that does not
+ */
+
+static void
+ngx_http_cx_lua_deep(lua_State *L, ngx_http_cx_lua_vm_t *vm)
+{
+    ngx_http_cx_lua_where(vm, L);
+
+    lua_pushfstring(L, "%sC functions nested too deep (more than %d KB of "
+                    "C stack)", (char *) vm->where,
+                    NGX_HTTP_CX_LUA_STACK_MAX / 1024);
+    (void) lua_error(L);
+}
+
+
+/*
+ * The running call has made an object of NGX_HTTP_CX_LUA_STRING_MAX
+ * bytes or more: an instruction may now touch that many bytes, so the
+ * hook counts (and reads the clock) every NGX_HTTP_CX_LUA_HOOK_LARGE
+ * instructions, until the call ends.  Called from the allocator, in the
+ * middle of an instruction: lua_sethook() with the same mask only sets
+ * the count, the dispatch stays as it is.
+ */
+
+static void
+ngx_http_cx_lua_large(ngx_http_cx_lua_vm_t *vm)
+{
+    vm->large = 1;
+    vm->every = NGX_HTTP_CX_LUA_HOOK_LARGE;
+
+    lua_sethook(vm->L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
+                NGX_HTTP_CX_LUA_HOOK_LARGE);
+}
+
+
+static void
+ngx_http_cx_lua_settle(ngx_http_cx_lua_vm_t *vm)
+{
+    if (!vm->large) {
+        return;
+    }
+
+    vm->large = 0;
+    vm->every = NGX_HTTP_CX_LUA_HOOK_EVERY;
+
+    lua_sethook(vm->L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
+                NGX_HTTP_CX_LUA_HOOK_EVERY);
+}
+
+
+static uint64_t
+ngx_http_cx_lua_ns(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 
@@ -594,6 +808,7 @@ ngx_http_cx_lua_setup(lua_State *L)
     }
 
     ngx_http_cx_lua_string_init(L);
+    ngx_http_cx_lua_builtins_init(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "cx.views");
     lua_setfield(L, -2, "views");
     lua_pushlstring(L, (const char *) ngx_http_cx_lua_cx,
@@ -614,6 +829,7 @@ ngx_http_cx_lua_setup(lua_State *L)
 static int
 ngx_http_cx_lua_load(lua_State *L)
 {
+    u_char                  here;
     ngx_http_cx_rules_t    *rules;
     ngx_http_cx_lua_vm_t   *vm;
     ngx_http_cx_lua_set_t  *set;
@@ -642,6 +858,20 @@ ngx_http_cx_lua_load(lua_State *L)
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->loader);
 
+    /* its strings, before it runs: none too long to compare in a loop */
+
+    lua_getfield(L, 3, "strings");
+    lua_pushvalue(L, 2);
+    lua_call(L, 1, 2);
+
+    if (!lua_isnil(L, -1)) {
+        lua_pushfstring(L, "%s:%d: %s", (char *) rules->file.data,
+                        (int) lua_tointeger(L, -2), lua_tostring(L, -1));
+        return lua_error(L);
+    }
+
+    lua_pop(L, 2);
+
     lua_getfield(L, 3, "new_env");
     lua_call(L, 0, 1);
     lua_setfenv(L, 2);
@@ -650,6 +880,9 @@ ngx_http_cx_lua_load(lua_State *L)
 
     vm->budget = NGX_HTTP_CX_LUA_LOAD_BUDGET;
     vm->spent = 0;
+    vm->started = 0;
+    vm->limit = NGX_HTTP_CX_LUA_LOAD_TIME;
+    vm->stack = &here;
     vm->fail = ngx_http_cx_lua_ok;
     lua_sethook(L, ngx_http_cx_lua_hook, LUA_MASKCOUNT,
                 NGX_HTTP_CX_LUA_HOOK_EVERY);
@@ -660,6 +893,8 @@ ngx_http_cx_lua_load(lua_State *L)
 
     vm->in_call = 0;
     vm->set = NULL;
+    vm->stack = NULL;
+    ngx_http_cx_lua_settle(vm);
 
     /* 4: what the file returned */
 

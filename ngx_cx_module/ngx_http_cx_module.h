@@ -135,6 +135,9 @@ typedef struct {
     ngx_chain_t                 *out;
     ngx_chain_t                **last_out;
 
+    void                        *rules_args;    /* r.args as rules read
+                                                   them: decoded once */
+
     uint64_t                     memo_key;  /* 0: not remembered */
     off_t                        memo_offset;
     off_t                        stream_pos;    /* body bytes seen */

@@ -443,7 +443,7 @@ qr{r21\.lua:4: instruction budget of 100000 exceeded}
 --- rule
 return {
     trigger = function(r)
-        local s = ("a"):rep(3000)
+        local s = ("a"):rep(30000)
         return s:find(".-.-.-.-b") and "s1"
     end
 }
@@ -460,7 +460,7 @@ return {
         local s = ("ab"):rep(1000)
         local w = r.args.w
         if w == "gsub" then s:gsub("(a)(b)", function(a, b) while true do end end) end
-        if w == "gmatch" then for x in s:gmatch(".-.-.-c") do end end
+        if w == "gmatch" then for x in s:rep(20):gmatch(".-.-.-c") do end end
         if w == "tostring" then
             tostring(setmetatable({}, { __tostring = function() while true do end end }))
         end
