@@ -22,6 +22,7 @@
 #define NGX_HTTP_CX_TYPES           3       /* nps, csat, ces */
 
 
+/* a cx_rules_lua file: ngx_http_cx_lua.h */
 typedef struct ngx_http_cx_rules_s  ngx_http_cx_rules_t;
 
 
@@ -113,6 +114,11 @@ typedef struct {
     void                        *dashboard; /* the page, cx_dashboard */
 } ngx_http_cx_loc_conf_t;
 
+
+/*
+ * A request's context (ngx_http_cx_get_ctx()): what the page view unit
+ * decided about it, the filter's state, and the rules' or cx_collect's.
+ */
 
 typedef struct {
     ngx_http_cx_html_t           html;
