@@ -3,7 +3,8 @@
 
 BUILD   := build
 MODULE  := $(BUILD)/ngx_http_cx_module.so
-WIDGET  := widget/dist/cx-widget.js widget/dist/cx-widget.js.gz
+WIDGET  := widget/dist/cx-widget.js widget/dist/cx-widget.js.gz \
+           widget/dist/cx-widget-lang.pack
 DASH    := dashboard/index.html dashboard/dashboard.js dashboard/dashboard.css
 SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
            lua/sandbox.lua lua/cx/init.lua $(WIDGET) $(DASH)

@@ -5,10 +5,12 @@
  * committed, so the module builds without Node) and its gzip'd copy are
  * compiled into the module and served from memory: a strong ETag from
  * the content, a day of caching, 304 through nginx's not_modified filter,
- * the gzip'd copy where nginx's gzip rules allow it.  At configuration
- * time, the check that each server serves the widget where its tags load
- * it from.  Also the privacy signals cx_respect_gpc honours.
- * NGX_HTTP_CX_WIDGET_DIR comes from the addon's config script.
+ * the gzip'd copy where nginx's gzip rules allow it.  The same for the
+ * words of each language but English (widget/dist/cx-widget-lang.pack,
+ * its format in widget/build.js), as JSON at /cx/widget.js?lang=xx.  At
+ * configuration time, the check that each server serves the widget where
+ * its tags load it from.  Also the privacy signals cx_respect_gpc
+ * honours.  NGX_HTTP_CX_WIDGET_DIR comes from the addon's config script.
  */
 
 
@@ -20,6 +22,8 @@
 
 #define NGX_HTTP_CX_WIDGET_MAX_AGE  "86400"
 #define NGX_HTTP_CX_WIDGET_HASH     8           /* bytes of MD5 in ETag */
+#define NGX_HTTP_CX_WIDGET_ASSETS   32          /* the script, languages */
+#define NGX_HTTP_CX_WIDGET_PACK     "cx-lang 1\n"
 
 
 #define ngx_http_cx_widget_embed(name, file)                                \
@@ -38,11 +42,14 @@
 
 ngx_http_cx_widget_embed(ngx_http_cx_widget_js, "cx-widget.js");
 ngx_http_cx_widget_embed(ngx_http_cx_widget_gz, "cx-widget.js.gz");
+ngx_http_cx_widget_embed(ngx_http_cx_widget_pack, "cx-widget-lang.pack");
 
 extern u_char  ngx_http_cx_widget_js[];
 extern u_char  ngx_http_cx_widget_js_end[];
 extern u_char  ngx_http_cx_widget_gz[];
 extern u_char  ngx_http_cx_widget_gz_end[];
+extern u_char  ngx_http_cx_widget_pack[];
+extern u_char  ngx_http_cx_widget_pack_end[];
 
 
 typedef struct {
@@ -50,6 +57,15 @@ typedef struct {
     ngx_str_t                    etag;
     ngx_str_t                    encoding;
 } ngx_http_cx_widget_copy_t;
+
+
+/* the script (no lang) or a language's words: as is, and gzip'd */
+
+typedef struct {
+    ngx_str_t                    lang;
+    ngx_http_cx_widget_copy_t    copy[2];
+    u_char                       etag[2][2 * NGX_HTTP_CX_WIDGET_HASH + 16];
+} ngx_http_cx_widget_asset_t;
 
 
 /* one server being checked: the srcs its locations' tags load */
@@ -64,10 +80,13 @@ typedef struct {
 static ngx_int_t ngx_http_cx_widget_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_widget_gzip(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_widget_headers(ngx_http_request_t *r,
-    ngx_http_cx_widget_copy_t *copy);
+    ngx_http_cx_widget_asset_t *asset, ngx_http_cx_widget_copy_t *copy);
 static ngx_table_elt_t *ngx_http_cx_widget_header(ngx_http_request_t *r,
     char *key, ngx_str_t *value);
-static void ngx_http_cx_widget_init(void);
+static ngx_int_t ngx_http_cx_widget_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cx_widget_asset(ngx_conf_t *cf,
+    ngx_http_cx_widget_asset_t *asset, u_char *body, size_t len, u_char *gz,
+    size_t gz_len);
 static ngx_int_t ngx_http_cx_widget_check_location(ngx_conf_t *cf,
     ngx_http_cx_widget_check_t *wc, ngx_http_core_loc_conf_t *clcf,
     void **loc_conf);
@@ -84,11 +103,12 @@ static ngx_int_t ngx_http_cx_widget_find_static(
     ngx_http_core_loc_conf_t **found);
 
 
-/* [0]: the script, [1]: gzip'd; set up once, from the embedded bytes */
+/* [0]: the script, then the languages; set up once, from the embedded
+   bytes */
 
-static ngx_http_cx_widget_copy_t  ngx_http_cx_widget_copies[2];
-
-static u_char  ngx_http_cx_widget_etags[2][2 * NGX_HTTP_CX_WIDGET_HASH + 16];
+static ngx_http_cx_widget_asset_t  ngx_http_cx_widget_assets[
+                                                NGX_HTTP_CX_WIDGET_ASSETS];
+static ngx_uint_t                  ngx_http_cx_widget_nassets;
 
 
 char *
@@ -102,7 +122,9 @@ ngx_http_cx_widget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* the module's own endpoint: never a page view, never injected */
     ((ngx_http_cx_loc_conf_t *) conf)->endpoint = 1;
 
-    ngx_http_cx_widget_init();
+    if (ngx_http_cx_widget_init(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -111,11 +133,13 @@ ngx_http_cx_widget(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_cx_widget_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_buf_t                  *b;
-    ngx_str_t                   allow;
-    ngx_chain_t                 out;
-    ngx_http_cx_widget_copy_t  *copy;
+    ngx_int_t                    rc;
+    ngx_buf_t                   *b;
+    ngx_str_t                    allow, lang;
+    ngx_uint_t                   i;
+    ngx_chain_t                  out;
+    ngx_http_cx_widget_copy_t   *copy;
+    ngx_http_cx_widget_asset_t  *asset;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         ngx_str_set(&allow, "GET, HEAD");
@@ -132,9 +156,32 @@ ngx_http_cx_widget_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    copy = &ngx_http_cx_widget_copies[ngx_http_cx_widget_gzip(r)];
+    asset = &ngx_http_cx_widget_assets[0];
 
-    if (ngx_http_cx_widget_headers(r, copy) != NGX_OK) {
+    /* ?lang=xx: that language's words, if the widget has them */
+
+    if (ngx_http_arg(r, (u_char *) "lang", 4, &lang) == NGX_OK) {
+
+        for (i = 1; i < ngx_http_cx_widget_nassets; i++) {
+            asset = &ngx_http_cx_widget_assets[i];
+
+            if (asset->lang.len == lang.len
+                && ngx_strncmp(asset->lang.data, lang.data, lang.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == ngx_http_cx_widget_nassets) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "cx widget: no words for lang \"%V\"", &lang);
+            return NGX_HTTP_NOT_FOUND;
+        }
+    }
+
+    copy = &asset->copy[ngx_http_cx_widget_gzip(r)];
+
+    if (ngx_http_cx_widget_headers(r, asset, copy) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -198,7 +245,7 @@ ngx_http_cx_widget_gzip(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_cx_widget_headers(ngx_http_request_t *r,
-    ngx_http_cx_widget_copy_t *copy)
+    ngx_http_cx_widget_asset_t *asset, ngx_http_cx_widget_copy_t *copy)
 {
     ngx_str_t          value;
     ngx_table_elt_t   *h, **cc;
@@ -206,9 +253,25 @@ ngx_http_cx_widget_headers(ngx_http_request_t *r,
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = copy->body.len;
 
-    ngx_str_set(&r->headers_out.content_type, "text/javascript");
+    if (asset->lang.len == 0) {
+        ngx_str_set(&r->headers_out.content_type, "text/javascript");
+        ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    } else {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+
+        /* public words: the widget may be served from another origin */
+        ngx_str_set(&value, "*");
+
+        if (ngx_http_cx_widget_header(r, "Access-Control-Allow-Origin",
+                                      &value)
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
-    ngx_str_set(&r->headers_out.charset, "utf-8");
 
     r->headers_out.etag = ngx_http_cx_widget_header(r, "ETag", &copy->etag);
     if (r->headers_out.etag == NULL) {
@@ -276,10 +339,118 @@ ngx_http_cx_widget_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
 }
 
 
-/* ETags "cx-HASH" and "cx-HASH-gz": the first bytes of the script's MD5 */
+/*
+ * The script, then each language of the pack: "cx-lang 1", a line
+ * "LANG JSON_BYTES GZIP_BYTES" per language, an empty line, then the
+ * bytes in that order.  The pack is ours, built with the module; a broken
+ * one fails the configuration.
+ */
 
-static void
-ngx_http_cx_widget_init(void)
+static ngx_int_t
+ngx_http_cx_widget_init(ngx_conf_t *cf)
+{
+    u_char      *p, *last, *end, *body, *sp1, *sp2, *eol;
+    size_t       len;
+    ngx_int_t    json, gz;
+    ngx_uint_t   n;
+
+    if (ngx_http_cx_widget_nassets) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_cx_widget_asset(cf, &ngx_http_cx_widget_assets[0],
+                            ngx_http_cx_widget_js,
+                            ngx_http_cx_widget_js_end - ngx_http_cx_widget_js,
+                            ngx_http_cx_widget_gz,
+                            ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_cx_widget_pack;
+    last = ngx_http_cx_widget_pack_end;
+    len = sizeof(NGX_HTTP_CX_WIDGET_PACK) - 1;
+
+    if ((size_t) (last - p) < len
+        || ngx_strncmp(p, NGX_HTTP_CX_WIDGET_PACK, len) != 0)
+    {
+        goto broken;
+    }
+
+    /* the bytes start after the index's empty line */
+
+    for (body = p + len - 1; body + 1 < last; body++) {
+        if (body[0] == '\n' && body[1] == '\n') {
+            break;
+        }
+    }
+
+    if (body + 1 >= last) {
+        goto broken;
+    }
+
+    end = body + 1;
+    body += 2;
+
+    for (p += len, n = 1; p < end; p = eol + 1, n++) {
+
+        eol = ngx_strlchr(p, end, '\n');
+        sp1 = eol ? ngx_strlchr(p, eol, ' ') : NULL;
+        sp2 = sp1 ? ngx_strlchr(sp1 + 1, eol, ' ') : NULL;
+
+        if (sp2 == NULL || sp1 - p < 2 || sp1 - p > 3
+            || n == NGX_HTTP_CX_WIDGET_ASSETS)
+        {
+            goto broken;
+        }
+
+        json = ngx_atoi(sp1 + 1, sp2 - sp1 - 1);
+        gz = ngx_atoi(sp2 + 1, eol - sp2 - 1);
+
+        if (json == NGX_ERROR || gz == NGX_ERROR
+            || json + gz > last - body)
+        {
+            goto broken;
+        }
+
+        ngx_http_cx_widget_assets[n].lang.data = p;
+        ngx_http_cx_widget_assets[n].lang.len = sp1 - p;
+
+        if (ngx_http_cx_widget_asset(cf, &ngx_http_cx_widget_assets[n],
+                                     body, json, body + json, gz)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        body += json + gz;
+    }
+
+    if (body != last) {
+        goto broken;
+    }
+
+    ngx_http_cx_widget_nassets = n;
+
+    return NGX_OK;
+
+broken:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "the widget's language pack built into the module "
+                       "is broken: rebuild widget/dist (make widget) and "
+                       "the module");
+
+    return NGX_ERROR;
+}
+
+
+/* ETags "cx-HASH" and "cx-HASH-gz": the first bytes of the body's MD5 */
+
+static ngx_int_t
+ngx_http_cx_widget_asset(ngx_conf_t *cf, ngx_http_cx_widget_asset_t *asset,
+    u_char *body, size_t len, u_char *gz, size_t gz_len)
 {
     u_char                     *p;
     ngx_md5_t                   md5;
@@ -287,24 +458,29 @@ ngx_http_cx_widget_init(void)
     ngx_http_cx_widget_copy_t  *c;
     u_char                      hash[16];
 
-    c = ngx_http_cx_widget_copies;
+    /* nginx's MD5 reads 32-bit words: an aligned copy of the body */
 
-    if (c[0].body.data) {
-        return;
+    p = ngx_palloc(cf->temp_pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
     }
 
-    c[0].body.data = ngx_http_cx_widget_js;
-    c[0].body.len = ngx_http_cx_widget_js_end - ngx_http_cx_widget_js;
-    c[1].body.data = ngx_http_cx_widget_gz;
-    c[1].body.len = ngx_http_cx_widget_gz_end - ngx_http_cx_widget_gz;
+    ngx_memcpy(p, body, len);
+
+    c = asset->copy;
+
+    c[0].body.data = body;
+    c[0].body.len = len;
+    c[1].body.data = gz;
+    c[1].body.len = gz_len;
     ngx_str_set(&c[1].encoding, "gzip");
 
     ngx_md5_init(&md5);
-    ngx_md5_update(&md5, c[0].body.data, c[0].body.len);
+    ngx_md5_update(&md5, p, len);
     ngx_md5_final(hash, &md5);
 
     for (i = 0; i < 2; i++) {
-        p = ngx_http_cx_widget_etags[i];
+        p = asset->etag[i];
         c[i].etag.data = p;
 
         p = ngx_cpymem(p, "\"cx-", 4);
@@ -314,6 +490,8 @@ ngx_http_cx_widget_init(void)
 
         c[i].etag.len = p - c[i].etag.data;
     }
+
+    return NGX_OK;
 }
 
 

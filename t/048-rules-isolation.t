@@ -468,7 +468,7 @@ return {
 }
 --- must_die
 --- error_log eval
-qr{cx_rules_lua "\S+/r14\.lua": the file keeps a function that a library function made as it loaded \(a string\.gmatch iterator\?\)}
+qr{cx_rules_lua "\S+/r14\.lua": (?:\S+/r14\.lua: )?the file keeps a function that a library function made as it loaded \(a string\.gmatch iterator\?\)}
 
 
 

@@ -1,13 +1,16 @@
 # cx_widget: the survey widget built into the module (widget/dist/),
 # served from memory -- exact bytes, a strong ETag from the content, a
 # day of caching, 304 to If-None-Match, the gzip'd copy to clients that
-# take it, HEAD, 405 for other methods.
+# take it, HEAD, 405 for other methods.  The words of every language but
+# English (widget/dist/cx-widget-lang.pack) the same way, as JSON, at
+# /cx/widget.js?lang=xx.
 
 use lib 't/lib';
 use Test::CX;
 use FindBin;
 use Digest::MD5 qw(md5_hex);
 use IO::Uncompress::Gunzip ();
+use JSON::PP ();
 
 sub slurp {
     my ($f) = @_;
@@ -22,9 +25,29 @@ our $HASH = substr md5_hex($JS), 0, 16;
 our $ETAG = qq{"cx-$HASH"};
 our $ETAG_GZ = qq{"cx-$HASH-gz"};
 
+# the pack as widget/build.js writes it: lang => { json, gz }
+our %LANG;
+{
+    my ($index, $bytes) = split /\n\n/, slurp('widget/dist/cx-widget-lang.pack'), 2;
+    my ($magic, @lines) = split /\n/, $index;
+    my $at = 0;
+    die "not a language pack\n" unless $magic eq 'cx-lang 1';
+    for (@lines) {
+        my ($lang, $json, $gz) = split / /;
+        $LANG{$lang} = { json => substr($bytes, $at, $json),
+                         gz => substr($bytes, $at + $json, $gz) };
+        $at += $json + $gz;
+    }
+    die "the pack's index does not match its bytes\n" unless $at == length $bytes;
+}
+our $AR = $LANG{ar}{json};
+our $AR_ETAG = '"cx-' . substr(md5_hex($AR), 0, 16) . '"';
+our $AR_ETAG_GZ = '"cx-' . substr(md5_hex($AR), 0, 16) . '-gz"';
+
 sub get {
-    my ($method, $headers, $proto) = @_;
-    return http_request("$method /cx/widget.js " . ($proto // 'HTTP/1.1')
+    my ($method, $headers, $proto, $uri) = @_;
+    return http_request("$method " . ($uri // '/cx/widget.js') . ' '
+                        . ($proto // 'HTTP/1.1')
                         . "\r\nHost: localhost\r\n" . ($headers // '')
                         . "Connection: close\r\n\r\n");
 }
@@ -272,3 +295,97 @@ cx_widget;
 --- must_die
 --- error_log eval
 qr/"cx_widget" directive is not allowed here in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 17: ?lang=ar: the Arabic words, as JSON, from memory, cacheable for a day, readable from any origin
+--- request
+GET /cx/widget.js?lang=ar
+--- response_headers eval
+"Content-Type: application/json
+Content-Length: " . length($::AR) . "
+Cache-Control: public, max-age=86400
+ETag: $::AR_ETAG
+Vary: Accept-Encoding
+X-Content-Type-Options: nosniff
+Access-Control-Allow-Origin: *
+!Content-Encoding
+!Set-Cookie"
+--- response_body eval
+$::AR
+--- check
+my $w = JSON::PP->new->utf8->decode(::get('GET', '', undef, '/cx/widget.js?lang=ar')->{body});
+is($w->{close}, "\x{625}\x{63a}\x{644}\x{627}\x{642} \x{627}\x{644}\x{627}\x{633}\x{62a}\x{628}\x{64a}\x{627}\x{646}",
+   'the close button\'s name in Arabic');
+ok(!exists ::get('GET')->{headers}{'access-control-allow-origin'}, 'the script itself: no CORS header');
+
+
+
+=== TEST 18: every language of widget/src/lang/ but English is served, with every word English has and no other
+--- request
+GET /cx/widget.js?lang=he
+--- check
+my $json = JSON::PP->new->utf8;
+my $dir = "$FindBin::Bin/../widget/src/lang";
+my $en = $json->decode(::slurp('widget/src/lang/en.json'));
+opendir my $dh, $dir or die "$dir: $!";
+my @langs = sort grep { $_ ne 'en' } map { /^([a-z]{2,3})\.json$/ ? $1 : () } readdir $dh;
+is(join(' ', sort keys %::LANG), join(' ', @langs), "the module has @langs");
+ok((grep { $_ eq 'ar' } @langs) && (grep { $_ eq 'he' } @langs), 'Arabic and Hebrew among them');
+for my $lang (@langs) {
+    my $r = ::get('GET', '', undef, "/cx/widget.js?lang=$lang");
+    is($r->{status}, 200, "$lang: 200");
+    my $w = eval { $json->decode($r->{body}) } || {};
+    is_deeply([sort keys %$w], [sort keys %$en], "$lang: the words of en.json, no more, no less");
+    is(scalar(grep { !defined $w->{$_} || ref $w->{$_} || $w->{$_} !~ /\S/ } keys %$en), 0,
+       "$lang: none empty");
+    is_deeply($w, $json->decode(::slurp("widget/src/lang/$lang.json")), "$lang: as widget/src/lang/$lang.json says");
+    isnt($w->{nps}, $en->{nps}, "$lang: its own words");
+}
+is(::get('GET', '', undef, '/cx/widget.js?lang=he')->{headers}{etag} eq $::AR_ETAG, '',
+   'each language has its own ETag');
+
+
+
+=== TEST 19: a language's gzip'd copy, 304 to its ETag, HEAD
+--- request
+GET /cx/widget.js?lang=ar
+--- more_headers
+Accept-Encoding: gzip
+--- response_headers eval
+"Content-Encoding: gzip
+Content-Length: " . length($::LANG{ar}{gz}) . "
+ETag: $::AR_ETAG_GZ
+Content-Type: application/json"
+--- response_body eval
+$::LANG{ar}{gz}
+--- check
+my $plain;
+IO::Uncompress::Gunzip::gunzip(\$::LANG{ar}{gz} => \$plain);
+is($plain, $::AR, 'the gzip\'d copy holds the words');
+my $r = ::get('GET', "If-None-Match: $::AR_ETAG\r\n", undef, '/cx/widget.js?lang=ar');
+is($r->{status}, 304, 'revalidated: 304');
+$r = ::get('GET', "If-None-Match: $::ETAG\r\n", undef, '/cx/widget.js?lang=ar');
+is($r->{status}, 200, 'the script\'s ETag does not validate the words');
+$r = ::get('HEAD', '', undef, '/cx/widget.js?lang=ar');
+is($r->{headers}{'content-length'}, length($::AR), 'HEAD: the length');
+is($r->{body}, '', 'HEAD: no body');
+is(::get('POST', "Content-Length: 0\r\n", undef, '/cx/widget.js?lang=ar')->{status}, 405, 'POST: 405');
+
+
+
+=== TEST 20: the widget's cache-busting "v" and other arguments change nothing: the words, or the script
+--- request eval
+["GET /cx/widget.js?lang=ar&v=0123abcd", "GET /cx/widget.js?v=0123abcd&lang=ar", "GET /cx/widget.js?v=2", "GET /cx/widget.js?language=ar"]
+--- response_body eval
+[$::AR, $::AR, $::JS, $::JS]
+
+
+
+=== TEST 21: no words for that language (English is in the script; unknown, empty, upper case, encoded, too long): 404
+--- request eval
+[map { "GET /cx/widget.js?lang=$_" } 'en', 'de', '', 'AR', 'a', 'ar-EG', '%61r', 'arr', 'ar%00', 'x' x 5000]
+--- error_code eval
+[(404) x 10]
+--- response_headers eval
+[("!ETag\n!Access-Control-Allow-Origin") x 10]

@@ -1,10 +1,11 @@
 # The widget the module embeds (widget/dist/, committed so that building
 # the module never needs Node) is what widget/src/ builds to, its pure
 # parts do what they should (widget/test/unit.js: the visitor cookie as
-# strictly as the module reads it, the comment, the words), it stays
-# within its size budget (6 KB minified and gzip'd), and it is the kind
-# of script a strict page accepts: no eval, no third-party address, no
-# inline style attribute.
+# strictly as the module reads it, the comment, the words of every
+# language), what a visitor downloads stays within the size budget (6 KB
+# minified and gzip'd: the script, and the script with the words of any
+# language), and it is the kind of script a strict page accepts: no eval,
+# no third-party address, no inline style attribute.
 
 use strict;
 use warnings;
@@ -40,6 +41,13 @@ note($out);
 
 my ($gz) = $out =~ /(\d+) bytes gzip -9/;
 ok($gz && $gz <= 6144, "gzip'd size $gz <= 6144 bytes");
+
+my %with = $out =~ /^widget \+ (\w+): (\d+) bytes gzip -9/mg;
+is(join(' ', sort keys %with), 'ar he pl ro ru uk', 'a size for each language');
+for my $lang (sort keys %with) {
+    ok($with{$lang} <= 6144 && $with{$lang} > $gz,
+       "with the words of $lang: $with{$lang} <= 6144 bytes");
+}
 
 open my $fh, '<:raw', $dist or die "$dist: $!";
 my $js = do { local $/; <$fh> };

@@ -28,7 +28,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the widget in Chromium: delay, keyboard, follow-up, dismiss, cooldown, slot, CSP, axe, screenshots; the answers in Redis and /cx/score
+=== TEST 1: the widget in Chromium: delay, keyboard, follow-up, dismiss, cooldown, slot, CSP, right to left (Arabic, Hebrew), axe, screenshots; the answers in Redis and /cx/score
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -89,6 +89,28 @@ location / {
             cx_survey hostile_csat type=csat;
         }
 
+        location = /t/ar.html {
+            cx_touchpoint rtl;
+            cx_survey ar_nps type=nps;
+            cx_csp_nonce $request_id;
+            add_header Content-Security-Policy "default-src 'self'; script-src 'nonce-$request_id'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+        }
+
+        location = /t/he.html {
+            cx_touchpoint rtl;
+            cx_survey he_csat type=csat;
+        }
+
+        location = /t/fa.html {
+            cx_touchpoint rtl;
+            cx_survey fa_nps type=nps;
+        }
+
+        location = /t/ar-en.html {
+            cx_touchpoint rtl;
+            cx_survey ar_en_nps type=nps;
+        }
+
         location = /t/gpc.html {
             cx_touchpoint privacy;
             cx_survey gpc_nps type=nps;
@@ -147,6 +169,8 @@ is($sc->('post_purchase', 'thanks:9'), 1, 'redis: the keyboard NPS answer, 9 at 
 is($sc->('checkout_csat', 'checkout:2'), 1, 'redis: the CSAT 2 at checkout');
 is($sc->('account_ces', 'account:6'), 1, 'redis: the inline CES 6');
 is($sc->('csp_nps', 'csp:10'), 1, 'redis: the NPS 10 under a strict CSP');
+is($sc->('ar_nps', 'rtl:9'), 1, 'redis: the Arabic NPS 9, by keyboard, right to left');
+is($sc->('he_csat', 'rtl:2'), 1, 'redis: the Hebrew CSAT 2');
 is($sv->('post_purchase', 'thanks:shown'), 3, 'redis: post_purchase shown 3 times');
 is($sv->('post_purchase', 'thanks:dismissed'), 2, 'redis: dismissed twice (Escape, touch)');
 is($sv->('post_purchase', 'thanks:answered'), 1, 'redis: answered once');
@@ -157,6 +181,9 @@ my ($f) = map { +{ @{ $_->[1] } } } grep { { @{ $_->[1] } }->{survey} eq 'checko
 ok($f, 'redis: the low CSAT is followed up');
 is($f->{comment}, "Too many steps \xe2\x80\x94 and the coupon field ate my code.", 'redis: with its comment');
 is($f->{page}, '/checkout.html', 'redis: and its page');
+($f) = map { +{ @{ $_->[1] } } } grep { { @{ $_->[1] } }->{survey} eq 'he_csat' } @$x;
+is($f && $f->{comment}, "\xd7\x94\xd7\x9e\xd7\xa9\xd7\x9c\xd7\x95\xd7\x97 \xd7\x90\xd7\x99\xd7\x97\xd7\xa8 \xd7\x91\xd7\x99\xd7\x95\xd7\x9e\xd7\x99\xd7\x99\xd7\x9d, \xd7\x90\xd7\x91\xd7\x9c \xd7\x94\xd7\xa9\xd7\x99\xd7\xa8\xd7\x95\xd7\xaa \xd7\x94\xd7\x99\xd7\x94 \xd7\xa0\xd7\x94\xd7\x93\xd7\xa8.",
+   'redis: the Hebrew comment, as typed');
 
 my $s = ::score('survey=post_purchase');
 is($s->{n}, 1, '/cx/score: post_purchase n=1') or diag(JSON::PP::encode_json($s));
@@ -165,6 +192,6 @@ $s = ::score('survey=checkout_csat');
 is($s->{n}, 1, '/cx/score: checkout_csat n=1') or diag(JSON::PP::encode_json($s));
 is($s->{csat}, 0, '/cx/score: CSAT 0%');
 
-for my $png (qw(widget-desktop widget-mobile widget-inline widget-followup)) {
+for my $png (qw(widget-desktop widget-mobile widget-inline widget-followup widget-rtl-ar widget-rtl-he-followup)) {
     ok(-s "$::ROOT/test-artifacts/$png.png" > 5000, "screenshot test-artifacts/$png.png");
 }

@@ -9,6 +9,11 @@
  * within the scale, Enter or Space to choose, Escape to close; on close
  * the focus goes back where it was.  Styles come from a constructed
  * stylesheet, so a strict CSP (no 'unsafe-inline' styles) is fine.
+ *
+ * Right to left (cfg.rtl) the card is the mirror image: the bottom-left
+ * corner, the close button top left, the scale from its lowest score on
+ * the right, and ArrowLeft moving to the next score -- the direction it
+ * is read in.  The DOM, so the focus order, stays lowest first.
  */
 
 import css from './card.css';
@@ -68,6 +73,7 @@ export function card(cfg, w, scale, slot, track, safe) {
         ? { class: 'cx in', role: 'region', 'aria-labelledby': 'q' }
         : { class: 'cx', role: 'dialog', 'aria-labelledby': 'q',
             tabindex: '-1' });
+    const ahead = cfg.rtl ? -1 : 1;     /* ArrowRight, in the DOM */
     const close = el('button', { type: 'button', class: 'x',
                                  'aria-label': w.close }, '\u00d7');
     const back = document.activeElement;
@@ -123,7 +129,7 @@ export function card(cfg, w, scale, slot, track, safe) {
     }
 
     function followup(score) {
-        const area = el('textarea', { id: 'c', rows: '3',
+        const area = el('textarea', { id: 'c', rows: '3', dir: 'auto',
                                       maxlength: '1000' });
         const skip = el('button', { type: 'button', class: 'b' }, w.skip);
         const send = el('button', { type: 'button', class: 'b p' }, w.send);
@@ -181,8 +187,8 @@ export function card(cfg, w, scale, slot, track, safe) {
         group.onkeydown = safe(e => {
             const list = group.children;
             const i = Array.prototype.indexOf.call(list, e.target);
-            const to = { ArrowRight: i + 1, ArrowDown: i + 1,
-                         ArrowLeft: i - 1, ArrowUp: i - 1,
+            const to = { ArrowRight: i + ahead, ArrowDown: i + 1,
+                         ArrowLeft: i - ahead, ArrowUp: i - 1,
                          Home: 0, End: list.length - 1 }[e.key];
 
             if (i < 0 || to === undefined || e.altKey || e.ctrlKey
@@ -247,6 +253,10 @@ export function card(cfg, w, scale, slot, track, safe) {
             answer(pending);
         }
     }));
+
+    /* the card's own direction and language, never the page's */
+    box.dir = cfg.rtl ? 'rtl' : 'ltr';
+    box.lang = cfg.lang;
 
     style(root, cfg.nonce);
     ask();

@@ -12,7 +12,7 @@
  * point (this script, listeners, timers) is wrapped in safe().
  */
 
-import { words } from './strings.js';
+import { KEYS, VERSION, lang, rtl, known, words } from './strings.js';
 import { visit, save, day, daysSince } from './visitor.js';
 import { report } from './report.js';
 import { card } from './card.js';
@@ -63,11 +63,12 @@ function settings(tag) {
     }
 
     const low = parseInt(get('followup', 1), 10);
-    const w = words(get('lang', 1) || document.documentElement.lang);
+    const l = lang(get('lang', 1) || document.documentElement.lang);
+    const text = {};
 
-    for (const k in w) {
-        w[k] = get('text-' + k, 1) || w[k];
-    }
+    KEYS.forEach(k => {
+        text[k] = get('text-' + k, 1);
+    });
 
     return {
         survey: get('survey'),
@@ -81,8 +82,43 @@ function settings(tag) {
         trigger: get('trigger', 1),
         nonce: tag.nonce || '',
         scale: [scale[0], scale[1], isNaN(low) ? scale[2] : low],
-        words: w
+        src: tag.src,
+        lang: l,
+        rtl: rtl(l),
+        text: text
     };
+}
+
+
+/*
+ * The words, when the card is due: English at once; another language's
+ * fetched from the module (the widget's own URL with ?lang=xx), English
+ * where that fails; the page's own words over both.
+ */
+
+function load(cfg) {
+    const own = w => {
+        w = words(w);
+
+        for (const k in w) {
+            w[k] = cfg.text[k] || w[k];
+        }
+
+        return w;
+    };
+
+    if (!known(cfg.lang)) {
+        return Promise.resolve(own());
+    }
+
+    const url = new URL(cfg.src || '/cx/widget.js', location.href);
+
+    url.search = '?lang=' + cfg.lang + '&v=' + VERSION;
+
+    return fetch(url.href)
+        .then(r => r.ok ? r.json() : null)
+        .catch(() => null)
+        .then(own);
 }
 
 
@@ -206,8 +242,9 @@ function start(tag, state) {
         report(cfg, event, fields);
     }
 
-    when(cfg, () => card(cfg, cfg.words, cfg.scale, slot(cfg.survey),
-                         track, safe));
+    when(cfg, () => load(cfg).then(safe(w => card(cfg, w, cfg.scale,
+                                                  slot(cfg.survey), track,
+                                                  safe))));
 }
 
 

@@ -1,75 +1,56 @@
 /*
- * The widget's built-in words, per language: the question of each survey
- * type, the words at the two ends of each scale, and the follow-up step.
- * Chosen by the page's lang (<html lang="uk">); any of them can be
- * replaced from the page (data-cx-question, data-cx-text-KEY).
- *
- * One string per language, fields separated by "|", in the order of KEYS:
- * small to ship and easy to compare side by side.
+ * The widget's built-in words: the question of each survey type, the
+ * words at the two ends of each scale, the follow-up step, the buttons.
+ * English (lang/en.json) is built into the script.  The other languages
+ * of lang/ are not: build.js packs them into the module, cx_widget serves
+ * each as /cx/widget.js?lang=xx, and only a page in that language fetches
+ * it (main.js).  The language is the page's (data-cx-lang, else
+ * <html lang>); the page can replace any word (data-cx-question,
+ * data-cx-text-KEY).  See README "Languages".
  */
 
-export const KEYS = [
-    'nps', 'csat', 'ces',                      /* the questions */
-    'nps-low', 'nps-high', 'csat-low', 'csat-high', 'ces-low', 'ces-high',
-    'followup', 'send', 'skip', 'close', 'thanks'
-];
-
-const WORDS = {
-    en: 'How likely are you to recommend us to a friend or colleague?'
-        + '|How satisfied are you with your experience today?'
-        + '|How easy was it to do what you came here to do?'
-        + '|Not at all likely|Extremely likely'
-        + '|Very dissatisfied|Very satisfied'
-        + '|Very difficult|Very easy'
-        + '|What could we do better? (optional)'
-        + '|Send|Skip|Close survey|Thank you for your feedback!',
-
-    ru: 'Насколько вероятно, что вы порекомендуете нас другу или коллеге?'
-        + '|Насколько вы довольны сегодняшним визитом?'
-        + '|Насколько легко вам было сделать то, зачем вы пришли?'
-        + '|Совсем маловероятно|Очень вероятно'
-        + '|Совсем не доволен|Очень доволен'
-        + '|Очень сложно|Очень легко'
-        + '|Что нам стоит улучшить? (необязательно)'
-        + '|Отправить|Пропустить|Закрыть опрос|Спасибо за ваш отзыв!',
-
-    uk: 'Наскільки ймовірно, що ви порекомендуєте нас другові чи колезі?'
-        + '|Наскільки ви задоволені сьогоднішнім візитом?'
-        + '|Наскільки легко вам було зробити те, заради чого ви прийшли?'
-        + '|Зовсім малоймовірно|Дуже ймовірно'
-        + '|Зовсім не задоволений|Дуже задоволений'
-        + '|Дуже складно|Дуже легко'
-        + '|Що нам варто покращити? (необов\u2019язково)'
-        + '|Надіслати|Пропустити|Закрити опитування|Дякуємо за ваш відгук!',
-
-    ro: 'Cât de probabil este să ne recomandați unui prieten sau coleg?'
-        + '|Cât de mulțumit sunteți de experiența de astăzi?'
-        + '|Cât de ușor v-a fost să faceți ceea ce ați venit să faceți?'
-        + '|Deloc probabil|Foarte probabil'
-        + '|Foarte nemulțumit|Foarte mulțumit'
-        + '|Foarte dificil|Foarte ușor'
-        + '|Ce am putea face mai bine? (opțional)'
-        + '|Trimite|Omite|Închide sondajul|Vă mulțumim pentru feedback!',
-
-    pl: 'Jak bardzo prawdopodobne jest, że polecisz nas znajomemu lub współpracownikowi?'
-        + '|Jak bardzo jesteś zadowolony z dzisiejszej wizyty?'
-        + '|Jak łatwo było Ci załatwić to, po co przyszedłeś?'
-        + '|Zdecydowanie nie|Zdecydowanie tak'
-        + '|Bardzo niezadowolony|Bardzo zadowolony'
-        + '|Bardzo trudno|Bardzo łatwo'
-        + '|Co możemy poprawić? (opcjonalnie)'
-        + '|Wyślij|Pomiń|Zamknij ankietę|Dziękujemy za opinię!'
-};
+import EN from './lang/en.json';
 
 
-/* the words for a language tag such as "uk", "pt-BR" or "" (English) */
+export { EN };
 
-export function words(lang) {
-    const list = (WORDS[String(lang).toLowerCase().split(/[-_]/)[0]]
-                  || WORDS.en).split('|');
+export const KEYS = Object.keys(EN);
+
+/* the build's list of lang/ but English, and a hash of their words */
+const LANGS = CX_LANGS.split(' ');
+
+export const VERSION = CX_WORDS_VERSION;
+
+/* the languages written right to left */
+const RTL = /^(ar|arc|ckb|dv|fa|he|ps|sd|ug|ur|yi)$/;
+
+
+/* the primary subtag of a language tag: "uk-UA" is "uk", "" English */
+
+export function lang(tag) {
+    return String(tag || 'en').toLowerCase().split(/[-_]/)[0];
+}
+
+export function rtl(l) {
+    return RTL.test(l);
+}
+
+/* a language the module has words for, besides English */
+
+export function known(l) {
+    return LANGS.indexOf(l) >= 0;
+}
+
+
+/* every word: a language's own (as fetched: anything), else English's */
+
+export function words(data) {
+    const own = Object(data);
     const w = {};
 
-    KEYS.forEach((k, i) => { w[k] = list[i]; });
+    KEYS.forEach(k => {
+        w[k] = typeof own[k] === 'string' && own[k] ? own[k] : EN[k];
+    });
 
     return w;
 }

@@ -25,6 +25,14 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'),
                                   'utf8');
 const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
 
+/* the built-in words, as the sources say */
+const WORDS = {};
+
+['en', 'ar', 'he', 'uk'].forEach(l => {
+    WORDS[l] = JSON.parse(fs.readFileSync(
+        path.join(__dirname, '..', 'src', 'lang', l + '.json'), 'utf8'));
+});
+
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true,
                  hasTouch: true, deviceScaleFactor: 2 };
@@ -55,7 +63,8 @@ async function visit(urlPath, options, ctx) {
     });
 
     const page = await context.newPage();
-    const p = { context, page, events: [], statuses: [], errors: [] };
+    const p = { context, page, events: [], statuses: [], errors: [],
+                langs: [] };
 
     page.on('request', r => {
         if (r.url().endsWith('/cx/collect')) {
@@ -64,11 +73,18 @@ async function visit(urlPath, options, ctx) {
                 f[k] = v;
             });
             p.events.push(f);
+
+        } else if (/[?&]lang=/.test(r.url())) {
+            p.langs.push(r.url());
         }
     });
     page.on('response', r => {
         if (r.url().endsWith('/cx/collect')) {
             p.statuses.push(r.status());
+
+        } else if (/[?&]lang=/.test(r.url())) {
+            p.langs.push(r.status() + ' '
+                         + r.headers()['content-type']);
 
         } else if (r.status() >= 400) {
             p.errors.push('HTTP ' + r.status() + ' ' + r.url());
@@ -113,6 +129,33 @@ async function eventsSettled(p, count) {
 
 function events(p) {
     return p.events.map(e => e.event).join(',');
+}
+
+/* where the card's parts are, and how its text runs */
+function layout(page) {
+    return page.evaluate(() => {
+        const root = document.querySelector('cx-survey').shadowRoot;
+        const at = e => {
+            const b = e.getBoundingClientRect();
+            return { x: Math.round(b.left), r: Math.round(b.right),
+                     y: Math.round(b.top), b: Math.round(b.bottom) };
+        };
+        const one = s => root.querySelector(s) && at(root.querySelector(s));
+
+        return {
+            card: one('.cx'), close: one('.x'), lo: one('#lo'),
+            hi: one('#hi'), skip: one('.r .b:not(.p)'), send: one('.r .p'),
+            scale: Array.from(root.querySelectorAll('.s button'),
+                              b => [b.textContent, at(b).x]),
+            dir: getComputedStyle(root.querySelector('#q')).direction
+        };
+    });
+}
+
+/* the scale's buttons from the left of the screen to its right */
+function leftToRight(l) {
+    return l.scale.slice().sort((a, b) => a[1] - b[1]).map(b => b[0])
+                  .join(' ');
 }
 
 async function cookie(context, name) {
@@ -182,6 +225,10 @@ async function corner() {
     is(await page.locator('cx-survey .x').getAttribute('aria-label'),
        'Close survey', 'corner: the close button has a name');
     ok((await focused(page)).inWidget, 'corner: takes the focus');
+    is(await card(page).getAttribute('dir'), 'ltr', 'corner: left to right');
+    is(leftToRight(await layout(page)), '0 1 2 3 4 5 6 7 8 9 10',
+       'corner: 0 on the left, 10 on the right');
+    is(p.langs.length, 0, 'corner: English needs no request for words');
 
     const box = await card(page).boundingBox();
     ok(box.x + box.width <= 1280 - 8 && box.y + box.height <= 800 - 8
@@ -461,6 +508,24 @@ async function words() {
        'lang=uk: the Ukrainian NPS question');
     is(await page.locator('cx-survey .x').getAttribute('aria-label'),
        'Закрити опитування', 'lang=uk: the close button in Ukrainian');
+    ok(p.langs.length === 2 && p.langs[0].indexOf(base
+                                                  + '/cx/widget.js?lang=uk&v=') === 0
+       && /&v=[0-9a-f]{8}$/.test(p.langs[0])
+       && p.langs[1] === '200 application/json',
+       'lang=uk: its words fetched from the widget\'s URL, once', p.langs);
+    is(await card(page).getAttribute('dir'), 'ltr', 'lang=uk: left to right');
+    await close(p);
+
+    /* the words cannot be had: English, and the survey all the same */
+    const ctx = await browser.newContext(Object.assign({ locale: 'en-US' },
+                                                       DESKTOP));
+    await ctx.route(/[?&]lang=/, r => r.abort());
+    p = await visit('/t/uk.html', {}, ctx);
+    page = p.page;
+    await card(page).waitFor({ timeout: 5000 });
+    is(await page.locator('cx-survey #q').textContent(), WORDS.en.nps,
+       'lang=uk, its words not to be had: the English question');
+    p.errors = p.errors.filter(e => !/ERR_FAILED/.test(e));
     await close(p);
 
     p = await visit('/t/twice.html');
@@ -473,6 +538,160 @@ async function words() {
     await page.locator('cx-survey .s button', { hasText: '10' }).click();
     is(await page.locator('cx-survey .t').textContent(), 'Thanks a lot!',
        'data-cx-text-thanks on <body>: the page\'s words');
+    await close(p);
+}
+
+/* Arabic, right to left, under a strict CSP: the card's mirror image */
+async function arabic() {
+    const p = await visit('/t/ar.html');
+    const { page } = p;
+    const ar = WORDS.ar;
+
+    await card(page).waitFor({ timeout: 5000 });
+    await page.waitForTimeout(300);         /* the entry animation */
+
+    is(await card(page).getAttribute('dir'), 'rtl', 'ar: the card is right to left');
+    is(await card(page).getAttribute('lang'), 'ar', 'ar: in Arabic');
+    is(await page.locator('cx-survey #q').textContent(), ar.nps,
+       'ar: the Arabic NPS question');
+    is(await page.locator('cx-survey .x').getAttribute('aria-label'),
+       ar.close, 'ar: the close button\'s name in Arabic');
+    is(await page.locator('cx-survey #lo').textContent() + ' | '
+       + await page.locator('cx-survey #hi').textContent(),
+       ar['nps-low'] + ' | ' + ar['nps-high'], 'ar: the words at the ends');
+    ok(p.langs.length === 2 && p.langs[0].indexOf(base + '/cx/widget.js?lang=ar&v=') === 0
+       && p.langs[1] === '200 application/json',
+       'ar: the words fetched from the module, same origin', p.langs);
+
+    const l = await layout(page);
+    ok(l.card.x >= 8 && l.card.x <= 24 && l.card.r < 640
+       && l.card.b <= 800 - 8 && l.card.y > 400,
+       'ar: in the bottom-left corner', l.card);
+    ok(l.close.x - l.card.x < 48 && l.close.y - l.card.y < 48,
+       'ar: the close button top left', l);
+    is(leftToRight(l), '10 9 8 7 6 5 4 3 2 1 0',
+       'ar: the scale reads right to left, 0 on the right');
+    ok(l.lo.x > l.hi.x && l.lo.r > l.card.r - 40,
+       'ar: "not at all likely" on the right, under 0', l);
+    is(l.dir, 'rtl', 'ar: the question runs right to left');
+    await axe(page, 'ar, the question');
+    await shot(page, 'widget-rtl-ar.png');
+
+    /* keyboard only: the arrows go the way the scale is read */
+    await page.keyboard.press('Tab');
+    is((await focused(page)).text, '0', 'ar keyboard: Tab reaches the scale at 0');
+    await page.keyboard.press('ArrowLeft');
+    is((await focused(page)).text, '1', 'ar keyboard: ArrowLeft goes left, to 1');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    is((await focused(page)).text, '0', 'ar keyboard: ArrowRight goes right, and stops at 0');
+    await page.keyboard.press('End');
+    is((await focused(page)).text, '10', 'ar keyboard: End is 10');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 9; i++) {
+        await page.keyboard.press('ArrowLeft');
+    }
+    is((await focused(page)).text, '9', 'ar keyboard: Home, then 9 to the left');
+    await page.keyboard.press('Tab');
+    is((await focused(page)).text, '\u00d7', 'ar keyboard: Tab from the scale to the close button');
+    await page.keyboard.press('Shift+Tab');
+    is((await focused(page)).text, '9', 'ar keyboard: back on 9');
+    await page.keyboard.press('Enter');
+
+    await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
+    is(await page.locator('cx-survey .t').textContent(), ar.thanks,
+       'ar: thanked in Arabic');
+    await eventsSettled(p, 2);
+    is(events(p), 'shown,answered', 'ar: reported shown, answered');
+    is(p.events[1].score, '9', 'ar: with the score 9');
+    is(JSON.stringify(await page.evaluate(() => window.__cspViolations)), '[]',
+       'ar: no securitypolicyviolation under the strict CSP');
+
+    await close(p);
+}
+
+/* Hebrew: a low CSAT, the follow-up right to left, keyboard only */
+async function hebrew() {
+    const p = await visit('/t/he.html');
+    const { page } = p;
+    const he = WORDS.he;
+    const text = 'המשלוח איחר ביומיים, אבל השירות היה נהדר.';
+
+    await card(page).waitFor({ timeout: 5000 });
+    is(await card(page).getAttribute('dir'), 'rtl', 'he: the card is right to left');
+    is(await page.locator('cx-survey #q').textContent(), he.csat,
+       'he: the Hebrew CSAT question');
+    is(leftToRight(await layout(page)), '5 4 3 2 1',
+       'he: the scale reads right to left, 1 on the right');
+
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ArrowLeft');
+    is((await focused(page)).text, '2', 'he keyboard: ArrowLeft from 1 to 2');
+    await page.keyboard.press('Space');
+
+    const f = await focused(page);
+    is(f && f.tag, 'TEXTAREA', 'he follow-up: the comment box has the focus');
+    is(await page.locator('cx-survey label[for=c]').textContent(),
+       he.followup, 'he follow-up: the question in Hebrew');
+    await page.keyboard.type(text);
+
+    const l = await layout(page);
+    is(await page.evaluate(() => getComputedStyle(document.querySelector(
+        'cx-survey').shadowRoot.querySelector('textarea')).direction), 'rtl',
+       'he follow-up: the comment runs right to left');
+    ok(l.skip.x > l.send.x && l.send.x - l.card.x < 120,
+       'he follow-up: Skip on the right, Send to its left, at the row\'s end', l);
+    await axe(page, 'he, the follow-up');
+    await shot(page, 'widget-rtl-he-followup.png');
+
+    /* the focus order is the reading order: Skip, then Send */
+    await page.keyboard.press('Tab');
+    is((await focused(page)).text, he.skip, 'he keyboard: Tab to Skip (right)');
+    await page.keyboard.press('Tab');
+    is((await focused(page)).text, he.send, 'he keyboard: Tab to Send (left)');
+    await page.keyboard.press('Enter');
+
+    await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
+    is(await page.locator('cx-survey .t').textContent(), he.thanks,
+       'he: thanked in Hebrew');
+    await eventsSettled(p, 2);
+    is(events(p), 'shown,answered', 'he: reported shown, answered');
+    is(p.events[1].score + '|' + p.events[1].comment, '2|' + text,
+       'he: the score and the Hebrew comment');
+
+    await close(p);
+}
+
+/* the card's direction is its language's, not the page's */
+async function direction() {
+    let p = await visit('/t/fa.html');
+    let page = p.page;
+
+    await card(page).waitFor({ timeout: 5000 });
+    is(await card(page).getAttribute('dir') + ' '
+       + await card(page).getAttribute('lang'), 'rtl fa',
+       'fa, no built-in words: right to left all the same');
+    is(await page.locator('cx-survey #q').textContent(),
+       'چقدر احتمال دارد ما را به دوست یا همکارتان پیشنهاد کنید؟',
+       'fa: the page\'s own words');
+    let l = await layout(page);
+    ok(l.card.x <= 24 && leftToRight(l).indexOf('10 9') === 0,
+       'fa: bottom left, 0 on the right', l);
+    is(p.langs.length, 0, 'fa: no request for words the module has not');
+    await close(p);
+
+    p = await visit('/t/ar-en.html');
+    page = p.page;
+    await card(page).waitFor({ timeout: 5000 });
+    is(await card(page).getAttribute('dir') + ' '
+       + await card(page).getAttribute('lang'), 'ltr en',
+       'data-cx-lang="en" on an Arabic, right-to-left page: left to right');
+    is(await page.locator('cx-survey #q').textContent(), WORDS.en.nps,
+       'ar-en: the English question');
+    l = await layout(page);
+    ok(l.card.r >= 1280 - 24 && leftToRight(l).indexOf('0 1') === 0,
+       'ar-en: bottom right, 0 on the left', l);
+    is(p.langs.length, 0, 'ar-en: English needs no request for words');
     await close(p);
 }
 
@@ -543,7 +762,8 @@ async function main() {
     browser = await launch();
 
     await scenarios([corner, followup, dismiss, typing, mobile, inline, csp,
-                     triggers, words, isolation, motion, gpc]);
+                     triggers, words, arabic, hebrew, direction, isolation,
+                     motion, gpc]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }

@@ -3,13 +3,18 @@
  * The widget's pure parts, in Node (t/062-widget-build.t runs it): the
  * visitor cookie, read as strictly as the module's Lua rules read it
  * (t/051-rules-request.t has the same list); the comment the endpoint
- * accepts; every language has every word.  Prints TAP.
+ * accepts; every language has every word English has; the language and
+ * direction of a page.  Prints TAP.
  */
 
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
+const build = require('../build.js');
+
+const langs = build.languages();
 
 /* an ES module of src/, bundled to CommonJS in memory */
 function load(file) {
@@ -18,6 +23,7 @@ function load(file) {
         bundle: true,
         format: 'cjs',
         platform: 'neutral',
+        define: build.defines(langs),
         write: false
     });
     const m = { exports: {} };
@@ -109,17 +115,50 @@ is(Buffer.byteLength(emoji) <= 1000 && !/[\ud800-\udbff]$/.test(emoji),
 
 /* ---- the words */
 
-['en', 'ru', 'uk', 'ro', 'pl'].forEach(lang => {
-    const w = strings.words(lang);
+const dir = path.join(__dirname, '..', 'src', 'lang');
+const files = fs.readdirSync(dir).filter(f => /\.json$/.test(f)).sort();
+const en = JSON.parse(fs.readFileSync(path.join(dir, 'en.json'), 'utf8'));
 
-    is(strings.KEYS.filter(k => !w[k]), [], lang + ': every word');
-    is(lang === 'en' || w.nps !== strings.words('en').nps, true,
-       lang + ': its own words');
+is(files.join(' '), 'ar.json en.json he.json pl.json ro.json ru.json uk.json',
+   'words: the languages of src/lang/');
+is(strings.KEYS, Object.keys(en), 'words: the keys are English\'s');
+
+files.forEach(file => {
+    const l = file.slice(0, -5);
+    const own = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+
+    is(Object.keys(own).sort(), Object.keys(en).sort(),
+       l + ': every word English has, and no other');
+    is(strings.KEYS.filter(k => typeof own[k] !== 'string'
+                                || !own[k].trim()), [],
+       l + ': none empty');
+    is(l === 'en' || strings.KEYS.every(k => own[k] !== en[k]), true,
+       l + ': its own words');
+    is(strings.words(own), own, l + ': taken as they are');
+    is(l === 'en' || strings.known(l), true,
+       l + ': the script knows the module has it');
 });
 
-is(strings.words('uk-UA').close, 'Закрити опитування', 'lang: uk-UA is uk');
-is(strings.words('PL').send, 'Wyślij', 'lang: in any case');
-is(strings.words('de').nps, strings.words('en').nps, 'lang: others are English');
+is(langs.map(l => l.lang).join(' '), 'ar he pl ro ru uk',
+   'the pack: every language but English');
+is(strings.known('en') || strings.known('de') || strings.known(''), false,
+   'the script does not fetch English, or what the module does not have');
+
+/* what a fetch may bring: anything */
+is(strings.words(null), en, 'words: none fetched: English');
+is(strings.words({ nps: 'Q?', csat: '', ces: 7, close: ['x'], x: 'y' }),
+   Object.assign({}, en, { nps: 'Q?' }),
+   'words: only non-empty strings of known keys; English for the rest');
+is(strings.words('nps'), en, 'words: a string is no words');
+
+/* the page's language: the primary subtag; its direction */
+is(['uk-UA', 'PL', 'pt_BR', '', null, 'ar-EG', 'he'].map(strings.lang),
+   ['uk', 'pl', 'pt', 'en', 'en', 'ar', 'he'], 'lang: the primary subtag');
+is(['ar', 'he', 'fa', 'ur', 'yi'].every(strings.rtl), true,
+   'rtl: Arabic, Hebrew, Persian, Urdu, Yiddish');
+is(['en', 'ru', 'uk', 'ro', 'pl', 'tr', 'arn', 'h'].some(strings.rtl), false,
+   'rtl: not the others');
+is(/^[0-9a-f]{8}$/.test(strings.VERSION), true, 'the words\' version');
 
 console.log('1..' + n);
 process.exitCode = failed ? 1 : 0;
