@@ -12,7 +12,8 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters bench-hostile clean widget widget-check \
+        bench-rules bench-counters bench-hostile bench-fleet clean \
+        widget widget-check \
         deb deb-check
 
 all: $(MODULE)
@@ -91,6 +92,12 @@ bench-counters:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/counters
+
+# a Sentinel fleet, a Redis Cluster and several nginx, a failover under load
+bench-fleet:
+	util/deps.sh test
+	$(MAKE) all
+	bench/fleet
 
 # the Debian package libnginx-mod-http-cx (pkg/deb/, version in VERSION):
 # build/libnginx-mod-http-cx_<version>_<arch>.deb; deb-check (root)

@@ -166,6 +166,14 @@ static ngx_http_cx_metric_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     { ngx_string("cx_rules_log_lines_suppressed_total"), ngx_null_string,
       ngx_string("Lines of rule failures and print() left out of the "
                  "error log: at most 10 a second per rule file and kind.") },
+    [ngx_http_cx_stat_redis_primary_changes] =
+    { ngx_string("cx_redis_primary_changes_total"), ngx_null_string,
+      ngx_string("Times a worker process moved to another primary "
+                 "(Sentinel: a failover, or a sentinel's new answer).") },
+    [ngx_http_cx_stat_redis_wait_timeouts] =
+    { ngx_string("cx_redis_wait_timeouts_total"), ngx_null_string,
+      ngx_string("Batches applied but not acknowledged by cx_redis_wait's "
+                 "replicas in time: kept and sent again.") },
 };
 
 

@@ -5,30 +5,51 @@
  *
  * One connection per worker (ngx_http_cx_redis_conn.c: nginx's own I/O,
  * TLS, names, AUTH and SELECT), connected again with capped exponential
- * backoff when it fails.  Once it is ready the flush script is loaded
+ * backoff (with jitter) when it fails.  Where it goes: cx_redis' node,
+ * or with cx_redis_sentinel the primary the sentinels name
+ * (ngx_http_cx_redis_sentinel.c), asked again at every retry, followed at
+ * once when they announce a failover, and checked with ROLE before
+ * anything is written.  Once it is ready the flush script is loaded
  * (SCRIPT LOAD), and every cx_flush_interval the worker's counters
  * travel as one batch, in the protocol of ngx_http_cx_flush.c.  One batch
  * is in flight at a time; a batch whose outcome is unknown (a lost reply,
- * a reply that did not come within cx_redis_timeout) is retried
- * unchanged, one Redis refused before running it goes back into the
- * table, merged with newer counts.  On graceful shutdown the worker makes
- * a last flush, bounded by cx_redis_timeout.
+ * a reply that did not come within cx_redis_timeout, a primary that went
+ * away) is retried unchanged, to whichever primary is current; one Redis
+ * refused before running it goes back into the table, merged with newer
+ * counts, unless an earlier attempt may have been applied.
+ *
+ * With cx_redis_wait, an applied batch is kept until WAIT says enough
+ * replicas have it; short of that it is sent again (the script
+ * recognises it) and waited for again.  A batch that was already applied
+ * is recognised without a write, so its connection's WAIT would not cover
+ * it: the worker first touches its batch key (EXPIRE), which makes the
+ * WAIT that follows cover everything the node holds.
+ *
+ * On graceful shutdown the worker makes a last flush, bounded by
+ * cx_redis_timeout.
  */
 
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_redis_conn.h"
+#include "ngx_http_cx_redis_sentinel.h"
 #include "ngx_http_cx_flush.h"
 
 
 #define NGX_HTTP_CX_BACKOFF_MIN     100
 #define NGX_HTTP_CX_BACKOFF_MAX     10000
+#define NGX_HTTP_CX_WAIT_LOG        10000   /* a WAIT warning at most */
+
+/* the batch key's time to live, as the flush script sets it */
+#define NGX_HTTP_CX_BATCH_KEY_TTL   "604800"
 
 
 typedef enum {
     ngx_http_cx_redis_down = 0,
+    ngx_http_cx_redis_discovering,      /* the sentinels asked */
     ngx_http_cx_redis_connecting,
+    ngx_http_cx_redis_verifying,        /* ROLE sent */
     ngx_http_cx_redis_loading,          /* SCRIPT LOAD sent */
     ngx_http_cx_redis_up
 } ngx_http_cx_redis_state_e;
@@ -48,14 +69,25 @@ typedef struct {
     ngx_msec_t                   backoff;
     ngx_uint_t                   failures;  /* in a row */
     ngx_http_cx_redis_state_e    state;
+    ngx_msec_t                   down_since;    /* 0: up, or never was */
+
+    /* cx_redis_sentinel: the primary named, and the one before */
+    ngx_http_cx_sentinel_t      *sentinel;
+    ngx_http_cx_redis_found_t    primary[2];
+    ngx_uint_t                   current;   /* primary[current] */
 
     ngx_http_cx_batch_t          batch;
     uint64_t                     seq;
+
+    ngx_uint_t                   wait_failures;     /* in a row */
+    ngx_msec_t                   wait_logged;
 
     u_char                       sha[41];
     u_char                       batch_key[NGX_HTTP_CX_NAME_MAX + 64];
 
     unsigned                     in_flight:1;
+    unsigned                     maybe_applied:1;   /* the batch */
+    unsigned                     named:1;   /* a primary was named */
     unsigned                     exiting:1;
 } ngx_http_cx_redis_t;
 
@@ -65,7 +97,11 @@ static ngx_http_cx_redis_t  ngx_http_cx_redis;
 
 
 static void ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_found(void *data, ngx_str_t *host,
+    ngx_str_t *port, ngx_uint_t switched);
 static void ngx_http_cx_redis_ready(ngx_http_cx_redis_conn_t *rc);
+static void ngx_http_cx_redis_role_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *r, void *data);
 static void ngx_http_cx_redis_closed(ngx_http_cx_redis_conn_t *rc);
 static void ngx_http_cx_redis_quit(ngx_http_cx_redis_conn_t *rc);
 static void ngx_http_cx_redis_load_script(ngx_http_cx_redis_t *w);
@@ -77,12 +113,19 @@ static void ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w);
 static ngx_int_t ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *reply, void *data);
+static ngx_int_t ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
+    ngx_uint_t touch);
+static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
+    redisReply *r, void *data);
+static void ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc,
+    redisReply *r, void *data);
 static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_quit_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_went_down(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w);
 static ngx_uint_t ngx_http_cx_redis_failure(ngx_http_cx_redis_t *w);
 
@@ -155,7 +198,21 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     ngx_add_timer(&w->flush, cmcf->flush_interval);
 
-    ngx_http_cx_redis_connect_now(w);
+    if (cmcf->redis->sentinels == NULL) {
+        ngx_http_cx_redis_connect_now(w);
+        return NGX_OK;
+    }
+
+    w->sentinel = ngx_http_cx_sentinel_create(cmcf->redis,
+                                              cmcf->redis_timeout, w->log,
+                                              ngx_http_cx_redis_found, w);
+    if (w->sentinel == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->state = ngx_http_cx_redis_discovering;
+
+    ngx_http_cx_sentinel_ask(w->sentinel);
 
     return NGX_OK;
 }
@@ -177,6 +234,11 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
 
     /* runs the batch callback with no reply: the batch stays put */
     ngx_http_cx_redis_conn_free(&w->conn);
+
+    if (w->sentinel) {
+        ngx_http_cx_sentinel_free(w->sentinel);
+        w->sentinel = NULL;
+    }
 
     ngx_http_cx_redis_log_drops(w);
 
@@ -209,17 +271,202 @@ ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w)
 }
 
 
-/* connected, AUTH and SELECT done: the flush script next */
+/*
+ * The sentinels named the primary (an answer, or a failover they
+ * announce), or none answered (host NULL).  A new primary: the
+ * connection to the old one goes (a batch in flight stays, to be sent
+ * again) and the worker connects at once.
+ */
+
+static void
+ngx_http_cx_redis_found(void *data, ngx_str_t *host, ngx_str_t *port,
+    ngx_uint_t switched)
+{
+    ngx_http_cx_redis_t *w = data;
+
+    ngx_int_t                   rc;
+    ngx_uint_t                  level;
+    ngx_http_cx_redis_found_t  *f, *old;
+
+    if (w->exiting || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    if (host == NULL) {
+        if (w->state == ngx_http_cx_redis_discovering) {
+            level = ngx_http_cx_redis_failure(w);
+
+            ngx_log_error(level, w->log, 0,
+                          "cx redis: no sentinel named the primary \"%V\"",
+                          &w->cmcf->redis->master);
+            ngx_http_cx_stat_add_cycle(w->cycle,
+                                       ngx_http_cx_stat_redis_errors, 1);
+
+            w->state = ngx_http_cx_redis_down;
+            ngx_http_cx_redis_schedule(w);
+        }
+
+        return;
+    }
+
+    old = &w->primary[w->current];
+    f = &w->primary[w->current ^ 1];
+
+    rc = ngx_http_cx_redis_node_found(f, w->cmcf->redis, host, port);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: a sentinel named \"%V\" port \"%V\" as "
+                      "the primary \"%V\": %s", host, port,
+                      &w->cmcf->redis->master,
+                      rc == NGX_ABORT ? "a name, and there is no resolver "
+                                        "(cx_redis_resolver)"
+                                      : "not an address");
+        ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors,
+                                   1);
+
+        if (w->state == ngx_http_cx_redis_discovering) {
+            w->state = ngx_http_cx_redis_down;
+            ngx_http_cx_redis_schedule(w);
+        }
+
+        return;
+    }
+
+    if (w->named && f->node.addr.len == old->node.addr.len
+        && ngx_strncmp(f->node.addr.data, old->node.addr.data,
+                       f->node.addr.len)
+           == 0)
+    {
+        /* the same: connect if asked to, else it is being taken care of */
+
+        if (w->state == ngx_http_cx_redis_discovering) {
+            ngx_http_cx_redis_connect_now(w);
+        }
+
+        return;
+    }
+
+    if (w->named) {
+        level = switched ? NGX_LOG_WARN : NGX_LOG_NOTICE;
+
+        ngx_log_error(level, w->log, 0,
+                      "cx redis: the primary \"%V\" is now %V (was %V)%s",
+                      &w->cmcf->redis->master, &f->node.addr,
+                      &old->node.addr, switched ? ": a failover" : "");
+        ngx_http_cx_stat_add_cycle(w->cycle,
+                                   ngx_http_cx_stat_redis_primary_changes, 1);
+    }
+
+    if (w->state != ngx_http_cx_redis_down
+        && w->state != ngx_http_cx_redis_discovering)
+    {
+        ngx_http_cx_redis_drop_connection(w);
+    }
+
+    w->current ^= 1;
+    w->named = 1;
+    w->conn.node = &f->node;
+
+    if (w->retry.timer_set) {
+        ngx_del_timer(&w->retry);
+    }
+
+    w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
+
+    ngx_http_cx_redis_connect_now(w);
+}
+
+
+/* connected, AUTH and SELECT done: ROLE (Sentinel), the flush script */
 
 static void
 ngx_http_cx_redis_ready(ngx_http_cx_redis_conn_t *rc)
 {
     ngx_http_cx_redis_t  *w = rc->data;
 
+    size_t       len;
+    const char  *argv[1];
+
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, w->log, 0,
                    "cx redis: connected to %V", &rc->name);
 
-    ngx_http_cx_redis_load_script(w);
+    if (w->sentinel == NULL) {
+        ngx_http_cx_redis_load_script(w);
+        return;
+    }
+
+    /* what a sentinel names may have changed since: ask the node */
+
+    argv[0] = "ROLE";
+    len = 4;
+
+    w->state = ngx_http_cx_redis_verifying;
+
+    if (ngx_http_cx_redis_send(rc, 1, argv, &len,
+                               ngx_http_cx_redis_role_reply, w)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: cannot send ROLE to %V", &rc->name);
+        ngx_http_cx_redis_drop_connection(w);
+        ngx_http_cx_redis_schedule(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_role_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
+    void *data)
+{
+    ngx_http_cx_redis_t *w = data;
+
+    ngx_str_t  role;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+
+        if (ngx_strncmp(r->str, "NOPERM", 6) == 0) {
+            /* a replica would say READONLY to the batch: that is checked */
+            ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                          "cx redis: cannot check the role of %V, going "
+                          "by the sentinels: %*s", &rc->name,
+                          (size_t) r->len, r->str);
+
+            ngx_http_cx_redis_load_script(w);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: ROLE on %V failed: %*s", &rc->name,
+                      (size_t) r->len, r->str);
+        goto again;
+    }
+
+    if (ngx_http_cx_sentinel_role(r, &role) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: ROLE on %V: not a role", &rc->name);
+        goto again;
+    }
+
+    if (role.len == 6 && ngx_strncmp(role.data, "master", 6) == 0) {
+        ngx_http_cx_redis_load_script(w);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                  "cx redis: %V is a %V, not the primary: asking the "
+                  "sentinels again", &rc->name, &role);
+
+again:
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
+
+    ngx_http_cx_redis_drop_connection(w);
+    ngx_http_cx_redis_schedule(w);
 }
 
 
@@ -265,6 +512,8 @@ ngx_http_cx_redis_closed(ngx_http_cx_redis_conn_t *rc)
     ngx_log_error(level, w->log, 0, "cx redis: %s", rc->error);
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_errors, 1);
 
+    ngx_http_cx_redis_went_down(w);
+
     w->state = ngx_http_cx_redis_down;
     w->in_flight = 0;
     ngx_http_cx_stat_worker(w->cycle, 0);
@@ -302,11 +551,19 @@ ngx_http_cx_redis_script_reply(ngx_http_cx_redis_conn_t *rc,
     ngx_memcpy(w->sha, r->str, 40);
     w->sha[40] = '\0';
 
-    if (w->failures) {
+    if (w->down_since) {
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "cx redis: connected to %V after %ui failed attempts, "
+                      "%Mms without Redis", &rc->name, w->failures,
+                      ngx_current_msec - w->down_since);
+
+    } else if (w->failures) {
         ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
                       "cx redis: connected to %V after %ui failed attempts",
                       &rc->name, w->failures);
     }
+
+    w->down_since = 0;
 
     w->state = ngx_http_cx_redis_up;
     w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
@@ -401,6 +658,7 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
 
         w->batch.seq = w->seq++;
         w->batch.attempts = 0;
+        w->maybe_applied = 0;
 
     } else {
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
@@ -459,6 +717,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
 
     if (r == NULL) {
         /* the connection went away: the outcome is unknown, retry as is */
+        w->maybe_applied = 1;
         return;
     }
 
@@ -470,6 +729,16 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         ngx_log_error(NGX_LOG_INFO, w->log, 0,
                       "cx redis: batch %uL was already applied",
                       w->batch.seq);
+
+        if (w->cmcf->redis->wait) {
+            w->maybe_applied = 1;
+
+            if (ngx_http_cx_redis_send_wait(w, 1) == NGX_OK) {
+                return;
+            }
+
+            break;
+        }
 
         ngx_http_cx_redis_batch_done(w);
         break;
@@ -483,6 +752,16 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         ngx_http_cx_stat_add_cycle(w->cycle,
                                    ngx_http_cx_stat_over_event_names,
                                    refused.event_names);
+
+        if (w->cmcf->redis->wait) {
+            w->maybe_applied = 1;
+
+            if (ngx_http_cx_redis_send_wait(w, 0) == NGX_OK) {
+                return;
+            }
+
+            break;
+        }
 
         ngx_http_cx_redis_batch_done(w);
         break;
@@ -502,11 +781,27 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
                                    1);
         ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_retried, 1);
 
-        ngx_http_cx_counters_merge(&w->batch);
+        /*
+         * an earlier attempt may have been applied, by this node or by
+         * the primary this one replicates: only the same batch number
+         * can tell, so it stays as it is
+         */
+
+        if (!w->maybe_applied) {
+            ngx_http_cx_counters_merge(&w->batch);
+        }
 
         if (frc == ngx_http_cx_flush_noscript) {
             /* the script cache was flushed: load it again */
             ngx_http_cx_redis_load_script(w);
+
+        } else if (w->sentinel
+                   && (ngx_strncmp(r->str, "READONLY", 8) == 0
+                       || ngx_strncmp(r->str, "MASTERDOWN", 10) == 0))
+        {
+            /* not the primary any more: the sentinels are asked again */
+            ngx_http_cx_redis_drop_connection(w);
+            ngx_http_cx_redis_schedule(w);
         }
 
         return;
@@ -524,6 +819,138 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
                                    1);
 
         ngx_http_cx_redis_batch_drop(w);
+    }
+
+    if (w->exiting) {
+        ngx_http_cx_redis_flush(w);
+    }
+}
+
+
+/*
+ * cx_redis_wait: the batch is kept until that many replicas have it.
+ * touch: the batch was recognised, not written, on this connection: a
+ * write first, so that WAIT covers what the node holds.
+ */
+
+static ngx_int_t
+ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w, ngx_uint_t touch)
+{
+    u_char       n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
+    size_t       lens[3];
+    const char  *argv[3];
+
+    if (touch) {
+        argv[0] = "EXPIRE";
+        lens[0] = 6;
+        argv[1] = (const char *) w->batch_key;
+        lens[1] = ngx_strlen(w->batch_key);
+        argv[2] = NGX_HTTP_CX_BATCH_KEY_TTL;
+        lens[2] = sizeof(NGX_HTTP_CX_BATCH_KEY_TTL) - 1;
+
+        if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
+                                   ngx_http_cx_redis_touched, w)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    argv[0] = "WAIT";
+    lens[0] = 4;
+    argv[1] = (const char *) n;
+    lens[1] = ngx_sprintf(n, "%ui", w->cmcf->redis->wait) - n;
+    argv[2] = (const char *) ms;
+    lens[2] = ngx_sprintf(ms, "%M", w->cmcf->redis->wait_timeout) - ms;
+
+    if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
+                               ngx_http_cx_redis_wait_reply, w)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    w->in_flight = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc, redisReply *r,
+    void *data)
+{
+    /* whatever it says, the WAIT after it tells */
+}
+
+
+static void
+ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
+    void *data)
+{
+    ngx_http_cx_redis_t *w = data;
+
+    ngx_uint_t  level;
+
+    w->in_flight = 0;
+
+    if (r == NULL) {
+        /* the connection went: the batch goes again, wherever is primary */
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_INTEGER
+        && r->integer >= (long long) w->cmcf->redis->wait)
+    {
+        if (w->wait_failures) {
+            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                          "cx redis: %V has %uL replicas again",
+                          &rc->name, (uint64_t) r->integer);
+            w->wait_failures = 0;
+        }
+
+        ngx_http_cx_redis_batch_done(w);
+
+        if (w->exiting) {
+            ngx_http_cx_redis_flush(w);
+        }
+
+        return;
+    }
+
+    /* kept: the next flush sends it again, and waits again */
+
+    level = NGX_LOG_INFO;
+
+    if (w->wait_failures++ == 0
+        || ngx_current_msec - w->wait_logged >= NGX_HTTP_CX_WAIT_LOG)
+    {
+        level = NGX_LOG_WARN;
+        w->wait_logged = ngx_current_msec;
+    }
+
+    if (r->type == REDIS_REPLY_INTEGER) {
+        ngx_log_error(level, w->log, 0,
+                      "cx redis: batch %uL reached %uL of %ui replicas of "
+                      "%V in %Mms (cx_redis_wait), kept to be sent again",
+                      w->batch.seq, (uint64_t) ngx_max(r->integer, 0),
+                      w->cmcf->redis->wait, &rc->name,
+                      w->cmcf->redis->wait_timeout);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "cx redis: WAIT on %V failed, batch %uL kept to be "
+                      "sent again: %*s", &rc->name, w->batch.seq,
+                      (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
+                      r->str);
+    }
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_redis_wait_timeouts,
+                               1);
+
+    if (w->sentinel && level == NGX_LOG_WARN) {
+        /* a primary without its replicas may be one no longer */
+        ngx_http_cx_sentinel_ask(w->sentinel);
     }
 
     if (w->exiting) {
@@ -565,7 +992,16 @@ ngx_http_cx_redis_retry_handler(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_cx_redis_connect_now(w);
+    if (w->sentinel == NULL) {
+        ngx_http_cx_redis_connect_now(w);
+        return;
+    }
+
+    /* found() connects, to the primary they name */
+
+    w->state = ngx_http_cx_redis_discovering;
+
+    ngx_http_cx_sentinel_ask(w->sentinel);
 }
 
 
@@ -617,7 +1053,7 @@ ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w)
         ngx_del_timer(&w->retry);
     }
 
-    ngx_add_timer(&w->retry, w->backoff);
+    ngx_add_timer(&w->retry, ngx_http_cx_redis_jitter(w->backoff));
 
     w->backoff = ngx_min(w->backoff * 2, NGX_HTTP_CX_BACKOFF_MAX);
 }
@@ -628,12 +1064,29 @@ ngx_http_cx_redis_schedule(ngx_http_cx_redis_t *w)
 static void
 ngx_http_cx_redis_drop_connection(ngx_http_cx_redis_t *w)
 {
+    ngx_http_cx_redis_went_down(w);
+
     w->state = ngx_http_cx_redis_down;
 
     ngx_http_cx_redis_close(&w->conn);
 
     w->in_flight = 0;
     ngx_http_cx_stat_worker(w->cycle, 0);
+}
+
+
+/* the time without Redis is counted from the loss of a working one */
+
+static void
+ngx_http_cx_redis_went_down(ngx_http_cx_redis_t *w)
+{
+    if (w->state == ngx_http_cx_redis_up && w->down_since == 0) {
+        w->down_since = ngx_current_msec;
+
+        if (w->down_since == 0) {
+            w->down_since = 1;
+        }
+    }
 }
 
 
@@ -656,8 +1109,9 @@ ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w)
 
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: %uL counts dropped: %ui distinct counters "
-                  "are waiting for %V (cx_buffer)", n,
-                  w->cmcf->buffer, &w->cmcf->redis->addr);
+                  "are waiting for %V (cx_buffer)", n, w->cmcf->buffer,
+                  w->conn.node->addr.len ? &w->conn.node->addr
+                                         : &w->cmcf->redis->master);
 
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped, n);
 }

@@ -12,9 +12,11 @@
  *
  * Reads go until the socket says EAGAIN (nginx's epoll is
  * edge-triggered); every reply is handed to its command's callback as
- * soon as it is complete (built by ngx_http_cx_redis_reply.c).  Writes are coalesced: a command is formatted
- * into the out buffer and the write event posted for the loop's next
- * turn, so what a handler queues goes out in one send.
+ * soon as it is complete (built by ngx_http_cx_redis_reply.c), or to
+ * push() when it is a subscribed connection's message.  Writes are
+ * coalesced: a command is formatted into the out buffer and the write
+ * event posted for the loop's next turn, so what a handler queues goes
+ * out in one send.
  *
  * nginx's own code logs what goes wrong on the socket (connect(),
  * recv(), SSL_*) to c->log.  Here that log is a capture: the line
@@ -47,6 +49,7 @@ static void ngx_http_cx_redis_deadline(ngx_event_t *ev);
 static void ngx_http_cx_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_write_handler(ngx_event_t *ev);
 static void ngx_http_cx_redis_replies(ngx_http_cx_redis_conn_t *rc);
+static ngx_uint_t ngx_http_cx_redis_message(redisReply *r);
 static ngx_int_t ngx_http_cx_redis_queue(ngx_http_cx_redis_conn_t *rc,
     int argc, const char **argv, const size_t *argvlen,
     ngx_http_cx_redis_reply_pt handler, void *data, ngx_uint_t secret);
@@ -67,6 +70,7 @@ ngx_http_cx_redis_conn_init(ngx_http_cx_redis_conn_t *rc,
     ngx_http_cx_redis_conf_t *conf, ngx_msec_t timeout, ngx_log_t *log)
 {
     rc->conf = conf;
+    rc->node = &conf->node;
     rc->timeout = timeout;
     rc->log = log;
     rc->phase = ngx_http_cx_redis_phase_closed;
@@ -137,19 +141,19 @@ ngx_http_cx_redis_connect(ngx_http_cx_redis_conn_t *rc)
 {
     ngx_uint_t                 i;
     ngx_resolver_ctx_t        *ctx;
-    ngx_http_cx_redis_conf_t  *conf;
+    ngx_http_cx_redis_node_t  *node;
 
     if (rc->phase != ngx_http_cx_redis_phase_closed) {
         return;
     }
 
-    conf = rc->conf;
+    node = rc->node;
 
     rc->lost = 0;
     rc->step = NULL;
     rc->error[0] = '\0';
     rc->said[0] = '\0';
-    rc->name = conf->addr;
+    rc->name = node->addr;
 
     if (rc->reader == NULL) {
         rc->reader = ngx_http_cx_redis_reader(rc);
@@ -162,16 +166,16 @@ ngx_http_cx_redis_connect(ngx_http_cx_redis_conn_t *rc)
 
     i = rc->attempt++;
 
-    if (conf->naddrs) {
-        i %= conf->naddrs;
-        ngx_http_cx_redis_connect_addr(rc, conf->addrs[i].sockaddr,
-                                       conf->addrs[i].socklen);
+    if (node->naddrs) {
+        i %= node->naddrs;
+        ngx_http_cx_redis_connect_addr(rc, node->addrs[i].sockaddr,
+                                       node->addrs[i].socklen);
         return;
     }
 
     /* a name: asked again at every connect (the resolver caches by TTL) */
 
-    ctx = ngx_resolve_start(conf->resolver, NULL);
+    ctx = ngx_resolve_start(rc->conf->resolver, NULL);
 
     if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
         rc->phase = ngx_http_cx_redis_phase_resolving;
@@ -179,10 +183,10 @@ ngx_http_cx_redis_connect(ngx_http_cx_redis_conn_t *rc)
         return;
     }
 
-    ctx->name = conf->host;
+    ctx->name = node->host;
     ctx->handler = ngx_http_cx_redis_resolved;
     ctx->data = rc;
-    ctx->timeout = conf->resolver_timeout;
+    ctx->timeout = rc->conf->resolver_timeout;
     ctx->cancelable = 1;
 
     rc->phase = ngx_http_cx_redis_phase_resolving;
@@ -219,7 +223,7 @@ ngx_http_cx_redis_resolved(ngx_resolver_ctx_t *ctx)
         ngx_memcpy(&rc->resolved[i], ctx->addrs[i].sockaddr,
                    ctx->addrs[i].socklen);
         rc->resolved_len[i] = ctx->addrs[i].socklen;
-        ngx_inet_set_port(&rc->resolved[i].sockaddr, rc->conf->port);
+        ngx_inet_set_port(&rc->resolved[i].sockaddr, rc->node->port);
     }
 
     rc->nresolved = n;
@@ -252,10 +256,10 @@ ngx_http_cx_redis_connect_addr(ngx_http_cx_redis_conn_t *rc,
     rc->peer_name.len = ngx_sock_ntop(sa, socklen, rc->peer_buf,
                                       NGX_SOCKADDR_STRLEN, 1);
 
-    if (rc->conf->naddrs == 0) {
+    if (rc->node->naddrs == 0) {
         /* a name: which address it was */
         p = ngx_snprintf(rc->name_buf, sizeof(rc->name_buf), "%V (%V)",
-                         &rc->conf->addr, &rc->peer_name);
+                         &rc->node->addr, &rc->peer_name);
         rc->name.data = rc->name_buf;
         rc->name.len = p - rc->name_buf;
     }
@@ -357,14 +361,16 @@ ngx_http_cx_redis_ssl_start(ngx_http_cx_redis_conn_t *rc)
 {
     ngx_int_t                  r;
     ngx_connection_t          *c;
-    ngx_http_cx_redis_conf_t  *conf;
+    ngx_http_cx_redis_node_t  *node;
 
     c = rc->peer.connection;
-    conf = rc->conf;
+    node = rc->node;
 
     rc->phase = ngx_http_cx_redis_phase_tls;
 
-    if (ngx_ssl_create_connection(conf->ssl, c, NGX_SSL_CLIENT) != NGX_OK) {
+    if (ngx_ssl_create_connection(rc->conf->ssl, c, NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
         ngx_http_cx_redis_fail(rc, "%s", ngx_http_cx_redis_reason(rc, 0));
         return;
     }
@@ -374,9 +380,9 @@ ngx_http_cx_redis_ssl_start(ngx_http_cx_redis_conn_t *rc)
 
     /* as per RFC 6066, no IP address in SNI */
 
-    if (conf->ssl_name.len && !conf->ssl_name_ip
+    if (node->ssl_name.len && !node->ssl_name_ip
         && SSL_set_tlsext_host_name(c->ssl->connection,
-                                    (char *) conf->ssl_name.data)
+                                    (char *) node->ssl_name.data)
            == 0)
     {
         ngx_http_cx_redis_fail(rc, "SSL_set_tlsext_host_name() failed");
@@ -425,9 +431,9 @@ ngx_http_cx_redis_ssl_verify(ngx_http_cx_redis_conn_t *rc,
     long                       r;
     X509                      *cert;
     ngx_int_t                  ok;
-    ngx_http_cx_redis_conf_t  *conf;
+    ngx_http_cx_redis_node_t  *node;
 
-    conf = rc->conf;
+    node = rc->node;
 
     r = SSL_get_verify_result(c->ssl->connection);
 
@@ -437,15 +443,15 @@ ngx_http_cx_redis_ssl_verify(ngx_http_cx_redis_conn_t *rc,
         return NGX_ERROR;
     }
 
-    if (conf->ssl_name.len == 0) {
+    if (node->ssl_name.len == 0) {
         /* unix:/path without cx_redis_ssl_server_name: the chain only */
         return NGX_OK;
     }
 
-    if (!conf->ssl_name_ip) {
-        if (ngx_ssl_check_host(c, &conf->ssl_name) != NGX_OK) {
+    if (!node->ssl_name_ip) {
+        if (ngx_ssl_check_host(c, &node->ssl_name) != NGX_OK) {
             ngx_http_cx_redis_fail(rc, "certificate does not match host "
-                                   "name \"%V\"", &conf->ssl_name);
+                                   "name \"%V\"", &node->ssl_name);
             return NGX_ERROR;
         }
 
@@ -458,13 +464,13 @@ ngx_http_cx_redis_ssl_verify(ngx_http_cx_redis_conn_t *rc,
         return NGX_ERROR;
     }
 
-    ok = X509_check_ip_asc(cert, (char *) conf->ssl_name.data, 0) == 1;
+    ok = X509_check_ip_asc(cert, (char *) node->ssl_name.data, 0) == 1;
 
     X509_free(cert);
 
     if (!ok) {
         ngx_http_cx_redis_fail(rc, "certificate does not match IP address "
-                               "\"%V\"", &conf->ssl_name);
+                               "\"%V\"", &node->ssl_name);
         return NGX_ERROR;
     }
 
@@ -723,6 +729,19 @@ ngx_http_cx_redis_replies(ngx_http_cx_redis_conn_t *rc)
             return;
         }
 
+        if (rc->push && ngx_http_cx_redis_message(reply)) {
+            /* subscribed: a message no command asked for */
+            rc->push(rc, reply, NULL);
+
+            ngx_http_cx_redis_arena_reset(rc);
+
+            if (rc->generation != gen) {
+                return;
+            }
+
+            continue;
+        }
+
         if (rc->pending == 0) {
             ngx_http_cx_redis_arena_reset(rc);
             ngx_http_cx_redis_fail(rc, "a reply to no command");
@@ -741,6 +760,24 @@ ngx_http_cx_redis_replies(ngx_http_cx_redis_conn_t *rc)
             return;
         }
     }
+}
+
+
+/* a subscribed connection's message: ["message", channel, payload] */
+
+static ngx_uint_t
+ngx_http_cx_redis_message(redisReply *r)
+{
+    redisReply  *kind;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        return 0;
+    }
+
+    kind = r->element[0];
+
+    return kind->type == REDIS_REPLY_STRING && kind->len == 7
+           && ngx_strncmp(kind->str, "message", 7) == 0;
 }
 
 
@@ -935,7 +972,7 @@ ngx_http_cx_redis_fail(ngx_http_cx_redis_conn_t *rc, const char *fmt, ...)
 
     case ngx_http_cx_redis_phase_resolving:
         p = ngx_slprintf(p, last, "cannot resolve \"%V\": ",
-                         &rc->conf->host);
+                         &rc->node->host);
         break;
 
     case ngx_http_cx_redis_phase_tls:

@@ -18,12 +18,20 @@
  * called exactly once: with the reply, valid until the callback returns,
  * or with NULL when the connection went first.
  *
+ * A connection goes to a node (where a Redis is, and the name its
+ * certificate must have): the one of cx_redis, a sentinel of
+ * cx_redis_sentinel, or a node announced at run time (a sentinel's
+ * answer).  The owner sets rc->node while the connection is closed.
+ *
  * A connection says AUTH [user] password and SELECT db before any other
  * command, then calls ready().  It calls closed() when it ends by itself
  * (refused, timed out, lost, a TLS check failed) with the reason in
  * error, and quit() when nginx asks its idle connections to close
  * (graceful shutdown or reload).  The owner decides what to log and when
  * to connect again.
+ *
+ * Subscribed (SUBSCRIBE), a connection also gets messages no command
+ * asked for: with push set, every "message" reply goes to push().
  */
 
 
@@ -41,16 +49,50 @@
 #define NGX_HTTP_CX_REDIS_ADDRS       8     /* used of a name's addresses */
 #define NGX_HTTP_CX_REDIS_READ_BUF    16384
 #define NGX_HTTP_CX_REDIS_REPLY_MAX   (64 * 1024 * 1024)
+#define NGX_HTTP_CX_REDIS_HOST_MAX    255   /* an announced host */
+#define NGX_HTTP_CX_SENTINELS_MAX     16
 
 
-/* the cx_redis* directives */
+/* where a Redis is, and the name its certificate must have */
 
-struct ngx_http_cx_redis_conf_s {
+typedef struct {
     ngx_str_t                    addr;      /* as configured, for logs */
     ngx_addr_t                  *addrs;     /* fixed: IP, unix:, resolved */
     ngx_uint_t                   naddrs;
     ngx_str_t                    host;      /* a name, NUL-terminated */
     in_port_t                    port;
+
+    ngx_str_t                    ssl_name;  /* SNI and the name checked */
+    unsigned                     ssl_name_ip:1;
+} ngx_http_cx_redis_node_t;
+
+
+/* a node announced at run time, with its own storage */
+
+typedef struct {
+    ngx_http_cx_redis_node_t     node;
+    ngx_addr_t                   addr;
+    ngx_sockaddr_t               sockaddr;
+    u_char                       text[NGX_HTTP_CX_REDIS_HOST_MAX + 9];
+    u_char                       host[NGX_HTTP_CX_REDIS_HOST_MAX + 1];
+} ngx_http_cx_redis_found_t;
+
+
+/* the cx_redis* directives */
+
+struct ngx_http_cx_redis_conf_s {
+    ngx_http_cx_redis_node_t     node;      /* cx_redis */
+    const char                  *directive; /* cx_redis[_sentinel] */
+
+    /* cx_redis_sentinel: the primary the sentinels know by that name */
+    ngx_str_t                    master;
+    ngx_array_t                 *sentinels; /* ngx_http_cx_redis_node_t */
+    ngx_str_t                    sentinel_user;
+    ngx_str_t                    sentinel_password;
+    ngx_http_cx_redis_conf_t    *sentinel_conf; /* with their AUTH */
+
+    ngx_uint_t                   wait;      /* cx_redis_wait: replicas */
+    ngx_msec_t                   wait_timeout;
 
     ngx_str_t                    user;
     ngx_str_t                    password;
@@ -66,16 +108,16 @@ struct ngx_http_cx_redis_conf_s {
     ngx_str_t                    ssl_certificate;
     ngx_str_t                    ssl_certificate_key;
     ngx_str_t                    ssl_server_name;   /* NUL-terminated */
-    ngx_str_t                    ssl_name;  /* SNI and the name checked */
-    unsigned                     ssl_name_ip:1;
 #if (NGX_SSL)
     ngx_ssl_t                   *ssl;
 #endif
 
-    u_char                      *file;      /* where cx_redis is */
+    u_char                      *file;      /* where cx_redis[_sentinel] is */
     ngx_uint_t                   line;
     u_char                      *ssl_file;  /* the first cx_redis_ssl_* */
     ngx_uint_t                   ssl_line;
+    u_char                      *wait_file; /* cx_redis_wait */
+    ngx_uint_t                   wait_line;
 };
 
 
@@ -115,6 +157,7 @@ struct ngx_http_cx_redis_chunk_s {
 
 struct ngx_http_cx_redis_conn_s {
     ngx_http_cx_redis_conf_t    *conf;
+    ngx_http_cx_redis_node_t    *node;      /* where: conf->node unless set */
     ngx_log_t                   *log;
     ngx_msec_t                   timeout;   /* connect, send, each reply */
     void                        *data;      /* the owner's */
@@ -122,6 +165,7 @@ struct ngx_http_cx_redis_conn_s {
     ngx_http_cx_redis_event_pt   ready;
     ngx_http_cx_redis_event_pt   closed;
     ngx_http_cx_redis_event_pt   quit;
+    ngx_http_cx_redis_reply_pt   push;      /* subscribed: messages */
 
     ngx_http_cx_redis_phase_e    phase;
     ngx_uint_t                   generation;    /* one per connection */
@@ -180,6 +224,10 @@ ngx_int_t ngx_http_cx_redis_send(ngx_http_cx_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_cx_redis_reply_pt handler, void *data);
 
+/* ngx_http_cx_redis_conf.c: a node announced at run time (host, port) */
+ngx_int_t ngx_http_cx_redis_node_found(ngx_http_cx_redis_found_t *f,
+    ngx_http_cx_redis_conf_t *conf, ngx_str_t *host, ngx_str_t *port);
+
 /* ngx_http_cx_redis_reply.c */
 redisReader *ngx_http_cx_redis_reader(ngx_http_cx_redis_conn_t *rc);
 void ngx_http_cx_redis_arena_reset(ngx_http_cx_redis_conn_t *rc);
@@ -187,6 +235,10 @@ void ngx_http_cx_redis_arena_free(ngx_http_cx_redis_conn_t *rc);
 
 #define ngx_http_cx_redis_is_ready(rc)                                       \
     ((rc)->phase == ngx_http_cx_redis_phase_ready)
+
+/* a backoff delay, spread over [3/4, 5/4] so workers do not retry together */
+#define ngx_http_cx_redis_jitter(ms)                                         \
+    ((ms) - (ms) / 4 + (ngx_msec_t) ngx_random() % ((ms) / 2 + 1))
 
 
 #endif /* _NGX_HTTP_CX_REDIS_CONN_H_INCLUDED_ */

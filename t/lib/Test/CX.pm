@@ -46,7 +46,7 @@ our @EXPORTS = qw(run_tests blocks add_block_preprocessor redis redis_port
                   survey_tag sign_token post
                   http_request nginx_reload nginx_pid worker_pids servroot
                   error_log_since html_dir server_port today
-                  metrics add_user_file);
+                  metrics add_user_file fleet);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -493,6 +493,22 @@ sub redis_proxy_stop {
     kill 'KILL', $proxy_pid;
     waitpid $proxy_pid, 0;
     undef $proxy_pid;
+}
+
+# the file's fleet (t/lib/Test/CX/Fleet.pm): Redis primary, replica and
+# sentinels, a Redis Cluster, more nginx instances (the same binary,
+# module and sanitizer settings as the harness' own) and a load; in
+# servroot/fleet, stopped with the file
+
+my $fleet;
+
+sub fleet {
+    require Test::CX::Fleet;
+
+    $fleet ||= Test::CX::Fleet->new(dir => "$servroot/fleet",
+                                    nginx => $nginx, module => $module,
+                                    env => [ nginx_env() ], @_);
+    return $fleet;
 }
 
 # waits until check() is true (counts are flushed asynchronously)
@@ -1305,6 +1321,7 @@ sub run_tests () {
     }
 
     nginx_stop();
+    $fleet->stop if $fleet;
     check_sanitizers('shutdown');
     upstream_stop();
     redis_proxy_stop();
@@ -1323,6 +1340,7 @@ END {
         local $?;
         nginx_stop();
     }
+    $fleet->stop if $fleet;
     upstream_stop() if $upstream_pid;
     redis_proxy_stop() if $proxy_pid;
     redis_stop() if $redis_server;
