@@ -12,24 +12,16 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_events.h"
 #include "ngx_http_cx_scoring.h"
 #include "ngx_http_cx_score.h"
 
 
-/* the survey events that rates are made of */
-
-typedef enum {
-    ngx_http_cx_ev_triggered = 0,
-    ngx_http_cx_ev_shown,
-    ngx_http_cx_ev_dismissed,
-    ngx_http_cx_ev_answered,
-    ngx_http_cx_ev_last
-} ngx_http_cx_ev_e;
-
+/* the survey events that rates are made of: triggered to answered */
 
 typedef struct {
     uint64_t                     hist[NGX_HTTP_CX_SCALE_MAX];
-    uint64_t                     events[ngx_http_cx_ev_last];
+    uint64_t                     events[ngx_http_cx_event_custom];
 } ngx_http_cx_score_agg_t;
 
 
@@ -87,14 +79,6 @@ static void ngx_http_cx_score_interval(ngx_http_cx_json_t *j,
     ngx_uint_t has, double lo, double hi, ngx_uint_t decimals);
 static void ngx_http_cx_score_day_json(ngx_http_cx_json_t *j,
     const char *key, ngx_int_t day);
-
-
-static ngx_str_t  ngx_http_cx_score_events[] = {
-    ngx_string("triggered"),
-    ngx_string("shown"),
-    ngx_string("dismissed"),
-    ngx_string("answered")
-};
 
 
 ngx_int_t
@@ -191,14 +175,9 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
         }
 
     } else {
-        for (e = 0; e < ngx_http_cx_ev_last; e++) {
-            if (ngx_http_cx_score_is(&part[1], &ngx_http_cx_score_events[e]))
-            {
-                break;
-            }
-        }
+        e = ngx_http_cx_event_find(&part[1]);
 
-        if (e == ngx_http_cx_ev_last) {
+        if (e == ngx_http_cx_event_view || e == ngx_http_cx_event_custom) {
             return;
         }
     }
@@ -619,22 +598,22 @@ ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
     ngx_http_cx_json_key(j, "impressions");
     ngx_http_cx_json_object(j);
     ngx_http_cx_json_key(j, "triggered");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_triggered]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_triggered]);
     ngx_http_cx_json_key(j, "shown");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_shown]);
     ngx_http_cx_json_end(j);
 
     ngx_http_cx_json_key(j, "answers");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_answered]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_answered]);
     ngx_http_cx_json_key(j, "dismissed");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_dismissed]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_dismissed]);
 
     ngx_http_cx_json_key(j, "response_rate");
-    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_answered],
-                          agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_event_answered],
+                          agg->events[ngx_http_cx_event_shown]);
     ngx_http_cx_json_key(j, "dismiss_rate");
-    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_dismissed],
-                          agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_event_dismissed],
+                          agg->events[ngx_http_cx_event_shown]);
 }
 
 
