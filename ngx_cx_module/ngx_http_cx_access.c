@@ -19,7 +19,9 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_access.h"
 #include "ngx_http_cx_json.h"
+#include "ngx_http_cx_util.h"
 
 
 static ngx_uint_t ngx_http_cx_access_loopback(ngx_connection_t *c);

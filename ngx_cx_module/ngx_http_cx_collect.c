@@ -15,11 +15,20 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_body.h"
+#include "ngx_http_cx_collect.h"
 #include "ngx_http_cx_counter.h"
+#include "ngx_http_cx_events.h"
 #include "ngx_http_cx_json.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_pageview.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
+#include "ngx_http_cx_util.h"
 
 
-#define NGX_HTTP_CX_PAGE_MAX  256
+#define NGX_HTTP_CX_BODY_MAX     4096
+#define NGX_HTTP_CX_COMMENT_MAX  1000
+#define NGX_HTTP_CX_PAGE_MAX     256
 
 
 typedef struct {
@@ -31,7 +40,7 @@ typedef struct {
     ngx_str_t                    token;
     ngx_str_t                    page;
     ngx_uint_t                   score_type;
-    ngx_uint_t                   widget_event;  /* its index, or CUSTOM */
+    ngx_http_cx_event_e          kind;      /* the widget's, or custom */
     ngx_str_t                    referer_path;
     ngx_str_t                    body;      /* NGX_HTTP_CX_BODY_MAX bytes */
     const char                  *error;
@@ -70,8 +79,6 @@ static ngx_int_t ngx_http_cx_collect_origin(ngx_http_request_t *r,
     ngx_http_cx_collect_t *c);
 static ngx_int_t ngx_http_cx_same_host(ngx_http_request_t *r, u_char *p,
     u_char *last, u_char **path);
-static ngx_table_elt_t *ngx_http_cx_header_in(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_int_t ngx_http_cx_collect_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error);
 static ngx_http_cx_stat_e ngx_http_cx_collect_refusal(ngx_uint_t status,
@@ -87,17 +94,6 @@ static ngx_http_cx_collect_field_t  ngx_http_cx_collect_fields_known[] = {
     { ngx_string("token"), offsetof(ngx_http_cx_collect_t, token) },
     { ngx_string("page"), offsetof(ngx_http_cx_collect_t, page) },
     { ngx_null_string, 0 }
-};
-
-
-/* the widget's own events, each at most once per token; others are custom */
-
-#define NGX_HTTP_CX_EVENT_CUSTOM  3
-
-static ngx_str_t  ngx_http_cx_collect_events[] = {
-    ngx_string("shown"),
-    ngx_string("dismissed"),
-    ngx_string("answered")
 };
 
 
@@ -419,7 +415,7 @@ ngx_http_cx_collect_process(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
 
     /* the door: what this worker has seen of the token */
 
-    rc = ngx_http_cx_token_use(rec.nonce, c->widget_event,
+    rc = ngx_http_cx_token_use(rec.nonce, c->kind,
                                rec.custom ? &rec.event : NULL);
 
     if (rc == NGX_BUSY) {
@@ -534,7 +530,6 @@ static ngx_int_t
 ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     ngx_http_cx_record_t *rec)
 {
-    ngx_str_t                *e;
     ngx_int_t                 score;
     ngx_http_cx_survey_t     *s;
     ngx_http_cx_srv_conf_t   *cscf;
@@ -566,30 +561,16 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
 
 #undef ngx_http_cx_need
 
-    if ((c->event.len == 4 && ngx_strncmp(c->event.data, "view", 4) == 0)
-        || (c->event.len == 9
-            && ngx_strncmp(c->event.data, "triggered", 9) == 0))
-    {
+    /* the widget's own events, each once per token, or custom ones */
+
+    c->kind = ngx_http_cx_event_find(&c->event);
+
+    if (c->kind < ngx_http_cx_event_shown) {
         c->error = "event: reserved for the module";
         return NGX_ERROR;
     }
 
-    for (c->widget_event = 0;
-         c->widget_event < NGX_HTTP_CX_EVENT_CUSTOM;
-         c->widget_event++)
-    {
-        e = &ngx_http_cx_collect_events[c->widget_event];
-
-        if (e->len == c->event.len
-            && ngx_strncmp(e->data, c->event.data, e->len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (c->widget_event == NGX_HTTP_CX_EVENT_CUSTOM
-        && cmcf->custom_names == 0)
-    {
+    if (c->kind == ngx_http_cx_event_custom && cmcf->custom_names == 0) {
         c->error = "event: custom events are off (cx_custom_event_names 0)";
         return NGX_ERROR;
     }
@@ -608,7 +589,7 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
 
     score = -1;
 
-    if (c->widget_event == 2) {
+    if (c->kind == ngx_http_cx_event_answered) {
         if (ngx_http_cx_collect_score(c, s->type, &score) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -655,7 +636,7 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     rec->page = c->page;
     rec->score = score;
     rec->time = ngx_time();
-    rec->custom = (c->widget_event == NGX_HTTP_CX_EVENT_CUSTOM);
+    rec->custom = (c->kind == ngx_http_cx_event_custom);
     rec->followup = (score >= 0
                      && score <= ngx_http_cx_followup_threshold(cmcf,
                                                                 s->type));
@@ -840,7 +821,8 @@ ngx_http_cx_collect_origin(ngx_http_request_t *r, ngx_http_cx_collect_t *c)
     ngx_str_t        *v;
     ngx_table_elt_t  *origin, *referer;
 
-    origin = ngx_http_cx_header_in(r, "Origin", 6);
+    origin = ngx_http_cx_header_find(&r->headers_in.headers,
+                                     (u_char *) "Origin", 6, 0);
 
     if (origin) {
         v = &origin->value;
@@ -935,37 +917,6 @@ ngx_http_cx_same_host(ngx_http_request_t *r, u_char *p, u_char *last,
     *path = p;
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_cx_header_in(ngx_http_request_t *r, const char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

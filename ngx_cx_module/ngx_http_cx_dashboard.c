@@ -17,6 +17,8 @@
 #include <ngx_md5.h>
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_access.h"
+#include "ngx_http_cx_dashboard.h"
 
 
 #define NGX_HTTP_CX_DASHBOARD_HASH   8          /* bytes of MD5 in ETag */

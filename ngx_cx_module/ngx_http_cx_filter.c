@@ -1,10 +1,11 @@
 
 /*
  * ngx_http_cx_filter.c: survey-trigger injection.  The header filter
- * decides whether this response gets a survey (cheap checks first, then
- * sampling) and renders the script tag; the body filter streams the
- * response through the HTML tokenizer and puts the tag right before the
- * real "</body>", or at the end of a document that has none.
+ * checks whether this response can carry a survey tag (cheap checks
+ * first), asks the page view (ngx_http_cx_pageview.c) whether it
+ * triggers a survey, and renders the script tag; the body filter streams
+ * the response through the HTML tokenizer and puts the tag right before
+ * the real "</body>", or at the end of a document that has none.
  *
  * Buffers the filter does not need to split pass through untouched.  A
  * buffer that is split is sent as copies of its descriptor pointing into
@@ -15,17 +16,26 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_filter.h"
+#include "ngx_http_cx_memo.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_pageview.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
+#include "ngx_http_cx_util.h"
+
+
+/* the store of held bytes: NGX_HTTP_CX_HTML_MARKER at most */
+#define NGX_HTTP_CX_HELD_MAX        8
 
 
 static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-static void ngx_http_cx_page_headers(ngx_http_request_t *r,
+static ngx_uint_t ngx_http_cx_injectable(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
-static ngx_int_t ngx_http_cx_trigger(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf,
-    ngx_http_cx_survey_t *survey);
-static ngx_http_cx_survey_t *ngx_http_cx_choose(ngx_http_request_t *r,
+static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
+static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
@@ -53,56 +63,30 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
+/*
+ * A main request's response: the backend's signals are taken from it;
+ * then, if it can carry a tag and the page view triggers a survey, the
+ * tag is rendered and the body filter will place it.
+ */
+
 static ngx_int_t
 ngx_http_cx_header_filter(ngx_http_request_t *r)
 {
     ngx_int_t                rc;
     ngx_http_cx_ctx_t       *ctx;
-    ngx_http_cx_survey_t    *survey;
     ngx_http_cx_loc_conf_t  *lcf;
 
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
     }
 
-    if (ngx_http_cx_signals(r) != NGX_OK) {
+    if (ngx_http_cx_pageview_signals(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
-    if (!lcf->inject
-        || lcf->endpoint
-        || (lcf->surveys == NULL && lcf->rules == NULL)
-        || r->headers_out.status != NGX_HTTP_OK
-        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        || r->headers_out.content_length_n == 0
-        || ngx_http_test_content_type(r, &lcf->types) == NULL)
-    {
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (r->headers_out.content_encoding
-        && r->headers_out.content_encoding->value.len)
-    {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "cx skip: encoded response \"%V\"",
-                       &r->headers_out.content_encoding->value);
-        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_encoded);
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (r->headers_in.range) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "cx skip: range request");
-        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_range);
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (lcf->respect_gpc && ngx_http_cx_privacy_signal(r)) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "cx skip: Sec-GPC or DNT");
-        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_privacy);
+    if (!ngx_http_cx_injectable(r, lcf)) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -112,35 +96,13 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /*
-     * Without rules, sampling decides before any context is made: most
-     * page views are not sampled, and a page view with no context is
-     * counted on the log phase's short path.
-     */
-
-    survey = NULL;
-
-    if (lcf->rules == NULL) {
-        survey = lcf->surveys ? ngx_http_cx_choose(r, lcf) : NULL;
-
-        if (survey == NULL) {
-            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
-            return ngx_http_next_header_filter(r);
-        }
-    }
-
-    ctx = ngx_http_cx_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_cx_trigger(r, ctx, lcf, survey);
+    rc = ngx_http_cx_pageview_trigger(r, lcf, &ctx);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    if (ctx->survey == NULL) {
+    if (rc == NGX_DECLINED) {
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
         return ngx_http_next_header_filter(r);
     }
@@ -170,43 +132,72 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 
 
 /*
- * Which survey, if any, this page view triggers: the one sampling already
- * chose, or the location's Lua rules when it has them, sampling when they
- * decline.  Sets ctx->survey and the per-request delay and question.
+ * Whether this response may carry a survey tag: a 200 answer to GET or
+ * HEAD of a location with surveys or rules, of a type of cx_inject_types,
+ * neither encoded nor a range, to a visitor who has not asked not to be
+ * tracked (where the location respects that).
  */
 
-static ngx_int_t
-ngx_http_cx_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_loc_conf_t *lcf, ngx_http_cx_survey_t *survey)
+static ngx_uint_t
+ngx_http_cx_injectable(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 {
-    ngx_int_t  rc;
-
-    rc = NGX_DECLINED;
-    ctx->survey = survey;
-
-    if (survey == NULL && lcf->rules) {
-        rc = ngx_http_cx_rules_trigger(r, ctx, lcf->rules);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+    if (!lcf->inject
+        || lcf->endpoint
+        || (lcf->surveys == NULL && lcf->rules == NULL)
+        || r->headers_out.status != NGX_HTTP_OK
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || r->headers_out.content_length_n == 0
+        || ngx_http_test_content_type(r, &lcf->types) == NULL)
+    {
+        return 0;
     }
 
-    if (rc == NGX_DECLINED && survey == NULL) {
-        ctx->survey = lcf->surveys ? ngx_http_cx_choose(r, lcf) : NULL;
+    if (r->headers_out.content_encoding
+        && r->headers_out.content_encoding->value.len)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: encoded response \"%V\"",
+                       &r->headers_out.content_encoding->value);
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_encoded);
+        return 0;
     }
 
-    if (ctx->survey) {
-        if (!ctx->delay_set) {
-            ctx->delay = ctx->survey->delay;
-        }
-
-        if (ctx->question.data == NULL) {
-            ctx->question = ctx->survey->question;
-        }
+    if (r->headers_in.range) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: range request");
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_range);
+        return 0;
     }
 
-    return NGX_OK;
+    if (lcf->respect_gpc && ngx_http_cx_privacy_signal(r)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx skip: Sec-GPC or DNT");
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_privacy);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* the visitor asks not to be tracked: "Sec-GPC: 1" or "DNT: 1" */
+
+static ngx_uint_t
+ngx_http_cx_privacy_signal(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_cx_header_find(&r->headers_in.headers, (u_char *) "Sec-GPC",
+                                sizeof("Sec-GPC") - 1, 0);
+
+    if (h && h->value.len == 1 && h->value.data[0] == '1') {
+        return 1;
+    }
+
+    h = ngx_http_cx_header_find(&r->headers_in.headers, (u_char *) "DNT",
+                                sizeof("DNT") - 1, 0);
+
+    return (h && h->value.len == 1 && h->value.data[0] == '1');
 }
 
 
@@ -226,36 +217,9 @@ ngx_http_cx_page_headers(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 
 
 /*
- * Each survey gets its own share of page views: one draw in [0, 100%),
- * surveys laid end to end in configuration order.
+ * The survey tag: the widget's script, with what the page view decided
+ * in its data-cx-* attributes.
  */
-
-static ngx_http_cx_survey_t *
-ngx_http_cx_choose(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
-{
-    ngx_uint_t             i, draw, upto;
-    ngx_http_cx_survey_t  *s;
-
-    s = lcf->surveys->elts;
-
-    if (lcf->surveys->nelts == 1 && s[0].sample == NGX_HTTP_CX_SAMPLE_ALL) {
-        return &s[0];
-    }
-
-    draw = (ngx_uint_t) ngx_random() % NGX_HTTP_CX_SAMPLE_ALL;
-    upto = 0;
-
-    for (i = 0; i < lcf->surveys->nelts; i++) {
-        upto += s[i].sample;
-
-        if (draw < upto) {
-            return &s[i];
-        }
-    }
-
-    return NULL;
-}
-
 
 static ngx_int_t
 ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
@@ -271,16 +235,7 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     s = ctx->survey;
 
-    if (ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (tp.len == 0) {
-        ngx_str_set(&tp, NGX_HTTP_CX_DEFAULT_TP);
-    }
-
-    if (ngx_http_cx_token_sign(r, &s->id, &tp, token) != NGX_OK)
-    {
+    if (ngx_http_cx_pageview_token(r, ctx, &tp, token) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -905,98 +860,6 @@ ngx_http_cx_output(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
     }
 
     return rc;
-}
-
-
-ngx_http_cx_ctx_t *
-ngx_http_cx_get_ctx(ngx_http_request_t *r)
-{
-    ngx_http_cx_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
-
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_cx_module);
-    }
-
-    return ctx;
-}
-
-
-/*
- * The touchpoint of this request, decided once: an upstream's
- * X-CX-Touchpoint (ngx_http_cx_signals() sets it first), else the
- * rules' touchpoint(r), else cx_touchpoint, validated.  NGX_DECLINED
- * when there is none or it is not a valid name.  With ctx->
- * touchpoint_peek, NGX_AGAIN (and nothing decided) when that would take
- * a call of touchpoint(r).
- */
-
-ngx_int_t
-ngx_http_cx_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_str_t *tp)
-{
-    ngx_int_t                rc;
-    ngx_str_t                v;
-    ngx_http_cx_loc_conf_t  *lcf;
-
-    if (ctx->touchpoint_done) {
-        *tp = ctx->touchpoint;
-        return tp->len ? NGX_OK : NGX_DECLINED;
-    }
-
-    ctx->touchpoint_done = 1;
-    ngx_str_null(&ctx->touchpoint);
-    *tp = ctx->touchpoint;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
-
-    if (lcf->rules) {
-        rc = ngx_http_cx_rules_touchpoint(r, ctx, lcf->rules, &v);
-
-        if (rc == NGX_AGAIN) {
-            ctx->touchpoint_done = 0;
-            return NGX_AGAIN;
-        }
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_OK) {
-            ctx->touchpoint = v;
-            *tp = v;
-            return NGX_OK;
-        }
-    }
-
-    if (lcf->touchpoint == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_complex_value(r, lcf->touchpoint, &v) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_cx_name_valid(v.data, v.len)) {
-        if (v.len) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "cx: touchpoint \"%V\" is not a valid name, "
-                          "not counted", &v);
-        }
-
-        return NGX_DECLINED;
-    }
-
-    ctx->touchpoint = v;
-    *tp = v;
-
-    return NGX_OK;
 }
 
 

@@ -17,6 +17,9 @@
 
 
 #include "ngx_http_cx_lua.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_util.h"
 
 
 /* a name a rule returned, in a message: escaped, or "(too long)" */
@@ -26,6 +29,7 @@
 typedef struct {
     ngx_http_request_t          *r;
     ngx_http_cx_ctx_t           *ctx;
+    ngx_http_cx_touchpoint_pt    resolve;   /* the page view's touchpoint */
     ngx_http_cx_main_conf_t     *cmcf;
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;
@@ -42,13 +46,14 @@ static ngx_http_cx_lua_set_t *ngx_http_cx_lua_set(ngx_http_request_t *r,
     ngx_http_cx_rules_t *rules, const char *what);
 static ngx_uint_t ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set);
 static ngx_int_t ngx_http_cx_lua_fast_touchpoint(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_set_t *set);
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_set_t *set,
+    ngx_http_cx_touchpoint_pt touchpoint);
 static int ngx_http_cx_lua_touchpoint_ref(ngx_http_cx_lua_vm_t *vm,
     ngx_str_t *tp);
 static int ngx_http_cx_lua_keep(lua_State *L);
 static ngx_int_t ngx_http_cx_lua_eval(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_call_t *call, const char *what,
-    ngx_str_t *path);
+    ngx_str_t *path, ngx_http_cx_touchpoint_pt touchpoint);
 static void ngx_http_cx_lua_report(ngx_http_request_t *r,
     ngx_http_cx_lua_set_t *set, const char *what,
     ngx_http_cx_lua_fail_e fail, u_char *msg);
@@ -123,11 +128,12 @@ ngx_http_cx_lua_exit_worker(ngx_cycle_t *cycle)
  * The survey of this page view by the location's trigger(r): NGX_OK with
  * ctx->survey set (NULL: none), NGX_DECLINED when the rule returned true
  * (the location's cx_survey sampling decides), NGX_ERROR without memory.
+ * r.touchpoint is what touchpoint() resolves.
  */
 
 ngx_int_t
 ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_rules_t *rules)
+    ngx_http_cx_rules_t *rules, ngx_http_cx_touchpoint_pt touchpoint)
 {
     ngx_int_t                  rc;
     ngx_http_cx_lua_set_t     *set;
@@ -147,6 +153,7 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
     res.r = r;
     res.ctx = ctx;
+    res.resolve = touchpoint;
     res.cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
 
     /*
@@ -177,7 +184,9 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     if (ngx_http_cx_lua_fast(set)) {
         call.r = ngx_http_cx_lua_worker->fast;
 
-        if (ngx_http_cx_lua_fast_touchpoint(r, ctx, set) != NGX_OK) {
+        if (ngx_http_cx_lua_fast_touchpoint(r, ctx, set, touchpoint)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -186,7 +195,7 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     call.result = ngx_http_cx_lua_trigger_result;
     call.data = &res;
 
-    rc = ngx_http_cx_lua_eval(r, ctx, &call, "trigger", NULL);
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "trigger", NULL, touchpoint);
 
     if (res.nomem) {
         return NGX_ERROR;
@@ -241,7 +250,8 @@ decided:
 
 ngx_int_t
 ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_rules_t *rules, ngx_str_t *tp)
+    ngx_http_cx_rules_t *rules, ngx_http_cx_touchpoint_pt touchpoint,
+    ngx_str_t *tp)
 {
     ngx_int_t                  rc;
     ngx_str_t                  path;
@@ -287,6 +297,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_memzero(&res, sizeof(ngx_http_cx_lua_result_t));
     res.r = r;
     res.ctx = ctx;
+    res.resolve = touchpoint;
 
     call.set = set;
     call.fn = set->touchpoint;
@@ -295,7 +306,8 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     call.result = ngx_http_cx_lua_touchpoint_result;
     call.data = &res;
 
-    rc = ngx_http_cx_lua_eval(r, ctx, &call, "touchpoint", &path);
+    rc = ngx_http_cx_lua_eval(r, ctx, &call, "touchpoint", &path,
+                              touchpoint);
 
     if (res.nomem) {
         return NGX_ERROR;
@@ -414,7 +426,7 @@ ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set)
 
 static ngx_int_t
 ngx_http_cx_lua_fast_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_lua_set_t *set)
+    ngx_http_cx_lua_set_t *set, ngx_http_cx_touchpoint_pt touchpoint)
 {
     int                    ref;
     ngx_int_t              rc;
@@ -427,7 +439,7 @@ ngx_http_cx_lua_fast_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     if (set->fast_touchpoint) {
         ctx->touchpoint_peek = 1;
-        rc = ngx_http_cx_touchpoint(r, ctx, &tp);
+        rc = touchpoint(r, ctx, &tp);
         ctx->touchpoint_peek = 0;
 
         if (rc == NGX_ERROR) {
@@ -553,6 +565,7 @@ ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     req.r = r;
     req.ctx = ctx;
+    req.touchpoint = res->resolve;
     req.reads = 0;
     req.clock = 0;
     req.visitor.parsed = 0;
@@ -614,7 +627,7 @@ ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     /* the page's touchpoint, as after a call in the VM */
 
     if (res->touchpoint_after && !ctx->touchpoint_done
-        && ngx_http_cx_touchpoint(r, ctx, &tp) == NGX_ERROR)
+        && res->resolve(r, ctx, &tp) == NGX_ERROR)
     {
         return NGX_ERROR;
     }
@@ -694,7 +707,8 @@ ngx_http_cx_lua_timed(ngx_http_cx_lua_vm_t *vm, uint64_t start)
 
 static ngx_int_t
 ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_http_cx_lua_call_t *call, const char *what, ngx_str_t *path)
+    ngx_http_cx_lua_call_t *call, const char *what, ngx_str_t *path,
+    ngx_http_cx_touchpoint_pt touchpoint)
 {
     uint64_t                 start;
     ngx_uint_t               timed;
@@ -709,6 +723,7 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     if (outer == NULL || outer->r != r) {
         req.r = r;
         req.ctx = ctx;
+        req.touchpoint = touchpoint;
         req.reads = 0;
         req.clock = vm->conf->try ? ngx_http_cx_lua_try_clock(r) : 0;
         req.visitor.parsed = 0;
@@ -989,7 +1004,7 @@ ngx_http_cx_lua_trigger_result(lua_State *L, ngx_http_cx_lua_vm_t *vm,
     res = call->data;
 
     if (res->touchpoint_after && !res->ctx->touchpoint_done) {
-        if (ngx_http_cx_touchpoint(res->r, res->ctx, &tp) == NGX_ERROR) {
+        if (res->resolve(res->r, res->ctx, &tp) == NGX_ERROR) {
             return ngx_http_cx_lua_nomem(res, msg);
         }
     }

@@ -16,6 +16,8 @@
 #include <luajit.h>
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_rules.h"
+#include "ngx_http_cx_util.h"
 
 
 /*
@@ -282,6 +284,7 @@ typedef struct {
 typedef struct {
     ngx_http_request_t          *r;
     ngx_http_cx_ctx_t           *ctx;
+    ngx_http_cx_touchpoint_pt    touchpoint;    /* r.touchpoint */
     ngx_http_cx_lua_visitor_t    visitor;
     ngx_str_t                    path;
     ngx_tm_t                     tm;
@@ -373,8 +376,6 @@ int ngx_http_cx_lua_time_data(lua_State *L);
 
 ngx_int_t ngx_http_cx_lua_decode_path(ngx_http_request_t *r,
     ngx_str_t *path);
-ngx_table_elt_t *ngx_http_cx_lua_find_header(ngx_list_t *headers,
-    u_char *name, size_t len);
 ngx_int_t ngx_http_cx_lua_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value);
 ngx_int_t ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name,

@@ -1029,7 +1029,7 @@ ngx_http_cx_plan_r_field(ngx_http_cx_plan_run_t *run, ngx_uint_t id,
     case ngx_http_cx_plan_f_touchpoint:
         /* only when known without a call of touchpoint(r) */
         req->ctx->touchpoint_peek = 1;
-        rc = ngx_http_cx_touchpoint(r, req->ctx, &tp);
+        rc = req->touchpoint(r, req->ctx, &tp);
         req->ctx->touchpoint_peek = 0;
 
         if (rc == NGX_OK) {
@@ -1155,8 +1155,8 @@ ngx_http_cx_plan_view(ngx_http_cx_plan_run_t *run, ngx_uint_t view,
     dst->type = ngx_http_cx_plan_str;
 
     if (view == ngx_http_cx_plan_header) {
-        h = ngx_http_cx_lua_find_header(&r->headers_in.headers, name->data,
-                                        name->len);
+        h = ngx_http_cx_header_find(&r->headers_in.headers, name->data,
+                                    name->len, NGX_HTTP_CX_HEADER_DASHES);
         if (h) {
             ngx_http_cx_plan_set_str(dst, h->value);
 

@@ -440,7 +440,7 @@ ngx_http_cx_lua_r_index(lua_State *L)
         lua_pushliteral(L, "http");
 
     } else if (ngx_http_cx_lua_key(key, len, "touchpoint")) {
-        if (ngx_http_cx_touchpoint(r, req->ctx, &tp) == NGX_OK) {
+        if (req->touchpoint(r, req->ctx, &tp) == NGX_OK) {
             ngx_http_cx_lua_push_str(L, &tp);
 
         } else {
@@ -532,7 +532,8 @@ ngx_http_cx_lua_header_index(lua_State *L)
 
     name = (u_char *) lua_tolstring(L, 2, &len);
 
-    h = ngx_http_cx_lua_find_header(&req->r->headers_in.headers, name, len);
+    h = ngx_http_cx_header_find(&req->r->headers_in.headers, name, len,
+                                NGX_HTTP_CX_HEADER_DASHES);
 
     ngx_http_cx_lua_push_read(L, h ? &h->value : NULL,
                               ngx_http_cx_lua_list_len(
@@ -606,7 +607,8 @@ ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name, size_t len,
         return NGX_OK;
     }
 
-    h = ngx_http_cx_lua_find_header(&r->headers_out.headers, name, len);
+    h = ngx_http_cx_header_find(&r->headers_out.headers, name, len,
+                                NGX_HTTP_CX_HEADER_DASHES);
 
     if (h == NULL) {
         return NGX_DECLINED;
@@ -615,53 +617,6 @@ ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name, size_t len,
     *value = h->value;
 
     return NGX_OK;
-}
-
-
-ngx_table_elt_t *
-ngx_http_cx_lua_find_header(ngx_list_t *headers, u_char *name, size_t len)
-{
-    u_char            c, n;
-    size_t            k;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &headers->part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0 || h[i].key.len != len) {
-            continue;
-        }
-
-        for (k = 0; k < len; k++) {
-            c = ngx_tolower(h[i].key.data[k]);
-            n = ngx_tolower(name[k]);
-
-            if (c == n || ((c == '-' || c == '_') && (n == '-' || n == '_')))
-            {
-                continue;
-            }
-
-            break;
-        }
-
-        if (k == len) {
-            return &h[i];
-        }
-    }
 }
 
 

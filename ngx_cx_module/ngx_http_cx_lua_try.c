@@ -80,9 +80,9 @@ ngx_http_cx_lua_try_clock(ngx_http_request_t *r)
     struct sockaddr_in6  *sin6;
 #endif
 
-    h = ngx_http_cx_lua_find_header(&r->headers_in.headers,
-                                    (u_char *) "X-CX-Try-Time",
-                                    sizeof("X-CX-Try-Time") - 1);
+    h = ngx_http_cx_header_find(&r->headers_in.headers,
+                                (u_char *) "X-CX-Try-Time",
+                                sizeof("X-CX-Try-Time") - 1, 0);
     if (h == NULL) {
         return 0;
     }

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_memo.h"
 
 
 #define NGX_HTTP_CX_MEMO_SIZE  4096         /* a power of 2 */

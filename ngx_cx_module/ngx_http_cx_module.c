@@ -7,7 +7,21 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_access.h"
+#include "ngx_http_cx_collect.h"
+#include "ngx_http_cx_dashboard.h"
+#include "ngx_http_cx_filter.h"
+#include "ngx_http_cx_log_phase.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_pageview.h"
 #include "ngx_http_cx_redis_conn.h"
+#include "ngx_http_cx_rules.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
+#include "ngx_http_cx_util.h"
+
+
+#define NGX_HTTP_CX_SECRET_MIN      16
 
 
 static ngx_int_t ngx_http_cx_add_variables(ngx_conf_t *cf);
@@ -444,7 +458,7 @@ ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_cx_touchpoint(r, ctx, &tp);
+    rc = ngx_http_cx_pageview_touchpoint(r, ctx, &tp);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -726,7 +740,7 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_cx_stats_init_conf(cf, cmcf) != NGX_OK) {
+    if (ngx_http_cx_metrics_init_conf(cf, cmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -976,7 +990,7 @@ ngx_http_cx_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_cx_count_init(cf) != NGX_OK) {
+    if (ngx_http_cx_log_phase_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

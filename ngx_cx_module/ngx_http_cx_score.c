@@ -18,6 +18,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_score.h"
 
 
@@ -253,7 +254,9 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
     lens[0] = sizeof("HGETALL") - 1;
     argv[1] = (const char *) key;
 
-    for (d = 0; d < ctx->days; d++) {
+    /* the compared period's days follow the range's */
+
+    for (d = 0; d < ctx->days + ctx->compare_days; d++) {
         for (k = 0; k < ctx->keys; k++) {
             lens[1] = ngx_http_cx_score_key(ctx, d, k, key) - key;
 
@@ -272,19 +275,30 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 }
 
 
-/* the name of the k-th hash of day d of the range */
+/*
+ * the name of the k-th hash of day d of the range; past the range, of
+ * day d - days of the compared period
+ */
 
 static u_char *
 ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t d,
     ngx_uint_t k, u_char *key)
 {
+    ngx_int_t                 first;
     ngx_tm_t                  tm;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[9];
 
     cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
 
-    ngx_gmtime((time_t) (ctx->from + d) * 86400, &tm);
+    first = ctx->from;
+
+    if (d >= ctx->days) {
+        first = ctx->compare_from;
+        d -= ctx->days;
+    }
+
+    ngx_gmtime((time_t) (first + d) * 86400, &tm);
     ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
                 tm.ngx_tm_mday);
 

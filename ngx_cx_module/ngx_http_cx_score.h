@@ -82,6 +82,12 @@ typedef struct {
     ngx_uint_t                   keys;      /* Redis hashes read per day */
     ngx_uint_t                   count;     /* report=followups */
 
+    ngx_int_t                    compare_from;  /* the compared period */
+    ngx_int_t                    compare_to;
+    ngx_uint_t                   compare_days;  /* 0: none */
+    double                       margin;    /* margin=, detect= */
+    double                       detect;
+
     void                        *data;      /* scores' or report's state */
 
     ngx_uint_t                   day;       /* the field being added up, */

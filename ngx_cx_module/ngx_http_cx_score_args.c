@@ -4,7 +4,8 @@
  * known name at most once, "_" (a cache buster) ignored, anything else a
  * 400 that names the parameter and why; names checked as names, dates as
  * real days, the range (default: the last 30 days up to today, UTC; at
- * most 366 days) and the grouping.
+ * most 366 days) and the grouping; the compared period (compare_from and
+ * compare_to, or compare=previous), margin= and detect=.
  */
 
 
@@ -21,6 +22,11 @@ typedef enum {
     ngx_http_cx_arg_by,
     ngx_http_cx_arg_site,
     ngx_http_cx_arg_count,
+    ngx_http_cx_arg_compare,
+    ngx_http_cx_arg_compare_from,
+    ngx_http_cx_arg_compare_to,
+    ngx_http_cx_arg_margin,
+    ngx_http_cx_arg_detect,
     ngx_http_cx_arg_last
 } ngx_http_cx_arg_e;
 
@@ -45,7 +51,12 @@ static ngx_int_t ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_args_t *a);
 static ngx_int_t ngx_http_cx_score_check_report(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_check_compare(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a);
+static ngx_int_t ngx_http_cx_score_check_sizes(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a);
 static ngx_int_t ngx_http_cx_score_date(ngx_str_t *s);
+static double ngx_http_cx_score_number(ngx_str_t *s);
 
 
 static ngx_str_t  ngx_http_cx_score_arg_names[] = {
@@ -56,7 +67,12 @@ static ngx_str_t  ngx_http_cx_score_arg_names[] = {
     ngx_string("to"),
     ngx_string("by"),
     ngx_string("site"),
-    ngx_string("count")
+    ngx_string("count"),
+    ngx_string("compare"),
+    ngx_string("compare_from"),
+    ngx_string("compare_to"),
+    ngx_string("margin"),
+    ngx_string("detect")
 };
 
 
@@ -283,7 +299,10 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
         ctx->touchpoint = *v;
     }
 
-    if (ngx_http_cx_score_check_range(ctx, a) != NGX_OK) {
+    if (ngx_http_cx_score_check_range(ctx, a) != NGX_OK
+        || ngx_http_cx_score_check_compare(ctx, a) != NGX_OK
+        || ngx_http_cx_score_check_sizes(ctx, a) != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
@@ -411,6 +430,188 @@ ngx_http_cx_score_check_range(ngx_http_cx_score_ctx_t *ctx,
 }
 
 
+/*
+ * The compared period, a survey's only: compare_from and compare_to
+ * (both, at most 366 days), or compare=previous, the same number of days
+ * just before from.
+ */
+
+static ngx_int_t
+ngx_http_cx_score_check_compare(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a)
+{
+    ngx_str_t   *v;
+    ngx_uint_t   i;
+
+    for (i = ngx_http_cx_arg_compare; i <= ngx_http_cx_arg_compare_to; i++) {
+        if (ctx->report != ngx_http_cx_rep_none
+            && ngx_http_cx_score_has(a, i))
+        {
+            ngx_http_cx_score_bad(a, i, "not with report");
+        }
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_compare)) {
+
+        for (i = ngx_http_cx_arg_compare_from;
+             i <= ngx_http_cx_arg_compare_to;
+             i++)
+        {
+            if (ngx_http_cx_score_has(a, i)) {
+                ngx_http_cx_score_bad(a, i, "not with compare=previous");
+            }
+        }
+
+        if (a->arg[ngx_http_cx_arg_compare].len != sizeof("previous") - 1
+            || ngx_strncmp(a->arg[ngx_http_cx_arg_compare].data, "previous",
+                           sizeof("previous") - 1) != 0)
+        {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare,
+                                  "must be previous (or use compare_from "
+                                  "and compare_to)");
+        }
+
+        if (ctx->from < (ngx_int_t) ctx->days) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare,
+                                  "the previous period would begin "
+                                  "before 1970-01-01");
+        }
+
+        ctx->compare_to = ctx->from - 1;
+        ctx->compare_from = ctx->from - ctx->days;
+        ctx->compare_days = ctx->days;
+
+        return NGX_OK;
+    }
+
+    if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_compare_from)
+        && !ngx_http_cx_score_has(a, ngx_http_cx_arg_compare_to))
+    {
+        return NGX_OK;
+    }
+
+    if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_compare_from)) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_from,
+                              "missing (with compare_to)");
+    }
+
+    if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_compare_to)) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_to,
+                              "missing (with compare_from)");
+    }
+
+    v = &a->arg[ngx_http_cx_arg_compare_from];
+    ctx->compare_from = ngx_http_cx_score_date(v);
+
+    if (ctx->compare_from == NGX_ERROR) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_from,
+                              "not a date (YYYY-MM-DD)");
+    }
+
+    v = &a->arg[ngx_http_cx_arg_compare_to];
+    ctx->compare_to = ngx_http_cx_score_date(v);
+
+    if (ctx->compare_to == NGX_ERROR) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_to,
+                              "not a date (YYYY-MM-DD)");
+    }
+
+    if (ctx->compare_from > ctx->compare_to) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_from,
+                              "after compare_to");
+    }
+
+    if (ctx->compare_to - ctx->compare_from >= NGX_HTTP_CX_SCORE_DAYS_MAX) {
+        ngx_http_cx_score_bad(a, ngx_http_cx_arg_compare_from,
+                              "more than 366 days before compare_to");
+    }
+
+    ctx->compare_days = ctx->compare_to - ctx->compare_from + 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * margin= (the half-width of the interval wanted) and detect= (the
+ * change to detect), in points of the survey's score: above 0, and at
+ * most the widest possible (NPS 100 and 200, CSAT 100, CES 6);
+ * defaults NPS and CSAT 5 and 10, CES 0.25 and 0.5.
+ */
+
+static ngx_int_t
+ngx_http_cx_score_check_sizes(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_args_t *a)
+{
+    double                 max[2], v;
+    ngx_uint_t             i;
+    const char            *why[2];
+    ngx_http_cx_scoring_e  kind;
+
+    if (ctx->report != ngx_http_cx_rep_none) {
+        for (i = ngx_http_cx_arg_margin; i <= ngx_http_cx_arg_detect; i++) {
+            if (ngx_http_cx_score_has(a, i)) {
+                ngx_http_cx_score_bad(a, i, "not with report");
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    kind = ngx_http_cx_scoring_kind(ctx->survey->type);
+
+    switch (kind) {
+
+    case ngx_http_cx_scoring_nps:
+        ctx->margin = 5;
+        ctx->detect = 10;
+        max[0] = 100;
+        max[1] = 200;
+        why[0] = "must be a number above 0 and at most 100";
+        why[1] = "must be a number above 0 and at most 200";
+        break;
+
+    case ngx_http_cx_scoring_csat:
+        ctx->margin = 5;
+        ctx->detect = 10;
+        max[0] = 100;
+        max[1] = 100;
+        why[0] = "must be a number above 0 and at most 100";
+        why[1] = why[0];
+        break;
+
+    default:
+        ctx->margin = 0.25;
+        ctx->detect = 0.5;
+        max[0] = 6;
+        max[1] = 6;
+        why[0] = "must be a number above 0 and at most 6";
+        why[1] = why[0];
+    }
+
+    for (i = 0; i < 2; i++) {
+        if (!ngx_http_cx_score_has(a, ngx_http_cx_arg_margin + i)) {
+            continue;
+        }
+
+        v = ngx_http_cx_score_number(&a->arg[ngx_http_cx_arg_margin + i]);
+
+        if (!(v > 0) || v > max[i]) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_margin + i, why[i]);
+        }
+
+        if (i == 0) {
+            ctx->margin = v;
+
+        } else {
+            ctx->detect = v;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_args_t *a)
@@ -445,6 +646,49 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
     ctx->by = by;
 
     return NGX_OK;
+}
+
+
+/* digits, and a decimal part of at most 4 digits: -1 for anything else */
+
+static double
+ngx_http_cx_score_number(ngx_str_t *s)
+{
+    u_char      *p, *last, *dot;
+    double       v, unit;
+
+    p = s->data;
+    last = p + s->len;
+    dot = ngx_strlchr(p, last, '.');
+
+    if (s->len == 0 || s->len > 10 || p == dot
+        || (dot && (last - dot < 2 || last - dot > 5)))
+    {
+        return -1;
+    }
+
+    v = 0;
+    unit = 1;
+
+    for ( /* void */ ; p < last; p++) {
+        if (p == dot) {
+            continue;
+        }
+
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+
+        if (dot && p > dot) {
+            unit /= 10;
+            v += unit * (*p - '0');
+
+        } else {
+            v = v * 10 + (*p - '0');
+        }
+    }
+
+    return v;
 }
 
 

@@ -10,10 +10,8 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_events.h"
 #include "ngx_http_cx_score.h"
-
-
-#define NGX_HTTP_CX_REPORT_CUSTOM  5       /* the rank of other events */
 
 
 typedef struct {
@@ -50,15 +48,6 @@ static int ngx_libc_cdecl ngx_http_cx_report_row_cmp(const void *one,
     const void *two);
 static int ngx_libc_cdecl ngx_http_cx_report_tp_cmp(const void *one,
     const void *two);
-
-
-static ngx_str_t  ngx_http_cx_report_journey[] = {
-    ngx_string("view"),
-    ngx_string("triggered"),
-    ngx_string("shown"),
-    ngx_string("dismissed"),
-    ngx_string("answered")
-};
 
 
 ngx_int_t
@@ -138,7 +127,6 @@ ngx_http_cx_report_row(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *tp,
     size_t                     size;
     uint32_t                   hash;
     ngx_str_t                  name;
-    ngx_uint_t                 i;
     ngx_str_node_t            *sn;
     ngx_http_cx_report_t      *report;
     ngx_http_cx_report_row_t  *row;
@@ -178,13 +166,9 @@ ngx_http_cx_report_row(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *tp,
     row->event.data = p + tp->len + 1;
     row->event.len = event->len;
 
-    for (i = 0; i < NGX_HTTP_CX_REPORT_CUSTOM; i++) {
-        if (ngx_http_cx_score_is(event, &ngx_http_cx_report_journey[i])) {
-            break;
-        }
-    }
+    /* the journey's own events in its order, then other events */
 
-    row->rank = i;
+    row->rank = ngx_http_cx_event_find(event);
 
     ngx_rbtree_insert(&report->rows, &row->sn.node);
     report->nrows++;
@@ -334,8 +318,8 @@ ngx_http_cx_report_events(ngx_http_cx_json_t *j, ngx_http_cx_report_tp_t *tp,
 
     k = 0;
 
-    for (rank = 0; rank < NGX_HTTP_CX_REPORT_CUSTOM; rank++) {
-        ngx_http_cx_json_key_str(j, &ngx_http_cx_report_journey[rank]);
+    for (rank = 0; rank < ngx_http_cx_event_custom; rank++) {
+        ngx_http_cx_json_key_str(j, &ngx_http_cx_event_names[rank]);
 
         if (k < tp->nrows && tp->rows[k]->rank == rank) {
             ngx_http_cx_json_uint(j, tp->rows[k++]->counts[i]);

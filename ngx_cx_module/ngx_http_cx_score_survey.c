@@ -5,35 +5,30 @@
  * per range and per group (day, touchpoint, hour, wday) as Redis'
  * replies arrive, then written out with their scores
  * (ngx_http_cx_scoring.c): the whole range, and the groups; by
- * touchpoint, the pain map.
+ * touchpoint, the pain map.  With a compared period, its days are read
+ * after the range's and added up apart, and each score is compared with
+ * its counterpart there; a touchpoint is also compared with the rest.
  */
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_events.h"
 #include "ngx_http_cx_scoring.h"
 #include "ngx_http_cx_score.h"
 
 
-/* the survey events that rates are made of */
-
-typedef enum {
-    ngx_http_cx_ev_triggered = 0,
-    ngx_http_cx_ev_shown,
-    ngx_http_cx_ev_dismissed,
-    ngx_http_cx_ev_answered,
-    ngx_http_cx_ev_last
-} ngx_http_cx_ev_e;
-
+/* the survey events that rates are made of: triggered to answered */
 
 typedef struct {
     uint64_t                     hist[NGX_HTTP_CX_SCALE_MAX];
-    uint64_t                     events[ngx_http_cx_ev_last];
+    uint64_t                     events[ngx_http_cx_event_custom];
 } ngx_http_cx_score_agg_t;
 
 
 typedef struct {
     ngx_str_node_t               sn;        /* the touchpoint */
     ngx_http_cx_score_agg_t      agg;
+    ngx_http_cx_score_agg_t      compared;  /* in the compared period */
 } ngx_http_cx_score_tp_t;
 
 
@@ -41,6 +36,8 @@ typedef struct {
     ngx_int_t                    threshold; /* of low scores */
     ngx_http_cx_score_agg_t      total;
     ngx_http_cx_score_agg_t     *groups;    /* by day, hour or wday */
+    ngx_http_cx_score_agg_t      compare_total;
+    ngx_http_cx_score_agg_t     *compare_groups;
     ngx_rbtree_t                 touchpoints;
     ngx_rbtree_node_t            sentinel;
 } ngx_http_cx_score_data_t;
@@ -51,6 +48,9 @@ typedef struct {
 typedef struct {
     ngx_http_cx_score_tp_t      *tp;
     ngx_http_cx_score_t          score;
+    ngx_http_cx_score_t          rest;      /* every other touchpoint */
+    ngx_http_cx_compare_t        vs_rest;
+    ngx_uint_t                   worse;     /* significantly, than the rest */
 } ngx_http_cx_score_pain_t;
 
 
@@ -65,19 +65,26 @@ static void ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_t *s);
 static void ngx_http_cx_score_pct(ngx_http_cx_json_t *j, uint64_t part,
     uint64_t whole);
-
-
-static ngx_str_t  ngx_http_cx_score_events[] = {
-    ngx_string("triggered"),
-    ngx_string("shown"),
-    ngx_string("dismissed"),
-    ngx_string("answered")
-};
+static void ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_int_t from, ngx_int_t to,
+    ngx_http_cx_score_t *a, ngx_http_cx_score_t *b);
+static void ngx_http_cx_score_sample(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_t *s,
+    ngx_http_cx_score_t *compared);
+static void ngx_http_cx_score_low_rate(ngx_http_cx_json_t *j,
+    ngx_http_cx_score_t *s);
+static void ngx_http_cx_score_num(ngx_http_cx_json_t *j, ngx_uint_t has,
+    double v, ngx_uint_t decimals);
+static void ngx_http_cx_score_interval(ngx_http_cx_json_t *j,
+    ngx_uint_t has, double lo, double hi, ngx_uint_t decimals);
+static void ngx_http_cx_score_day_json(ngx_http_cx_json_t *j,
+    const char *key, ngx_int_t day);
 
 
 ngx_int_t
 ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
 {
+    ngx_uint_t                 n;
     ngx_pool_t                *pool;
     ngx_http_cx_main_conf_t   *cmcf;
     ngx_http_cx_score_data_t  *data;
@@ -93,6 +100,18 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
         data->groups = ngx_pcalloc(pool, ctx->groups
                                          * sizeof(ngx_http_cx_score_agg_t));
         if (data->groups == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* by day, the compared period's days, which may be more or fewer */
+
+    if (ctx->groups && ctx->compare_days) {
+        n = (ctx->by == ngx_http_cx_by_day) ? ctx->compare_days : ctx->groups;
+
+        data->compare_groups = ngx_pcalloc(pool,
+                                       n * sizeof(ngx_http_cx_score_agg_t));
+        if (data->compare_groups == NULL) {
             return NGX_ERROR;
         }
     }
@@ -117,6 +136,7 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
  * "tp:score:hh" (sch), "tp:event:hh" (svh).  The daily ones make the
  * totals, and the groups by day, wday and touchpoint; the hourly ones
  * only the groups by hour.  Fields the module does not write are skipped.
+ * Days past the range are the compared period's.
  */
 
 void
@@ -124,11 +144,11 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     ngx_uint_t key, redisReply *f, redisReply *v)
 {
     uint64_t                    c;
-    ngx_int_t                   score, hour;
+    ngx_int_t                   score, hour, first;
     ngx_str_t                   part[3];
-    ngx_uint_t                  e, hourly, i, n;
+    ngx_uint_t                  e, hourly, i, n, compared;
     ngx_http_cx_score_tp_t     *tp;
-    ngx_http_cx_score_agg_t    *agg[2];
+    ngx_http_cx_score_agg_t    *agg[2], *total, *groups;
     ngx_http_cx_score_data_t   *data;
     ngx_http_cx_survey_type_t  *type;
 
@@ -155,16 +175,25 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
         }
 
     } else {
-        for (e = 0; e < ngx_http_cx_ev_last; e++) {
-            if (ngx_http_cx_score_is(&part[1], &ngx_http_cx_score_events[e]))
-            {
-                break;
-            }
-        }
+        e = ngx_http_cx_event_find(&part[1]);
 
-        if (e == ngx_http_cx_ev_last) {
+        if (e == ngx_http_cx_event_view || e == ngx_http_cx_event_custom) {
             return;
         }
+    }
+
+    compared = (day >= ctx->days);
+
+    if (compared) {
+        day -= ctx->days;
+        first = ctx->compare_from;
+        total = &data->compare_total;
+        groups = data->compare_groups;
+
+    } else {
+        first = ctx->from;
+        total = &data->total;
+        groups = data->groups;
     }
 
     n = 0;
@@ -175,20 +204,20 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             return;
         }
 
-        agg[n++] = &data->groups[hour];
+        agg[n++] = &groups[hour];
 
     } else {
-        agg[n++] = &data->total;
+        agg[n++] = total;
 
         switch (ctx->by) {
 
         case ngx_http_cx_by_day:
-            agg[n++] = &data->groups[day];
+            agg[n++] = &groups[day];
             break;
 
         case ngx_http_cx_by_wday:
             /* 1970-01-01 was a Thursday */
-            agg[n++] = &data->groups[(ctx->from + day + 3) % 7];
+            agg[n++] = &groups[(first + day + 3) % 7];
             break;
 
         case ngx_http_cx_by_touchpoint:
@@ -198,7 +227,7 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
                 return;
             }
 
-            agg[n++] = &tp->agg;
+            agg[n++] = compared ? &tp->compared : &tp->agg;
             break;
 
         default:
@@ -255,8 +284,9 @@ void
 ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j)
 {
+    ngx_int_t                   day;
     ngx_uint_t                  g;
-    ngx_http_cx_score_t         s, gs;
+    ngx_http_cx_score_t         s, gs, cs;
     ngx_http_cx_score_data_t   *data;
     ngx_http_cx_survey_type_t  *type;
 
@@ -277,6 +307,17 @@ ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
 
     ngx_http_cx_score_block(ctx, j, &data->total, &s);
 
+    if (ctx->compare_days) {
+        ngx_http_cx_scoring(type, data->threshold, data->compare_total.hist,
+                            &cs);
+
+        ngx_http_cx_json_key(j, "compare");
+        ngx_http_cx_score_compare(ctx, j, ctx->compare_from, ctx->compare_to,
+                                  &s, &cs);
+    }
+
+    ngx_http_cx_score_sample(ctx, j, &s, ctx->compare_days ? &cs : NULL);
+
     if (ctx->by != ngx_http_cx_by_none) {
         ngx_http_cx_json_key(j, "by");
         ngx_http_cx_json_str(j, &ngx_http_cx_score_by_names[ctx->by]);
@@ -296,6 +337,31 @@ ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
             ngx_http_cx_json_object(j);
             ngx_http_cx_score_group(j, ctx, g);
             ngx_http_cx_score_block(ctx, j, &data->groups[g], &gs);
+
+            /* by day, the day as far into the compared period (if any) */
+
+            if (ctx->compare_days) {
+                ngx_http_cx_json_key(j, "compare");
+
+                if (ctx->by == ngx_http_cx_by_day && g >= ctx->compare_days) {
+                    ngx_http_cx_json_null(j);
+
+                } else {
+                    ngx_http_cx_scoring(type, data->threshold,
+                                        data->compare_groups[g].hist, &cs);
+
+                    day = ctx->compare_from + g;
+
+                    if (ctx->by == ngx_http_cx_by_day) {
+                        ngx_http_cx_score_compare(ctx, j, day, day, &gs, &cs);
+
+                    } else {
+                        ngx_http_cx_score_compare(ctx, j, ctx->compare_from,
+                                                  ctx->compare_to, &gs, &cs);
+                    }
+                }
+            }
+
             ngx_http_cx_json_end(j);
         }
 
@@ -307,8 +373,10 @@ ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
 
 
 /*
- * The pain map: touchpoints by their share of all low scores (NPS
- * detractors), then by answers, then by name.
+ * The pain map: the touchpoints whose score is significantly worse than
+ * the rest's first, then by their share of all low scores (NPS
+ * detractors: the weight), then by answers, then by name.  Touchpoints
+ * seen only in the compared period are left out.
  */
 
 static void
@@ -318,11 +386,17 @@ ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
     ngx_uint_t                  i, n;
     ngx_rbtree_t               *tree;
     ngx_rbtree_node_t          *node;
+    ngx_http_cx_score_t         low, cs;
+    ngx_http_cx_score_tp_t     *tp;
     ngx_http_cx_score_pain_t   *rows;
     ngx_http_cx_score_data_t   *data;
+    ngx_http_cx_survey_type_t  *type;
+
+    static ngx_http_cx_score_agg_t  none;
 
     data = ctx->data;
     tree = &data->touchpoints;
+    type = ctx->survey->type;
 
     if (tree->root == tree->sentinel) {
         return;
@@ -350,25 +424,59 @@ ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
          node;
          node = ngx_rbtree_next(tree, node))
     {
-        rows[i].tp = (ngx_http_cx_score_tp_t *) node;
-        ngx_http_cx_scoring(ctx->survey->type,
-                            data->threshold,
-                            rows[i].tp->agg.hist, &rows[i].score);
+        tp = (ngx_http_cx_score_tp_t *) node;
+
+        if (ngx_memcmp(&tp->agg, &none, sizeof(ngx_http_cx_score_agg_t))
+            == 0)
+        {
+            continue;
+        }
+
+        rows[i].tp = tp;
+        ngx_http_cx_scoring(type, data->threshold, tp->agg.hist,
+                            &rows[i].score);
+        ngx_http_cx_rest(type, data->threshold, data->total.hist,
+                         tp->agg.hist, &rows[i].rest);
+        ngx_http_cx_compare(ngx_http_cx_scoring_kind(type), &rows[i].score,
+                            &rows[i].rest, &rows[i].vs_rest);
+
+        rows[i].worse = rows[i].vs_rest.significant
+                        && rows[i].vs_rest.diff < 0;
         i++;
     }
+
+    n = i;
 
     ngx_qsort(rows, n, sizeof(ngx_http_cx_score_pain_t),
               ngx_http_cx_score_pain_cmp);
 
     for (i = 0; i < n; i++) {
+        tp = rows[i].tp;
+
         ngx_http_cx_json_object(j);
 
         ngx_http_cx_json_key(j, "touchpoint");
-        ngx_http_cx_json_str(j, &rows[i].tp->sn.str);
+        ngx_http_cx_json_str(j, &tp->sn.str);
         ngx_http_cx_json_key(j, "pain");
         ngx_http_cx_score_pct(j, rows[i].score.low, total->low);
 
-        ngx_http_cx_score_block(ctx, j, &rows[i].tp->agg, &rows[i].score);
+        ngx_http_cx_low_rate(rows[i].score.low, rows[i].score.n, &low);
+        ngx_http_cx_score_low_rate(j, &low);
+
+        ngx_http_cx_score_block(ctx, j, &tp->agg, &rows[i].score);
+
+        ngx_http_cx_json_key(j, "vs_rest");
+        ngx_http_cx_score_compare(ctx, j, ctx->from, ctx->to,
+                                  &rows[i].score, &rows[i].rest);
+
+        if (ctx->compare_days) {
+            ngx_http_cx_scoring(type, data->threshold, tp->compared.hist,
+                                &cs);
+
+            ngx_http_cx_json_key(j, "compare");
+            ngx_http_cx_score_compare(ctx, j, ctx->compare_from,
+                                      ctx->compare_to, &rows[i].score, &cs);
+        }
 
         ngx_http_cx_json_end(j);
     }
@@ -382,6 +490,10 @@ ngx_http_cx_score_pain_cmp(const void *one, const void *two)
 
     a = (ngx_http_cx_score_pain_t *) one;
     b = (ngx_http_cx_score_pain_t *) two;
+
+    if (a->worse != b->worse) {
+        return a->worse ? -1 : 1;
+    }
 
     if (a->score.low != b->score.low) {
         return (a->score.low > b->score.low) ? -1 : 1;
@@ -486,22 +598,22 @@ ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
     ngx_http_cx_json_key(j, "impressions");
     ngx_http_cx_json_object(j);
     ngx_http_cx_json_key(j, "triggered");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_triggered]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_triggered]);
     ngx_http_cx_json_key(j, "shown");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_shown]);
     ngx_http_cx_json_end(j);
 
     ngx_http_cx_json_key(j, "answers");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_answered]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_answered]);
     ngx_http_cx_json_key(j, "dismissed");
-    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_ev_dismissed]);
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_dismissed]);
 
     ngx_http_cx_json_key(j, "response_rate");
-    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_answered],
-                          agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_event_answered],
+                          agg->events[ngx_http_cx_event_shown]);
     ngx_http_cx_json_key(j, "dismiss_rate");
-    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_ev_dismissed],
-                          agg->events[ngx_http_cx_ev_shown]);
+    ngx_http_cx_score_pct(j, agg->events[ngx_http_cx_event_dismissed],
+                          agg->events[ngx_http_cx_event_shown]);
 }
 
 
@@ -516,4 +628,171 @@ ngx_http_cx_score_pct(ngx_http_cx_json_t *j, uint64_t part, uint64_t whole)
     }
 
     ngx_http_cx_json_fixed(j, 100.0 * (double) part / (double) whole, 1);
+}
+
+
+/*
+ * {"from", "to", "n", <score>, "ci95" of the other set (b), then "diff",
+ * "diff_ci95", "p_value", "significant" of a against it}
+ */
+
+static void
+ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_int_t from, ngx_int_t to,
+    ngx_http_cx_score_t *a, ngx_http_cx_score_t *b)
+{
+    ngx_uint_t                  decimals;
+    ngx_http_cx_compare_t       c;
+    ngx_http_cx_scoring_e       kind;
+    ngx_http_cx_survey_type_t  *type;
+
+    type = ctx->survey->type;
+    kind = ngx_http_cx_scoring_kind(type);
+    decimals = (kind == ngx_http_cx_scoring_ces) ? 2 : 1;
+
+    ngx_http_cx_compare(kind, a, b, &c);
+
+    ngx_http_cx_json_object(j);
+
+    ngx_http_cx_score_day_json(j, "from", from);
+    ngx_http_cx_score_day_json(j, "to", to);
+
+    ngx_http_cx_json_key(j, "n");
+    ngx_http_cx_json_uint(j, b->n);
+    ngx_http_cx_json_key_str(j, &type->name);
+    ngx_http_cx_score_num(j, b->has_score, b->score, decimals);
+    ngx_http_cx_json_key(j, "ci95");
+    ngx_http_cx_score_interval(j, b->has_ci, b->lo, b->hi, decimals);
+
+    ngx_http_cx_json_key(j, "diff");
+    ngx_http_cx_score_num(j, c.has_diff, c.diff, decimals);
+    ngx_http_cx_json_key(j, "diff_ci95");
+    ngx_http_cx_score_interval(j, c.has_test, c.lo, c.hi, decimals);
+    ngx_http_cx_json_key(j, "p_value");
+    ngx_http_cx_score_num(j, c.has_test, c.p, 4);
+    ngx_http_cx_json_key(j, "significant");
+    ngx_http_cx_json_bool(j, c.significant);
+
+    ngx_http_cx_json_end(j);
+}
+
+
+/*
+ * "precision": {"margin", "needed", "more", "days"} and
+ * "detectable": {"change", "needed", "more", "days"}, at this period's
+ * answers per day
+ */
+
+static void
+ngx_http_cx_score_sample(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_t *s,
+    ngx_http_cx_score_t *compared)
+{
+    ngx_uint_t              i, decimals;
+    ngx_http_cx_sample_t    out;
+    ngx_http_cx_scoring_e   kind;
+
+    kind = ngx_http_cx_scoring_kind(ctx->survey->type);
+    decimals = (kind == ngx_http_cx_scoring_ces) ? 2 : 1;
+
+    for (i = 0; i < 2; i++) {
+        if (i == 0) {
+            ngx_http_cx_precision(kind, s, ctx->margin, ctx->days, &out);
+            ngx_http_cx_json_key(j, "precision");
+            ngx_http_cx_json_object(j);
+            ngx_http_cx_json_key(j, "margin");
+
+        } else {
+            ngx_http_cx_detectable(kind, s, compared, ctx->detect, ctx->days,
+                                   &out);
+            ngx_http_cx_json_key(j, "detectable");
+            ngx_http_cx_json_object(j);
+            ngx_http_cx_json_key(j, "change");
+        }
+
+        ngx_http_cx_json_fixed(j, out.target, decimals);
+
+        ngx_http_cx_json_key(j, "needed");
+
+        if (out.has_needed) {
+            ngx_http_cx_json_uint(j, out.needed);
+            ngx_http_cx_json_key(j, "more");
+            ngx_http_cx_json_uint(j, out.more);
+
+        } else {
+            ngx_http_cx_json_null(j);
+            ngx_http_cx_json_key(j, "more");
+            ngx_http_cx_json_null(j);
+        }
+
+        ngx_http_cx_json_key(j, "days");
+
+        if (out.has_days) {
+            ngx_http_cx_json_uint(j, out.days);
+
+        } else {
+            ngx_http_cx_json_null(j);
+        }
+
+        ngx_http_cx_json_end(j);
+    }
+}
+
+
+/* "low_rate": low answers as % of n, "low_rate_ci95": Wilson's */
+
+static void
+ngx_http_cx_score_low_rate(ngx_http_cx_json_t *j, ngx_http_cx_score_t *s)
+{
+    ngx_http_cx_json_key(j, "low_rate");
+    ngx_http_cx_score_num(j, s->has_score, s->score, 1);
+    ngx_http_cx_json_key(j, "low_rate_ci95");
+    ngx_http_cx_score_interval(j, s->has_ci, s->lo, s->hi, 1);
+}
+
+
+static void
+ngx_http_cx_score_num(ngx_http_cx_json_t *j, ngx_uint_t has, double v,
+    ngx_uint_t decimals)
+{
+    if (has) {
+        ngx_http_cx_json_fixed(j, v, decimals);
+
+    } else {
+        ngx_http_cx_json_null(j);
+    }
+}
+
+
+static void
+ngx_http_cx_score_interval(ngx_http_cx_json_t *j, ngx_uint_t has,
+    double lo, double hi, ngx_uint_t decimals)
+{
+    if (!has) {
+        ngx_http_cx_json_null(j);
+        return;
+    }
+
+    ngx_http_cx_json_array(j);
+    ngx_http_cx_json_fixed(j, lo, decimals);
+    ngx_http_cx_json_fixed(j, hi, decimals);
+    ngx_http_cx_json_end(j);
+}
+
+
+/* "key": "YYYY-MM-DD" */
+
+static void
+ngx_http_cx_score_day_json(ngx_http_cx_json_t *j, const char *key,
+    ngx_int_t day)
+{
+    u_char    buf[sizeof("YYYY-MM-DD")];
+    ngx_tm_t  tm;
+
+    ngx_gmtime((time_t) day * 86400, &tm);
+    *ngx_sprintf(buf, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                 tm.ngx_tm_mday) = '\0';
+
+    ngx_http_cx_json_key(j, key);
+    ngx_http_cx_json_cstr(j, (char *) buf);
 }

@@ -1,12 +1,14 @@
 
 /*
- * ngx_http_cx_survey.c: what a survey is -- the survey types and their
- * scales, the one validator for names, the "cx_survey" argument parser,
- * and HTML escaping for what surveys put into pages.
+ * ngx_http_cx_survey.c: what a survey is -- the survey types, their
+ * scales and follow-up thresholds (cx_followup_threshold), the
+ * "cx_survey" argument parser, and a survey found by its id.
  */
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_util.h"
 
 
 static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
@@ -14,6 +16,9 @@ static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
 static char *ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i);
 static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample);
 
+
+/* the directive being parsed, for error messages */
+#define ngx_http_cx_directive(cf)   (&((ngx_str_t *) (cf)->args->elts)[0])
 
 /* what ngx_http_cx_parse_sample() finds wrong */
 #define NGX_HTTP_CX_SAMPLE_NOT_NUMBER   1
@@ -30,61 +35,6 @@ static ngx_http_cx_survey_type_t  ngx_http_cx_types[] = {
     { ngx_string("ces"), 1, 7, 3, 2 },
     { ngx_null_string, 0, 0, 0, 0 }
 };
-
-
-ngx_int_t
-ngx_http_cx_name_valid(u_char *p, size_t len)
-{
-    u_char  c, *last;
-
-    if (len == 0 || len > NGX_HTTP_CX_NAME_MAX) {
-        return 0;
-    }
-
-    for (last = p + len; p < last; p++) {
-        c = *p;
-
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-            || c == '_' || c == '.' || c == '-')
-        {
-            continue;
-        }
-
-        return 0;
-    }
-
-    return 1;
-}
-
-
-ngx_int_t
-ngx_http_cx_utf8_valid(u_char *p, size_t len)
-{
-    u_char    *last;
-    uint32_t   n;
-
-    last = p + len;
-
-    while (p < last) {
-
-        if (*p < 0x80) {
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
-                return 0;
-            }
-
-            p++;
-            continue;
-        }
-
-        n = ngx_utf8_decode(&p, last - p);
-
-        if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 ngx_http_cx_survey_type_t *
@@ -239,7 +189,8 @@ ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
     if (s->type == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "survey \"%V\" in \"%V\" has no \"type=\" "
-                           "(nps, csat or ces)", &s->id, ngx_http_cx_directive(cf));
+                           "(nps, csat or ces)", &s->id,
+                           ngx_http_cx_directive(cf));
         return NGX_CONF_ERROR;
     }
 
@@ -271,7 +222,8 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
         if (s->type == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "unknown survey type \"%V\" in \"%V\": "
-                               "use nps, csat or ces", &v, ngx_http_cx_directive(cf));
+                               "use nps, csat or ces", &v,
+                               ngx_http_cx_directive(cf));
             return NGX_CONF_ERROR;
         }
 
@@ -285,7 +237,8 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid \"%V\" in \"%V\": a question is "
                                "1-%d bytes of UTF-8 text", param,
-                               ngx_http_cx_directive(cf), NGX_HTTP_CX_QUESTION_MAX);
+                               ngx_http_cx_directive(cf),
+                               NGX_HTTP_CX_QUESTION_MAX);
             return NGX_CONF_ERROR;
         }
 
@@ -347,7 +300,8 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
         if (t == (time_t) NGX_ERROR || t > 3600) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid \"%V\" in \"%V\": a delay is a time "
-                               "from 0s to 1h, e.g. 5s", param, ngx_http_cx_directive(cf));
+                               "from 0s to 1h, e.g. 5s", param,
+                               ngx_http_cx_directive(cf));
             return NGX_CONF_ERROR;
         }
 
@@ -533,61 +487,3 @@ ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample)
     return percent ? NGX_OK : NGX_HTTP_CX_SAMPLE_NO_PERCENT;
 }
 
-
-size_t
-ngx_http_cx_escape_html_len(u_char *src, size_t len)
-{
-    size_t   n;
-    u_char  *last;
-
-    n = len;
-
-    for (last = src + len; src < last; src++) {
-        switch (*src) {
-        case '<':
-        case '>':
-            n += sizeof("&lt;") - 2;
-            break;
-        case '&':
-            n += sizeof("&amp;") - 2;
-            break;
-        case '"':
-        case '\'':
-            n += sizeof("&#34;") - 2;
-            break;
-        }
-    }
-
-    return n;
-}
-
-
-u_char *
-ngx_http_cx_escape_html(u_char *dst, u_char *src, size_t len)
-{
-    u_char  *last;
-
-    for (last = src + len; src < last; src++) {
-        switch (*src) {
-        case '<':
-            dst = ngx_cpymem(dst, "&lt;", 4);
-            break;
-        case '>':
-            dst = ngx_cpymem(dst, "&gt;", 4);
-            break;
-        case '&':
-            dst = ngx_cpymem(dst, "&amp;", 5);
-            break;
-        case '"':
-            dst = ngx_cpymem(dst, "&#34;", 5);
-            break;
-        case '\'':
-            dst = ngx_cpymem(dst, "&#39;", 5);
-            break;
-        default:
-            *dst++ = *src;
-        }
-    }
-
-    return dst;
-}

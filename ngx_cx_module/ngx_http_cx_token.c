@@ -30,6 +30,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_token.h"
+#include "ngx_http_cx_util.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -353,14 +355,15 @@ malformed:
 
 
 /*
- * The door: an event of a verified token, once.  event is the bit of a
- * widget event (shown, dismissed, answered), or custom names a custom
- * event.  NGX_OK: not seen by this worker, now remembered; NGX_BUSY: seen
- * (a replay); NGX_DECLINED: the token has its custom events already.
+ * The door: an event of a verified token, once: a widget event (shown,
+ * dismissed, answered: a bit each), or the custom event custom names.
+ * NGX_OK: not seen by this worker, now remembered; NGX_BUSY: seen (a
+ * replay); NGX_DECLINED: the token has its custom events already.
  */
 
 ngx_int_t
-ngx_http_cx_token_use(u_char *nonce, ngx_uint_t event, ngx_str_t *custom)
+ngx_http_cx_token_use(u_char *nonce, ngx_http_cx_event_e event,
+    ngx_str_t *custom)
 {
     uint32_t             hash;
     ngx_uint_t           i;

@@ -129,7 +129,9 @@ is($r->{body}, '{"survey":"s1","type":"nps","site":"localhost",'
     . '"nps":null,"promoters":0,"passives":0,"detractors":0,'
     . '"promoters_pct":null,"passives_pct":null,"detractors_pct":null,'
     . '"ci95":null,"low":0,"impressions":{"triggered":0,"shown":0},'
-    . '"answers":0,"dismissed":0,"response_rate":null,"dismiss_rate":null}'
+    . '"answers":0,"dismissed":0,"response_rate":null,"dismiss_rate":null,'
+    . '"precision":{"margin":5.0,"needed":null,"more":null,"days":null},'
+    . '"detectable":{"change":10.0,"needed":null,"more":null,"days":null}}'
     . "\n", 'the whole document');
 
 
@@ -188,6 +190,9 @@ my $r = ::score('survey=s1&from=2024-03-01&to=2024-03-01');
 # (p - d)^2 = 0.094675, Var = 0.636095 / 13 = 0.048930, sqrt = 0.221201,
 # * 1.96 = 0.433554 -> [-0.125862, 0.741246] -> [-12.6, 74.1].
 # Rates are of surveys shown: 10 / 30 = 33.3%, 12 / 30 = 40.0%.
+# Precision (margin 5): 1.96^2 x 0.636095 / 0.05^2 - 3 = 974.5 -> 975,
+# 965 more, 96.5 -> 97 days at 10 a day; detectable (10 points):
+# 2 x 0.636095 x 2.8^2 / 0.1^2 - 3 = 994.4 -> 995 (t/040-score-compare.t).
 --- check
 ::answers('s1', $::D1, 'home', { 10 => 4, 9 => 2, 8 => 1, 7 => 1, 6 => 1, 0 => 1 });
 ::events('s1', $::D1, 'home', { triggered => 40, shown => 30, answered => 10, dismissed => 12 });
@@ -198,7 +203,9 @@ is($r->{body}, '{"survey":"s1","type":"nps","site":"localhost",'
     . '"nps":40.0,"promoters":6,"passives":2,"detractors":2,'
     . '"promoters_pct":60.0,"passives_pct":20.0,"detractors_pct":20.0,'
     . '"ci95":[-12.6,74.1],"low":2,"impressions":{"triggered":40,"shown":30},'
-    . '"answers":10,"dismissed":12,"response_rate":33.3,"dismiss_rate":40.0}'
+    . '"answers":10,"dismissed":12,"response_rate":33.3,"dismiss_rate":40.0,'
+    . '"precision":{"margin":5.0,"needed":975,"more":965,"days":97},'
+    . '"detectable":{"change":10.0,"needed":995,"more":985,"days":99}}'
     . "\n", 'the whole document');
 
 

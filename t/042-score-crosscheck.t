@@ -198,6 +198,43 @@ sub expect {
     return \%e;
 }
 
+# a touchpoint against the rest (README.md "Scores", Comparisons): the
+# two-sided p, and whether it is significantly worse
+
+sub vs_rest {
+    my ($survey, $tp, $total) = @_;
+    my ($type, $min, $max) = @{ $TYPE{$survey} };
+    my %rest = map { ($_ => ($total->{$_} // 0) - ($tp->{$_} // 0)) } $min .. $max;
+    my ($a, $b) = (expect($survey, $tp, {}), expect($survey, \%rest, {}));
+    return (undef, 0) unless $a->{n} && $b->{n};
+    my ($est, $se);
+
+    if ($type eq 'nps') {
+        my @adj = map { my $nn = $_->{n} + 3;
+                        my ($p, $d) = (($_->{promoters} + 0.75) / $nn, ($_->{detractors} + 0.75) / $nn);
+                        [ $p - $d, ($p + $d - ($p - $d) ** 2) / $nn ] } $a, $b;
+        ($est, $se) = ($adj[0][0] - $adj[1][0], sqrt($adj[0][1] + $adj[1][1]));
+    } elsif ($type eq 'csat') {
+        my @q = map { [ ($_->{satisfied} + 1) / ($_->{n} + 2), $_->{n} + 2 ] } $a, $b;
+        ($est, $se) = ($q[0][0] - $q[1][0],
+                       sqrt($q[0][0] * (1 - $q[0][0]) / $q[0][1] + $q[1][0] * (1 - $q[1][0]) / $q[1][1]));
+    } else {
+        return (undef, 0) unless $a->{n} > 1 && $b->{n} > 1;
+        my ($v1, $v2) = ($a->{sd} ** 2 / $a->{n}, $b->{sd} ** 2 / $b->{n});
+        return (undef, 0) unless $v1 + $v2 > 0;
+        my $df = ($v1 + $v2) ** 2 / ($v1 ** 2 / ($a->{n} - 1) + $v2 ** 2 / ($b->{n} - 1));
+        my $t = ($a->{ces} - $b->{ces}) / sqrt($v1 + $v2);
+        my $p = 2 * (1 - student_cdf(abs $t, $df));
+        return ($p, $p < 0.05 && $t < 0 ? 1 : 0);
+    }
+
+    my $z = abs($est) / $se;
+    # 2 (1 - Phi(z)) = I_(1/(1 + z^2/df))(df/2, 1/2) as df grows: Student's
+    # with a huge df
+    my $p = 2 * (1 - student_cdf($z, 1e7));
+    return ($p, $p < 0.05 && $est < 0 ? 1 : 0);
+}
+
 # ---------------------------------------------------- the comparison
 
 sub near {
@@ -325,13 +362,20 @@ for my $survey (sort keys %::TYPE) {
     my $got = ::score("survey=$survey&$range");
     ::compare($survey, $got, $want, "$survey total");
 
-    # by touchpoint: the pain map order too
+    # by touchpoint: the pain map order too (significantly worse than
+    # the rest first)
     my ($t, $g) = ::raw($survey, 0, undef, sub { $_[1] });
     $got = ::score("survey=$survey&$range&by=touchpoint");
+    for my $tp (keys %$g) {
+        $g->{$tp}{want} = ::expect($survey, $g->{$tp}{hist}, $g->{$tp}{ev});
+        @{ $g->{$tp} }{qw(p worse)} = ::vs_rest($survey, $g->{$tp}{hist}, $total->{hist});
+    }
     my @tps = sort {
-        $g->{$b}{want}{low} <=> $g->{$a}{want}{low}
+        $g->{$b}{worse} <=> $g->{$a}{worse}
+            || $g->{$b}{want}{low} <=> $g->{$a}{want}{low}
             || $g->{$b}{want}{n} <=> $g->{$a}{want}{n} || $a cmp $b
-    } map { $g->{$_}{want} = ::expect($survey, $g->{$_}{hist}, $g->{$_}{ev}); $_ } keys %$g;
+    } keys %$g;
+    ok((grep { $g->{$_}{worse} } @tps) > 0, "$survey: some touchpoint significantly worse");
     is(join(',', map { $_->{touchpoint} } @{ $got->{groups} }), join(',', @tps),
        "$survey: the pain map's order");
     for my $i (0 .. $#tps) {
@@ -339,6 +383,8 @@ for my $survey (sort keys %::TYPE) {
         ::compare($survey, $gg, $g->{$tps[$i]}{want}, "$survey touchpoint $tps[$i]");
         ::near($gg->{pain}, $want->{low} ? 100 * $g->{$tps[$i]}{want}{low} / $want->{low} : undef,
                "$survey touchpoint $tps[$i]: pain", 0.05 + 1e-9);
+        ::near($gg->{vs_rest}{p_value}, $g->{$tps[$i]}{p}, "$survey touchpoint $tps[$i]: p against the rest",
+               0.00005 + 1e-9);
     }
 
     # by day

@@ -1,0 +1,184 @@
+
+/*
+ * ngx_http_cx_util.c: small helpers any unit may use, knowing nothing of
+ * the module's configuration: the one validator for names (surveys,
+ * touchpoints, events, sites: PRODUCT.md's [a-z0-9_.-]{1,64}), the check
+ * of UTF-8 text, HTML escaping for what goes into a page's attributes,
+ * and a request or response header looked up by name.
+ */
+
+
+#include "ngx_http_cx_util.h"
+
+
+ngx_int_t
+ngx_http_cx_name_valid(u_char *p, size_t len)
+{
+    u_char  c, *last;
+
+    if (len == 0 || len > NGX_HTTP_CX_NAME_MAX) {
+        return 0;
+    }
+
+    for (last = p + len; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+            || c == '_' || c == '.' || c == '-')
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* text: valid UTF-8 without control characters but tab, LF and CR */
+
+ngx_int_t
+ngx_http_cx_utf8_valid(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint32_t   n;
+
+    last = p + len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+                return 0;
+            }
+
+            p++;
+            continue;
+        }
+
+        n = ngx_utf8_decode(&p, last - p);
+
+        if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+ngx_http_cx_escape_html_len(u_char *src, size_t len)
+{
+    size_t   n;
+    u_char  *last;
+
+    n = len;
+
+    for (last = src + len; src < last; src++) {
+        switch (*src) {
+        case '<':
+        case '>':
+            n += sizeof("&lt;") - 2;
+            break;
+        case '&':
+            n += sizeof("&amp;") - 2;
+            break;
+        case '"':
+        case '\'':
+            n += sizeof("&#34;") - 2;
+            break;
+        }
+    }
+
+    return n;
+}
+
+
+u_char *
+ngx_http_cx_escape_html(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *last;
+
+    for (last = src + len; src < last; src++) {
+        switch (*src) {
+        case '<':
+            dst = ngx_cpymem(dst, "&lt;", 4);
+            break;
+        case '>':
+            dst = ngx_cpymem(dst, "&gt;", 4);
+            break;
+        case '&':
+            dst = ngx_cpymem(dst, "&amp;", 5);
+            break;
+        case '"':
+            dst = ngx_cpymem(dst, "&#34;", 5);
+            break;
+        case '\'':
+            dst = ngx_cpymem(dst, "&#39;", 5);
+            break;
+        default:
+            *dst++ = *src;
+        }
+    }
+
+    return dst;
+}
+
+
+/*
+ * The first header of that name in a list (r->headers_in.headers or
+ * r->headers_out.headers), case-insensitive; one whose hash is 0 has been
+ * removed.  With NGX_HTTP_CX_HEADER_DASHES, "_" and "-" match either, as
+ * rules write header names.
+ */
+
+ngx_table_elt_t *
+ngx_http_cx_header_find(ngx_list_t *headers, u_char *name, size_t len,
+    ngx_uint_t flags)
+{
+    u_char            c, n;
+    size_t            k;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].key.len != len) {
+            continue;
+        }
+
+        for (k = 0; k < len; k++) {
+            c = ngx_tolower(h[i].key.data[k]);
+            n = ngx_tolower(name[k]);
+
+            if (c == n
+                || ((flags & NGX_HTTP_CX_HEADER_DASHES)
+                    && (c == '-' || c == '_') && (n == '-' || n == '_')))
+            {
+                continue;
+            }
+
+            break;
+        }
+
+        if (k == len) {
+            return &h[i];
+        }
+    }
+}

@@ -1,0 +1,31 @@
+
+/*
+ * ngx_http_cx_util.h: small helpers any unit may use, knowing nothing of
+ * the module's configuration: the one validator for names, the check of
+ * UTF-8 text, HTML escaping, and a header looked up by name.
+ */
+
+
+#ifndef _NGX_HTTP_CX_UTIL_H_INCLUDED_
+#define _NGX_HTTP_CX_UTIL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_CX_NAME_MAX        64
+
+/* ngx_http_cx_header_find(): "_" and "-" in a name match either */
+#define NGX_HTTP_CX_HEADER_DASHES   1
+
+
+ngx_int_t ngx_http_cx_name_valid(u_char *p, size_t len);
+ngx_int_t ngx_http_cx_utf8_valid(u_char *p, size_t len);
+size_t ngx_http_cx_escape_html_len(u_char *src, size_t len);
+u_char *ngx_http_cx_escape_html(u_char *dst, u_char *src, size_t len);
+ngx_table_elt_t *ngx_http_cx_header_find(ngx_list_t *headers, u_char *name,
+    size_t len, ngx_uint_t flags);
+
+
+#endif /* _NGX_HTTP_CX_UTIL_H_INCLUDED_ */
