@@ -623,6 +623,9 @@ sub load_client {
         my ($st, $keep) = one_request($sock, $req);
 
         if (!defined $st) {
+            # load_stop's TERM interrupts the wait for an answer (EINTR):
+            # not the server's error
+            last if $stop;
             $status{error}++;
             undef $sock;
             next;
