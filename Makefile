@@ -7,14 +7,14 @@ WIDGET  := widget/dist/cx-widget.js widget/dist/cx-widget.js.gz \
            widget/dist/cx-widget-lang.pack
 DASH    := dashboard/index.html dashboard/dashboard.js dashboard/dashboard.css
 SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
-           lua/sandbox.lua lua/cx/init.lua $(WIDGET) $(DASH)
+           lua/sandbox.lua lua/cx/init.lua lua/check.lua $(WIDGET) $(DASH)
 PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
         bench-rules bench-counters bench-hostile bench-fleet clean \
         widget widget-check \
-        deb deb-check
+        deb deb-check rules-try
 
 all: $(MODULE)
 
@@ -50,6 +50,13 @@ test-asan:
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/asan/sbin/nginx \
 	TEST_NGINX_MODULE=$(CURDIR)/$(BUILD)/asan/ngx_http_cx_module.so \
 	TEST_NGINX_ASAN=1 $(PROVE) -I t/lib -r $(T)
+
+# a rule file tried on described page views, in a private nginx (README
+# "Trying a rule"): make rules-try RULES=my.lua [REQUEST=cases], without
+# REQUEST the cases of RULES.test
+rules-try:
+	$(MAKE) all
+	util/cx-rules-try $(RULES) $(REQUEST)
 
 # libFuzzer on the request parsers and the rules' pattern matcher,
 # FUZZ_SECONDS each (CI: the default)

@@ -39,6 +39,13 @@
     var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
                   'Sep', 'Oct', 'Nov', 'Dec'];
     var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'dismissed'];
+    /* the kinds of failure (report=rules' reasons): one, many */
+    var REASONS = {
+        error: ['Lua error', 'Lua errors'],
+        result: ['value not allowed', 'values not allowed'],
+        budget: ['over its budget', 'over their budget'],
+        memory: ['out of memory', 'out of memory']
+    };
 
     var state = { surveys: [], survey: '', from: '', to: '', touchpoint: '',
                   heat: 'score' };
@@ -399,8 +406,12 @@
             state.surveys = r.surveys || [];
 
             if (state.surveys.length === 0) {
-                phase('ready');
-                status('No survey is configured (cx_survey) in this nginx.');
+                settle(api({ report: 'rules' })).then(function (rules) {
+                    section($('rules'), [rules], drawRules);
+                    phase('ready');
+                    status('No survey is configured (cx_survey) in this '
+                           + 'nginx.');
+                });
                 return;
             }
 
@@ -473,7 +484,8 @@
             one({ survey: sv.id, touchpoint: tp, by: 'wday' }),
             one({ report: 'touchpoints', touchpoint: tp }),
             one({ report: 'followups', survey: sv.id, touchpoint: tp,
-                  count: FOLLOWUPS })
+                  count: FOLLOWUPS }),
+            settle(api({ report: 'rules' }))
         ]).then(function (r) {
             var all = r[0].concat(r.slice(1));
             var auth = all.filter(function (x) {
@@ -494,7 +506,7 @@
 
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
-                     followups: r[6] };
+                     followups: r[6], rules: r[7] };
             draw();
 
             $('auth').hidden = true;
@@ -527,6 +539,7 @@
         section($('heat-hour'), [data.hour, data.wday], drawHeat);
         section($('journey'), [data.journey], drawJourney);
         section($('comments'), [data.followups], drawComments);
+        section($('rules'), [data.rules], drawRules);
         touchpoints();
         scrollables();
     }
@@ -1272,6 +1285,77 @@
                   text || 'No comment.')
             ]));
         });
+    }
+
+
+    /* ---- the rules' recent errors: their messages, as text */
+
+    function drawRules(r) {
+        var box = clear($('rules'));
+        var files = r.files || [];
+
+        if (files.length === 0) {
+            box.appendChild(h('p', { class: 'empty' },
+                              'No rule files (cx_rules_lua) in this nginx.'));
+            return;
+        }
+
+        files.forEach(function (f) {
+            var name = f.file.slice(f.file.lastIndexOf('/') + 1);
+            var since = f.since ? utc(f.since) : 'nginx started';
+            var kinds = Object.keys(REASONS).filter(function (k) {
+                return f.failures[k];
+            });
+            var total = kinds.reduce(function (n, k) {
+                return n + f.failures[k];
+            }, 0);
+            var wrap;
+
+            box.appendChild(h('h3', { class: 'sub rules-file',
+                                      'data-file': f.file }, f.file));
+
+            box.appendChild(h('p', {
+                class: 'rules-summary' + (total ? ' bad' : '') },
+                total
+                ? plural(total, 'failed call', 'failed calls') + ' since '
+                  + since + ': ' + kinds.map(function (k) {
+                      return plural(f.failures[k], REASONS[k][0],
+                                    REASONS[k][1]);
+                  }).join(', ') + '.'
+                : 'No failures since ' + since + '.'));
+
+            if (!f.errors || f.errors.length === 0) {
+                return;
+            }
+
+            wrap = h('div', { class: 'table-wrap',
+                              'data-label': 'The last errors of ' + name });
+
+            wrap.appendChild(table(
+                ['Where', 'What went wrong', 'Kind', 'How often',
+                 'First seen', 'Last seen'],
+                f.errors.map(function (e) {
+                    var tr = row([name + (e.line ? ':' + e.line : '')
+                                  + ' in ' + e['function'] + '()',
+                                  '', (REASONS[e.reason] || [e.reason])[0],
+                                  count(e.count), utc(e.first),
+                                  utc(e.last)],
+                                 { class: 'rule-error' });
+
+                    tr.children[1].className = 'rule-what';
+                    tr.children[2].className = 'rule-kind';
+                    tr.children[1].appendChild(h('code',
+                        { class: 'rule-message' }, e.message));
+                    return tr;
+                }),
+                'The last errors of ' + name + ', latest first'));
+
+            box.appendChild(wrap);
+        });
+    }
+
+    function utc(t) {
+        return t ? t.replace('T', ' ').slice(0, 16) + ' UTC' : '\u2013';
     }
 
 

@@ -2,14 +2,18 @@
 -- run once per VM with full privileges, before any rule file; rules never
 -- see this chunk, its locals or the real globals.
 --
--- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
--- the source of the helper library (lua/cx/init.lua); returns to C:
+-- Called with the table of C primitives (ngx_http_cx_lua_string.c), the
+-- source of the helper library (lua/cx/init.lua) and that of the check of
+-- rule files at nginx -t (lua/check.lua); returns to C:
 --   strings(chunk)       the line of a string constant too long for a
 --                        rule file, and why; nil when there is none
 --   new_env()            an environment for one rule file
---   prepare(mod, chunk)  checks what a rule file returned and freezes it:
+--   prepare(mod, chunk, surveys)
+--                        checks what a rule file returned and freezes it:
 --                        trigger, touchpoint|false, restore|false, own,
---                        touchpoint_read, plan|false
+--                        touchpoint_read, plan|false, problems|nil
+--                        problems: what lua/check.lua finds in the file,
+--                        given the set of survey ids (nginx -t only)
 --                        plan: trigger's bytecode for C to run without
 --                        the VM (see "plans" below)
 --                        restore is { [0] = n, f1, i1, v1, f2, ... }
@@ -29,7 +33,7 @@
 --   * a file may not keep a function a library function made as it
 --     loaded (a string.gmatch iterator keeps its position).
 
-local C, cx_source = ...
+local C, cx_source, check_source = ...
 
 local type, next, pairs, ipairs, unpack, tostring, error, select =
       type, next, pairs, ipairs, unpack, tostring, error, select
@@ -64,7 +68,7 @@ dgetmetatable("").__metatable = "string"
 -- table.concat see through it without ever handing t out
 
 local freeze_proxy = C.freeze
-local proxy_of = {}
+local proxy_of, is_proxy = {}, {}
 local walk
 
 -- strings a file keeps are held to what its constants may be (below)
@@ -113,6 +117,7 @@ local function freeze(t)
 
     p = freeze_proxy(t)
     proxy_of[t] = p
+    is_proxy[p] = true
 
     walk_fields(t)
 
@@ -676,6 +681,28 @@ local function rule_setmetatable(t, mt)
     return setmetatable(t, mt)
 end
 
+-- the clock: in util/cx-rules-try's nginx (cx_rules_try on), the one the
+-- request says it is (ngx_http_cx_lua_try.c)
+local os_time, os_date = os.time, os.date
+
+if C.now then
+    local time, date, now = os.time, os.date, C.now
+
+    os_time = function(t)
+        if t == nil then
+            return now()
+        end
+        return time(t)
+    end
+
+    os_date = function(format, t)
+        if t == nil then
+            t = now()
+        end
+        return date(format or "%c", t)
+    end
+end
+
 local base = {
     assert = assert,
     error = error,
@@ -700,15 +727,25 @@ local base = {
                      sort = guard(C.sort, "sort") }),
     math = freeze(impure_random(copy(math, "randomseed"))),
     bit = freeze(copy(bit)),
-    os = freeze({ time = C.impure(os.time, "time"),
-                  date = C.impure(os.date, "date") }),
+    os = freeze({ time = C.impure(os_time, "time"),
+                  date = C.impure(os_date, "date") }),
 }
 
 local lib_env = setmetatable({}, { __index = base, __metatable = false })
 local lib = loadstring(cx_source, "=cx", "t")
 setfenv(lib, lib_env)
 
-local cx_raw = lib(C)
+local cx_raw, takes = lib(C)
+
+if C.trace then
+    -- try mode: every helper call says what it was given and returned
+    for name, f in pairs(cx_raw) do
+        if type(f) == "function" then
+            cx_raw[name] = C.trace(name, f)
+        end
+    end
+end
+
 local cx = freeze(cx_raw)
 
 base.cx = cx
@@ -978,7 +1015,60 @@ local function new_env()
     return env
 end
 
-local function prepare(mod, chunk)
+-- the check of a rule file at nginx -t: lua/check.lua, told what it
+-- cannot see from the bytecode alone
+
+local check
+do
+    local helpers, names, lists = {}, {}, {}
+
+    for name, f in pairs(cx_raw) do
+        if type(f) == "function" then
+            helpers[f] = name
+            names[name] = name
+        end
+    end
+
+    for what, set in pairs(C.fields) do
+        local l = {}
+        for name in pairs(set) do
+            l[#l + 1] = name
+        end
+        table.sort(l)
+        lists[what] = table.concat(l, ", ")
+    end
+
+    local function name_valid(s)
+        if #s < 1 or #s > 64 then
+            return false
+        end
+        for i = 1, #s do
+            local c = s:byte(i)
+            if not ((c >= 97 and c <= 122) or (c >= 48 and c <= 57)
+                    or c == 95 or c == 46 or c == 45)
+            then
+                return false
+            end
+        end
+        return true
+    end
+
+    check = loadstring(check_source, "=cx check", "t")(jutil, {
+        cx = cx,
+        helpers = helpers,
+        cx_names = names,
+        takes = takes,
+        fields = C.fields,
+        globals = base,
+        list = lists,
+        rawget = C.rawget,
+        rule_fn = function(f) return rule_env[getfenv(f)] == true end,
+        is_proxy = function(v) return is_proxy[v] == true end,
+        name_valid = name_valid,
+    })
+end
+
+local function prepare(mod, chunk, surveys)
     if type(mod) ~= "table" then
         return nil, "the file must return a table with a trigger function, "
                     .. "it returned " .. (mod == nil and "nothing"
@@ -1011,7 +1101,8 @@ local function prepare(mod, chunk)
     local own = known and own_only(chunk)
 
     return trigger, touchpoint or false, r[0] > 0 and r or false,
-           own, own and mentions(chunk, "touchpoint"), plan(trigger)
+           own, own and mentions(chunk, "touchpoint"), plan(trigger),
+           surveys and check(chunk, trigger, touchpoint, r, surveys) or nil
 end
 
 return { new_env = new_env, prepare = prepare, strings = long_strings }

@@ -84,6 +84,8 @@ static void ngx_http_cx_lua_timed(ngx_http_cx_lua_vm_t *vm, uint64_t start);
 static ngx_int_t ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_lua_set_t *set,
     ngx_http_cx_lua_result_t *res);
+static void ngx_http_cx_lua_try_trigger(ngx_http_request_t *r,
+    ngx_http_cx_lua_result_t *res);
 
 
 /* this process's VM: a worker's, or NULL */
@@ -161,7 +163,7 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
      */
     res.touchpoint_after = (set->touchpoint != LUA_NOREF);
 
-    if (set->plan) {
+    if (set->plan && !ngx_http_cx_lua_worker->conf->try) {
         rc = ngx_http_cx_lua_plan_trigger(r, ctx, set, &res);
 
         if (rc == NGX_ERROR) {
@@ -204,6 +206,10 @@ ngx_http_cx_rules_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
 decided:
+
+    if (ngx_http_cx_lua_worker->conf->try) {
+        ngx_http_cx_lua_try_trigger(r, &res);
+    }
 
     if (res.declined) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -270,7 +276,7 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     /* a peek before trigger(r) may have looked already */
 
-    rc = ctx->touchpoint_unremembered
+    rc = (ctx->touchpoint_unremembered || ngx_http_cx_lua_worker->conf->try)
          ? NGX_AGAIN : ngx_http_cx_lua_paths_find(set, &path, r->pool, tp);
 
     if (rc != NGX_AGAIN) {
@@ -311,7 +317,13 @@ ngx_http_cx_rules_touchpoint(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    if ((call.reads & ~NGX_HTTP_CX_LUA_READ_PATH) == 0) {
+    if (ngx_http_cx_lua_worker->conf->try) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "cx rules try: touchpoint() returned %s%V%s",
+                      res.touchpoint.len ? "\"" : "nil",
+                      &res.touchpoint, res.touchpoint.len ? "\"" : "");
+
+    } else if ((call.reads & ~NGX_HTTP_CX_LUA_READ_PATH) == 0) {
         /* the same answer for this path every time */
         ngx_http_cx_lua_paths_add(set, &path, &res.touchpoint);
     }
@@ -382,6 +394,11 @@ ngx_http_cx_lua_fast(ngx_http_cx_lua_set_t *set)
     }
 
     vm = ngx_http_cx_lua_worker;
+
+    if (vm->conf->try) {
+        /* r.time of the request's own clock */
+        return 0;
+    }
 
     if (vm->time_at == ngx_time()) {
         return 1;
@@ -550,6 +567,7 @@ ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     req.ctx = ctx;
     req.touchpoint = res->resolve;
     req.reads = 0;
+    req.clock = 0;
     req.visitor.parsed = 0;
     req.tm_done = 0;
     ngx_str_null(&req.path);
@@ -618,6 +636,51 @@ ngx_http_cx_lua_plan_trigger(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 }
 
 
+/* try mode (ngx_http_cx_lua_try.c): what trigger(r) decided */
+
+static void
+ngx_http_cx_lua_try_trigger(ngx_http_request_t *r,
+    ngx_http_cx_lua_result_t *res)
+{
+    u_char  *p, *last;
+    u_char   line[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    if (res->declined) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "cx rules try: trigger() returned true: the "
+                      "location's cx_survey lines decide");
+        return;
+    }
+
+    if (res->survey == NULL) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "cx rules try: trigger() returned no survey");
+        return;
+    }
+
+    p = line;
+    last = line + sizeof(line) - 1;
+
+    p = ngx_slprintf(p, last, "survey \"%V\"", &res->survey->id);
+
+    if (res->delay_set) {
+        p = ngx_slprintf(p, last, ", delay %T", res->delay);
+    }
+
+    if (res->question.data) {
+        /* as the tag has it: HTML-escaped */
+        p = ngx_slprintf(p, last, ", question \"");
+        p = ngx_http_cx_lua_log_escape(p, last - 1, res->question.data,
+                                       res->question.len, NULL);
+        p = ngx_slprintf(p, last, "\"");
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "cx rules try: trigger() returned %*s",
+                  (size_t) (p - line), line);
+}
+
+
 /* one timed call: its time, times NGX_HTTP_CX_LUA_TIME_EVERY, counted */
 
 static void
@@ -662,6 +725,7 @@ ngx_http_cx_lua_eval(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         req.ctx = ctx;
         req.touchpoint = touchpoint;
         req.reads = 0;
+        req.clock = vm->conf->try ? ngx_http_cx_lua_try_clock(r) : 0;
         req.visitor.parsed = 0;
         req.tm_done = 0;
 
@@ -734,7 +798,12 @@ ngx_http_cx_lua_report(ngx_http_request_t *r, ngx_http_cx_lua_set_t *set,
 
     ngx_http_cx_stat_inc(r, stat);
 
-    if (ngx_http_cx_lua_log_rate(&set->errors) != NGX_OK) {
+    /* for cx_metrics and the dashboard, not only the error log */
+    ngx_http_cx_lua_errors_note(r, set->rules, what, fail, msg);
+
+    if (!(ngx_http_cx_lua_worker && ngx_http_cx_lua_worker->conf->try)
+        && ngx_http_cx_lua_log_rate(&set->errors) != NGX_OK)
+    {
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_rules_log_suppressed);
         return;
     }
@@ -769,7 +838,7 @@ ngx_http_cx_lua_print_rate(ngx_http_cx_lua_vm_t *vm, ngx_log_t *log)
 
     set = vm->set;
 
-    if (set == NULL) {
+    if (set == NULL || vm->conf->try) {
         return NGX_OK;
     }
 

@@ -122,6 +122,8 @@ struct ngx_http_cx_rules_s {
     ngx_uint_t                   index;     /* in the VM's sets */
     u_char                      *conf_file; /* where cx_rules_lua is */
     ngx_uint_t                   conf_line;
+    void                        *errors;    /* its entry in the zone of
+                                               ngx_http_cx_lua_errors.c */
 };
 
 
@@ -131,6 +133,12 @@ typedef struct {
     ngx_array_t                  rules;     /* ngx_http_cx_rules_t * */
     size_t                       memory;
     ngx_http_cx_lua_tz_t         tz;
+    ngx_array_t                 *surveys;   /* all cx_survey, for the
+                                               check at load; NULL: no
+                                               check */
+    ngx_flag_t                   check;     /* cx_rules_check */
+    ngx_flag_t                   try;       /* cx_rules_try */
+    ngx_shm_zone_t              *errors;    /* the files' failures */
 } ngx_http_cx_lua_conf_t;
 
 
@@ -198,6 +206,9 @@ typedef struct {
     u_char                      *stack;     /* C stack at the call's start */
     unsigned                     in_call:1;
     unsigned                     large:1;   /* the call made a large object */
+    unsigned                     conf_time:1;   /* nginx -t: files are
+                                               checked (lua/check.lua) */
+    ngx_uint_t                   problems;  /* the check found */
 
     int                          loader;
     int                          r;         /* the request views */
@@ -281,6 +292,8 @@ typedef struct {
     ngx_int_t                    offset;
     ngx_uint_t                   reads;     /* of the running call:
                                                NGX_HTTP_CX_LUA_READ_* */
+    time_t                       clock;     /* the rules' now, or 0:
+                                               ngx_time() (try mode) */
     unsigned                     tm_done:1;
 
     /* what a plan reads that is not in the request's memory */
@@ -328,6 +341,19 @@ extern ngx_http_cx_lua_req_t  *ngx_http_cx_lua_req;
 #define ngx_http_cx_lua_request_set(req) ngx_http_cx_lua_req = (req)
 
 
+/* the rules' clock: now, or what util/cx-rules-try says it is */
+
+static ngx_inline time_t
+ngx_http_cx_lua_now(void)
+{
+    if (ngx_http_cx_lua_req && ngx_http_cx_lua_req->clock) {
+        return ngx_http_cx_lua_req->clock;
+    }
+
+    return ngx_time();
+}
+
+
 /* notes what the running call used besides r (a clock, chance) */
 
 static ngx_inline void
@@ -340,6 +366,7 @@ ngx_http_cx_lua_note(ngx_uint_t what)
 
 
 ngx_int_t ngx_http_cx_lua_request_init(lua_State *L);
+void ngx_http_cx_lua_fields(lua_State *L);
 ngx_http_cx_lua_visitor_t *ngx_http_cx_lua_visitor(
     ngx_http_cx_lua_req_t *req);
 ngx_tm_t *ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm,
@@ -376,6 +403,19 @@ void ngx_http_cx_lua_paths_add(ngx_http_cx_lua_set_t *set, ngx_str_t *path,
     ngx_str_t *tp);
 void ngx_http_cx_lua_paths_free(ngx_http_cx_lua_set_t *set);
 
+/* ngx_http_cx_lua_errors.c */
+ngx_int_t ngx_http_cx_lua_errors_init_conf(ngx_conf_t *cf,
+    ngx_http_cx_lua_conf_t *lc);
+void ngx_http_cx_lua_errors_note(ngx_http_request_t *r,
+    ngx_http_cx_rules_t *rules, const char *what,
+    ngx_http_cx_lua_fail_e fail, u_char *msg);
+
+/* ngx_http_cx_lua_try.c */
+ngx_int_t ngx_http_cx_lua_try_check(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf);
+time_t ngx_http_cx_lua_try_clock(ngx_http_request_t *r);
+void ngx_http_cx_lua_try_init(lua_State *L);
+
 /* ngx_http_cx_lua_tz.c */
 char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
     ngx_str_t *value);
@@ -408,6 +448,8 @@ extern const u_char  ngx_http_cx_lua_sandbox[];
 extern const u_char  ngx_http_cx_lua_sandbox_end[];
 extern const u_char  ngx_http_cx_lua_cx[];
 extern const u_char  ngx_http_cx_lua_cx_end[];
+extern const u_char  ngx_http_cx_lua_check[];
+extern const u_char  ngx_http_cx_lua_check_end[];
 
 
 #endif /* _NGX_HTTP_CX_LUA_H_INCLUDED_ */

@@ -13,6 +13,7 @@
 static ngx_http_cx_lua_conf_t *ngx_http_cx_lua_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_lua_read(ngx_conf_t *cf, ngx_str_t *file,
     ngx_str_t *source);
+static char *ngx_http_cx_lua_flag(ngx_conf_t *cf, ngx_flag_t *flag);
 
 
 /* cx_rules_lua file | off */
@@ -190,6 +191,69 @@ ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* cx_rules_check on | off: nginx -t looks for mistakes (lua/check.lua) */
+
+char *
+ngx_http_cx_rules_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_lua_conf_t  *lc;
+
+    lc = ngx_http_cx_lua_conf(cf);
+    if (lc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_cx_lua_flag(cf, &lc->check);
+}
+
+
+/*
+ * cx_rules_try on | off: for util/cx-rules-try's own nginx only (see
+ * ngx_http_cx_lua_try.c)
+ */
+
+char *
+ngx_http_cx_rules_try(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_lua_conf_t  *lc;
+
+    lc = ngx_http_cx_lua_conf(cf);
+    if (lc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_cx_lua_flag(cf, &lc->try);
+}
+
+
+static char *
+ngx_http_cx_lua_flag(ngx_conf_t *cf, ngx_flag_t *flag)
+{
+    ngx_str_t  *value;
+
+    if (*flag != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcasecmp(value[1].data, (u_char *) "on") == 0) {
+        *flag = 1;
+
+    } else if (ngx_strcasecmp(value[1].data, (u_char *) "off") == 0) {
+        *flag = 0;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", it must be "
+                           "\"on\" or \"off\"", &value[1], &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_http_cx_lua_conf_t *
 ngx_http_cx_lua_conf(ngx_conf_t *cf)
 {
@@ -214,6 +278,8 @@ ngx_http_cx_lua_conf(ngx_conf_t *cf)
     }
 
     lc->memory = NGX_CONF_UNSET_SIZE;
+    lc->check = NGX_CONF_UNSET;
+    lc->try = NGX_CONF_UNSET;
 
     cmcf->lua = lc;
 
@@ -281,7 +347,8 @@ failed:
 /*
  * Postconfiguration: every rule file is compiled and run once in a VM of
  * its own, so nginx -t (and a reload) fails on a file that would not
- * load in the workers.
+ * load in the workers, or that lua/check.lua finds would fail when it
+ * runs.
  */
 
 ngx_int_t
@@ -299,9 +366,22 @@ ngx_http_cx_lua_init_conf(ngx_conf_t *cf)
     }
 
     ngx_conf_init_size_value(lc->memory, NGX_HTTP_CX_LUA_MEMORY);
+    ngx_conf_init_value(lc->check, 1);
+    ngx_conf_init_value(lc->try, 0);
+
+    if (ngx_http_cx_lua_try_check(cf, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* a literal survey id a file returns: does any cx_survey define it? */
+    lc->surveys = lc->check ? &cmcf->surveys : NULL;
 
     if (lc->rules.nelts == 0) {
         return NGX_OK;
+    }
+
+    if (ngx_http_cx_lua_errors_init_conf(cf, lc) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     vm = ngx_http_cx_lua_vm_create(lc, cf->log, 1);

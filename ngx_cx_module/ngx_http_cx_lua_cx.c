@@ -580,7 +580,7 @@ ngx_http_cx_lua_within(ngx_int_t day, double days)
         return 0;
     }
 
-    since = ngx_time() / 86400 - day;
+    since = ngx_http_cx_lua_now() / 86400 - day;
 
     return (since < 0 ? 0 : since) < days;
 }

@@ -1,8 +1,9 @@
 
 /*
  * ngx_http_cx_lua_lib.c: the Lua sources built into the module, so the
- * .so needs no files at run time: the sandbox (lua/sandbox.lua) and the
- * helper library rules see as "cx" (lua/cx/init.lua).  NGX_HTTP_CX_LUA_DIR
+ * .so needs no files at run time: the sandbox (lua/sandbox.lua), the
+ * helper library rules see as "cx" (lua/cx/init.lua) and the check of
+ * rule files at load (lua/check.lua).  NGX_HTTP_CX_LUA_DIR
  * is defined by the addon's config script.
  */
 
@@ -28,3 +29,4 @@
 
 ngx_http_cx_lua_embed(ngx_http_cx_lua_sandbox, "sandbox.lua");
 ngx_http_cx_lua_embed(ngx_http_cx_lua_cx, "cx/init.lua");
+ngx_http_cx_lua_embed(ngx_http_cx_lua_check, "check.lua");

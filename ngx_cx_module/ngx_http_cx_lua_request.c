@@ -328,6 +328,59 @@ ngx_http_cx_lua_list_len(ngx_list_t *list)
     (len == sizeof(s) - 1 && ngx_memcmp(key, s, sizeof(s) - 1) == 0)
 
 
+/*
+ * The fields r, r.visitor and r.time have: what the index functions
+ * below answer, and no other.  A rule file that reads another (a literal
+ * r.visitor.view) fails nginx -t (lua/check.lua): a field added below
+ * must be added here too.
+ */
+
+static const char  *ngx_http_cx_lua_r_fields[] = {
+    "path", "uri", "host", "method", "query", "status", "scheme",
+    "touchpoint", "header", "cookie", "resp_header", "args", "visitor",
+    "time", NULL
+};
+
+static const char  *ngx_http_cx_lua_visitor_fields[] = {
+    "id", "views", "sessions", "new", "days_since_shown",
+    "days_since_answered", NULL
+};
+
+static const char  *ngx_http_cx_lua_time_fields[] = {
+    "year", "month", "day", "hour", "minute", "wday", "date", "epoch",
+    "offset", NULL
+};
+
+
+/* pushes { r = { path = true, ... }, visitor = { ... }, time = { ... } } */
+
+void
+ngx_http_cx_lua_fields(lua_State *L)
+{
+    ngx_uint_t    i, k;
+    const char  **f;
+
+    static const char  *names[] = { "r", "visitor", "time" };
+    static const char **lists[] = {
+        ngx_http_cx_lua_r_fields, ngx_http_cx_lua_visitor_fields,
+        ngx_http_cx_lua_time_fields
+    };
+
+    lua_createtable(L, 0, 3);
+
+    for (k = 0; k < 3; k++) {
+        lua_createtable(L, 0, 16);
+
+        for (f = lists[k], i = 0; f[i]; i++) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, f[i]);
+        }
+
+        lua_setfield(L, -2, names[k]);
+    }
+}
+
+
 static int
 ngx_http_cx_lua_r_index(lua_State *L)
 {
@@ -883,7 +936,7 @@ ngx_tm_t *
 ngx_http_cx_lua_time(ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_req_t *req)
 {
     if (!req->tm_done) {
-        req->now = ngx_time();
+        req->now = ngx_http_cx_lua_now();
 
         ngx_http_cx_lua_second(vm, req->now);
 
@@ -1022,7 +1075,7 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
 
     /* a day in the future (a visitor's clock) counts as today */
 
-    today = ngx_time() / 86400;
+    today = ngx_http_cx_lua_now() / 86400;
     lua_pushinteger(L, today > day ? today - day : 0);
 
     return 1;

@@ -44,6 +44,9 @@ static void ngx_http_cx_lua_restore(lua_State *L,
     ngx_http_cx_lua_set_t *set, ngx_uint_t how);
 static void ngx_http_cx_lua_message(ngx_http_cx_lua_vm_t *vm, int rc,
     u_char *msg, ngx_str_t *file);
+static void ngx_http_cx_lua_surveys(lua_State *L, ngx_http_cx_lua_vm_t *vm);
+static void ngx_http_cx_lua_problems(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_set_t *set);
 
 
 ngx_http_cx_lua_vm_t *
@@ -65,6 +68,7 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
 
     vm->log = log;
     vm->conf = lc;
+    vm->conf_time = conf_time ? 1 : 0;
     vm->max = lc->memory;
     vm->nsets = lc->rules.nelts;
     vm->every = NGX_HTTP_CX_LUA_HOOK_EVERY;
@@ -146,6 +150,12 @@ ngx_http_cx_lua_vm_create(ngx_http_cx_lua_conf_t *lc, ngx_log_t *log,
             ngx_http_cx_lua_vm_close(vm);
             return NULL;
         }
+    }
+
+    if (vm->problems) {
+        /* logged by the check, each with its file and line */
+        ngx_http_cx_lua_vm_close(vm);
+        return NULL;
     }
 
     lua_gc(L, LUA_GCCOLLECT, 0);
@@ -811,9 +821,18 @@ ngx_http_cx_lua_setup(lua_State *L)
     ngx_http_cx_lua_builtins_init(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "cx.views");
     lua_setfield(L, -2, "views");
+    ngx_http_cx_lua_fields(L);
+    lua_setfield(L, -2, "fields");
+
+    if (vm->conf->try) {
+        ngx_http_cx_lua_try_init(L);
+    }
+
     lua_pushlstring(L, (const char *) ngx_http_cx_lua_cx,
                     ngx_http_cx_lua_cx_end - ngx_http_cx_lua_cx);
-    lua_call(L, 2, 1);
+    lua_pushlstring(L, (const char *) ngx_http_cx_lua_check,
+                    ngx_http_cx_lua_check_end - ngx_http_cx_lua_check);
+    lua_call(L, 3, 1);
 
     vm->loader = luaL_ref(L, LUA_REGISTRYINDEX);
 
@@ -901,12 +920,14 @@ ngx_http_cx_lua_load(lua_State *L)
     lua_getfield(L, 3, "prepare");
     lua_insert(L, 4);
     lua_pushvalue(L, 2);
-    lua_call(L, 2, 6);
+    ngx_http_cx_lua_surveys(L, vm);
+    lua_call(L, 3, 7);
 
     /*
      * 4: trigger or nil, 5: touchpoint or false or message, 6: restore,
      * 7: whether the file writes only tables it makes, 8: and reads
-     * r.touchpoint, 9: trigger's plan or false
+     * r.touchpoint, 9: trigger's plan or false, 10: what the check found
+     * (nginx -t only)
      */
 
     if (lua_isnil(L, 4)) {
@@ -914,6 +935,9 @@ ngx_http_cx_lua_load(lua_State *L)
                         lua_tostring(L, 5));
         return lua_error(L);
     }
+
+    ngx_http_cx_lua_problems(L, vm, set);
+    lua_pop(L, 1);
 
     set->fast = lua_toboolean(L, 7);
     set->fast_touchpoint = lua_toboolean(L, 8);
@@ -942,6 +966,86 @@ ngx_http_cx_lua_load(lua_State *L)
     set->trigger = ngx_http_cx_lua_ref(L);
 
     return 0;
+}
+
+
+/*
+ * For the check of a file at nginx -t (lua/check.lua): the ids every
+ * cx_survey of this nginx defines, as a set; nil in a worker, which does
+ * not check
+ */
+
+static void
+ngx_http_cx_lua_surveys(lua_State *L, ngx_http_cx_lua_vm_t *vm)
+{
+    ngx_uint_t              i;
+    ngx_array_t            *a;
+    ngx_http_cx_survey_t  **s;
+
+    a = vm->conf->surveys;
+
+    if (!vm->conf_time || a == NULL) {
+        lua_pushnil(L);
+        return;
+    }
+
+    lua_createtable(L, 0, (int) a->nelts);
+
+    s = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        lua_pushlstring(L, (const char *) s[i]->id.data, s[i]->id.len);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+}
+
+
+/*
+ * What the check found in a file, on top of the stack: { { line = n,
+ * msg = "..." }, ... }.  One line each in the log, as a file that does
+ * not load gets; nginx -t fails once all files are read.
+ */
+
+static void
+ngx_http_cx_lua_problems(lua_State *L, ngx_http_cx_lua_vm_t *vm,
+    ngx_http_cx_lua_set_t *set)
+{
+    int                   i, n, line;
+    size_t                len;
+    u_char               *p;
+    const char           *s;
+    ngx_http_cx_rules_t  *rules;
+    u_char                msg[NGX_HTTP_CX_LUA_MSG_MAX];
+
+    if (!lua_istable(L, -1)) {
+        return;
+    }
+
+    rules = set->rules;
+    n = (int) lua_objlen(L, -1);
+
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_getfield(L, -1, "line");
+        line = (int) lua_tointeger(L, -1);
+        lua_getfield(L, -2, "msg");
+        s = lua_tolstring(L, -1, &len);
+
+        /* the rule's own text in it: escaped, as any in the log */
+        p = ngx_http_cx_lua_log_escape(msg, msg + sizeof(msg) - 1,
+                                       (u_char *) (s ? s : ""),
+                                       s ? len : 0, NULL);
+        *p = '\0';
+
+        ngx_log_error(NGX_LOG_EMERG, vm->log, 0,
+                      "cx_rules_lua \"%V\": %V:%d: %s in %s:%ui",
+                      &rules->file, &rules->file, line, msg,
+                      rules->conf_file, rules->conf_line);
+
+        lua_pop(L, 3);
+        vm->problems++;
+    }
 }
 
 

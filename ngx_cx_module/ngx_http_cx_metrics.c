@@ -12,6 +12,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_access.h"
 #include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_rules.h"
 
 
 #define NGX_HTTP_CX_METRIC_LINE      256
@@ -202,7 +203,8 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
     ngx_uint_t            i, connected;
     ngx_chain_t           out;
     ngx_table_elt_t      *h;
-    ngx_http_cx_stats_t  *stats;
+    ngx_http_cx_stats_t      *stats;
+    ngx_http_cx_main_conf_t  *cmcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -220,8 +222,11 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
 
     stats = ngx_http_cx_stats((ngx_cycle_t *) ngx_cycle);
 
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+
     size = (ngx_http_cx_stat_last + NGX_HTTP_CX_LATENCY_BUCKETS + 8)
-           * NGX_HTTP_CX_METRIC_LINE * 2;
+           * NGX_HTTP_CX_METRIC_LINE * 2
+           + ngx_http_cx_rules_metrics_size(cmcf);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -242,6 +247,9 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
                        "cx_redis_connected %ui\n", connected);
 
     p = ngx_http_cx_metrics_latency(p, stats);
+
+    /* per rule file (ngx_http_cx_lua_errors.c) */
+    p = ngx_http_cx_rules_metrics(p, cmcf);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

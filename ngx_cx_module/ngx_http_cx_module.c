@@ -361,6 +361,20 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_rules_check"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_http_cx_rules_check,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cx_rules_try"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_http_cx_rules_try,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 

@@ -33,6 +33,10 @@ char *ngx_http_cx_rules_memory(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_cx_rules_check(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_rules_try(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_cx_lua_init_conf(ngx_conf_t *cf);
 
 /* ngx_http_cx_lua.c */
@@ -44,6 +48,12 @@ ngx_int_t ngx_http_cx_rules_trigger(ngx_http_request_t *r,
 ngx_int_t ngx_http_cx_rules_touchpoint(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_rules_t *rules,
     ngx_http_cx_touchpoint_pt touchpoint, ngx_str_t *tp);
+
+/* ngx_http_cx_lua_errors.c: the rule files' failures, for cx_metrics and
+   report=rules */
+size_t ngx_http_cx_rules_metrics_size(ngx_http_cx_main_conf_t *cmcf);
+u_char *ngx_http_cx_rules_metrics(u_char *p, ngx_http_cx_main_conf_t *cmcf);
+ngx_int_t ngx_http_cx_rules_report(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_CX_RULES_H_INCLUDED_ */

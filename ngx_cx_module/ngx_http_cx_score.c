@@ -18,6 +18,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_score.h"
 
 
@@ -135,6 +136,11 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
 
     if (ctx->report == ngx_http_cx_rep_surveys) {
         return ngx_http_cx_score_surveys(r);
+    }
+
+    if (ctx->report == ngx_http_cx_rep_rules) {
+        /* the rules' recent errors: ngx_http_cx_lua_errors.c */
+        return ngx_http_cx_rules_report(r);
     }
 
     if (ngx_http_cx_redis_context() == NULL) {

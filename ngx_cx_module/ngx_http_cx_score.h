@@ -46,7 +46,8 @@ typedef enum {
     ngx_http_cx_rep_none = 0,
     ngx_http_cx_rep_touchpoints,
     ngx_http_cx_rep_followups,
-    ngx_http_cx_rep_surveys
+    ngx_http_cx_rep_surveys,
+    ngx_http_cx_rep_rules
 } ngx_http_cx_report_e;
 
 

@@ -93,7 +93,8 @@ static ngx_str_t  ngx_http_cx_score_report_names[] = {
     ngx_null_string,
     ngx_string("touchpoints"),
     ngx_string("followups"),
-    ngx_string("surveys")
+    ngx_string("surveys"),
+    ngx_string("rules")
 };
 
 
@@ -310,8 +311,9 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
 
 
 /*
- * report=touchpoints|followups|surveys: a survey only as the filter of
- * follow-ups, nothing else at all with surveys; count and its default
+ * report=touchpoints|followups|surveys|rules: a survey only as the filter of
+ * follow-ups, nothing else at all with surveys or rules; count and its
+ * default
  */
 
 static ngx_int_t
@@ -322,7 +324,7 @@ ngx_http_cx_score_check_report(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t  i, report;
 
     for (report = ngx_http_cx_rep_touchpoints;
-         report <= ngx_http_cx_rep_surveys;
+         report <= ngx_http_cx_rep_rules;
          report++)
     {
         if (ngx_http_cx_score_is(&a->arg[ngx_http_cx_arg_report],
@@ -332,17 +334,20 @@ ngx_http_cx_score_check_report(ngx_http_cx_score_ctx_t *ctx,
         }
     }
 
-    if (report > ngx_http_cx_rep_surveys) {
+    if (report > ngx_http_cx_rep_rules) {
         ngx_http_cx_score_bad(a, ngx_http_cx_arg_report,
-                              "must be touchpoints, followups or surveys");
+                              "must be touchpoints, followups, surveys or "
+                              "rules");
     }
 
     ctx->report = report;
 
-    if (report == ngx_http_cx_rep_surveys) {
+    if (report >= ngx_http_cx_rep_surveys) {
         for (i = 0; i < ngx_http_cx_arg_last; i++) {
             if (i != ngx_http_cx_arg_report && ngx_http_cx_score_has(a, i)) {
-                ngx_http_cx_score_bad(a, i, "not with report=surveys");
+                ngx_http_cx_score_bad(a, i, report == ngx_http_cx_rep_rules
+                                            ? "not with report=rules"
+                                            : "not with report=surveys");
             }
         }
     }

@@ -236,7 +236,7 @@ is(substr($f->{time}, 0, 10), $r->{json}{to}, 'today: in the default range');
 ::report('survey=s1');
 redis()->config('resetstat');
 my @cases = (
-    [ 'report=bogus', 'report: must be touchpoints, followups or surveys' ],
+    [ 'report=bogus', 'report: must be touchpoints, followups, surveys or rules' ],
     [ 'report=followups&count=0', 'count: must be a number from 1 to 100' ],
     [ 'report=followups&count=101', 'count: must be a number from 1 to 100' ],
     [ 'report=followups&count=abc', 'count: must be a number from 1 to 100' ],

@@ -26,7 +26,8 @@ add_block_preprocessor(sub {
 
     my $n = $block->seq_num;
 
-    $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n");
+    $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n"
+                                     . ($block->http_config // ''));
     $block->set_value('config', <<"EOF");
 location / {
     cx_survey s1 type=nps;
@@ -133,6 +134,8 @@ FORGED
 
 
 === TEST 5: what a rule returns is escaped in the message that names it
+--- http_config
+cx_rules_check off;
 --- rule
 return {
     touchpoint = function(r)

@@ -541,6 +541,8 @@ return {
 
 
 === TEST 16: unknown fields are errors, not nils (typos show up)
+--- http_config
+cx_rules_check off;
 --- config
 location / {
     cx_survey s1 type=nps;

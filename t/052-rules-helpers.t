@@ -114,6 +114,8 @@ ok(!$nested, "a visitor in the 10% is in the 50% and the 90% (same key)");
 
 
 === TEST 3: cx.sample and cx.pick reject bad arguments
+--- http_config
+cx_rules_check off;
 --- rule
 return {
     trigger = function(r)
@@ -409,6 +411,8 @@ data-cx-question="home=/ product=/products/\*\* page=/\*.html other=/\*\* nil=ni
 
 
 === TEST 13: cx.route and cx.glob_any reject what is not a list of globs
+--- http_config
+cx_rules_check off;
 --- rule
 local BAD = { { "/a", "a" }, "not a pair" }
 local NOGLOB = { { 42, "x" } }

@@ -133,6 +133,8 @@ return {
 
 
 === TEST 5: no loading of code: load, loadstring, dofile, loadfile
+--- http_config
+cx_rules_check off;
 --- rule
 return {
     trigger = function(r)
@@ -539,6 +541,8 @@ return {
 
 
 === TEST 27: a rule returning garbage (1)
+--- http_config
+cx_rules_check off;
 --- rule
 local CONFIG = { survey = "s1", delay = 5 }
 return {
@@ -583,6 +587,8 @@ return {
 
 
 === TEST 28: a rule returning garbage (2), and a frozen table that is fine
+--- http_config
+cx_rules_check off;
 --- rule
 local CONFIG = { survey = "s1", delay = 5 }
 return {

@@ -268,6 +268,8 @@ return M
 
 
 === TEST 4: the fast r.time is of this second, and a typo in it is an error
+--- http_config
+cx_rules_check off;
 --- config
 location / {
     cx_rules_lua $TEST_NGINX_HTML_DIR/t.lua;

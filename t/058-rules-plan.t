@@ -193,6 +193,8 @@ end }
 
 
 === TEST 2: a plan and the VM decide the same
+--- http_config
+cx_rules_check off;
 --- config eval
 CORE::join "", map {
     "location = /p/$_ { cx_rules_lua \$TEST_NGINX_HTML_DIR/p$_.lua; alias \$TEST_NGINX_HTML_DIR/index.html; }\n"
@@ -232,6 +234,8 @@ cmp_ok($gave_up, '>', @main::COND, "the calls at /v and some at /p gave up ($gav
 
 
 === TEST 3: what a plan returns: nil, false, true, an id, one not configured
+--- http_config
+cx_rules_check off;
 --- config
 cx_survey s2 type=nps;
 location = /nil { cx_rules_lua $TEST_NGINX_HTML_DIR/nil.lua; alias $TEST_NGINX_HTML_DIR/index.html; }

@@ -77,4 +77,30 @@ function cx.integer(s, lo, hi)
 end
 
 
-return cx
+-- What each helper takes, for the check of a rule file's calls when
+-- nginx reads it (lua/check.lua): a call with a literal argument that
+-- can never do, or without one it needs, fails nginx -t.  "r"; "number"
+-- (a number); "tonumber" (a number, or a string that reads as one:
+-- luaL_checknumber); "bound" (a number or false); "string"; "table";
+-- "any"; with "?" it may be left out (or nil).  Keep it in step with the
+-- checks each function makes.
+
+local takes = {
+    sample = { "number", "string?" },
+    pick = { "table", "string?" },
+    glob = { "any", "string" },
+    glob_any = { "any", "table" },
+    route = { "any", "table" },
+    prefix = { "any", "string" },
+    weekday = { "r" },
+    weekend = { "r" },
+    business_hours = { "r", "tonumber?", "tonumber?" },
+    shown_within = { "r", "tonumber" },
+    answered_within = { "r", "tonumber" },
+    cooled_down = { "r", "tonumber", "tonumber?" },
+    number = { "any" },
+    integer = { "any", "bound?", "bound?" },
+}
+
+
+return cx, takes
