@@ -6,7 +6,7 @@ MODULE  := $(BUILD)/ngx_http_cx_module.so
 WIDGET  := widget/dist/cx-widget.js widget/dist/cx-widget.js.gz \
            widget/dist/cx-widget-lang.pack
 DASH    := dashboard/index.html dashboard/dashboard.js dashboard/dashboard.css
-SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h) \
+SRCS    := config $(wildcard ngx_cx_module/*.c ngx_cx_module/*.h lua/redis/*.lua) \
            lua/sandbox.lua lua/cx/init.lua lua/check.lua $(WIDGET) $(DASH)
 PROVE   ?= prove
 T       ?= t/

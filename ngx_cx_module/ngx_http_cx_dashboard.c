@@ -10,7 +10,7 @@
  * is revalidated on every use (no-cache), so an upgraded module is seen
  * at once; the page carries a strict Content-Security-Policy.  Who may
  * load it: ngx_http_cx_access.c.
- * NGX_HTTP_CX_DASHBOARD_DIR comes from the addon's config script.
+ * Built in by ngx_http_cx_embed().
  */
 
 
@@ -19,6 +19,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_access.h"
 #include "ngx_http_cx_dashboard.h"
+#include "ngx_http_cx_embed.h"
 
 
 #define NGX_HTTP_CX_DASHBOARD_HASH   8          /* bytes of MD5 in ETag */
@@ -32,33 +33,9 @@
     "form-action 'self'; frame-ancestors 'none'"
 
 
-/* aligned: nginx's own MD5 (without OpenSSL's) reads words */
-
-#define ngx_http_cx_dashboard_embed(name, file)                             \
-    __asm__ (                                                               \
-        "    .section .rodata\n"                                            \
-        "    .balign 16\n"                                                  \
-        "    .global " #name "\n"                                           \
-        "    .hidden " #name "\n"                                           \
-        #name ":\n"                                                         \
-        "    .incbin \"" NGX_HTTP_CX_DASHBOARD_DIR "/" file "\"\n"          \
-        "    .global " #name "_end\n"                                       \
-        "    .hidden " #name "_end\n"                                       \
-        #name "_end:\n"                                                     \
-        "    .previous\n"                                                   \
-    )
-
-
-ngx_http_cx_dashboard_embed(ngx_http_cx_dashboard_html, "index.html");
-ngx_http_cx_dashboard_embed(ngx_http_cx_dashboard_js, "dashboard.js");
-ngx_http_cx_dashboard_embed(ngx_http_cx_dashboard_css, "dashboard.css");
-
-extern u_char  ngx_http_cx_dashboard_html[];
-extern u_char  ngx_http_cx_dashboard_html_end[];
-extern u_char  ngx_http_cx_dashboard_js[];
-extern u_char  ngx_http_cx_dashboard_js_end[];
-extern u_char  ngx_http_cx_dashboard_css[];
-extern u_char  ngx_http_cx_dashboard_css_end[];
+ngx_http_cx_embed(ngx_http_cx_dashboard_html, "dashboard/index.html");
+ngx_http_cx_embed(ngx_http_cx_dashboard_js, "dashboard/dashboard.js");
+ngx_http_cx_embed(ngx_http_cx_dashboard_css, "dashboard/dashboard.css");
 
 
 typedef struct {

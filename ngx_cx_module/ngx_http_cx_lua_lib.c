@@ -3,30 +3,16 @@
  * ngx_http_cx_lua_lib.c: the Lua sources built into the module, so the
  * .so needs no files at run time: the sandbox (lua/sandbox.lua), the
  * helper library rules see as "cx" (lua/cx/init.lua) and the check of
- * rule files at load (lua/check.lua).  NGX_HTTP_CX_LUA_DIR
- * is defined by the addon's config script.
+ * rule files at load (lua/check.lua), by ngx_http_cx_embed().
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-
-#define ngx_http_cx_lua_embed(name, file)                                   \
-    __asm__ (                                                               \
-        "    .section .rodata\n"                                            \
-        "    .global " #name "\n"                                           \
-        "    .hidden " #name "\n"                                           \
-        #name ":\n"                                                         \
-        "    .incbin \"" NGX_HTTP_CX_LUA_DIR "/" file "\"\n"                \
-        "    .global " #name "_end\n"                                       \
-        "    .hidden " #name "_end\n"                                       \
-        #name "_end:\n"                                                     \
-        "    .byte 0\n"                                                     \
-        "    .previous\n"                                                   \
-    )
+#include "ngx_http_cx_embed.h"
 
 
-ngx_http_cx_lua_embed(ngx_http_cx_lua_sandbox, "sandbox.lua");
-ngx_http_cx_lua_embed(ngx_http_cx_lua_cx, "cx/init.lua");
-ngx_http_cx_lua_embed(ngx_http_cx_lua_check, "check.lua");
+ngx_http_cx_embed(ngx_http_cx_lua_sandbox, "lua/sandbox.lua");
+ngx_http_cx_embed(ngx_http_cx_lua_cx, "lua/cx/init.lua");
+ngx_http_cx_embed(ngx_http_cx_lua_check, "lua/check.lua");

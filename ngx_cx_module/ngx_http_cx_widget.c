@@ -10,7 +10,7 @@
  * its format in widget/build.js), as JSON at /cx/widget.js?lang=xx.  At
  * configuration time, the check that each server serves the widget where
  * its tags load it from.  Also the privacy signals cx_respect_gpc
- * honours.  NGX_HTTP_CX_WIDGET_DIR comes from the addon's config script.
+ * honours.  Built in by ngx_http_cx_embed().
  */
 
 
@@ -18,6 +18,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_lua.h"
+#include "ngx_http_cx_embed.h"
 
 
 #define NGX_HTTP_CX_WIDGET_MAX_AGE  "86400"
@@ -26,30 +27,9 @@
 #define NGX_HTTP_CX_WIDGET_PACK     "cx-lang 1\n"
 
 
-#define ngx_http_cx_widget_embed(name, file)                                \
-    __asm__ (                                                               \
-        "    .section .rodata\n"                                            \
-        "    .global " #name "\n"                                           \
-        "    .hidden " #name "\n"                                           \
-        #name ":\n"                                                         \
-        "    .incbin \"" NGX_HTTP_CX_WIDGET_DIR "/" file "\"\n"             \
-        "    .global " #name "_end\n"                                       \
-        "    .hidden " #name "_end\n"                                       \
-        #name "_end:\n"                                                     \
-        "    .previous\n"                                                   \
-    )
-
-
-ngx_http_cx_widget_embed(ngx_http_cx_widget_js, "cx-widget.js");
-ngx_http_cx_widget_embed(ngx_http_cx_widget_gz, "cx-widget.js.gz");
-ngx_http_cx_widget_embed(ngx_http_cx_widget_pack, "cx-widget-lang.pack");
-
-extern u_char  ngx_http_cx_widget_js[];
-extern u_char  ngx_http_cx_widget_js_end[];
-extern u_char  ngx_http_cx_widget_gz[];
-extern u_char  ngx_http_cx_widget_gz_end[];
-extern u_char  ngx_http_cx_widget_pack[];
-extern u_char  ngx_http_cx_widget_pack_end[];
+ngx_http_cx_embed(ngx_http_cx_widget_js, "widget/dist/cx-widget.js");
+ngx_http_cx_embed(ngx_http_cx_widget_gz, "widget/dist/cx-widget.js.gz");
+ngx_http_cx_embed(ngx_http_cx_widget_pack, "widget/dist/cx-widget-lang.pack");
 
 
 typedef struct {
