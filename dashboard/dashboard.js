@@ -48,7 +48,7 @@
     };
 
     var state = { surveys: [], survey: '', from: '', to: '', touchpoint: '',
-                  heat: 'score' };
+                  compare: false, heat: 'score' };
     var data = null;            /* the last answers, for redrawing */
     var generation = 0;         /* answers of an older load are dropped */
     var drawnWidth = 0;
@@ -132,6 +132,88 @@
         return Number(n || 0).toLocaleString('en-US');
     }
 
+    /* a change in the score's own units: points, or CES steps */
+    function fmtDiff(type, v) {
+        var t = TYPES[type];
+
+        if (v === null || v === undefined) {
+            return '\u2013';
+        }
+
+        return (v > 0 ? '+' : '') + minus(v.toFixed(t.decimals))
+               + (type === 'csat' ? ' pts' : '');
+    }
+
+    function fmtP(p) {
+        return p === null || p === undefined ? '\u2013'
+               : p < 0.001 ? 'p < 0.001' : 'p = ' + p.toFixed(3);
+    }
+
+    /*
+     * This period against the compared one (a "compare" or "vs_rest" of
+     * /cx/score): the change, and in words whether it is significant --
+     * an arrow and "significant", or "\u2248" and "not significant", not
+     * only a colour.  null when there is nothing to compare.
+     */
+    function change(type, c, what) {
+        var sig, text, title;
+
+        if (!c || (c.n === 0 && what)) {
+            return null;
+        }
+
+        if (c.diff === null || c.diff === undefined) {
+            return h('span', { class: 'change is-none',
+                               'data-significant': 'none' },
+                     'no change to show: no answers ' + (what || 'before'));
+        }
+
+        sig = c.significant === true;
+        text = sig ? (c.diff < 0 ? '\u25bc ' : '\u25b2 ')
+                     + fmtDiff(type, c.diff) + ' significant'
+                   : '\u2248 ' + fmtDiff(type, c.diff)
+                     + (c.p_value === null ? ' not tested'
+                                           : ' not significant');
+        title = (what ? what + ': ' : 'previous: ')
+                + TYPES[type].label + ' ' + fmt(type, c[type])
+                + ' (' + plural(c.n, 'answer', 'answers') + ')'
+                + '; change ' + fmtDiff(type, c.diff) + ', 95% interval '
+                + (c.diff_ci95 ? fmtDiff(type, c.diff_ci95[0]) + ' to '
+                                 + fmtDiff(type, c.diff_ci95[1])
+                               : '\u2013')
+                + ', ' + fmtP(c.p_value);
+
+        return h('span', {
+            class: 'change ' + (sig ? 'is-sig' : 'is-ns')
+                   + (sig ? (c.diff < 0 ? ' down' : ' up') : ''),
+            'data-significant': sig ? 'yes' : 'no',
+            'data-diff': c.diff, title: title
+        }, text);
+    }
+
+    /* a count or a rate against the compared period's: never tested */
+    function countChange(now, before, rate) {
+        var d;
+
+        if (before === null || before === undefined || now === null
+            || now === undefined)
+        {
+            return null;
+        }
+
+        d = now - before;
+
+        return h('span', { class: 'change is-untested',
+                           'data-significant': 'untested',
+                           title: 'previous: ' + (rate ? pct(before)
+                                                       : count(before))
+                                  + '; a count, not tested' },
+                 (d > 0 ? '+' : d < 0 ? '\u2212' : '\u00b1')
+                 + (rate ? Math.abs(d).toFixed(1) + ' pts'
+                         : count(Math.abs(d)))
+                 + ' (not tested)');
+    }
+
     function plural(n, one, many) {
         return count(n) + ' ' + (n === 1 ? one : many);
     }
@@ -151,6 +233,15 @@
 
     function today() {
         return new Date().toISOString().slice(0, 10);
+    }
+
+    /* the compared period: as many days, just before "from" */
+    function previous() {
+        var days = Math.round((Date.parse(state.to) - Date.parse(state.from))
+                              / DAY) + 1;
+
+        return { from: addDays(state.from, -days),
+                 to: addDays(state.from, -1) };
     }
 
     function addDays(day, n) {
@@ -335,6 +426,7 @@
         state.from = isDay(from) ? from : addDays(state.to, -29);
         state.survey = q.get('survey') || state.survey;
         state.touchpoint = q.get('touchpoint') || '';
+        state.compare = q.get('compare') === 'previous';
     }
 
     function writeHash() {
@@ -348,6 +440,10 @@
             q.set('touchpoint', state.touchpoint);
         }
 
+        if (state.compare) {
+            q.set('compare', 'previous');
+        }
+
         if (location.hash.slice(1) !== q.toString()) {
             history.replaceState(null, '', '#' + q.toString());
         }
@@ -359,6 +455,7 @@
         $('to').value = state.to;
         touchpointOption(state.touchpoint);
         $('touchpoint').value = state.touchpoint;
+        $('compare').checked = state.compare;
     }
 
     function readFilters() {
@@ -366,6 +463,7 @@
         state.from = $('from').value;
         state.to = $('to').value;
         state.touchpoint = $('touchpoint').value;
+        state.compare = $('compare').checked;
     }
 
     function touchpointOption(name) {
@@ -442,7 +540,7 @@
         var gen = ++generation;
         var sv = surveyOf(state.survey);
         var tp = state.touchpoint;
-        var days;
+        var days, prev;
 
         if (!isDay(state.from) || !isDay(state.to)) {
             status('Choose both days of the period.', true);
@@ -468,26 +566,49 @@
         status('Loading ' + sv.id + ', ' + state.from + ' to ' + state.to
                + '\u2026');
 
+        prev = state.compare ? previous() : null;
+
         function one(params) {
-            params.from = state.from;
-            params.to = state.to;
+            params.from = params.from || state.from;
+            params.to = params.to || state.to;
             return settle(api(params));
+        }
+
+        /* a survey's scores, against the previous period when asked */
+        function scores(params) {
+            params.compare = prev ? 'previous' : '';
+            return one(params);
+        }
+
+        /* what the previous period had, for the counts' changes */
+        function before(params) {
+            if (!prev) {
+                return Promise.resolve(null);
+            }
+
+            params.from = prev.from;
+            params.to = prev.to;
+            return one(params);
         }
 
         Promise.all([
             Promise.all(state.surveys.map(function (x) {
-                return one({ survey: x.id, touchpoint: tp });
+                return scores({ survey: x.id, touchpoint: tp });
             })),
-            one({ survey: sv.id, touchpoint: tp, by: 'day' }),
-            one({ survey: sv.id, by: 'touchpoint' }),
-            one({ survey: sv.id, touchpoint: tp, by: 'hour' }),
-            one({ survey: sv.id, touchpoint: tp, by: 'wday' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'day' }),
+            scores({ survey: sv.id, by: 'touchpoint' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'hour' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'wday' }),
             one({ report: 'touchpoints', touchpoint: tp }),
             one({ report: 'followups', survey: sv.id, touchpoint: tp,
                   count: FOLLOWUPS }),
-            settle(api({ report: 'rules' }))
+            settle(api({ report: 'rules' })),
+            before({ survey: sv.id, touchpoint: tp }),
+            before({ report: 'touchpoints', touchpoint: tp })
         ]).then(function (r) {
-            var all = r[0].concat(r.slice(1));
+            var all = r[0].concat(r.slice(1).filter(function (x) {
+                return x !== null;
+            }));
             var auth = all.filter(function (x) {
                 return x.error && x.error.auth;
             })[0];
@@ -506,7 +627,8 @@
 
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
-                     followups: r[6], rules: r[7] };
+                     followups: r[6], rules: r[7], prev: prev,
+                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok };
             draw();
 
             $('auth').hidden = true;
@@ -521,7 +643,9 @@
             phase('ready');
             status('Updated at ' + new Date().toISOString().slice(11, 19)
                    + ' UTC: ' + sv.id + ', ' + state.from + ' to '
-                   + state.to + (tp ? ', touchpoint ' + tp : '') + '.');
+                   + state.to + (tp ? ', touchpoint ' + tp : '')
+                   + (prev ? ', against ' + prev.from + ' to ' + prev.to
+                      : '') + '.');
         });
     }
 
@@ -629,6 +753,7 @@
                       fmt(sv.type, r[sv.type])),
                     h('span', { class: 'card-ci' },
                       '95% interval ' + fmtCi(sv.type, r.ci95)),
+                    change(sv.type, r.compare),
                     h('span', { class: 'card-n' },
                       plural(r.n, 'answer', 'answers') + ' \u00b7 '
                       + pct(r.response_rate) + ' responded')
@@ -653,10 +778,33 @@
 
     /* ---- the chosen survey: its numbers and its histogram */
 
-    function kpi(term, value, note, cls) {
+    function kpi(term, value, note, cls, delta) {
         return h('div', { class: 'kpi' + (cls ? ' ' + cls : '') }, [
             h('dt', {}, term),
-            h('dd', {}, [value, note ? h('small', {}, note) : null])
+            h('dd', {}, [value, note ? h('small', {}, note) : null,
+                         delta ? h('small', { class: 'kpi-change' }, delta)
+                               : null])
+        ]);
+    }
+
+    /* the score's change, in a sentence: the main figure's */
+    function scoreChange(type, c) {
+        var p = data.prev;
+        var badge = change(type, c);
+
+        if (!badge) {
+            return null;
+        }
+
+        return h('span', { class: 'change-line' }, [
+            badge, ' against ' + shortDay(p.from) + '\u2013' + shortDay(p.to)
+            + (c.diff === null ? ''
+               : ' (' + fmt(type, c[type]) + ', '
+                 + plural(c.n, 'answer', 'answers') + '; the change\'s 95% '
+                 + 'interval ' + (c.diff_ci95
+                                  ? fmtDiff(type, c.diff_ci95[0]) + ' to '
+                                    + fmtDiff(type, c.diff_ci95[1])
+                                  : '\u2013') + ', ' + fmtP(c.p_value) + ')')
         ]);
     }
 
@@ -667,6 +815,11 @@
         var dl = clear($('kpis'));
         var main = h('span', { class: level(type, r[type]), id: 'score' },
                      fmt(type, r[type]));
+        var b = data.before;
+
+        function was(f) {
+            return b ? f(b) : null;
+        }
 
         $('h-detail').textContent = sv.id + ' \u2014 ' + t.label
             + (state.touchpoint ? ' at ' + state.touchpoint : '');
@@ -677,15 +830,25 @@
         dl.appendChild(kpi(t.label, main,
                            r.ci95 ? '95% interval ' + fmtCi(type, r.ci95)
                                   : 'no interval: too few answers',
-                           'main'));
+                           'main', scoreChange(type, r.compare)));
         dl.appendChild(kpi('Answers', count(r.n),
-                           count(r.low) + ' low (follow-ups)'));
+                           count(r.low) + ' low (follow-ups)', '',
+                           r.compare ? countChange(r.n, r.compare.n) : null));
         dl.appendChild(kpi('Shown', count(r.impressions.shown),
-                           count(r.impressions.triggered) + ' triggered'));
+                           count(r.impressions.triggered) + ' triggered', '',
+                           countChange(r.impressions.shown, was(function (x) {
+                               return x.impressions.shown;
+                           }))));
         dl.appendChild(kpi('Response rate', pct(r.response_rate),
-                           count(r.answers) + ' answered of shown'));
+                           count(r.answers) + ' answered of shown', '',
+                           countChange(r.response_rate, was(function (x) {
+                               return x.response_rate;
+                           }), true)));
         dl.appendChild(kpi('Dismiss rate', pct(r.dismiss_rate),
-                           count(r.dismissed) + ' dismissed of shown'));
+                           count(r.dismissed) + ' dismissed of shown', '',
+                           countChange(r.dismiss_rate, was(function (x) {
+                               return x.dismiss_rate;
+                           }), true)));
 
         if (type === 'nps') {
             dl.appendChild(kpi('Promoters \u00b7 passives \u00b7 detractors',
@@ -695,11 +858,21 @@
                                count(r.promoters) + ' scored 9\u201310, '
                                + count(r.passives) + ' 7\u20138, '
                                + count(r.detractors) + ' 0\u20136',
-                               'wide'));
+                               'wide', b ? h('span', {}, [
+                                   'promoters ',
+                                   countChange(r.promoters_pct,
+                                               b.promoters_pct, true),
+                                   ', detractors ',
+                                   countChange(r.detractors_pct,
+                                               b.detractors_pct, true)
+                               ]) : null));
 
         } else if (type === 'csat') {
             dl.appendChild(kpi('Satisfied', count(r.satisfied),
-                               'scored 4\u20135'));
+                               'scored 4\u20135', '',
+                               countChange(r.satisfied, was(function (x) {
+                                   return x.satisfied;
+                               }))));
 
         } else {
             dl.appendChild(kpi('Standard deviation',
@@ -770,7 +943,7 @@
         var answered = g.filter(function (d) {
             return d[type] !== null;
         });
-        var svg, band, line, lo, hi, every, total;
+        var svg, band, line, lo, hi, every, total, prevLine;
 
         function x(i) {
             return m.l + (g.length > 1 ? i * iw / (g.length - 1) : iw / 2);
@@ -800,7 +973,9 @@
                 + (lo ? '; lowest ' + fmt(type, lo[type]) + ' on ' + lo.day
                         + ', highest ' + fmt(type, hi[type]) + ' on '
                         + hi.day : '')
-                + '; the whole period ' + fmt(type, r[type]) + '.'
+                + '; the whole period ' + fmt(type, r[type])
+                + (r.compare ? '; the previous period (dashed grey) '
+                   + fmt(type, r.compare[type]) : '') + '.'
         });
 
         t.ticks.forEach(function (v) {
@@ -843,6 +1018,21 @@
         });
 
         svg.appendChild(s('path', { class: 'trend-band', d: band || 'M0 0' }));
+
+        if (r.compare) {
+            prevLine = '';
+            runs(g, function (d) {
+                return d.compare && d.compare[type] !== null;
+            }).forEach(function (run) {
+                prevLine += run.map(function (i, k) {
+                    return (k ? 'L' : 'M') + r1(x(i)) + ' '
+                           + r1(y(g[i].compare[type]));
+                }).join('');
+            });
+            svg.appendChild(s('path', { class: 'trend-prev',
+                                        d: prevLine || 'M0 0' }));
+        }
+
         svg.appendChild(s('path', { class: 'trend-line', d: line || 'M0 0' }));
 
         if (r[type] !== null) {
@@ -855,6 +1045,17 @@
                 y: total + (total < m.t + 16 ? 16 : -6),
                 'text-anchor': 'end'
             }, 'period ' + fmt(type, r[type])));
+        }
+
+        if (r.compare && r.compare[type] !== null) {
+            total = y(r.compare[type]);
+            svg.appendChild(s('line', { class: 'trend-prev-total', x1: m.l,
+                                        x2: W - m.r, y1: total,
+                                        y2: total }));
+            svg.appendChild(s('text', {
+                class: 'trend-prev-label', x: m.l + 4,
+                y: total + (total < m.t + 16 ? 16 : -6)
+            }, 'previous ' + fmt(type, r.compare[type])));
         }
 
         g.forEach(function (d, i) {
@@ -986,14 +1187,19 @@
 
     function drawTrendTable(r) {
         var type = r.type;
+        var cmp = !!r.compare;
 
         clear($('trend-table')).appendChild(table(
             ['Day', 'Answers', TYPES[type].label, '95% interval', 'Shown',
-             'Response rate'],
+             'Response rate'].concat(cmp ? ['Day before', 'Change'] : []),
             (r.groups || []).map(function (d) {
                 return row([d.day, count(d.n), fmt(type, d[type]),
                             fmtCi(type, d.ci95), count(d.impressions.shown),
-                            pct(d.response_rate)]);
+                            pct(d.response_rate)].concat(cmp
+                    ? [d.compare ? d.compare.from + ': '
+                                   + fmt(type, d.compare[type]) : '\u2013',
+                       change(type, d.compare) || '\u2013']
+                    : []));
             })));
     }
 
@@ -1013,7 +1219,8 @@
 
         box.appendChild(table(
             ['Touchpoint', 'Share of low answers', TYPES[type].label,
-             'Answers'],
+             'Answers', 'Against the other touchpoints']
+            .concat(r.compare ? ['Change'] : []),
             groups.map(function (g) {
                 var bar = s('svg', { width: 100, height: 14,
                                      viewBox: '0 0 100 14',
@@ -1025,7 +1232,11 @@
                                 width: g.pain || 0, height: 10, rx: 2 })
                 ]);
                 var tr = row([g.touchpoint, '', '',
-                              count(g.n) + ' (' + count(g.low) + ' low)'],
+                              count(g.n) + ' (' + count(g.low) + ' low)',
+                              change(type, g.vs_rest, 'the other touchpoints')
+                              || '\u2013']
+                             .concat(r.compare ? [change(type, g.compare)
+                                                  || '\u2013'] : []),
                              g.touchpoint === state.touchpoint
                              ? { class: 'selected', 'aria-current': 'true' }
                              : {});
@@ -1039,6 +1250,12 @@
                 cell.className = 'barcell';
                 cell.appendChild(h('div', { class: 'barline' },
                                    [bar, pct(g.pain)]));
+                if (g.low_rate !== undefined) {
+                    cell.appendChild(h('small', {}, pct(g.low_rate)
+                        + ' of its answers low'
+                        + (g.low_rate_ci95 ? ' (95% ' + pct(g.low_rate_ci95[0])
+                           + ' to ' + pct(g.low_rate_ci95[1]) + ')' : '')));
+                }
                 tr.setAttribute('data-touchpoint', g.touchpoint);
                 return tr;
             })));
@@ -1077,15 +1294,22 @@
         strip($('heat-wday'), wday.groups, 'wday', type, colour);
         legend(type, max, period, spread);
 
+        function more(g) {
+            return hour.compare ? [change(type, g.compare) || '\u2013'] : [];
+        }
+
         clear($('heat-table')).appendChild(table(
-            ['When (UTC)', 'Answers', TYPES[type].label, 'Response rate'],
+            ['When (UTC)', 'Answers', TYPES[type].label, '95% interval',
+             'Response rate'].concat(hour.compare ? ['Change'] : []),
             hour.groups.map(function (g) {
                 return row([g.hour + ':00\u2013' + g.hour + ':59',
                             count(g.n), fmt(type, g[type]),
-                            pct(g.response_rate)]);
+                            fmtCi(type, g.ci95),
+                            pct(g.response_rate)].concat(more(g)));
             }).concat(wday.groups.map(function (g) {
                 return row([WDAYS[g.wday], count(g.n), fmt(type, g[type]),
-                            pct(g.response_rate)]);
+                            fmtCi(type, g.ci95),
+                            pct(g.response_rate)].concat(more(g)));
             }))));
     }
 
@@ -1206,6 +1430,26 @@
     function drawJourney(r) {
         var box = clear($('journey'));
         var list = r.touchpoints || [];
+        var before = {};
+
+        (data.journeyBefore && data.journeyBefore.touchpoints || [])
+            .forEach(function (tp) {
+                before[tp.touchpoint] = tp.events;
+            });
+
+        /* a count, and with a comparison its change below it */
+        function cnt(tp, k) {
+            var was = before[tp.touchpoint];
+
+            if (!data.journeyBefore) {
+                return count(tp.events[k]);
+            }
+
+            return h('span', { class: 'count' }, [
+                count(tp.events[k]), ' ',
+                countChange(tp.events[k] || 0, was ? was[k] || 0 : 0)
+            ]);
+        }
 
         if (list.length === 0) {
             box.appendChild(h('p', { class: 'empty' },
@@ -1237,9 +1481,9 @@
                     s('rect', { class: 'funnel-dismissed', x: 120 * a,
                                 y: 2, width: 120 * d, height: 10 })
                 ]);
-                var tr = row([tp.touchpoint, count(e.view),
-                              count(e.triggered), count(shown),
-                              count(e.answered), count(e.dismissed),
+                var tr = row([tp.touchpoint, cnt(tp, 'view'),
+                              cnt(tp, 'triggered'), cnt(tp, 'shown'),
+                              cnt(tp, 'answered'), cnt(tp, 'dismissed'),
                               '', others || '\u2013']);
 
                 tr.children[6].className = 'barcell';
@@ -1370,10 +1614,12 @@
             load();
         });
 
-        ['survey', 'touchpoint', 'from', 'to'].forEach(function (id) {
+        ['survey', 'touchpoint', 'from', 'to', 'compare'].forEach(function (id) {
             $(id).addEventListener('change', function () {
                 readFilters();
-                if (id === 'survey' || id === 'touchpoint') {
+                if (id === 'survey' || id === 'touchpoint'
+                    || id === 'compare')
+                {
                     load();
                 }
             });
@@ -1435,12 +1681,13 @@
 
         window.addEventListener('hashchange', function () {
             var before = [state.survey, state.from, state.to,
-                          state.touchpoint].join('|');
+                          state.touchpoint, state.compare].join('|');
 
             readHash();
 
             if (state.surveys.length && before !== [state.survey,
-                state.from, state.to, state.touchpoint].join('|'))
+                state.from, state.to, state.touchpoint,
+                state.compare].join('|'))
             {
                 showFilters();
                 load();

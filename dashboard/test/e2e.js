@@ -488,6 +488,172 @@ async function bearer() {
     await close(p, 'token');
 }
 
+/* Tab to a control (by CSS selector), at most `most` presses */
+async function tabTo(page, selector, most) {
+    let tabs = 0;
+
+    while (tabs++ < (most || 60) && !await page.evaluate(
+        sel => document.activeElement && document.activeElement.matches(sel),
+        selector))
+    {
+        await page.keyboard.press('Tab');
+    }
+
+    return ok(tabs < (most || 60), 'Tab: reaches ' + selector + ' (' + tabs
+              + ' tabs)');
+}
+
+/* what a change badge says: the API's diff, significant or not, in words */
+function badgeOk(b, c) {
+    if (!c || c.diff === null) {
+        return b === null || b.sig === 'none';
+    }
+
+    if (c.n === 0) {
+        return b === null || b.sig === 'none';
+    }
+
+    return b !== null && +b.diff === c.diff
+           && b.sig === (c.significant ? 'yes' : 'no')
+           && (c.significant ? /^[\u25b2\u25bc] .* significant$/.test(b.text)
+                             : /^\u2248 .* not (significant|tested)$/
+                               .test(b.text));
+}
+
+function badges(page, selector) {
+    return page.$$eval(selector, es => es.map(e => {
+        const b = e.querySelector('.change');
+        return b ? { text: b.textContent, sig: b.dataset.significant,
+                     diff: b.dataset.diff, cls: b.className } : null;
+    }));
+}
+
+/* where changes show (the pain map's "against the rest" always does) */
+const CHANGES = ['#cards', '#kpis', '#trend-table', '#pain td:last-child',
+                 '#heat-table', '#journey'].map(x => x + ' .change').join();
+
+/* compare with the previous period: every figure's change, tested or not */
+async function compare() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 13 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const range = 'from=' + from + '&to=' + to + '&compare=previous';
+
+    await settled(page);
+    is(await page.$$eval(CHANGES, e => e.length), 0,
+       'no comparison asked: no change shown');
+
+    await tabTo(page, '#compare');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => location.hash
+                               .indexOf('compare=previous') > 0);
+    await settled(page);
+    ok(await page.isChecked('#compare'),
+       'Space: compare with the previous period (in the URL too)');
+
+    /* the cards */
+
+    const surveys = (await api('report=surveys')).surveys;
+    const cards = await badges(page, '#cards button.card');
+    const apis = [];
+
+    for (const s of surveys) {
+        apis.push(await api('survey=' + s.id + '&' + range));
+    }
+
+    ok(apis.every((r, i) => badgeOk(cards[i], r.compare)),
+       'every card: its change, significant or not, as /cx/score says',
+       { cards, compare: apis.map(r => r.compare) });
+    ok(apis.some(r => r.compare && r.compare.significant)
+       && apis.some(r => r.compare && r.compare.diff !== null
+                         && !r.compare.significant),
+       'the data has both a significant and an insignificant change',
+       apis.map(r => r.compare));
+
+    /* the survey's own figures */
+
+    const total = await api('survey=post_purchase&' + range);
+    const main = await badges(page, '#kpis .kpi.main');
+    ok(badgeOk(main[0], total.compare),
+       'the score: its change ' + (main[0] && main[0].text), main);
+    ok(/against .*p [=<] /.test(await page.textContent('#kpis .kpi.main '
+                                                     + '.change-line')),
+       'with the period compared, its interval and p');
+    const untested = await page.$$eval('#kpis .change.is-untested',
+                                       e => e.map(x => x.textContent));
+    ok(untested.length >= 4 && untested.every(t => / \(not tested\)$/.test(t)),
+       'answers, shown, rates: their changes, said not tested', untested);
+
+    /* not only by colour: the words, the arrow and the border differ */
+
+    const looks = await page.evaluate(() => {
+        const sig = document.querySelector('.change.is-sig');
+        const ns = document.querySelector('.change.is-ns, .change.is-untested');
+        return sig && ns && [getComputedStyle(sig).borderTopStyle,
+                             getComputedStyle(sig).fontWeight,
+                             getComputedStyle(ns).borderTopStyle,
+                             getComputedStyle(ns).fontWeight];
+    });
+    ok(looks && looks[0] === 'solid' && looks[2] !== 'solid'
+       && +looks[1] > +looks[3],
+       'significant: solid border, bold; not: dashed or dotted, plain',
+       looks);
+
+    /* the trend, the pain map, the heat map, the journey */
+
+    const day = await api('survey=post_purchase&by=day&' + range);
+    ok(/^M/.test(await page.getAttribute('#trend path.trend-prev', 'd')),
+       'trend: the previous period as a dashed line');
+    ok(/previous [+\u2212]?\d/.test(await page.textContent('#trend svg')),
+       'trend: the previous period\'s score marked');
+    const trows = await badges(page, '#trend-table tbody tr');
+    ok(day.groups.every((g, i) => badgeOk(trows[i], g.compare)),
+       'trend table: each day against the day as far into the previous '
+       + 'period');
+
+    const pain = await api('survey=post_purchase&by=touchpoint&' + range);
+    const prows = await page.$$eval('#pain tbody tr', t => t.map(r => {
+        const cells = r.querySelectorAll('td');
+        const one = c => {
+            const b = c.querySelector('.change');
+            return b ? { text: b.textContent, sig: b.dataset.significant,
+                         diff: b.dataset.diff } : null;
+        };
+        return [one(cells[cells.length - 2]), one(cells[cells.length - 1])];
+    }));
+    ok(pain.groups.every((g, i) => badgeOk(prows[i][0], g.vs_rest)
+                                   && badgeOk(prows[i][1], g.compare)),
+       'pain map: each touchpoint against the rest and against before',
+       prows);
+
+    const hours = await api('survey=post_purchase&by=hour&' + range);
+    const hrows = await badges(page, '#heat-table tbody tr');
+    ok(hours.groups.every((g, i) => badgeOk(hrows[i], g.compare)),
+       'heat map table: each hour against the same hour before');
+
+    ok(await page.$$eval('#journey tbody tr .change.is-untested',
+                         e => e.length) >= 5,
+       'journey: the counts\' changes, not tested');
+
+    await axe(page, 'compare');
+    await page.locator('#detail').screenshot({
+        path: path.join(artifacts, 'dashboard-compare.png') });
+    await shot(page, 'dashboard-compare-full.png', true);
+
+    /* and off again */
+
+    await page.focus('#compare');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => location.hash.indexOf('compare') < 0);
+    await settled(page);
+    is(await page.$$eval(CHANGES, e => e.length), 0,
+       'compare off: no change shown');
+
+    await close(p, 'compare');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -524,10 +690,10 @@ async function main() {
 
     browser = await launch();
 
-    await scenarios([desktop, keyboard, filters, bearer, mobile]);
+    await scenarios([desktop, keyboard, filters, bearer, compare, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
 
 
-run(main, 50);
+run(main, 150);
