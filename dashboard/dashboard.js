@@ -244,6 +244,34 @@
                  to: addDays(state.from, -1) };
     }
 
+    /* a preset period: "7", "30", "90" days to today, or a month (UTC) */
+    function preset(name) {
+        var to = today();
+        var first = to.slice(0, 8) + '01';
+
+        if (name === 'month') {
+            return { from: first, to: to };
+        }
+
+        if (name === 'last-month') {
+            return { from: addDays(first, -1).slice(0, 8) + '01',
+                     to: addDays(first, -1) };
+        }
+
+        return { from: addDays(to, 1 - name), to: to };
+    }
+
+    /* the preset buttons: the one the period is, pressed */
+    function showPresets() {
+        [].forEach.call(document.querySelectorAll('button[data-preset]'),
+            function (b) {
+                var p = preset(b.getAttribute('data-preset'));
+
+                b.setAttribute('aria-pressed', p.from === state.from
+                               && p.to === state.to ? 'true' : 'false');
+            });
+    }
+
     function addDays(day, n) {
         return new Date(Date.parse(day + 'T00:00:00Z') + n * DAY)
             .toISOString().slice(0, 10);
@@ -456,6 +484,7 @@
         touchpointOption(state.touchpoint);
         $('touchpoint').value = state.touchpoint;
         $('compare').checked = state.compare;
+        showPresets();
     }
 
     function readFilters() {
@@ -562,6 +591,7 @@
         }
 
         writeHash();
+        showPresets();
         phase('loading');
         status('Loading ' + sv.id + ', ' + state.from + ' to ' + state.to
                + '\u2026');
@@ -1623,6 +1653,20 @@
                     load();
                 }
             });
+        });
+
+        $('filters').addEventListener('click', function (e) {
+            var b = e.target.closest('button[data-preset]');
+            var p;
+
+            if (b) {
+                p = preset(b.getAttribute('data-preset'));
+                readFilters();
+                state.from = p.from;
+                state.to = p.to;
+                showFilters();
+                load();
+            }
         });
 
         $('cards').addEventListener('click', function (e) {

@@ -654,6 +654,60 @@ async function compare() {
     await close(p, 'compare');
 }
 
+/* the period presets, keyboard only */
+async function presets() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+    const to = dayOf(Date.now());
+    const first = to.slice(0, 8) + '01';
+    const lastEnd = dayOf(Date.parse(first + 'T00:00:00Z') - DAY);
+    const want = {
+        7: [dayOf(Date.now() - 6 * DAY), to, 7],
+        90: [dayOf(Date.now() - 89 * DAY), to, 90],
+        month: [first, to, +to.slice(8) ],
+        'last-month': [lastEnd.slice(0, 8) + '01', lastEnd, +lastEnd.slice(8)],
+        30: [dayOf(Date.now() - 29 * DAY), to, 30]
+    };
+
+    await settled(page);
+    is(await page.$$eval('button[data-preset][aria-pressed="true"]',
+                         b => b.map(x => x.dataset.preset)), ['30'],
+       'the default period is the "30 days" preset, pressed');
+
+    for (const k of ['7', '90', 'month', 'last-month', '30']) {
+        const [f, t, days] = want[k];
+
+        await page.focus('#survey');
+        await tabTo(page, 'button[data-preset="' + k + '"]');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(w => location.hash.indexOf('from=' + w[0]
+            + '&to=' + w[1]) > 0, [f, t]);
+        await settled(page);
+        is([await page.inputValue('#from'), await page.inputValue('#to'),
+            await page.$$eval('#trend-table tbody tr', r => r.length)],
+           [f, t, days], 'preset ' + k + ': ' + f + ' to ' + t + ', '
+           + days + ' days in the trend');
+        /* on the 7th of a month, "7 days" is "this month" too */
+        const same = ['7', '30', '90', 'month', 'last-month'].filter(
+            x => want[x][0] === f && want[x][1] === t);
+        is(await page.$$eval('button[data-preset][aria-pressed="true"]',
+                             b => b.map(x => x.dataset.preset)), same,
+           'preset ' + k + ': pressed (and any that is the same period), '
+           + 'the others not');
+    }
+
+    await page.fill('#from', dayOf(Date.now() - 3 * DAY));
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => /from=\d/.test(location.hash)
+                               && !document.querySelector(
+                                   'button[data-preset][aria-pressed="true"]'));
+    await settled(page);
+    ok(true, 'a period of its own: no preset pressed');
+
+    await axe(page, 'presets');
+    await close(p, 'presets');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -690,7 +744,8 @@ async function main() {
 
     browser = await launch();
 
-    await scenarios([desktop, keyboard, filters, bearer, compare, mobile]);
+    await scenarios([desktop, keyboard, filters, bearer, compare, presets,
+                     mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
