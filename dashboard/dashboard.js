@@ -20,6 +20,8 @@
     var TOKEN = 'cx-dashboard-token';
     var DAY = 86400000;
     var FOLLOWUPS = 20;
+    /* a heat-map cell with fewer answers is hatched: too few to read */
+    var HEAT_FEW = 30;
 
     /* spread: the least difference the heat map's colours stretch over */
     var TYPES = {
@@ -1305,7 +1307,7 @@
         var period = hour[type];
 
         hour.groups.concat(wday.groups).forEach(function (g) {
-            if (g[type] !== null && period !== null) {
+            if (g[type] !== null && period !== null && g.n >= HEAT_FEW) {
                 spread = Math.max(spread, Math.abs(g[type] - period));
             }
         });
@@ -1320,6 +1322,9 @@
                    : ramp(0.5 + (g[type] - period) / (2 * spread));
         }
 
+        $('heat-readout').textContent = 'Point at a cell, or Tab to a row '
+            + 'of cells and use the arrow keys: its answers, score and '
+            + 'interval show here.';
         strip($('heat-hour'), hour.groups, 'hour', type, colour);
         strip($('heat-wday'), wday.groups, 'wday', type, colour);
         legend(type, max, period, spread);
@@ -1348,6 +1353,52 @@
                              : WDAYS[g.wday];
     }
 
+    /* a cell in words: when, answers, score, interval, enough or not */
+    function cellText(g, by, type) {
+        var t = TYPES[type];
+
+        return cellName(g, by) + ': ' + plural(g.n, 'answer', 'answers')
+            + (g[type] !== null ? ', ' + t.label + ' ' + fmt(type, g[type])
+               + ', 95% interval ' + fmtCi(type, g.ci95) : '')
+            + (g.n > 0 && g.n < HEAT_FEW ? ' \u2014 fewer than '
+               + HEAT_FEW + ' answers: too few to read (hatched)' : '')
+            + (g.compare && g.compare.diff !== null
+               ? '; against before ' + fmtDiff(type, g.compare.diff)
+                 + (g.compare.significant ? ', significant'
+                                          : ', not significant')
+               : '');
+    }
+
+    /* the arrow keys move between a strip's cells (one tab stop) */
+    function cellKeys(svg) {
+        svg.addEventListener('keydown', function (e) {
+            var cells = [].slice.call(svg.querySelectorAll('.heat-cell'));
+            var i = cells.indexOf(document.activeElement);
+            var j = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1,
+                      ArrowUp: i - 1, Home: 0, End: cells.length - 1 }[e.key];
+
+            if (i < 0 || j === undefined) {
+                return;
+            }
+
+            e.preventDefault();
+            j = Math.max(0, Math.min(cells.length - 1, j));
+            cells[i].setAttribute('tabindex', '-1');
+            cells[j].setAttribute('tabindex', '0');
+            cells[j].focus();
+        });
+
+        function show(e) {
+            if (e.target.classList && e.target.classList.contains('heat-cell')) {
+                $('heat-readout').textContent =
+                    e.target.getAttribute('aria-label');
+            }
+        }
+
+        svg.addEventListener('focusin', show);
+        svg.addEventListener('mouseover', show);
+    }
+
     function strip(box, groups, by, type, colour) {
         var W = width(clear(box));
         var n = groups.length;
@@ -1372,8 +1423,8 @@
         });
 
         svg = s('svg', {
-            width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img',
-            class: 'heat',
+            width: W, height: H, viewBox: '0 0 ' + W + ' ' + H,
+            role: 'group', class: 'heat', tabindex: -1,
             'aria-label': (by === 'hour' ? 'Answers by hour of the day'
                                          : 'Answers by day of the week')
                 + (busiest && busiest.n ? ': most at ' + cellName(busiest, by)
@@ -1381,22 +1432,34 @@
                 + (worst ? '; lowest ' + t.label + ' ' + fmt(type, worst[type])
                    + ' at ' + cellName(worst, by) + ', highest '
                    + fmt(type, best[type]) + ' at ' + cellName(best, by)
-                   : '') + '.'
+                   : '') + '; hatched: fewer than ' + HEAT_FEW
+                + ' answers.'
         });
+
+        svg.appendChild(s('defs', {}, hatch('hatch-' + by)));
 
         groups.forEach(function (g, i) {
             var label = by === 'hour' ? g.hour : g.wday.charAt(0).toUpperCase()
                                                   + g.wday.slice(1);
+            var few = g.n > 0 && g.n < HEAT_FEW;
 
             svg.appendChild(s('rect', {
-                class: 'heat-cell', x: i * cw, y: 0, width: cw, height: 30,
-                rx: 3, fill: colour(g), 'data-key': by === 'hour' ? g.hour
-                                                               : g.wday,
-                'data-n': g.n, 'data-score': g[type] === null ? '' : g[type]
-            }, s('title', {}, cellName(g, by) + ': '
-                              + plural(g.n, 'answer', 'answers')
-                              + (g[type] !== null ? ', ' + t.label + ' '
-                                 + fmt(type, g[type]) : ''))));
+                class: 'heat-cell' + (few ? ' is-few' : ''), x: i * cw, y: 0,
+                width: cw, height: 30, rx: 3,
+                fill: few ? mix(colour(g), '#ffffff', 0.55) : colour(g),
+                'data-key': by === 'hour' ? g.hour : g.wday,
+                'data-n': g.n, 'data-score': g[type] === null ? '' : g[type],
+                role: 'img', 'aria-label': cellText(g, by, type),
+                tabindex: i === 0 ? 0 : -1
+            }));
+
+            if (few) {
+                svg.appendChild(s('rect', {
+                    class: 'heat-hatch', x: i * cw + 1, y: 1,
+                    width: Math.max(cw - 2, 1), height: 28, rx: 3,
+                    fill: 'url(#hatch-' + by + ')', 'aria-hidden': 'true'
+                }));
+            }
 
             if (by === 'wday' || cw >= 26 || i % 3 === 0) {
                 svg.appendChild(s('text', { x: i * cw + cw / 2, y: 46,
@@ -1405,7 +1468,17 @@
             }
         });
 
+        cellKeys(svg);
         box.appendChild(svg);
+    }
+
+    /* diagonal grey lines: too few answers to read the colour */
+    function hatch(id) {
+        return s('pattern', { id: id, width: 6, height: 6,
+                              patternUnits: 'userSpaceOnUse',
+                              patternTransform: 'rotate(45)' },
+                 s('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#5b6577',
+                             'stroke-width': 1.6 }));
     }
 
     function legend(type, max, period, spread) {
@@ -1426,7 +1499,7 @@
             }));
         });
 
-        svg.appendChild(s('defs', {}, grad));
+        svg.appendChild(s('defs', {}, [grad, hatch('hatch-legend')]));
         svg.appendChild(s('rect', { x: 0, y: 2, width: gw, height: 12,
                                     rx: 2, fill: 'url(#heat-gradient)' }));
         svg.appendChild(s('text', { x: 0, y: 30 },
@@ -1446,12 +1519,19 @@
         svg.appendChild(s('rect', { x: gw + 16, y: 2, width: 12, height: 12,
                                     rx: 2, fill: NONE }));
         svg.appendChild(s('text', { x: gw + 34, y: 13 }, 'no answers'));
+        svg.appendChild(s('rect', { x: gw + 16, y: 22, width: 12, height: 12,
+                                    rx: 2, fill: 'url(#hatch-legend)',
+                                    class: 'legend-few' }));
+        svg.appendChild(s('text', { x: gw + 34, y: 33 },
+                          'under ' + HEAT_FEW));
 
         box.appendChild(svg);
-        box.appendChild(h('p', { class: 'hint' }, state.heat === 'n'
+        box.appendChild(h('p', { class: 'hint' }, (state.heat === 'n'
             ? 'Darker: more answers.'
             : 'Red: below the period\'s ' + t.label + ' ('
-              + fmt(type, period) + '), green: above it.'));
+              + fmt(type, period) + '), green: above it.')
+            + ' Hatched and paler: fewer than ' + HEAT_FEW + ' answers, too '
+            + 'few for the colour to mean much.'));
     }
 
 

@@ -708,6 +708,97 @@ async function presets() {
     await close(p, 'presets');
 }
 
+/* the heat map: too few answers hatched; each cell's n and interval on
+   hover and on keyboard focus */
+async function heat() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 6 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const hours = await api('survey=post_purchase&by=hour&from=' + from
+                            + '&to=' + to);
+
+    await settled(page);
+
+    const cells = await page.$$eval('#heat-hour rect.heat-cell', rs => rs.map(
+        r => [r.dataset.key, +r.dataset.n, r.classList.contains('is-few'),
+              r.getAttribute('aria-label')]));
+    const hatches = await page.$$eval('#heat-hour rect.heat-hatch',
+                                      rs => rs.length);
+    const few = hours.groups.filter(g => g.n > 0 && g.n < 30);
+
+    ok(few.length > 0 && few.length < 24,
+       'a week has hours with fewer than 30 answers and hours with more ('
+       + few.length + ' few)');
+    is(cells.map(c => c[2]), hours.groups.map(g => g.n > 0 && g.n < 30),
+       'exactly the cells with 1 to 29 answers are marked few');
+    is(hatches, few.length, 'and hatched');
+    ok(hours.groups.every((g, i) => cells[i][3].indexOf(
+        (g.n === 1 ? '1 answer' : g.n.toLocaleString('en-US') + ' answers')
+        + (g.nps === null ? '' : ', NPS ' + fmt('nps', g.nps)
+           + ', 95% interval ' + fmtCi('nps', g.ci95))) > 0
+        && (cells[i][3].indexOf('too few') > 0) === (g.n > 0 && g.n < 30)),
+       'every cell\'s label: its answers, score and interval; "too few" '
+       + 'where hatched', cells.map(c => c[3]).slice(0, 3));
+
+    /* keyboard: one tab stop per strip, arrows between cells */
+
+    await page.focus('input[name="heat"][value="n"]');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await tabTo(page, '#heat-hour rect.heat-cell', 10);
+    is(await page.evaluate(() => document.activeElement.dataset.key), '00',
+       'Tab: the first hour');
+    is(await page.textContent('#heat-readout'), cells[0][3],
+       'focused: its answers and interval read out');
+
+    await page.keyboard.press('ArrowRight');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '01',
+       'ArrowRight: the next hour');
+    await page.keyboard.press('ArrowLeft');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '00',
+       'ArrowLeft: back');
+    const fi = few.length ? hours.groups.indexOf(few[0]) : 0;
+    for (let i = 0; i < fi; i++) {
+        await page.keyboard.press('ArrowRight');
+    }
+    is(await page.evaluate(() => document.activeElement.dataset.key),
+       hours.groups[fi].hour, 'ArrowRight: hour by hour to ' + hours.groups[fi].hour);
+    const text = await page.textContent('#heat-readout');
+    is(text, cells[fi][3], 'a hatched hour, focused: ' + text);
+    ok(/too few to read/.test(text), 'said to be too few to read');
+    ok(await page.evaluate(() => getComputedStyle(document.activeElement)
+                                 .strokeWidth === '3px'),
+       'the focused cell is outlined');
+    await page.keyboard.press('End');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '23',
+       'End: the last hour');
+    await page.keyboard.press('Tab');
+    is(await page.evaluate(() => (document.activeElement.closest('#heat-wday')
+                                  ? 'wday ' : document.activeElement.outerHTML.slice(0, 200))
+                                 + document.activeElement.dataset.key),
+       'wday mon', 'Tab: on to the weekdays, Monday');
+
+    /* the mouse */
+
+    await page.hover('#heat-hour rect.heat-cell[data-key="14"]');
+    is(await page.textContent('#heat-readout'),
+       cells[14][3], 'hovered: 14:00 read out');
+
+    await axe(page, 'heat map');
+
+    /* for the README: 30 days, a hatched hour focused */
+    await page.click('button[data-preset="30"]');
+    await page.waitForFunction(() => document.querySelector(
+        'button[data-preset="30"]').getAttribute('aria-pressed') === 'true');
+    await settled(page);
+    await page.focus('#heat-hour rect.heat-cell.is-few').catch(() => {});
+    await page.locator('section:has(#heat-hour)').screenshot({
+        path: path.join(artifacts, 'dashboard-heat.png') });
+    await close(p, 'heat');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -745,7 +836,7 @@ async function main() {
     browser = await launch();
 
     await scenarios([desktop, keyboard, filters, bearer, compare, presets,
-                     mobile]);
+                     heat, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
