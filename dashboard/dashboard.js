@@ -913,6 +913,56 @@
         }
 
         drawHistogram(r, sv);
+        drawPrecision(r);
+    }
+
+    /* a margin or a change in the score's units: "5 points", "0.25" */
+    function points(type, v) {
+        return type === 'ces' ? v.toFixed(2)
+               : (v % 1 ? v.toFixed(1) : String(v)) + ' points';
+    }
+
+    function inDays(d) {
+        return d === null || d === undefined
+               ? 'no telling when: no answers a day so far'
+               : 'about ' + plural(d, 'day', 'days')
+                 + ' at this period\'s rate';
+    }
+
+    /*
+     * How many answers are enough (/cx/score's precision and
+     * detectable): "980 more answers for \u00b15 points, about 157 days".
+     */
+    function drawPrecision(r) {
+        var p = r.precision;
+        var d = r.detectable;
+        var type = r.type;
+        var out = [];
+
+        if (!p) {
+            $('precision').textContent = '';
+            return;
+        }
+
+        out.push(p.needed === null
+            ? 'No answers yet: how many give \u00b1' + points(type, p.margin)
+              + ' shows once there are some.'
+            : p.more === 0
+            ? 'Enough answers for \u00b1' + points(type, p.margin) + ': '
+              + count(p.needed) + ' needed, ' + count(r.n) + ' in hand.'
+            : count(p.more) + ' more ' + (p.more === 1 ? 'answer' : 'answers')
+              + ' for \u00b1' + points(type, p.margin) + ' ('
+              + count(p.needed) + ' in all), ' + inDays(p.days) + '.');
+
+        if (d && d.needed !== null) {
+            out.push('To tell a change of ' + points(type, d.change)
+                     + ' between two such periods: ' + count(d.needed)
+                     + ' answers in each' + (d.more ? ', ' + count(d.more)
+                     + ' more, ' + inDays(d.days) : ', which this period has')
+                     + '.');
+        }
+
+        $('precision').textContent = out.join(' ');
     }
 
     function drawHistogram(r, sv) {

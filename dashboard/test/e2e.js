@@ -799,6 +799,75 @@ async function heat() {
     await close(p, 'heat');
 }
 
+/* the precision line: how many more answers, how many days */
+async function precision() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 6 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const n = v => v.toLocaleString('en-US');
+    const days = d => 'about ' + n(d) + (d === 1 ? ' day' : ' days')
+                      + ' at this period\'s rate';
+
+    await settled(page);
+
+    for (const [survey, margin, change] of [['post_purchase', '5 points',
+                                             '10 points'],
+                                            ['support_ces', '0.25', '0.50']])
+    {
+        if (survey !== 'post_purchase') {
+            await page.focus('#survey');
+            await page.selectOption('#survey', survey);
+            await page.waitForFunction(s => location.hash.indexOf(s) > 0,
+                                       survey);
+            await settled(page);
+        }
+
+        const r = await api('survey=' + survey + '&from=' + from + '&to='
+                            + to);
+        const text = await page.textContent('#precision');
+        const pr = r.precision;
+        const de = r.detectable;
+
+        ok(pr.more > 0, survey + ': more answers are needed (' + pr.more
+           + ')');
+        ok(text.startsWith(n(pr.more) + ' more answers for \u00b1' + margin
+                           + ' (' + n(pr.needed) + ' in all), '
+                           + days(pr.days) + '.'),
+           survey + ': the precision line: ' + text);
+        ok(text.indexOf('To tell a change of ' + change
+                        + ' between two such periods: ' + n(de.needed)
+                        + ' answers in each') > 0,
+           survey + ': and the change it could tell', text);
+
+        if (survey === 'post_purchase') {
+            await page.locator('#detail').screenshot({
+                path: path.join(artifacts, 'dashboard-precision.png') });
+        }
+    }
+
+    /* 30 days of support_ces: enough */
+    await page.click('button[data-preset="30"]');
+    await page.waitForFunction(() => document.querySelector(
+        'button[data-preset="30"]').getAttribute('aria-pressed') === 'true');
+    await settled(page);
+
+    const r = await api('survey=support_ces&from='
+                        + dayOf(Date.now() - 29 * DAY) + '&to=' + to);
+    is(await page.textContent('#precision'), r.precision.more === 0
+       ? 'Enough answers for \u00b10.25: ' + n(r.precision.needed)
+         + ' needed, ' + n(r.n) + ' in hand. To tell a change of 0.50 '
+         + 'between two such periods: ' + n(r.detectable.needed)
+         + ' answers in each'
+         + (r.detectable.more ? ', ' + n(r.detectable.more) + ' more, '
+            + days(r.detectable.days) : ', which this period has') + '.'
+       : 'not enough after all: ' + JSON.stringify(r.precision),
+       'support_ces, 30 days: enough answers for \u00b10.25, said so');
+
+    await close(p, 'precision');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -836,7 +905,7 @@ async function main() {
     browser = await launch();
 
     await scenarios([desktop, keyboard, filters, bearer, compare, presets,
-                     heat, mobile]);
+                     heat, precision, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
