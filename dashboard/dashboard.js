@@ -19,7 +19,12 @@
     var SVG = 'http://www.w3.org/2000/svg';
     var TOKEN = 'cx-dashboard-token';
     var DAY = 86400000;
-    var FOLLOWUPS = 20;
+    /*
+     * Follow-ups: report=followups' most (it has no cursor: the page pages
+     * and searches these), and how many a page shows.
+     */
+    var FOLLOWUPS = 100;
+    var PAGE = 20;
     /* a heat-map cell with fewer answers is hatched: too few to read */
     var HEAT_FEW = 30;
 
@@ -50,7 +55,7 @@
     };
 
     var state = { surveys: [], survey: '', from: '', to: '', touchpoint: '',
-                  compare: false, heat: 'score' };
+                  compare: false, heat: 'score', search: '', page: 0 };
     var data = null;            /* the last answers, for redrawing */
     var generation = 0;         /* answers of an older load are dropped */
     var drawnWidth = 0;
@@ -594,6 +599,7 @@
 
         writeHash();
         showPresets();
+        state.page = 0;
         phase('loading');
         status('Loading ' + sv.id + ', ' + state.from + ' to ' + state.to
                + '\u2026');
@@ -1659,36 +1665,79 @@
 
     /* ---- the latest follow-ups: visitors' words, as text */
 
+    /* the follow-ups the search finds (all of them without one) */
+    function found() {
+        var all = data && data.followups.ok
+                  ? data.followups.ok.followups || [] : [];
+        var q = state.search.trim().toLowerCase();
+
+        return q ? all.filter(function (f) {
+            return [f.comment, f.page, f.touchpoint].some(function (v) {
+                return v && String(v).toLowerCase().indexOf(q) >= 0;
+            });
+        }) : all;
+    }
+
     function drawComments(r) {
         var list = clear($('comments'));
         var sv = data.survey;
+        var all = r.followups || [];
+        var hits = found();
+        var pages = Math.max(1, Math.ceil(hits.length / PAGE));
+        var q = state.search.trim();
 
-        if (!r.followups || r.followups.length === 0) {
+        state.page = Math.min(state.page, pages - 1);
+
+        $('comments-count').textContent = all.length === 0 ? ''
+            : q ? plural(hits.length, 'follow-up', 'follow-ups') + ' of '
+                  + count(all.length) + ' with \u201c' + q + '\u201d'
+            : plural(all.length, 'follow-up', 'follow-ups')
+              + (all.length >= FOLLOWUPS ? ' (the latest ' + FOLLOWUPS
+                 + ' of the period)' : '');
+        $('comments-page').textContent = hits.length > PAGE
+            ? 'Page ' + (state.page + 1) + ' of ' + pages + ': '
+              + (state.page * PAGE + 1) + '\u2013'
+              + Math.min(hits.length, (state.page + 1) * PAGE)
+            : '';
+        $('comments-newer').setAttribute('aria-disabled',
+                                         state.page === 0 ? 'true' : 'false');
+        $('comments-older').setAttribute('aria-disabled',
+            state.page >= pages - 1 ? 'true' : 'false');
+        $('comments-newer').parentNode.hidden = hits.length <= PAGE;
+
+        if (all.length === 0) {
             list.appendChild(h('li', { class: 'empty' },
                                'No follow-ups in this period.'));
             return;
         }
 
-        r.followups.forEach(function (f) {
-            var when = f.time ? f.time.replace('T', ' ').slice(0, 16)
-                                + ' UTC' : '';
-            var text = f.comment ? f.comment.trim() : '';
+        if (hits.length === 0) {
+            list.appendChild(h('li', { class: 'empty' },
+                               'No follow-up with \u201c' + q + '\u201d.'));
+            return;
+        }
 
-            list.appendChild(h('li', { class: 'comment',
-                                       'data-id': f.id }, [
-                h('div', { class: 'comment-meta' }, [
-                    h('span', { class: 'badge' },
-                      (f.score === null ? '?' : f.score) + '/'
-                      + (sv ? sv.scale[1] : '')),
-                    h('span', { class: 'comment-tp' }, f.touchpoint || ''),
-                    f.page ? h('span', { class: 'comment-page' }, f.page)
-                           : null,
-                    f.time ? h('time', { datetime: f.time }, when) : null
-                ]),
-                h('p', { class: 'comment-text' + (text ? '' : ' none') },
-                  text || 'No comment.')
-            ]));
-        });
+        hits.slice(state.page * PAGE, (state.page + 1) * PAGE)
+            .forEach(function (f) {
+                var when = f.time ? f.time.replace('T', ' ').slice(0, 16)
+                                    + ' UTC' : '';
+                var text = f.comment ? f.comment.trim() : '';
+
+                list.appendChild(h('li', { class: 'comment',
+                                           'data-id': f.id }, [
+                    h('div', { class: 'comment-meta' }, [
+                        h('span', { class: 'badge' },
+                          (f.score === null ? '?' : f.score) + '/'
+                          + (sv ? sv.scale[1] : '')),
+                        h('span', { class: 'comment-tp' }, f.touchpoint || ''),
+                        f.page ? h('span', { class: 'comment-page' }, f.page)
+                               : null,
+                        f.time ? h('time', { datetime: f.time }, when) : null
+                    ]),
+                    h('p', { class: 'comment-text' + (text ? '' : ' none') },
+                      text || 'No comment.')
+                ]));
+            });
     }
 
 
@@ -1767,6 +1816,7 @@
 
     function bind() {
         var resizing = null;
+        var searching = null;
 
         $('filters').addEventListener('submit', function (e) {
             e.preventDefault();
@@ -1797,6 +1847,27 @@
                 showFilters();
                 load();
             }
+        });
+
+        $('comments-search').addEventListener('input', function () {
+            clearTimeout(searching);
+            searching = setTimeout(function () {
+                state.search = $('comments-search').value;
+                state.page = 0;
+                if (data) {
+                    section($('comments'), [data.followups], drawComments);
+                }
+            }, 120);
+        });
+
+        ['comments-newer', 'comments-older'].forEach(function (id, i) {
+            $(id).addEventListener('click', function () {
+                if ($(id).getAttribute('aria-disabled') === 'true' || !data) {
+                    return;
+                }
+                state.page += i ? 1 : -1;
+                section($('comments'), [data.followups], drawComments);
+            });
         });
 
         $('cards').addEventListener('click', function (e) {

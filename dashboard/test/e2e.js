@@ -310,13 +310,13 @@ async function desktop() {
     /* the latest follow-ups, visitors' words as text */
 
     const fus = await api('report=followups&survey=post_purchase&' + range
-                          + '&count=20');
+                          + '&count=100');
     const comments = await texts(page, '#comments li.comment .comment-text');
 
-    is(comments.length, fus.followups.length,
-       'comments: the latest ' + fus.followups.length);
-    is(comments, fus.followups.map(f => f.comment ? f.comment.trim()
-                                                  : 'No comment.'),
+    is(comments.length, Math.min(20, fus.followups.length),
+       'comments: the latest ' + comments.length + ' (a page)');
+    is(comments, fus.followups.slice(0, 20).map(
+        f => f.comment ? f.comment.trim() : 'No comment.'),
        'comments: newest first, as /cx/score has them');
     is(comments[0], xss, 'comments: the latest one, "<script>" and all, '
        + 'as text');
@@ -488,15 +488,15 @@ async function bearer() {
     await close(p, 'token');
 }
 
-/* Tab to a control (by CSS selector), at most `most` presses */
-async function tabTo(page, selector, most) {
+/* Tab (or Shift+Tab) to a control (by CSS selector), at most `most` */
+async function tabTo(page, selector, most, back) {
     let tabs = 0;
 
     while (tabs++ < (most || 60) && !await page.evaluate(
         sel => document.activeElement && document.activeElement.matches(sel),
         selector))
     {
-        await page.keyboard.press('Tab');
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
     }
 
     return ok(tabs < (most || 60), 'Tab: reaches ' + selector + ' (' + tabs
@@ -868,6 +868,76 @@ async function precision() {
     await close(p, 'precision');
 }
 
+/* the follow-ups: paged and searched in the page, keyboard only */
+async function followups() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 29 * DAY);
+    const all = (await api('report=followups&survey=post_purchase&from='
+                           + from + '&to=' + to + '&count=100')).followups;
+    const shown = () => texts(page, '#comments li.comment .comment-text');
+    const want = list => list.map(f => f.comment ? f.comment.trim()
+                                                 : 'No comment.');
+
+    await settled(page);
+    ok(all.length > 40, 'more follow-ups than two pages: ' + all.length);
+    ok((await page.textContent('#comments-count')).startsWith(
+        all.length + ' follow-ups'), 'how many: '
+       + await page.textContent('#comments-count'));
+    is(await page.getAttribute('#comments-newer', 'aria-disabled'), 'true',
+       'the first page: no newer one');
+
+    await page.focus('#comments-search');
+    await tabTo(page, '#comments-older', 10);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^Page 2 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(all.slice(20, 40)), 'Older: the next 20');
+    is(await page.evaluate(() => document.activeElement.id), 'comments-older',
+       'the focus stays on the button');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^Page 1 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(all.slice(0, 20)), 'Newer: the first 20 again');
+
+    /* search: the comment, the page, the touchpoint */
+
+    await tabTo(page, '#comments-search', 10, true);
+    await page.keyboard.type('COURIER');
+    const courier = all.filter(f => /courier/i.test(f.comment || ''));
+    await page.waitForFunction(n => document.querySelectorAll(
+        '#comments li.comment').length === n, Math.min(20, courier.length));
+    ok(courier.length > 0, 'some comments speak of the courier ('
+       + courier.length + ')');
+    is(await shown(), want(courier.slice(0, 20)),
+       'search "COURIER": those, whatever the case');
+    ok(/ of \d+ with \u201cCOURIER\u201d$/.test(
+        await page.textContent('#comments-count')), 'and how many of all');
+
+    await page.fill('#comments-search', 'coupon &');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#comments li.comment').length === 1);
+    is(await shown(), [process.env.CX_XSS_COMMENT],
+       'search "coupon &": the comment with <script>, as text');
+    is(await page.evaluate(() => window.__cx_xss === undefined), true,
+       'nothing in it ran');
+
+    await page.fill('#comments-search', 'no such words');
+    await page.waitForFunction(() => /No follow-up with/.test(
+        document.getElementById('comments').textContent));
+    ok(await page.isHidden('.pager'), 'no match: said so, no pages');
+
+    await page.fill('#comments-search', '');
+    await page.waitForFunction(n => document.querySelectorAll(
+        '#comments li.comment').length === n, Math.min(20, all.length));
+    ok(true, 'search emptied: all of them again');
+
+    await axe(page, 'follow-ups');
+    await close(p, 'follow-ups');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -905,7 +975,7 @@ async function main() {
     browser = await launch();
 
     await scenarios([desktop, keyboard, filters, bearer, compare, presets,
-                     heat, precision, mobile]);
+                     heat, precision, followups, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
