@@ -1812,6 +1812,199 @@
     }
 
 
+    /* ---- CSV: what is on screen, made here, downloaded as a Blob */
+
+    /*
+     * One cell: numbers as they are; text quoted, and text a spreadsheet
+     * would take for a formula (= + - @, tab, CR first) behind a quote.
+     */
+    function csvCell(v) {
+        if (v === null || v === undefined) {
+            return '';
+        }
+
+        if (typeof v === 'number' || typeof v === 'boolean') {
+            return String(v);
+        }
+
+        v = String(v);
+
+        if (/^[=+\-@\t\r]/.test(v)) {
+            v = '\'' + v;
+        }
+
+        return '"' + v.replace(/"/g, '""') + '"';
+    }
+
+    function csvText(rows) {
+        return '\ufeff' + rows.map(function (r) {
+            return r.map(csvCell).join(',');
+        }).join('\r\n') + '\r\n';
+    }
+
+    function download(name, rows) {
+        var url = URL.createObjectURL(new Blob([csvText(rows)],
+                                               { type: 'text/csv' }));
+        var a = h('a', { href: url, download: name, hidden: true });
+
+        document.body.appendChild(a);
+        a.click();
+        document.body.removeChild(a);
+        setTimeout(function () {
+            URL.revokeObjectURL(url);
+        }, 10000);
+    }
+
+    function ci(c) {
+        return c ? [c[0], c[1]] : [null, null];
+    }
+
+    /* a comparison's columns (compare or vs_rest), and their names */
+    function cmpHead(prefix) {
+        return ['from', 'to', 'n', 'score', 'ci95_low', 'ci95_high', 'diff',
+                'diff_ci95_low', 'diff_ci95_high', 'p_value', 'significant']
+            .map(function (k) {
+                return prefix + '_' + k;
+            });
+    }
+
+    function cmpCols(type, c) {
+        if (!c) {
+            return cmpHead('').map(function () {
+                return null;
+            });
+        }
+
+        return [c.from, c.to, c.n, c[type]].concat(ci(c.ci95), [c.diff],
+                                                   ci(c.diff_ci95),
+                                                   [c.p_value, c.significant]);
+    }
+
+    /* a survey's figures (a total or a group) */
+    var FIGURES = ['n', 'score', 'ci95_low', 'ci95_high', 'low', 'shown',
+                   'response_rate', 'dismiss_rate'];
+
+    function figures(type, g) {
+        return [g.n, g[type]].concat(ci(g.ci95), [g.low,
+            g.impressions ? g.impressions.shown : null, g.response_rate,
+            g.dismiss_rate]);
+    }
+
+    var CSV = {
+        scores: function () {
+            var cmp = data.cards.some(function (x) {
+                return x.ok && x.ok.compare;
+            });
+
+            return [['survey', 'type', 'from', 'to', 'touchpoint']
+                    .concat(FIGURES, cmp ? cmpHead('previous') : [])]
+                .concat(state.surveys.map(function (sv, i) {
+                    var r = data.cards[i].ok;
+
+                    return [sv.id, sv.type, state.from, state.to,
+                            state.touchpoint || null]
+                        .concat(r ? figures(sv.type, r) : [],
+                                r && cmp ? cmpCols(sv.type, r.compare) : []);
+                }));
+        },
+
+        trend: function () {
+            return groups(data.day.ok, 'day');
+        },
+
+        pain: function () {
+            var r = data.pain.ok;
+            var type = r.type;
+
+            return [['touchpoint', 'pain', 'low_rate', 'low_rate_ci95_low',
+                     'low_rate_ci95_high'].concat(FIGURES, cmpHead('rest'),
+                    r.compare ? cmpHead('previous') : [])]
+                .concat((r.groups || []).map(function (g) {
+                    return [g.touchpoint, g.pain, g.low_rate]
+                        .concat(ci(g.low_rate_ci95), figures(type, g),
+                                cmpCols(type, g.vs_rest),
+                                r.compare ? cmpCols(type, g.compare) : []);
+                }));
+        },
+
+        heat: function () {
+            return groups(data.hour.ok, 'hour')
+                .concat(groups(data.wday.ok, 'wday').slice(1));
+        },
+
+        journey: function () {
+            var list = data.journey.ok.touchpoints || [];
+            var before = {};
+            var names = JOURNEY.slice();
+
+            list.forEach(function (tp) {
+                Object.keys(tp.events).forEach(function (k) {
+                    if (names.indexOf(k) < 0) {
+                        names.push(k);
+                    }
+                });
+            });
+
+            if (data.journeyBefore) {
+                data.journeyBefore.touchpoints.forEach(function (tp) {
+                    before[tp.touchpoint] = tp.events;
+                });
+            }
+
+            return [['touchpoint'].concat(names, data.journeyBefore
+                ? names.map(function (k) {
+                    return 'previous_' + k;
+                }) : [])]
+                .concat(list.map(function (tp) {
+                    var was = before[tp.touchpoint] || {};
+
+                    return [tp.touchpoint].concat(names.map(function (k) {
+                        return tp.events[k] || 0;
+                    }), data.journeyBefore ? names.map(function (k) {
+                        return was[k] || 0;
+                    }) : []);
+                }));
+        },
+
+        followups: function () {
+            return [['id', 'time', 'survey', 'touchpoint', 'score', 'page',
+                     'comment']]
+                .concat(found().map(function (f) {
+                    return [f.id, f.time, f.survey, f.touchpoint, f.score,
+                            f.page, f.comment];
+                }));
+        }
+    };
+
+    /* by=day, hour or wday: a row per group */
+    function groups(r, by) {
+        var type = r.type;
+
+        return [['by', 'group'].concat(FIGURES, r.compare
+                                        ? cmpHead('previous') : [])]
+            .concat((r.groups || []).map(function (g) {
+                return [by, g[by]].concat(figures(type, g), r.compare
+                                          ? cmpCols(type, g.compare) : []);
+            }));
+    }
+
+    function exportCsv(what) {
+        var rows;
+
+        try {
+            rows = CSV[what]();
+        } catch (e) {
+            status('Nothing to download: ' + what + ' could not be read.',
+                   true);
+            return;
+        }
+
+        download(['cx', data.survey.id, what, state.from, state.to]
+                 .concat(state.touchpoint ? [state.touchpoint] : [])
+                 .join('-') + '.csv', rows);
+    }
+
+
     /* ---- what the user does */
 
     function bind() {
@@ -1868,6 +2061,14 @@
                 state.page += i ? 1 : -1;
                 section($('comments'), [data.followups], drawComments);
             });
+        });
+
+        document.addEventListener('click', function (e) {
+            var b = e.target.closest('button[data-csv]');
+
+            if (b && data) {
+                exportCsv(b.getAttribute('data-csv'));
+            }
         });
 
         $('cards').addEventListener('click', function (e) {

@@ -938,6 +938,148 @@ async function followups() {
     await close(p, 'follow-ups');
 }
 
+/* CSV: quoted fields, "" inside, CRLF; returns rows of raw cells, with
+   whether each was quoted */
+function parseCsv(text) {
+    const rows = [];
+    let row = [];
+    let i = 0;
+
+    ok(text.charCodeAt(0) === 0xfeff, 'CSV: a UTF-8 byte order mark first');
+    text = text.slice(1);
+
+    while (i < text.length) {
+        let cell;
+
+        if (text[i] === '"') {
+            let j = i + 1;
+            cell = '';
+            for (;;) {
+                const q = text.indexOf('"', j);
+                if (text[q + 1] === '"') {
+                    cell += text.slice(j, q + 1);
+                    j = q + 2;
+                } else {
+                    cell += text.slice(j, q);
+                    i = q + 1;
+                    break;
+                }
+            }
+            cell = { v: cell, quoted: true };
+        } else {
+            let j = i;
+            while (j < text.length && text[j] !== ',' && text[j] !== '\r') {
+                j++;
+            }
+            cell = { v: text.slice(i, j), quoted: false };
+            i = j;
+        }
+
+        row.push(cell);
+
+        if (text[i] === ',') {
+            i++;
+        } else if (text.slice(i, i + 2) === '\r\n') {
+            rows.push(row);
+            row = [];
+            i += 2;
+        } else {
+            throw new Error('CSV: bad byte at ' + i + ': ' + text.slice(i, i + 20));
+        }
+    }
+
+    return rows;
+}
+
+/* CSV downloads of what is on screen, keyboard only */
+async function csv() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 13 * DAY);
+    const range = 'from=' + from + '&to=' + to;
+    const p = await visit('/cx/dashboard#survey=checkout_csat&' + range
+                          + '&compare=previous');
+    const { page } = p;
+    const files = {};
+
+    await settled(page);
+
+    for (const what of ['scores', 'trend', 'pain', 'heat', 'journey',
+                        'followups'])
+    {
+        await page.focus('#survey');
+        await tabTo(page, 'button[data-csv="' + what + '"]', 80);
+        const [dl] = await Promise.all([page.waitForEvent('download'),
+                                        page.keyboard.press('Enter')]);
+        const text = fs.readFileSync(await dl.path(), 'utf8');
+
+        is(dl.suggestedFilename(), 'cx-checkout_csat-' + what + '-' + from
+           + '-' + to + '.csv', 'CSV ' + what + ': named for what it holds');
+        files[what] = parseCsv(text);
+    }
+
+    const v = rows => rows.map(r => r.map(c => c.v));
+    const num = x => x === '' ? null : +x;
+
+    /* the scores: every survey, its score and its comparison */
+
+    const surveys = (await api('report=surveys')).surveys;
+    const sc = v(files.scores);
+    const head = sc[0];
+    const scores = [];
+    for (const s of surveys) {
+        scores.push(await api('survey=' + s.id + '&' + range
+                              + '&compare=previous'));
+    }
+    is(sc.slice(1).map(r => [r[0], num(r[head.indexOf('score')]),
+                             num(r[head.indexOf('previous_diff')]),
+                             r[head.indexOf('previous_significant')]]),
+       scores.map(r => [r.survey, r[r.type], r.compare.diff,
+                        String(r.compare.significant)]),
+       'CSV scores: every survey, its score, change and significance');
+
+    /* the trend, the pain map, the heat map, the journey */
+
+    const day = await api('survey=checkout_csat&by=day&' + range
+                          + '&compare=previous');
+    const tr = v(files.trend);
+    is(tr.slice(1).map(r => [r[1], num(r[3])]),
+       day.groups.map(g => [g.day, g.csat]), 'CSV trend: each day, its CSAT');
+
+    const pain = await api('survey=checkout_csat&by=touchpoint&' + range
+                           + '&compare=previous');
+    is(v(files.pain).slice(1).map(r => r[0]),
+       pain.groups.map(g => g.touchpoint), 'CSV pain map: the touchpoints');
+    is(v(files.heat).length, 1 + 24 + 7, 'CSV heat: 24 hours and 7 weekdays');
+    const journey = await api('report=touchpoints&' + range);
+    is(v(files.journey).slice(1).map(r => [r[0], +r[1]]),
+       journey.touchpoints.map(t => [t.touchpoint, t.events.view]),
+       'CSV journey: every touchpoint and its views');
+    ok(v(files.journey)[0].indexOf('previous_view') > 0,
+       'CSV journey: the previous period\'s counts too');
+
+    /* the follow-ups: what visitors wrote, never a formula */
+
+    const fu = files.followups;
+    const comments = fu.slice(1).map(r => r[6]);
+    const fus = (await api('report=followups&survey=checkout_csat&' + range
+                           + '&count=100')).followups;
+
+    is(comments.length, fus.length, 'CSV follow-ups: all ' + fus.length);
+    ok(comments.some(c => c.v === "'=HYPERLINK(\"http://x.invalid\")+1"
+                          && c.quoted),
+       'a comment starting with = behind a quote', comments.map(c => c.v)
+       .slice(0, 3));
+    ok(comments.some(c => c.v === "'-2+3 was the total" && c.quoted),
+       'a comment starting with - too');
+    ok(fu.every(r => r.every(c => !/^[=+\-@\t\r]/.test(c.v)
+                                  || (!c.quoted && /^-?[\d.]+$/.test(c.v)))),
+       'no text cell starts with = + - @ (numbers may be negative)');
+    ok(v(files.scores).concat(v(files.pain)).some(r => r.some(
+        x => /^-\d/.test(x))), 'negative numbers stay numbers');
+
+    await close(p, 'csv');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -975,7 +1117,7 @@ async function main() {
     browser = await launch();
 
     await scenarios([desktop, keyboard, filters, bearer, compare, presets,
-                     heat, precision, followups, mobile]);
+                     heat, precision, followups, csv, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
