@@ -514,6 +514,11 @@
         sel.appendChild(h('option', { value: name }, name));
     }
 
+    /* a survey's name: its title= (report=surveys), else its id */
+    function name(sv) {
+        return sv.title || sv.id;
+    }
+
     function surveyOf(id) {
         return state.surveys.filter(function (x) {
             return x.id === id;
@@ -551,7 +556,8 @@
 
             state.surveys.forEach(function (x) {
                 sel.appendChild(h('option', { value: x.id },
-                                  x.id + ' (' + TYPES[x.type].label + ')'));
+                                  name(x) + ' (' + TYPES[x.type].label
+                                  + ')'));
             });
 
             if (!surveyOf(state.survey)) {
@@ -601,7 +607,7 @@
         showPresets();
         state.page = 0;
         phase('loading');
-        status('Loading ' + sv.id + ', ' + state.from + ' to ' + state.to
+        status('Loading ' + name(sv) + ', ' + state.from + ' to ' + state.to
                + '\u2026');
 
         prev = state.compare ? previous() : null;
@@ -680,7 +686,7 @@
 
             phase('ready');
             status('Updated at ' + new Date().toISOString().slice(11, 19)
-                   + ' UTC: ' + sv.id + ', ' + state.from + ' to '
+                   + ' UTC: ' + name(sv) + ', ' + state.from + ' to '
                    + state.to + (tp ? ', touchpoint ' + tp : '')
                    + (prev ? ', against ' + prev.from + ' to ' + prev.to
                       : '') + '.');
@@ -784,7 +790,9 @@
 
             if (r) {
                 kids = [
-                    h('span', { class: 'card-id' }, sv.id),
+                    h('span', { class: 'card-id' }, name(sv)),
+                    name(sv) !== sv.id ? h('span', { class: 'card-type' },
+                                           sv.id) : null,
                     h('span', { class: 'card-type' }, t.label),
                     h('span', { class: 'card-score ' + level(sv.type,
                                                               r[sv.type]) },
@@ -799,7 +807,9 @@
 
             } else {
                 kids = [
-                    h('span', { class: 'card-id' }, sv.id),
+                    h('span', { class: 'card-id' }, name(sv)),
+                    name(sv) !== sv.id ? h('span', { class: 'card-type' },
+                                           sv.id) : null,
                     h('span', { class: 'card-type' }, t.label),
                     h('span', { class: 'card-n failed' },
                       'Could not be read: ' + cards[i].error.message)
@@ -859,7 +869,7 @@
             return b ? f(b) : null;
         }
 
-        $('h-detail').textContent = sv.id + ' \u2014 ' + t.label
+        $('h-detail').textContent = name(sv) + ' \u2014 ' + t.label
             + (state.touchpoint ? ' at ' + state.touchpoint : '');
         $('question').textContent = sv.question
             ? '\u201c' + sv.question + '\u201d' : '';

@@ -76,7 +76,7 @@ location / {
 
     location = /thanks.html {
         cx_touchpoint thanks;
-        cx_survey post_purchase type=nps
+        cx_survey post_purchase type=nps "title=Post-purchase NPS"
             "question=How likely are you to recommend Demo Shop to a friend?";
     }
 

@@ -210,6 +210,21 @@ async function desktop() {
                                'aria-pressed'), 'true',
        'the chosen card is pressed');
 
+    /* survey names: title= where given, else the id */
+
+    is(surveys.map(s => s.title), surveys.map(s => s.id === 'post_purchase'
+                                              ? 'Post-purchase NPS'
+                                              : undefined),
+       'report=surveys: a title where one is configured');
+    is(await texts(page, '#cards .card-id'),
+       surveys.map(s => s.title || s.id),
+       'the cards are named by their titles, or their ids');
+    is(await page.$eval('#survey option[value="post_purchase"]',
+                        o => o.textContent), 'Post-purchase NPS (NPS)',
+       'and the survey to choose');
+    is(await page.textContent('#h-detail'), 'Post-purchase NPS \u2014 NPS',
+       'and the survey shown');
+
     /* the survey: score, interval, rates */
 
     const total = await api('survey=post_purchase&' + range + '&by=day');
