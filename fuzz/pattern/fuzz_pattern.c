@@ -111,7 +111,8 @@ ngx_http_cx_lua_glob_init(lua_State *L)
 
 /*
  * The comparison, in Lua.  "charge" is how many steps our call may
- * take: the bound of docs/rules-engine.md for the worst case of the pattern and subject.
+ * take: the bound of docs/rules-engine.md for the worst case of the
+ * pattern and subject.
  */
 
 static const char  fuzz_driver[] =
