@@ -1455,7 +1455,9 @@
         });
 
         function show(e) {
-            if (e.target.classList && e.target.classList.contains('heat-cell')) {
+            var c = e.target.classList;
+
+            if (c && c.contains('heat-cell')) {
                 $('heat-readout').textContent =
                     e.target.getAttribute('aria-label');
             }
@@ -2020,6 +2022,7 @@
     function bind() {
         var resizing = null;
         var searching = null;
+        var controls = ['survey', 'touchpoint', 'from', 'to', 'compare'];
 
         $('filters').addEventListener('submit', function (e) {
             e.preventDefault();
@@ -2027,7 +2030,7 @@
             load();
         });
 
-        ['survey', 'touchpoint', 'from', 'to', 'compare'].forEach(function (id) {
+        controls.forEach(function (id) {
             $(id).addEventListener('change', function () {
                 readFilters();
                 if (id === 'survey' || id === 'touchpoint'

@@ -653,8 +653,13 @@ async function compare() {
        'journey: the counts\' changes, not tested');
 
     await axe(page, 'compare');
-    await page.locator('#detail').screenshot({
-        path: path.join(artifacts, 'dashboard-compare.png') });
+    /* for the README: the cards and the survey, compared */
+    const top = await page.locator('section:has(#cards)').boundingBox();
+    const end = await page.locator('#detail').boundingBox();
+    await page.screenshot({
+        path: path.join(artifacts, 'dashboard-compare.png'), fullPage: true,
+        clip: { x: top.x, y: top.y, width: top.width,
+                height: end.y + end.height - top.y } });
     await shot(page, 'dashboard-compare-full.png', true);
 
     /* and off again */
@@ -779,7 +784,8 @@ async function heat() {
         await page.keyboard.press('ArrowRight');
     }
     is(await page.evaluate(() => document.activeElement.dataset.key),
-       hours.groups[fi].hour, 'ArrowRight: hour by hour to ' + hours.groups[fi].hour);
+       hours.groups[fi].hour,
+       'ArrowRight: hour by hour to ' + hours.groups[fi].hour);
     const text = await page.textContent('#heat-readout');
     is(text, cells[fi][3], 'a hatched hour, focused: ' + text);
     ok(/too few to read/.test(text), 'said to be too few to read');
@@ -790,9 +796,11 @@ async function heat() {
     is(await page.evaluate(() => document.activeElement.dataset.key), '23',
        'End: the last hour');
     await page.keyboard.press('Tab');
-    is(await page.evaluate(() => (document.activeElement.closest('#heat-wday')
-                                  ? 'wday ' : document.activeElement.outerHTML.slice(0, 200))
-                                 + document.activeElement.dataset.key),
+    is(await page.evaluate(() => {
+        const e = document.activeElement;
+        return (e.closest('#heat-wday') ? 'wday ' : e.outerHTML.slice(0, 200))
+               + e.dataset.key;
+    }),
        'wday mon', 'Tab: on to the weekdays, Monday');
 
     /* the mouse */
@@ -999,7 +1007,8 @@ function parseCsv(text) {
             row = [];
             i += 2;
         } else {
-            throw new Error('CSV: bad byte at ' + i + ': ' + text.slice(i, i + 20));
+            throw new Error('CSV: bad byte at ' + i + ': '
+                            + text.slice(i, i + 20));
         }
     }
 
