@@ -14,7 +14,7 @@ T       ?= t/
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
         bench-rules bench-counters bench-hostile bench-fleet clean \
         widget widget-check \
-        deb deb-check rules-try
+        deb deb-check rules-try mutants
 
 all: $(MODULE)
 
@@ -121,3 +121,10 @@ deb-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# mutation testing (t/mutants.list, t/README.md "Mutants"): not part of
+# `make test`; MUTANTS=name[,name...] runs only those
+mutants:
+	util/deps.sh test
+	$(MAKE) all
+	util/mutants
