@@ -93,6 +93,16 @@ our @COND = (
     'local t = r.header; t.method == nil',
     'local t = r.time; t.hour >= 0 and t.date ~= ""',
     'r.visitor.path == nil',
+    # "not (a < b)" and "not (a <= b)" are the plan's lt and le (ISLT,
+    # ISLE); the forms above reach only ge and gt (make mutants: plan-lt,
+    # plan-le)
+    'not (r.visitor.views < 3)',
+    'not (r.visitor.views <= 3)',
+    'not (3 < r.visitor.views)',
+    'not (3 <= r.visitor.views)',
+    'not (r.visitor.views > 3) and not (r.visitor.views >= 3)',
+    'not ((0/0) < 1)',
+    'not ((0/0) <= 1)',
 );
 
 our @VISITORS;
