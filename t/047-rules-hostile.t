@@ -739,3 +739,24 @@ the plan of trigger() gave up, the VM runs it
 --- no_error_log
 cx rules: trigger() failed
 cx rules: touchpoint() failed
+
+
+
+=== TEST 33: C re-entry: exactly 16 levels run, the 17th is refused (make mutants: vm-nest-max)
+--- rule
+local function nest(n)
+    if n == 0 then return "x" end
+    return (string.gsub("a", "a", function() return nest(n - 1) end))
+end
+return {
+    trigger = function(r)
+        nest(tonumber(r.args.n))
+        return "s1"
+    end
+}
+--- request eval
+["GET /?n=16", "GET /?n=17"]
+--- response_body_like eval
+[qr{^<html><body>hi<script [^>]*data-cx-survey="s1"}, qr{^<html><body>hi</body></html>\n\z}]
+--- error_log eval
+qr{r33\.lua:3: C functions nested too deep \(more than 16 levels\)}
