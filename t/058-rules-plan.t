@@ -103,6 +103,15 @@ our @COND = (
     'not (r.visitor.views > 3) and not (r.visitor.views >= 3)',
     'not ((0/0) < 1)',
     'not ((0/0) <= 1)',
+    # and each at the boundary, where < and <= differ (plan-ge, plan-le)
+    'r.status >= 200',
+    'r.status > 200',
+    'r.status <= 200',
+    'r.status < 200',
+    'not (r.status < 200)',
+    'not (r.status <= 200)',
+    'not (200 < r.status)',
+    'not (200 <= r.status)',
 );
 
 our @VISITORS;
