@@ -112,6 +112,12 @@ our @COND = (
     'not (r.status <= 200)',
     'not (200 < r.status)',
     'not (200 <= r.status)',
+    # a copy (MOV) and nils into slots that held values (KNIL)
+    'local m = r.method; local n = m; n == "GET" and m == n',
+    'do local a, b = r.method, r.host end local c, d; c == nil and d == nil',
+    # a bare return (RET0): no survey, whatever the slots hold
+    'local s = "yes" if r.method == "GET" then return end; true',
+    'local s = r.method if s == "GET" then return end; true',
 );
 
 our @VISITORS;
