@@ -115,6 +115,11 @@ our @COND = (
     # a copy (MOV) and nils into slots that held values (KNIL)
     'local m = r.method; local n = m; n == "GET" and m == n',
     'do local a, b = r.method, r.host end local c, d; c == nil and d == nil',
+    # "or" and "and" as values (ISTC, ISFC), "not" as a value (NOT)
+    'local x = r.header["X-A"] or "none"; x == "one"',
+    'local y = r.cookie.c and "has"; y == "has"',
+    'local n = not r.cookie.c; n == true',
+    'local t = r.time; local o = t.offset; o == 7200',
     # a bare return (RET0): no survey, whatever the slots hold
     'local s = "yes" if r.method == "GET" then return end; true',
     'local s = r.method if s == "GET" then return end; true',
