@@ -122,9 +122,8 @@ deb-check:
 clean:
 	rm -rf $(BUILD)
 
-# mutation testing (t/mutants.list, t/README.md "Mutants"): not part of
-# `make test`; MUTANTS=name[,name...] runs only those
+# mutation testing (t/mutants.list, t/README.md "Mutants"), in a scratch
+# copy of the tree: not part of `make test`; MUTANTS=name[,...] runs some
 mutants:
 	util/deps.sh test
-	$(MAKE) all
 	util/mutants
