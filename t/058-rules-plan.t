@@ -118,6 +118,8 @@ our @COND = (
     # "or" and "and" as values (ISTC, ISFC), "not" as a value (NOT)
     'local x = r.header["X-A"] or "none"; x == "one"',
     'local y = r.cookie.c and "has"; y == "has"',
+    'local h = r.header["X-A"]; local y = h or "none"; y == "one"',
+    'local c = r.cookie.c; local z = c and "has"; z == "has"',
     'local n = not r.cookie.c; n == true',
     'local t = r.time; local o = t.offset; o == 7200',
     # a bare return (RET0): no survey, whatever the slots hold
