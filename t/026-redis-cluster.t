@@ -26,8 +26,11 @@ use Test::CX::Cluster;
 
 my $root = abs_path(dirname(__FILE__) . '/..');
 my $module = $ENV{TEST_NGINX_MODULE} // "$root/build/ngx_http_cx_module.so";
-my $ngx = dirname($module) . '/nginx';
-$ngx = "$root/build/nginx" unless -d "$ngx/objs";
+# the configured nginx tree the module was built in (build/nginx, or
+# build/asan/nginx-VERSION), for its headers
+my ($ngx) = grep { -f "$_/objs/ngx_auto_config.h" }
+            glob(dirname($module) . '/nginx*'), "$root/build/nginx";
+$ngx //= "$root/build/nginx";
 
 plan skip_all => "no configured nginx tree ($ngx): make all first"
     unless -f "$ngx/objs/ngx_auto_config.h";
@@ -36,9 +39,16 @@ plan skip_all => "no configured nginx tree ($ngx): make all first"
 alarm 600;
 
 my $dir = tempdir(CLEANUP => 1);
-my $out = `make -s -C $root/fuzz/cluster check OUT=$dir NGX=$ngx 2>&1`;
+# under make test-asan the check program runs with ASan and UBSan too
+my $san = $ENV{TEST_NGINX_ASAN}
+          ? "CHECK_SAN='-fsanitize=address,undefined -fno-sanitize-recover=all'"
+          : '';
+my $out = `make -s -C $root/fuzz/cluster check OUT=$dir NGX=$ngx $san 2>&1`;
 is($?, 0, 'the check program builds') or diag $out;
 my $check = "$dir/cluster_check";
+
+# the check program's runs that did not exit 0 (ASan, UBSan, a crash)
+my @bad_exits;
 
 # the check program over lines of input
 sub check {
@@ -50,6 +60,7 @@ sub check {
     close $to;
     my @got = <$from>;
     waitpid $pid, 0;
+    push @bad_exits, "$mode: $?" if $?;
     chomp @got;
 
     return @got;
@@ -64,6 +75,7 @@ sub check_slots {
     close $to;
     my @got = <$from>;
     waitpid $pid, 0;
+    push @bad_exits, "slots: $?" if $?;
     chomp @got;
 
     return @got;
@@ -333,5 +345,7 @@ map_is_view('reshard', 2);
 diag sprintf 'cluster part: %.0f s', time - $t0 if $ENV{TEST_CX_TIMING};
 
 $c->stop;
+
+is_deeply(\@bad_exits, [], 'the check program exited cleanly every time');
 
 done_testing;

@@ -61,12 +61,14 @@ slots(void)
         || redisReaderGetReply(reader, &reply) != REDIS_OK || reply == NULL)
     {
         printf("error: not a whole RESP reply\n");
+        redisReaderFree(reader);
+        free(buf);
         return 1;
     }
 
     if (ngx_http_cx_cluster_map(reply, NULL, &map, &reason) != NGX_OK) {
         printf("error: %s\n", reason);
-        return 0;
+        goto done;
     }
 
     for (start = 0, s = 1; s <= NGX_HTTP_CX_CLUSTER_SLOTS; s++) {
@@ -88,6 +90,8 @@ slots(void)
 
     printf("covered %u nodes %u\n", (unsigned) map->covered,
            (unsigned) map->nnodes);
+
+done:
 
     freeReplyObject(reply);
     redisReaderFree(reader);
