@@ -329,6 +329,32 @@ ngx_http_cx_cluster_add_node(ngx_http_cx_cluster_map_t *map, ngx_str_t *host,
 }
 
 
+ngx_int_t
+ngx_http_cx_cluster_moved(ngx_http_cx_cluster_map_t *map,
+    ngx_http_cx_cluster_redirect_t *rd, ngx_pool_t *pool)
+{
+    ngx_int_t  n;
+
+    if (rd->slot >= NGX_HTTP_CX_CLUSTER_SLOTS) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_http_cx_cluster_add_node(map, &rd->host, rd->port, pool);
+
+    if (n == NGX_ERROR || n == NGX_DECLINED) {
+        return NGX_ERROR;
+    }
+
+    if (map->slot[rd->slot] == NGX_HTTP_CX_CLUSTER_NONE) {
+        map->covered++;
+    }
+
+    map->slot[rd->slot] = (uint16_t) n;
+
+    return NGX_OK;
+}
+
+
 ngx_http_cx_cluster_node_t *
 ngx_http_cx_cluster_node(ngx_http_cx_cluster_map_t *map, ngx_uint_t slot)
 {

@@ -66,12 +66,19 @@ uint16_t ngx_http_cx_cluster_crc16(u_char *p, size_t len);
 ngx_uint_t ngx_http_cx_cluster_slot(u_char *key, size_t len);
 
 /*
- * A map from a CLUSTER SLOTS reply, in pool (hosts point into the
- * reply's strings: copied, the reply may go).  NGX_ERROR with *reason
- * set for a reply that is not a sane map, or no memory.
+ * A map from a CLUSTER SLOTS reply, in pool (hosts are copied: the reply
+ * may go).  NGX_ERROR with *reason set for a reply that is not a sane
+ * map, or no memory.
  */
 ngx_int_t ngx_http_cx_cluster_map(redisReply *r, ngx_pool_t *pool,
     ngx_http_cx_cluster_map_t **map, const char **reason);
+/*
+ * MOVED: rd's slot is served by rd's node from now on (added to the map
+ * if new; an empty host must have been replaced by the one that said
+ * MOVED).  NGX_ERROR: no memory, or too many primaries.
+ */
+ngx_int_t ngx_http_cx_cluster_moved(ngx_http_cx_cluster_map_t *map,
+    ngx_http_cx_cluster_redirect_t *rd, ngx_pool_t *pool);
 /* the primary serving slot, NULL if none does */
 ngx_http_cx_cluster_node_t *ngx_http_cx_cluster_node(
     ngx_http_cx_cluster_map_t *map, ngx_uint_t slot);

@@ -67,9 +67,9 @@ sub check {
 }
 
 sub check_slots {
-    my ($resp) = @_;
+    my ($resp, @moved) = @_;
 
-    my $pid = open2(my $from, my $to, $check, 'slots');
+    my $pid = open2(my $from, my $to, $check, 'slots', @moved);
     binmode $_ for $from, $to;
     print $to $resp;
     close $to;
@@ -335,11 +335,34 @@ map_is_view('back', 3);
 
 my ($from, $to) = $c->primaries;
 my ($nfrom, $nto) = map { $c->slot_count($_) } $from, $to;
+my $before = $c->raw($to, 'CLUSTER', 'SLOTS');
 $c->reshard(from => $from, to => $to);
 is($c->slot_count($from), 0, 'reshard: the source serves no slot');
 is($c->slot_count($to), $nfrom + $nto,
    'reshard: the target serves both primaries\' slots');
 map_is_view('reshard', 2);
+
+# the map of before the reshard, told by a real MOVED where a key of the
+# source went
+my @old = map { /^(\d+)-(\d+) 127\.0\.0\.1:(\d+)$/ ? [ $1, $2, $3 ] : () }
+          check_slots($before);
+my ($moved_key, $ms);
+for my $k (map { "cx:{site:$_}:tp" } 0 .. 99) {
+    my $s = (check('keyslot', $k))[0];
+    next unless grep { $_->[0] <= $s && $s <= $_->[1] && $_->[2] == $from }
+                @old;
+    ($moved_key, $ms) = ($k, $s);
+    last;
+}
+ok(defined $moved_key, 'reshard: a key the source served');
+$moved = $c->raw($from, 'GET', $moved_key);
+$moved =~ s/^-(.*)\r\n\z/$1/s;
+like($moved, qr/^MOVED $ms 127\.0\.0\.1:$to$/,
+     'reshard: the emptied source answers MOVED to the target');
+my ($now) = grep { /^(\d+)-(\d+) / && $1 <= $ms && $ms <= $2 }
+            check_slots($before, $moved);
+is($now, "$ms-$ms 127.0.0.1:$to",
+   'reshard: the old map with that MOVED applied sends the slot there');
 
 
 diag sprintf 'cluster part: %.0f s', time - $t0 if $ENV{TEST_CX_TIMING};

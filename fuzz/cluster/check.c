@@ -3,9 +3,12 @@
  * fuzz/cluster/check.c: the cluster rules on known inputs, for
  * t/026-redis-cluster.t to compare with a real Redis.
  *   cluster_check keyslot   < keys     one slot per line of stdin
- *   cluster_check slots     < reply    a CLUSTER SLOTS reply (RESP bytes)
+ *   cluster_check slots [MOVED...] < reply
+ *                                      a CLUSTER SLOTS reply (RESP bytes)
  *                                      as "start-end host:port" lines,
- *                                      merged, or "error: reason"
+ *                                      merged, or "error: reason"; each
+ *                                      argument, a MOVED error's text,
+ *                                      applied to the map first
  *   cluster_check redirect  < errors   one parsed error reply per line
  * Keys and error texts are one a line, without the newline.
  */
@@ -40,16 +43,18 @@ keyslot(void)
 
 
 static int
-slots(void)
+slots(int argc, char **argv)
 {
-    char                        *buf;
-    void                        *reply;
-    size_t                       len, n;
-    ngx_uint_t                   s, start;
-    const char                  *reason;
-    redisReader                 *reader;
-    ngx_http_cx_cluster_map_t   *map;
-    ngx_http_cx_cluster_node_t  *node;
+    int                              i;
+    char                            *buf;
+    void                            *reply;
+    size_t                           len, n;
+    ngx_uint_t                       s, start;
+    const char                      *reason;
+    redisReader                     *reader;
+    ngx_http_cx_cluster_map_t       *map;
+    ngx_http_cx_cluster_node_t      *node;
+    ngx_http_cx_cluster_redirect_t   rd;
 
     buf = malloc(1024 * 1024);
     len = fread(buf, 1, 1024 * 1024, stdin);
@@ -69,6 +74,18 @@ slots(void)
     if (ngx_http_cx_cluster_map(reply, NULL, &map, &reason) != NGX_OK) {
         printf("error: %s\n", reason);
         goto done;
+    }
+
+    for (i = 0; i < argc; i++) {
+        if (ngx_http_cx_cluster_redirect((u_char *) argv[i], strlen(argv[i]),
+                                         &rd, &reason)
+            != NGX_OK
+            || rd.type != NGX_HTTP_CX_CLUSTER_MOVED
+            || ngx_http_cx_cluster_moved(map, &rd, NULL) != NGX_OK)
+        {
+            printf("error: not applied: %s\n", argv[i]);
+            goto done;
+        }
     }
 
     for (start = 0, s = 1; s <= NGX_HTTP_CX_CLUSTER_SLOTS; s++) {
@@ -150,8 +167,8 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (argc == 2 && strcmp(argv[1], "slots") == 0) {
-        return slots();
+    if (argc >= 2 && strcmp(argv[1], "slots") == 0) {
+        return slots(argc - 2, argv + 2);
     }
 
     if (argc == 2 && strcmp(argv[1], "redirect") == 0) {
@@ -159,7 +176,8 @@ main(int argc, char **argv)
         return 0;
     }
 
-    fprintf(stderr, "usage: %s keyslot|slots|redirect < input\n", argv[0]);
+    fprintf(stderr, "usage: %s keyslot|slots [MOVED...]|redirect < input\n",
+            argv[0]);
 
     return 2;
 }

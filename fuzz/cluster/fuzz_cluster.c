@@ -104,12 +104,13 @@ same_node(ngx_http_cx_cluster_node_t *node, redisReply *n)
 static void
 check_map(redisReply *r)
 {
-    size_t                       i, s, served;
-    ngx_int_t                    rc;
-    const char                  *reason;
-    redisReply                  *e;
-    ngx_http_cx_cluster_map_t   *map;
-    ngx_http_cx_cluster_node_t  *node;
+    size_t                           i, s, served;
+    ngx_int_t                        rc;
+    const char                      *reason;
+    redisReply                      *e;
+    ngx_http_cx_cluster_map_t       *map;
+    ngx_http_cx_cluster_node_t      *node;
+    ngx_http_cx_cluster_redirect_t   rd;
 
     reason = NULL;
     map = NULL;
@@ -163,6 +164,33 @@ check_map(redisReply *r)
     }
 
     if (i != served) {
+        abort();
+    }
+
+    /* a MOVED to a new node: that slot, and only it, goes there */
+
+    rd.type = NGX_HTTP_CX_CLUSTER_MOVED;
+    rd.slot = (served * 7919) % NGX_HTTP_CX_CLUSTER_SLOTS;
+    ngx_str_set(&rd.host, "moved.test");
+    rd.port = 1;
+
+    if (ngx_http_cx_cluster_moved(map, &rd, NULL) != NGX_OK) {
+        return;     /* too many primaries or no memory: the map is as it was */
+    }
+
+    node = ngx_http_cx_cluster_node(map, rd.slot);
+
+    if (node == NULL || node->port != 1 || node->host.len != 10
+        || memcmp(node->host.data, "moved.test", 10) != 0)
+    {
+        abort();
+    }
+
+    for (s = 0, i = 0; s < NGX_HTTP_CX_CLUSTER_SLOTS; s++) {
+        i += (map->slot[s] != NGX_HTTP_CX_CLUSTER_NONE);
+    }
+
+    if (i != map->covered || map->covered < served) {
         abort();
     }
 }
