@@ -50,35 +50,32 @@ my $check = "$dir/cluster_check";
 # the check program's runs that did not exit 0 (ASan, UBSan, a crash)
 my @bad_exits;
 
-# the check program over lines of input
-sub check {
-    my ($mode, @lines) = @_;
+# the check program with ARGS, INPUT on its stdin: its lines
+sub run_check {
+    my ($args, $input) = @_;
 
-    my $pid = open2(my $from, my $to, $check, $mode);
+    my $pid = open2(my $from, my $to, $check, @$args);
     binmode $_ for $from, $to;
-    print $to map { "$_\n" } @lines;
+    print $to $input;
     close $to;
     my @got = <$from>;
     waitpid $pid, 0;
-    push @bad_exits, "$mode: $?" if $?;
+    push @bad_exits, "@$args: $?" if $?;
     chomp @got;
 
     return @got;
 }
 
+# one answer a line of input
+sub check {
+    my ($mode, @lines) = @_;
+    return run_check([ $mode ], join '', map { "$_\n" } @lines);
+}
+
+# a map from a CLUSTER SLOTS reply (RESP), with MOVED texts applied
 sub check_slots {
     my ($resp, @moved) = @_;
-
-    my $pid = open2(my $from, my $to, $check, 'slots', @moved);
-    binmode $_ for $from, $to;
-    print $to $resp;
-    close $to;
-    my @got = <$from>;
-    waitpid $pid, 0;
-    push @bad_exits, "slots: $?" if $?;
-    chomp @got;
-
-    return @got;
+    return run_check([ 'slots', @moved ], $resp);
 }
 
 # ------------------------------------------------ known vectors, no server
