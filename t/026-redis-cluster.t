@@ -272,6 +272,29 @@ sub map_is_view {
 
 map_is_view('up', 3);
 
+# ------------------------------------------------ writes routed by our map
+
+# 400 keys over 100 tags, each SET sent straight to the primary our map
+# names for its slot: every one is taken (no MOVED), and they spread
+my @ranges = map { /^(\d+)-(\d+) 127\.0\.0\.1:(\d+)$/ ? [ $1, $2, $3 ] : () }
+             check_slots($c->raw($c->any_port, 'CLUSTER', 'SLOTS'));
+my @wkeys = map { my $t = $_; map { "cx:{shop:$t}:tok:n$_" } 1 .. 4 }
+            0 .. 99;
+my @wslots = check('keyslot', @wkeys);
+my %by_node;
+for my $i (0 .. $#wkeys) {
+    my ($r) = grep { $_->[0] <= $wslots[$i] && $wslots[$i] <= $_->[1] }
+              @ranges;
+    push @{ $by_node{ $r ? $r->[2] : 0 } }, [ 'SET', $wkeys[$i], 1 ];
+}
+my @replies = map { $c->pipeline($_, @{ $by_node{$_} }) } keys %by_node;
+is(scalar(grep { $_ eq '+OK' } @replies), 400,
+   'writes routed by our map: all 400 taken by the node we chose')
+    or diag join "\n", (grep { $_ ne '+OK' } @replies)[0 .. 4];
+my $kpp = $c->keys_per_primary;
+is(scalar(grep { $_ > 0 } values %$kpp), 3,
+   'writes routed by our map: every primary holds some');
+
 # ---------------------------------------------------- a real MOVED, an ASK
 
 my $key = 'cx:{site:0}:tp:20261207';
@@ -309,12 +332,15 @@ ok(Test::CX::Fleet::wait_until(sub {
    }, 30), 'CLUSTER FAILOVER: the old primary is a replica');
 map_is_view('failover', 3);
 
-# ------------------------------ kill -9 of the primary with most slots, back
+# ------------------------------- kill -9 of the primary with most keys, back
 
-my ($busiest) = sort { $c->slot_count($b) <=> $c->slot_count($a) }
-                $c->primaries;
+$kpp = $c->keys_per_primary;
+my ($busiest) = sort { $kpp->{$b} <=> $kpp->{$a} } keys %$kpp;
 my $heir = $c->replica_of($busiest);
-ok($heir, 'the primary holding the most slots has a replica');
+ok($heir, 'the primary holding the most keys has a replica');
+ok(Test::CX::Fleet::wait_until(sub {
+       $c->cli($heir, 'DBSIZE') == $kpp->{$busiest}
+   }, 10), 'its replica has all its keys');
 $c->kill_node($busiest);
 ok($c->wait_promoted($heir, 60), 'kill -9: its replica is promoted');
 map_is_view('kill -9', 3);
@@ -324,6 +350,9 @@ ok(Test::CX::Fleet::wait_until(sub {
    }, 30), 'kill -9: the node comes back as a replica');
 ok($c->wait_agree, 'kill -9: the cluster agrees again');
 map_is_view('back', 3);
+is_deeply([ sort { $a <=> $b } values %{ $c->keys_per_primary } ],
+          [ sort { $a <=> $b } values %$kpp ],
+          'kill -9: no key lost (the same counts per primary)');
 
 # ------------------------------------------------------------- a reshard
 

@@ -15,6 +15,8 @@ package Test::CX::Cluster;
 #     $c->reshard(from => $p[1], to => $p[2]);       # every slot of p[1]
 #     $c->failover($replica);             # CLUSTER FAILOVER, waits
 #     my $bytes = $c->raw($port, 'CLUSTER', 'SLOTS'); # the RESP reply
+#     my @r = $c->pipeline($port, [ 'SET', 'k', 1 ], ...); # "+OK", ...
+#     my $keys = $c->keys_per_primary;    # { port => DBSIZE }
 #     $c->stop;
 
 use strict;
@@ -22,6 +24,7 @@ use warnings;
 
 use IO::Socket::INET;
 use IO::Select;
+use POSIX ();
 use Time::HiRes qw(sleep time);
 
 use Test::CX::Fleet;
@@ -179,13 +182,36 @@ sub slot_ranges {
 
 # redis-cli --cluster check: every slot served, every node agrees
 
+# redis-cli --cluster ARGS: its output, undef if it failed (the output
+# is then in $self->{cli_out})
+
+sub cluster_cli {
+    my ($self, @args) = @_;
+
+    my $pid = open my $fh, '-|';
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>&', \*STDOUT;
+        { exec 'redis-cli', @{ $self->{fleet}{cli} }, '--cluster', @args }
+        POSIX::_exit(127);
+    }
+
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $self->{cli_out} = $out;
+
+    return $? == 0 ? $out : undef;
+}
+
 sub agree {
     my ($self) = @_;
 
-    my $p = $self->any_port;
-    my $out = `redis-cli @{ $self->{fleet}{cli} } --cluster check 127.0.0.1:$p 2>&1`;
+    my $out = $self->cluster_cli('check', '127.0.0.1:' . $self->any_port);
 
-    return $? == 0 && $out =~ /All nodes agree/ && $out =~ /All 16384 slots covered/;
+    return defined $out && $out =~ /All nodes agree/
+           && $out =~ /All 16384 slots covered/;
 }
 
 sub wait_agree {
@@ -224,6 +250,43 @@ sub raw {
     $buf =~ s/\+OK\r\n\z// or die "no whole reply from $port";
 
     return $buf;
+}
+
+# commands pipelined on one connection, each a [ word, ... ]; the first
+# line of each reply ("+OK", "-MOVED 3999 127.0.0.1:7001", ":1", "$5"):
+# for commands whose replies are one line
+
+sub pipeline {
+    my ($self, $port, @cmds) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Timeout => 5) or die "$port: $!";
+    binmode $s;
+
+    for my $cmd (@cmds) {
+        print $s '*' . @$cmd . "\r\n",
+                 map { '$' . length($_) . "\r\n$_\r\n" } @$cmd;
+    }
+
+    my $sel = IO::Select->new($s);
+    my ($buf, @replies) = ('');
+    my $deadline = time + 10;
+
+    while (@replies < @cmds && time < $deadline
+           && $sel->can_read($deadline - time))
+    {
+        sysread($s, $buf, 65536, length $buf) or last;
+        push @replies, $1 while $buf =~ s/^([^\r]*)\r\n//;
+    }
+
+    return @replies;
+}
+
+# { PORT => keys } for the primaries serving slots (DBSIZE)
+
+sub keys_per_primary {
+    my ($self) = @_;
+    return { map { $_ => $self->cli($_, 'DBSIZE') } $self->primaries };
 }
 
 # ----------------------------------------------------------------- moves
@@ -267,8 +330,10 @@ sub reshard {
     my $to = $nodes->{ $o{to} }{id} or die "no node $o{to}";
     my $n = $o{slots} // $self->slot_count($o{from});
 
-    my $out = `redis-cli @{ $self->{fleet}{cli} } --cluster reshard 127.0.0.1:$o{from} --cluster-from $from --cluster-to $to --cluster-slots $n --cluster-yes 2>&1`;
-    die "redis-cli --cluster reshard failed:\n$out" if $?;
+    $self->cluster_cli('reshard', "127.0.0.1:$o{from}",
+                       '--cluster-from', $from, '--cluster-to', $to,
+                       '--cluster-slots', $n, '--cluster-yes')
+        // die "redis-cli --cluster reshard failed:\n$self->{cli_out}";
 
     $self->wait_agree or die "no agreement after the reshard";
 
