@@ -58,7 +58,8 @@ rules-try:
 	$(MAKE) all
 	util/cx-rules-try $(RULES) $(REQUEST)
 
-# libFuzzer on the request parsers and the rules' pattern matcher,
+# libFuzzer on the request parsers, the rules' pattern matcher and the
+# Redis Cluster replies (slot map, redirections),
 # FUZZ_SECONDS each (CI: the default)
 FUZZ_SECONDS ?= 60
 
@@ -69,6 +70,7 @@ fuzz:
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/cluster run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo
