@@ -14,7 +14,7 @@ T       ?= t/
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
         bench-rules bench-counters bench-hostile bench-fleet clean \
         widget widget-check \
-        deb deb-check rules-try
+        deb deb-check rules-try mutants
 
 all: $(MODULE)
 
@@ -123,3 +123,9 @@ deb-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# mutation testing (t/mutants.list, t/README.md "Mutants"), in a scratch
+# copy of the tree: not part of `make test`; MUTANTS=name[,...] runs some
+mutants:
+	util/deps.sh test
+	util/mutants
