@@ -1147,4 +1147,4 @@ async function main() {
 }
 
 
-run(main, 150);
+run(main, 170);
