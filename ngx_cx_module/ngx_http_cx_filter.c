@@ -17,6 +17,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_filter.h"
+#include "ngx_http_cx_inflate.h"
 #include "ngx_http_cx_memo.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_pageview.h"
@@ -39,6 +40,10 @@ static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_body_inflate(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_chain_t *in);
+static ngx_int_t ngx_http_cx_body_buf(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
@@ -72,7 +77,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_int_t
 ngx_http_cx_header_filter(ngx_http_request_t *r)
 {
-    ngx_int_t                rc;
+    ngx_int_t                rc, encoding;
     ngx_http_cx_ctx_t       *ctx;
     ngx_http_cx_loc_conf_t  *lcf;
 
@@ -117,6 +122,18 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ctx->inject = 1;
     ctx->last_out = &ctx->out;
 
+    encoding = ngx_http_cx_inflate_encoding(r);
+
+    if (encoding > 0) {
+        ctx->inflate = ngx_http_cx_inflate_create(r, encoding,
+                                                  lcf->inflate_max);
+        if (ctx->inflate == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflated);
+    }
+
     /* before the ETag is made weak: it names the bytes */
 
     ctx->memo_key = lcf->memo ? ngx_http_cx_memo_key(r, lcf) : 0;
@@ -134,8 +151,8 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
 /*
  * Whether this response may carry a survey tag: a 200 answer to GET or
  * HEAD of a location with surveys or rules, of a type of cx_inject_types,
- * neither encoded nor a range, to a visitor who has not asked not to be
- * tracked (where the location respects that).
+ * identity or gzip or deflate, not a range, to a visitor who has not
+ * asked not to be tracked (where the location respects that).
  */
 
 static ngx_uint_t
@@ -152,9 +169,7 @@ ngx_http_cx_injectable(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
         return 0;
     }
 
-    if (r->headers_out.content_encoding
-        && r->headers_out.content_encoding->value.len)
-    {
+    if (ngx_http_cx_inflate_encoding(r) == NGX_DECLINED) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "cx skip: encoded response \"%V\"",
                        &r->headers_out.content_encoding->value);
@@ -201,11 +216,19 @@ ngx_http_cx_privacy_signal(ngx_http_request_t *r)
 }
 
 
-/* an injected page is a new representation: its length and validators */
+/*
+ * An injected page is a new representation: its length and validators;
+ * an inflated one is passed on as identity bytes.
+ */
 
 static void
 ngx_http_cx_page_headers(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 {
+    if (r->headers_out.content_encoding) {
+        r->headers_out.content_encoding->hash = 0;
+        r->headers_out.content_encoding = NULL;
+    }
+
     ngx_http_clear_content_length(r);
     ngx_http_clear_accept_ranges(r);
     ngx_http_weak_etag(r);
@@ -329,9 +352,14 @@ ngx_http_cx_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ctx = ngx_http_get_module_ctx(r, ngx_http_cx_module);
 
     if (ctx == NULL || !ctx->inject
-        || (ctx->injected && ctx->busy == NULL && ctx->out == NULL))
+        || (ctx->injected && ctx->inflate == NULL && ctx->busy == NULL
+            && ctx->out == NULL))
     {
         return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ctx->inflate) {
+        return ngx_http_cx_body_inflate(r, ctx, in);
     }
 
     for (cl = in; cl; cl = cl->next) {
@@ -343,23 +371,94 @@ ngx_http_cx_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                        ngx_buf_in_memory(b) ? 1 : 0, (int) b->in_file,
                        (int) b->last_buf, (int) b->flush, (int) b->sync);
 
-        if (ctx->injected) {
-            if (ngx_http_cx_emit_buf(r, ctx, b) != NGX_OK) {
+        if (ngx_http_cx_body_buf(r, ctx, b) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_cx_output(r, ctx);
+}
+
+
+/*
+ * A compressed body: the identity buffers the inflate unit makes are
+ * handled as incoming ones.  When its buffers are all downstream, what
+ * is sent makes room; if nothing can be sent now, the rest waits for the
+ * next call (r->buffered keeps the writer calling).  A broken stream or
+ * one past cx_inflate_max ends the response as failed, after what
+ * inflated before.
+ */
+
+static ngx_int_t
+ngx_http_cx_body_inflate(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    ngx_int_t   rc, orc;
+    ngx_buf_t  *b;
+
+    if (in && ngx_http_cx_inflate_add(r, ctx->inflate, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    orc = NGX_OK;
+
+    for ( ;; ) {
+        rc = ngx_http_cx_inflate_next(r, ctx->inflate, &b);
+
+        if (rc == NGX_OK) {
+            if (ngx_http_cx_body_buf(r, ctx, b) != NGX_OK) {
                 return NGX_ERROR;
             }
 
             continue;
         }
 
-        if ((ctx->memo_hit ? ngx_http_cx_place(r, ctx, b)
-                           : ngx_http_cx_scan(r, ctx, b))
-            != NGX_OK)
-        {
+        if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
+
+        orc = ngx_http_cx_output(r, ctx);
+
+        if (rc == NGX_DECLINED) {
+            r->buffered &= ~NGX_HTTP_CX_INFLATE_BUFFERED;
+            r->connection->error = 1;
+            return NGX_ERROR;
+        }
+
+        if (orc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_BUSY && ngx_http_cx_inflate_ready(ctx->inflate)) {
+            continue;
+        }
+
+        break;
     }
 
-    return ngx_http_cx_output(r, ctx);
+    if (ngx_http_cx_inflate_pending(ctx->inflate)) {
+        r->buffered |= NGX_HTTP_CX_INFLATE_BUFFERED;
+
+    } else {
+        r->buffered &= ~NGX_HTTP_CX_INFLATE_BUFFERED;
+    }
+
+    return orc;
+}
+
+
+/* one identity buffer, incoming or inflated */
+
+static ngx_int_t
+ngx_http_cx_body_buf(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    if (ctx->injected) {
+        return ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    return ctx->memo_hit ? ngx_http_cx_place(r, ctx, b)
+                         : ngx_http_cx_scan(r, ctx, b);
 }
 
 
@@ -872,5 +971,5 @@ ngx_http_cx_filter_init(ngx_conf_t *cf)
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_cx_body_filter;
 
-    return NGX_OK;
+    return ngx_http_cx_inflate_init(cf);
 }

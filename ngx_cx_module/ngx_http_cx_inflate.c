@@ -1,0 +1,557 @@
+
+/*
+ * ngx_http_cx_inflate.c: the inflate front end of injection.  A response
+ * with "Content-Encoding: gzip" or "deflate" is inflated as it streams,
+ * into at most NGX_HTTP_CX_INFLATE_BUFS buffers of our own; the filter
+ * scans them like any identity body and passes them on, and nginx's gzip
+ * filter, which runs after us, compresses again for clients that accept
+ * it.  When every buffer is still downstream, compressed input waits
+ * (r->buffered) until one comes back, so memory per request is zlib's
+ * state and window (about 44 KB) plus 64 KB, whatever the page size.
+ *
+ * More than cx_inflate_max identity bytes (a bomb), or a stream that is
+ * truncated, corrupt or fails its check, ends the inflation: what
+ * inflated before is passed on, and the filter ends the response as
+ * failed -- never as a complete page.
+ *
+ * Also here: cx_inject_upstream_identity, which asks the upstream for
+ * identity bytes in the first place.
+ */
+
+
+#include <zlib.h>
+
+#include "ngx_http_cx_module.h"
+#include "ngx_http_cx_inflate.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_util.h"
+
+
+struct ngx_http_cx_inflate_s {
+    z_stream             zs;
+    ngx_chain_t         *in;        /* compressed, not yet consumed */
+    ngx_chain_t        **last_in;
+    ngx_buf_t           *bufs[NGX_HTTP_CX_INFLATE_BUFS];
+    ngx_uint_t           nbufs;
+    ngx_buf_t           *cur;       /* being filled */
+    off_t                max;
+    ngx_uint_t           type;
+    unsigned             started:1; /* inflateInit2() done */
+    unsigned             ended:1;   /* Z_STREAM_END */
+    unsigned             failed:1;  /* broken or cut: say so next */
+    unsigned             finished:1;    /* the last buffer went out */
+};
+
+
+static ngx_int_t ngx_http_cx_inflate_start(ngx_http_request_t *r,
+    ngx_http_cx_inflate_t *z, u_char first);
+static ngx_int_t ngx_http_cx_inflate_run(ngx_http_request_t *r,
+    ngx_http_cx_inflate_t *z, ngx_buf_t *in);
+static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_request_t *r,
+    ngx_http_cx_inflate_t *z);
+static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_request_t *r,
+    ngx_http_cx_inflate_t *z, ngx_buf_t **out);
+static void ngx_http_cx_inflate_cleanup(void *data);
+static ngx_int_t ngx_http_cx_identity_handler(ngx_http_request_t *r);
+
+
+/* the tag of our output buffers */
+static u_char  ngx_http_cx_inflate_tag;
+
+
+ngx_int_t
+ngx_http_cx_inflate_encoding(ngx_http_request_t *r)
+{
+    ngx_str_t  *ce;
+
+    if (r->headers_out.content_encoding == NULL
+        || r->headers_out.content_encoding->value.len == 0)
+    {
+        return 0;
+    }
+
+    ce = &r->headers_out.content_encoding->value;
+
+    if ((ce->len == 4 && ngx_strncasecmp(ce->data, (u_char *) "gzip", 4) == 0)
+        || (ce->len == 6
+            && ngx_strncasecmp(ce->data, (u_char *) "x-gzip", 6) == 0))
+    {
+        return NGX_HTTP_CX_INFLATE_GZIP;
+    }
+
+    if (ce->len == 7
+        && ngx_strncasecmp(ce->data, (u_char *) "deflate", 7) == 0)
+    {
+        return NGX_HTTP_CX_INFLATE_DEFLATE;
+    }
+
+    /* br, compress, zstd, a list of codings: passed on as they are */
+
+    return NGX_DECLINED;
+}
+
+
+ngx_http_cx_inflate_t *
+ngx_http_cx_inflate_create(ngx_http_request_t *r, ngx_uint_t type, off_t max)
+{
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_cx_inflate_t  *z;
+
+    z = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_inflate_t));
+    if (z == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_cx_inflate_cleanup;
+    cln->data = z;
+
+    z->type = type;
+    z->max = max;
+    z->last_in = &z->in;
+
+    return z;
+}
+
+
+/*
+ * HTTP's "deflate" is the zlib format, but some servers send raw deflate:
+ * a zlib stream starts with a CMF byte naming deflate (low nibble 8) and
+ * a window of at most 32 KB.
+ */
+
+static ngx_int_t
+ngx_http_cx_inflate_start(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+    u_char first)
+{
+    int  bits, rc;
+
+    if (z->type == NGX_HTTP_CX_INFLATE_GZIP) {
+        bits = MAX_WBITS + 16;
+
+    } else if ((first & 0x0f) == 8 && (first >> 4) <= 7) {
+        bits = MAX_WBITS;
+
+    } else {
+        bits = -MAX_WBITS;
+    }
+
+    rc = inflateInit2(&z->zs, bits);
+
+    if (rc != Z_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cx: inflateInit2() failed: %d", rc);
+        return NGX_ERROR;
+    }
+
+    z->started = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cx_inflate_cleanup(void *data)
+{
+    ngx_http_cx_inflate_t  *z = data;
+
+    if (z->started) {
+        inflateEnd(&z->zs);
+        z->started = 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_cx_inflate_add(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+    ngx_chain_t *in)
+{
+    ngx_chain_t  *cl;
+
+    for ( /* void */ ; in; in = in->next) {
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = in->buf;
+        cl->next = NULL;
+
+        *z->last_in = cl;
+        z->last_in = &cl->next;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+    ngx_buf_t **out)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *in, *b;
+    ngx_chain_t  *cl;
+
+    while (z->in) {
+
+        if (z->failed) {
+            return ngx_http_cx_inflate_fail(r, z, out);
+        }
+
+        cl = z->in;
+        in = cl->buf;
+
+        if (in->pos < in->last && !z->ended) {
+
+            if (z->cur == NULL) {
+                z->cur = ngx_http_cx_inflate_buf(r, z);
+
+                if (z->cur == NULL) {
+                    return z->nbufs < NGX_HTTP_CX_INFLATE_BUFS ? NGX_ERROR
+                                                               : NGX_BUSY;
+                }
+            }
+
+            rc = ngx_http_cx_inflate_run(r, z, in);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK) {
+                /* the buffer is full */
+                *out = z->cur;
+                z->cur = NULL;
+                return NGX_OK;
+            }
+
+            if (z->failed) {
+                continue;
+            }
+        }
+
+        if (in->pos < in->last) {
+            if (!z->ended) {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "cx: %O bytes after the end of the compressed "
+                          "body ignored", (off_t) (in->last - in->pos));
+            in->pos = in->last;
+        }
+
+        /* in is consumed */
+
+        z->in = cl->next;
+        if (z->in == NULL) {
+            z->last_in = &z->in;
+        }
+
+        ngx_free_chain(r->pool, cl);
+
+        if (in->last_buf) {
+            if (!z->ended) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "cx: compressed body of \"%V\" is truncated",
+                              &r->uri);
+                ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_broken);
+                z->failed = 1;
+                return ngx_http_cx_inflate_fail(r, z, out);
+            }
+
+            b = z->cur;
+            z->cur = NULL;
+
+            if (b == NULL || b->pos == b->last) {
+                /* once per request */
+                b = ngx_calloc_buf(r->pool);
+                if (b == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
+            b->last_buf = 1;
+            z->finished = 1;
+            *out = b;
+
+            return NGX_OK;
+        }
+
+        if ((in->flush || in->last_in_chain)
+            && z->cur && z->cur->pos < z->cur->last)
+        {
+            b = z->cur;
+            z->cur = NULL;
+            b->flush = in->flush;
+            *out = b;
+
+            return NGX_OK;
+        }
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Inflates from in into z->cur: NGX_OK when z->cur is full, NGX_AGAIN
+ * when in is used up or the stream ended.
+ */
+
+static ngx_int_t
+ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+    ngx_buf_t *in)
+{
+    int         rc;
+    off_t       room;
+    size_t      avail;
+    ngx_buf_t  *b;
+
+    if (!z->started
+        && ngx_http_cx_inflate_start(r, z, *in->pos) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    b = z->cur;
+
+    for ( ;; ) {
+        avail = b->end - b->last;
+        room = z->max - (off_t) z->zs.total_out;
+
+        if (room <= 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "cx: \"%V\" inflates to more than "
+                          "cx_inflate_max %O bytes, not injected",
+                          &r->uri, z->max);
+            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_cut);
+            z->failed = 1;
+            return NGX_AGAIN;
+        }
+
+        if ((off_t) avail > room) {
+            avail = (size_t) room;
+        }
+
+        z->zs.next_in = in->pos;
+        z->zs.avail_in = in->last - in->pos;
+        z->zs.next_out = b->last;
+        z->zs.avail_out = avail;
+
+        rc = inflate(&z->zs, Z_NO_FLUSH);
+
+        in->pos = z->zs.next_in;
+        b->last = z->zs.next_out;
+
+        if (rc == Z_STREAM_END) {
+            z->ended = 1;
+            return (b->last == b->end) ? NGX_OK : NGX_AGAIN;
+        }
+
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "cx: compressed body of \"%V\" is broken: %d %s",
+                          &r->uri, rc, z->zs.msg ? z->zs.msg : "");
+            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_broken);
+            z->failed = 1;
+            return NGX_AGAIN;
+        }
+
+        if (b->last == b->end) {
+            return NGX_OK;
+        }
+
+        if (in->pos == in->last) {
+            return NGX_AGAIN;
+        }
+
+        /* the output was capped below the buffer: the limit is reached */
+    }
+}
+
+
+/* what inflated before the failure, then NGX_DECLINED */
+
+static ngx_int_t
+ngx_http_cx_inflate_fail(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+    ngx_buf_t **out)
+{
+    ngx_chain_t  *cl;
+
+    if (z->cur && z->cur->pos < z->cur->last) {
+        *out = z->cur;
+        z->cur = NULL;
+        return NGX_OK;
+    }
+
+    /* the rest of the body is dropped */
+
+    for (cl = z->in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+    }
+
+    z->in = NULL;
+    z->last_in = &z->in;
+    z->finished = 1;
+
+    return NGX_DECLINED;
+}
+
+
+/* a free output buffer: one that came back from downstream, or a new one */
+
+static ngx_buf_t *
+ngx_http_cx_inflate_buf(ngx_http_request_t *r, ngx_http_cx_inflate_t *z)
+{
+    ngx_buf_t   *b;
+    ngx_uint_t   i;
+
+    for (i = 0; i < z->nbufs; i++) {
+        b = z->bufs[i];
+
+        if (b->pos == b->last) {
+            b->pos = b->start;
+            b->last = b->start;
+            b->flush = 0;
+            return b;
+        }
+    }
+
+    if (z->nbufs == NGX_HTTP_CX_INFLATE_BUFS) {
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(r->pool, NGX_HTTP_CX_INFLATE_SIZE);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->tag = (ngx_buf_tag_t) &ngx_http_cx_inflate_tag;
+    b->recycled = 1;
+
+    z->bufs[z->nbufs++] = b;
+
+    return b;
+}
+
+
+ngx_uint_t
+ngx_http_cx_inflate_ready(ngx_http_cx_inflate_t *z)
+{
+    ngx_uint_t  i;
+
+    if (z->in == NULL) {
+        return 0;
+    }
+
+    if (z->nbufs < NGX_HTTP_CX_INFLATE_BUFS || z->cur) {
+        return 1;
+    }
+
+    for (i = 0; i < z->nbufs; i++) {
+        if (z->bufs[i]->pos == z->bufs[i]->last) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_uint_t
+ngx_http_cx_inflate_pending(ngx_http_cx_inflate_t *z)
+{
+    return z->in != NULL;
+}
+
+
+/*
+ * cx_inject_upstream_identity: where a survey may be injected, the
+ * upstream is asked for identity bytes.  The request's Accept-Encoding
+ * lines say "identity" to the proxy, fastcgi, uwsgi and grpc modules,
+ * which copy the request's header list; nginx's gzip filter still reads
+ * the client's own value through r->headers_in.accept_encoding.
+ */
+
+static ngx_int_t
+ngx_http_cx_identity_handler(ngx_http_request_t *r)
+{
+    ngx_uint_t               i;
+    ngx_list_part_t         *part;
+    ngx_table_elt_t         *h, *copy;
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (!lcf->upstream_identity || !lcf->inject || lcf->endpoint
+        || (lcf->surveys == NULL && lcf->rules == NULL)
+        || r != r->main
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || r->headers_in.accept_encoding == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("Accept-Encoding") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Encoding",
+                               sizeof("Accept-Encoding") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        if (&h[i] == r->headers_in.accept_encoding) {
+            copy = ngx_palloc(r->pool, sizeof(ngx_table_elt_t));
+            if (copy == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            *copy = h[i];
+            r->headers_in.accept_encoding = copy;
+        }
+
+        ngx_str_set(&h[i].value, "identity");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_cx_inflate_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_cx_identity_handler;
+
+    return NGX_OK;
+}
