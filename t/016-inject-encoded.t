@@ -329,3 +329,36 @@ my $etag = $r->{headers}{etag} or die 'no etag';
 $r = ::get_raw('/page.html', "Accept-Encoding: gzip\r\nIf-None-Match: $etag\r\n");
 die "conditional: $r->{status}" unless $r->{status} eq '304';
 die "a 304 with a body" if length $r->{body};
+
+
+
+=== TEST 16: cx_inject_upstream_identity: the upstream is asked for identity, the client still gets gzip
+--- config
+location /ae/ {
+    cx_survey s1 type=nps;
+    cx_inject_upstream_identity on;
+    gzip on;
+    gzip_min_length 1;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo/;
+}
+location /plain/ {
+    cx_survey s1 type=nps;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo/;
+}
+location /echo/ {
+    default_type text/html;
+    return 200 "<html><body>ae=$http_accept_encoding</body></html>";
+}
+--- request
+GET /plain/
+--- more_headers
+Accept-Encoding: gzip, br
+--- response_body_like eval
+"^<html><body>ae=gzip, br$::TAG</body></html>\\z"
+--- check
+my $r = ::get_raw('/ae/', "Accept-Encoding: gzip, br\r\n");
+die "not gzip to the client" unless ($r->{headers}{'content-encoding'} // '') eq 'gzip';
+my $plain;
+IO::Uncompress::Gunzip::gunzip(\$r->{body}, \$plain) or die "not gzip";
+die "upstream asked: $plain"
+    unless $plain =~ m{^<html><body>ae=identity$::TAG</body></html>\z};
