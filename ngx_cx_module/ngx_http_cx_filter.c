@@ -48,6 +48,13 @@ static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_place_file(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_file_says_body(ngx_http_request_t *r,
+    ngx_buf_t *b, off_t at);
+static ngx_buf_t *ngx_http_cx_emit_file(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b, off_t from, off_t to,
+    ngx_buf_t *shadow);
 static ngx_int_t ngx_http_cx_append(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_hold(ngx_http_request_t *r,
@@ -140,7 +147,14 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ctx->memo_hit = (ngx_http_cx_memo_get(ctx->memo_key, &ctx->memo_offset)
                      == NGX_OK);
 
-    r->filter_need_in_memory = 1;
+    /*
+     * Where the tag goes is known: a file can be sent as it is, split
+     * around the tag (ngx_http_cx_place_file()), by sendfile
+     */
+
+    if (!ctx->memo_hit || ctx->inflate) {
+        r->filter_need_in_memory = 1;
+    }
 
     ngx_http_cx_page_headers(r, lcf);
 
@@ -584,7 +598,20 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (b->pos != b->last) {
+    last = NULL;
+
+    if (b->in_file && !ngx_buf_in_memory(b)
+        && b->file_pos != b->file_last)
+    {
+        last = ngx_http_cx_emit_file(r, ctx, b, b->file_pos, b->file_last,
+                                     b);
+        if (last == NULL) {
+            return NGX_ERROR;
+        }
+
+        last->last_buf = 0;
+
+    } else if (b->pos != b->last) {
         last = ngx_http_cx_emit(r, ctx, b->pos, b->last, b);
         if (last == NULL) {
             return NGX_ERROR;
@@ -607,7 +634,8 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ngx_http_cx_memo_set(ctx->memo_key, -1);
     }
 
-    if (b->pos == b->last) {
+    if (last == NULL) {
+        /* nothing of b went before the tag: b itself goes after it */
         return ngx_http_cx_emit_buf(r, ctx, b);
     }
 
@@ -647,6 +675,10 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 {
     off_t    start, size;
     u_char  *ins;
+
+    if (b->in_file && !ngx_buf_in_memory(b)) {
+        return ngx_http_cx_place_file(r, ctx, b);
+    }
 
     if (!ngx_buf_in_memory(b) || b->pos == b->last) {
         return b->last_buf ? ngx_http_cx_append(r, ctx, b)
@@ -695,6 +727,94 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
 
     return ngx_http_cx_emit(r, ctx, ins, b->last, b) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * A file buffer of a representation seen before: sent as two buffers on
+ * the same file with the tag in memory between, so that sendfile still
+ * carries the page; if the file no longer says "</body" there (changed
+ * in place, same size, same second), the entry is forgotten and the tag
+ * goes at the end.
+ */
+
+static ngx_int_t
+ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    off_t  start, size, at;
+
+    start = ctx->stream_pos;
+    size = b->file_last - b->file_pos;
+    ctx->stream_pos += size;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx place file: %O bytes, remembered offset %O",
+                   size, ctx->memo_offset);
+
+    if (ctx->memo_offset < start || ctx->memo_offset >= start + size) {
+        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
+                           : ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    at = b->file_pos + (ctx->memo_offset - start);
+
+    if (ngx_http_cx_file_says_body(r, b, at) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cx: \"%V\" changed under the same ETag, "
+                      "the tag goes at its end", &r->uri);
+        ngx_http_cx_memo_forget(ctx->memo_key);
+        ctx->memo_offset = -1;
+
+        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
+                           : ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    if ((at != b->file_pos
+         && ngx_http_cx_emit_file(r, ctx, b, b->file_pos, at, NULL) == NULL)
+        || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+                            ctx->tag.data + ctx->tag.len, NULL)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->injected = 1;
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+    return ngx_http_cx_emit_file(r, ctx, b, at, b->file_last, b)
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/* six bytes of the file, read where the tag goes: still "</body"? */
+
+static ngx_int_t
+ngx_http_cx_file_says_body(ngx_http_request_t *r, ngx_buf_t *b, off_t at)
+{
+    ssize_t  n;
+    u_char   buf[NGX_HTTP_CX_HTML_MARKER];
+
+    if (b->file == NULL || b->file->fd == NGX_INVALID_FILE) {
+        return NGX_DECLINED;
+    }
+
+    n = pread(b->file->fd, buf, NGX_HTTP_CX_HTML_MARKER, at);
+
+    if (n == -1) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, ngx_errno,
+                      "cx: pread() \"%V\" failed", &b->file->name);
+        return NGX_DECLINED;
+    }
+
+    if (n != NGX_HTTP_CX_HTML_MARKER
+        || ngx_strncasecmp(buf, (u_char *) "</body", NGX_HTTP_CX_HTML_MARKER)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -881,6 +1001,40 @@ ngx_http_cx_emit(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx, u_char *pos,
 }
 
 
+/* a descriptor of a range of b's file; with shadow, the last one of b */
+
+static ngx_buf_t *
+ngx_http_cx_emit_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b, off_t from, off_t to, ngx_buf_t *shadow)
+{
+    ngx_buf_t    *d;
+    ngx_chain_t  *cl;
+
+    cl = ngx_http_cx_get_buf(r, ctx);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    d = cl->buf;
+    d->in_file = 1;
+    d->file = b->file;
+    d->file_pos = from;
+    d->file_last = to;
+
+    if (shadow) {
+        d->shadow = shadow;
+        d->last_buf = shadow->last_buf;
+        d->last_in_chain = shadow->last_in_chain;
+        d->flush = shadow->flush;
+    }
+
+    *ctx->last_out = cl;
+    ctx->last_out = &cl->next;
+
+    return d;
+}
+
+
 /* a buffer passed on as it is: its owner tracks it */
 
 static ngx_int_t
@@ -939,6 +1093,7 @@ ngx_http_cx_output(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
 
         if (b->shadow) {
             b->shadow->pos = b->shadow->last;
+            b->shadow->file_pos = b->shadow->file_last;
             b->shadow = NULL;
         }
 
