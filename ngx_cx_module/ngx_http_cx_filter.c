@@ -84,6 +84,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_int_t
 ngx_http_cx_header_filter(ngx_http_request_t *r)
 {
+    off_t                    len;
     ngx_int_t                rc, encoding;
     ngx_http_cx_ctx_t       *ctx;
     ngx_http_cx_loc_conf_t  *lcf;
@@ -156,7 +157,19 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         r->filter_need_in_memory = 1;
     }
 
+    len = r->headers_out.content_length_n;
+
     ngx_http_cx_page_headers(r, lcf);
+
+    /*
+     * A view placed from memory carries the tag exactly once, placed or,
+     * if the file changed, appended: its length is known, and the
+     * response need not be chunked
+     */
+
+    if (ctx->memo_hit && ctx->inflate == NULL && len > 0) {
+        r->headers_out.content_length_n = len + ctx->tag.len;
+    }
 
     return ngx_http_next_header_filter(r);
 }

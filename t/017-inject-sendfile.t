@@ -66,6 +66,9 @@ die "not placed from the file: $log" unless $log =~ /cx place file: 67 bytes, re
 die "no sendfile of the two ranges: $log"
     unless $log =~ /sendfile: \@0 53\b/ && $log =~ /sendfile: \@53 14\b/;
 die "the file was read" if $log =~ /\] read: /;
+die "length: " . join(' ', %{ $r->{headers} })
+    unless ($r->{headers}{'content-length'} // '') eq length $r->{body}
+        && !$r->{headers}{'transfer-encoding'};
 
 
 
