@@ -29,6 +29,9 @@
 /* the store of held bytes: NGX_HTTP_CX_HTML_MARKER at most */
 #define NGX_HTTP_CX_HELD_MAX        8
 
+/* a file's tail after the tag up to this is read, and sent with the tag */
+#define NGX_HTTP_CX_TAIL_MAX        4096
+
 
 static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
@@ -51,7 +54,7 @@ static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cx_place_file(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_file_says_body(ngx_http_request_t *r,
-    ngx_buf_t *b, off_t at);
+    ngx_buf_t *b, off_t at, u_char *buf, size_t len);
 static ngx_buf_t *ngx_http_cx_emit_file(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b, off_t from, off_t to,
     ngx_buf_t *shadow);
@@ -755,7 +758,9 @@ static ngx_int_t
 ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_buf_t *b)
 {
-    off_t  start, size, at;
+    off_t    start, size, at;
+    u_char  *tail;
+    size_t   len;
 
     start = ctx->stream_pos;
     size = b->file_last - b->file_pos;
@@ -772,7 +777,32 @@ ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     at = b->file_pos + (ctx->memo_offset - start);
 
-    if (ngx_http_cx_file_says_body(r, b, at) != NGX_OK) {
+    /*
+     * A short tail (usually "</body></html>") is read with the check and
+     * sent in one buffer with the tag: one system call less than a
+     * second range of the file
+     */
+
+    len = NGX_HTTP_CX_HTML_MARKER;
+    tail = NULL;
+
+    if (b->file_last - at <= NGX_HTTP_CX_TAIL_MAX
+        && b->file_last - at >= NGX_HTTP_CX_HTML_MARKER)
+    {
+        len = (size_t) (b->file_last - at);
+
+        tail = ngx_pnalloc(r->pool, ctx->tag.len + len);
+        if (tail == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(tail, ctx->tag.data, ctx->tag.len);
+    }
+
+    if (ngx_http_cx_file_says_body(r, b, at, tail ? tail + ctx->tag.len : NULL,
+                                   len)
+        != NGX_OK)
+    {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "cx: \"%V\" changed under the same ETag, "
                       "the tag goes at its end", &r->uri);
@@ -783,9 +813,21 @@ ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                            : ngx_http_cx_emit_buf(r, ctx, b);
     }
 
-    if ((at != b->file_pos
-         && ngx_http_cx_emit_file(r, ctx, b, b->file_pos, at, NULL) == NULL)
-        || ngx_http_cx_emit(r, ctx, ctx->tag.data,
+    if (at != b->file_pos
+        && ngx_http_cx_emit_file(r, ctx, b, b->file_pos, at, NULL) == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (tail) {
+        ctx->injected = 1;
+        ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+        return ngx_http_cx_emit(r, ctx, tail, tail + ctx->tag.len + len, b)
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_http_cx_emit(r, ctx, ctx->tag.data,
                             ctx->tag.data + ctx->tag.len, NULL)
            == NULL)
     {
@@ -800,19 +842,27 @@ ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 }
 
 
-/* six bytes of the file, read where the tag goes: still "</body"? */
+/*
+ * The file where the tag goes, len bytes read into buf (or six bytes
+ * into a buffer of our own): does it still say "</body"?
+ */
 
 static ngx_int_t
-ngx_http_cx_file_says_body(ngx_http_request_t *r, ngx_buf_t *b, off_t at)
+ngx_http_cx_file_says_body(ngx_http_request_t *r, ngx_buf_t *b, off_t at,
+    u_char *buf, size_t len)
 {
     ssize_t  n;
-    u_char   buf[NGX_HTTP_CX_HTML_MARKER];
+    u_char   marker[NGX_HTTP_CX_HTML_MARKER];
 
     if (b->file == NULL || b->file->fd == NGX_INVALID_FILE) {
         return NGX_DECLINED;
     }
 
-    n = pread(b->file->fd, buf, NGX_HTTP_CX_HTML_MARKER, at);
+    if (buf == NULL) {
+        buf = marker;
+    }
+
+    n = pread(b->file->fd, buf, len, at);
 
     if (n == -1) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, ngx_errno,
@@ -820,7 +870,7 @@ ngx_http_cx_file_says_body(ngx_http_request_t *r, ngx_buf_t *b, off_t at)
         return NGX_DECLINED;
     }
 
-    if (n != NGX_HTTP_CX_HTML_MARKER
+    if ((size_t) n != len
         || ngx_strncasecmp(buf, (u_char *) "</body", NGX_HTTP_CX_HTML_MARKER)
            != 0)
     {

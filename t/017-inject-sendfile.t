@@ -1,7 +1,9 @@
 # Static pages keep sendfile: on a view of a page whose </body> offset is
 # remembered, the file is not read; it is sent as two ranges of the same
-# file with the tag in memory between.  Six bytes of the file are read at
-# the offset first: a file changed in place (same size, same second, so
+# file with the tag in memory between, with a Content-Length (page plus
+# tag), not chunked.  Six bytes of the file are read at
+# the offset first (a tail of up to 4 KB after it is read with them and
+# sent with the tag): a file changed in place (same size, same second, so
 # the same ETag) never gets the tag at a stale offset.
 
 use lib 't/lib';
@@ -12,6 +14,7 @@ our $PAGE = '<html><body><script>var s="</body>";</script><p>x</p></body></html>
 our $BIG = '<!DOCTYPE html><html><body>'
          . join('', map { "<p>paragraph $_ <!-- </body> --></p>\n" } 1 .. 9000)
          . '</body></html>';
+our $LONG = '<html><body><p>x</p></body>' . ('<!-- footer -->' x 400) . '</html>';
 our $MTIME = 1700000000;
 
 sub put_file {
@@ -63,8 +66,10 @@ my ($r, $log) = main::second_view('/page.html');
 die "body: $r->{body}" unless $r->{body}
     =~ m{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z};
 die "not placed from the file: $log" unless $log =~ /cx place file: 67 bytes, remembered offset 53/;
-die "no sendfile of the two ranges: $log"
-    unless $log =~ /sendfile: \@0 53\b/ && $log =~ /sendfile: \@53 14\b/;
+die "no sendfile of the page up to the tag: $log"
+    unless $log =~ /sendfile: \@0 53\b/;
+die "the short tail is sent with the tag, not by a second sendfile: $log"
+    if $log =~ /sendfile: \@53/;
 die "the file was read" if $log =~ /\] read: /;
 die "length: " . join(' ', %{ $r->{headers} })
     unless ($r->{headers}{'content-length'} // '') eq length $r->{body}
@@ -157,3 +162,18 @@ main::put_file('page.html', $::PAGE);
 --- check
 my ($r, $log) = main::second_view('/page.html', "Range: bytes=0-5\r\n");
 die "range: $r->{status} $r->{body}" unless $r->{status} == 206 && $r->{body} eq '<html>';
+
+
+
+=== TEST 7: a long tail after </body>: two ranges of the file, the tag between
+--- init
+main::put_file('long.html', $::LONG);
+--- request
+GET /long.html
+--- response_body_like eval
+qr{^<html><body><p>x</p>$::TAG</body>(<!-- footer -->){400}</html>\z}
+--- check
+my ($r, $log) = main::second_view('/long.html');
+die "body" unless $r->{body} =~ qr{^<html><body><p>x</p>$::TAG</body>(<!-- footer -->){400}</html>\z};
+die "no two ranges: $log"
+    unless $log =~ /sendfile: \@0 20\b/ && $log =~ /sendfile: \@20 6014\b/;
