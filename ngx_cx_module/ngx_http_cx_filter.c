@@ -12,6 +12,12 @@
  * its memory, the last one shadowing the original, as sub_filter does.
  * At most NGX_HTTP_CX_HTML_MARKER bytes of a possible "</body" are held
  * back between calls, so memory per request is constant.
+ *
+ * A gzip or deflate body goes through the inflate front end
+ * (ngx_http_cx_inflate.c) first and on as identity bytes; a static file
+ * whose tag offset is remembered goes out by sendfile, split around the
+ * tag.  Also here: cx_inject_upstream_identity, which asks the upstream
+ * not to compress in the first place.
  */
 
 
@@ -38,6 +44,7 @@ static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_uint_t ngx_http_cx_injectable(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_encoding(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
@@ -72,6 +79,7 @@ static ngx_int_t ngx_http_cx_emit_buf(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_output(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx);
+static ngx_int_t ngx_http_cx_identity_handler(ngx_http_request_t *r);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -133,10 +141,10 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ctx->inject = 1;
     ctx->last_out = &ctx->out;
 
-    encoding = ngx_http_cx_inflate_encoding(r);
+    encoding = ngx_http_cx_encoding(r);
 
     if (encoding > 0) {
-        ctx->inflate = ngx_http_cx_inflate_create(r, encoding,
+        ctx->inflate = ngx_http_cx_inflate_create(r->pool, encoding,
                                                   lcf->inflate_max);
         if (ctx->inflate == NULL) {
             return NGX_ERROR;
@@ -199,7 +207,7 @@ ngx_http_cx_injectable(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
         return 0;
     }
 
-    if (ngx_http_cx_inflate_encoding(r) == NGX_DECLINED) {
+    if (ngx_http_cx_encoding(r) == NGX_DECLINED) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "cx skip: encoded response \"%V\"",
                        &r->headers_out.content_encoding->value);
@@ -222,6 +230,43 @@ ngx_http_cx_injectable(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
     }
 
     return 1;
+}
+
+
+/*
+ * The response's content coding: 0 identity, NGX_HTTP_CX_INFLATE_GZIP or
+ * _DEFLATE, NGX_DECLINED for one the module passes on as it is
+ */
+
+static ngx_int_t
+ngx_http_cx_encoding(ngx_http_request_t *r)
+{
+    ngx_str_t  *ce;
+
+    if (r->headers_out.content_encoding == NULL
+        || r->headers_out.content_encoding->value.len == 0)
+    {
+        return 0;
+    }
+
+    ce = &r->headers_out.content_encoding->value;
+
+    if ((ce->len == 4 && ngx_strncasecmp(ce->data, (u_char *) "gzip", 4) == 0)
+        || (ce->len == 6
+            && ngx_strncasecmp(ce->data, (u_char *) "x-gzip", 6) == 0))
+    {
+        return NGX_HTTP_CX_INFLATE_GZIP;
+    }
+
+    if (ce->len == 7
+        && ngx_strncasecmp(ce->data, (u_char *) "deflate", 7) == 0)
+    {
+        return NGX_HTTP_CX_INFLATE_DEFLATE;
+    }
+
+    /* br, compress, zstd, a list of codings: passed on as they are */
+
+    return NGX_DECLINED;
 }
 
 
@@ -426,14 +471,15 @@ ngx_http_cx_body_inflate(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_int_t   rc, orc;
     ngx_buf_t  *b;
 
-    if (in && ngx_http_cx_inflate_add(r, ctx->inflate, in) != NGX_OK) {
+    if (in && ngx_http_cx_inflate_add(ctx->inflate, r->pool, in) != NGX_OK) {
         return NGX_ERROR;
     }
 
     orc = NGX_OK;
 
     for ( ;; ) {
-        rc = ngx_http_cx_inflate_next(r, ctx->inflate, &b);
+        rc = ngx_http_cx_inflate_next(ctx->inflate, r->pool,
+                                      r->connection->log, &b);
 
         if (rc == NGX_OK) {
             if (ngx_http_cx_body_buf(r, ctx, b) != NGX_OK) {
@@ -450,6 +496,10 @@ ngx_http_cx_body_inflate(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         orc = ngx_http_cx_output(r, ctx);
 
         if (rc == NGX_DECLINED) {
+            ngx_http_cx_stat_inc(r, ngx_http_cx_inflate_failure(ctx->inflate)
+                                    == NGX_HTTP_CX_INFLATE_LIMIT
+                                    ? ngx_http_cx_stat_inflate_cut
+                                    : ngx_http_cx_stat_inflate_broken);
             r->buffered &= ~NGX_HTTP_CX_INFLATE_BUFFERED;
             r->connection->error = 1;
             return NGX_ERROR;
@@ -1180,14 +1230,93 @@ ngx_http_cx_output(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
 }
 
 
+/*
+ * cx_inject_upstream_identity: where a survey may be injected, the
+ * upstream is asked for identity bytes.  The request's Accept-Encoding
+ * lines say "identity" to the proxy, fastcgi, uwsgi and grpc modules,
+ * which copy the request's header list; nginx's gzip filter still reads
+ * the client's own value through r->headers_in.accept_encoding.
+ */
+
+static ngx_int_t
+ngx_http_cx_identity_handler(ngx_http_request_t *r)
+{
+    ngx_uint_t               i;
+    ngx_list_part_t         *part;
+    ngx_table_elt_t         *h, *copy;
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (!lcf->upstream_identity || !lcf->inject || lcf->endpoint
+        || (lcf->surveys == NULL && lcf->rules == NULL)
+        || r != r->main
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || r->headers_in.accept_encoding == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("Accept-Encoding") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Encoding",
+                               sizeof("Accept-Encoding") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        if (&h[i] == r->headers_in.accept_encoding) {
+            copy = ngx_palloc(r->pool, sizeof(ngx_table_elt_t));
+            if (copy == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            *copy = h[i];
+            r->headers_in.accept_encoding = copy;
+        }
+
+        ngx_str_set(&h[i].value, "identity");
+    }
+
+    return NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_cx_filter_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_cx_identity_handler;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_cx_header_filter;
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_cx_body_filter;
 
-    return ngx_http_cx_inflate_init(cf);
+    return NGX_OK;
 }

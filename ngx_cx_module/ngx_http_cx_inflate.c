@@ -1,7 +1,8 @@
 
 /*
  * ngx_http_cx_inflate.c: the inflate front end of injection.  A response
- * with "Content-Encoding: gzip" or "deflate" is inflated as it streams,
+ * body in gzip or deflate (the filter decides which, from the response's
+ * Content-Encoding) is inflated as it streams,
  * into at most NGX_HTTP_CX_INFLATE_BUFS buffers of our own; the filter
  * scans them like any identity body and passes them on, and nginx's gzip
  * filter, which runs after us, compresses again for clients that accept
@@ -14,17 +15,14 @@
  * inflated before is passed on, and the filter ends the response as
  * failed -- never as a complete page.
  *
- * Also here: cx_inject_upstream_identity, which asks the upstream for
- * identity bytes in the first place.
+ * It knows nginx's buffers, pools and logs, not requests: fuzz/html
+ * drives it as the filter does.
  */
 
 
 #include <zlib.h>
 
-#include "ngx_http_cx_module.h"
 #include "ngx_http_cx_inflate.h"
-#include "ngx_http_cx_metrics.h"
-#include "ngx_http_cx_util.h"
 
 
 struct ngx_http_cx_inflate_s {
@@ -36,6 +34,7 @@ struct ngx_http_cx_inflate_s {
     ngx_buf_t           *cur;       /* being filled */
     off_t                max;
     ngx_uint_t           type;
+    ngx_uint_t           failure;   /* NGX_HTTP_CX_INFLATE_LIMIT, ... */
     unsigned             started:1; /* inflateInit2() done */
     unsigned             ended:1;   /* Z_STREAM_END */
     unsigned             failed:1;  /* broken or cut: say so next */
@@ -43,66 +42,33 @@ struct ngx_http_cx_inflate_s {
 };
 
 
-static ngx_int_t ngx_http_cx_inflate_start(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z, u_char first);
-static ngx_int_t ngx_http_cx_inflate_run(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z, ngx_buf_t *in);
-static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z);
-static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z, ngx_buf_t **out);
+static ngx_int_t ngx_http_cx_inflate_start(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, u_char first);
+static ngx_int_t ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, ngx_buf_t *in);
+static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_cx_inflate_t *z,
+    ngx_pool_t *pool);
+static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_cx_inflate_t *z,
+    ngx_buf_t **out);
 static void ngx_http_cx_inflate_cleanup(void *data);
-static ngx_int_t ngx_http_cx_identity_handler(ngx_http_request_t *r);
 
 
 /* the tag of our output buffers */
 static u_char  ngx_http_cx_inflate_tag;
 
 
-ngx_int_t
-ngx_http_cx_inflate_encoding(ngx_http_request_t *r)
-{
-    ngx_str_t  *ce;
-
-    if (r->headers_out.content_encoding == NULL
-        || r->headers_out.content_encoding->value.len == 0)
-    {
-        return 0;
-    }
-
-    ce = &r->headers_out.content_encoding->value;
-
-    if ((ce->len == 4 && ngx_strncasecmp(ce->data, (u_char *) "gzip", 4) == 0)
-        || (ce->len == 6
-            && ngx_strncasecmp(ce->data, (u_char *) "x-gzip", 6) == 0))
-    {
-        return NGX_HTTP_CX_INFLATE_GZIP;
-    }
-
-    if (ce->len == 7
-        && ngx_strncasecmp(ce->data, (u_char *) "deflate", 7) == 0)
-    {
-        return NGX_HTTP_CX_INFLATE_DEFLATE;
-    }
-
-    /* br, compress, zstd, a list of codings: passed on as they are */
-
-    return NGX_DECLINED;
-}
-
-
 ngx_http_cx_inflate_t *
-ngx_http_cx_inflate_create(ngx_http_request_t *r, ngx_uint_t type, off_t max)
+ngx_http_cx_inflate_create(ngx_pool_t *pool, ngx_uint_t type, off_t max)
 {
     ngx_pool_cleanup_t     *cln;
     ngx_http_cx_inflate_t  *z;
 
-    z = ngx_pcalloc(r->pool, sizeof(ngx_http_cx_inflate_t));
+    z = ngx_pcalloc(pool, sizeof(ngx_http_cx_inflate_t));
     if (z == NULL) {
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
         return NULL;
     }
@@ -125,7 +91,7 @@ ngx_http_cx_inflate_create(ngx_http_request_t *r, ngx_uint_t type, off_t max)
  */
 
 static ngx_int_t
-ngx_http_cx_inflate_start(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+ngx_http_cx_inflate_start(ngx_http_cx_inflate_t *z, ngx_log_t *log,
     u_char first)
 {
     int  bits, rc;
@@ -143,7 +109,7 @@ ngx_http_cx_inflate_start(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
     rc = inflateInit2(&z->zs, bits);
 
     if (rc != Z_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "cx: inflateInit2() failed: %d", rc);
         return NGX_ERROR;
     }
@@ -167,13 +133,13 @@ ngx_http_cx_inflate_cleanup(void *data)
 
 
 ngx_int_t
-ngx_http_cx_inflate_add(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+ngx_http_cx_inflate_add(ngx_http_cx_inflate_t *z, ngx_pool_t *pool,
     ngx_chain_t *in)
 {
     ngx_chain_t  *cl;
 
     for ( /* void */ ; in; in = in->next) {
-        cl = ngx_alloc_chain_link(r->pool);
+        cl = ngx_alloc_chain_link(pool);
         if (cl == NULL) {
             return NGX_ERROR;
         }
@@ -190,17 +156,21 @@ ngx_http_cx_inflate_add(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
 
 
 ngx_int_t
-ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
-    ngx_buf_t **out)
+ngx_http_cx_inflate_next(ngx_http_cx_inflate_t *z, ngx_pool_t *pool,
+    ngx_log_t *log, ngx_buf_t **out)
 {
     ngx_int_t     rc;
     ngx_buf_t    *in, *b;
     ngx_chain_t  *cl;
 
-    while (z->in) {
+    for ( ;; ) {
 
         if (z->failed) {
-            return ngx_http_cx_inflate_fail(r, z, out);
+            return ngx_http_cx_inflate_fail(z, out);
+        }
+
+        if (z->in == NULL) {
+            return NGX_AGAIN;
         }
 
         cl = z->in;
@@ -209,7 +179,7 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
         if (in->pos < in->last && !z->ended) {
 
             if (z->cur == NULL) {
-                z->cur = ngx_http_cx_inflate_buf(r, z);
+                z->cur = ngx_http_cx_inflate_buf(z, pool);
 
                 if (z->cur == NULL) {
                     return z->nbufs < NGX_HTTP_CX_INFLATE_BUFS ? NGX_ERROR
@@ -217,7 +187,7 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
                 }
             }
 
-            rc = ngx_http_cx_inflate_run(r, z, in);
+            rc = ngx_http_cx_inflate_run(z, log, in);
 
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
@@ -240,7 +210,7 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
                 continue;
             }
 
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, log, 0,
                           "cx: %O bytes after the end of the compressed "
                           "body ignored", (off_t) (in->last - in->pos));
             in->pos = in->last;
@@ -253,16 +223,15 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
             z->last_in = &z->in;
         }
 
-        ngx_free_chain(r->pool, cl);
+        ngx_free_chain(pool, cl);
 
         if (in->last_buf) {
             if (!z->ended) {
-                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "cx: compressed body of \"%V\" is truncated",
-                              &r->uri);
-                ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_broken);
+                ngx_log_error(NGX_LOG_WARN, log, 0,
+                              "cx: compressed body is truncated");
+                z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
                 z->failed = 1;
-                return ngx_http_cx_inflate_fail(r, z, out);
+                return ngx_http_cx_inflate_fail(z, out);
             }
 
             b = z->cur;
@@ -270,7 +239,7 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
 
             if (b == NULL || b->pos == b->last) {
                 /* once per request */
-                b = ngx_calloc_buf(r->pool);
+                b = ngx_calloc_buf(pool);
                 if (b == NULL) {
                     return NGX_ERROR;
                 }
@@ -294,8 +263,6 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
             return NGX_OK;
         }
     }
-
-    return NGX_AGAIN;
 }
 
 
@@ -305,7 +272,7 @@ ngx_http_cx_inflate_next(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
  */
 
 static ngx_int_t
-ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
+ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
     ngx_buf_t *in)
 {
     int         rc;
@@ -314,7 +281,7 @@ ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
     ngx_buf_t  *b;
 
     if (!z->started
-        && ngx_http_cx_inflate_start(r, z, *in->pos) != NGX_OK)
+        && ngx_http_cx_inflate_start(z, log, *in->pos) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -326,11 +293,10 @@ ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
         room = z->max - (off_t) z->zs.total_out;
 
         if (room <= 0) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "cx: \"%V\" inflates to more than "
-                          "cx_inflate_max %O bytes, not injected",
-                          &r->uri, z->max);
-            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_cut);
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "cx: compressed body inflates to more than "
+                          "cx_inflate_max %O bytes, not injected", z->max);
+            z->failure = NGX_HTTP_CX_INFLATE_LIMIT;
             z->failed = 1;
             return NGX_AGAIN;
         }
@@ -355,10 +321,10 @@ ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
         }
 
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "cx: compressed body of \"%V\" is broken: %d %s",
-                          &r->uri, rc, z->zs.msg ? z->zs.msg : "");
-            ngx_http_cx_stat_inc(r, ngx_http_cx_stat_inflate_broken);
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "cx: compressed body is broken: %d %s",
+                          rc, z->zs.msg ? z->zs.msg : "");
+            z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
             z->failed = 1;
             return NGX_AGAIN;
         }
@@ -379,8 +345,7 @@ ngx_http_cx_inflate_run(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
 /* what inflated before the failure, then NGX_DECLINED */
 
 static ngx_int_t
-ngx_http_cx_inflate_fail(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
-    ngx_buf_t **out)
+ngx_http_cx_inflate_fail(ngx_http_cx_inflate_t *z, ngx_buf_t **out)
 {
     ngx_chain_t  *cl;
 
@@ -407,7 +372,7 @@ ngx_http_cx_inflate_fail(ngx_http_request_t *r, ngx_http_cx_inflate_t *z,
 /* a free output buffer: one that came back from downstream, or a new one */
 
 static ngx_buf_t *
-ngx_http_cx_inflate_buf(ngx_http_request_t *r, ngx_http_cx_inflate_t *z)
+ngx_http_cx_inflate_buf(ngx_http_cx_inflate_t *z, ngx_pool_t *pool)
 {
     ngx_buf_t   *b;
     ngx_uint_t   i;
@@ -427,7 +392,7 @@ ngx_http_cx_inflate_buf(ngx_http_request_t *r, ngx_http_cx_inflate_t *z)
         return NULL;
     }
 
-    b = ngx_create_temp_buf(r->pool, NGX_HTTP_CX_INFLATE_SIZE);
+    b = ngx_create_temp_buf(pool, NGX_HTTP_CX_INFLATE_SIZE);
     if (b == NULL) {
         return NULL;
     }
@@ -471,87 +436,8 @@ ngx_http_cx_inflate_pending(ngx_http_cx_inflate_t *z)
 }
 
 
-/*
- * cx_inject_upstream_identity: where a survey may be injected, the
- * upstream is asked for identity bytes.  The request's Accept-Encoding
- * lines say "identity" to the proxy, fastcgi, uwsgi and grpc modules,
- * which copy the request's header list; nginx's gzip filter still reads
- * the client's own value through r->headers_in.accept_encoding.
- */
-
-static ngx_int_t
-ngx_http_cx_identity_handler(ngx_http_request_t *r)
+ngx_uint_t
+ngx_http_cx_inflate_failure(ngx_http_cx_inflate_t *z)
 {
-    ngx_uint_t               i;
-    ngx_list_part_t         *part;
-    ngx_table_elt_t         *h, *copy;
-    ngx_http_cx_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
-
-    if (!lcf->upstream_identity || !lcf->inject || lcf->endpoint
-        || (lcf->surveys == NULL && lcf->rules == NULL)
-        || r != r->main
-        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        || r->headers_in.accept_encoding == NULL)
-    {
-        return NGX_DECLINED;
-    }
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != sizeof("Accept-Encoding") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Encoding",
-                               sizeof("Accept-Encoding") - 1)
-               != 0)
-        {
-            continue;
-        }
-
-        if (&h[i] == r->headers_in.accept_encoding) {
-            copy = ngx_palloc(r->pool, sizeof(ngx_table_elt_t));
-            if (copy == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            *copy = h[i];
-            r->headers_in.accept_encoding = copy;
-        }
-
-        ngx_str_set(&h[i].value, "identity");
-    }
-
-    return NGX_DECLINED;
-}
-
-
-ngx_int_t
-ngx_http_cx_inflate_init(ngx_conf_t *cf)
-{
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_cx_identity_handler;
-
-    return NGX_OK;
+    return z->failure;
 }

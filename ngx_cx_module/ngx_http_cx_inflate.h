@@ -2,8 +2,7 @@
 /*
  * ngx_http_cx_inflate.h: the inflate front end of injection -- a gzip or
  * deflate response body turned into identity bytes as it streams, in a
- * few buffers of its own (ngx_http_cx_inflate.c); and
- * cx_inject_upstream_identity, which asks the upstream for identity bytes.
+ * few buffers of its own (ngx_http_cx_inflate.c).  Core nginx types only.
  */
 
 
@@ -11,7 +10,8 @@
 #define _NGX_HTTP_CX_INFLATE_H_INCLUDED_
 
 
-#include "ngx_http_cx_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
 
 
 /* output buffers per request: the bound on its memory, with zlib's */
@@ -21,6 +21,10 @@
 #define NGX_HTTP_CX_INFLATE_GZIP    1
 #define NGX_HTTP_CX_INFLATE_DEFLATE 2
 
+/* why the stream ended early: ngx_http_cx_inflate_failure() */
+#define NGX_HTTP_CX_INFLATE_LIMIT   1
+#define NGX_HTTP_CX_INFLATE_BROKEN  2
+
 /* r->buffered while compressed bytes wait for a free buffer */
 #define NGX_HTTP_CX_INFLATE_BUFFERED  0x08
 
@@ -28,29 +32,28 @@
 typedef struct ngx_http_cx_inflate_s  ngx_http_cx_inflate_t;
 
 
-/* 0: identity; NGX_HTTP_CX_INFLATE_*; NGX_DECLINED: an encoding we skip */
-ngx_int_t ngx_http_cx_inflate_encoding(ngx_http_request_t *r);
-
-ngx_http_cx_inflate_t *ngx_http_cx_inflate_create(ngx_http_request_t *r,
+/* the zlib stream ends with the pool */
+ngx_http_cx_inflate_t *ngx_http_cx_inflate_create(ngx_pool_t *pool,
     ngx_uint_t type, off_t max);
 
 /* queues the compressed buffers of in (the caller's links are copied) */
-ngx_int_t ngx_http_cx_inflate_add(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z, ngx_chain_t *in);
+ngx_int_t ngx_http_cx_inflate_add(ngx_http_cx_inflate_t *z,
+    ngx_pool_t *pool, ngx_chain_t *in);
 
 /*
  * The next identity buffer: NGX_OK with *out; NGX_AGAIN: all input used;
  * NGX_BUSY: input waits for a free buffer; NGX_DECLINED: the stream is
- * broken or passed cx_inflate_max (logged, counted); NGX_ERROR.
+ * broken or passed cx_inflate_max (logged; which one:
+ * ngx_http_cx_inflate_failure()), the rest of the input is dropped;
+ * NGX_ERROR.  A buffer is free again once its pos reaches its last.
  */
-ngx_int_t ngx_http_cx_inflate_next(ngx_http_request_t *r,
-    ngx_http_cx_inflate_t *z, ngx_buf_t **out);
+ngx_int_t ngx_http_cx_inflate_next(ngx_http_cx_inflate_t *z,
+    ngx_pool_t *pool, ngx_log_t *log, ngx_buf_t **out);
 
 /* input is waiting and a buffer is free again */
 ngx_uint_t ngx_http_cx_inflate_ready(ngx_http_cx_inflate_t *z);
 ngx_uint_t ngx_http_cx_inflate_pending(ngx_http_cx_inflate_t *z);
-
-ngx_int_t ngx_http_cx_inflate_init(ngx_conf_t *cf);
+ngx_uint_t ngx_http_cx_inflate_failure(ngx_http_cx_inflate_t *z);
 
 
 #endif /* _NGX_HTTP_CX_INFLATE_H_INCLUDED_ */

@@ -227,7 +227,7 @@ die "more than cx_inflate_max: " . length $r->{body}
 die "ended as complete" if $r->{complete};
 die "not counted" unless metrics() =~ /^cx_inflate_failures_total\{reason="limit"\} 1$/m;
 --- error_log
-inflates to more than cx_inflate_max 102400 bytes, not injected
+compressed body inflates to more than cx_inflate_max 102400 bytes, not injected
 
 
 
@@ -245,9 +245,9 @@ for my $f (qw(cut crc garbage)) {
 }
 die "not counted" unless metrics() =~ /^cx_inflate_failures_total\{reason="broken"\} 3$/m;
 --- error_log eval
-[ qr/compressed body of "\/split\/0\/chunked\/cut.gz" is truncated/,
-  qr/compressed body of "\/split\/0\/chunked\/crc.gz" is broken: -3 incorrect data check/,
-  qr/compressed body of "\/split\/0\/chunked\/garbage.gz" is broken/ ]
+[ qr/compressed body is truncated.*cut.gz/,
+  qr/compressed body is broken: -3 incorrect data check.*crc.gz/,
+  qr/compressed body is broken.*garbage.gz/ ]
 
 
 
