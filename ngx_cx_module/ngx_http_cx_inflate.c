@@ -48,6 +48,8 @@ static ngx_int_t ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z,
     ngx_log_t *log, ngx_buf_t *in);
 static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_cx_inflate_t *z,
     ngx_pool_t *pool);
+static ngx_int_t ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, ngx_buf_t *in);
 static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_cx_inflate_t *z,
     ngx_buf_t **out);
 static void ngx_http_cx_inflate_cleanup(void *data);
@@ -226,6 +228,19 @@ ngx_http_cx_inflate_next(ngx_http_cx_inflate_t *z, ngx_pool_t *pool,
         ngx_free_chain(pool, cl);
 
         if (in->last_buf) {
+
+            if (!z->ended && z->started
+                && (off_t) z->zs.total_out >= z->max)
+            {
+                /* output may be pending in zlib, input is all used */
+
+                (void) ngx_http_cx_inflate_probe(z, log, NULL);
+
+                if (z->failed) {
+                    return ngx_http_cx_inflate_fail(z, out);
+                }
+            }
+
             if (!z->ended) {
                 ngx_log_error(NGX_LOG_WARN, log, 0,
                               "cx: compressed body is truncated");
@@ -293,12 +308,7 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
         room = z->max - (off_t) z->zs.total_out;
 
         if (room <= 0) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "cx: compressed body inflates to more than "
-                          "cx_inflate_max %O bytes, not injected", z->max);
-            z->failure = NGX_HTTP_CX_INFLATE_LIMIT;
-            z->failed = 1;
-            return NGX_AGAIN;
+            return ngx_http_cx_inflate_probe(z, log, in);
         }
 
         if ((off_t) avail > room) {
@@ -339,6 +349,55 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
 
         /* the output was capped below the buffer: the limit is reached */
     }
+}
+
+
+/*
+ * At cx_inflate_max: one more byte out means the limit is passed; the
+ * stream may also end right there, or want more input first.
+ */
+
+static ngx_int_t
+ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z, ngx_log_t *log,
+    ngx_buf_t *in)
+{
+    int     rc;
+    u_char  probe;
+
+    z->zs.next_in = in ? in->pos : NULL;
+    z->zs.avail_in = in ? in->last - in->pos : 0;
+    z->zs.next_out = &probe;
+    z->zs.avail_out = 1;
+
+    rc = inflate(&z->zs, Z_NO_FLUSH);
+
+    if (in) {
+        in->pos = z->zs.next_in;
+    }
+
+    if (z->zs.avail_out == 0) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "cx: compressed body inflates to more than "
+                      "cx_inflate_max %O bytes, not injected", z->max);
+        z->failure = NGX_HTTP_CX_INFLATE_LIMIT;
+        z->failed = 1;
+        return NGX_AGAIN;
+    }
+
+    if (rc == Z_STREAM_END) {
+        z->ended = 1;
+        return NGX_AGAIN;
+    }
+
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "cx: compressed body is broken: %d %s",
+                      rc, z->zs.msg ? z->zs.msg : "");
+        z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
+        z->failed = 1;
+    }
+
+    return NGX_AGAIN;
 }
 
 
