@@ -16,6 +16,7 @@ our $BIG = '<!DOCTYPE html><html><body>'
          . '</body></html>';
 our $LONG = '<html><body><p>x</p></body>' . ('<!-- footer -->' x 400) . '</html>';
 our $MTIME = 1700000000;
+our $H2PORT = Test::TCP::empty_port();
 
 sub put_file {
     my ($name, $content) = @_;
@@ -177,3 +178,25 @@ my ($r, $log) = main::second_view('/long.html');
 die "body" unless $r->{body} =~ qr{^<html><body><p>x</p>$::TAG</body>(<!-- footer -->){400}</html>\z};
 die "no two ranges: $log"
     unless $log =~ /sendfile: \@0 20\b/ && $log =~ /sendfile: \@20 6014\b/;
+
+
+
+=== TEST 8: HTTP/2 to the client: the second view split around the tag too
+--- config eval
+"listen 127.0.0.1:$::H2PORT http2;\nsendfile on;\nlocation / {\n    cx_survey s1 type=nps;\n}\n"
+--- init
+main::put_file('h2.html', $::PAGE);
+--- request
+GET /h2.html
+--- response_body_like eval
+qr{<p>x</p>$::TAG</body></html>\z}
+--- check
+for (1 .. 2) {
+    my $out = `curl -s --http2-prior-knowledge -D - 'http://127.0.0.1:$::H2PORT/h2.html'`;
+    die "curl: $?" if $?;
+    my ($head, $body) = split /\r\n\r\n/, $out, 2;
+    die "not HTTP/2: $head" unless $head =~ m{^HTTP/2 200};
+    die "body: $body" unless $body =~ m{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z};
+}
+--- error_log
+cx place file: 67 bytes, remembered offset 53
