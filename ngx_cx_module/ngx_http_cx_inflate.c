@@ -50,6 +50,8 @@ static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_cx_inflate_t *z,
     ngx_pool_t *pool);
 static ngx_int_t ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z,
     ngx_log_t *log, ngx_buf_t *in);
+static ngx_uint_t ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, int rc);
 static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_cx_inflate_t *z,
     ngx_buf_t **out);
 static void ngx_http_cx_inflate_cleanup(void *data);
@@ -330,12 +332,7 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
             return (b->last == b->end) ? NGX_OK : NGX_AGAIN;
         }
 
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "cx: compressed body is broken: %d %s",
-                          rc, z->zs.msg ? z->zs.msg : "");
-            z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
-            z->failed = 1;
+        if (ngx_http_cx_inflate_broken(z, log, rc)) {
             return NGX_AGAIN;
         }
 
@@ -389,15 +386,28 @@ ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z, ngx_log_t *log,
         return NGX_AGAIN;
     }
 
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "cx: compressed body is broken: %d %s",
-                      rc, z->zs.msg ? z->zs.msg : "");
-        z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
-        z->failed = 1;
-    }
+    (void) ngx_http_cx_inflate_broken(z, log, rc);
 
     return NGX_AGAIN;
+}
+
+
+/* zlib's answer rc says the stream is broken: logged, remembered */
+
+static ngx_uint_t
+ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z, ngx_log_t *log, int rc)
+{
+    if (rc == Z_OK || rc == Z_BUF_ERROR) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "cx: compressed body is broken: %d %s",
+                  rc, z->zs.msg ? z->zs.msg : "");
+    z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
+    z->failed = 1;
+
+    return 1;
 }
 
 

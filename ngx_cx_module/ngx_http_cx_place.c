@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_place_in(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, off_t size, ngx_uint_t file, off_t *at);
 static ngx_int_t ngx_http_cx_place_file(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_file_says_body(ngx_http_request_t *r,
@@ -266,7 +268,7 @@ static ngx_int_t
 ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_buf_t *b)
 {
-    off_t    start, size;
+    off_t    at;
     u_char  *ins;
 
     if (b->in_file && !ngx_buf_in_memory(b)) {
@@ -278,20 +280,12 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                            : ngx_http_cx_emit_buf(r, ctx, b);
     }
 
-    start = ctx->stream_pos;
-    size = b->last - b->pos;
-    ctx->stream_pos += size;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "cx place: %O bytes, remembered offset %O",
-                   size, ctx->memo_offset);
-
-    if (ctx->memo_offset < start || ctx->memo_offset >= start + size) {
+    if (ngx_http_cx_place_in(r, ctx, b->last - b->pos, 0, &at) != NGX_OK) {
         return b->last_buf ? ngx_http_cx_append(r, ctx, b)
                            : ngx_http_cx_emit_buf(r, ctx, b);
     }
 
-    ins = b->pos + (ctx->memo_offset - start);
+    ins = b->pos + at;
 
     if (b->last - ins >= NGX_HTTP_CX_HTML_MARKER
         && ngx_strncasecmp(ins, (u_char *) "</body", NGX_HTTP_CX_HTML_MARKER)
@@ -324,6 +318,34 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
 
 /*
+ * The next size bytes of the body: whether the remembered offset is
+ * among them, and where (*at, from their start)
+ */
+
+static ngx_int_t
+ngx_http_cx_place_in(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    off_t size, ngx_uint_t file, off_t *at)
+{
+    off_t  start;
+
+    start = ctx->stream_pos;
+    ctx->stream_pos += size;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx place%s: %O bytes, remembered offset %O",
+                   file ? " file" : "", size, ctx->memo_offset);
+
+    if (ctx->memo_offset < start || ctx->memo_offset >= start + size) {
+        return NGX_DECLINED;
+    }
+
+    *at = ctx->memo_offset - start;
+
+    return NGX_OK;
+}
+
+
+/*
  * A file buffer of a representation seen before: sent as two buffers on
  * the same file with the tag in memory between, so that sendfile still
  * carries the page; if the file no longer says "</body" there (changed
@@ -335,24 +357,18 @@ static ngx_int_t
 ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_buf_t *b)
 {
-    off_t    start, size, at;
+    off_t    at;
     u_char  *tail;
     size_t   len;
 
-    start = ctx->stream_pos;
-    size = b->file_last - b->file_pos;
-    ctx->stream_pos += size;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "cx place file: %O bytes, remembered offset %O",
-                   size, ctx->memo_offset);
-
-    if (ctx->memo_offset < start || ctx->memo_offset >= start + size) {
+    if (ngx_http_cx_place_in(r, ctx, b->file_last - b->file_pos, 1, &at)
+        != NGX_OK)
+    {
         return b->last_buf ? ngx_http_cx_append(r, ctx, b)
                            : ngx_http_cx_emit_buf(r, ctx, b);
     }
 
-    at = b->file_pos + (ctx->memo_offset - start);
+    at += b->file_pos;
 
     /*
      * A short tail (usually "</body></html>") is read with the check and
