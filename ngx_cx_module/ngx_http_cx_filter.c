@@ -473,6 +473,11 @@ ngx_http_cx_body_inflate(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
             continue;
         }
 
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cx inflate: %s", rc == NGX_BUSY
+                       ? "all buffers downstream, input waits"
+                       : "input used up");
+
         break;
     }
 

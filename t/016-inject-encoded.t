@@ -362,3 +362,35 @@ my $plain;
 IO::Uncompress::Gunzip::gunzip(\$r->{body}, \$plain) or die "not gzip";
 die "upstream asked: $plain"
     unless $plain =~ m{^<html><body>ae=identity$::TAG</body></html>\z};
+
+
+
+=== TEST 17: a slow client: the inflate buffers wait downstream, memory stays flat
+--- timeout: 60
+--- config
+location /slow/ {
+    cx_survey s1 type=nps;
+    limit_rate 4m;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_UPSTREAM_PORT/split/;
+}
+--- request
+GET /slow/65536/page.gz?enc=gzip
+--- response_body_like eval: $::EXPECTED
+--- check
+my ($pid) = worker_pids();
+my $hwm = sub {
+    open my $fh, '<', "/proc/$pid/status" or die;
+    local $/;
+    my ($kb) = <$fh> =~ /VmHWM:\s*(\d+)/;
+    $kb;
+};
+my $before = $hwm->();
+my $r = ::get_raw('/slow/65536/big.gz?enc=gzip');
+(my $want = $::BIG) =~ s{</body></html>\z}{};
+die "slow big page" unless $r->{complete}
+    && substr($r->{body}, 0, length $want) eq $want
+    && substr($r->{body}, length $want) =~ /^$::TAG<\/body><\/html>\z/;
+my $grew = $hwm->() - $before;
+die "worker peak memory grew by $grew KB" if $grew > 2048;
+--- error_log
+cx inflate: all buffers downstream, input waits
