@@ -462,6 +462,10 @@ ngx_http_cx_body_inflate(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                                     : ngx_http_cx_stat_inflate_broken);
             r->buffered &= ~NGX_HTTP_CX_INFLATE_BUFFERED;
             r->connection->error = 1;
+
+            /* counted once: what may still come goes nowhere */
+            ctx->inject = 0;
+
             return NGX_ERROR;
         }
 

@@ -83,6 +83,7 @@ sub get_raw {
     local $/;
     my $data = <$sock> // '';
     my ($head, $body) = split /\r\n\r\n/, $data, 2;
+    ($head, $body) = ($head // '', $body // '');
     my ($status) = $head =~ m{^HTTP/1.1 (\d+)};
     my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } split /\r\n/, $head;
     my ($out, $complete) = ('', 0);
@@ -394,3 +395,27 @@ my $grew = $hwm->() - $before;
 die "worker peak memory grew by $grew KB" if $grew > 2048;
 --- error_log
 cx inflate: all buffers downstream, input waits
+
+
+
+=== TEST 18: nginx -t: cx_inflate_max takes a size
+--- config
+location / {
+    cx_survey s1 type=nps;
+    cx_inflate_max ten;
+}
+--- must_die
+--- error_log eval
+qr/"cx_inflate_max" directive invalid value in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 19: nginx -t: cx_inject_upstream_identity is on or off
+--- config
+location / {
+    cx_survey s1 type=nps;
+    cx_inject_upstream_identity yes;
+}
+--- must_die
+--- error_log eval
+qr/invalid value "yes" in "cx_inject_upstream_identity" directive, it must be "on" or "off" in \S+nginx\.conf:\d+/
