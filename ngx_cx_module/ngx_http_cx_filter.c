@@ -224,7 +224,11 @@ ngx_http_cx_encoding(ngx_http_request_t *r)
         return NGX_HTTP_CX_INFLATE_DEFLATE;
     }
 
-    /* br, compress, zstd, a list of codings: passed on as they are */
+    if (ce->len == 2 && ngx_strncasecmp(ce->data, (u_char *) "br", 2) == 0) {
+        return NGX_HTTP_CX_INFLATE_BROTLI;
+    }
+
+    /* compress, zstd, a list of codings: passed on as they are */
 
     return NGX_DECLINED;
 }

@@ -1,14 +1,15 @@
 
 /*
  * ngx_http_cx_inflate.c: the inflate front end of injection.  A response
- * body in gzip or deflate (the filter decides which, from the response's
- * Content-Encoding) is inflated as it streams,
- * into at most NGX_HTTP_CX_INFLATE_BUFS buffers of our own; the filter
+ * body in gzip, deflate (zlib) or brotli (the filter decides which, from
+ * the response's Content-Encoding) is inflated as it streams, into at
+ * most NGX_HTTP_CX_INFLATE_BUFS buffers of our own; the filter
  * scans them like any identity body and passes them on, and nginx's gzip
  * filter, which runs after us, compresses again for clients that accept
  * it.  When every buffer is still downstream, compressed input waits
  * (r->buffered) until one comes back, so memory per request is zlib's
- * state and window (about 44 KB) plus 64 KB, whatever the page size.
+ * state and window (about 44 KB) plus 64 KB, whatever the page size; a
+ * brotli decoder's window is what the stream asks for (up to 16 MB).
  *
  * More than cx_inflate_max identity bytes (a bomb), or a stream that is
  * truncated, corrupt or fails its check, ends the inflation: what
@@ -21,12 +22,15 @@
 
 
 #include <zlib.h>
+#include <brotli/decode.h>
 
 #include "ngx_http_cx_inflate.h"
 
 
 struct ngx_http_cx_inflate_s {
     z_stream             zs;
+    BrotliDecoderState  *br;
+    off_t                total;     /* identity bytes out */
     ngx_chain_t         *in;        /* compressed, not yet consumed */
     ngx_chain_t        **last_in;
     ngx_buf_t           *bufs[NGX_HTTP_CX_INFLATE_BUFS];
@@ -35,7 +39,7 @@ struct ngx_http_cx_inflate_s {
     off_t                max;
     ngx_uint_t           type;
     ngx_uint_t           failure;   /* NGX_HTTP_CX_INFLATE_LIMIT, ... */
-    unsigned             started:1; /* inflateInit2() done */
+    unsigned             started:1; /* a decoder is set up */
     unsigned             ended:1;   /* Z_STREAM_END */
     unsigned             failed:1;  /* broken or cut: say so next */
     unsigned             finished:1;    /* the last buffer went out */
@@ -44,14 +48,16 @@ struct ngx_http_cx_inflate_s {
 
 static ngx_int_t ngx_http_cx_inflate_start(ngx_http_cx_inflate_t *z,
     ngx_log_t *log, u_char first);
+static ngx_int_t ngx_http_cx_inflate_step(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, ngx_buf_t *in, u_char *out, size_t avail, size_t *n);
 static ngx_int_t ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z,
     ngx_log_t *log, ngx_buf_t *in);
 static ngx_buf_t *ngx_http_cx_inflate_buf(ngx_http_cx_inflate_t *z,
     ngx_pool_t *pool);
 static ngx_int_t ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z,
     ngx_log_t *log, ngx_buf_t *in);
-static ngx_uint_t ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z,
-    ngx_log_t *log, int rc);
+static void ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z,
+    ngx_log_t *log, ngx_int_t rc, const char *msg);
 static ngx_int_t ngx_http_cx_inflate_fail(ngx_http_cx_inflate_t *z,
     ngx_buf_t **out);
 static void ngx_http_cx_inflate_cleanup(void *data);
@@ -100,6 +106,17 @@ ngx_http_cx_inflate_start(ngx_http_cx_inflate_t *z, ngx_log_t *log,
 {
     int  bits, rc;
 
+    if (z->type == NGX_HTTP_CX_INFLATE_BROTLI) {
+        z->br = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+
+        if (z->br == NULL) {
+            return NGX_ERROR;
+        }
+
+        z->started = 1;
+        return NGX_OK;
+    }
+
     if (z->type == NGX_HTTP_CX_INFLATE_GZIP) {
         bits = MAX_WBITS + 16;
 
@@ -129,10 +146,19 @@ ngx_http_cx_inflate_cleanup(void *data)
 {
     ngx_http_cx_inflate_t  *z = data;
 
-    if (z->started) {
-        inflateEnd(&z->zs);
-        z->started = 0;
+    if (!z->started) {
+        return;
     }
+
+    if (z->br) {
+        BrotliDecoderDestroyInstance(z->br);
+        z->br = NULL;
+
+    } else {
+        inflateEnd(&z->zs);
+    }
+
+    z->started = 0;
 }
 
 
@@ -232,7 +258,7 @@ ngx_http_cx_inflate_next(ngx_http_cx_inflate_t *z, ngx_pool_t *pool,
         if (in->last_buf) {
 
             if (!z->ended && z->started
-                && (off_t) z->zs.total_out >= z->max)
+                && z->total >= z->max)
             {
                 /* output may be pending in zlib, input is all used */
 
@@ -288,13 +314,93 @@ ngx_http_cx_inflate_next(ngx_http_cx_inflate_t *z, ngx_pool_t *pool,
  * when in is used up or the stream ended.
  */
 
+/*
+ * One step of the decoder: at most avail bytes out, *n of them made;
+ * NGX_OK (more to come, or more input wanted), NGX_DONE (the end of the
+ * stream), NGX_DECLINED (broken: logged, remembered)
+ */
+
+static ngx_int_t
+ngx_http_cx_inflate_step(ngx_http_cx_inflate_t *z, ngx_log_t *log,
+    ngx_buf_t *in, u_char *out, size_t avail, size_t *n)
+{
+    int                    rc;
+    size_t                 ai, ao;
+    const uint8_t         *ni;
+    uint8_t               *no;
+    BrotliDecoderResult    res;
+
+    ai = in ? (size_t) (in->last - in->pos) : 0;
+
+    if (z->br) {
+        ni = in ? in->pos : NULL;
+        no = out;
+        ao = avail;
+
+        res = BrotliDecoderDecompressStream(z->br, &ai, &ni, &ao, &no, NULL);
+
+        if (in) {
+            in->pos = (u_char *) ni;
+        }
+
+        *n = avail - ao;
+        z->total += *n;
+
+        if (res == BROTLI_DECODER_RESULT_SUCCESS) {
+            return NGX_DONE;
+        }
+
+        if (res == BROTLI_DECODER_RESULT_ERROR) {
+            ngx_http_cx_inflate_broken(z, log,
+                                       BrotliDecoderGetErrorCode(z->br),
+                                       BrotliDecoderErrorString(
+                                           BrotliDecoderGetErrorCode(z->br)));
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+    }
+
+    z->zs.next_in = in ? in->pos : NULL;
+    z->zs.avail_in = ai;
+    z->zs.next_out = out;
+    z->zs.avail_out = avail;
+
+    rc = inflate(&z->zs, Z_NO_FLUSH);
+
+    if (in) {
+        in->pos = z->zs.next_in;
+    }
+
+    *n = avail - z->zs.avail_out;
+    z->total += *n;
+
+    if (rc == Z_STREAM_END) {
+        return NGX_DONE;
+    }
+
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        ngx_http_cx_inflate_broken(z, log, rc, z->zs.msg);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Inflates from in into z->cur: NGX_OK when z->cur is full, NGX_AGAIN
+ * when in is used up or the stream ended.
+ */
+
 static ngx_int_t
 ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
     ngx_buf_t *in)
 {
-    int         rc;
     off_t       room;
-    size_t      avail;
+    size_t      avail, n;
+    u_char     *pos;
+    ngx_int_t   rc;
     ngx_buf_t  *b;
 
     if (!z->started
@@ -307,7 +413,7 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
 
     for ( ;; ) {
         avail = b->end - b->last;
-        room = z->max - (off_t) z->zs.total_out;
+        room = z->max - z->total;
 
         if (room <= 0) {
             return ngx_http_cx_inflate_probe(z, log, in);
@@ -317,22 +423,18 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
             avail = (size_t) room;
         }
 
-        z->zs.next_in = in->pos;
-        z->zs.avail_in = in->last - in->pos;
-        z->zs.next_out = b->last;
-        z->zs.avail_out = avail;
+        pos = in->pos;
 
-        rc = inflate(&z->zs, Z_NO_FLUSH);
+        rc = ngx_http_cx_inflate_step(z, log, in, b->last, avail, &n);
 
-        in->pos = z->zs.next_in;
-        b->last = z->zs.next_out;
+        b->last += n;
 
-        if (rc == Z_STREAM_END) {
+        if (rc == NGX_DONE) {
             z->ended = 1;
             return (b->last == b->end) ? NGX_OK : NGX_AGAIN;
         }
 
-        if (ngx_http_cx_inflate_broken(z, log, rc)) {
+        if (rc == NGX_DECLINED) {
             return NGX_AGAIN;
         }
 
@@ -340,7 +442,8 @@ ngx_http_cx_inflate_run(ngx_http_cx_inflate_t *z, ngx_log_t *log,
             return NGX_OK;
         }
 
-        if (in->pos == in->last) {
+        if (in->pos == in->last || (n == 0 && in->pos == pos)) {
+            /* used up, or no progress possible until more comes */
             return NGX_AGAIN;
         }
 
@@ -358,21 +461,13 @@ static ngx_int_t
 ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z, ngx_log_t *log,
     ngx_buf_t *in)
 {
-    int     rc;
-    u_char  probe;
+    size_t     n;
+    u_char     probe;
+    ngx_int_t  rc;
 
-    z->zs.next_in = in ? in->pos : NULL;
-    z->zs.avail_in = in ? in->last - in->pos : 0;
-    z->zs.next_out = &probe;
-    z->zs.avail_out = 1;
+    rc = ngx_http_cx_inflate_step(z, log, in, &probe, 1, &n);
 
-    rc = inflate(&z->zs, Z_NO_FLUSH);
-
-    if (in) {
-        in->pos = z->zs.next_in;
-    }
-
-    if (z->zs.avail_out == 0) {
+    if (n) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "cx: compressed body inflates to more than "
                       "cx_inflate_max %O bytes, not injected", z->max);
@@ -381,33 +476,25 @@ ngx_http_cx_inflate_probe(ngx_http_cx_inflate_t *z, ngx_log_t *log,
         return NGX_AGAIN;
     }
 
-    if (rc == Z_STREAM_END) {
+    if (rc == NGX_DONE) {
         z->ended = 1;
-        return NGX_AGAIN;
     }
-
-    (void) ngx_http_cx_inflate_broken(z, log, rc);
 
     return NGX_AGAIN;
 }
 
 
-/* zlib's answer rc says the stream is broken: logged, remembered */
+/* the decoder says the stream is broken: logged, remembered */
 
-static ngx_uint_t
-ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z, ngx_log_t *log, int rc)
+static void
+ngx_http_cx_inflate_broken(ngx_http_cx_inflate_t *z, ngx_log_t *log,
+    ngx_int_t rc, const char *msg)
 {
-    if (rc == Z_OK || rc == Z_BUF_ERROR) {
-        return 0;
-    }
-
     ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "cx: compressed body is broken: %d %s",
-                  rc, z->zs.msg ? z->zs.msg : "");
+                  "cx: compressed body is broken: %i %s",
+                  rc, msg ? msg : "");
     z->failure = NGX_HTTP_CX_INFLATE_BROKEN;
     z->failed = 1;
-
-    return 1;
 }
 
 

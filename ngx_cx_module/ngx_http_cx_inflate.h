@@ -1,7 +1,8 @@
 
 /*
- * ngx_http_cx_inflate.h: the inflate front end of injection -- a gzip or
- * deflate response body turned into identity bytes as it streams, in a
+ * ngx_http_cx_inflate.h: the inflate front end of injection -- a gzip,
+ * deflate or brotli response body turned into identity bytes as it
+ * streams, in a
  * few buffers of its own (ngx_http_cx_inflate.c).  Core nginx types only.
  */
 
@@ -20,6 +21,7 @@
 
 #define NGX_HTTP_CX_INFLATE_GZIP    1
 #define NGX_HTTP_CX_INFLATE_DEFLATE 2
+#define NGX_HTTP_CX_INFLATE_BROTLI  3
 
 /* why the stream ended early: ngx_http_cx_inflate_failure() */
 #define NGX_HTTP_CX_INFLATE_LIMIT   1

@@ -77,7 +77,8 @@ static ngx_http_cx_metric_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
       ngx_string("reason=\"not_in_memory\""), NGX_HTTP_CX_SAME_HELP },
     [ngx_http_cx_stat_inflated] =
     { ngx_string("cx_inflated_total"), ngx_null_string,
-      ngx_string("Gzip or deflate responses inflated to inject a tag.") },
+      ngx_string("Gzip, deflate or brotli responses inflated to inject "
+                 "a tag.") },
     [ngx_http_cx_stat_inflate_cut] =
     { ngx_string("cx_inflate_failures_total"), ngx_string("reason=\"limit\""),
       ngx_string("Inflated responses ended as failed: more than "

@@ -25,6 +25,10 @@ $EXPECTED = "^$EXPECTED\\z";
 sub z { my ($how, $in) = @_; my $out; $how->(\$in, \$out) or die; $out }
 
 our $GZ = z(\&gzip, $PAGE);
+
+# the page in brotli (quality 5, made with libbrotli's encoder)
+use MIME::Base64;
+our $BR = decode_base64('G8QAAMTqVqrrmmBMtzZ1ONn4C2+zIwgDktaW1JK2QNpe6OXg4QWf325ImQyTU39ZJCdDQIu8fGxBr7gUljxK4orQ70OHrdq2tZ/9tgFiZizpm0qxxKFVQpoDU9dCJl7BC/UT/ocDKRC6WazdFNDhE/6i2gw=');
 our $BIG = join '', '<!DOCTYPE html><html><body>',
     map({ "<p id=\"p$_\">" . ('lorem ipsum <script>"</body>"</script> <!-- </body> --> '
           x 20) . "</p>\n" } 1 .. 5000), '</body></html>';
@@ -40,6 +44,8 @@ our @FILES = (
     [ 'garbage.gz', 'this is not a gzip stream at all' x 10 ],
     [ 'big.gz', z(\&gzip, $BIG) ],
     [ 'page.html', $PAGE ],
+    [ 'page.br', $BR ],
+    [ 'cut.br', substr($BR, 0, int(length($BR) / 2)) ],
 );
 
 our $PROXY = <<'EOF';
@@ -209,7 +215,7 @@ Content-Encoding: gzip
 
 === TEST 9: an encoding we do not inflate passes unchanged and is counted
 --- request eval
-[ "GET /split/0/page.gz?enc=br", "GET /cx/metrics" ]
+[ "GET /split/0/page.gz?enc=zstd", "GET /cx/metrics" ]
 --- response_body_like eval
 [ "^\Q$::GZ\E\\z", 'cx_injection_skips_total\{reason="encoded"\} 1\b' ]
 
@@ -422,3 +428,19 @@ location / {
 --- must_die
 --- error_log eval
 qr/invalid value "yes" in "cx_inject_upstream_identity" directive, it must be "on" or "off" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 20: brotli, split anywhere; a truncated one ends as failed
+--- request eval
+[ map { "GET /split/$_/chunked/page.br?enc=br" } 0, 0, 0, 1, 7 ]
+--- response_body_like eval
+[ ($::EXPECTED) x 5 ]
+--- response_headers
+!Content-Encoding
+--- check
+my $r = ::get_raw('/split/0/chunked/cut.br?enc=br');
+die "cut.br: ended as complete" if $r->{complete};
+die "cut.br: not a prefix: $r->{body}" unless index($::PAGE, $r->{body}) == 0;
+--- error_log eval
+[ qr/compressed body is truncated.*cut.br/ ]

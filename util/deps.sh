@@ -4,7 +4,8 @@
 #   util/deps.sh build|test|demo|bench|asan|fuzz|deb|deb-check
 set -e
 
-build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev zlib1g-dev gcc
+build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev zlib1g-dev
+       libbrotli-dev gcc
        make"
 test="$build redis-server libtest-base-perl libtest-tcp-perl
       libredis-fast-perl libtext-diff-perl

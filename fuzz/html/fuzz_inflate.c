@@ -3,7 +3,7 @@
  * fuzz/html/fuzz_inflate.c: libFuzzer harness for the inflate front end
  * (ngx_http_cx_inflate.c) with the tokenizer behind it, driven as the
  * filter drives them.  The input is one document; a generator seeded by
- * it picks the format (gzip, zlib, raw deflate), the level, where the
+ * it picks the format (gzip, zlib, raw deflate, brotli), the level, where the
  * compressed stream is cut into pieces (down to one byte), how many
  * output buffers stay "downstream" before they are sent, and a mode:
  *
@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <zlib.h>
+#include <brotli/encode.h>
 #include <ngx_config.h>
 #include <ngx_core.h>
 
@@ -168,7 +169,7 @@ cx_fail(const char *what, int mode, int format, size_t len)
 }
 
 
-/* the stream of doc, in gzip (0), zlib (1) or raw deflate (2) */
+/* the stream of doc, in gzip (0), zlib (1), raw deflate (2) or brotli (3) */
 
 static size_t
 cx_compress(const uint8_t *doc, size_t len, int format, int level,
@@ -177,6 +178,19 @@ cx_compress(const uint8_t *doc, size_t len, int format, int level,
     int       bits;
     size_t    cap;
     z_stream  zs;
+
+    if (format == 3) {
+        cap = BrotliEncoderMaxCompressedSize(len) + 64;
+        *out = malloc(cap);
+
+        if (!BrotliEncoderCompress(level, 18, BROTLI_MODE_TEXT, len, doc,
+                                   &cap, *out))
+        {
+            abort();
+        }
+
+        return cap;
+    }
 
     bits = (format == 0) ? 31 : (format == 1) ? 15 : -15;
 
@@ -235,7 +249,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.s = seed | 1;
 
     mode = (int) cx_rnd(&r, 4);
-    format = (int) cx_rnd(&r, 3);
+    format = (int) cx_rnd(&r, 4);
     level = (int) cx_rnd(&r, 10);
     maxpiece = 1 + cx_rnd(&r, 1 + (seed >> 40) % 300);
     busy = cx_rnd(&r, NGX_HTTP_CX_INFLATE_BUFS + 1);
@@ -271,6 +285,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     zi = ngx_http_cx_inflate_create(&pool, format == 0
                                            ? NGX_HTTP_CX_INFLATE_GZIP
+                                           : format == 3
+                                           ? NGX_HTTP_CX_INFLATE_BROTLI
                                            : NGX_HTTP_CX_INFLATE_DEFLATE,
                                     max);
 
