@@ -41,8 +41,8 @@ ngx_http_cx_fnv(uint64_t h, u_char *p, size_t len)
 
 
 /*
- * The representation: this location, the URI, the strong ETag and the
- * length.  0 when the response cannot be remembered.
+ * The representation: this location, the URI, the strong ETag, the
+ * length and the content coding.  0 when the response cannot be remembered.
  */
 
 uint64_t
@@ -77,6 +77,13 @@ ngx_http_cx_memo_key(ngx_http_request_t *r, void *lcf)
     h = ngx_http_cx_fnv(h, etag->value.data, etag->value.len);
     h = ngx_http_cx_fnv(h, (u_char *) &r->headers_out.content_length_n,
                         sizeof(off_t));
+
+    /* an encoded representation: the offset counts its identity bytes */
+
+    if (r->headers_out.content_encoding) {
+        h = ngx_http_cx_fnv(h, r->headers_out.content_encoding->value.data,
+                            r->headers_out.content_encoding->value.len);
+    }
 
     return h ? h : 1;
 }

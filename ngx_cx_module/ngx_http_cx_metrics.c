@@ -75,6 +75,17 @@ static ngx_http_cx_metric_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     [ngx_http_cx_stat_skip_no_memory] =
     { ngx_string("cx_injection_skips_total"),
       ngx_string("reason=\"not_in_memory\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_inflated] =
+    { ngx_string("cx_inflated_total"), ngx_null_string,
+      ngx_string("Gzip, deflate or brotli responses inflated to inject "
+                 "a tag.") },
+    [ngx_http_cx_stat_inflate_cut] =
+    { ngx_string("cx_inflate_failures_total"), ngx_string("reason=\"limit\""),
+      ngx_string("Inflated responses ended as failed: more than "
+                 "cx_inflate_max bytes, or a broken compressed body.") },
+    [ngx_http_cx_stat_inflate_broken] =
+    { ngx_string("cx_inflate_failures_total"),
+      ngx_string("reason=\"broken\""), NGX_HTTP_CX_SAME_HELP },
     [ngx_http_cx_stat_skip_privacy] =
     { ngx_string("cx_injection_skips_total"),
       ngx_string("reason=\"privacy\""), NGX_HTTP_CX_SAME_HELP },

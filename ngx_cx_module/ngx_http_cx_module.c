@@ -107,6 +107,20 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       offsetof(ngx_http_cx_loc_conf_t, memo),
       NULL },
 
+    { ngx_string("cx_inflate_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, inflate_max),
+      NULL },
+
+    { ngx_string("cx_inject_upstream_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, upstream_identity),
+      NULL },
+
     { ngx_string("cx_last_modified"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -888,6 +902,8 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->memo = NGX_CONF_UNSET;
     lcf->last_modified = NGX_CONF_UNSET;
     lcf->respect_gpc = NGX_CONF_UNSET;
+    lcf->upstream_identity = NGX_CONF_UNSET;
+    lcf->inflate_max = NGX_CONF_UNSET;
     lcf->touchpoint = NGX_CONF_UNSET_PTR;
     lcf->csp_nonce = NGX_CONF_UNSET_PTR;
     lcf->rules = NGX_CONF_UNSET_PTR;
@@ -913,6 +929,9 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->memo, prev->memo, 1);
     ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
     ngx_conf_merge_value(conf->respect_gpc, prev->respect_gpc, 0);
+    ngx_conf_merge_value(conf->upstream_identity, prev->upstream_identity, 0);
+    ngx_conf_merge_off_value(conf->inflate_max, prev->inflate_max,
+                             10 * 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->touchpoint, prev->touchpoint, NULL);
     ngx_conf_merge_ptr_value(conf->csp_nonce, prev->csp_nonce, NULL);
     ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);

@@ -100,6 +100,8 @@ typedef struct {
     ngx_flag_t                   memo;      /* cx_inject_memo */
     ngx_flag_t                   last_modified;
     ngx_flag_t                   respect_gpc;
+    ngx_flag_t                   upstream_identity;
+    off_t                        inflate_max;
 
     ngx_hash_t                   types;
     ngx_array_t                 *types_keys;
@@ -148,6 +150,8 @@ typedef struct {
     uint64_t                     memo_key;  /* 0: not remembered */
     off_t                        memo_offset;
     off_t                        stream_pos;    /* body bytes seen */
+
+    void                        *inflate;   /* ngx_http_cx_inflate.h */
 
     unsigned                     memo_hit:1;
     unsigned                     touchpoint_done:1;

@@ -4,7 +4,9 @@
 #   util/deps.sh build|test|demo|bench|asan|fuzz|deb|deb-check
 set -e
 
-build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev gcc make"
+build="nginx nginx-dev libhiredis-dev libluajit2-5.1-dev libssl-dev zlib1g-dev
+       libbrotli-dev gcc
+       make"
 test="$build redis-server libtest-base-perl libtest-tcp-perl
       libredis-fast-perl libtext-diff-perl
       libnginx-mod-http-echo libnginx-mod-nchan libnginx-mod-http-lua curl

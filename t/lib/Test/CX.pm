@@ -534,6 +534,7 @@ sub wait_for {
 # the body reaches nginx (and the filter) split where the test says.
 #
 #   GET /split/N[/chunked]/FILE[?type=..&enc=..&header=Name:Value]
+#   (N = 0: random pieces of 1 to 97 bytes)
 
 sub upstream_start {
     return if $upstream_pid;
@@ -583,7 +584,7 @@ sub upstream_serve {
         return unless $n;
     }
 
-    my ($path) = $head =~ m{^GET (\S+)};
+    my ($method, $path) = $head =~ m{^(GET|HEAD) (\S+)};
     my %q;
     if ($path =~ s/\?(.*)//) {
         for (split /&/, $1) {
@@ -618,9 +619,14 @@ sub upstream_serve {
     $h .= $chunked ? "Transfer-Encoding: chunked\r\n"
                    : "Content-Length: " . length($body) . "\r\n";
     syswrite $c, "$h\r\n";
+    return if $method eq 'HEAD';
 
-    for (my $i = 0; $i < length $body; $i += $n) {
-        my $piece = substr $body, $i, $n;
+    # N = 0: pieces of 1 to 97 bytes, a different cut every request
+    my $step = $n;
+
+    for (my $i = 0; $i < length $body; $i += $step) {
+        $step = $n || 1 + int rand 97;
+        my $piece = substr $body, $i, $step;
         $piece = sprintf("%x\r\n%s\r\n", length $piece, $piece) if $chunked;
         syswrite $c, $piece;
         sleep 0.0015;
