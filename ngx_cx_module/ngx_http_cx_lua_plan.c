@@ -19,33 +19,58 @@
 #include "ngx_http_cx_lua.h"
 
 
-/* the instructions (lua/sandbox.lua, P) */
+/*
+ * The instructions, defined here only: lua/sandbox.lua emits them by name
+ * from the table ngx_http_cx_lua_plan_init() gives it (C.plan.ops, its
+ * P), so their numbers are never written twice.
+ */
+
+#define ngx_http_cx_plan_ops(X)                                             \
+    X(BAIL, bail)                                                           \
+    X(MOV, mov)                                                             \
+    X(NOT, not)                                                             \
+    X(KNIL, knil)                                                           \
+    X(K, k)                                                                 \
+    X(TGETS, tgets)                                                         \
+    X(TGETV, tgetv)                                                         \
+    X(LT, lt)                                                               \
+    X(GE, ge)                                                               \
+    X(LE, le)                                                               \
+    X(GT, gt)                                                               \
+    X(EQV, eqv)                                                             \
+    X(NEV, nev)                                                             \
+    X(EQK, eqk)                                                             \
+    X(NEK, nek)                                                             \
+    X(IST, ist)                                                             \
+    X(ISF, isf)                                                             \
+    X(ISTC, istc)                                                           \
+    X(ISFC, isfc)                                                           \
+    X(JMP, jmp)                                                             \
+    X(CALL, call)                                                           \
+    X(CALLT, callt)                                                         \
+    X(RET0, ret0)                                                           \
+    X(RET1, ret1)
+
+/* the cx helpers a plan runs itself (C.plan.helpers, sandbox.lua's HELPER) */
+
+#define ngx_http_cx_plan_helpers(X)                                         \
+    X(sample)                                                               \
+    X(cooled_down)                                                          \
+    X(shown_within)                                                         \
+    X(answered_within)                                                      \
+    X(weekday)                                                              \
+    X(weekend)                                                              \
+    X(business_hours)
+
+
+#define ngx_http_cx_plan_op_enum(name, id)  ngx_http_cx_plan_##id,
+#define ngx_http_cx_plan_op_pair(name, id)  { #name, ngx_http_cx_plan_##id },
+#define ngx_http_cx_plan_helper_enum(name)  ngx_http_cx_plan_h_##name,
+#define ngx_http_cx_plan_helper_name(name)  ngx_string(#name),
+
 
 typedef enum {
-    ngx_http_cx_plan_bail = 0,
-    ngx_http_cx_plan_mov,
-    ngx_http_cx_plan_not,
-    ngx_http_cx_plan_knil,
-    ngx_http_cx_plan_k,
-    ngx_http_cx_plan_tgets,
-    ngx_http_cx_plan_tgetv,
-    ngx_http_cx_plan_lt,
-    ngx_http_cx_plan_ge,
-    ngx_http_cx_plan_le,
-    ngx_http_cx_plan_gt,
-    ngx_http_cx_plan_eqv,
-    ngx_http_cx_plan_nev,
-    ngx_http_cx_plan_eqk,
-    ngx_http_cx_plan_nek,
-    ngx_http_cx_plan_ist,
-    ngx_http_cx_plan_isf,
-    ngx_http_cx_plan_istc,
-    ngx_http_cx_plan_isfc,
-    ngx_http_cx_plan_jmp,
-    ngx_http_cx_plan_call,
-    ngx_http_cx_plan_callt,
-    ngx_http_cx_plan_ret0,
-    ngx_http_cx_plan_ret1,
+    ngx_http_cx_plan_ops(ngx_http_cx_plan_op_enum)
     ngx_http_cx_plan_nops,
 
     /*
@@ -129,13 +154,7 @@ enum {
     ngx_http_cx_plan_v_answered,
 
     /* cx */
-    ngx_http_cx_plan_h_sample,
-    ngx_http_cx_plan_h_cooled_down,
-    ngx_http_cx_plan_h_shown_within,
-    ngx_http_cx_plan_h_answered_within,
-    ngx_http_cx_plan_h_weekday,
-    ngx_http_cx_plan_h_weekend,
-    ngx_http_cx_plan_h_business_hours,
+    ngx_http_cx_plan_helpers(ngx_http_cx_plan_helper_enum)
 
     ngx_http_cx_plan_nnames
 };
@@ -154,10 +173,17 @@ static ngx_str_t  ngx_http_cx_plan_names[] = {
     ngx_string("id"), ngx_string("views"), ngx_string("sessions"),
     ngx_string("new"), ngx_string("days_since_shown"),
     ngx_string("days_since_answered"),
-    ngx_string("sample"), ngx_string("cooled_down"),
-    ngx_string("shown_within"), ngx_string("answered_within"),
-    ngx_string("weekday"), ngx_string("weekend"),
-    ngx_string("business_hours")
+    ngx_http_cx_plan_helpers(ngx_http_cx_plan_helper_name)
+};
+
+
+/* the instructions by name, for C.plan.ops */
+
+static struct {
+    const char                  *name;
+    ngx_uint_t                   op;
+} ngx_http_cx_plan_op_names[] = {
+    ngx_http_cx_plan_ops(ngx_http_cx_plan_op_pair)
 };
 
 
@@ -240,6 +266,50 @@ static ngx_int_t ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a,
 
 
 /* ---- loading ----------------------------------------------------------- */
+
+/*
+ * What lua/sandbox.lua's plan() must agree on with this file, pushed as
+ * one table (C.plan): ops, the instructions by name; helpers, the cx
+ * helpers a plan may call; slots and ops_max, the limits of a plan.
+ */
+
+void
+ngx_http_cx_lua_plan_init(lua_State *L)
+{
+    ngx_uint_t  i, n;
+
+    lua_createtable(L, 0, 4);
+
+    n = sizeof(ngx_http_cx_plan_op_names)
+        / sizeof(ngx_http_cx_plan_op_names[0]);
+
+    lua_createtable(L, 0, n);
+
+    for (i = 0; i < n; i++) {
+        lua_pushinteger(L, ngx_http_cx_plan_op_names[i].op);
+        lua_setfield(L, -2, ngx_http_cx_plan_op_names[i].name);
+    }
+
+    lua_setfield(L, -2, "ops");
+
+    lua_createtable(L, ngx_http_cx_plan_nnames - ngx_http_cx_plan_h_sample,
+                    0);
+
+    for (i = ngx_http_cx_plan_h_sample; i < ngx_http_cx_plan_nnames; i++) {
+        lua_pushlstring(L, (const char *) ngx_http_cx_plan_names[i].data,
+                        ngx_http_cx_plan_names[i].len);
+        lua_rawseti(L, -2, i - ngx_http_cx_plan_h_sample + 1);
+    }
+
+    lua_setfield(L, -2, "helpers");
+
+    lua_pushinteger(L, NGX_HTTP_CX_LUA_PLAN_SLOTS);
+    lua_setfield(L, -2, "slots");
+
+    lua_pushinteger(L, NGX_HTTP_CX_LUA_PLAN_OPS);
+    lua_setfield(L, -2, "ops_max");
+}
+
 
 /*
  * The plan in the table at idx (lua/sandbox.lua's plan()), copied into
