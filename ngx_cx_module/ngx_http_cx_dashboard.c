@@ -19,6 +19,7 @@
 #include "ngx_http_cx_asset.h"
 #include "ngx_http_cx_dashboard.h"
 #include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_DASHBOARD_SCORE  "/cx/score"

@@ -18,6 +18,7 @@
 #include "ngx_http_cx_asset.h"
 #include "ngx_http_cx_lua.h"
 #include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_widget.h"
 
 
 #define NGX_HTTP_CX_WIDGET_MAX_AGE  "86400"
