@@ -151,6 +151,13 @@ static const char  *ngx_http_cx_pat_errors[] = {
 
 static ngx_int_t ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp);
+static ngx_int_t ngx_http_cx_pat_capture(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static ngx_int_t ngx_http_cx_pat_escape(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static ngx_int_t ngx_http_cx_pat_single(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static void ngx_http_cx_pat_live(ngx_http_cx_pat_out_t *out);
 static ngx_int_t ngx_http_cx_pat_class(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp, size_t *i, ngx_http_cx_pat_item_t *it);
 static ngx_int_t ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out,
@@ -264,13 +271,19 @@ ngx_http_cx_pat_compile(ngx_http_cx_pat_t *pt, lua_State *L,
 }
 
 
+/*
+ * The items of a pattern, then END, or ERROR with what is wrong.  Each
+ * step below reads what starts at p[*i] and returns NGX_OK (items made,
+ * *i past them), NGX_DECLINED (not its kind), NGX_ERROR (no memory), or
+ * a pattern error, NGX_HTTP_CX_PAT_E_*.
+ */
+
 static ngx_int_t
 ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
 {
-    size_t                   i, j, at;
-    ngx_int_t                k, err;
-    ngx_uint_t               op, plain;
-    ngx_http_cx_pat_item_t  *it, *it2, one;
+    size_t                   i;
+    ngx_int_t                rc;
+    ngx_http_cx_pat_item_t  *it;
 
     out->sets = out->end;
     out->lit = 0;
@@ -281,212 +294,35 @@ ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
     out->work = 0;
 
     i = 0;
-    err = NGX_OK;
+    rc = NGX_OK;
 
     while (i < lp) {
 
-        switch (p[i]) {
-
-        case '(':
-            if (out->ncaps == NGX_HTTP_CX_PAT_CAPTURES) {
-                err = NGX_HTTP_CX_PAT_E_CAPTURES;
-                goto done;
-            }
-
-            if (i + 1 < lp && p[i + 1] == ')') {
-                op = NGX_HTTP_CX_PAT_POS;
-                out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_POSITION;
-                i += 2;
-
-            } else {
-                op = NGX_HTTP_CX_PAT_OPEN;
-                out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_OPEN;
-                i++;
-            }
-
-            it = ngx_http_cx_pat_item(out, op);
-            if (it == NULL) {
+        if (p[i] == '$' && i + 1 == lp) {
+            if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_EOS) == NULL) {
                 return NGX_ERROR;
             }
 
-            it->arg = (uint16_t) out->ncaps++;
-            continue;
-
-        case ')':
-            for (k = (ngx_int_t) out->ncaps - 1; k >= 0; k--) {
-                if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
-                    break;
-                }
-            }
-
-            if (k < 0) {
-                err = NGX_HTTP_CX_PAT_E_CLOSE;
-                goto done;
-            }
-
-            it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_CLOSE);
-            if (it == NULL) {
-                return NGX_ERROR;
-            }
-
-            it->arg = (uint16_t) k;
-            out->cap[k] = NGX_HTTP_CX_PAT_C_CLOSED;
-            i++;
-            continue;
-
-        case '$':
-            if (i + 1 == lp) {
-                if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_EOS) == NULL) {
-                    return NGX_ERROR;
-                }
-
-                goto end;
-            }
-
-            break;
-
-        case '%':
-            if (i + 1 == lp) {
-                break;          /* a class that raises, below */
-            }
-
-            if (p[i + 1] == 'b') {
-                if (i + 3 >= lp) {
-                    err = NGX_HTTP_CX_PAT_E_BALANCE;
-                    goto done;
-                }
-
-                it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_BAL);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->c = p[i + 2];
-                it->c2 = p[i + 3];
-                it->arg = (uint16_t) out->nbal++;
-                i += 4;
-                continue;
-            }
-
-            if (p[i + 1] == 'f') {
-                i += 2;
-
-                if (i == lp || p[i] != '[') {
-                    err = NGX_HTTP_CX_PAT_E_FRONTIER;
-                    goto done;
-                }
-
-                err = ngx_http_cx_pat_set(out, p, lp, &i, &one.set);
-
-                if (err == NGX_ERROR) {
-                    return NGX_ERROR;
-                }
-
-                if (err != NGX_OK) {
-                    goto done;
-                }
-
-                it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_FRONTIER);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->set = one.set;
-                continue;
-            }
-
-            if (p[i + 1] >= '0' && p[i + 1] <= '9') {
-                k = p[i + 1] - '1';
-
-                if (k < 0 || k >= (ngx_int_t) out->ncaps
-                    || out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN)
-                {
-                    err = NGX_HTTP_CX_PAT_E_BACKREF;
-                    goto done;
-                }
-
-                /* LuaJIT compares a position capture as a huge length */
-                op = (out->cap[k] == NGX_HTTP_CX_PAT_C_POSITION)
-                     ? NGX_HTTP_CX_PAT_NONE : NGX_HTTP_CX_PAT_BACKREF;
-
-                it = ngx_http_cx_pat_item(out, op);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->arg = (uint16_t) k;
-                i += 2;
-                continue;
-            }
-
-            break;
-
-        default:
-            break;
+            goto end;
         }
 
-        /* a single byte or class, and what repeats it */
+        rc = ngx_http_cx_pat_capture(out, p, lp, &i);
 
-        ngx_memzero(&one, sizeof(ngx_http_cx_pat_item_t));
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_cx_pat_escape(out, p, lp, &i);
+        }
 
-        at = i;
-        err = ngx_http_cx_pat_class(out, p, lp, &i, &one);
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_cx_pat_single(out, p, lp, &i);
+        }
 
-        if (err == NGX_ERROR) {
+        if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        if (err != NGX_OK) {
+        if (rc != NGX_OK) {
             goto done;
         }
-
-        plain = (one.kind == NGX_HTTP_CX_PAT_BYTE && i == at + 1);
-        op = NGX_HTTP_CX_PAT_ONE;
-
-        if (i < lp) {
-            switch (p[i]) {
-            case '?':
-                op = NGX_HTTP_CX_PAT_OPT;
-                i++;
-                break;
-            case '*':
-                op = NGX_HTTP_CX_PAT_MAX;
-                i++;
-                break;
-            case '-':
-                op = NGX_HTTP_CX_PAT_MIN;
-                i++;
-                break;
-            case '+':
-                op = NGX_HTTP_CX_PAT_MAX;
-                i++;
-
-                /* x+ is x x* */
-
-                if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                break;
-            }
-        }
-
-        if (op == NGX_HTTP_CX_PAT_ONE) {
-            if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        it = ngx_http_cx_pat_item(out, op);
-        if (it == NULL) {
-            return NGX_ERROR;
-        }
-
-        it->kind = one.kind;
-        it->c = one.c;
-        it->set = one.set;
     }
 
     if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_END) == NULL) {
@@ -502,15 +338,241 @@ done:
         return NGX_ERROR;
     }
 
-    it->arg = (uint16_t) err;
+    it->arg = (uint16_t) rc;
 
 end:
 
-    /* what is live: between a capture's start and a back-reference to it */
+    ngx_http_cx_pat_live(out);
+
+    return NGX_OK;
+}
+
+
+/* ( () ) */
+
+static ngx_int_t
+ngx_http_cx_pat_capture(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    ngx_int_t                k;
+    ngx_uint_t               op;
+    ngx_http_cx_pat_item_t  *it;
+
+    if (p[*i] == '(') {
+        if (out->ncaps == NGX_HTTP_CX_PAT_CAPTURES) {
+            return NGX_HTTP_CX_PAT_E_CAPTURES;
+        }
+
+        if (*i + 1 < lp && p[*i + 1] == ')') {
+            op = NGX_HTTP_CX_PAT_POS;
+            out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_POSITION;
+            *i += 2;
+
+        } else {
+            op = NGX_HTTP_CX_PAT_OPEN;
+            out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_OPEN;
+            (*i)++;
+        }
+
+        it = ngx_http_cx_pat_item(out, op);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->arg = (uint16_t) out->ncaps++;
+        return NGX_OK;
+    }
+
+    if (p[*i] != ')') {
+        return NGX_DECLINED;
+    }
+
+    for (k = (ngx_int_t) out->ncaps - 1; k >= 0; k--) {
+        if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
+            break;
+        }
+    }
+
+    if (k < 0) {
+        return NGX_HTTP_CX_PAT_E_CLOSE;
+    }
+
+    it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_CLOSE);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->arg = (uint16_t) k;
+    out->cap[k] = NGX_HTTP_CX_PAT_C_CLOSED;
+    (*i)++;
+
+    return NGX_OK;
+}
+
+
+/* %bxy, %f[set], %1-%9; another % is a class (ngx_http_cx_pat_single) */
+
+static ngx_int_t
+ngx_http_cx_pat_escape(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    size_t                   at;
+    ngx_int_t                k, err;
+    ngx_uint_t               op;
+    const u_char            *set;
+    ngx_http_cx_pat_item_t  *it;
+
+    at = *i;
+
+    if (p[at] != '%' || at + 1 == lp) {
+        return NGX_DECLINED;    /* a lone % is a class that raises */
+    }
+
+    if (p[at + 1] == 'b') {
+        if (at + 3 >= lp) {
+            return NGX_HTTP_CX_PAT_E_BALANCE;
+        }
+
+        it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_BAL);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->c = p[at + 2];
+        it->c2 = p[at + 3];
+        it->arg = (uint16_t) out->nbal++;
+        *i += 4;
+        return NGX_OK;
+    }
+
+    if (p[at + 1] == 'f') {
+        *i += 2;
+
+        if (*i == lp || p[*i] != '[') {
+            return NGX_HTTP_CX_PAT_E_FRONTIER;
+        }
+
+        err = ngx_http_cx_pat_set(out, p, lp, i, &set);
+        if (err != NGX_OK) {
+            return err;
+        }
+
+        it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_FRONTIER);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->set = set;
+        return NGX_OK;
+    }
+
+    if (p[at + 1] < '0' || p[at + 1] > '9') {
+        return NGX_DECLINED;
+    }
+
+    k = p[at + 1] - '1';
+
+    if (k < 0 || k >= (ngx_int_t) out->ncaps
+        || out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN)
+    {
+        return NGX_HTTP_CX_PAT_E_BACKREF;
+    }
+
+    /* LuaJIT compares a position capture as a huge length */
+    op = (out->cap[k] == NGX_HTTP_CX_PAT_C_POSITION)
+         ? NGX_HTTP_CX_PAT_NONE : NGX_HTTP_CX_PAT_BACKREF;
+
+    it = ngx_http_cx_pat_item(out, op);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->arg = (uint16_t) k;
+    *i += 2;
+
+    return NGX_OK;
+}
+
+
+/* a single byte or class, and what repeats it: x x? x* x- x+ */
+
+static ngx_int_t
+ngx_http_cx_pat_single(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    size_t                   at;
+    ngx_int_t                err;
+    ngx_uint_t               op, plain;
+    ngx_http_cx_pat_item_t  *it, one;
+
+    ngx_memzero(&one, sizeof(ngx_http_cx_pat_item_t));
+
+    at = *i;
+    err = ngx_http_cx_pat_class(out, p, lp, i, &one);
+
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    plain = (one.kind == NGX_HTTP_CX_PAT_BYTE && *i == at + 1);
+    op = NGX_HTTP_CX_PAT_ONE;
+
+    if (*i < lp) {
+        switch (p[*i]) {
+        case '?':
+            op = NGX_HTTP_CX_PAT_OPT;
+            (*i)++;
+            break;
+        case '*':
+            op = NGX_HTTP_CX_PAT_MAX;
+            (*i)++;
+            break;
+        case '-':
+            op = NGX_HTTP_CX_PAT_MIN;
+            (*i)++;
+            break;
+        case '+':
+            op = NGX_HTTP_CX_PAT_MAX;
+            (*i)++;
+
+            /* x+ is x x* */
+
+            if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+    }
+
+    if (op == NGX_HTTP_CX_PAT_ONE) {
+        return ngx_http_cx_pat_one(out, p, at, plain, &one);
+    }
+
+    it = ngx_http_cx_pat_item(out, op);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->kind = one.kind;
+    it->c = one.c;
+    it->set = one.set;
+
+    return NGX_OK;
+}
+
+
+/* what is live: between a capture's start and a back-reference to it */
+
+static void
+ngx_http_cx_pat_live(ngx_http_cx_pat_out_t *out)
+{
+    ngx_uint_t               j, k;
+    ngx_http_cx_pat_item_t  *it, *it2;
 
     out->unfinished = 0;
 
-    for (k = 0; k < (ngx_int_t) out->ncaps; k++) {
+    for (k = 0; k < out->ncaps; k++) {
         if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
             out->unfinished |= (uint32_t) 1 << k;
         }
@@ -531,8 +593,6 @@ end:
             it2->live = 1;
         }
     }
-
-    return NGX_OK;
 }
 
 
