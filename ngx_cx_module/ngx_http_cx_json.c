@@ -602,7 +602,7 @@ ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char              *p;
     size_t               len;
-    ngx_str_t            msg, json;
+    ngx_str_t            msg;
     ngx_http_cx_json_t   j;
 
     len = ngx_strlen(reason);
@@ -630,7 +630,19 @@ ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_cx_json_str(&j, &msg);
     ngx_http_cx_json_end(&j);
 
-    if (ngx_http_cx_json_done(&j, &json) != NGX_OK) {
+    return ngx_http_cx_json_respond(r, status, &j);
+}
+
+
+/* the document j, finished, as the response */
+
+ngx_int_t
+ngx_http_cx_json_respond(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_cx_json_t *j)
+{
+    ngx_str_t  json;
+
+    if (ngx_http_cx_json_done(j, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
