@@ -176,6 +176,12 @@ static void ngx_http_cx_pat_notes(ngx_http_cx_pat_t *pt);
 static ngx_int_t ngx_http_cx_pat_balance(ngx_http_cx_pat_t *pt,
     ngx_http_cx_pat_item_t *it, size_t s);
 static void ngx_http_cx_pat_raise(ngx_http_cx_pat_t *pt, const char *msg);
+static ngx_int_t ngx_http_cx_pat_step(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_pat_item_t *it, size_t s, size_t *t);
+static size_t ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i,
+    size_t s, ngx_uint_t d, ngx_uint_t *high);
+static ngx_int_t ngx_http_cx_pat_back(ngx_http_cx_pat_t *pt, ngx_uint_t *top,
+    ngx_uint_t *item, size_t *pos, ngx_uint_t *depth, ngx_uint_t high);
 
 
 static u_char  ngx_http_cx_pat_ctype[256];
@@ -1015,9 +1021,8 @@ ngx_http_cx_pat_lay_out(ngx_http_cx_pat_t *pt, ngx_http_cx_pat_out_t *out)
 ngx_int_t
 ngx_http_cx_pat_match(ngx_http_cx_pat_t *pt, size_t s)
 {
-    size_t                    n, t, len;
-    ngx_int_t                 e;
-    ngx_uint_t                i, d, h, high, sp, prev, cur, base, u;
+    size_t                    n, t;
+    ngx_uint_t                i, d, h, high, sp, deep;
     const u_char             *subj;
     ngx_http_cx_pat_cap_t    *cap;
     ngx_http_cx_pat_item_t   *it;
@@ -1080,23 +1085,12 @@ enter:
         break;
 
     case NGX_HTTP_CX_PAT_ONE:
-        if (s < n && ngx_http_cx_pat_test(it, subj[s])) {
-            t = s + 1;
-            goto next;
-        }
-
-        break;
-
     case NGX_HTTP_CX_PAT_LIT:
-        len = it->arg;
-
-        if (n - s >= len) {
-            ngx_http_cx_pat_spend(pt, len);
-
-            if (ngx_memcmp(it->set, subj + s, len) == 0) {
-                t = s + len;
-                goto next;
-            }
+    case NGX_HTTP_CX_PAT_BAL:
+    case NGX_HTTP_CX_PAT_FRONTIER:
+    case NGX_HTTP_CX_PAT_BACKREF:
+        if (ngx_http_cx_pat_step(pt, it, s, &t) == NGX_OK) {
+            goto next;
         }
 
         break;
@@ -1114,40 +1108,10 @@ enter:
         goto next;
 
     case NGX_HTTP_CX_PAT_MAX:
-
-        /* the longest run, or up to where one from further on failed */
-
-        high = d;
-
-        for (t = s; t < n && ngx_http_cx_pat_test(it, subj[t]); t++) {
-            ngx_http_cx_pat_spend(pt, 1);
-
-            if (pt->memo && !it->live) {
-                h = ngx_http_cx_pat_noted(pt, i, t + 1);
-
-                if (h) {
-                    high = d + h - 1;
-
-                    if (high > NGX_HTTP_CX_PAT_DEPTH) {
-                        ngx_http_cx_pat_raise(pt, "pattern too complex");
-                    }
-
-                    break;
-                }
-            }
-        }
-
+        t = ngx_http_cx_pat_run(pt, i, s, d, &high);
         f->aux = (uint32_t) t;
-        f->pos = (uint32_t) s;
-        f->item = (uint16_t) i;
-        f->depth = (u_char) d;
-        f->high = (u_char) high;
-        sp++;
-
-        i++;
-        s = t;
-        d++;
-        goto enter;
+        deep = 1;
+        goto push;
 
     case NGX_HTTP_CX_PAT_MIN:
         f->aux = (uint32_t) s;
@@ -1156,62 +1120,21 @@ enter:
         goto deeper;
 
     case NGX_HTTP_CX_PAT_OPEN:
-        cap = &pt->caps[it->arg];
-        cap->start = (uint32_t) s;
-        cap->len = NGX_HTTP_CX_PAT_UNFINISHED;
-        t = s;
-        goto deeper;
-
     case NGX_HTTP_CX_PAT_POS:
-        cap = &pt->caps[it->arg];
-        cap->start = (uint32_t) s;
-        cap->len = NGX_HTTP_CX_PAT_POSITION;
-        t = s;
-        goto deeper;
-
     case NGX_HTTP_CX_PAT_CLOSE:
         cap = &pt->caps[it->arg];
-        cap->len = (uint32_t) (s - cap->start);
+
+        if (it->op == NGX_HTTP_CX_PAT_CLOSE) {
+            cap->len = (uint32_t) (s - cap->start);
+
+        } else {
+            cap->start = (uint32_t) s;
+            cap->len = (it->op == NGX_HTTP_CX_PAT_OPEN)
+                       ? NGX_HTTP_CX_PAT_UNFINISHED : NGX_HTTP_CX_PAT_POSITION;
+        }
+
         t = s;
         goto deeper;
-
-    case NGX_HTTP_CX_PAT_BAL:
-        e = ngx_http_cx_pat_balance(pt, it, s);
-
-        if (e >= 0) {
-            t = (size_t) e;
-            goto next;
-        }
-
-        break;
-
-    case NGX_HTTP_CX_PAT_FRONTIER:
-        prev = (s == 0) ? 0 : subj[s - 1];
-        cur = (s < n) ? subj[s] : 0;
-
-        if (!ngx_http_cx_pat_in(it->set, prev)
-            && ngx_http_cx_pat_in(it->set, cur))
-        {
-            t = s;
-            goto next;
-        }
-
-        break;
-
-    case NGX_HTTP_CX_PAT_BACKREF:
-        cap = &pt->caps[it->arg];
-        len = cap->len;
-
-        if (n - s >= len) {
-            ngx_http_cx_pat_spend(pt, len);
-
-            if (ngx_memcmp(subj + cap->start, subj + s, len) == 0) {
-                t = s + len;
-                goto next;
-            }
-        }
-
-        break;
     }
 
     /* the state failed on its own */
@@ -1220,42 +1143,188 @@ enter:
     ngx_http_cx_pat_note(pt, i, s, 0);
     goto fail;
 
-next:
-
-    /* on to item i + 1 at t, at the same depth (LuaJIT's goto) */
-
-    f->pos = (uint32_t) s;
-    f->item = (uint16_t) i;
-    f->depth = (u_char) d;
-    f->high = (u_char) d;
-    sp++;
-
-    i++;
-    s = t;
-    goto enter;
-
 deeper:
 
     /* on to item i + 1 at t, one level deeper (a call in LuaJIT) */
 
+    deep = 1;
+    high = d;
+    goto push;
+
+next:
+
+    /* on to item i + 1 at t, at the same depth (LuaJIT's goto) */
+
+    deep = 0;
+    high = d;
+
+push:
+
+    /* x* pushes its frame with how deep a failure it met went */
+
     f->pos = (uint32_t) s;
     f->item = (uint16_t) i;
     f->depth = (u_char) d;
-    f->high = (u_char) d;
+    f->high = (u_char) high;
     sp++;
 
     i++;
     s = t;
-    d++;
+    d += deep;
     goto enter;
 
 fail:
 
     /* the state entered last failed, reaching level "high" */
 
+    if (ngx_http_cx_pat_back(pt, &sp, &i, &s, &d, high) == NGX_OK) {
+        goto enter;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * An item that matches at s one way or none (x, a literal, %b, %f, a
+ * back-reference): NGX_OK with its end in *t, or NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_http_cx_pat_step(ngx_http_cx_pat_t *pt, ngx_http_cx_pat_item_t *it,
+    size_t s, size_t *t)
+{
+    size_t                  n, len;
+    ngx_int_t               e;
+    ngx_uint_t              prev, cur;
+    const u_char           *subj, *with;
+    ngx_http_cx_pat_cap_t  *cap;
+
+    n = pt->n;
+    subj = pt->subject;
+
+    switch (it->op) {
+
+    case NGX_HTTP_CX_PAT_ONE:
+        if (s < n && ngx_http_cx_pat_test(it, subj[s])) {
+            *t = s + 1;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_BAL:
+        e = ngx_http_cx_pat_balance(pt, it, s);
+
+        if (e >= 0) {
+            *t = (size_t) e;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_FRONTIER:
+        prev = (s == 0) ? 0 : subj[s - 1];
+        cur = (s < n) ? subj[s] : 0;
+
+        if (!ngx_http_cx_pat_in(it->set, prev)
+            && ngx_http_cx_pat_in(it->set, cur))
+        {
+            *t = s;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_LIT:
+        len = it->arg;
+        with = it->set;
+        break;
+
+    default: /* NGX_HTTP_CX_PAT_BACKREF */
+        cap = &pt->caps[it->arg];
+        len = cap->len;
+        with = subj + cap->start;
+        break;
+    }
+
+    /* a literal or what a capture holds: the same bytes at s */
+
+    if (n - s >= len) {
+        ngx_http_cx_pat_spend(pt, len);
+
+        if (ngx_memcmp(with, subj + s, len) == 0) {
+            *t = s + len;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The longest run of x* from s, or up to where one from further on
+ * failed before (then *high is how deep that went).
+ */
+
+static size_t
+ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
+    ngx_uint_t d, ngx_uint_t *high)
+{
+    size_t                   t, n;
+    ngx_uint_t               h;
+    ngx_http_cx_pat_item_t  *it;
+
+    n = pt->n;
+    it = &pt->items[i];
+    *high = d;
+
+    for (t = s; t < n && ngx_http_cx_pat_test(it, pt->subject[t]); t++) {
+        ngx_http_cx_pat_spend(pt, 1);
+
+        if (pt->memo && !it->live) {
+            h = ngx_http_cx_pat_noted(pt, i, t + 1);
+
+            if (h) {
+                *high = d + h - 1;
+
+                if (*high > NGX_HTTP_CX_PAT_DEPTH) {
+                    ngx_http_cx_pat_raise(pt, "pattern too complex");
+                }
+
+                break;
+            }
+        }
+    }
+
+    return t;
+}
+
+
+/*
+ * Back from a failure that reached level "high": the last state with a
+ * way left to try is entered there (NGX_OK, with *i, *s and *d), the
+ * states that have none are popped and written down; NGX_DECLINED when
+ * none is left.
+ */
+
+static ngx_int_t
+ngx_http_cx_pat_back(ngx_http_cx_pat_t *pt, ngx_uint_t *top, ngx_uint_t *item,
+    size_t *pos, ngx_uint_t *depth, ngx_uint_t high)
+{
+    size_t                    n, t;
+    ngx_uint_t                i, d, h, sp, base, u;
+    ngx_http_cx_pat_item_t   *it;
+    ngx_http_cx_pat_frame_t  *f;
+
+    n = pt->n;
+    sp = *top;
+
     for ( ;; ) {
 
         if (sp == 0) {
+            *top = 0;
             return NGX_DECLINED;
         }
 
@@ -1274,9 +1343,8 @@ fail:
         case NGX_HTTP_CX_PAT_OPT:
             if (f->aux == 1) {
                 f->aux = 2;
-                s = f->pos;
-                i++;
-                goto enter;
+                *pos = f->pos;
+                goto enter_next;
             }
 
             break;
@@ -1288,10 +1356,9 @@ fail:
             ngx_http_cx_pat_note(pt, i, f->aux, f->high - d);
 
             if (f->aux > f->pos) {
-                s = --f->aux;
-                i++;
+                *pos = --f->aux;
                 d++;
-                goto enter;
+                goto enter_next;
             }
 
             sp--;
@@ -1301,17 +1368,16 @@ fail:
         case NGX_HTTP_CX_PAT_MIN:
             t = f->aux;
 
-            if (t < n && ngx_http_cx_pat_test(it, subj[t])) {
+            if (t < n && ngx_http_cx_pat_test(it, pt->subject[t])) {
                 ngx_http_cx_pat_spend(pt, 1);
 
                 h = (pt->memo && !it->live)
                     ? ngx_http_cx_pat_noted(pt, i, t + 1) : 0;
 
                 if (h == 0) {
-                    s = ++f->aux;
-                    i++;
+                    *pos = ++f->aux;
                     d++;
-                    goto enter;
+                    goto enter_next;
                 }
 
                 /* x- from t + 1 failed before: so does the rest */
@@ -1363,6 +1429,16 @@ fail:
         sp--;
         high = f->high;
     }
+
+enter_next:
+
+    /* the frame stays: item i + 1 at *pos, at depth d */
+
+    *top = sp;
+    *item = i + 1;
+    *depth = d;
+
+    return NGX_OK;
 }
 
 
