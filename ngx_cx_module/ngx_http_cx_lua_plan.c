@@ -762,29 +762,17 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             }
 
             rc = ngx_http_cx_plan_r_field(&run, plan->k[op->c].id, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_tgets:
         tgets:
             d = &plan->k[op->c];
             rc = ngx_http_cx_plan_index(&run, &s[op->b], &d->str, d->id, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_tgetv:
             rc = ngx_http_cx_plan_run_tgetv(&run, op, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_lt:
         case ngx_http_cx_plan_ge:
@@ -813,11 +801,7 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
 
         case ngx_http_cx_plan_call:
             rc = ngx_http_cx_plan_run_call(&run, op, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_callt:
             rc = ngx_http_cx_plan_invoke(&run, a, &s[op->a + 2], op->b, a);
@@ -835,6 +819,14 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
         default:    /* bail */
             return NGX_DECLINED;
         }
+
+        /* a read or a call: done, or the plan gives up */
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        pc++;
     }
 
     return NGX_DECLINED;
