@@ -180,6 +180,8 @@ static ngx_int_t ngx_http_cx_pat_step(ngx_http_cx_pat_t *pt,
     ngx_http_cx_pat_item_t *it, size_t s, size_t *t);
 static size_t ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i,
     size_t s, ngx_uint_t d, ngx_uint_t *high);
+static ngx_uint_t ngx_http_cx_pat_failed(ngx_http_cx_pat_t *pt,
+    ngx_uint_t i, size_t s, ngx_uint_t d);
 static ngx_int_t ngx_http_cx_pat_back(ngx_http_cx_pat_t *pt, ngx_uint_t *top,
     ngx_uint_t *item, size_t *pos, ngx_uint_t *depth, ngx_uint_t high);
 
@@ -1022,7 +1024,7 @@ ngx_int_t
 ngx_http_cx_pat_match(ngx_http_cx_pat_t *pt, size_t s)
 {
     size_t                    n, t;
-    ngx_uint_t                i, d, h, high, sp, deep;
+    ngx_uint_t                i, d, high, sp, deep;
     const u_char             *subj;
     ngx_http_cx_pat_cap_t    *cap;
     ngx_http_cx_pat_item_t   *it;
@@ -1048,19 +1050,10 @@ enter:
         ngx_http_cx_pat_raise(pt, "pattern too complex");
     }
 
-    if (pt->memo && !it->live) {
-        h = ngx_http_cx_pat_noted(pt, i, s);
+    high = ngx_http_cx_pat_failed(pt, i, s, d);
 
-        if (h) {
-            /* failed before: deeper than LuaJIT goes, it raises again */
-            high = d + h - 1;
-
-            if (high > NGX_HTTP_CX_PAT_DEPTH) {
-                ngx_http_cx_pat_raise(pt, "pattern too complex");
-            }
-
-            goto fail;
-        }
+    if (high) {
+        goto fail;
     }
 
     f = &pt->frames[sp];
@@ -1283,22 +1276,46 @@ ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
     for (t = s; t < n && ngx_http_cx_pat_test(it, pt->subject[t]); t++) {
         ngx_http_cx_pat_spend(pt, 1);
 
-        if (pt->memo && !it->live) {
-            h = ngx_http_cx_pat_noted(pt, i, t + 1);
+        h = ngx_http_cx_pat_failed(pt, i, t + 1, d);
 
-            if (h) {
-                *high = d + h - 1;
-
-                if (*high > NGX_HTTP_CX_PAT_DEPTH) {
-                    ngx_http_cx_pat_raise(pt, "pattern too complex");
-                }
-
-                break;
-            }
+        if (h) {
+            *high = h;
+            break;
         }
     }
 
     return t;
+}
+
+
+/*
+ * 0, or the state (i, s) entered at depth d failed before: how deep it
+ * went from there.  Deeper than LuaJIT goes, it raises again.
+ */
+
+static ngx_uint_t
+ngx_http_cx_pat_failed(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
+    ngx_uint_t d)
+{
+    ngx_uint_t  h, high;
+
+    if (pt->memo == NULL || pt->items[i].live) {
+        return 0;
+    }
+
+    h = ngx_http_cx_pat_noted(pt, i, s);
+
+    if (h == 0) {
+        return 0;
+    }
+
+    high = d + h - 1;
+
+    if (high > NGX_HTTP_CX_PAT_DEPTH) {
+        ngx_http_cx_pat_raise(pt, "pattern too complex");
+    }
+
+    return high;
 }
 
 
