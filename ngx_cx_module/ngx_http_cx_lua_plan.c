@@ -905,18 +905,20 @@ ngx_http_cx_plan_test(ngx_http_cx_lua_plan_t *plan, ngx_http_cx_plan_op_t *op,
 
     case ngx_http_cx_plan_eqv:
     case ngx_http_cx_plan_nev:
-    case ngx_http_cx_plan_eqk:
-    case ngx_http_cx_plan_nek:
-        d = (op->op == ngx_http_cx_plan_eqv || op->op == ngx_http_cx_plan_nev)
-            ? &s[op->b] : &plan->k[op->b];
-
-        rc = ngx_http_cx_plan_equal(a, d);
+        rc = ngx_http_cx_plan_equal(a, &s[op->b]);
         if (rc == NGX_DECLINED) {
             return NGX_DECLINED;
         }
+        *cond = (op->op == ngx_http_cx_plan_eqv) ? (rc == 1) : (rc == 0);
+        return NGX_OK;
 
-        *cond = (op->op == ngx_http_cx_plan_eqv
-                 || op->op == ngx_http_cx_plan_eqk) ? (rc == 1) : (rc == 0);
+    case ngx_http_cx_plan_eqk:
+    case ngx_http_cx_plan_nek:
+        rc = ngx_http_cx_plan_equal(a, &plan->k[op->b]);
+        if (rc == NGX_DECLINED) {
+            return NGX_DECLINED;
+        }
+        *cond = (op->op == ngx_http_cx_plan_eqk) ? (rc == 1) : (rc == 0);
         return NGX_OK;
 
     case ngx_http_cx_plan_ist:
