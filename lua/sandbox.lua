@@ -2,8 +2,10 @@
 -- run once per VM with full privileges, before any rule file; rules never
 -- see this chunk, its locals or the real globals.
 --
--- Called with the table of C primitives (ngx_http_cx_lua_string.c), the
--- source of the helper library (lua/cx/init.lua) and that of the check of
+-- Called with the table of C primitives (ngx_http_cx_lua_string.c) and
+-- constants C owns (C.plan: the plan's instructions and limits; C.name_max,
+-- the longest survey id; see ngx_http_cx_lua_setup()), the source of the
+-- helper library (lua/cx/init.lua) and that of the check of
 -- rule files at nginx -t (lua/check.lua); returns to C:
 --   strings(chunk)       the line of a string constant too long for a
 --                        rule file, and why; nil when there is none
@@ -785,16 +787,12 @@ end
 -- a rule file's upvalues at their loaded values, and globals are
 -- read-only.
 
-local P = { BAIL = 0, MOV = 1, NOT = 2, KNIL = 3, K = 4, TGETS = 5,
-            TGETV = 6, LT = 7, GE = 8, LE = 9, GT = 10, EQV = 11, NEV = 12,
-            EQK = 13, NEK = 14, IST = 15, ISF = 16, ISTC = 17, ISFC = 18,
-            JMP = 19, CALL = 20, CALLT = 21, RET0 = 22, RET1 = 23 }
+-- The plan's instructions (P.NAME) and the cx helpers C runs itself are
+-- C's (C.plan, ngx_http_cx_lua_plan_init()): defined once, there.
+local P = C.plan.ops
 
--- the cx helpers C runs itself
 local HELPER = {}
-for _, name in ipairs{ "sample", "cooled_down", "shown_within",
-                       "answered_within", "weekday", "weekend",
-                       "business_hours" } do
+for _, name in ipairs(C.plan.helpers) do
     HELPER[cx_raw[name]] = name
 end
 
@@ -861,7 +859,7 @@ local function pri(d)
     return nil
 end
 
-local PLAN_SLOTS, PLAN_OPS = 32, 4096
+local PLAN_SLOTS, PLAN_OPS = C.plan.slots, C.plan.ops_max
 
 local function plan(f)
     local info = funcinfo(f)
@@ -1039,7 +1037,7 @@ do
     end
 
     local function name_valid(s)
-        if #s < 1 or #s > 64 then
+        if #s < 1 or #s > C.name_max then
             return false
         end
         for i = 1, #s do

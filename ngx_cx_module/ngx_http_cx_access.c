@@ -81,13 +81,11 @@ ngx_http_cx_access_denied(ngx_http_request_t *r, ngx_int_t rc)
                    "this location");
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_cx_header_add(&r->headers_out.headers, "WWW-Authenticate",
+                               NULL);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
 
     r->headers_out.www_authenticate = h;
 

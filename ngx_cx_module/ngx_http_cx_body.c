@@ -241,7 +241,8 @@ ngx_http_cx_body_json(ngx_pool_t *pool, u_char *p, u_char *last,
             break;
         }
 
-        f->error = "body: invalid JSON (a comma or the end of the object is expected)";
+        f->error = "body: invalid JSON (a comma or the end of the object "
+                   "is expected)";
         return NGX_ERROR;
     }
 

@@ -13,6 +13,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
+#include "ngx_http_cx_redis.h"
 
 
 /* counts made while the worker quits need one more flush */

@@ -10,19 +10,18 @@
  * is revalidated on every use (no-cache), so an upgraded module is seen
  * at once; the page carries a strict Content-Security-Policy.  Who may
  * load it: ngx_http_cx_access.c.
- * Built in by ngx_http_cx_embed().
+ * Built in by ngx_http_cx_embed(), sent by ngx_http_cx_asset.c.
  */
 
 
-#include <ngx_md5.h>
-
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_access.h"
+#include "ngx_http_cx_asset.h"
 #include "ngx_http_cx_dashboard.h"
 #include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_util.h"
 
 
-#define NGX_HTTP_CX_DASHBOARD_HASH   8          /* bytes of MD5 in ETag */
 #define NGX_HTTP_CX_DASHBOARD_SCORE  "/cx/score"
 #define NGX_HTTP_CX_DASHBOARD_MARK   "@CX_SCORE@"
 #define NGX_HTTP_CX_DASHBOARD_URI_MAX  256
@@ -38,34 +37,18 @@ ngx_http_cx_embed(ngx_http_cx_dashboard_js, "dashboard/dashboard.js");
 ngx_http_cx_embed(ngx_http_cx_dashboard_css, "dashboard/dashboard.css");
 
 
-typedef struct {
-    ngx_str_t                    body;
-    ngx_str_t                    type;
-    ngx_str_t                    etag;
-} ngx_http_cx_dashboard_file_t;
-
-
 static ngx_int_t ngx_http_cx_dashboard_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cx_dashboard_headers(ngx_http_request_t *r,
-    ngx_http_cx_dashboard_file_t *file, ngx_uint_t page);
-static ngx_table_elt_t *ngx_http_cx_dashboard_header(ngx_http_request_t *r,
-    char *key, char *value);
+static ngx_int_t ngx_http_cx_dashboard_page_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_dashboard_uri_valid(ngx_str_t *uri);
 static ngx_int_t ngx_http_cx_dashboard_page(ngx_conf_t *cf,
-    ngx_http_cx_dashboard_file_t *page, ngx_str_t *score);
-static void ngx_http_cx_dashboard_etag(ngx_http_cx_dashboard_file_t *file,
-    u_char *buf);
-
-
-#define NGX_HTTP_CX_DASHBOARD_ETAG_LEN                                       \
-    (sizeof("\"cx-dash-\"") - 1 + 2 * NGX_HTTP_CX_DASHBOARD_HASH)
+    ngx_http_cx_asset_t *page, ngx_str_t *score);
+static ngx_int_t ngx_http_cx_dashboard_asset(ngx_conf_t *cf,
+    ngx_http_cx_asset_t *asset, u_char *body, size_t len, char *type);
 
 
 /* the script and the stylesheet: set up once, from the embedded bytes */
 
-static ngx_http_cx_dashboard_file_t  ngx_http_cx_dashboard_assets[2];
-
-static u_char  ngx_http_cx_dashboard_etags[2][NGX_HTTP_CX_DASHBOARD_ETAG_LEN];
+static ngx_http_cx_asset_t  ngx_http_cx_dashboard_assets[2];
 
 
 /* cx_dashboard [score=URI] */
@@ -75,9 +58,9 @@ ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_cx_loc_conf_t *lcf = conf;
 
-    ngx_str_t                     *value, score;
-    ngx_http_core_loc_conf_t      *clcf;
-    ngx_http_cx_dashboard_file_t  *page, *a;
+    ngx_str_t                 *value, score;
+    ngx_http_cx_asset_t       *page, *a;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (lcf->dashboard) {
         return "is duplicate";
@@ -113,7 +96,7 @@ ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    page = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_dashboard_file_t));
+    page = ngx_pcalloc(cf->pool, sizeof(ngx_http_cx_asset_t));
     if (page == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -126,19 +109,20 @@ ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     a = ngx_http_cx_dashboard_assets;
 
-    if (a[0].body.data == NULL) {
-        a[0].body.data = ngx_http_cx_dashboard_js;
-        a[0].body.len = ngx_http_cx_dashboard_js_end
-                        - ngx_http_cx_dashboard_js;
-        ngx_str_set(&a[0].type, "text/javascript");
-
-        a[1].body.data = ngx_http_cx_dashboard_css;
-        a[1].body.len = ngx_http_cx_dashboard_css_end
-                        - ngx_http_cx_dashboard_css;
-        ngx_str_set(&a[1].type, "text/css");
-
-        ngx_http_cx_dashboard_etag(&a[0], ngx_http_cx_dashboard_etags[0]);
-        ngx_http_cx_dashboard_etag(&a[1], ngx_http_cx_dashboard_etags[1]);
+    if (a[0].copy[0].body.data == NULL
+        && (ngx_http_cx_dashboard_asset(cf, &a[0], ngx_http_cx_dashboard_js,
+                                        ngx_http_cx_dashboard_js_end
+                                        - ngx_http_cx_dashboard_js,
+                                        "text/javascript")
+            != NGX_OK
+            || ngx_http_cx_dashboard_asset(cf, &a[1],
+                                           ngx_http_cx_dashboard_css,
+                                           ngx_http_cx_dashboard_css_end
+                                           - ngx_http_cx_dashboard_css,
+                                           "text/css")
+               != NGX_OK))
+    {
+        return NGX_CONF_ERROR;
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -154,23 +138,11 @@ ngx_http_cx_dashboard(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_cx_dashboard_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_buf_t                     *b;
-    ngx_chain_t                    out;
-    ngx_table_elt_t               *h;
-    ngx_http_cx_loc_conf_t        *lcf;
-    ngx_http_cx_dashboard_file_t  *file;
+    ngx_int_t                rc;
+    ngx_http_cx_asset_t     *file;
+    ngx_http_cx_loc_conf_t  *lcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        h = ngx_http_cx_dashboard_header(r, "Allow", "GET, HEAD");
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_cx_asset_method(r);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -192,126 +164,40 @@ ngx_http_cx_dashboard_handler(ngx_http_request_t *r)
 
     } else {
         file = lcf->dashboard;
+
+        if (ngx_http_cx_dashboard_page_headers(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "cx dashboard: \"%V\", %V", &r->args, &file->type);
 
-    if (ngx_http_cx_dashboard_headers(r, file, file == lcf->dashboard)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = file->body.data;
-    b->last = file->body.data + file->body.len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_cx_asset_send(r, file);
 }
 
 
+/* the page only: what it may load, and no Referer from it */
+
 static ngx_int_t
-ngx_http_cx_dashboard_headers(ngx_http_request_t *r,
-    ngx_http_cx_dashboard_file_t *file, ngx_uint_t page)
+ngx_http_cx_dashboard_page_headers(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  **cc;
+    ngx_str_t  csp, referrer;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = file->body.len;
+    ngx_str_set(&csp, NGX_HTTP_CX_DASHBOARD_CSP);
+    ngx_str_set(&referrer, "no-referrer");
 
-    r->headers_out.content_type = file->type;
-    r->headers_out.content_type_len = file->type.len;
-    ngx_str_set(&r->headers_out.charset, "utf-8");
-
-    r->headers_out.etag = ngx_http_cx_dashboard_header(r, "ETag", NULL);
-    if (r->headers_out.etag == NULL) {
-        return NGX_ERROR;
-    }
-
-    r->headers_out.etag->value = file->etag;
-
-    /* registered as nginx's own, so that "expires" can replace it */
-
-    if (ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
-                       sizeof(ngx_table_elt_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cc = ngx_array_push(&r->headers_out.cache_control);
-    if (cc == NULL) {
-        return NGX_ERROR;
-    }
-
-    *cc = ngx_http_cx_dashboard_header(r, "Cache-Control", "no-cache");
-    if (*cc == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_cx_dashboard_header(r, "X-Content-Type-Options", "nosniff")
-        == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!page) {
-        return NGX_OK;
-    }
-
-    if (ngx_http_cx_dashboard_header(r, "Content-Security-Policy",
-                                     NGX_HTTP_CX_DASHBOARD_CSP)
+    if (ngx_http_cx_header_add(&r->headers_out.headers,
+                               "Content-Security-Policy", &csp)
         == NULL
-        || ngx_http_cx_dashboard_header(r, "Referrer-Policy", "no-referrer")
+        || ngx_http_cx_header_add(&r->headers_out.headers,
+                                  "Referrer-Policy", &referrer)
            == NULL)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_cx_dashboard_header(ngx_http_request_t *r, char *key, char *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->hash = 1;
-    h->key.len = ngx_strlen(key);
-    h->key.data = (u_char *) key;
-
-    if (value) {
-        h->value.len = ngx_strlen(value);
-        h->value.data = (u_char *) value;
-
-    } else {
-        ngx_str_null(&h->value);
-    }
-
-    return h;
 }
 
 
@@ -350,11 +236,12 @@ ngx_http_cx_dashboard_uri_valid(ngx_str_t *uri)
 /* index.html with the scores endpoint in place of its one mark */
 
 static ngx_int_t
-ngx_http_cx_dashboard_page(ngx_conf_t *cf, ngx_http_cx_dashboard_file_t *page,
+ngx_http_cx_dashboard_page(ngx_conf_t *cf, ngx_http_cx_asset_t *page,
     ngx_str_t *score)
 {
-    u_char  *p, *html, *last, *mark;
-    size_t   len;
+    u_char     *p, *html, *last, *mark;
+    size_t      len;
+    ngx_str_t   body;
 
     html = ngx_http_cx_dashboard_html;
     last = ngx_http_cx_dashboard_html_end;
@@ -370,48 +257,42 @@ ngx_http_cx_dashboard_page(ngx_conf_t *cf, ngx_http_cx_dashboard_file_t *page,
         return NGX_ERROR;
     }
 
-    page->body.len = (last - html) - len + score->len;
-    page->body.data = ngx_palloc(cf->pool, page->body.len);
-    if (page->body.data == NULL) {
+    body.len = (last - html) - len + score->len;
+    body.data = ngx_palloc(cf->pool, body.len);
+    if (body.data == NULL) {
         return NGX_ERROR;
     }
 
     /* the characters of a valid score URI need no HTML escaping */
 
-    p = ngx_cpymem(page->body.data, html, mark - html);
+    p = ngx_cpymem(body.data, html, mark - html);
     p = ngx_cpymem(p, score->data, score->len);
     ngx_memcpy(p, mark + len, last - (mark + len));
 
-    ngx_str_set(&page->type, "text/html");
-
-    p = ngx_pnalloc(cf->pool, NGX_HTTP_CX_DASHBOARD_ETAG_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_cx_dashboard_etag(page, p);
-
-    return NGX_OK;
+    return ngx_http_cx_dashboard_asset(cf, page, body.data, body.len,
+                                       "text/html");
 }
 
 
-/* a strong ETag: "cx-dash-" and the first bytes of the content's MD5 */
+/*
+ * The page, the script or the stylesheet: a strong ETag "cx-dash-HASH",
+ * revalidated on every use (no-cache), no gzip'd copy.
+ */
 
-static void
-ngx_http_cx_dashboard_etag(ngx_http_cx_dashboard_file_t *file, u_char *buf)
+static ngx_int_t
+ngx_http_cx_dashboard_asset(ngx_conf_t *cf, ngx_http_cx_asset_t *asset,
+    u_char *body, size_t len, char *type)
 {
-    u_char     *p;
-    ngx_md5_t   md5;
-    u_char      hash[16];
+    if (ngx_http_cx_asset_init(cf, asset, "cx-dash", body, len, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-    ngx_md5_init(&md5);
-    ngx_md5_update(&md5, file->body.data, file->body.len);
-    ngx_md5_final(hash, &md5);
+    asset->type.data = (u_char *) type;
+    asset->type.len = ngx_strlen(type);
+    ngx_str_set(&asset->charset, "utf-8");
+    ngx_str_set(&asset->cache_control, "no-cache");
 
-    p = ngx_cpymem(buf, "\"cx-dash-", sizeof("\"cx-dash-") - 1);
-    p = ngx_hex_dump(p, hash, NGX_HTTP_CX_DASHBOARD_HASH);
-    *p++ = '"';
-
-    file->etag.data = buf;
-    file->etag.len = p - buf;
+    return NGX_OK;
 }

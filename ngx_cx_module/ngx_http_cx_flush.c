@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_cx_flush.h"
+#include "ngx_http_cx_token.h"
 
 
 #define NGX_HTTP_CX_BATCH_TTL       "604800"    /* a week, in seconds */

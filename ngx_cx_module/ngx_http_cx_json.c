@@ -13,6 +13,7 @@
 
 
 #include "ngx_http_cx_json.h"
+#include "ngx_http_cx_util.h"
 
 #include <math.h>
 
@@ -556,28 +557,22 @@ ngx_int_t
 ngx_http_cx_json_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_buf_t   *b;
+    ngx_str_t    no_store, nosniff;
+    ngx_list_t  *headers;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    ngx_str_set(&no_store, "no-store");
+    ngx_str_set(&nosniff, "nosniff");
+
+    headers = &r->headers_out.headers;
+
+    if (ngx_http_cx_header_add(headers, "Cache-Control", &no_store) == NULL
+        || ngx_http_cx_header_add(headers, "X-Content-Type-Options",
+                                  &nosniff)
+           == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Content-Type-Options");
-    ngx_str_set(&h->value, "nosniff");
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = json->len + 1;
@@ -585,36 +580,17 @@ ngx_http_cx_json_send(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    rc = ngx_http_send_header(r);
+    /* the document and a newline, for curl users */
 
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
+    b = ngx_create_temp_buf(r->pool, json->len + 1);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the document and a newline, for curl users */
-
-    b->start = ngx_pnalloc(r->pool, json->len + 1);
-    if (b->start == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = b->start;
     b->last = ngx_cpymem(b->pos, json->data, json->len);
     *b->last++ = '\n';
-    b->end = b->last;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_cx_send(r, b);
 }
 
 
@@ -626,7 +602,7 @@ ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char              *p;
     size_t               len;
-    ngx_str_t            msg, json;
+    ngx_str_t            msg;
     ngx_http_cx_json_t   j;
 
     len = ngx_strlen(reason);
@@ -654,7 +630,19 @@ ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_cx_json_str(&j, &msg);
     ngx_http_cx_json_end(&j);
 
-    if (ngx_http_cx_json_done(&j, &json) != NGX_OK) {
+    return ngx_http_cx_json_respond(r, status, &j);
+}
+
+
+/* the document j, finished, as the response */
+
+ngx_int_t
+ngx_http_cx_json_respond(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_cx_json_t *j)
+{
+    ngx_str_t  json;
+
+    if (ngx_http_cx_json_done(j, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -71,6 +71,8 @@ void ngx_http_cx_json_bool(ngx_http_cx_json_t *j, ngx_uint_t v);
 void ngx_http_cx_json_null(ngx_http_cx_json_t *j);
 ngx_int_t ngx_http_cx_json_done(ngx_http_cx_json_t *j, ngx_str_t *out);
 
+ngx_int_t ngx_http_cx_json_respond(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_cx_json_t *j);
 ngx_int_t ngx_http_cx_json_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
 ngx_int_t ngx_http_cx_json_error(ngx_http_request_t *r, ngx_uint_t status,

@@ -45,6 +45,8 @@ int lua_error(lua_State *L) __attribute__((cold));
 #define NGX_HTTP_CX_LUA_TIME_EVERY    8         /* calls; a power of 2 */
 #define NGX_HTTP_CX_LUA_TOUCHPOINTS   32        /* names kept per VM */
 #define NGX_HTTP_CX_LUA_PLAN_SLOTS    32        /* of trigger(r) in C */
+#define NGX_HTTP_CX_LUA_PLAN_OPS      4096      /* instructions; a jump's
+                                                   target fits in 16 bits */
 #define NGX_HTTP_CX_LUA_NEST_MAX      16        /* C calling back into Lua */
 #define NGX_HTTP_CX_LUA_STACK_MAX     (1024 * 1024)     /* C stack a call
                                                    may use, then some */
@@ -382,6 +384,7 @@ ngx_int_t ngx_http_cx_lua_resp_header(ngx_http_request_t *r, u_char *name,
     size_t len, u_char *buf, ngx_str_t *value);
 
 /* ngx_http_cx_lua_plan.c */
+void ngx_http_cx_lua_plan_init(lua_State *L);
 ngx_http_cx_lua_plan_t *ngx_http_cx_lua_plan_load(lua_State *L, int idx,
     ngx_log_t *log);
 void ngx_http_cx_lua_plan_free(ngx_http_cx_lua_plan_t *plan);

@@ -482,7 +482,7 @@ ngx_http_cx_lua_errors_label(u_char *p, u_char *s, size_t len)
 ngx_int_t
 ngx_http_cx_rules_report(ngx_http_request_t *r)
 {
-    ngx_str_t                       out, s;
+    ngx_str_t                       s;
     ngx_uint_t                      i, k, m, t, n, nfiles;
     ngx_http_cx_json_t              j;
     ngx_http_cx_rules_t           **rules;
@@ -615,11 +615,7 @@ ngx_http_cx_rules_report(ngx_http_request_t *r)
     ngx_http_cx_json_end(&j);
     ngx_http_cx_json_end(&j);
 
-    if (ngx_http_cx_json_done(&j, &out) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_cx_json_send(r, NGX_HTTP_OK, &out);
+    return ngx_http_cx_json_respond(r, NGX_HTTP_OK, &j);
 }
 
 

@@ -151,6 +151,13 @@ static const char  *ngx_http_cx_pat_errors[] = {
 
 static ngx_int_t ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp);
+static ngx_int_t ngx_http_cx_pat_capture(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static ngx_int_t ngx_http_cx_pat_escape(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static ngx_int_t ngx_http_cx_pat_single(ngx_http_cx_pat_out_t *out,
+    const u_char *p, size_t lp, size_t *i);
+static void ngx_http_cx_pat_live(ngx_http_cx_pat_out_t *out);
 static ngx_int_t ngx_http_cx_pat_class(ngx_http_cx_pat_out_t *out,
     const u_char *p, size_t lp, size_t *i, ngx_http_cx_pat_item_t *it);
 static ngx_int_t ngx_http_cx_pat_set(ngx_http_cx_pat_out_t *out,
@@ -169,6 +176,14 @@ static void ngx_http_cx_pat_notes(ngx_http_cx_pat_t *pt);
 static ngx_int_t ngx_http_cx_pat_balance(ngx_http_cx_pat_t *pt,
     ngx_http_cx_pat_item_t *it, size_t s);
 static void ngx_http_cx_pat_raise(ngx_http_cx_pat_t *pt, const char *msg);
+static ngx_int_t ngx_http_cx_pat_step(ngx_http_cx_pat_t *pt,
+    ngx_http_cx_pat_item_t *it, size_t s, size_t *t);
+static size_t ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i,
+    size_t s, ngx_uint_t d, ngx_uint_t *high);
+static ngx_uint_t ngx_http_cx_pat_failed(ngx_http_cx_pat_t *pt,
+    ngx_uint_t i, size_t s, ngx_uint_t d);
+static ngx_int_t ngx_http_cx_pat_back(ngx_http_cx_pat_t *pt, ngx_uint_t *top,
+    ngx_uint_t *item, size_t *pos, ngx_uint_t *depth, ngx_uint_t high);
 
 
 static u_char  ngx_http_cx_pat_ctype[256];
@@ -264,13 +279,19 @@ ngx_http_cx_pat_compile(ngx_http_cx_pat_t *pt, lua_State *L,
 }
 
 
+/*
+ * The items of a pattern, then END, or ERROR with what is wrong.  Each
+ * step below reads what starts at p[*i] and returns NGX_OK (items made,
+ * *i past them), NGX_DECLINED (not its kind), NGX_ERROR (no memory), or
+ * a pattern error, NGX_HTTP_CX_PAT_E_*.
+ */
+
 static ngx_int_t
 ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
 {
-    size_t                   i, j, at;
-    ngx_int_t                k, err;
-    ngx_uint_t               op, plain;
-    ngx_http_cx_pat_item_t  *it, *it2, one;
+    size_t                   i;
+    ngx_int_t                rc;
+    ngx_http_cx_pat_item_t  *it;
 
     out->sets = out->end;
     out->lit = 0;
@@ -281,212 +302,35 @@ ngx_http_cx_pat_build(ngx_http_cx_pat_out_t *out, const u_char *p, size_t lp)
     out->work = 0;
 
     i = 0;
-    err = NGX_OK;
+    rc = NGX_OK;
 
     while (i < lp) {
 
-        switch (p[i]) {
-
-        case '(':
-            if (out->ncaps == NGX_HTTP_CX_PAT_CAPTURES) {
-                err = NGX_HTTP_CX_PAT_E_CAPTURES;
-                goto done;
-            }
-
-            if (i + 1 < lp && p[i + 1] == ')') {
-                op = NGX_HTTP_CX_PAT_POS;
-                out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_POSITION;
-                i += 2;
-
-            } else {
-                op = NGX_HTTP_CX_PAT_OPEN;
-                out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_OPEN;
-                i++;
-            }
-
-            it = ngx_http_cx_pat_item(out, op);
-            if (it == NULL) {
+        if (p[i] == '$' && i + 1 == lp) {
+            if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_EOS) == NULL) {
                 return NGX_ERROR;
             }
 
-            it->arg = (uint16_t) out->ncaps++;
-            continue;
-
-        case ')':
-            for (k = (ngx_int_t) out->ncaps - 1; k >= 0; k--) {
-                if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
-                    break;
-                }
-            }
-
-            if (k < 0) {
-                err = NGX_HTTP_CX_PAT_E_CLOSE;
-                goto done;
-            }
-
-            it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_CLOSE);
-            if (it == NULL) {
-                return NGX_ERROR;
-            }
-
-            it->arg = (uint16_t) k;
-            out->cap[k] = NGX_HTTP_CX_PAT_C_CLOSED;
-            i++;
-            continue;
-
-        case '$':
-            if (i + 1 == lp) {
-                if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_EOS) == NULL) {
-                    return NGX_ERROR;
-                }
-
-                goto end;
-            }
-
-            break;
-
-        case '%':
-            if (i + 1 == lp) {
-                break;          /* a class that raises, below */
-            }
-
-            if (p[i + 1] == 'b') {
-                if (i + 3 >= lp) {
-                    err = NGX_HTTP_CX_PAT_E_BALANCE;
-                    goto done;
-                }
-
-                it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_BAL);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->c = p[i + 2];
-                it->c2 = p[i + 3];
-                it->arg = (uint16_t) out->nbal++;
-                i += 4;
-                continue;
-            }
-
-            if (p[i + 1] == 'f') {
-                i += 2;
-
-                if (i == lp || p[i] != '[') {
-                    err = NGX_HTTP_CX_PAT_E_FRONTIER;
-                    goto done;
-                }
-
-                err = ngx_http_cx_pat_set(out, p, lp, &i, &one.set);
-
-                if (err == NGX_ERROR) {
-                    return NGX_ERROR;
-                }
-
-                if (err != NGX_OK) {
-                    goto done;
-                }
-
-                it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_FRONTIER);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->set = one.set;
-                continue;
-            }
-
-            if (p[i + 1] >= '0' && p[i + 1] <= '9') {
-                k = p[i + 1] - '1';
-
-                if (k < 0 || k >= (ngx_int_t) out->ncaps
-                    || out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN)
-                {
-                    err = NGX_HTTP_CX_PAT_E_BACKREF;
-                    goto done;
-                }
-
-                /* LuaJIT compares a position capture as a huge length */
-                op = (out->cap[k] == NGX_HTTP_CX_PAT_C_POSITION)
-                     ? NGX_HTTP_CX_PAT_NONE : NGX_HTTP_CX_PAT_BACKREF;
-
-                it = ngx_http_cx_pat_item(out, op);
-                if (it == NULL) {
-                    return NGX_ERROR;
-                }
-
-                it->arg = (uint16_t) k;
-                i += 2;
-                continue;
-            }
-
-            break;
-
-        default:
-            break;
+            goto end;
         }
 
-        /* a single byte or class, and what repeats it */
+        rc = ngx_http_cx_pat_capture(out, p, lp, &i);
 
-        ngx_memzero(&one, sizeof(ngx_http_cx_pat_item_t));
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_cx_pat_escape(out, p, lp, &i);
+        }
 
-        at = i;
-        err = ngx_http_cx_pat_class(out, p, lp, &i, &one);
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_cx_pat_single(out, p, lp, &i);
+        }
 
-        if (err == NGX_ERROR) {
+        if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        if (err != NGX_OK) {
+        if (rc != NGX_OK) {
             goto done;
         }
-
-        plain = (one.kind == NGX_HTTP_CX_PAT_BYTE && i == at + 1);
-        op = NGX_HTTP_CX_PAT_ONE;
-
-        if (i < lp) {
-            switch (p[i]) {
-            case '?':
-                op = NGX_HTTP_CX_PAT_OPT;
-                i++;
-                break;
-            case '*':
-                op = NGX_HTTP_CX_PAT_MAX;
-                i++;
-                break;
-            case '-':
-                op = NGX_HTTP_CX_PAT_MIN;
-                i++;
-                break;
-            case '+':
-                op = NGX_HTTP_CX_PAT_MAX;
-                i++;
-
-                /* x+ is x x* */
-
-                if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                break;
-            }
-        }
-
-        if (op == NGX_HTTP_CX_PAT_ONE) {
-            if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        it = ngx_http_cx_pat_item(out, op);
-        if (it == NULL) {
-            return NGX_ERROR;
-        }
-
-        it->kind = one.kind;
-        it->c = one.c;
-        it->set = one.set;
     }
 
     if (ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_END) == NULL) {
@@ -502,15 +346,241 @@ done:
         return NGX_ERROR;
     }
 
-    it->arg = (uint16_t) err;
+    it->arg = (uint16_t) rc;
 
 end:
 
-    /* what is live: between a capture's start and a back-reference to it */
+    ngx_http_cx_pat_live(out);
+
+    return NGX_OK;
+}
+
+
+/* ( () ) */
+
+static ngx_int_t
+ngx_http_cx_pat_capture(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    ngx_int_t                k;
+    ngx_uint_t               op;
+    ngx_http_cx_pat_item_t  *it;
+
+    if (p[*i] == '(') {
+        if (out->ncaps == NGX_HTTP_CX_PAT_CAPTURES) {
+            return NGX_HTTP_CX_PAT_E_CAPTURES;
+        }
+
+        if (*i + 1 < lp && p[*i + 1] == ')') {
+            op = NGX_HTTP_CX_PAT_POS;
+            out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_POSITION;
+            *i += 2;
+
+        } else {
+            op = NGX_HTTP_CX_PAT_OPEN;
+            out->cap[out->ncaps] = NGX_HTTP_CX_PAT_C_OPEN;
+            (*i)++;
+        }
+
+        it = ngx_http_cx_pat_item(out, op);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->arg = (uint16_t) out->ncaps++;
+        return NGX_OK;
+    }
+
+    if (p[*i] != ')') {
+        return NGX_DECLINED;
+    }
+
+    for (k = (ngx_int_t) out->ncaps - 1; k >= 0; k--) {
+        if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
+            break;
+        }
+    }
+
+    if (k < 0) {
+        return NGX_HTTP_CX_PAT_E_CLOSE;
+    }
+
+    it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_CLOSE);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->arg = (uint16_t) k;
+    out->cap[k] = NGX_HTTP_CX_PAT_C_CLOSED;
+    (*i)++;
+
+    return NGX_OK;
+}
+
+
+/* %bxy, %f[set], %1-%9; another % is a class (ngx_http_cx_pat_single) */
+
+static ngx_int_t
+ngx_http_cx_pat_escape(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    size_t                   at;
+    ngx_int_t                k, err;
+    ngx_uint_t               op;
+    const u_char            *set;
+    ngx_http_cx_pat_item_t  *it;
+
+    at = *i;
+
+    if (p[at] != '%' || at + 1 == lp) {
+        return NGX_DECLINED;    /* a lone % is a class that raises */
+    }
+
+    if (p[at + 1] == 'b') {
+        if (at + 3 >= lp) {
+            return NGX_HTTP_CX_PAT_E_BALANCE;
+        }
+
+        it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_BAL);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->c = p[at + 2];
+        it->c2 = p[at + 3];
+        it->arg = (uint16_t) out->nbal++;
+        *i += 4;
+        return NGX_OK;
+    }
+
+    if (p[at + 1] == 'f') {
+        *i += 2;
+
+        if (*i == lp || p[*i] != '[') {
+            return NGX_HTTP_CX_PAT_E_FRONTIER;
+        }
+
+        err = ngx_http_cx_pat_set(out, p, lp, i, &set);
+        if (err != NGX_OK) {
+            return err;
+        }
+
+        it = ngx_http_cx_pat_item(out, NGX_HTTP_CX_PAT_FRONTIER);
+        if (it == NULL) {
+            return NGX_ERROR;
+        }
+
+        it->set = set;
+        return NGX_OK;
+    }
+
+    if (p[at + 1] < '0' || p[at + 1] > '9') {
+        return NGX_DECLINED;
+    }
+
+    k = p[at + 1] - '1';
+
+    if (k < 0 || k >= (ngx_int_t) out->ncaps
+        || out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN)
+    {
+        return NGX_HTTP_CX_PAT_E_BACKREF;
+    }
+
+    /* LuaJIT compares a position capture as a huge length */
+    op = (out->cap[k] == NGX_HTTP_CX_PAT_C_POSITION)
+         ? NGX_HTTP_CX_PAT_NONE : NGX_HTTP_CX_PAT_BACKREF;
+
+    it = ngx_http_cx_pat_item(out, op);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->arg = (uint16_t) k;
+    *i += 2;
+
+    return NGX_OK;
+}
+
+
+/* a single byte or class, and what repeats it: x x? x* x- x+ */
+
+static ngx_int_t
+ngx_http_cx_pat_single(ngx_http_cx_pat_out_t *out, const u_char *p,
+    size_t lp, size_t *i)
+{
+    size_t                   at;
+    ngx_int_t                err;
+    ngx_uint_t               op, plain;
+    ngx_http_cx_pat_item_t  *it, one;
+
+    ngx_memzero(&one, sizeof(ngx_http_cx_pat_item_t));
+
+    at = *i;
+    err = ngx_http_cx_pat_class(out, p, lp, i, &one);
+
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    plain = (one.kind == NGX_HTTP_CX_PAT_BYTE && *i == at + 1);
+    op = NGX_HTTP_CX_PAT_ONE;
+
+    if (*i < lp) {
+        switch (p[*i]) {
+        case '?':
+            op = NGX_HTTP_CX_PAT_OPT;
+            (*i)++;
+            break;
+        case '*':
+            op = NGX_HTTP_CX_PAT_MAX;
+            (*i)++;
+            break;
+        case '-':
+            op = NGX_HTTP_CX_PAT_MIN;
+            (*i)++;
+            break;
+        case '+':
+            op = NGX_HTTP_CX_PAT_MAX;
+            (*i)++;
+
+            /* x+ is x x* */
+
+            if (ngx_http_cx_pat_one(out, p, at, plain, &one) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+    }
+
+    if (op == NGX_HTTP_CX_PAT_ONE) {
+        return ngx_http_cx_pat_one(out, p, at, plain, &one);
+    }
+
+    it = ngx_http_cx_pat_item(out, op);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->kind = one.kind;
+    it->c = one.c;
+    it->set = one.set;
+
+    return NGX_OK;
+}
+
+
+/* what is live: between a capture's start and a back-reference to it */
+
+static void
+ngx_http_cx_pat_live(ngx_http_cx_pat_out_t *out)
+{
+    ngx_uint_t               j, k;
+    ngx_http_cx_pat_item_t  *it, *it2;
 
     out->unfinished = 0;
 
-    for (k = 0; k < (ngx_int_t) out->ncaps; k++) {
+    for (k = 0; k < out->ncaps; k++) {
         if (out->cap[k] == NGX_HTTP_CX_PAT_C_OPEN) {
             out->unfinished |= (uint32_t) 1 << k;
         }
@@ -531,8 +601,6 @@ end:
             it2->live = 1;
         }
     }
-
-    return NGX_OK;
 }
 
 
@@ -955,9 +1023,8 @@ ngx_http_cx_pat_lay_out(ngx_http_cx_pat_t *pt, ngx_http_cx_pat_out_t *out)
 ngx_int_t
 ngx_http_cx_pat_match(ngx_http_cx_pat_t *pt, size_t s)
 {
-    size_t                    n, t, len;
-    ngx_int_t                 e;
-    ngx_uint_t                i, d, h, high, sp, prev, cur, base, u;
+    size_t                    n, t;
+    ngx_uint_t                i, d, high, sp, deep;
     const u_char             *subj;
     ngx_http_cx_pat_cap_t    *cap;
     ngx_http_cx_pat_item_t   *it;
@@ -983,19 +1050,10 @@ enter:
         ngx_http_cx_pat_raise(pt, "pattern too complex");
     }
 
-    if (pt->memo && !it->live) {
-        h = ngx_http_cx_pat_noted(pt, i, s);
+    high = ngx_http_cx_pat_failed(pt, i, s, d);
 
-        if (h) {
-            /* failed before: deeper than LuaJIT goes, it raises again */
-            high = d + h - 1;
-
-            if (high > NGX_HTTP_CX_PAT_DEPTH) {
-                ngx_http_cx_pat_raise(pt, "pattern too complex");
-            }
-
-            goto fail;
-        }
+    if (high) {
+        goto fail;
     }
 
     f = &pt->frames[sp];
@@ -1020,23 +1078,12 @@ enter:
         break;
 
     case NGX_HTTP_CX_PAT_ONE:
-        if (s < n && ngx_http_cx_pat_test(it, subj[s])) {
-            t = s + 1;
-            goto next;
-        }
-
-        break;
-
     case NGX_HTTP_CX_PAT_LIT:
-        len = it->arg;
-
-        if (n - s >= len) {
-            ngx_http_cx_pat_spend(pt, len);
-
-            if (ngx_memcmp(it->set, subj + s, len) == 0) {
-                t = s + len;
-                goto next;
-            }
+    case NGX_HTTP_CX_PAT_BAL:
+    case NGX_HTTP_CX_PAT_FRONTIER:
+    case NGX_HTTP_CX_PAT_BACKREF:
+        if (ngx_http_cx_pat_step(pt, it, s, &t) == NGX_OK) {
+            goto next;
         }
 
         break;
@@ -1054,40 +1101,10 @@ enter:
         goto next;
 
     case NGX_HTTP_CX_PAT_MAX:
-
-        /* the longest run, or up to where one from further on failed */
-
-        high = d;
-
-        for (t = s; t < n && ngx_http_cx_pat_test(it, subj[t]); t++) {
-            ngx_http_cx_pat_spend(pt, 1);
-
-            if (pt->memo && !it->live) {
-                h = ngx_http_cx_pat_noted(pt, i, t + 1);
-
-                if (h) {
-                    high = d + h - 1;
-
-                    if (high > NGX_HTTP_CX_PAT_DEPTH) {
-                        ngx_http_cx_pat_raise(pt, "pattern too complex");
-                    }
-
-                    break;
-                }
-            }
-        }
-
+        t = ngx_http_cx_pat_run(pt, i, s, d, &high);
         f->aux = (uint32_t) t;
-        f->pos = (uint32_t) s;
-        f->item = (uint16_t) i;
-        f->depth = (u_char) d;
-        f->high = (u_char) high;
-        sp++;
-
-        i++;
-        s = t;
-        d++;
-        goto enter;
+        deep = 1;
+        goto push;
 
     case NGX_HTTP_CX_PAT_MIN:
         f->aux = (uint32_t) s;
@@ -1096,62 +1113,21 @@ enter:
         goto deeper;
 
     case NGX_HTTP_CX_PAT_OPEN:
-        cap = &pt->caps[it->arg];
-        cap->start = (uint32_t) s;
-        cap->len = NGX_HTTP_CX_PAT_UNFINISHED;
-        t = s;
-        goto deeper;
-
     case NGX_HTTP_CX_PAT_POS:
-        cap = &pt->caps[it->arg];
-        cap->start = (uint32_t) s;
-        cap->len = NGX_HTTP_CX_PAT_POSITION;
-        t = s;
-        goto deeper;
-
     case NGX_HTTP_CX_PAT_CLOSE:
         cap = &pt->caps[it->arg];
-        cap->len = (uint32_t) (s - cap->start);
+
+        if (it->op == NGX_HTTP_CX_PAT_CLOSE) {
+            cap->len = (uint32_t) (s - cap->start);
+
+        } else {
+            cap->start = (uint32_t) s;
+            cap->len = (it->op == NGX_HTTP_CX_PAT_OPEN)
+                       ? NGX_HTTP_CX_PAT_UNFINISHED : NGX_HTTP_CX_PAT_POSITION;
+        }
+
         t = s;
         goto deeper;
-
-    case NGX_HTTP_CX_PAT_BAL:
-        e = ngx_http_cx_pat_balance(pt, it, s);
-
-        if (e >= 0) {
-            t = (size_t) e;
-            goto next;
-        }
-
-        break;
-
-    case NGX_HTTP_CX_PAT_FRONTIER:
-        prev = (s == 0) ? 0 : subj[s - 1];
-        cur = (s < n) ? subj[s] : 0;
-
-        if (!ngx_http_cx_pat_in(it->set, prev)
-            && ngx_http_cx_pat_in(it->set, cur))
-        {
-            t = s;
-            goto next;
-        }
-
-        break;
-
-    case NGX_HTTP_CX_PAT_BACKREF:
-        cap = &pt->caps[it->arg];
-        len = cap->len;
-
-        if (n - s >= len) {
-            ngx_http_cx_pat_spend(pt, len);
-
-            if (ngx_memcmp(subj + cap->start, subj + s, len) == 0) {
-                t = s + len;
-                goto next;
-            }
-        }
-
-        break;
     }
 
     /* the state failed on its own */
@@ -1160,42 +1136,212 @@ enter:
     ngx_http_cx_pat_note(pt, i, s, 0);
     goto fail;
 
-next:
-
-    /* on to item i + 1 at t, at the same depth (LuaJIT's goto) */
-
-    f->pos = (uint32_t) s;
-    f->item = (uint16_t) i;
-    f->depth = (u_char) d;
-    f->high = (u_char) d;
-    sp++;
-
-    i++;
-    s = t;
-    goto enter;
-
 deeper:
 
     /* on to item i + 1 at t, one level deeper (a call in LuaJIT) */
 
+    deep = 1;
+    high = d;
+    goto push;
+
+next:
+
+    /* on to item i + 1 at t, at the same depth (LuaJIT's goto) */
+
+    deep = 0;
+    high = d;
+
+push:
+
+    /* x* pushes its frame with how deep a failure it met went */
+
     f->pos = (uint32_t) s;
     f->item = (uint16_t) i;
     f->depth = (u_char) d;
-    f->high = (u_char) d;
+    f->high = (u_char) high;
     sp++;
 
     i++;
     s = t;
-    d++;
+    d += deep;
     goto enter;
 
 fail:
 
     /* the state entered last failed, reaching level "high" */
 
+    if (ngx_http_cx_pat_back(pt, &sp, &i, &s, &d, high) == NGX_OK) {
+        goto enter;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * An item that matches at s one way or none (x, a literal, %b, %f, a
+ * back-reference): NGX_OK with its end in *t, or NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_http_cx_pat_step(ngx_http_cx_pat_t *pt, ngx_http_cx_pat_item_t *it,
+    size_t s, size_t *t)
+{
+    size_t                  n, len;
+    ngx_int_t               e;
+    ngx_uint_t              prev, cur;
+    const u_char           *subj, *with;
+    ngx_http_cx_pat_cap_t  *cap;
+
+    n = pt->n;
+    subj = pt->subject;
+
+    switch (it->op) {
+
+    case NGX_HTTP_CX_PAT_ONE:
+        if (s < n && ngx_http_cx_pat_test(it, subj[s])) {
+            *t = s + 1;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_BAL:
+        e = ngx_http_cx_pat_balance(pt, it, s);
+
+        if (e >= 0) {
+            *t = (size_t) e;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_FRONTIER:
+        prev = (s == 0) ? 0 : subj[s - 1];
+        cur = (s < n) ? subj[s] : 0;
+
+        if (!ngx_http_cx_pat_in(it->set, prev)
+            && ngx_http_cx_pat_in(it->set, cur))
+        {
+            *t = s;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_CX_PAT_LIT:
+        len = it->arg;
+        with = it->set;
+        break;
+
+    default: /* NGX_HTTP_CX_PAT_BACKREF */
+        cap = &pt->caps[it->arg];
+        len = cap->len;
+        with = subj + cap->start;
+        break;
+    }
+
+    /* a literal or what a capture holds: the same bytes at s */
+
+    if (n - s >= len) {
+        ngx_http_cx_pat_spend(pt, len);
+
+        if (ngx_memcmp(with, subj + s, len) == 0) {
+            *t = s + len;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The longest run of x* from s, or up to where one from further on
+ * failed before (then *high is how deep that went).
+ */
+
+static size_t
+ngx_http_cx_pat_run(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
+    ngx_uint_t d, ngx_uint_t *high)
+{
+    size_t                   t, n;
+    ngx_uint_t               h;
+    ngx_http_cx_pat_item_t  *it;
+
+    n = pt->n;
+    it = &pt->items[i];
+    *high = d;
+
+    for (t = s; t < n && ngx_http_cx_pat_test(it, pt->subject[t]); t++) {
+        ngx_http_cx_pat_spend(pt, 1);
+
+        h = ngx_http_cx_pat_failed(pt, i, t + 1, d);
+
+        if (h) {
+            *high = h;
+            break;
+        }
+    }
+
+    return t;
+}
+
+
+/*
+ * 0, or the state (i, s) entered at depth d failed before: how deep it
+ * went from there.  Deeper than LuaJIT goes, it raises again.
+ */
+
+static ngx_uint_t
+ngx_http_cx_pat_failed(ngx_http_cx_pat_t *pt, ngx_uint_t i, size_t s,
+    ngx_uint_t d)
+{
+    ngx_uint_t  h, high;
+
+    if (pt->memo == NULL || pt->items[i].live) {
+        return 0;
+    }
+
+    h = ngx_http_cx_pat_noted(pt, i, s);
+
+    if (h == 0) {
+        return 0;
+    }
+
+    high = d + h - 1;
+
+    if (high > NGX_HTTP_CX_PAT_DEPTH) {
+        ngx_http_cx_pat_raise(pt, "pattern too complex");
+    }
+
+    return high;
+}
+
+
+/*
+ * Back from a failure that reached level "high": the last state with a
+ * way left to try is entered there (NGX_OK, with *i, *s and *d), the
+ * states that have none are popped and written down; NGX_DECLINED when
+ * none is left.
+ */
+
+static ngx_int_t
+ngx_http_cx_pat_back(ngx_http_cx_pat_t *pt, ngx_uint_t *top, ngx_uint_t *item,
+    size_t *pos, ngx_uint_t *depth, ngx_uint_t high)
+{
+    size_t                    n, t;
+    ngx_uint_t                i, d, h, sp, base, u;
+    ngx_http_cx_pat_item_t   *it;
+    ngx_http_cx_pat_frame_t  *f;
+
+    n = pt->n;
+    sp = *top;
+
     for ( ;; ) {
 
         if (sp == 0) {
+            *top = 0;
             return NGX_DECLINED;
         }
 
@@ -1214,9 +1360,8 @@ fail:
         case NGX_HTTP_CX_PAT_OPT:
             if (f->aux == 1) {
                 f->aux = 2;
-                s = f->pos;
-                i++;
-                goto enter;
+                *pos = f->pos;
+                goto enter_next;
             }
 
             break;
@@ -1228,10 +1373,9 @@ fail:
             ngx_http_cx_pat_note(pt, i, f->aux, f->high - d);
 
             if (f->aux > f->pos) {
-                s = --f->aux;
-                i++;
+                *pos = --f->aux;
                 d++;
-                goto enter;
+                goto enter_next;
             }
 
             sp--;
@@ -1241,17 +1385,16 @@ fail:
         case NGX_HTTP_CX_PAT_MIN:
             t = f->aux;
 
-            if (t < n && ngx_http_cx_pat_test(it, subj[t])) {
+            if (t < n && ngx_http_cx_pat_test(it, pt->subject[t])) {
                 ngx_http_cx_pat_spend(pt, 1);
 
                 h = (pt->memo && !it->live)
                     ? ngx_http_cx_pat_noted(pt, i, t + 1) : 0;
 
                 if (h == 0) {
-                    s = ++f->aux;
-                    i++;
+                    *pos = ++f->aux;
                     d++;
-                    goto enter;
+                    goto enter_next;
                 }
 
                 /* x- from t + 1 failed before: so does the rest */
@@ -1303,6 +1446,16 @@ fail:
         sp--;
         high = f->high;
     }
+
+enter_next:
+
+    /* the frame stays: item i + 1 at *pos, at depth d */
+
+    *top = sp;
+    *item = i + 1;
+    *depth = d;
+
+    return NGX_OK;
 }
 
 

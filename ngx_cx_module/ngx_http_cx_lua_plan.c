@@ -19,33 +19,58 @@
 #include "ngx_http_cx_lua.h"
 
 
-/* the instructions (lua/sandbox.lua, P) */
+/*
+ * The instructions, defined here only: lua/sandbox.lua emits them by name
+ * from the table ngx_http_cx_lua_plan_init() gives it (C.plan.ops, its
+ * P), so their numbers are never written twice.
+ */
+
+#define ngx_http_cx_plan_ops(X)                                             \
+    X(BAIL, bail)                                                           \
+    X(MOV, mov)                                                             \
+    X(NOT, not)                                                             \
+    X(KNIL, knil)                                                           \
+    X(K, k)                                                                 \
+    X(TGETS, tgets)                                                         \
+    X(TGETV, tgetv)                                                         \
+    X(LT, lt)                                                               \
+    X(GE, ge)                                                               \
+    X(LE, le)                                                               \
+    X(GT, gt)                                                               \
+    X(EQV, eqv)                                                             \
+    X(NEV, nev)                                                             \
+    X(EQK, eqk)                                                             \
+    X(NEK, nek)                                                             \
+    X(IST, ist)                                                             \
+    X(ISF, isf)                                                             \
+    X(ISTC, istc)                                                           \
+    X(ISFC, isfc)                                                           \
+    X(JMP, jmp)                                                             \
+    X(CALL, call)                                                           \
+    X(CALLT, callt)                                                         \
+    X(RET0, ret0)                                                           \
+    X(RET1, ret1)
+
+/* the cx helpers a plan runs itself (C.plan.helpers, sandbox.lua's HELPER) */
+
+#define ngx_http_cx_plan_helpers(X)                                         \
+    X(sample)                                                               \
+    X(cooled_down)                                                          \
+    X(shown_within)                                                         \
+    X(answered_within)                                                      \
+    X(weekday)                                                              \
+    X(weekend)                                                              \
+    X(business_hours)
+
+
+#define ngx_http_cx_plan_op_enum(name, id)  ngx_http_cx_plan_##id,
+#define ngx_http_cx_plan_op_pair(name, id)  { #name, ngx_http_cx_plan_##id },
+#define ngx_http_cx_plan_helper_enum(name)  ngx_http_cx_plan_h_##name,
+#define ngx_http_cx_plan_helper_name(name)  ngx_string(#name),
+
 
 typedef enum {
-    ngx_http_cx_plan_bail = 0,
-    ngx_http_cx_plan_mov,
-    ngx_http_cx_plan_not,
-    ngx_http_cx_plan_knil,
-    ngx_http_cx_plan_k,
-    ngx_http_cx_plan_tgets,
-    ngx_http_cx_plan_tgetv,
-    ngx_http_cx_plan_lt,
-    ngx_http_cx_plan_ge,
-    ngx_http_cx_plan_le,
-    ngx_http_cx_plan_gt,
-    ngx_http_cx_plan_eqv,
-    ngx_http_cx_plan_nev,
-    ngx_http_cx_plan_eqk,
-    ngx_http_cx_plan_nek,
-    ngx_http_cx_plan_ist,
-    ngx_http_cx_plan_isf,
-    ngx_http_cx_plan_istc,
-    ngx_http_cx_plan_isfc,
-    ngx_http_cx_plan_jmp,
-    ngx_http_cx_plan_call,
-    ngx_http_cx_plan_callt,
-    ngx_http_cx_plan_ret0,
-    ngx_http_cx_plan_ret1,
+    ngx_http_cx_plan_ops(ngx_http_cx_plan_op_enum)
     ngx_http_cx_plan_nops,
 
     /*
@@ -129,13 +154,7 @@ enum {
     ngx_http_cx_plan_v_answered,
 
     /* cx */
-    ngx_http_cx_plan_h_sample,
-    ngx_http_cx_plan_h_cooled_down,
-    ngx_http_cx_plan_h_shown_within,
-    ngx_http_cx_plan_h_answered_within,
-    ngx_http_cx_plan_h_weekday,
-    ngx_http_cx_plan_h_weekend,
-    ngx_http_cx_plan_h_business_hours,
+    ngx_http_cx_plan_helpers(ngx_http_cx_plan_helper_enum)
 
     ngx_http_cx_plan_nnames
 };
@@ -154,10 +173,17 @@ static ngx_str_t  ngx_http_cx_plan_names[] = {
     ngx_string("id"), ngx_string("views"), ngx_string("sessions"),
     ngx_string("new"), ngx_string("days_since_shown"),
     ngx_string("days_since_answered"),
-    ngx_string("sample"), ngx_string("cooled_down"),
-    ngx_string("shown_within"), ngx_string("answered_within"),
-    ngx_string("weekday"), ngx_string("weekend"),
-    ngx_string("business_hours")
+    ngx_http_cx_plan_helpers(ngx_http_cx_plan_helper_name)
+};
+
+
+/* the instructions by name, for C.plan.ops */
+
+static struct {
+    const char                  *name;
+    ngx_uint_t                   op;
+} ngx_http_cx_plan_op_names[] = {
+    ngx_http_cx_plan_ops(ngx_http_cx_plan_op_pair)
 };
 
 
@@ -223,6 +249,17 @@ static ngx_int_t ngx_http_cx_plan_invoke(ngx_http_cx_plan_run_t *run,
     ngx_uint_t nargs, ngx_http_cx_plan_val_t *dst);
 static ngx_int_t ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a,
     ngx_http_cx_plan_val_t *b);
+static ngx_int_t ngx_http_cx_plan_result(ngx_http_cx_plan_val_t *res,
+    ngx_uint_t *type, ngx_str_t *ret);
+static ngx_int_t ngx_http_cx_plan_test(ngx_http_cx_lua_plan_t *plan,
+    ngx_http_cx_plan_op_t *op, ngx_http_cx_plan_val_t *s, ngx_uint_t *cond);
+static ngx_int_t ngx_http_cx_plan_run_tgetv(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_plan_op_t *op, ngx_http_cx_plan_val_t *a);
+static ngx_int_t ngx_http_cx_plan_run_call(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_plan_op_t *op, ngx_http_cx_plan_val_t *a);
+static ngx_int_t ngx_http_cx_plan_fused(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_lua_plan_t *plan, ngx_http_cx_plan_op_t *op,
+    ngx_http_cx_plan_val_t *a);
 
 
 #define ngx_http_cx_plan_truthy(v)  ((v)->type > ngx_http_cx_plan_false)
@@ -240,6 +277,50 @@ static ngx_int_t ngx_http_cx_plan_equal(ngx_http_cx_plan_val_t *a,
 
 
 /* ---- loading ----------------------------------------------------------- */
+
+/*
+ * What lua/sandbox.lua's plan() must agree on with this file, pushed as
+ * one table (C.plan): ops, the instructions by name; helpers, the cx
+ * helpers a plan may call; slots and ops_max, the limits of a plan.
+ */
+
+void
+ngx_http_cx_lua_plan_init(lua_State *L)
+{
+    ngx_uint_t  i, n;
+
+    lua_createtable(L, 0, 4);
+
+    n = sizeof(ngx_http_cx_plan_op_names)
+        / sizeof(ngx_http_cx_plan_op_names[0]);
+
+    lua_createtable(L, 0, n);
+
+    for (i = 0; i < n; i++) {
+        lua_pushinteger(L, ngx_http_cx_plan_op_names[i].op);
+        lua_setfield(L, -2, ngx_http_cx_plan_op_names[i].name);
+    }
+
+    lua_setfield(L, -2, "ops");
+
+    lua_createtable(L, ngx_http_cx_plan_nnames - ngx_http_cx_plan_h_sample,
+                    0);
+
+    for (i = ngx_http_cx_plan_h_sample; i < ngx_http_cx_plan_nnames; i++) {
+        lua_pushlstring(L, (const char *) ngx_http_cx_plan_names[i].data,
+                        ngx_http_cx_plan_names[i].len);
+        lua_rawseti(L, -2, i - ngx_http_cx_plan_h_sample + 1);
+    }
+
+    lua_setfield(L, -2, "helpers");
+
+    lua_pushinteger(L, NGX_HTTP_CX_LUA_PLAN_SLOTS);
+    lua_setfield(L, -2, "slots");
+
+    lua_pushinteger(L, NGX_HTTP_CX_LUA_PLAN_OPS);
+    lua_setfield(L, -2, "ops_max");
+}
+
 
 /*
  * The plan in the table at idx (lua/sandbox.lua's plan()), copied into
@@ -611,9 +692,8 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
     ngx_int_t                rc;
     ngx_uint_t               pc, i, cond;
     ngx_http_cx_plan_op_t   *op;
-    ngx_http_cx_plan_val_t  *s, *a, *d, *dst, *res;
+    ngx_http_cx_plan_val_t  *s, *a, *d;
     ngx_http_cx_plan_run_t   run;
-    ngx_http_cx_plan_val_t   unused;
     ngx_http_cx_plan_val_t   slot[NGX_HTTP_CX_LUA_PLAN_SLOTS];
 
     run.req = req;
@@ -629,7 +709,6 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
         s[0].type = ngx_http_cx_plan_r;
     }
 
-    res = NULL;
     pc = 0;
 
     while (pc < plan->nops) {
@@ -669,25 +748,9 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
                 goto tgets;
             }
 
-            /* r.view, then its key: the next op, done here */
-            a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
-            d = &plan->k[op[1].c];
-            dst = &s[op[1].a];
-
-            if (op->op == ngx_http_cx_plan_view2) {
-                ngx_http_cx_plan_view(&run, a->type, &d->str, dst);
-
-            } else if (op->op == ngx_http_cx_plan_tgets2) {
-                rc = ngx_http_cx_plan_index(&run, a, &d->str, d->id, dst);
-                if (rc != NGX_OK) {
-                    return rc;
-                }
-
-            } else if (d->id <= ngx_http_cx_plan_t_offset) {
-                ngx_http_cx_plan_time_field(&run, d->id, dst);
-
-            } else {
-                ngx_http_cx_plan_visitor_field(&run, d->id, dst);
+            rc = ngx_http_cx_plan_fused(&run, plan, op, a);
+            if (rc != NGX_OK) {
+                return rc;
             }
 
             pc += 2;
@@ -699,139 +762,83 @@ ngx_http_cx_lua_plan_run(ngx_http_cx_lua_plan_t *plan,
             }
 
             rc = ngx_http_cx_plan_r_field(&run, plan->k[op->c].id, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_tgets:
         tgets:
             d = &plan->k[op->c];
             rc = ngx_http_cx_plan_index(&run, &s[op->b], &d->str, d->id, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            break;
 
         case ngx_http_cx_plan_tgetv:
-            d = &s[op->c];
-            if (d->type != ngx_http_cx_plan_str) {
-                return NGX_DECLINED;
-            }
-            /* a key made at run time: its name looked up now */
-            i = ngx_http_cx_plan_name(d->str.data, d->str.len, 1,
-                                      ngx_http_cx_plan_nnames - 1);
-            rc = ngx_http_cx_plan_index(&run, &s[op->b], &d->str, i, a);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-            pc++;
-            continue;
+            rc = ngx_http_cx_plan_run_tgetv(&run, op, a);
+            break;
 
         case ngx_http_cx_plan_lt:
         case ngx_http_cx_plan_ge:
         case ngx_http_cx_plan_le:
         case ngx_http_cx_plan_gt:
-            d = &s[op->b];
-            if (a->type != ngx_http_cx_plan_num
-                || d->type != ngx_http_cx_plan_num)
-            {
-                return NGX_DECLINED;    /* strings, or the VM's error */
-            }
-
-            /* as LuaJIT: ISGE is not ISLT, ISGT is not ISLE (NaN) */
-            switch (op->op) {
-            case ngx_http_cx_plan_lt: cond = (a->num < d->num); break;
-            case ngx_http_cx_plan_ge: cond = !(a->num < d->num); break;
-            case ngx_http_cx_plan_le: cond = (a->num <= d->num); break;
-            default: cond = !(a->num <= d->num); break;
-            }
-            break;
-
         case ngx_http_cx_plan_eqv:
         case ngx_http_cx_plan_nev:
-            rc = ngx_http_cx_plan_equal(a, &s[op->b]);
-            if (rc == NGX_DECLINED) {
-                return NGX_DECLINED;
-            }
-            cond = (op->op == ngx_http_cx_plan_eqv) ? (rc == 1) : (rc == 0);
-            break;
-
         case ngx_http_cx_plan_eqk:
         case ngx_http_cx_plan_nek:
-            rc = ngx_http_cx_plan_equal(a, &plan->k[op->b]);
-            if (rc == NGX_DECLINED) {
-                return NGX_DECLINED;
-            }
-            cond = (op->op == ngx_http_cx_plan_eqk) ? (rc == 1) : (rc == 0);
-            break;
-
         case ngx_http_cx_plan_ist:
-            cond = ngx_http_cx_plan_truthy(&s[op->b]);
-            break;
-
         case ngx_http_cx_plan_isf:
-            cond = !ngx_http_cx_plan_truthy(&s[op->b]);
-            break;
-
         case ngx_http_cx_plan_istc:
         case ngx_http_cx_plan_isfc:
-            cond = ngx_http_cx_plan_truthy(&s[op->b]);
-            cond = (op->op == ngx_http_cx_plan_istc) ? cond : !cond;
-            if (cond) {
-                *a = s[op->b];
+            rc = ngx_http_cx_plan_test(plan, op, s, &cond);
+            if (rc != NGX_OK) {
+                return rc;
             }
-            break;
+
+            /* its jump, or past it */
+            pc = cond ? plan->ops[pc + 1].b : pc + 2;
+            continue;
 
         case ngx_http_cx_plan_jmp:
             pc = op->b;
             continue;
 
         case ngx_http_cx_plan_call:
-            /* no result wanted: the call still checks its arguments */
-            rc = ngx_http_cx_plan_invoke(&run, a, &s[op->a + 2], op->c,
-                                         op->b ? a : &unused);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-
-            for (i = 1; i < op->b; i++) {
-                s[op->a + i].type = ngx_http_cx_plan_nil;
-            }
-
-            pc++;
-            continue;
+            rc = ngx_http_cx_plan_run_call(&run, op, a);
+            break;
 
         case ngx_http_cx_plan_callt:
             rc = ngx_http_cx_plan_invoke(&run, a, &s[op->a + 2], op->b, a);
             if (rc != NGX_OK) {
                 return rc;
             }
-            res = a;
-            goto done;
+            return ngx_http_cx_plan_result(a, type, ret);
 
         case ngx_http_cx_plan_ret0:
-            res = NULL;
-            goto done;
+            return ngx_http_cx_plan_result(NULL, type, ret);
 
         case ngx_http_cx_plan_ret1:
-            res = a;
-            goto done;
+            return ngx_http_cx_plan_result(a, type, ret);
 
         default:    /* bail */
             return NGX_DECLINED;
         }
 
-        /* a test: its jump, or past it */
-        pc = cond ? plan->ops[pc + 1].b : pc + 2;
+        /* a read or a call: done, or the plan gives up */
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        pc++;
     }
 
     return NGX_DECLINED;
+}
 
-done:
 
+/* what trigger(r) returned, as the caller of a plan takes it */
+
+static ngx_int_t
+ngx_http_cx_plan_result(ngx_http_cx_plan_val_t *res, ngx_uint_t *type,
+    ngx_str_t *ret)
+{
     if (res == NULL) {
         *type = ngx_http_cx_plan_nil;
         return NGX_OK;
@@ -857,6 +864,166 @@ done:
         /* a number, a table: the VM says what is wrong */
         return NGX_DECLINED;
     }
+}
+
+
+/*
+ * A test (comparison or truth): NGX_OK with *cond, whether it jumps;
+ * NGX_DECLINED where the VM must say (strings compared, tables).
+ */
+
+static ngx_int_t
+ngx_http_cx_plan_test(ngx_http_cx_lua_plan_t *plan, ngx_http_cx_plan_op_t *op,
+    ngx_http_cx_plan_val_t *s, ngx_uint_t *cond)
+{
+    ngx_int_t                rc;
+    ngx_http_cx_plan_val_t  *a, *d;
+
+    a = &s[op->a];
+
+    switch (op->op) {
+
+    case ngx_http_cx_plan_lt:
+    case ngx_http_cx_plan_ge:
+    case ngx_http_cx_plan_le:
+    case ngx_http_cx_plan_gt:
+        d = &s[op->b];
+        if (a->type != ngx_http_cx_plan_num
+            || d->type != ngx_http_cx_plan_num)
+        {
+            return NGX_DECLINED;    /* strings, or the VM's error */
+        }
+
+        /* as LuaJIT: ISGE is not ISLT, ISGT is not ISLE (NaN) */
+        switch (op->op) {
+        case ngx_http_cx_plan_lt: *cond = (a->num < d->num); break;
+        case ngx_http_cx_plan_ge: *cond = !(a->num < d->num); break;
+        case ngx_http_cx_plan_le: *cond = (a->num <= d->num); break;
+        default: *cond = !(a->num <= d->num); break;
+        }
+        return NGX_OK;
+
+    case ngx_http_cx_plan_eqv:
+    case ngx_http_cx_plan_nev:
+        rc = ngx_http_cx_plan_equal(a, &s[op->b]);
+        if (rc == NGX_DECLINED) {
+            return NGX_DECLINED;
+        }
+        *cond = (op->op == ngx_http_cx_plan_eqv) ? (rc == 1) : (rc == 0);
+        return NGX_OK;
+
+    case ngx_http_cx_plan_eqk:
+    case ngx_http_cx_plan_nek:
+        rc = ngx_http_cx_plan_equal(a, &plan->k[op->b]);
+        if (rc == NGX_DECLINED) {
+            return NGX_DECLINED;
+        }
+        *cond = (op->op == ngx_http_cx_plan_eqk) ? (rc == 1) : (rc == 0);
+        return NGX_OK;
+
+    case ngx_http_cx_plan_ist:
+        *cond = ngx_http_cx_plan_truthy(&s[op->b]);
+        return NGX_OK;
+
+    case ngx_http_cx_plan_isf:
+        *cond = !ngx_http_cx_plan_truthy(&s[op->b]);
+        return NGX_OK;
+
+    case ngx_http_cx_plan_istc:
+    case ngx_http_cx_plan_isfc:
+        *cond = ngx_http_cx_plan_truthy(&s[op->b]);
+        *cond = (op->op == ngx_http_cx_plan_istc) ? *cond : !*cond;
+        if (*cond) {
+            *a = s[op->b];
+        }
+        return NGX_OK;
+
+    default:
+        return NGX_DECLINED;
+    }
+}
+
+
+/* t[k], the key k made at run time: its name looked up now */
+
+static ngx_int_t
+ngx_http_cx_plan_run_tgetv(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_plan_op_t *op, ngx_http_cx_plan_val_t *a)
+{
+    ngx_uint_t               id;
+    ngx_http_cx_plan_val_t  *k;
+
+    k = &run->slot[op->c];
+
+    if (k->type != ngx_http_cx_plan_str) {
+        return NGX_DECLINED;
+    }
+
+    id = ngx_http_cx_plan_name(k->str.data, k->str.len, 1,
+                               ngx_http_cx_plan_nnames - 1);
+
+    return ngx_http_cx_plan_index(run, &run->slot[op->b], &k->str, id, a);
+}
+
+
+/* a call whose results (op->b - 1 of them) stay in the slots */
+
+static ngx_int_t
+ngx_http_cx_plan_run_call(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_plan_op_t *op, ngx_http_cx_plan_val_t *a)
+{
+    ngx_int_t                rc;
+    ngx_uint_t               i;
+    ngx_http_cx_plan_val_t  *s;
+    ngx_http_cx_plan_val_t   unused;
+
+    s = run->slot;
+
+    /* no result wanted: the call still checks its arguments */
+    rc = ngx_http_cx_plan_invoke(run, a, &s[op->a + 2], op->c,
+                                 op->b ? a : &unused);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    for (i = 1; i < op->b; i++) {
+        s[op->a + i].type = ngx_http_cx_plan_nil;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * r.view[key] (view2, field2, tgets2) in one step: this op reads the
+ * view of r, the next its key.
+ */
+
+static ngx_int_t
+ngx_http_cx_plan_fused(ngx_http_cx_plan_run_t *run,
+    ngx_http_cx_lua_plan_t *plan, ngx_http_cx_plan_op_t *op,
+    ngx_http_cx_plan_val_t *a)
+{
+    ngx_http_cx_plan_val_t  *d, *dst;
+
+    a->type = ngx_http_cx_plan_view_of(plan->k[op->c].id);
+    d = &plan->k[op[1].c];
+    dst = &run->slot[op[1].a];
+
+    if (op->op == ngx_http_cx_plan_view2) {
+        ngx_http_cx_plan_view(run, a->type, &d->str, dst);
+
+    } else if (op->op == ngx_http_cx_plan_tgets2) {
+        return ngx_http_cx_plan_index(run, a, &d->str, d->id, dst);
+
+    } else if (d->id <= ngx_http_cx_plan_t_offset) {
+        ngx_http_cx_plan_time_field(run, d->id, dst);
+
+    } else {
+        ngx_http_cx_plan_visitor_field(run, d->id, dst);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -823,6 +823,10 @@ ngx_http_cx_lua_setup(lua_State *L)
     lua_setfield(L, -2, "views");
     ngx_http_cx_lua_fields(L);
     lua_setfield(L, -2, "fields");
+    ngx_http_cx_lua_plan_init(L);
+    lua_setfield(L, -2, "plan");
+    lua_pushinteger(L, NGX_HTTP_CX_NAME_MAX);
+    lua_setfield(L, -2, "name_max");
 
     if (vm->conf->try) {
         ngx_http_cx_lua_try_init(L);

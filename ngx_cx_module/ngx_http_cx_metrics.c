@@ -13,6 +13,7 @@
 #include "ngx_http_cx_access.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_rules.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_METRIC_LINE      256
@@ -207,13 +208,12 @@ ngx_http_cx_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_cx_metrics_handler(ngx_http_request_t *r)
 {
-    size_t                size;
-    u_char               *p;
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_uint_t            i, connected;
-    ngx_chain_t           out;
-    ngx_table_elt_t      *h;
+    size_t                    size;
+    u_char                   *p;
+    ngx_int_t                 rc;
+    ngx_buf_t                *b;
+    ngx_str_t                 nosniff;
+    ngx_uint_t                i, connected;
     ngx_http_cx_stats_t      *stats;
     ngx_http_cx_main_conf_t  *cmcf;
 
@@ -263,8 +263,6 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
     p = ngx_http_cx_rules_metrics(p, cmcf);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;
@@ -272,25 +270,16 @@ ngx_http_cx_metrics_handler(ngx_http_request_t *r)
                 "text/plain; version=0.0.4; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/plain") - 1;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    ngx_str_set(&nosniff, "nosniff");
+
+    if (ngx_http_cx_header_add(&r->headers_out.headers,
+                               "X-Content-Type-Options", &nosniff)
+        == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Content-Type-Options");
-    ngx_str_set(&h->value, "nosniff");
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_cx_send(r, b);
 }
 
 

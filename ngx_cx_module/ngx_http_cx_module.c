@@ -19,6 +19,9 @@
 #include "ngx_http_cx_survey.h"
 #include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_widget.h"
+#include "ngx_http_cx_score.h"
 
 
 #define NGX_HTTP_CX_SECRET_MIN      16

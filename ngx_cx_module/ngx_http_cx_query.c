@@ -10,6 +10,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_redis_conn.h"
+#include "ngx_http_cx_redis.h"
 
 
 static void ngx_http_cx_query_on_reply(ngx_http_cx_redis_conn_t *rc,

@@ -35,6 +35,10 @@
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis_sentinel.h"
 #include "ngx_http_cx_flush.h"
+#include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_metrics.h"
+#include "ngx_http_cx_token.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_BACKOFF_MIN     100

@@ -17,6 +17,8 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_redis_conn.h"
+#include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_REDIS_PORT          6379

@@ -20,6 +20,10 @@
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_access.h"
+#include "ngx_http_cx_counter.h"
+#include "ngx_http_cx_util.h"
 
 
 static ngx_int_t ngx_http_cx_score_handler(ngx_http_request_t *r);

@@ -116,6 +116,7 @@ void ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
 
 /* ngx_http_cx_score.c */
+char *ngx_http_cx_score(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_cx_score_fields(redisReply *f, ngx_str_t *parts,
     ngx_uint_t n);
 ngx_int_t ngx_http_cx_score_count(ngx_http_cx_score_ctx_t *ctx,

@@ -11,6 +11,8 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_util.h"
 
 
 typedef enum {

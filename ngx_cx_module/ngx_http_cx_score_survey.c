@@ -15,6 +15,7 @@
 #include "ngx_http_cx_events.h"
 #include "ngx_http_cx_scoring.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_survey.h"
 
 
 /* the survey events that rates are made of: triggered to answered */

@@ -10,6 +10,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_survey.h"
 
 
 static void ngx_http_cx_score_question(ngx_http_cx_json_t *j, ngx_str_t *q);

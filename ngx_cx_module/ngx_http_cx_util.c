@@ -4,7 +4,8 @@
  * the module's configuration: the one validator for names (surveys,
  * touchpoints, events, sites: PRODUCT.md's [a-z0-9_.-]{1,64}), the check
  * of UTF-8 text, HTML escaping for what goes into a page's attributes,
- * and a request or response header looked up by name.
+ * a request or response header looked up by name, a response header
+ * added, and a response sent from a buffer in memory.
  */
 
 
@@ -181,4 +182,62 @@ ngx_http_cx_header_find(ngx_list_t *headers, u_char *name, size_t len,
             return &h[i];
         }
     }
+}
+
+
+/*
+ * A header added to a list (r->headers_out.headers), its key a literal
+ * of ours; a NULL value leaves it empty for the caller to set.
+ */
+
+ngx_table_elt_t *
+ngx_http_cx_header_add(ngx_list_t *headers, char *key, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.len = ngx_strlen(key);
+    h->key.data = (u_char *) key;
+
+    if (value) {
+        h->value = *value;
+
+    } else {
+        ngx_str_null(&h->value);
+    }
+
+    return h;
+}
+
+
+/*
+ * The response whose headers_out the caller has set, and b as its whole
+ * body (none for HEAD or a 304).  Returns what a content handler returns
+ * or passes to ngx_http_finalize_request().
+ */
+
+ngx_int_t
+ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }

@@ -2,7 +2,8 @@
 /*
  * ngx_http_cx_util.h: small helpers any unit may use, knowing nothing of
  * the module's configuration: the one validator for names, the check of
- * UTF-8 text, HTML escaping, and a header looked up by name.
+ * UTF-8 text, HTML escaping, a header looked up by name or added to a
+ * response, and a response body sent from memory.
  */
 
 
@@ -12,6 +13,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 
 #define NGX_HTTP_CX_NAME_MAX        64
@@ -26,6 +28,9 @@ size_t ngx_http_cx_escape_html_len(u_char *src, size_t len);
 u_char *ngx_http_cx_escape_html(u_char *dst, u_char *src, size_t len);
 ngx_table_elt_t *ngx_http_cx_header_find(ngx_list_t *headers, u_char *name,
     size_t len, ngx_uint_t flags);
+ngx_table_elt_t *ngx_http_cx_header_add(ngx_list_t *headers, char *key,
+    ngx_str_t *value);
+ngx_int_t ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b);
 
 
 #endif /* _NGX_HTTP_CX_UTIL_H_INCLUDED_ */

@@ -10,19 +10,18 @@
  * its format in widget/build.js), as JSON at /cx/widget.js?lang=xx.  At
  * configuration time, the check that each server serves the widget where
  * its tags load it from.  Also the privacy signals cx_respect_gpc
- * honours.  Built in by ngx_http_cx_embed().
+ * honours.  Built in by ngx_http_cx_embed(), sent by ngx_http_cx_asset.c.
  */
 
 
-#include <ngx_md5.h>
-
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_asset.h"
 #include "ngx_http_cx_lua.h"
 #include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_widget.h"
 
 
 #define NGX_HTTP_CX_WIDGET_MAX_AGE  "86400"
-#define NGX_HTTP_CX_WIDGET_HASH     8           /* bytes of MD5 in ETag */
 #define NGX_HTTP_CX_WIDGET_ASSETS   32          /* the script, languages */
 #define NGX_HTTP_CX_WIDGET_PACK     "cx-lang 1\n"
 
@@ -32,19 +31,11 @@ ngx_http_cx_embed(ngx_http_cx_widget_gz, "widget/dist/cx-widget.js.gz");
 ngx_http_cx_embed(ngx_http_cx_widget_pack, "widget/dist/cx-widget-lang.pack");
 
 
-typedef struct {
-    ngx_str_t                    body;
-    ngx_str_t                    etag;
-    ngx_str_t                    encoding;
-} ngx_http_cx_widget_copy_t;
-
-
 /* the script (no lang) or a language's words: as is, and gzip'd */
 
 typedef struct {
     ngx_str_t                    lang;
-    ngx_http_cx_widget_copy_t    copy[2];
-    u_char                       etag[2][2 * NGX_HTTP_CX_WIDGET_HASH + 16];
+    ngx_http_cx_asset_t          asset;
 } ngx_http_cx_widget_asset_t;
 
 
@@ -58,11 +49,6 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_cx_widget_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cx_widget_gzip(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cx_widget_headers(ngx_http_request_t *r,
-    ngx_http_cx_widget_asset_t *asset, ngx_http_cx_widget_copy_t *copy);
-static ngx_table_elt_t *ngx_http_cx_widget_header(ngx_http_request_t *r,
-    char *key, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_widget_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cx_widget_asset(ngx_conf_t *cf,
     ngx_http_cx_widget_asset_t *asset, u_char *body, size_t len, u_char *gz,
@@ -114,39 +100,26 @@ static ngx_int_t
 ngx_http_cx_widget_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
-    ngx_buf_t                   *b;
-    ngx_str_t                    allow, lang;
+    ngx_str_t                    lang, any;
     ngx_uint_t                   i;
-    ngx_chain_t                  out;
-    ngx_http_cx_widget_copy_t   *copy;
-    ngx_http_cx_widget_asset_t  *asset;
+    ngx_http_cx_widget_asset_t  *wa;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        ngx_str_set(&allow, "GET, HEAD");
-
-        if (ngx_http_cx_widget_header(r, "Allow", &allow) == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_cx_asset_method(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    asset = &ngx_http_cx_widget_assets[0];
+    wa = &ngx_http_cx_widget_assets[0];
 
     /* ?lang=xx: that language's words, if the widget has them */
 
     if (ngx_http_arg(r, (u_char *) "lang", 4, &lang) == NGX_OK) {
 
         for (i = 1; i < ngx_http_cx_widget_nassets; i++) {
-            asset = &ngx_http_cx_widget_assets[i];
+            wa = &ngx_http_cx_widget_assets[i];
 
-            if (asset->lang.len == lang.len
-                && ngx_strncmp(asset->lang.data, lang.data, lang.len) == 0)
+            if (wa->lang.len == lang.len
+                && ngx_strncmp(wa->lang.data, lang.data, lang.len) == 0)
             {
                 break;
             }
@@ -157,165 +130,20 @@ ngx_http_cx_widget_handler(ngx_http_request_t *r)
                            "cx widget: no words for lang \"%V\"", &lang);
             return NGX_HTTP_NOT_FOUND;
         }
-    }
-
-    copy = &asset->copy[ngx_http_cx_widget_gzip(r)];
-
-    if (ngx_http_cx_widget_headers(r, asset, copy) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = copy->body.data;
-    b->last = copy->body.data + copy->body.len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * 1 for the gzip'd copy: the client accepts gzip and nginx's rules
- * (gzip_http_version, gzip_proxied, gzip_disable) allow it, as for
- * gzip_static.  The answer varies with Accept-Encoding either way.
- */
-
-static ngx_int_t
-ngx_http_cx_widget_gzip(ngx_http_request_t *r)
-{
-#if (NGX_HTTP_GZIP)
-    ngx_str_t                  vary;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (clcf->gzip_vary) {
-        /* the header filter adds "Vary: Accept-Encoding" */
-        r->gzip_vary = 1;
-
-    } else {
-        ngx_str_set(&vary, "Accept-Encoding");
-
-        if (ngx_http_cx_widget_header(r, "Vary", &vary) == NULL) {
-            return 0;
-        }
-    }
-
-    return ngx_http_gzip_ok(r) == NGX_OK;
-#else
-    return 0;
-#endif
-}
-
-
-static ngx_int_t
-ngx_http_cx_widget_headers(ngx_http_request_t *r,
-    ngx_http_cx_widget_asset_t *asset, ngx_http_cx_widget_copy_t *copy)
-{
-    ngx_str_t          value;
-    ngx_table_elt_t   *h, **cc;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = copy->body.len;
-
-    if (asset->lang.len == 0) {
-        ngx_str_set(&r->headers_out.content_type, "text/javascript");
-        ngx_str_set(&r->headers_out.charset, "utf-8");
-
-    } else {
-        ngx_str_set(&r->headers_out.content_type, "application/json");
 
         /* public words: the widget may be served from another origin */
-        ngx_str_set(&value, "*");
 
-        if (ngx_http_cx_widget_header(r, "Access-Control-Allow-Origin",
-                                      &value)
+        ngx_str_set(&any, "*");
+
+        if (ngx_http_cx_header_add(&r->headers_out.headers,
+                                   "Access-Control-Allow-Origin", &any)
             == NULL)
         {
-            return NGX_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    r->headers_out.etag = ngx_http_cx_widget_header(r, "ETag", &copy->etag);
-    if (r->headers_out.etag == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (copy->encoding.len) {
-        h = ngx_http_cx_widget_header(r, "Content-Encoding", &copy->encoding);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        r->headers_out.content_encoding = h;
-    }
-
-    /* registered as nginx's own, so that "expires" can replace it */
-
-    if (ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
-                       sizeof(ngx_table_elt_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cc = ngx_array_push(&r->headers_out.cache_control);
-    if (cc == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&value, "public, max-age=" NGX_HTTP_CX_WIDGET_MAX_AGE);
-
-    *cc = ngx_http_cx_widget_header(r, "Cache-Control", &value);
-    if (*cc == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&value, "nosniff");
-
-    if (ngx_http_cx_widget_header(r, "X-Content-Type-Options", &value)
-        == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_cx_widget_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->hash = 1;
-    h->key.len = ngx_strlen(key);
-    h->key.data = (u_char *) key;
-    h->value = *value;
-
-    return h;
+    return ngx_http_cx_asset_send(r, &wa->asset);
 }
 
 
@@ -426,50 +254,32 @@ broken:
 }
 
 
-/* ETags "cx-HASH" and "cx-HASH-gz": the first bytes of the body's MD5 */
+/* the script, or a language's words (lang set), as is and gzip'd */
 
 static ngx_int_t
-ngx_http_cx_widget_asset(ngx_conf_t *cf, ngx_http_cx_widget_asset_t *asset,
+ngx_http_cx_widget_asset(ngx_conf_t *cf, ngx_http_cx_widget_asset_t *wa,
     u_char *body, size_t len, u_char *gz, size_t gz_len)
 {
-    u_char                     *p;
-    ngx_md5_t                   md5;
-    ngx_uint_t                  i;
-    ngx_http_cx_widget_copy_t  *c;
-    u_char                      hash[16];
+    ngx_http_cx_asset_t  *a;
 
-    /* nginx's MD5 reads 32-bit words: an aligned copy of the body */
+    a = &wa->asset;
 
-    p = ngx_palloc(cf->temp_pool, len + 1);
-    if (p == NULL) {
+    if (ngx_http_cx_asset_init(cf, a, "cx", body, len, gz, gz_len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, body, len);
+    if (wa->lang.len == 0) {
+        ngx_str_set(&a->type, "text/javascript");
+        ngx_str_set(&a->charset, "utf-8");
 
-    c = asset->copy;
-
-    c[0].body.data = body;
-    c[0].body.len = len;
-    c[1].body.data = gz;
-    c[1].body.len = gz_len;
-    ngx_str_set(&c[1].encoding, "gzip");
-
-    ngx_md5_init(&md5);
-    ngx_md5_update(&md5, p, len);
-    ngx_md5_final(hash, &md5);
-
-    for (i = 0; i < 2; i++) {
-        p = asset->etag[i];
-        c[i].etag.data = p;
-
-        p = ngx_cpymem(p, "\"cx-", 4);
-        p = ngx_hex_dump(p, hash, NGX_HTTP_CX_WIDGET_HASH);
-        p = ngx_cpymem(p, "-gz", i ? 3 : 0);
-        *p++ = '"';
-
-        c[i].etag.len = p - c[i].etag.data;
+    } else {
+        ngx_str_set(&a->type, "application/json");
     }
+
+    ngx_str_set(&a->cache_control,
+                "public, max-age=" NGX_HTTP_CX_WIDGET_MAX_AGE);
 
     return NGX_OK;
 }

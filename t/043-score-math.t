@@ -30,13 +30,14 @@ print $fh <<'EOF';
 
 void *ngx_pnalloc(ngx_pool_t *pool, size_t size) { abort(); }
 void *ngx_pcalloc(ngx_pool_t *pool, size_t size) { abort(); }
-void *ngx_list_push(ngx_list_t *l) { abort(); }
 u_char *ngx_cdecl ngx_sprintf(u_char *buf, const char *fmt, ...) { abort(); }
-ngx_int_t ngx_http_send_header(ngx_http_request_t *r) { abort(); }
-ngx_int_t ngx_http_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
+ngx_buf_t *ngx_create_temp_buf(ngx_pool_t *pool, size_t size) { abort(); }
+ngx_table_elt_t *ngx_http_cx_header_add(ngx_list_t *headers, char *key,
+    ngx_str_t *value)
 {
     abort();
 }
+ngx_int_t ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b) { abort(); }
 
 static ngx_http_cx_survey_type_t  nps = { ngx_string("nps"), 0, 10, 6, 0 };
 static ngx_http_cx_survey_type_t  csat = { ngx_string("csat"), 1, 5, 2, 1 };
