@@ -35,9 +35,7 @@ typedef struct {
 } ngx_http_cx_flush_refused_t;
 
 
-extern ngx_str_t  ngx_http_cx_flush_script;
-
-
+void ngx_http_cx_flush_script(ngx_str_t *script);
 ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
     u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,

@@ -474,14 +474,17 @@ static void
 ngx_http_cx_redis_load_script(ngx_http_cx_redis_t *w)
 {
     size_t       lens[3];
+    ngx_str_t    script;
     const char  *argv[3];
+
+    ngx_http_cx_flush_script(&script);
 
     argv[0] = "SCRIPT";
     lens[0] = 6;
     argv[1] = "LOAD";
     lens[1] = 4;
-    argv[2] = (const char *) ngx_http_cx_flush_script.data;
-    lens[2] = ngx_http_cx_flush_script.len;
+    argv[2] = (const char *) script.data;
+    lens[2] = script.len;
 
     w->state = ngx_http_cx_redis_loading;
 
