@@ -171,8 +171,9 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 ngx_http_cx_flush_e
 ngx_http_cx_flush_reply(redisReply *r, ngx_http_cx_flush_refused_t *refused)
 {
+    ngx_str_t   *s[2];
     ngx_uint_t   i;
-    uint64_t    *n[3];
+    uint64_t    *n[4];
 
     ngx_memzero(refused, sizeof(ngx_http_cx_flush_refused_t));
 
@@ -186,12 +187,25 @@ ngx_http_cx_flush_reply(redisReply *r, ngx_http_cx_flush_refused_t *refused)
         n[0] = &refused->replayed;
         n[1] = &refused->token_events;
         n[2] = &refused->event_names;
+        n[3] = &refused->lost;
 
-        for (i = 1; i < r->elements && i <= 3; i++) {
+        for (i = 1; i < r->elements && i <= 4; i++) {
             if (r->element[i]->type == REDIS_REPLY_INTEGER
                 && r->element[i]->integer > 0)
             {
                 *n[i - 1] = r->element[i]->integer;
+            }
+        }
+
+        /* the first refused write: its key and Redis' error */
+
+        s[0] = &refused->lost_key;
+        s[1] = &refused->lost_error;
+
+        for (i = 5; i < r->elements && i <= 6; i++) {
+            if (r->element[i]->type == REDIS_REPLY_STRING) {
+                s[i - 5]->data = (u_char *) r->element[i]->str;
+                s[i - 5]->len = r->element[i]->len;
             }
         }
 

@@ -32,6 +32,9 @@ typedef struct {
     uint64_t                     replayed;      /* token used for the event */
     uint64_t                     token_events;  /* the token's custom ones */
     uint64_t                     event_names;   /* the site's names a day */
+    uint64_t                     lost;      /* counts of refused writes */
+    ngx_str_t                    lost_key;  /* the first refused write's, */
+    ngx_str_t                    lost_error;    /* in the reply */
 } ngx_http_cx_flush_refused_t;
 
 

@@ -50,6 +50,7 @@ typedef enum {
     ngx_http_cx_stat_rules_log_suppressed,
     ngx_http_cx_stat_redis_primary_changes,
     ngx_http_cx_stat_redis_wait_timeouts,
+    ngx_http_cx_stat_lost,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 

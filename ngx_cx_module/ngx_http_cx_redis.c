@@ -119,6 +119,8 @@ static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
+static void ngx_http_cx_redis_lost(ngx_http_cx_redis_t *w,
+    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_flush_refused_t *refused);
 static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
@@ -756,6 +758,10 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
                                    ngx_http_cx_stat_over_event_names,
                                    refused.event_names);
 
+        if (refused.lost) {
+            ngx_http_cx_redis_lost(w, rc, &refused);
+        }
+
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
@@ -959,6 +965,42 @@ ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     if (w->exiting) {
         ngx_http_cx_redis_flush(w);
     }
+}
+
+
+/*
+ * Writes of an applied batch that Redis refused (a poisoned key): their
+ * counts are lost, the rest was applied.  Logged with the first refused
+ * key at most once a second per worker; the next line says how many
+ * counts the lines left out lost.
+ */
+
+static void
+ngx_http_cx_redis_lost(ngx_http_cx_redis_t *w, ngx_http_cx_redis_conn_t *rc,
+    ngx_http_cx_flush_refused_t *refused)
+{
+    static time_t    logged;
+    static uint64_t  unlogged;
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_lost,
+                               refused->lost);
+
+    if (logged == ngx_time()) {
+        unlogged += refused->lost;
+        return;
+    }
+
+    logged = ngx_time();
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "cx redis: %uL count%s lost on %V in \"%V\": %V "
+                  "(the rest of batch %uL applied; %uL more lost since "
+                  "the last line)",
+                  refused->lost, refused->lost == 1 ? "" : "s", &rc->name,
+                  &refused->lost_key, &refused->lost_error, w->batch.seq,
+                  unlogged);
+
+    unlogged = 0;
 }
 
 

@@ -18,9 +18,28 @@
 -- set or the set has room for it: the rules of the door
 -- (ngx_http_cx_token_use()), exact across workers.  The sequence number
 -- is written first: if an increment failed half-way (a key of the wrong
--- type), a retry must not apply the first half again.  Returns 0 for a
--- batch already applied, else {1, replays, past the token's custom
--- events, past the site's custom names}.
+-- type), a retry must not apply the first half again.
+--
+-- A poisoned key -- one of the wrong type, a field that is not a number --
+-- costs only the commands that touch it: every write goes through
+-- redis.pcall, a failed one adds its increment (1 for a record's counter
+-- or follow-up entry) to the counts lost, and the first failure's key and
+-- error travel back for the log.  Returns 0 for a batch already applied,
+-- else {1, replays, past the token's custom events, past the site's
+-- custom names, counts lost, key, error}.
+
+local lost, lost_key, lost_err = 0, '', ''
+
+-- a write, or nil when Redis refused it: its n counts are lost
+local function try(n, cmd, key, ...)
+    local r = redis.pcall(cmd, key, ...)
+    if type(r) == 'table' and r.err then
+        lost = lost + n
+        if lost_key == '' then lost_key, lost_err = key, r.err end
+        return nil
+    end
+    return r
+end
 
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seq = tonumber(ARGV[1])
@@ -35,10 +54,10 @@ for k = 2, #KEYS do
     local n = tonumber(ARGV[a])
     a = a + 1
     for i = 1, n do
-        redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1])
+        try(tonumber(ARGV[a + 1]), 'HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1])
         a = a + 2
     end
-    if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end
+    if ttl > 0 then try(0, 'EXPIRE', KEYS[k], ttl) end
 end
 
 local replayed, token_over, names_over = 0, 0, 0
@@ -49,38 +68,52 @@ a = a + 3
 
 for r = 1, m do
     local tok, ev, names = ARGV[a], ARGV[a + 1], ARGV[a + 3]
+    local n = tonumber(ARGV[a + 4])
+    local nf = 0
+    if ARGV[a + 5 + 2 * n] == '1' then
+        nf = tonumber(ARGV[a + 5 + 2 * n + 4])
+    end
+    -- what the record costs if its token or names cannot be read
+    local all = n + (ARGV[a + 5 + 2 * n] == '1' and 1 or 0)
     local fresh = false
 
-    if redis.call('HEXISTS', tok, ev) == 1 then
+    local used = try(all, 'HEXISTS', tok, ev)
+    if used == nil then
+        -- lost
+    elseif used == 1 then
         replayed = replayed + 1
     elseif names == '' then
         fresh = true
-    elseif tonumber(redis.call('HGET', tok, '#custom') or '0') >= per_token
-    then
-        token_over = token_over + 1
-    elseif redis.call('SISMEMBER', names, ev) == 0
-           and redis.call('SCARD', names) >= per_day
-    then
-        names_over = names_over + 1
     else
-        if redis.call('SADD', names, ev) == 1 then
-            redis.call('EXPIRE', names, ARGV[a + 2])
+        local c = try(all, 'HGET', tok, '#custom')
+        local member = c ~= nil and try(all, 'SISMEMBER', names, ev)
+        local size = member == 0 and try(all, 'SCARD', names)
+        if c == nil or member == nil or size == nil then
+            -- lost
+        elseif tonumber(c or '0') >= per_token then
+            token_over = token_over + 1
+        elseif member == 0 and size >= per_day then
+            names_over = names_over + 1
+        else
+            local added = try(all, 'SADD', names, ev)
+            if added == 1 then try(0, 'EXPIRE', names, ARGV[a + 2]) end
+            if added ~= nil then
+                try(0, 'HINCRBY', tok, '#custom', 1)
+                fresh = true
+            end
         end
-        redis.call('HINCRBY', tok, '#custom', 1)
-        fresh = true
     end
 
     if fresh then
-        redis.call('HSET', tok, ev, 1)
-        redis.call('EXPIRE', tok, ARGV[a + 2])
+        try(0, 'HSET', tok, ev, 1)
+        try(0, 'EXPIRE', tok, ARGV[a + 2])
     end
 
-    local n = tonumber(ARGV[a + 4])
     a = a + 5
     for i = 1, n do
         if fresh then
-            redis.call('HINCRBY', ARGV[a], ARGV[a + 1], 1)
-            if ttl > 0 then redis.call('EXPIRE', ARGV[a], ttl) end
+            try(1, 'HINCRBY', ARGV[a], ARGV[a + 1], 1)
+            if ttl > 0 then try(0, 'EXPIRE', ARGV[a], ttl) end
         end
         a = a + 2
     end
@@ -88,15 +121,15 @@ for r = 1, m do
     local x = ARGV[a]
     a = a + 1
     if x == '1' then
-        local nf = tonumber(ARGV[a + 3])
         if fresh then
-            local e = {'XADD', ARGV[a], 'MAXLEN', '~', ARGV[a + 1], '*'}
+            local e = {'MAXLEN', '~', ARGV[a + 1], '*'}
             for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end
-            redis.call(unpack(e))
-            redis.call('XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2])
+            if try(1, 'XADD', ARGV[a], unpack(e)) then
+                try(0, 'XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2])
+            end
         end
         a = a + 4 + 2 * nf
     end
 end
 
-return {1, replayed, token_over, names_over}
+return {1, replayed, token_over, names_over, lost, lost_key, lost_err}
