@@ -67,6 +67,30 @@ typedef enum {
 } ngx_http_cx_report_key_e;
 
 
+/*
+ * What one HGETALL of a query reads: a day's hash, or a whole month's
+ * rollup (docs/redis.md): its fields as the day hashes' ("month"), or
+ * the touchpoints added up ("all").  A rollup that is not complete is
+ * replaced by its month's day hashes.
+ */
+
+typedef enum {
+    ngx_http_cx_span_day = 0,
+    ngx_http_cx_span_month,
+    ngx_http_cx_span_all
+} ngx_http_cx_score_span_e;
+
+
+typedef struct {
+    ngx_uint_t                   first;     /* day: 0 .. days +
+                                               compare_days - 1 */
+    ngx_uint_t                   ndays;
+    ngx_uint_t                   key;       /* ngx_http_cx_score_key_e or
+                                               ngx_http_cx_report_key_e */
+    ngx_http_cx_score_span_e     span;
+} ngx_http_cx_score_read_t;
+
+
 typedef struct {
     ngx_http_request_t          *request;
 
@@ -90,9 +114,14 @@ typedef struct {
 
     void                        *data;      /* scores' or report's state */
 
-    ngx_uint_t                   day;       /* the field being added up, */
-    ngx_uint_t                   key;       /* for log messages */
-    redisReply                  *field;
+    ngx_http_cx_score_read_t    *reads;     /* in the order sent */
+    ngx_uint_t                   nreads;
+    ngx_uint_t                   reads_max;
+    ngx_uint_t                   rollups;   /* 0: day hashes only */
+    ngx_http_cx_query_t         *query;
+
+    ngx_http_cx_score_read_t    *read;      /* the field being added up, */
+    redisReply                  *field;     /* for log messages */
 
     ngx_event_t                  answer;
     ngx_int_t                    rc;
@@ -112,6 +141,8 @@ ngx_int_t ngx_http_cx_score_args(ngx_http_request_t *r,
 ngx_int_t ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx);
 void ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);
+void ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t key, redisReply *f, redisReply *v);
 void ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
 

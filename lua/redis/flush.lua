@@ -35,10 +35,84 @@ local function try(n, cmd, key, ...)
     local r = redis.pcall(cmd, key, ...)
     if type(r) == 'table' and r.err then
         lost = lost + n
-        if lost_key == '' then lost_key, lost_err = key, r.err end
+        if n > 0 and lost_key == '' then lost_key, lost_err = key, r.err end
         return nil
     end
     return r
+end
+
+-- The month rollups of a counter hash {base}:{YYYYMMDD} (docs/redis.md):
+--   {base}:{YYYYMM}      the same fields, added up over the month
+--   {base}:{YYYYMM}:all  the touchpoints added up: "DD:rest" for a daily
+--                        hash's "tp:rest", "rest" ("x:hh") for an hourly
+--                        hash's "tp:x:hh"
+-- Field "#" of a rollup is "1" when it holds every count of its month:
+-- it was made before any day hash of the month existed (the module wrote
+-- them all since).  Otherwise, and once one of its writes failed, "0":
+-- readers take the day hashes.  A rollup lives 32 days past its ttl from
+-- its making, so it outlives the day hashes it adds up.
+
+local ttl = tonumber(ARGV[2])
+local rollups = {}
+
+-- the rollup r, made when missing; nil when it cannot be written.
+-- fresh(): no day hash of its month exists yet
+local function rollup_make(r, fresh)
+    local made = try(0, 'HSETNX', r, '#', '0')
+    if made == nil then return nil end
+    if made == 1 then
+        if fresh() then try(0, 'HSET', r, '#', '1') end
+        if ttl > 0 then try(0, 'EXPIRE', r, ttl + 32 * 86400) end
+    end
+    return r
+end
+
+-- the two rollups of a day hash, each nil when unusable; before the day
+-- hash is first written in the batch
+local function rollups_of(key)
+    local ro = rollups[key]
+    if ro then return ro end
+    ro = {}
+    rollups[key] = ro
+    if not string.find(key, ':%d%d%d%d%d%d%d%d$') then return ro end
+
+    local month = string.sub(key, 1, -3)
+    local none
+    local function fresh()
+        if none == nil then
+            local days = {}
+            for d = 1, 31 do days[d] = string.format('%s%02d', month, d) end
+            none = (try(0, 'EXISTS', unpack(days)) == 0)
+        end
+        return none
+    end
+
+    ro.dd = string.sub(key, -2)
+    ro.month = rollup_make(month, fresh)
+    ro.all = rollup_make(month .. ':all', fresh)
+    return ro
+end
+
+-- n more of field f of day hash key; the rollups follow a write that worked
+local function incr(key, ro, f, n)
+    if try(n, 'HINCRBY', key, f, n) == nil then return end
+    if ro.month and try(0, 'HINCRBY', ro.month, f, n) == nil then
+        try(0, 'HSET', ro.month, '#', '0')
+        ro.month = nil
+    end
+    if ro.all then
+        local c = string.find(f, ':', 1, true)
+        if c then
+            local rest = string.sub(f, c + 1)
+            if not string.find(rest, ':', 1, true) then
+                rest = ro.dd .. ':' .. rest
+            end
+            if try(0, 'HINCRBY', ro.all, rest, n) == nil then
+                try(0, 'HSET', ro.all, '#', '0')
+                ro.all = nil
+            end
+        end
+    end
 end
 
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -47,14 +121,14 @@ if seq <= last then return 0 end
 
 redis.call('SET', KEYS[1], ARGV[1], 'EX', 604800)
 
-local ttl = tonumber(ARGV[2])
 local a = 3
 
 for k = 2, #KEYS do
     local n = tonumber(ARGV[a])
+    local ro = rollups_of(KEYS[k])
     a = a + 1
     for i = 1, n do
-        try(tonumber(ARGV[a + 1]), 'HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1])
+        incr(KEYS[k], ro, ARGV[a], tonumber(ARGV[a + 1]))
         a = a + 2
     end
     if ttl > 0 then try(0, 'EXPIRE', KEYS[k], ttl) end
@@ -112,7 +186,7 @@ for r = 1, m do
     a = a + 5
     for i = 1, n do
         if fresh then
-            try(1, 'HINCRBY', ARGV[a], ARGV[a + 1], 1)
+            incr(ARGV[a], rollups_of(ARGV[a]), ARGV[a + 1], 1)
             if ttl > 0 then try(0, 'EXPIRE', ARGV[a], ttl) end
         end
         a = a + 2
