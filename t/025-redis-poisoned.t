@@ -210,3 +210,23 @@ ok(wait_for(sub { ::lost() == ::hsum("cx:localhost:tph:$::DAY") }), 'as many los
 my $n = () = Test::CX::block_log() =~ /counts? lost on/g;
 ok($n >= 1 && $n <= 4, "$n lines for 15 failed batches");
 is(::hour_field("cx:localhost:tph:$::DAY", 'home:view'), 15, 'tph exact');
+
+
+
+=== TEST 10: a month rollup of each kind of the wrong type: nothing lost, the day hashes counted
+--- check
+my $m = substr($::DAY, 0, 6);
+for my $k ('tp', 'tph', 'sv:nps1', 'svh:nps1', 'sc:nps1', 'sch:nps1') {
+    redis()->set("cx:localhost:$k:$m", 'x');
+    redis()->set("cx:localhost:$k:$m:all", 'x');
+}
+is(::answer_poisoned(sub {}, event => 'answered', score => 6), 204, 'answered');
+ok(wait_for(sub { redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:6') }), 'sc counted');
+is(::hour_field("cx:localhost:sch:nps1:$::DAY", 'home:6'), 1, 'sch counted');
+is(redis()->hget("cx:localhost:tp:$::DAY", 'home:answered'), 1, 'tp counted');
+my $lost = ::lost();
+get_many('/', 3);
+ok(wait_for(sub { ::hour_field("cx:localhost:tph:$::DAY", 'home:view') == 4 }), 'views counted');
+is(::lost(), $lost, 'nothing lost');
+--- no_error_log
+lost on
