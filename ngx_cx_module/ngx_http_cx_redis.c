@@ -35,6 +35,7 @@
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis_sentinel.h"
 #include "ngx_http_cx_flush.h"
+#include "ngx_http_cx_keys.h"
 
 
 #define NGX_HTTP_CX_BACKOFF_MIN     100
@@ -172,7 +173,7 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     id = ngx_http_cx_random64();
 
-    ngx_sprintf(w->batch_key, "%V:batch:%016xL%Z", &cmcf->redis_prefix, id);
+    *ngx_http_cx_key_batch(w->batch_key, &cmcf->redis_prefix, id) = '\0';
 
     w->seq = 1;
     w->backoff = NGX_HTTP_CX_BACKOFF_MIN;

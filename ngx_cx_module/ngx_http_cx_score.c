@@ -18,6 +18,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_score.h"
 
@@ -263,11 +264,14 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
         return ngx_http_cx_query_run(q);
     }
 
-    /* at worst every day twice: as a month's rollup, then its days */
+    /*
+     * at worst every day three times: in a month's rollup, in its own,
+     * then its hash
+     */
 
     all = ctx->days + ctx->compare_days;
 
-    ctx->reads_max = 2 * all * ctx->keys;
+    ctx->reads_max = 3 * all * ctx->keys;
     ctx->reads = ngx_palloc(r->pool,
                             ctx->reads_max * sizeof(ngx_http_cx_score_read_t));
     if (ctx->reads == NULL) {
@@ -302,10 +306,11 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 /*
  * The reads of n days from day "first" (days since 1970-01-01), at
  * index base: a month's rollup for each month they hold whole, when the
- * question allows it; the day hashes for the others.  by=day and
- * by=wday need the days: the rollup that adds up the touchpoints keeps
- * them, but only without touchpoint=; report=touchpoints by=day keeps
- * to the day hashes.
+ * question allows it; the days of the others.  Without touchpoint= and
+ * by=touchpoint, the rollups that add up the touchpoints (of months and
+ * of days) are enough; by=touchpoint needs a month's fields as they are;
+ * with touchpoint=, by=day and by=wday need the day hashes, as does
+ * report=touchpoints by=day.
  */
 
 static ngx_int_t
@@ -314,28 +319,31 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
 {
     ngx_tm_t                  tm, next;
     ngx_uint_t                d, k, len;
-    ngx_http_cx_score_span_e  span;
+    ngx_http_cx_score_span_e  span, day;
 
     span = ngx_http_cx_span_month;
+    day = ngx_http_cx_span_day;
 
     if (ctx->survey == NULL) {
         if (ctx->by == ngx_http_cx_by_day) {
             span = ngx_http_cx_span_day;
         }
 
-    } else if (ctx->by == ngx_http_cx_by_day || ctx->by == ngx_http_cx_by_wday
-               || ctx->by == ngx_http_cx_by_hour)
-    {
-        if (ctx->touchpoint.len == 0) {
+    } else if (ctx->touchpoint.len == 0) {
+        if (ctx->by != ngx_http_cx_by_touchpoint) {
             span = ngx_http_cx_span_all;
-
-        } else if (ctx->by != ngx_http_cx_by_hour) {
-            span = ngx_http_cx_span_day;
+            day = ngx_http_cx_span_day_all;
         }
+
+    } else if (ctx->by == ngx_http_cx_by_day
+               || ctx->by == ngx_http_cx_by_wday)
+    {
+        span = ngx_http_cx_span_day;
     }
 
     if (!ctx->rollups) {
         span = ngx_http_cx_span_day;
+        day = ngx_http_cx_span_day;
     }
 
     for (d = 0; d < n; d += len) {
@@ -363,8 +371,7 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
             ctx->reads[ctx->nreads].first = base + d;
             ctx->reads[ctx->nreads].ndays = len;
             ctx->reads[ctx->nreads].key = k;
-            ctx->reads[ctx->nreads].span = (len == 1) ? ngx_http_cx_span_day
-                                                      : span;
+            ctx->reads[ctx->nreads].span = (len == 1) ? day : span;
             ctx->nreads++;
         }
     }
@@ -385,7 +392,7 @@ ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
     size_t                     lens[2];
     const char                *argv[2];
     ngx_http_cx_score_read_t  *rd;
-    u_char                     buf[NGX_HTTP_CX_SCORE_KEY_MAX];
+    u_char                     buf[NGX_HTTP_CX_KEY_MAX];
 
     if (ndays) {
         if (ctx->nreads == ctx->reads_max) {
@@ -419,10 +426,10 @@ static u_char *
 ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd, u_char *key)
 {
-    u_char                   *p;
     ngx_int_t                 first;
     ngx_uint_t                d;
     ngx_tm_t                  tm;
+    ngx_http_cx_key_span_e    span;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[9];
 
@@ -440,28 +447,29 @@ ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
     ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
                 tm.ngx_tm_mday);
 
-    if (ctx->survey) {
-        p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                            ngx_http_cx_score_survey_keys[rd->key],
-                            &ctx->survey->id, day);
-
-    } else {
-        p = ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                            ngx_http_cx_score_report_keys[rd->key], NULL,
-                            day);
-    }
-
     switch (rd->span) {
-
     case ngx_http_cx_span_month:
-        return p - 2;
-
+        span = ngx_http_cx_key_of_month;
+        break;
     case ngx_http_cx_span_all:
-        return ngx_cpymem(p - 2, ":all", 4);
-
+        span = ngx_http_cx_key_of_month_all;
+        break;
+    case ngx_http_cx_span_day_all:
+        span = ngx_http_cx_key_of_day_all;
+        break;
     default:
-        return p;
+        span = ngx_http_cx_key_of_day;
     }
+
+    if (ctx->survey) {
+        return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
+                                    ngx_http_cx_score_survey_keys[rd->key],
+                                    &ctx->survey->id, day, span);
+    }
+
+    return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
+                                ngx_http_cx_score_report_keys[rd->key], NULL,
+                                day, span);
 }
 
 
@@ -515,7 +523,9 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
 
         ctx->field = f;
 
-        if (rd->span == ngx_http_cx_span_all) {
+        if (rd->span == ngx_http_cx_span_all
+            || rd->span == ngx_http_cx_span_day_all)
+        {
             ngx_http_cx_score_survey_add_all(ctx, rd->first, rd->key, f, v);
 
         } else if (ctx->survey) {
@@ -576,25 +586,28 @@ ngx_http_cx_score_complete(redisReply *reply)
 
 /*
  * A rollup that is missing, not complete (data written before the
- * rollups, a write that failed) or not a hash: its month's day hashes
- * are read instead, in the same round trip's wake.
+ * rollups, a write that failed) or not a hash: what it adds up is read
+ * instead, in the same round trip's wake -- a month's days (the rollups
+ * of the days, for a month's that adds up the touchpoints), a day's hash.
  */
 
 static void
 ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd)
 {
-    ngx_uint_t  d, first, ndays, key;
+    ngx_uint_t                d, first, ndays, key;
+    ngx_http_cx_score_span_e  span;
 
     first = rd->first;
     ndays = rd->ndays;
     key = rd->key;
+    span = (rd->span == ngx_http_cx_span_all) ? ngx_http_cx_span_day_all
+                                              : ngx_http_cx_span_day;
 
     /* rd may move no more: reads are never reallocated */
 
     for (d = 0; d < ndays; d++) {
-        if (ngx_http_cx_score_read(ctx, first + d, 1, key,
-                                   ngx_http_cx_span_day)
+        if (ngx_http_cx_score_read(ctx, first + d, 1, key, span)
             != NGX_OK)
         {
             ctx->redis_error = 1;
@@ -889,7 +902,7 @@ ngx_http_cx_score_bad(ngx_http_cx_score_ctx_t *ctx, const char *what,
 {
     u_char      *p, *q, *last, *end, *t;
     ngx_uint_t   more;
-    u_char       key[NGX_HTTP_CX_SCORE_KEY_MAX];
+    u_char       key[NGX_HTTP_CX_KEY_MAX];
     u_char       value[NGX_HTTP_CX_SCORE_VALUE_LOG * 4 + 3];
     u_char       tail[sizeof(" ( more not logged)") + NGX_INT_T_LEN];
 

@@ -27,7 +27,6 @@
 #define NGX_HTTP_CX_SCORE_DAYS_DEFAULT  30
 #define NGX_HTTP_CX_FOLLOWUPS_DEFAULT   20
 #define NGX_HTTP_CX_FOLLOWUPS_MAX       100
-#define NGX_HTTP_CX_SCORE_KEY_MAX       512
 #define NGX_HTTP_CX_SCORE_VALUE_LOG     64      /* bytes of a bad value */
 
 
@@ -68,16 +67,18 @@ typedef enum {
 
 
 /*
- * What one HGETALL of a query reads: a day's hash, or a whole month's
- * rollup (docs/redis.md): its fields as the day hashes' ("month"), or
- * the touchpoints added up ("all").  A rollup that is not complete is
- * replaced by its month's day hashes.
+ * What one HGETALL of a query reads: a day's hash, or a rollup
+ * (docs/redis.md): a whole month's, with the day hashes' fields
+ * ("month") or the touchpoints added up ("all"), or a day's with the
+ * touchpoints added up ("day_all").  A rollup that is not complete is
+ * replaced by what it adds up.
  */
 
 typedef enum {
     ngx_http_cx_span_day = 0,
     ngx_http_cx_span_month,
-    ngx_http_cx_span_all
+    ngx_http_cx_span_all,
+    ngx_http_cx_span_day_all
 } ngx_http_cx_score_span_e;
 
 

@@ -15,6 +15,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_score.h"
 
@@ -126,7 +127,7 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
 
     p = buf;
     argv[3] = (const char *) p;
-    p = ngx_sprintf(p, "%V:%V:followup", &cmcf->redis_prefix, &ctx->site);
+    p = ngx_http_cx_key_followup(p, &cmcf->redis_prefix, &ctx->site);
 
     /* hi: the last millisecond of the day after "to" */
 

@@ -164,10 +164,10 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
 
 /*
- * A field of a month's rollup that adds up the touchpoints (read
- * without touchpoint= only): "DD:score" (sc), "DD:event" (sv) of the
- * month's day DD, its first day at index "first"; "score:hh" (sch),
- * "event:hh" (svh).
+ * A field of a rollup that adds up the touchpoints (read without
+ * touchpoint= only): of a month, "DD:score" (sc), "DD:event" (sv) of
+ * its day DD, the month's first day at index "first"; of a day, "score",
+ * "event"; of either, "score:hh" (sch), "event:hh" (svh).
  */
 
 void
@@ -177,13 +177,25 @@ ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
     ngx_int_t  dd;
     ngx_str_t  part[2];
 
-    if (ngx_http_cx_score_fields(f, part, 2) != NGX_OK) {
+    if (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh) {
+        if (ngx_http_cx_score_fields(f, part, 2) == NGX_OK) {
+            ngx_http_cx_score_survey_count(ctx, first, key, NULL, &part[0],
+                                           &part[1], v);
+        }
+
         return;
     }
 
-    if (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh) {
-        ngx_http_cx_score_survey_count(ctx, first, key, NULL, &part[0],
-                                       &part[1], v);
+    if (ctx->read->span == ngx_http_cx_span_day_all) {
+        if (ngx_http_cx_score_fields(f, part, 1) == NGX_OK) {
+            ngx_http_cx_score_survey_count(ctx, first, key, NULL, &part[0],
+                                           NULL, v);
+        }
+
+        return;
+    }
+
+    if (ngx_http_cx_score_fields(f, part, 2) != NGX_OK) {
         return;
     }
 

@@ -41,34 +41,37 @@ local function try(n, cmd, key, ...)
     return r
 end
 
--- The month rollups of a counter hash {base}:{YYYYMMDD} (docs/redis.md):
---   {base}:{YYYYMM}      the same fields, added up over the month
---   {base}:{YYYYMM}:all  the touchpoints added up: "DD:rest" for a daily
---                        hash's "tp:rest", "rest" ("x:hh") for an hourly
---                        hash's "tp:x:hh"
--- Field "#" of a rollup is "1" when it holds every count of its month:
--- it was made before any day hash of the month existed (the module wrote
--- them all since).  Otherwise, and once one of its writes failed, "0":
--- readers take the day hashes.  A rollup lives 32 days past its ttl from
--- its making, so it outlives the day hashes it adds up.
+-- The rollups of a counter hash {base}:{YYYYMMDD} (docs/redis.md):
+--   {base}:{YYYYMM}        the same fields, added up over the month
+--   {base}:{YYYYMM}:all    the touchpoints added up: "DD:x" for a daily
+--                          hash's "tp:x", "x:hh" for an hourly hash's
+--                          "tp:x:hh"
+--   {base}:{YYYYMMDD}:all  the touchpoints of the day added up: "x",
+--                          "x:hh"
+-- Field "#" of a rollup is "1" when it holds every count of its days: it
+-- was made before any day hash it adds up existed (the module wrote them
+-- all since).  Otherwise, and once one of its writes failed, "0": readers
+-- take the day hashes.  Rollups live the ttl from their making and 32
+-- days more (a month's) or 2 (a day's), so they outlive the day hashes
+-- they add up; one that is gone is read as not complete.
 
 local ttl = tonumber(ARGV[2])
 local rollups = {}
 
--- the rollup r, made when missing; nil when it cannot be written.
--- fresh(): no day hash of its month exists yet
-local function rollup_make(r, fresh)
+-- the rollup r, made when missing, to live the ttl and "longer"; nil
+-- when it cannot be written.  fresh(): no day hash it adds up exists yet
+local function rollup_make(r, fresh, longer)
     local made = try(0, 'HSETNX', r, '#', '0')
     if made == nil then return nil end
     if made == 1 then
         if fresh() then try(0, 'HSET', r, '#', '1') end
-        if ttl > 0 then try(0, 'EXPIRE', r, ttl + 32 * 86400) end
+        if ttl > 0 then try(0, 'EXPIRE', r, ttl + longer) end
     end
     return r
 end
 
--- the two rollups of a day hash, each nil when unusable; before the day
--- hash is first written in the batch
+-- the rollups of a day hash, each nil when unusable; before the day hash
+-- is first written in the batch
 local function rollups_of(key)
     local ro = rollups[key]
     if ro then return ro end
@@ -86,32 +89,43 @@ local function rollups_of(key)
         end
         return none
     end
+    local function day_fresh()
+        return try(0, 'EXISTS', key) == 0
+    end
 
     ro.dd = string.sub(key, -2)
-    ro.month = rollup_make(month, fresh)
-    ro.all = rollup_make(month .. ':all', fresh)
+    ro.month = rollup_make(month, fresh, 32 * 86400)
+    ro.all = rollup_make(month .. ':all', fresh, 32 * 86400)
+    ro.day = rollup_make(key .. ':all', day_fresh, 2 * 86400)
     return ro
+end
+
+-- a rollup write failed: the rollup is not complete any more
+local function spoil(ro, which)
+    try(0, 'HSET', ro[which], '#', '0')
+    ro[which] = nil
 end
 
 -- n more of field f of day hash key; the rollups follow a write that worked
 local function incr(key, ro, f, n)
     if try(n, 'HINCRBY', key, f, n) == nil then return end
     if ro.month and try(0, 'HINCRBY', ro.month, f, n) == nil then
-        try(0, 'HSET', ro.month, '#', '0')
-        ro.month = nil
+        spoil(ro, 'month')
     end
-    if ro.all then
-        local c = string.find(f, ':', 1, true)
-        if c then
-            local rest = string.sub(f, c + 1)
-            if not string.find(rest, ':', 1, true) then
-                rest = ro.dd .. ':' .. rest
-            end
-            if try(0, 'HINCRBY', ro.all, rest, n) == nil then
-                try(0, 'HSET', ro.all, '#', '0')
-                ro.all = nil
-            end
-        end
+    if not (ro.all or ro.day) then return end
+
+    local c = string.find(f, ':', 1, true)
+    if not c then return end
+    local x = string.sub(f, c + 1)
+    local hourly = string.find(x, ':', 1, true)
+
+    if ro.all and try(0, 'HINCRBY', ro.all, hourly and x or ro.dd .. ':' .. x,
+                      n) == nil
+    then
+        spoil(ro, 'all')
+    end
+    if ro.day and try(0, 'HINCRBY', ro.day, x, n) == nil then
+        spoil(ro, 'day')
     end
 end
 
