@@ -45,9 +45,9 @@ end
 --   {base}:{YYYYMM}        the same fields, added up over the month
 --   {base}:{YYYYMM}:all    the touchpoints added up: "DD:x" for a daily
 --                          hash's "tp:x", "x:hh" for an hourly hash's
---                          "tp:x:hh"
+--                          "tp:x:hh" (a survey's hashes only)
 --   {base}:{YYYYMMDD}:all  the touchpoints of the day added up: "x",
---                          "x:hh"
+--                          "x:hh" (a survey's hashes only)
 -- Field "#" of a rollup is "1" when it holds every count of its days: it
 -- was made before any day hash it adds up existed (the module wrote them
 -- all since).  Otherwise, and once one of its writes failed, "0": readers
@@ -95,8 +95,13 @@ local function rollups_of(key)
 
     ro.dd = string.sub(key, -2)
     ro.month = rollup_make(month, fresh, 32 * 86400)
-    ro.all = rollup_make(month .. ':all', fresh, 32 * 86400)
-    ro.day = rollup_make(key .. ':all', day_fresh, 2 * 86400)
+
+    -- the touchpoints added up: for the surveys' hashes only (the
+    -- journey's, tp and tph, are read by touchpoint)
+    if string.find(key, '^[^:]+:[^:]+:s[vc]h?:') then
+        ro.all = rollup_make(month .. ':all', fresh, 32 * 86400)
+        ro.day = rollup_make(key .. ':all', day_fresh, 2 * 86400)
+    end
     return ro
 end
 
