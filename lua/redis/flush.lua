@@ -58,20 +58,8 @@ end
 local ttl = tonumber(ARGV[2])
 local rollups = {}
 
--- the rollup r, made when missing, to live the ttl and "longer"; nil
--- when it cannot be written.  fresh(): no day hash it adds up exists yet
-local function rollup_make(r, fresh, longer)
-    local made = try(0, 'HSETNX', r, '#', '0')
-    if made == nil then return nil end
-    if made == 1 then
-        if fresh() then try(0, 'HSET', r, '#', '1') end
-        if ttl > 0 then try(0, 'EXPIRE', r, ttl + longer) end
-    end
-    return r
-end
-
--- the rollups of a day hash, each nil when unusable; before the day hash
--- is first written in the batch
+-- the rollups of a day hash: their names, and for each whether no day
+-- hash it adds up exists yet (asked when it is made)
 local function rollups_of(key)
     local ro = rollups[key]
     if ro then return ro end
@@ -89,48 +77,59 @@ local function rollups_of(key)
         end
         return none
     end
-    local function day_fresh()
-        return try(0, 'EXISTS', key) == 0
-    end
 
     ro.dd = string.sub(key, -2)
-    ro.month = rollup_make(month, fresh, 32 * 86400)
+    ro.month = {month, fresh, 32 * 86400}
 
     -- the touchpoints added up: for the surveys' hashes only (the
     -- journey's, tp and tph, are read by touchpoint)
     if string.find(key, '^[^:]+:[^:]+:s[vc]h?:') then
-        ro.all = rollup_make(month .. ':all', fresh, 32 * 86400)
-        ro.day = rollup_make(key .. ':all', day_fresh, 2 * 86400)
+        ro.all = {month .. ':all', fresh, 32 * 86400}
+        ro.day = {key .. ':all',
+                  function() return try(0, 'EXISTS', key) == 0 end,
+                  2 * 86400}
     end
     return ro
 end
 
--- a rollup write failed: the rollup is not complete any more
-local function spoil(ro, which)
-    try(0, 'HSET', ro[which], '#', '0')
-    ro[which] = nil
+-- n more of field f of a rollup.  A field seen for the first time may
+-- be the rollup's first: then it is made -- "#", its ttl -- and asked
+-- whether it is complete; before the day hash is written, so that its
+-- own first write does not count as an older one.  The rollup is
+-- dropped from the batch when it cannot be written.
+local function roll(ro, which, f, n)
+    local r = ro[which]
+    if not r then return end
+    local v = try(0, 'HINCRBY', r[1], f, n)
+    if v == nil then
+        try(0, 'HSET', r[1], '#', '0')
+        ro[which] = nil
+    elseif v == n and try(0, 'HSETNX', r[1], '#', '0') == 1 then
+        if r[2]() then try(0, 'HSET', r[1], '#', '1') end
+        if ttl > 0 then try(0, 'EXPIRE', r[1], ttl + r[3]) end
+    end
 end
 
--- n more of field f of day hash key; the rollups follow a write that worked
+-- n more of field f of day hash key, and of its rollups; a rollup whose
+-- day hash refused the write is not complete any more
 local function incr(key, ro, f, n)
-    if try(n, 'HINCRBY', key, f, n) == nil then return end
-    if ro.month and try(0, 'HINCRBY', ro.month, f, n) == nil then
-        spoil(ro, 'month')
-    end
-    if not (ro.all or ro.day) then return end
+    roll(ro, 'month', f, n)
 
-    local c = string.find(f, ':', 1, true)
-    if not c then return end
-    local x = string.sub(f, c + 1)
-    local hourly = string.find(x, ':', 1, true)
-
-    if ro.all and try(0, 'HINCRBY', ro.all, hourly and x or ro.dd .. ':' .. x,
-                      n) == nil
-    then
-        spoil(ro, 'all')
+    local c = (ro.all or ro.day) and string.find(f, ':', 1, true)
+    if c then
+        local x = string.sub(f, c + 1)
+        local hourly = string.find(x, ':', 1, true)
+        roll(ro, 'all', hourly and x or ro.dd .. ':' .. x, n)
+        roll(ro, 'day', x, n)
     end
-    if ro.day and try(0, 'HINCRBY', ro.day, x, n) == nil then
-        spoil(ro, 'day')
+
+    if try(n, 'HINCRBY', key, f, n) == nil then
+        for _, which in ipairs({'month', 'all', 'day'}) do
+            if ro[which] then
+                try(0, 'HSET', ro[which][1], '#', '0')
+                ro[which] = nil
+            end
+        end
     end
 end
 
