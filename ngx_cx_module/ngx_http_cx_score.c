@@ -5,9 +5,9 @@
  * the range's daily hashes in one pipelined round trip to Redis
  * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
  * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
- * the journey report (ngx_http_cx_score_report.c), the latest follow-ups
+ * the journey report (ngx_http_cx_score_touchpoints.c), the latest follow-ups
  * (ngx_http_cx_score_followups.c, one EVAL instead of the hashes) or the
- * configured surveys (ngx_http_cx_score_surveys.c, without Redis).  The
+ * configured surveys (ngx_http_cx_score_survey_list.c, without Redis).  The
  * parameters are checked in ngx_http_cx_score_args.c.
  *
  * The answer is sent from a posted event, never from inside a hiredis

@@ -5,9 +5,9 @@
  * grouping) and the helpers that read Redis hash fields.  The handler
  * is ngx_http_cx_score.c, its parameters ngx_http_cx_score_args.c, a
  * survey's scores ngx_http_cx_score_survey.c, the journey report
- * (report=touchpoints) ngx_http_cx_score_report.c, the latest follow-ups
- * (report=followups) ngx_http_cx_score_followups.c and the configured
- * surveys (report=surveys) ngx_http_cx_score_surveys.c.
+ * (report=touchpoints) ngx_http_cx_score_touchpoints.c, the latest
+ * follow-ups (report=followups) ngx_http_cx_score_followups.c and the
+ * configured surveys (report=surveys) ngx_http_cx_score_survey_list.c.
  */
 
 
@@ -18,7 +18,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_json.h"
 #include "ngx_http_cx_query.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 
 #include <hiredis/hiredis.h>
 
@@ -170,10 +170,10 @@ void ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
 void ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
 
-/* ngx_http_cx_score_surveys.c */
+/* ngx_http_cx_score_survey_list.c */
 ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);
 
-/* ngx_http_cx_score_report.c */
+/* ngx_http_cx_score_touchpoints.c */
 ngx_int_t ngx_http_cx_score_report_init(ngx_http_cx_score_ctx_t *ctx);
 void ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);

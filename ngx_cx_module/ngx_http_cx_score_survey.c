@@ -4,7 +4,7 @@
  * its score histograms (sc, by hour sch) and events (sv, svh) added up
  * per range and per group (day, touchpoint, hour, wday) as Redis'
  * replies arrive, then written out with their scores
- * (ngx_http_cx_scoring.c): the whole range, and the groups; by
+ * (ngx_http_cx_score_math.c): the whole range, and the groups; by
  * touchpoint, the pain map.  With a compared period, its days are read
  * after the range's and added up apart, and each score is compared with
  * its counterpart there; a touchpoint is also compared with the rest.
@@ -13,7 +13,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_events.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 #include "ngx_http_cx_score.h"
 
 
