@@ -2,13 +2,16 @@
 /*
  * ngx_http_cx_score.c: the cx_score handler, GET /cx/score.  It checks
  * the method, who asks (ngx_http_cx_access.c) and the parameters; reads
- * the range's daily hashes in one pipelined round trip to Redis
- * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
+ * the range's hashes pipelined (ngx_http_cx_query.c) -- the whole
+ * months from their rollups, the other days from theirs or from the day
+ * hashes, and what an incomplete rollup adds up in a second round trip
+ * (docs/redis.md) -- adding fields up as replies arrive; and answers
  * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
- * the journey report (ngx_http_cx_score_touchpoints.c), the latest follow-ups
- * (ngx_http_cx_score_followups.c, one EVAL instead of the hashes) or the
- * configured surveys (ngx_http_cx_score_survey_list.c, without Redis).  The
- * parameters are checked in ngx_http_cx_score_args.c.
+ * the journey report (ngx_http_cx_score_touchpoints.c), the latest
+ * follow-ups (ngx_http_cx_score_followups.c, one EVAL instead of the
+ * hashes) or the configured surveys (ngx_http_cx_score_survey_list.c,
+ * without Redis).  The parameters are checked in
+ * ngx_http_cx_score_args.c.
  *
  * The answer is sent from a posted event, never from inside a hiredis
  * callback: finalizing there could free the request, and with it the

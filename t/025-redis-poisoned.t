@@ -36,11 +36,12 @@ sub hour_field {
     return $f ? $h{$f} : 0;
 }
 
-# the answer of a page's survey, after planting with $plant->($tag)
+# the answer of a page's survey, planted with $plant->() before the page
+# view (whose own survey event is counted in sv and svh)
 sub answer_poisoned {
     my ($plant, %f) = @_;
+    $plant->();
     my $tag = survey_tag('/');
-    $plant->($tag);
     my $r = answer($tag, %f);
     return $r->{status};
 }
