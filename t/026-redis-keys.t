@@ -24,8 +24,8 @@ sub pattern {
     $k =~ s/^cx:localhost:/{prefix}:{site}:/;
     $k =~ s/:nps1:/:{survey}:/;
     $k =~ s/:tok:[A-Za-z0-9_-]{16}$/:tok:{nonce}/;
-    $k =~ s/:\d{8}(:all)?$/:{YYYYMMDD}$1/;
-    $k =~ s/:\d{6}(:all)?$/:{YYYYMM}$1/;
+    $k =~ s/:\d{8}((?::all)?)$/:{YYYYMMDD}$1/;
+    $k =~ s/:\d{6}((?::all)?)$/:{YYYYMM}$1/;
     return $k;
 }
 
