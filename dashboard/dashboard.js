@@ -19,7 +19,14 @@
     var SVG = 'http://www.w3.org/2000/svg';
     var TOKEN = 'cx-dashboard-token';
     var DAY = 86400000;
-    var FOLLOWUPS = 20;
+    /*
+     * Follow-ups: report=followups' most (it has no cursor: the page pages
+     * and searches these), and how many a page shows.
+     */
+    var FOLLOWUPS = 100;
+    var PAGE = 20;
+    /* a heat-map cell with fewer answers is hatched: too few to read */
+    var HEAT_FEW = 30;
 
     /* spread: the least difference the heat map's colours stretch over */
     var TYPES = {
@@ -48,7 +55,7 @@
     };
 
     var state = { surveys: [], survey: '', from: '', to: '', touchpoint: '',
-                  heat: 'score' };
+                  compare: false, heat: 'score', search: '', page: 0 };
     var data = null;            /* the last answers, for redrawing */
     var generation = 0;         /* answers of an older load are dropped */
     var drawnWidth = 0;
@@ -132,6 +139,88 @@
         return Number(n || 0).toLocaleString('en-US');
     }
 
+    /* a change in the score's own units: points, or CES steps */
+    function fmtDiff(type, v) {
+        var t = TYPES[type];
+
+        if (v === null || v === undefined) {
+            return '\u2013';
+        }
+
+        return (v > 0 ? '+' : '') + minus(v.toFixed(t.decimals))
+               + (type === 'csat' ? ' pts' : '');
+    }
+
+    function fmtP(p) {
+        return p === null || p === undefined ? '\u2013'
+               : p < 0.001 ? 'p < 0.001' : 'p = ' + p.toFixed(3);
+    }
+
+    /*
+     * This period against the compared one (a "compare" or "vs_rest" of
+     * /cx/score): the change, and in words whether it is significant --
+     * an arrow and "significant", or "\u2248" and "not significant", not
+     * only a colour.  null when there is nothing to compare.
+     */
+    function change(type, c, what) {
+        var sig, text, title;
+
+        if (!c || (c.n === 0 && what)) {
+            return null;
+        }
+
+        if (c.diff === null || c.diff === undefined) {
+            return h('span', { class: 'change is-none',
+                               'data-significant': 'none' },
+                     'no change to show: no answers ' + (what || 'before'));
+        }
+
+        sig = c.significant === true;
+        text = sig ? (c.diff < 0 ? '\u25bc ' : '\u25b2 ')
+                     + fmtDiff(type, c.diff) + ' significant'
+                   : '\u2248 ' + fmtDiff(type, c.diff)
+                     + (c.p_value === null ? ' not tested'
+                                           : ' not significant');
+        title = (what ? what + ': ' : 'previous: ')
+                + TYPES[type].label + ' ' + fmt(type, c[type])
+                + ' (' + plural(c.n, 'answer', 'answers') + ')'
+                + '; change ' + fmtDiff(type, c.diff) + ', 95% interval '
+                + (c.diff_ci95 ? fmtDiff(type, c.diff_ci95[0]) + ' to '
+                                 + fmtDiff(type, c.diff_ci95[1])
+                               : '\u2013')
+                + ', ' + fmtP(c.p_value);
+
+        return h('span', {
+            class: 'change ' + (sig ? 'is-sig' : 'is-ns')
+                   + (sig ? (c.diff < 0 ? ' down' : ' up') : ''),
+            'data-significant': sig ? 'yes' : 'no',
+            'data-diff': c.diff, title: title
+        }, text);
+    }
+
+    /* a count or a rate against the compared period's: never tested */
+    function countChange(now, before, rate) {
+        var d;
+
+        if (before === null || before === undefined || now === null
+            || now === undefined)
+        {
+            return null;
+        }
+
+        d = now - before;
+
+        return h('span', { class: 'change is-untested',
+                           'data-significant': 'untested',
+                           title: 'previous: ' + (rate ? pct(before)
+                                                       : count(before))
+                                  + '; a count, not tested' },
+                 (d > 0 ? '+' : d < 0 ? '\u2212' : '\u00b1')
+                 + (rate ? Math.abs(d).toFixed(1) + ' pts'
+                         : count(Math.abs(d)))
+                 + ' (not tested)');
+    }
+
     function plural(n, one, many) {
         return count(n) + ' ' + (n === 1 ? one : many);
     }
@@ -151,6 +240,43 @@
 
     function today() {
         return new Date().toISOString().slice(0, 10);
+    }
+
+    /* the compared period: as many days, just before "from" */
+    function previous() {
+        var days = Math.round((Date.parse(state.to) - Date.parse(state.from))
+                              / DAY) + 1;
+
+        return { from: addDays(state.from, -days),
+                 to: addDays(state.from, -1) };
+    }
+
+    /* a preset period: "7", "30", "90" days to today, or a month (UTC) */
+    function preset(name) {
+        var to = today();
+        var first = to.slice(0, 8) + '01';
+
+        if (name === 'month') {
+            return { from: first, to: to };
+        }
+
+        if (name === 'last-month') {
+            return { from: addDays(first, -1).slice(0, 8) + '01',
+                     to: addDays(first, -1) };
+        }
+
+        return { from: addDays(to, 1 - name), to: to };
+    }
+
+    /* the preset buttons: the one the period is, pressed */
+    function showPresets() {
+        [].forEach.call(document.querySelectorAll('button[data-preset]'),
+            function (b) {
+                var p = preset(b.getAttribute('data-preset'));
+
+                b.setAttribute('aria-pressed', p.from === state.from
+                               && p.to === state.to ? 'true' : 'false');
+            });
     }
 
     function addDays(day, n) {
@@ -335,6 +461,7 @@
         state.from = isDay(from) ? from : addDays(state.to, -29);
         state.survey = q.get('survey') || state.survey;
         state.touchpoint = q.get('touchpoint') || '';
+        state.compare = q.get('compare') === 'previous';
     }
 
     function writeHash() {
@@ -348,6 +475,10 @@
             q.set('touchpoint', state.touchpoint);
         }
 
+        if (state.compare) {
+            q.set('compare', 'previous');
+        }
+
         if (location.hash.slice(1) !== q.toString()) {
             history.replaceState(null, '', '#' + q.toString());
         }
@@ -359,6 +490,8 @@
         $('to').value = state.to;
         touchpointOption(state.touchpoint);
         $('touchpoint').value = state.touchpoint;
+        $('compare').checked = state.compare;
+        showPresets();
     }
 
     function readFilters() {
@@ -366,6 +499,7 @@
         state.from = $('from').value;
         state.to = $('to').value;
         state.touchpoint = $('touchpoint').value;
+        state.compare = $('compare').checked;
     }
 
     function touchpointOption(name) {
@@ -378,6 +512,11 @@
         }
 
         sel.appendChild(h('option', { value: name }, name));
+    }
+
+    /* a survey's name: its title= (report=surveys), else its id */
+    function name(sv) {
+        return sv.title || sv.id;
     }
 
     function surveyOf(id) {
@@ -417,7 +556,8 @@
 
             state.surveys.forEach(function (x) {
                 sel.appendChild(h('option', { value: x.id },
-                                  x.id + ' (' + TYPES[x.type].label + ')'));
+                                  name(x) + ' (' + TYPES[x.type].label
+                                  + ')'));
             });
 
             if (!surveyOf(state.survey)) {
@@ -442,7 +582,7 @@
         var gen = ++generation;
         var sv = surveyOf(state.survey);
         var tp = state.touchpoint;
-        var days;
+        var days, prev;
 
         if (!isDay(state.from) || !isDay(state.to)) {
             status('Choose both days of the period.', true);
@@ -464,30 +604,55 @@
         }
 
         writeHash();
+        showPresets();
+        state.page = 0;
         phase('loading');
-        status('Loading ' + sv.id + ', ' + state.from + ' to ' + state.to
+        status('Loading ' + name(sv) + ', ' + state.from + ' to ' + state.to
                + '\u2026');
 
+        prev = state.compare ? previous() : null;
+
         function one(params) {
-            params.from = state.from;
-            params.to = state.to;
+            params.from = params.from || state.from;
+            params.to = params.to || state.to;
             return settle(api(params));
+        }
+
+        /* a survey's scores, against the previous period when asked */
+        function scores(params) {
+            params.compare = prev ? 'previous' : '';
+            return one(params);
+        }
+
+        /* what the previous period had, for the counts' changes */
+        function before(params) {
+            if (!prev) {
+                return Promise.resolve(null);
+            }
+
+            params.from = prev.from;
+            params.to = prev.to;
+            return one(params);
         }
 
         Promise.all([
             Promise.all(state.surveys.map(function (x) {
-                return one({ survey: x.id, touchpoint: tp });
+                return scores({ survey: x.id, touchpoint: tp });
             })),
-            one({ survey: sv.id, touchpoint: tp, by: 'day' }),
-            one({ survey: sv.id, by: 'touchpoint' }),
-            one({ survey: sv.id, touchpoint: tp, by: 'hour' }),
-            one({ survey: sv.id, touchpoint: tp, by: 'wday' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'day' }),
+            scores({ survey: sv.id, by: 'touchpoint' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'hour' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'wday' }),
             one({ report: 'touchpoints', touchpoint: tp }),
             one({ report: 'followups', survey: sv.id, touchpoint: tp,
                   count: FOLLOWUPS }),
-            settle(api({ report: 'rules' }))
+            settle(api({ report: 'rules' })),
+            before({ survey: sv.id, touchpoint: tp }),
+            before({ report: 'touchpoints', touchpoint: tp })
         ]).then(function (r) {
-            var all = r[0].concat(r.slice(1));
+            var all = r[0].concat(r.slice(1).filter(function (x) {
+                return x !== null;
+            }));
             var auth = all.filter(function (x) {
                 return x.error && x.error.auth;
             })[0];
@@ -506,7 +671,8 @@
 
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
-                     followups: r[6], rules: r[7] };
+                     followups: r[6], rules: r[7], prev: prev,
+                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok };
             draw();
 
             $('auth').hidden = true;
@@ -520,8 +686,10 @@
 
             phase('ready');
             status('Updated at ' + new Date().toISOString().slice(11, 19)
-                   + ' UTC: ' + sv.id + ', ' + state.from + ' to '
-                   + state.to + (tp ? ', touchpoint ' + tp : '') + '.');
+                   + ' UTC: ' + name(sv) + ', ' + state.from + ' to '
+                   + state.to + (tp ? ', touchpoint ' + tp : '')
+                   + (prev ? ', against ' + prev.from + ' to ' + prev.to
+                      : '') + '.');
         });
     }
 
@@ -622,13 +790,16 @@
 
             if (r) {
                 kids = [
-                    h('span', { class: 'card-id' }, sv.id),
+                    h('span', { class: 'card-id' }, name(sv)),
+                    name(sv) !== sv.id ? h('span', { class: 'card-type' },
+                                           sv.id) : null,
                     h('span', { class: 'card-type' }, t.label),
                     h('span', { class: 'card-score ' + level(sv.type,
                                                               r[sv.type]) },
                       fmt(sv.type, r[sv.type])),
                     h('span', { class: 'card-ci' },
                       '95% interval ' + fmtCi(sv.type, r.ci95)),
+                    change(sv.type, r.compare),
                     h('span', { class: 'card-n' },
                       plural(r.n, 'answer', 'answers') + ' \u00b7 '
                       + pct(r.response_rate) + ' responded')
@@ -636,7 +807,9 @@
 
             } else {
                 kids = [
-                    h('span', { class: 'card-id' }, sv.id),
+                    h('span', { class: 'card-id' }, name(sv)),
+                    name(sv) !== sv.id ? h('span', { class: 'card-type' },
+                                           sv.id) : null,
                     h('span', { class: 'card-type' }, t.label),
                     h('span', { class: 'card-n failed' },
                       'Could not be read: ' + cards[i].error.message)
@@ -653,10 +826,33 @@
 
     /* ---- the chosen survey: its numbers and its histogram */
 
-    function kpi(term, value, note, cls) {
+    function kpi(term, value, note, cls, delta) {
         return h('div', { class: 'kpi' + (cls ? ' ' + cls : '') }, [
             h('dt', {}, term),
-            h('dd', {}, [value, note ? h('small', {}, note) : null])
+            h('dd', {}, [value, note ? h('small', {}, note) : null,
+                         delta ? h('small', { class: 'kpi-change' }, delta)
+                               : null])
+        ]);
+    }
+
+    /* the score's change, in a sentence: the main figure's */
+    function scoreChange(type, c) {
+        var p = data.prev;
+        var badge = change(type, c);
+
+        if (!badge) {
+            return null;
+        }
+
+        return h('span', { class: 'change-line' }, [
+            badge, ' against ' + shortDay(p.from) + '\u2013' + shortDay(p.to)
+            + (c.diff === null ? ''
+               : ' (' + fmt(type, c[type]) + ', '
+                 + plural(c.n, 'answer', 'answers') + '; the change\'s 95% '
+                 + 'interval ' + (c.diff_ci95
+                                  ? fmtDiff(type, c.diff_ci95[0]) + ' to '
+                                    + fmtDiff(type, c.diff_ci95[1])
+                                  : '\u2013') + ', ' + fmtP(c.p_value) + ')')
         ]);
     }
 
@@ -667,8 +863,13 @@
         var dl = clear($('kpis'));
         var main = h('span', { class: level(type, r[type]), id: 'score' },
                      fmt(type, r[type]));
+        var b = data.before;
 
-        $('h-detail').textContent = sv.id + ' \u2014 ' + t.label
+        function was(f) {
+            return b ? f(b) : null;
+        }
+
+        $('h-detail').textContent = name(sv) + ' \u2014 ' + t.label
             + (state.touchpoint ? ' at ' + state.touchpoint : '');
         $('question').textContent = sv.question
             ? '\u201c' + sv.question + '\u201d' : '';
@@ -677,15 +878,25 @@
         dl.appendChild(kpi(t.label, main,
                            r.ci95 ? '95% interval ' + fmtCi(type, r.ci95)
                                   : 'no interval: too few answers',
-                           'main'));
+                           'main', scoreChange(type, r.compare)));
         dl.appendChild(kpi('Answers', count(r.n),
-                           count(r.low) + ' low (follow-ups)'));
+                           count(r.low) + ' low (follow-ups)', '',
+                           r.compare ? countChange(r.n, r.compare.n) : null));
         dl.appendChild(kpi('Shown', count(r.impressions.shown),
-                           count(r.impressions.triggered) + ' triggered'));
+                           count(r.impressions.triggered) + ' triggered', '',
+                           countChange(r.impressions.shown, was(function (x) {
+                               return x.impressions.shown;
+                           }))));
         dl.appendChild(kpi('Response rate', pct(r.response_rate),
-                           count(r.answers) + ' answered of shown'));
+                           count(r.answers) + ' answered of shown', '',
+                           countChange(r.response_rate, was(function (x) {
+                               return x.response_rate;
+                           }), true)));
         dl.appendChild(kpi('Dismiss rate', pct(r.dismiss_rate),
-                           count(r.dismissed) + ' dismissed of shown'));
+                           count(r.dismissed) + ' dismissed of shown', '',
+                           countChange(r.dismiss_rate, was(function (x) {
+                               return x.dismiss_rate;
+                           }), true)));
 
         if (type === 'nps') {
             dl.appendChild(kpi('Promoters \u00b7 passives \u00b7 detractors',
@@ -695,11 +906,21 @@
                                count(r.promoters) + ' scored 9\u201310, '
                                + count(r.passives) + ' 7\u20138, '
                                + count(r.detractors) + ' 0\u20136',
-                               'wide'));
+                               'wide', b ? h('span', {}, [
+                                   'promoters ',
+                                   countChange(r.promoters_pct,
+                                               b.promoters_pct, true),
+                                   ', detractors ',
+                                   countChange(r.detractors_pct,
+                                               b.detractors_pct, true)
+                               ]) : null));
 
         } else if (type === 'csat') {
             dl.appendChild(kpi('Satisfied', count(r.satisfied),
-                               'scored 4\u20135'));
+                               'scored 4\u20135', '',
+                               countChange(r.satisfied, was(function (x) {
+                                   return x.satisfied;
+                               }))));
 
         } else {
             dl.appendChild(kpi('Standard deviation',
@@ -708,6 +929,56 @@
         }
 
         drawHistogram(r, sv);
+        drawPrecision(r);
+    }
+
+    /* a margin or a change in the score's units: "5 points", "0.25" */
+    function points(type, v) {
+        return type === 'ces' ? v.toFixed(2)
+               : (v % 1 ? v.toFixed(1) : String(v)) + ' points';
+    }
+
+    function inDays(d) {
+        return d === null || d === undefined
+               ? 'no telling when: no answers a day so far'
+               : 'about ' + plural(d, 'day', 'days')
+                 + ' at this period\'s rate';
+    }
+
+    /*
+     * How many answers are enough (/cx/score's precision and
+     * detectable): "980 more answers for \u00b15 points, about 157 days".
+     */
+    function drawPrecision(r) {
+        var p = r.precision;
+        var d = r.detectable;
+        var type = r.type;
+        var out = [];
+
+        if (!p) {
+            $('precision').textContent = '';
+            return;
+        }
+
+        out.push(p.needed === null
+            ? 'No answers yet: how many give \u00b1' + points(type, p.margin)
+              + ' shows once there are some.'
+            : p.more === 0
+            ? 'Enough answers for \u00b1' + points(type, p.margin) + ': '
+              + count(p.needed) + ' needed, ' + count(r.n) + ' in hand.'
+            : count(p.more) + ' more ' + (p.more === 1 ? 'answer' : 'answers')
+              + ' for \u00b1' + points(type, p.margin) + ' ('
+              + count(p.needed) + ' in all), ' + inDays(p.days) + '.');
+
+        if (d && d.needed !== null) {
+            out.push('To tell a change of ' + points(type, d.change)
+                     + ' between two such periods: ' + count(d.needed)
+                     + ' answers in each' + (d.more ? ', ' + count(d.more)
+                     + ' more, ' + inDays(d.days) : ', which this period has')
+                     + '.');
+        }
+
+        $('precision').textContent = out.join(' ');
     }
 
     function drawHistogram(r, sv) {
@@ -770,7 +1041,7 @@
         var answered = g.filter(function (d) {
             return d[type] !== null;
         });
-        var svg, band, line, lo, hi, every, total;
+        var svg, band, line, lo, hi, every, total, prevLine;
 
         function x(i) {
             return m.l + (g.length > 1 ? i * iw / (g.length - 1) : iw / 2);
@@ -800,7 +1071,9 @@
                 + (lo ? '; lowest ' + fmt(type, lo[type]) + ' on ' + lo.day
                         + ', highest ' + fmt(type, hi[type]) + ' on '
                         + hi.day : '')
-                + '; the whole period ' + fmt(type, r[type]) + '.'
+                + '; the whole period ' + fmt(type, r[type])
+                + (r.compare ? '; the previous period (dashed grey) '
+                   + fmt(type, r.compare[type]) : '') + '.'
         });
 
         t.ticks.forEach(function (v) {
@@ -843,6 +1116,21 @@
         });
 
         svg.appendChild(s('path', { class: 'trend-band', d: band || 'M0 0' }));
+
+        if (r.compare) {
+            prevLine = '';
+            runs(g, function (d) {
+                return d.compare && d.compare[type] !== null;
+            }).forEach(function (run) {
+                prevLine += run.map(function (i, k) {
+                    return (k ? 'L' : 'M') + r1(x(i)) + ' '
+                           + r1(y(g[i].compare[type]));
+                }).join('');
+            });
+            svg.appendChild(s('path', { class: 'trend-prev',
+                                        d: prevLine || 'M0 0' }));
+        }
+
         svg.appendChild(s('path', { class: 'trend-line', d: line || 'M0 0' }));
 
         if (r[type] !== null) {
@@ -855,6 +1143,17 @@
                 y: total + (total < m.t + 16 ? 16 : -6),
                 'text-anchor': 'end'
             }, 'period ' + fmt(type, r[type])));
+        }
+
+        if (r.compare && r.compare[type] !== null) {
+            total = y(r.compare[type]);
+            svg.appendChild(s('line', { class: 'trend-prev-total', x1: m.l,
+                                        x2: W - m.r, y1: total,
+                                        y2: total }));
+            svg.appendChild(s('text', {
+                class: 'trend-prev-label', x: m.l + 4,
+                y: total + (total < m.t + 16 ? 16 : -6)
+            }, 'previous ' + fmt(type, r.compare[type])));
         }
 
         g.forEach(function (d, i) {
@@ -986,14 +1285,19 @@
 
     function drawTrendTable(r) {
         var type = r.type;
+        var cmp = !!r.compare;
 
         clear($('trend-table')).appendChild(table(
             ['Day', 'Answers', TYPES[type].label, '95% interval', 'Shown',
-             'Response rate'],
+             'Response rate'].concat(cmp ? ['Day before', 'Change'] : []),
             (r.groups || []).map(function (d) {
                 return row([d.day, count(d.n), fmt(type, d[type]),
                             fmtCi(type, d.ci95), count(d.impressions.shown),
-                            pct(d.response_rate)]);
+                            pct(d.response_rate)].concat(cmp
+                    ? [d.compare ? d.compare.from + ': '
+                                   + fmt(type, d.compare[type]) : '\u2013',
+                       change(type, d.compare) || '\u2013']
+                    : []));
             })));
     }
 
@@ -1013,7 +1317,8 @@
 
         box.appendChild(table(
             ['Touchpoint', 'Share of low answers', TYPES[type].label,
-             'Answers'],
+             'Answers', 'Against the other touchpoints']
+            .concat(r.compare ? ['Change'] : []),
             groups.map(function (g) {
                 var bar = s('svg', { width: 100, height: 14,
                                      viewBox: '0 0 100 14',
@@ -1025,7 +1330,11 @@
                                 width: g.pain || 0, height: 10, rx: 2 })
                 ]);
                 var tr = row([g.touchpoint, '', '',
-                              count(g.n) + ' (' + count(g.low) + ' low)'],
+                              count(g.n) + ' (' + count(g.low) + ' low)',
+                              change(type, g.vs_rest, 'the other touchpoints')
+                              || '\u2013']
+                             .concat(r.compare ? [change(type, g.compare)
+                                                  || '\u2013'] : []),
                              g.touchpoint === state.touchpoint
                              ? { class: 'selected', 'aria-current': 'true' }
                              : {});
@@ -1039,6 +1348,12 @@
                 cell.className = 'barcell';
                 cell.appendChild(h('div', { class: 'barline' },
                                    [bar, pct(g.pain)]));
+                if (g.low_rate !== undefined) {
+                    cell.appendChild(h('small', {}, pct(g.low_rate)
+                        + ' of its answers low'
+                        + (g.low_rate_ci95 ? ' (95% ' + pct(g.low_rate_ci95[0])
+                           + ' to ' + pct(g.low_rate_ci95[1]) + ')' : '')));
+                }
                 tr.setAttribute('data-touchpoint', g.touchpoint);
                 return tr;
             })));
@@ -1058,7 +1373,7 @@
         var period = hour[type];
 
         hour.groups.concat(wday.groups).forEach(function (g) {
-            if (g[type] !== null && period !== null) {
+            if (g[type] !== null && period !== null && g.n >= HEAT_FEW) {
                 spread = Math.max(spread, Math.abs(g[type] - period));
             }
         });
@@ -1073,25 +1388,83 @@
                    : ramp(0.5 + (g[type] - period) / (2 * spread));
         }
 
+        $('heat-readout').textContent = 'Point at a cell, or Tab to a row '
+            + 'of cells and use the arrow keys: its answers, score and '
+            + 'interval show here.';
         strip($('heat-hour'), hour.groups, 'hour', type, colour);
         strip($('heat-wday'), wday.groups, 'wday', type, colour);
         legend(type, max, period, spread);
 
+        function more(g) {
+            return hour.compare ? [change(type, g.compare) || '\u2013'] : [];
+        }
+
         clear($('heat-table')).appendChild(table(
-            ['When (UTC)', 'Answers', TYPES[type].label, 'Response rate'],
+            ['When (UTC)', 'Answers', TYPES[type].label, '95% interval',
+             'Response rate'].concat(hour.compare ? ['Change'] : []),
             hour.groups.map(function (g) {
                 return row([g.hour + ':00\u2013' + g.hour + ':59',
                             count(g.n), fmt(type, g[type]),
-                            pct(g.response_rate)]);
+                            fmtCi(type, g.ci95),
+                            pct(g.response_rate)].concat(more(g)));
             }).concat(wday.groups.map(function (g) {
                 return row([WDAYS[g.wday], count(g.n), fmt(type, g[type]),
-                            pct(g.response_rate)]);
+                            fmtCi(type, g.ci95),
+                            pct(g.response_rate)].concat(more(g)));
             }))));
     }
 
     function cellName(g, by) {
         return by === 'hour' ? g.hour + ':00\u2013' + g.hour + ':59 UTC'
                              : WDAYS[g.wday];
+    }
+
+    /* a cell in words: when, answers, score, interval, enough or not */
+    function cellText(g, by, type) {
+        var t = TYPES[type];
+
+        return cellName(g, by) + ': ' + plural(g.n, 'answer', 'answers')
+            + (g[type] !== null ? ', ' + t.label + ' ' + fmt(type, g[type])
+               + ', 95% interval ' + fmtCi(type, g.ci95) : '')
+            + (g.n > 0 && g.n < HEAT_FEW ? ' \u2014 fewer than '
+               + HEAT_FEW + ' answers: too few to read (hatched)' : '')
+            + (g.compare && g.compare.diff !== null
+               ? '; against before ' + fmtDiff(type, g.compare.diff)
+                 + (g.compare.significant ? ', significant'
+                                          : ', not significant')
+               : '');
+    }
+
+    /* the arrow keys move between a strip's cells (one tab stop) */
+    function cellKeys(svg) {
+        svg.addEventListener('keydown', function (e) {
+            var cells = [].slice.call(svg.querySelectorAll('.heat-cell'));
+            var i = cells.indexOf(document.activeElement);
+            var j = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1,
+                      ArrowUp: i - 1, Home: 0, End: cells.length - 1 }[e.key];
+
+            if (i < 0 || j === undefined) {
+                return;
+            }
+
+            e.preventDefault();
+            j = Math.max(0, Math.min(cells.length - 1, j));
+            cells[i].setAttribute('tabindex', '-1');
+            cells[j].setAttribute('tabindex', '0');
+            cells[j].focus();
+        });
+
+        function show(e) {
+            var c = e.target.classList;
+
+            if (c && c.contains('heat-cell')) {
+                $('heat-readout').textContent =
+                    e.target.getAttribute('aria-label');
+            }
+        }
+
+        svg.addEventListener('focusin', show);
+        svg.addEventListener('mouseover', show);
     }
 
     function strip(box, groups, by, type, colour) {
@@ -1118,8 +1491,8 @@
         });
 
         svg = s('svg', {
-            width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img',
-            class: 'heat',
+            width: W, height: H, viewBox: '0 0 ' + W + ' ' + H,
+            role: 'group', class: 'heat', tabindex: -1,
             'aria-label': (by === 'hour' ? 'Answers by hour of the day'
                                          : 'Answers by day of the week')
                 + (busiest && busiest.n ? ': most at ' + cellName(busiest, by)
@@ -1127,22 +1500,34 @@
                 + (worst ? '; lowest ' + t.label + ' ' + fmt(type, worst[type])
                    + ' at ' + cellName(worst, by) + ', highest '
                    + fmt(type, best[type]) + ' at ' + cellName(best, by)
-                   : '') + '.'
+                   : '') + '; hatched: fewer than ' + HEAT_FEW
+                + ' answers.'
         });
+
+        svg.appendChild(s('defs', {}, hatch('hatch-' + by)));
 
         groups.forEach(function (g, i) {
             var label = by === 'hour' ? g.hour : g.wday.charAt(0).toUpperCase()
                                                   + g.wday.slice(1);
+            var few = g.n > 0 && g.n < HEAT_FEW;
 
             svg.appendChild(s('rect', {
-                class: 'heat-cell', x: i * cw, y: 0, width: cw, height: 30,
-                rx: 3, fill: colour(g), 'data-key': by === 'hour' ? g.hour
-                                                               : g.wday,
-                'data-n': g.n, 'data-score': g[type] === null ? '' : g[type]
-            }, s('title', {}, cellName(g, by) + ': '
-                              + plural(g.n, 'answer', 'answers')
-                              + (g[type] !== null ? ', ' + t.label + ' '
-                                 + fmt(type, g[type]) : ''))));
+                class: 'heat-cell' + (few ? ' is-few' : ''), x: i * cw, y: 0,
+                width: cw, height: 30, rx: 3,
+                fill: few ? mix(colour(g), '#ffffff', 0.55) : colour(g),
+                'data-key': by === 'hour' ? g.hour : g.wday,
+                'data-n': g.n, 'data-score': g[type] === null ? '' : g[type],
+                role: 'img', 'aria-label': cellText(g, by, type),
+                tabindex: i === 0 ? 0 : -1
+            }));
+
+            if (few) {
+                svg.appendChild(s('rect', {
+                    class: 'heat-hatch', x: i * cw + 1, y: 1,
+                    width: Math.max(cw - 2, 1), height: 28, rx: 3,
+                    fill: 'url(#hatch-' + by + ')', 'aria-hidden': 'true'
+                }));
+            }
 
             if (by === 'wday' || cw >= 26 || i % 3 === 0) {
                 svg.appendChild(s('text', { x: i * cw + cw / 2, y: 46,
@@ -1151,7 +1536,17 @@
             }
         });
 
+        cellKeys(svg);
         box.appendChild(svg);
+    }
+
+    /* diagonal grey lines: too few answers to read the colour */
+    function hatch(id) {
+        return s('pattern', { id: id, width: 6, height: 6,
+                              patternUnits: 'userSpaceOnUse',
+                              patternTransform: 'rotate(45)' },
+                 s('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#5b6577',
+                             'stroke-width': 1.6 }));
     }
 
     function legend(type, max, period, spread) {
@@ -1172,7 +1567,7 @@
             }));
         });
 
-        svg.appendChild(s('defs', {}, grad));
+        svg.appendChild(s('defs', {}, [grad, hatch('hatch-legend')]));
         svg.appendChild(s('rect', { x: 0, y: 2, width: gw, height: 12,
                                     rx: 2, fill: 'url(#heat-gradient)' }));
         svg.appendChild(s('text', { x: 0, y: 30 },
@@ -1192,12 +1587,19 @@
         svg.appendChild(s('rect', { x: gw + 16, y: 2, width: 12, height: 12,
                                     rx: 2, fill: NONE }));
         svg.appendChild(s('text', { x: gw + 34, y: 13 }, 'no answers'));
+        svg.appendChild(s('rect', { x: gw + 16, y: 22, width: 12, height: 12,
+                                    rx: 2, fill: 'url(#hatch-legend)',
+                                    class: 'legend-few' }));
+        svg.appendChild(s('text', { x: gw + 34, y: 33 },
+                          'under ' + HEAT_FEW));
 
         box.appendChild(svg);
-        box.appendChild(h('p', { class: 'hint' }, state.heat === 'n'
+        box.appendChild(h('p', { class: 'hint' }, (state.heat === 'n'
             ? 'Darker: more answers.'
             : 'Red: below the period\'s ' + t.label + ' ('
-              + fmt(type, period) + '), green: above it.'));
+              + fmt(type, period) + '), green: above it.')
+            + ' Hatched and paler: fewer than ' + HEAT_FEW + ' answers, too '
+            + 'few for the colour to mean much.'));
     }
 
 
@@ -1206,6 +1608,26 @@
     function drawJourney(r) {
         var box = clear($('journey'));
         var list = r.touchpoints || [];
+        var before = {};
+
+        (data.journeyBefore && data.journeyBefore.touchpoints || [])
+            .forEach(function (tp) {
+                before[tp.touchpoint] = tp.events;
+            });
+
+        /* a count, and with a comparison its change below it */
+        function cnt(tp, k) {
+            var was = before[tp.touchpoint];
+
+            if (!data.journeyBefore) {
+                return count(tp.events[k]);
+            }
+
+            return h('span', { class: 'count' }, [
+                count(tp.events[k]), ' ',
+                countChange(tp.events[k] || 0, was ? was[k] || 0 : 0)
+            ]);
+        }
 
         if (list.length === 0) {
             box.appendChild(h('p', { class: 'empty' },
@@ -1237,9 +1659,9 @@
                     s('rect', { class: 'funnel-dismissed', x: 120 * a,
                                 y: 2, width: 120 * d, height: 10 })
                 ]);
-                var tr = row([tp.touchpoint, count(e.view),
-                              count(e.triggered), count(shown),
-                              count(e.answered), count(e.dismissed),
+                var tr = row([tp.touchpoint, cnt(tp, 'view'),
+                              cnt(tp, 'triggered'), cnt(tp, 'shown'),
+                              cnt(tp, 'answered'), cnt(tp, 'dismissed'),
                               '', others || '\u2013']);
 
                 tr.children[6].className = 'barcell';
@@ -1255,36 +1677,79 @@
 
     /* ---- the latest follow-ups: visitors' words, as text */
 
+    /* the follow-ups the search finds (all of them without one) */
+    function found() {
+        var all = data && data.followups.ok
+                  ? data.followups.ok.followups || [] : [];
+        var q = state.search.trim().toLowerCase();
+
+        return q ? all.filter(function (f) {
+            return [f.comment, f.page, f.touchpoint].some(function (v) {
+                return v && String(v).toLowerCase().indexOf(q) >= 0;
+            });
+        }) : all;
+    }
+
     function drawComments(r) {
         var list = clear($('comments'));
         var sv = data.survey;
+        var all = r.followups || [];
+        var hits = found();
+        var pages = Math.max(1, Math.ceil(hits.length / PAGE));
+        var q = state.search.trim();
 
-        if (!r.followups || r.followups.length === 0) {
+        state.page = Math.min(state.page, pages - 1);
+
+        $('comments-count').textContent = all.length === 0 ? ''
+            : q ? plural(hits.length, 'follow-up', 'follow-ups') + ' of '
+                  + count(all.length) + ' with \u201c' + q + '\u201d'
+            : plural(all.length, 'follow-up', 'follow-ups')
+              + (all.length >= FOLLOWUPS ? ' (the latest ' + FOLLOWUPS
+                 + ' of the period)' : '');
+        $('comments-page').textContent = hits.length > PAGE
+            ? 'Page ' + (state.page + 1) + ' of ' + pages + ': '
+              + (state.page * PAGE + 1) + '\u2013'
+              + Math.min(hits.length, (state.page + 1) * PAGE)
+            : '';
+        $('comments-newer').setAttribute('aria-disabled',
+                                         state.page === 0 ? 'true' : 'false');
+        $('comments-older').setAttribute('aria-disabled',
+            state.page >= pages - 1 ? 'true' : 'false');
+        $('comments-newer').parentNode.hidden = hits.length <= PAGE;
+
+        if (all.length === 0) {
             list.appendChild(h('li', { class: 'empty' },
                                'No follow-ups in this period.'));
             return;
         }
 
-        r.followups.forEach(function (f) {
-            var when = f.time ? f.time.replace('T', ' ').slice(0, 16)
-                                + ' UTC' : '';
-            var text = f.comment ? f.comment.trim() : '';
+        if (hits.length === 0) {
+            list.appendChild(h('li', { class: 'empty' },
+                               'No follow-up with \u201c' + q + '\u201d.'));
+            return;
+        }
 
-            list.appendChild(h('li', { class: 'comment',
-                                       'data-id': f.id }, [
-                h('div', { class: 'comment-meta' }, [
-                    h('span', { class: 'badge' },
-                      (f.score === null ? '?' : f.score) + '/'
-                      + (sv ? sv.scale[1] : '')),
-                    h('span', { class: 'comment-tp' }, f.touchpoint || ''),
-                    f.page ? h('span', { class: 'comment-page' }, f.page)
-                           : null,
-                    f.time ? h('time', { datetime: f.time }, when) : null
-                ]),
-                h('p', { class: 'comment-text' + (text ? '' : ' none') },
-                  text || 'No comment.')
-            ]));
-        });
+        hits.slice(state.page * PAGE, (state.page + 1) * PAGE)
+            .forEach(function (f) {
+                var when = f.time ? f.time.replace('T', ' ').slice(0, 16)
+                                    + ' UTC' : '';
+                var text = f.comment ? f.comment.trim() : '';
+
+                list.appendChild(h('li', { class: 'comment',
+                                           'data-id': f.id }, [
+                    h('div', { class: 'comment-meta' }, [
+                        h('span', { class: 'badge' },
+                          (f.score === null ? '?' : f.score) + '/'
+                          + (sv ? sv.scale[1] : '')),
+                        h('span', { class: 'comment-tp' }, f.touchpoint || ''),
+                        f.page ? h('span', { class: 'comment-page' }, f.page)
+                               : null,
+                        f.time ? h('time', { datetime: f.time }, when) : null
+                    ]),
+                    h('p', { class: 'comment-text' + (text ? '' : ' none') },
+                      text || 'No comment.')
+                ]));
+            });
     }
 
 
@@ -1359,10 +1824,205 @@
     }
 
 
+    /* ---- CSV: what is on screen, made here, downloaded as a Blob */
+
+    /*
+     * One cell: numbers as they are; text quoted, and text a spreadsheet
+     * would take for a formula (= + - @, tab, CR first) behind a quote.
+     */
+    function csvCell(v) {
+        if (v === null || v === undefined) {
+            return '';
+        }
+
+        if (typeof v === 'number' || typeof v === 'boolean') {
+            return String(v);
+        }
+
+        v = String(v);
+
+        if (/^[=+\-@\t\r]/.test(v)) {
+            v = '\'' + v;
+        }
+
+        return '"' + v.replace(/"/g, '""') + '"';
+    }
+
+    function csvText(rows) {
+        return '\ufeff' + rows.map(function (r) {
+            return r.map(csvCell).join(',');
+        }).join('\r\n') + '\r\n';
+    }
+
+    function download(name, rows) {
+        var url = URL.createObjectURL(new Blob([csvText(rows)],
+                                               { type: 'text/csv' }));
+        var a = h('a', { href: url, download: name, hidden: true });
+
+        document.body.appendChild(a);
+        a.click();
+        document.body.removeChild(a);
+        setTimeout(function () {
+            URL.revokeObjectURL(url);
+        }, 10000);
+    }
+
+    function ci(c) {
+        return c ? [c[0], c[1]] : [null, null];
+    }
+
+    /* a comparison's columns (compare or vs_rest), and their names */
+    function cmpHead(prefix) {
+        return ['from', 'to', 'n', 'score', 'ci95_low', 'ci95_high', 'diff',
+                'diff_ci95_low', 'diff_ci95_high', 'p_value', 'significant']
+            .map(function (k) {
+                return prefix + '_' + k;
+            });
+    }
+
+    function cmpCols(type, c) {
+        if (!c) {
+            return cmpHead('').map(function () {
+                return null;
+            });
+        }
+
+        return [c.from, c.to, c.n, c[type]].concat(ci(c.ci95), [c.diff],
+                                                   ci(c.diff_ci95),
+                                                   [c.p_value, c.significant]);
+    }
+
+    /* a survey's figures (a total or a group) */
+    var FIGURES = ['n', 'score', 'ci95_low', 'ci95_high', 'low', 'shown',
+                   'response_rate', 'dismiss_rate'];
+
+    function figures(type, g) {
+        return [g.n, g[type]].concat(ci(g.ci95), [g.low,
+            g.impressions ? g.impressions.shown : null, g.response_rate,
+            g.dismiss_rate]);
+    }
+
+    var CSV = {
+        scores: function () {
+            var cmp = data.cards.some(function (x) {
+                return x.ok && x.ok.compare;
+            });
+
+            return [['survey', 'type', 'from', 'to', 'touchpoint']
+                    .concat(FIGURES, cmp ? cmpHead('previous') : [])]
+                .concat(state.surveys.map(function (sv, i) {
+                    var r = data.cards[i].ok;
+
+                    return [sv.id, sv.type, state.from, state.to,
+                            state.touchpoint || null]
+                        .concat(r ? figures(sv.type, r) : [],
+                                r && cmp ? cmpCols(sv.type, r.compare) : []);
+                }));
+        },
+
+        trend: function () {
+            return groups(data.day.ok, 'day');
+        },
+
+        pain: function () {
+            var r = data.pain.ok;
+            var type = r.type;
+
+            return [['touchpoint', 'pain', 'low_rate', 'low_rate_ci95_low',
+                     'low_rate_ci95_high'].concat(FIGURES, cmpHead('rest'),
+                    r.compare ? cmpHead('previous') : [])]
+                .concat((r.groups || []).map(function (g) {
+                    return [g.touchpoint, g.pain, g.low_rate]
+                        .concat(ci(g.low_rate_ci95), figures(type, g),
+                                cmpCols(type, g.vs_rest),
+                                r.compare ? cmpCols(type, g.compare) : []);
+                }));
+        },
+
+        heat: function () {
+            return groups(data.hour.ok, 'hour')
+                .concat(groups(data.wday.ok, 'wday').slice(1));
+        },
+
+        journey: function () {
+            var list = data.journey.ok.touchpoints || [];
+            var before = {};
+            var names = JOURNEY.slice();
+
+            list.forEach(function (tp) {
+                Object.keys(tp.events).forEach(function (k) {
+                    if (names.indexOf(k) < 0) {
+                        names.push(k);
+                    }
+                });
+            });
+
+            if (data.journeyBefore) {
+                data.journeyBefore.touchpoints.forEach(function (tp) {
+                    before[tp.touchpoint] = tp.events;
+                });
+            }
+
+            return [['touchpoint'].concat(names, data.journeyBefore
+                ? names.map(function (k) {
+                    return 'previous_' + k;
+                }) : [])]
+                .concat(list.map(function (tp) {
+                    var was = before[tp.touchpoint] || {};
+
+                    return [tp.touchpoint].concat(names.map(function (k) {
+                        return tp.events[k] || 0;
+                    }), data.journeyBefore ? names.map(function (k) {
+                        return was[k] || 0;
+                    }) : []);
+                }));
+        },
+
+        followups: function () {
+            return [['id', 'time', 'survey', 'touchpoint', 'score', 'page',
+                     'comment']]
+                .concat(found().map(function (f) {
+                    return [f.id, f.time, f.survey, f.touchpoint, f.score,
+                            f.page, f.comment];
+                }));
+        }
+    };
+
+    /* by=day, hour or wday: a row per group */
+    function groups(r, by) {
+        var type = r.type;
+
+        return [['by', 'group'].concat(FIGURES, r.compare
+                                        ? cmpHead('previous') : [])]
+            .concat((r.groups || []).map(function (g) {
+                return [by, g[by]].concat(figures(type, g), r.compare
+                                          ? cmpCols(type, g.compare) : []);
+            }));
+    }
+
+    function exportCsv(what) {
+        var rows;
+
+        try {
+            rows = CSV[what]();
+        } catch (e) {
+            status('Nothing to download: ' + what + ' could not be read.',
+                   true);
+            return;
+        }
+
+        download(['cx', data.survey.id, what, state.from, state.to]
+                 .concat(state.touchpoint ? [state.touchpoint] : [])
+                 .join('-') + '.csv', rows);
+    }
+
+
     /* ---- what the user does */
 
     function bind() {
         var resizing = null;
+        var searching = null;
+        var controls = ['survey', 'touchpoint', 'from', 'to', 'compare'];
 
         $('filters').addEventListener('submit', function (e) {
             e.preventDefault();
@@ -1370,13 +2030,58 @@
             load();
         });
 
-        ['survey', 'touchpoint', 'from', 'to'].forEach(function (id) {
+        controls.forEach(function (id) {
             $(id).addEventListener('change', function () {
                 readFilters();
-                if (id === 'survey' || id === 'touchpoint') {
+                if (id === 'survey' || id === 'touchpoint'
+                    || id === 'compare')
+                {
                     load();
                 }
             });
+        });
+
+        $('filters').addEventListener('click', function (e) {
+            var b = e.target.closest('button[data-preset]');
+            var p;
+
+            if (b) {
+                p = preset(b.getAttribute('data-preset'));
+                readFilters();
+                state.from = p.from;
+                state.to = p.to;
+                showFilters();
+                load();
+            }
+        });
+
+        $('comments-search').addEventListener('input', function () {
+            clearTimeout(searching);
+            searching = setTimeout(function () {
+                state.search = $('comments-search').value;
+                state.page = 0;
+                if (data) {
+                    section($('comments'), [data.followups], drawComments);
+                }
+            }, 120);
+        });
+
+        ['comments-newer', 'comments-older'].forEach(function (id, i) {
+            $(id).addEventListener('click', function () {
+                if ($(id).getAttribute('aria-disabled') === 'true' || !data) {
+                    return;
+                }
+                state.page += i ? 1 : -1;
+                section($('comments'), [data.followups], drawComments);
+            });
+        });
+
+        document.addEventListener('click', function (e) {
+            var b = e.target.closest('button[data-csv]');
+
+            if (b && data) {
+                exportCsv(b.getAttribute('data-csv'));
+            }
         });
 
         $('cards').addEventListener('click', function (e) {
@@ -1435,12 +2140,13 @@
 
         window.addEventListener('hashchange', function () {
             var before = [state.survey, state.from, state.to,
-                          state.touchpoint].join('|');
+                          state.touchpoint, state.compare].join('|');
 
             readHash();
 
             if (state.surveys.length && before !== [state.survey,
-                state.from, state.to, state.touchpoint].join('|'))
+                state.from, state.to, state.touchpoint,
+                state.compare].join('|'))
             {
                 showFilters();
                 load();

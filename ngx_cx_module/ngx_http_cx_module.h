@@ -41,6 +41,7 @@ typedef struct {
     ngx_str_t                    id;
     ngx_http_cx_survey_type_t   *type;
     ngx_str_t                    question;  /* HTML-escaped for attributes */
+    ngx_str_t                    title;     /* the dashboard's name: text */
     ngx_uint_t                   sample;    /* 0..10000, 1/100 of % */
     time_t                       delay;     /* seconds */
     ngx_uint_t                   cooldown;  /* days */

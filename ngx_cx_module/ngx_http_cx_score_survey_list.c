@@ -58,6 +58,11 @@ ngx_http_cx_score_surveys(ngx_http_request_t *r)
         ngx_http_cx_json_key(&j, "question");
         ngx_http_cx_score_question(&j, &survey->question);
 
+        if (survey->title.len) {
+            ngx_http_cx_json_key(&j, "title");
+            ngx_http_cx_json_str(&j, &survey->title);
+        }
+
         ngx_http_cx_json_key(&j, "scale");
         ngx_http_cx_json_array(&j);
         ngx_http_cx_json_int(&j, type->min);

@@ -253,6 +253,22 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
         return NGX_CONF_OK;
     }
 
+    /* title=: the name the dashboard shows (report=surveys), as text */
+    if (name.len == 5 && ngx_strncmp(name.data, "title", 5) == 0) {
+        if (v.len == 0 || v.len > 128
+            || !ngx_http_cx_utf8_valid(v.data, v.len))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\": a title is "
+                               "1-128 bytes of UTF-8 text", param,
+                               ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+
+        s->title = v;
+        return NGX_CONF_OK;
+    }
+
     if (name.len == 6 && ngx_strncmp(name.data, "sample", 6) == 0) {
 
         switch (ngx_http_cx_parse_sample(&v, &s->sample)) {

@@ -335,3 +335,52 @@ location = /b {
 --- must_die
 --- error_log eval
 qr/invalid number of arguments in "cx_dashboard" directive in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 19: survey titles: title= is what report=surveys names a survey (as text); none without one
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- redis
+--- config
+location / {
+    cx_survey s1 type=nps "title=Post-purchase NPS <b>\"&\"</b>";
+    cx_survey s2 type=csat "question=Fine?";
+}
+location = /cx/score {
+    cx_score;
+}
+--- request
+GET /cx/score?report=surveys
+--- response_body_like eval
+qr/\{"id":"s1","type":"nps","question":null,"title":"Post-purchase NPS <b>\\"&\\"<\/b>",.*\{"id":"s2","type":"csat","question":"Fine\?","scale"/
+
+
+
+=== TEST 20: survey titles: an empty title
+--- config
+location / {
+    cx_survey s1 type=nps title=;
+}
+--- must_die
+--- error_log eval
+qr/invalid "title=" in "cx_survey": a title is 1-128 bytes of UTF-8 text in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 21: survey titles: one longer than 128 bytes
+--- config eval
+"location / {\n    cx_survey s1 type=nps \"title=" . ('x' x 129) . "\";\n}\n"
+--- must_die
+--- error_log eval
+qr/invalid "title=x{129}" in "cx_survey": a title is 1-128 bytes/
+
+
+
+=== TEST 22: survey titles: not UTF-8
+--- config eval
+"location / {\n    cx_survey s1 type=nps \"title=caf\xe9\";\n}\n"
+--- must_die
+--- error_log eval
+qr/invalid "title=caf\S*" in "cx_survey": a title is 1-128 bytes of UTF-8 text/

@@ -76,7 +76,7 @@ location / {
 
     location = /thanks.html {
         cx_touchpoint thanks;
-        cx_survey post_purchase type=nps
+        cx_survey post_purchase type=nps "title=Post-purchase NPS"
             "question=How likely are you to recommend Demo Shop to a friend?";
     }
 
@@ -124,6 +124,8 @@ is($?, 0, 'util/demo-history: four weeks of history') or diag($hist);
 my $ok = 1;
 $ok &&= ::visit('/thanks.html', $_) for 10, 9, 9, 8;
 $ok &&= ::visit('/checkout.html', 2, 'Coupon field again');
+$ok &&= ::visit('/checkout.html', 1, '=HYPERLINK("http://x.invalid")+1');
+$ok &&= ::visit('/checkout.html', 2, '-2+3 was the total');
 $ok &&= ::visit('/help/returns.html', 6);
 $ok &&= ::visit('/thanks.html', 3, $::XSS);
 ok($ok, 'today: answers through /cx/collect with the pages\' tokens');

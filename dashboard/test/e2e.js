@@ -210,6 +210,21 @@ async function desktop() {
                                'aria-pressed'), 'true',
        'the chosen card is pressed');
 
+    /* survey names: title= where given, else the id */
+
+    is(surveys.map(s => s.title), surveys.map(s => s.id === 'post_purchase'
+                                              ? 'Post-purchase NPS'
+                                              : undefined),
+       'report=surveys: a title where one is configured');
+    is(await texts(page, '#cards .card-id'),
+       surveys.map(s => s.title || s.id),
+       'the cards are named by their titles, or their ids');
+    is(await page.$eval('#survey option[value="post_purchase"]',
+                        o => o.textContent), 'Post-purchase NPS (NPS)',
+       'and the survey to choose');
+    is(await page.textContent('#h-detail'), 'Post-purchase NPS \u2014 NPS',
+       'and the survey shown');
+
     /* the survey: score, interval, rates */
 
     const total = await api('survey=post_purchase&' + range + '&by=day');
@@ -310,13 +325,13 @@ async function desktop() {
     /* the latest follow-ups, visitors' words as text */
 
     const fus = await api('report=followups&survey=post_purchase&' + range
-                          + '&count=20');
+                          + '&count=100');
     const comments = await texts(page, '#comments li.comment .comment-text');
 
-    is(comments.length, fus.followups.length,
-       'comments: the latest ' + fus.followups.length);
-    is(comments, fus.followups.map(f => f.comment ? f.comment.trim()
-                                                  : 'No comment.'),
+    is(comments.length, Math.min(20, fus.followups.length),
+       'comments: the latest ' + comments.length + ' (a page)');
+    is(comments, fus.followups.slice(0, 20).map(
+        f => f.comment ? f.comment.trim() : 'No comment.'),
        'comments: newest first, as /cx/score has them');
     is(comments[0], xss, 'comments: the latest one, "<script>" and all, '
        + 'as text');
@@ -488,6 +503,607 @@ async function bearer() {
     await close(p, 'token');
 }
 
+/* Tab (or Shift+Tab) to a control (by CSS selector), at most `most` */
+async function tabTo(page, selector, most, back) {
+    let tabs = 0;
+
+    while (tabs++ < (most || 60) && !await page.evaluate(
+        sel => document.activeElement && document.activeElement.matches(sel),
+        selector))
+    {
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    }
+
+    return ok(tabs < (most || 60), 'Tab: reaches ' + selector + ' (' + tabs
+              + ' tabs)');
+}
+
+/* what a change badge says: the API's diff, significant or not, in words */
+function badgeOk(b, c) {
+    if (!c || c.diff === null) {
+        return b === null || b.sig === 'none';
+    }
+
+    if (c.n === 0) {
+        return b === null || b.sig === 'none';
+    }
+
+    return b !== null && +b.diff === c.diff
+           && b.sig === (c.significant ? 'yes' : 'no')
+           && (c.significant ? /^[\u25b2\u25bc] .* significant$/.test(b.text)
+                             : /^\u2248 .* not (significant|tested)$/
+                               .test(b.text));
+}
+
+function badges(page, selector) {
+    return page.$$eval(selector, es => es.map(e => {
+        const b = e.querySelector('.change');
+        return b ? { text: b.textContent, sig: b.dataset.significant,
+                     diff: b.dataset.diff, cls: b.className } : null;
+    }));
+}
+
+/* where changes show (the pain map's "against the rest" always does) */
+const CHANGES = ['#cards', '#kpis', '#trend-table', '#pain td:last-child',
+                 '#heat-table', '#journey'].map(x => x + ' .change').join();
+
+/* compare with the previous period: every figure's change, tested or not */
+async function compare() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 13 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const range = 'from=' + from + '&to=' + to + '&compare=previous';
+
+    await settled(page);
+    is(await page.$$eval(CHANGES, e => e.length), 0,
+       'no comparison asked: no change shown');
+
+    await tabTo(page, '#compare');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => location.hash
+                               .indexOf('compare=previous') > 0);
+    await settled(page);
+    ok(await page.isChecked('#compare'),
+       'Space: compare with the previous period (in the URL too)');
+
+    /* the cards */
+
+    const surveys = (await api('report=surveys')).surveys;
+    const cards = await badges(page, '#cards button.card');
+    const apis = [];
+
+    for (const s of surveys) {
+        apis.push(await api('survey=' + s.id + '&' + range));
+    }
+
+    ok(apis.every((r, i) => badgeOk(cards[i], r.compare)),
+       'every card: its change, significant or not, as /cx/score says',
+       { cards, compare: apis.map(r => r.compare) });
+    ok(apis.some(r => r.compare && r.compare.significant)
+       && apis.some(r => r.compare && r.compare.diff !== null
+                         && !r.compare.significant),
+       'the data has both a significant and an insignificant change',
+       apis.map(r => r.compare));
+
+    /* the survey's own figures */
+
+    const total = await api('survey=post_purchase&' + range);
+    const main = await badges(page, '#kpis .kpi.main');
+    ok(badgeOk(main[0], total.compare),
+       'the score: its change ' + (main[0] && main[0].text), main);
+    ok(/against .*p [=<] /.test(await page.textContent('#kpis .kpi.main '
+                                                     + '.change-line')),
+       'with the period compared, its interval and p');
+    const untested = await page.$$eval('#kpis .change.is-untested',
+                                       e => e.map(x => x.textContent));
+    ok(untested.length >= 4 && untested.every(t => / \(not tested\)$/.test(t)),
+       'answers, shown, rates: their changes, said not tested', untested);
+
+    /* not only by colour: the words, the arrow and the border differ */
+
+    const looks = await page.evaluate(() => {
+        const sig = document.querySelector('.change.is-sig');
+        const ns = document.querySelector('.change.is-ns, .change.is-untested');
+        return sig && ns && [getComputedStyle(sig).borderTopStyle,
+                             getComputedStyle(sig).fontWeight,
+                             getComputedStyle(ns).borderTopStyle,
+                             getComputedStyle(ns).fontWeight];
+    });
+    ok(looks && looks[0] === 'solid' && looks[2] !== 'solid'
+       && +looks[1] > +looks[3],
+       'significant: solid border, bold; not: dashed or dotted, plain',
+       looks);
+
+    /* the trend, the pain map, the heat map, the journey */
+
+    const day = await api('survey=post_purchase&by=day&' + range);
+    ok(/^M/.test(await page.getAttribute('#trend path.trend-prev', 'd')),
+       'trend: the previous period as a dashed line');
+    ok(/previous [+\u2212]?\d/.test(await page.textContent('#trend svg')),
+       'trend: the previous period\'s score marked');
+    const trows = await badges(page, '#trend-table tbody tr');
+    ok(day.groups.every((g, i) => badgeOk(trows[i], g.compare)),
+       'trend table: each day against the day as far into the previous '
+       + 'period');
+
+    const pain = await api('survey=post_purchase&by=touchpoint&' + range);
+    const prows = await page.$$eval('#pain tbody tr', t => t.map(r => {
+        const cells = r.querySelectorAll('td');
+        const one = c => {
+            const b = c.querySelector('.change');
+            return b ? { text: b.textContent, sig: b.dataset.significant,
+                         diff: b.dataset.diff } : null;
+        };
+        return [one(cells[cells.length - 2]), one(cells[cells.length - 1])];
+    }));
+    ok(pain.groups.every((g, i) => badgeOk(prows[i][0], g.vs_rest)
+                                   && badgeOk(prows[i][1], g.compare)),
+       'pain map: each touchpoint against the rest and against before',
+       prows);
+
+    const hours = await api('survey=post_purchase&by=hour&' + range);
+    const hrows = await badges(page, '#heat-table tbody tr');
+    ok(hours.groups.every((g, i) => badgeOk(hrows[i], g.compare)),
+       'heat map table: each hour against the same hour before');
+
+    ok(await page.$$eval('#journey tbody tr .change.is-untested',
+                         e => e.length) >= 5,
+       'journey: the counts\' changes, not tested');
+
+    await axe(page, 'compare');
+    /* for the README: the cards and the survey, compared */
+    const top = await page.locator('section:has(#cards)').boundingBox();
+    const end = await page.locator('#detail').boundingBox();
+    await page.screenshot({
+        path: path.join(artifacts, 'dashboard-compare.png'), fullPage: true,
+        clip: { x: top.x, y: top.y, width: top.width,
+                height: end.y + end.height - top.y } });
+    await shot(page, 'dashboard-compare-full.png', true);
+
+    /* and off again */
+
+    await page.focus('#compare');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => location.hash.indexOf('compare') < 0);
+    await settled(page);
+    is(await page.$$eval(CHANGES, e => e.length), 0,
+       'compare off: no change shown');
+
+    await close(p, 'compare');
+}
+
+/* the period presets, keyboard only */
+async function presets() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+    const to = dayOf(Date.now());
+    const first = to.slice(0, 8) + '01';
+    const lastEnd = dayOf(Date.parse(first + 'T00:00:00Z') - DAY);
+    const want = {
+        7: [dayOf(Date.now() - 6 * DAY), to, 7],
+        90: [dayOf(Date.now() - 89 * DAY), to, 90],
+        month: [first, to, +to.slice(8) ],
+        'last-month': [lastEnd.slice(0, 8) + '01', lastEnd, +lastEnd.slice(8)],
+        30: [dayOf(Date.now() - 29 * DAY), to, 30]
+    };
+
+    await settled(page);
+    is(await page.$$eval('button[data-preset][aria-pressed="true"]',
+                         b => b.map(x => x.dataset.preset)), ['30'],
+       'the default period is the "30 days" preset, pressed');
+
+    for (const k of ['7', '90', 'month', 'last-month', '30']) {
+        const [f, t, days] = want[k];
+
+        await page.focus('#survey');
+        await tabTo(page, 'button[data-preset="' + k + '"]');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(w => location.hash.indexOf('from=' + w[0]
+            + '&to=' + w[1]) > 0, [f, t]);
+        await settled(page);
+        is([await page.inputValue('#from'), await page.inputValue('#to'),
+            await page.$$eval('#trend-table tbody tr', r => r.length)],
+           [f, t, days], 'preset ' + k + ': ' + f + ' to ' + t + ', '
+           + days + ' days in the trend');
+        /* on the 7th of a month, "7 days" is "this month" too */
+        const same = ['7', '30', '90', 'month', 'last-month'].filter(
+            x => want[x][0] === f && want[x][1] === t);
+        is(await page.$$eval('button[data-preset][aria-pressed="true"]',
+                             b => b.map(x => x.dataset.preset)), same,
+           'preset ' + k + ': pressed (and any that is the same period), '
+           + 'the others not');
+    }
+
+    await page.fill('#from', dayOf(Date.now() - 3 * DAY));
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => /from=\d/.test(location.hash)
+                               && !document.querySelector(
+                                   'button[data-preset][aria-pressed="true"]'));
+    await settled(page);
+    ok(true, 'a period of its own: no preset pressed');
+
+    await axe(page, 'presets');
+    await close(p, 'presets');
+}
+
+/* the heat map: too few answers hatched; each cell's n and interval on
+   hover and on keyboard focus */
+async function heat() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 6 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const hours = await api('survey=post_purchase&by=hour&from=' + from
+                            + '&to=' + to);
+
+    await settled(page);
+
+    const cells = await page.$$eval('#heat-hour rect.heat-cell', rs => rs.map(
+        r => [r.dataset.key, +r.dataset.n, r.classList.contains('is-few'),
+              r.getAttribute('aria-label')]));
+    const hatches = await page.$$eval('#heat-hour rect.heat-hatch',
+                                      rs => rs.length);
+    const few = hours.groups.filter(g => g.n > 0 && g.n < 30);
+
+    ok(few.length > 0 && few.length < 24,
+       'a week has hours with fewer than 30 answers and hours with more ('
+       + few.length + ' few)');
+    is(cells.map(c => c[2]), hours.groups.map(g => g.n > 0 && g.n < 30),
+       'exactly the cells with 1 to 29 answers are marked few');
+    is(hatches, few.length, 'and hatched');
+    ok(hours.groups.every((g, i) => cells[i][3].indexOf(
+        (g.n === 1 ? '1 answer' : g.n.toLocaleString('en-US') + ' answers')
+        + (g.nps === null ? '' : ', NPS ' + fmt('nps', g.nps)
+           + ', 95% interval ' + fmtCi('nps', g.ci95))) > 0
+        && (cells[i][3].indexOf('too few') > 0) === (g.n > 0 && g.n < 30)),
+       'every cell\'s label: its answers, score and interval; "too few" '
+       + 'where hatched', cells.map(c => c[3]).slice(0, 3));
+
+    /* keyboard: one tab stop per strip, arrows between cells */
+
+    await page.focus('input[name="heat"][value="n"]');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await tabTo(page, '#heat-hour rect.heat-cell', 10);
+    is(await page.evaluate(() => document.activeElement.dataset.key), '00',
+       'Tab: the first hour');
+    is(await page.textContent('#heat-readout'), cells[0][3],
+       'focused: its answers and interval read out');
+
+    await page.keyboard.press('ArrowRight');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '01',
+       'ArrowRight: the next hour');
+    await page.keyboard.press('ArrowLeft');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '00',
+       'ArrowLeft: back');
+    const fi = few.length ? hours.groups.indexOf(few[0]) : 0;
+    for (let i = 0; i < fi; i++) {
+        await page.keyboard.press('ArrowRight');
+    }
+    is(await page.evaluate(() => document.activeElement.dataset.key),
+       hours.groups[fi].hour,
+       'ArrowRight: hour by hour to ' + hours.groups[fi].hour);
+    const text = await page.textContent('#heat-readout');
+    is(text, cells[fi][3], 'a hatched hour, focused: ' + text);
+    ok(/too few to read/.test(text), 'said to be too few to read');
+    ok(await page.evaluate(() => getComputedStyle(document.activeElement)
+                                 .strokeWidth === '3px'),
+       'the focused cell is outlined');
+    await page.keyboard.press('End');
+    is(await page.evaluate(() => document.activeElement.dataset.key), '23',
+       'End: the last hour');
+    await page.keyboard.press('Tab');
+    is(await page.evaluate(() => {
+        const e = document.activeElement;
+        return (e.closest('#heat-wday') ? 'wday ' : e.outerHTML.slice(0, 200))
+               + e.dataset.key;
+    }),
+       'wday mon', 'Tab: on to the weekdays, Monday');
+
+    /* the mouse */
+
+    await page.hover('#heat-hour rect.heat-cell[data-key="14"]');
+    is(await page.textContent('#heat-readout'),
+       cells[14][3], 'hovered: 14:00 read out');
+
+    await axe(page, 'heat map');
+
+    /* for the README: 30 days, a hatched hour focused */
+    await page.click('button[data-preset="30"]');
+    await page.waitForFunction(() => document.querySelector(
+        'button[data-preset="30"]').getAttribute('aria-pressed') === 'true');
+    await settled(page);
+    await page.focus('#heat-hour rect.heat-cell.is-few').catch(() => {});
+    await page.locator('section:has(#heat-hour)').screenshot({
+        path: path.join(artifacts, 'dashboard-heat.png') });
+    await close(p, 'heat');
+}
+
+/* the precision line: how many more answers, how many days */
+async function precision() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 6 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const n = v => v.toLocaleString('en-US');
+    const days = d => 'about ' + n(d) + (d === 1 ? ' day' : ' days')
+                      + ' at this period\'s rate';
+
+    await settled(page);
+
+    for (const [survey, margin, change] of [['post_purchase', '5 points',
+                                             '10 points'],
+                                            ['support_ces', '0.25', '0.50']])
+    {
+        if (survey !== 'post_purchase') {
+            await page.focus('#survey');
+            await page.selectOption('#survey', survey);
+            await page.waitForFunction(s => location.hash.indexOf(s) > 0,
+                                       survey);
+            await settled(page);
+        }
+
+        const r = await api('survey=' + survey + '&from=' + from + '&to='
+                            + to);
+        const text = await page.textContent('#precision');
+        const pr = r.precision;
+        const de = r.detectable;
+
+        ok(pr.more > 0, survey + ': more answers are needed (' + pr.more
+           + ')');
+        ok(text.startsWith(n(pr.more) + ' more answers for \u00b1' + margin
+                           + ' (' + n(pr.needed) + ' in all), '
+                           + days(pr.days) + '.'),
+           survey + ': the precision line: ' + text);
+        ok(text.indexOf('To tell a change of ' + change
+                        + ' between two such periods: ' + n(de.needed)
+                        + ' answers in each') > 0,
+           survey + ': and the change it could tell', text);
+
+        if (survey === 'post_purchase') {
+            await page.locator('#detail').screenshot({
+                path: path.join(artifacts, 'dashboard-precision.png') });
+        }
+    }
+
+    /* 30 days of support_ces: enough */
+    await page.click('button[data-preset="30"]');
+    await page.waitForFunction(() => document.querySelector(
+        'button[data-preset="30"]').getAttribute('aria-pressed') === 'true');
+    await settled(page);
+
+    const r = await api('survey=support_ces&from='
+                        + dayOf(Date.now() - 29 * DAY) + '&to=' + to);
+    is(await page.textContent('#precision'), r.precision.more === 0
+       ? 'Enough answers for \u00b10.25: ' + n(r.precision.needed)
+         + ' needed, ' + n(r.n) + ' in hand. To tell a change of 0.50 '
+         + 'between two such periods: ' + n(r.detectable.needed)
+         + ' answers in each'
+         + (r.detectable.more ? ', ' + n(r.detectable.more) + ' more, '
+            + days(r.detectable.days) : ', which this period has') + '.'
+       : 'not enough after all: ' + JSON.stringify(r.precision),
+       'support_ces, 30 days: enough answers for \u00b10.25, said so');
+
+    await close(p, 'precision');
+}
+
+/* the follow-ups: paged and searched in the page, keyboard only */
+async function followups() {
+    const p = await visit('/cx/dashboard#survey=post_purchase');
+    const { page } = p;
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 29 * DAY);
+    const all = (await api('report=followups&survey=post_purchase&from='
+                           + from + '&to=' + to + '&count=100')).followups;
+    const shown = () => texts(page, '#comments li.comment .comment-text');
+    const want = list => list.map(f => f.comment ? f.comment.trim()
+                                                 : 'No comment.');
+
+    await settled(page);
+    ok(all.length > 40, 'more follow-ups than two pages: ' + all.length);
+    ok((await page.textContent('#comments-count')).startsWith(
+        all.length + ' follow-ups'), 'how many: '
+       + await page.textContent('#comments-count'));
+    is(await page.getAttribute('#comments-newer', 'aria-disabled'), 'true',
+       'the first page: no newer one');
+
+    await page.focus('#comments-search');
+    await tabTo(page, '#comments-older', 10);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^Page 2 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(all.slice(20, 40)), 'Older: the next 20');
+    is(await page.evaluate(() => document.activeElement.id), 'comments-older',
+       'the focus stays on the button');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^Page 1 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(all.slice(0, 20)), 'Newer: the first 20 again');
+
+    /* search: the comment, the page, the touchpoint */
+
+    await tabTo(page, '#comments-search', 10, true);
+    await page.keyboard.type('COURIER');
+    const courier = all.filter(f => /courier/i.test(f.comment || ''));
+    await page.waitForFunction(n => document.querySelectorAll(
+        '#comments li.comment').length === n, Math.min(20, courier.length));
+    ok(courier.length > 0, 'some comments speak of the courier ('
+       + courier.length + ')');
+    is(await shown(), want(courier.slice(0, 20)),
+       'search "COURIER": those, whatever the case');
+    ok(/ of \d+ with \u201cCOURIER\u201d$/.test(
+        await page.textContent('#comments-count')), 'and how many of all');
+
+    await page.fill('#comments-search', 'coupon &');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#comments li.comment').length === 1);
+    is(await shown(), [process.env.CX_XSS_COMMENT],
+       'search "coupon &": the comment with <script>, as text');
+    is(await page.evaluate(() => window.__cx_xss === undefined), true,
+       'nothing in it ran');
+
+    await page.fill('#comments-search', 'no such words');
+    await page.waitForFunction(() => /No follow-up with/.test(
+        document.getElementById('comments').textContent));
+    ok(await page.isHidden('.pager'), 'no match: said so, no pages');
+
+    await page.fill('#comments-search', '');
+    await page.waitForFunction(n => document.querySelectorAll(
+        '#comments li.comment').length === n, Math.min(20, all.length));
+    ok(true, 'search emptied: all of them again');
+
+    await axe(page, 'follow-ups');
+    await close(p, 'follow-ups');
+}
+
+/* CSV: quoted fields, "" inside, CRLF; returns rows of raw cells, with
+   whether each was quoted */
+function parseCsv(text) {
+    const rows = [];
+    let row = [];
+    let i = 0;
+
+    ok(text.charCodeAt(0) === 0xfeff, 'CSV: a UTF-8 byte order mark first');
+    text = text.slice(1);
+
+    while (i < text.length) {
+        let cell;
+
+        if (text[i] === '"') {
+            let j = i + 1;
+            cell = '';
+            for (;;) {
+                const q = text.indexOf('"', j);
+                if (text[q + 1] === '"') {
+                    cell += text.slice(j, q + 1);
+                    j = q + 2;
+                } else {
+                    cell += text.slice(j, q);
+                    i = q + 1;
+                    break;
+                }
+            }
+            cell = { v: cell, quoted: true };
+        } else {
+            let j = i;
+            while (j < text.length && text[j] !== ',' && text[j] !== '\r') {
+                j++;
+            }
+            cell = { v: text.slice(i, j), quoted: false };
+            i = j;
+        }
+
+        row.push(cell);
+
+        if (text[i] === ',') {
+            i++;
+        } else if (text.slice(i, i + 2) === '\r\n') {
+            rows.push(row);
+            row = [];
+            i += 2;
+        } else {
+            throw new Error('CSV: bad byte at ' + i + ': '
+                            + text.slice(i, i + 20));
+        }
+    }
+
+    return rows;
+}
+
+/* CSV downloads of what is on screen, keyboard only */
+async function csv() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 13 * DAY);
+    const range = 'from=' + from + '&to=' + to;
+    const p = await visit('/cx/dashboard#survey=checkout_csat&' + range
+                          + '&compare=previous');
+    const { page } = p;
+    const files = {};
+
+    await settled(page);
+
+    for (const what of ['scores', 'trend', 'pain', 'heat', 'journey',
+                        'followups'])
+    {
+        await page.focus('#survey');
+        await tabTo(page, 'button[data-csv="' + what + '"]', 80);
+        const [dl] = await Promise.all([page.waitForEvent('download'),
+                                        page.keyboard.press('Enter')]);
+        const text = fs.readFileSync(await dl.path(), 'utf8');
+
+        is(dl.suggestedFilename(), 'cx-checkout_csat-' + what + '-' + from
+           + '-' + to + '.csv', 'CSV ' + what + ': named for what it holds');
+        files[what] = parseCsv(text);
+    }
+
+    const v = rows => rows.map(r => r.map(c => c.v));
+    const num = x => x === '' ? null : +x;
+
+    /* the scores: every survey, its score and its comparison */
+
+    const surveys = (await api('report=surveys')).surveys;
+    const sc = v(files.scores);
+    const head = sc[0];
+    const scores = [];
+    for (const s of surveys) {
+        scores.push(await api('survey=' + s.id + '&' + range
+                              + '&compare=previous'));
+    }
+    is(sc.slice(1).map(r => [r[0], num(r[head.indexOf('score')]),
+                             num(r[head.indexOf('previous_diff')]),
+                             r[head.indexOf('previous_significant')]]),
+       scores.map(r => [r.survey, r[r.type], r.compare.diff,
+                        String(r.compare.significant)]),
+       'CSV scores: every survey, its score, change and significance');
+
+    /* the trend, the pain map, the heat map, the journey */
+
+    const day = await api('survey=checkout_csat&by=day&' + range
+                          + '&compare=previous');
+    const tr = v(files.trend);
+    is(tr.slice(1).map(r => [r[1], num(r[3])]),
+       day.groups.map(g => [g.day, g.csat]), 'CSV trend: each day, its CSAT');
+
+    const pain = await api('survey=checkout_csat&by=touchpoint&' + range
+                           + '&compare=previous');
+    is(v(files.pain).slice(1).map(r => r[0]),
+       pain.groups.map(g => g.touchpoint), 'CSV pain map: the touchpoints');
+    is(v(files.heat).length, 1 + 24 + 7, 'CSV heat: 24 hours and 7 weekdays');
+    const journey = await api('report=touchpoints&' + range);
+    is(v(files.journey).slice(1).map(r => [r[0], +r[1]]),
+       journey.touchpoints.map(t => [t.touchpoint, t.events.view]),
+       'CSV journey: every touchpoint and its views');
+    ok(v(files.journey)[0].indexOf('previous_view') > 0,
+       'CSV journey: the previous period\'s counts too');
+
+    /* the follow-ups: what visitors wrote, never a formula */
+
+    const fu = files.followups;
+    const comments = fu.slice(1).map(r => r[6]);
+    const fus = (await api('report=followups&survey=checkout_csat&' + range
+                           + '&count=100')).followups;
+
+    is(comments.length, fus.length, 'CSV follow-ups: all ' + fus.length);
+    ok(comments.some(c => c.v === "'=HYPERLINK(\"http://x.invalid\")+1"
+                          && c.quoted),
+       'a comment starting with = behind a quote', comments.map(c => c.v)
+       .slice(0, 3));
+    ok(comments.some(c => c.v === "'-2+3 was the total" && c.quoted),
+       'a comment starting with - too');
+    ok(fu.every(r => r.every(c => !/^[=+\-@\t\r]/.test(c.v)
+                                  || (!c.quoted && /^-?[\d.]+$/.test(c.v)))),
+       'no text cell starts with = + - @ (numbers may be negative)');
+    ok(v(files.scores).concat(v(files.pain)).some(r => r.some(
+        x => /^-\d/.test(x))), 'negative numbers stay numbers');
+
+    await close(p, 'csv');
+}
+
 /* a phone: one column, nothing wider than the screen */
 async function mobile() {
     const p = await visit('/cx/dashboard#survey=post_purchase', MOBILE);
@@ -524,10 +1140,11 @@ async function main() {
 
     browser = await launch();
 
-    await scenarios([desktop, keyboard, filters, bearer, mobile]);
+    await scenarios([desktop, keyboard, filters, bearer, compare, presets,
+                     heat, precision, followups, csv, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }
 
 
-run(main, 50);
+run(main, 170);
