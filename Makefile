@@ -12,7 +12,7 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters bench-hostile bench-fleet clean \
+        bench-rules bench-counters bench-score bench-hostile bench-fleet clean \
         widget widget-check \
         deb deb-check rules-try mutants
 
@@ -80,7 +80,7 @@ demo:
 demo-stop:
 	util/demo.sh stop
 
-bench: bench-inject bench-counters bench-rules
+bench: bench-inject bench-counters bench-rules bench-score
 
 bench-inject:
 	util/deps.sh bench
@@ -101,6 +101,13 @@ bench-counters:
 	util/deps.sh bench
 	$(MAKE) all
 	bench/counters
+
+# /cx/score over 90 days and a year: this tree against main before the
+# rollups (README "Scores")
+bench-score:
+	util/deps.sh bench
+	$(MAKE) all
+	bench/score
 
 # a Sentinel fleet, a Redis Cluster and several nginx, a failover under load
 bench-fleet:

@@ -1,7 +1,8 @@
 
 /*
  * ngx_http_cx_counter.c: counters aggregated in memory, per worker, and
- * the one place that builds Redis keys.  A counter is a (key, field)
+ * the script arguments of the records (their keys are built by
+ * ngx_http_cx_keys.c).  A counter is a (key, field)
  * pair of a Redis hash with an increment; requests add to the table, the
  * flush takes the whole table at once as a batch (ngx_http_cx_redis.c).
  *
@@ -14,6 +15,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_keys.h"
 
 
 /* counts made while the worker quits need one more flush */
@@ -25,7 +27,6 @@
     } while (0)
 
 
-#define NGX_HTTP_CX_KEY_MAX      512
 #define NGX_HTTP_CX_FIELD_MAX    256
 
 
@@ -172,39 +173,6 @@ ngx_http_cx_counters_dropped(void)
     ngx_http_cx_counters.dropped = 0;
 
     return n;
-}
-
-
-/*
- * The key schema (README.md "Redis keys"):
- *
- *   {prefix}:{site}:tp:{day}              touchpoint ":" event
- *   {prefix}:{site}:tph:{day}             touchpoint ":" event ":" hour
- *   {prefix}:{site}:sv:{survey}:{day}     touchpoint ":" event
- *   {prefix}:{site}:svh:{survey}:{day}    touchpoint ":" event ":" hour
- *
- * and for widget events (ngx_http_cx_record_args()):
- *
- *   {prefix}:{site}:tok:{nonce}           event, "#custom"
- *   {prefix}:{site}:names:{day}           (a set) the custom event names
- *   {prefix}:{site}:followup              (a stream) low scores
- *
- * Every part is a validated name, so ":" separates unambiguously.
- */
-
-u_char *
-ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
-    const char *kind, ngx_str_t *survey, u_char *day)
-{
-    u_char  *p;
-
-    p = ngx_sprintf(buf, "%V:%V:%s:", prefix, site, kind);
-
-    if (survey) {
-        p = ngx_sprintf(p, "%V:", survey);
-    }
-
-    return ngx_cpymem(p, day, 8);
 }
 
 
@@ -639,14 +607,17 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
                 tm.ngx_tm_mday);
     ngx_sprintf(hour, "%02d", tm.ngx_tm_hour);
 
-    ngx_http_cx_print("%V:%V:tok:%*s", &cmcf->redis_prefix, &rec->site,
-                      (size_t) 16, rec->nonce);
+    start = p;
+    p = ngx_http_cx_key_token(p, &cmcf->redis_prefix, &rec->site,
+                              rec->nonce);
+    ngx_http_cx_arg(start, p - start);
     ngx_http_cx_arg(rec->event.data, rec->event.len);
     ngx_http_cx_arg("172800", 6);
 
     if (rec->custom) {
-        ngx_http_cx_print("%V:%V:names:%*s", &cmcf->redis_prefix, &rec->site,
-                          (size_t) 8, day);
+        start = p;
+        p = ngx_http_cx_key_names(p, &cmcf->redis_prefix, &rec->site, day);
+        ngx_http_cx_arg(start, p - start);
 
     } else {
         ngx_http_cx_arg("", 0);
@@ -689,7 +660,9 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
     }
 
     ngx_http_cx_arg("1", 1);
-    ngx_http_cx_print("%V:%V:followup", &cmcf->redis_prefix, &rec->site);
+    start = p;
+    p = ngx_http_cx_key_followup(p, &cmcf->redis_prefix, &rec->site);
+    ngx_http_cx_arg(start, p - start);
     ngx_http_cx_print("%ui", cmcf->followup_maxlen);
     ngx_http_cx_print("%T-0", (time_t) (rec->time
                                         - cmcf->followup_retention * 86400)

@@ -71,8 +71,6 @@ typedef struct {
 #define NGX_HTTP_CX_RECORD_BUF   4096
 
 
-u_char *ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
-    const char *kind, ngx_str_t *survey, u_char *day);
 ngx_int_t ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
     ngx_str_t *event, time_t now);

@@ -32,12 +32,13 @@ typedef struct {
     uint64_t                     replayed;      /* token used for the event */
     uint64_t                     token_events;  /* the token's custom ones */
     uint64_t                     event_names;   /* the site's names a day */
+    uint64_t                     lost;      /* counts of refused writes */
+    ngx_str_t                    lost_key;  /* the first refused write's, */
+    ngx_str_t                    lost_error;    /* in the reply */
 } ngx_http_cx_flush_refused_t;
 
 
-extern ngx_str_t  ngx_http_cx_flush_script;
-
-
+void ngx_http_cx_flush_script(ngx_str_t *script);
 ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
     u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,

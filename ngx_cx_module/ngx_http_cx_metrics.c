@@ -104,6 +104,12 @@ static ngx_http_cx_metric_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     { ngx_string("cx_counts_dropped_total"), ngx_null_string,
       ngx_string("Counter increments dropped: cx_buffer full, failed "
                  "batches, unflushed at exit.") },
+    [ngx_http_cx_stat_lost] =
+    { ngx_string("cx_counts_lost_total"), ngx_null_string,
+      ngx_string("Counter increments (and follow-up entries) of an applied "
+                 "batch that Redis refused: a key of the wrong type, a "
+                 "field that is not a number.  The rest of the batch "
+                 "was applied.") },
     [ngx_http_cx_stat_batches] =
     { ngx_string("cx_batches_total"), ngx_null_string,
       ngx_string("Batches Redis acknowledged.") },

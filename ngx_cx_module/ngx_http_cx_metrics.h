@@ -53,6 +53,7 @@ typedef enum {
     ngx_http_cx_stat_inflated,
     ngx_http_cx_stat_inflate_cut,
     ngx_http_cx_stat_inflate_broken,
+    ngx_http_cx_stat_lost,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 

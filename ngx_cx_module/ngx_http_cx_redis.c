@@ -39,6 +39,7 @@
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_keys.h"
 
 
 #define NGX_HTTP_CX_BACKOFF_MIN     100
@@ -123,6 +124,8 @@ static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
+static void ngx_http_cx_redis_lost(ngx_http_cx_redis_t *w,
+    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_flush_refused_t *refused);
 static void ngx_http_cx_redis_batch_done(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_drop(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_retry_handler(ngx_event_t *ev);
@@ -174,7 +177,7 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     id = ngx_http_cx_random64();
 
-    ngx_sprintf(w->batch_key, "%V:batch:%016xL%Z", &cmcf->redis_prefix, id);
+    *ngx_http_cx_key_batch(w->batch_key, &cmcf->redis_prefix, id) = '\0';
 
     w->seq = 1;
     w->backoff = NGX_HTTP_CX_BACKOFF_MIN;
@@ -478,14 +481,17 @@ static void
 ngx_http_cx_redis_load_script(ngx_http_cx_redis_t *w)
 {
     size_t       lens[3];
+    ngx_str_t    script;
     const char  *argv[3];
+
+    ngx_http_cx_flush_script(&script);
 
     argv[0] = "SCRIPT";
     lens[0] = 6;
     argv[1] = "LOAD";
     lens[1] = 4;
-    argv[2] = (const char *) ngx_http_cx_flush_script.data;
-    lens[2] = ngx_http_cx_flush_script.len;
+    argv[2] = (const char *) script.data;
+    lens[2] = script.len;
 
     w->state = ngx_http_cx_redis_loading;
 
@@ -757,6 +763,10 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
                                    ngx_http_cx_stat_over_event_names,
                                    refused.event_names);
 
+        if (refused.lost) {
+            ngx_http_cx_redis_lost(w, rc, &refused);
+        }
+
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
@@ -960,6 +970,42 @@ ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     if (w->exiting) {
         ngx_http_cx_redis_flush(w);
     }
+}
+
+
+/*
+ * Writes of an applied batch that Redis refused (a poisoned key): their
+ * counts are lost, the rest was applied.  Logged with the first refused
+ * key at most once a second per worker; the next line says how many
+ * counts the lines left out lost.
+ */
+
+static void
+ngx_http_cx_redis_lost(ngx_http_cx_redis_t *w, ngx_http_cx_redis_conn_t *rc,
+    ngx_http_cx_flush_refused_t *refused)
+{
+    static time_t    logged;
+    static uint64_t  unlogged;
+
+    ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_lost,
+                               refused->lost);
+
+    if (logged == ngx_time()) {
+        unlogged += refused->lost;
+        return;
+    }
+
+    logged = ngx_time();
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "cx redis: %uL count%s lost on %V in \"%V\": %V "
+                  "(the rest of batch %uL applied; %uL more lost since "
+                  "the last line)",
+                  refused->lost, refused->lost == 1 ? "" : "s", &rc->name,
+                  &refused->lost_key, &refused->lost_error, w->batch.seq,
+                  unlogged);
+
+    unlogged = 0;
 }
 
 

@@ -2,13 +2,16 @@
 /*
  * ngx_http_cx_score.c: the cx_score handler, GET /cx/score.  It checks
  * the method, who asks (ngx_http_cx_access.c) and the parameters; reads
- * the range's daily hashes in one pipelined round trip to Redis
- * (ngx_http_cx_query.c), adding fields up as replies arrive; and answers
+ * the range's hashes pipelined (ngx_http_cx_query.c) -- the whole
+ * months from their rollups, the other days from theirs or from the day
+ * hashes, and what an incomplete rollup adds up in a second round trip
+ * (docs/redis.md) -- adding fields up as replies arrive; and answers
  * with a survey's scores (ngx_http_cx_score_survey.c) as JSON, or with
- * the journey report (ngx_http_cx_score_report.c), the latest follow-ups
- * (ngx_http_cx_score_followups.c, one EVAL instead of the hashes) or the
- * configured surveys (ngx_http_cx_score_surveys.c, without Redis).  The
- * parameters are checked in ngx_http_cx_score_args.c.
+ * the journey report (ngx_http_cx_score_touchpoints.c), the latest
+ * follow-ups (ngx_http_cx_score_followups.c, one EVAL instead of the
+ * hashes) or the configured surveys (ngx_http_cx_score_survey_list.c,
+ * without Redis).  The parameters are checked in
+ * ngx_http_cx_score_args.c.
  *
  * The answer is sent from a posted event, never from inside a hiredis
  * callback: finalizing there could free the request, and with it the
@@ -18,6 +21,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_query.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_score.h"
 #include "ngx_http_cx_redis.h"
@@ -30,8 +34,16 @@ static ngx_int_t ngx_http_cx_score_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx);
 static ngx_int_t ngx_http_cx_score_query(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx);
+static ngx_int_t ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t base, ngx_int_t first, ngx_uint_t n);
+static ngx_int_t ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t ndays, ngx_uint_t key,
+    ngx_http_cx_score_span_e span);
 static u_char *ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
-    ngx_uint_t d, ngx_uint_t k, u_char *key);
+    ngx_http_cx_score_read_t *rd, u_char *key);
+static ngx_uint_t ngx_http_cx_score_complete(redisReply *reply);
+static void ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_read_t *rd);
 static void ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     redisReply *reply);
 static void ngx_http_cx_score_done(ngx_http_cx_query_t *q, ngx_int_t rc);
@@ -188,6 +200,8 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
 {
+    ctx->rollups = 1;
+
     switch (ctx->by) {
     case ngx_http_cx_by_day:
         ctx->groups = ctx->days;
@@ -218,21 +232,22 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
 
 
 /*
- * One HGETALL per hash and day, pipelined (README.md "Redis keys"):
+ * One HGETALL per hash and day, pipelined (docs/redis.md):
  *
  *   {prefix}:{site}:{sc|sv|sch|svh}:{survey}:{day}
  *   {prefix}:{site}:{tp|tph}:{day}
+ *
+ * or, for a month the range holds whole, its rollup (the same key with
+ * the month, YYYYMM, for the day, and ":all" after it for the
+ * touchpoints added up): ngx_http_cx_score_plan().
  */
 
 static ngx_int_t
 ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 {
-    size_t                lens[2];
     ngx_int_t             rc;
-    ngx_uint_t            d, k;
-    const char           *argv[2];
+    ngx_uint_t            i, all;
     ngx_http_cx_query_t  *q;
-    u_char                key[NGX_HTTP_CX_SCORE_KEY_MAX];
 
     q = ngx_http_cx_query_create(r);
     if (q == NULL) {
@@ -242,6 +257,8 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
     q->data = ctx;
     q->reply = ngx_http_cx_score_reply;
     q->done = ngx_http_cx_score_done;
+
+    ctx->query = q;
 
     if (ctx->report == ngx_http_cx_rep_followups) {
         rc = ngx_http_cx_score_followups_query(ctx, q);
@@ -254,20 +271,34 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
         return ngx_http_cx_query_run(q);
     }
 
-    argv[0] = "HGETALL";
-    lens[0] = sizeof("HGETALL") - 1;
-    argv[1] = (const char *) key;
+    /*
+     * at worst every day three times: in a month's rollup, in its own,
+     * then its hash
+     */
+
+    all = ctx->days + ctx->compare_days;
+
+    ctx->reads_max = 3 * all * ctx->keys;
+    ctx->reads = ngx_palloc(r->pool,
+                            ctx->reads_max * sizeof(ngx_http_cx_score_read_t));
+    if (ctx->reads == NULL) {
+        return NGX_ERROR;
+    }
 
     /* the compared period's days follow the range's */
 
-    for (d = 0; d < ctx->days + ctx->compare_days; d++) {
-        for (k = 0; k < ctx->keys; k++) {
-            lens[1] = ngx_http_cx_score_key(ctx, d, k, key) - key;
+    if (ngx_http_cx_score_plan(ctx, 0, ctx->from, ctx->days) != NGX_OK
+        || ngx_http_cx_score_plan(ctx, ctx->days, ctx->compare_from,
+                                  ctx->compare_days)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-            rc = ngx_http_cx_query_add(q, 2, argv, lens);
-            if (rc != NGX_OK) {
-                return rc;
-            }
+    for (i = 0; i < ctx->nreads; i++) {
+        rc = ngx_http_cx_score_read(ctx, 0, 0, 0, 0);
+        if (rc != NGX_OK) {
+            return rc;
         }
     }
 
@@ -280,22 +311,139 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 
 
 /*
- * the name of the k-th hash of day d of the range; past the range, of
- * day d - days of the compared period
+ * The reads of n days from day "first" (days since 1970-01-01), at
+ * index base: a month's rollup for each month they hold whole, when the
+ * question allows it; the days of the others.  Without touchpoint= and
+ * by=touchpoint, the rollups that add up the touchpoints (of months and
+ * of days) are enough; by=touchpoint needs a month's fields as they are;
+ * with touchpoint=, by=day and by=wday need the day hashes, as does
+ * report=touchpoints by=day.
+ */
+
+static ngx_int_t
+ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
+    ngx_int_t first, ngx_uint_t n)
+{
+    ngx_tm_t                  tm, next;
+    ngx_uint_t                d, k, len;
+    ngx_http_cx_score_span_e  span, day;
+
+    span = ngx_http_cx_span_month;
+    day = ngx_http_cx_span_day;
+
+    if (ctx->survey == NULL) {
+        if (ctx->by == ngx_http_cx_by_day) {
+            span = ngx_http_cx_span_day;
+        }
+
+    } else if (ctx->touchpoint.len == 0) {
+        if (ctx->by != ngx_http_cx_by_touchpoint) {
+            span = ngx_http_cx_span_all;
+            day = ngx_http_cx_span_day_all;
+        }
+
+    } else if (ctx->by == ngx_http_cx_by_day
+               || ctx->by == ngx_http_cx_by_wday)
+    {
+        span = ngx_http_cx_span_day;
+    }
+
+    if (!ctx->rollups) {
+        span = ngx_http_cx_span_day;
+        day = ngx_http_cx_span_day;
+    }
+
+    for (d = 0; d < n; d += len) {
+        len = 1;
+
+        ngx_gmtime((time_t) (first + d) * 86400, &tm);
+
+        if (span != ngx_http_cx_span_day && tm.ngx_tm_mday == 1) {
+
+            /* the month's length: the day before the next month's 1st */
+
+            ngx_gmtime((time_t) (first + d + 31) * 86400, &next);
+            len = 31 - (next.ngx_tm_mday - 1);
+
+            if (d + len > n) {
+                len = 1;
+            }
+        }
+
+        for (k = 0; k < ctx->keys; k++) {
+            if (ctx->nreads == ctx->reads_max) {
+                return NGX_ERROR;
+            }
+
+            ctx->reads[ctx->nreads].first = base + d;
+            ctx->reads[ctx->nreads].ndays = len;
+            ctx->reads[ctx->nreads].key = k;
+            ctx->reads[ctx->nreads].span = (len == 1) ? day : span;
+            ctx->nreads++;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Sends the HGETALL of the next read; with ndays, of a new read first
+ * (the days of a rollup that was not complete)
+ */
+
+static ngx_int_t
+ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
+    ngx_uint_t ndays, ngx_uint_t key, ngx_http_cx_score_span_e span)
+{
+    size_t                     lens[2];
+    const char                *argv[2];
+    ngx_http_cx_score_read_t  *rd;
+    u_char                     buf[NGX_HTTP_CX_KEY_MAX];
+
+    if (ndays) {
+        if (ctx->nreads == ctx->reads_max) {
+            return NGX_ERROR;
+        }
+
+        rd = &ctx->reads[ctx->nreads++];
+        rd->first = first;
+        rd->ndays = ndays;
+        rd->key = key;
+        rd->span = span;
+    }
+
+    rd = &ctx->reads[ctx->query->sent];
+
+    argv[0] = "HGETALL";
+    lens[0] = sizeof("HGETALL") - 1;
+    argv[1] = (const char *) buf;
+    lens[1] = ngx_http_cx_score_key(ctx, rd, buf) - buf;
+
+    return ngx_http_cx_query_add(ctx->query, 2, argv, lens);
+}
+
+
+/*
+ * the name of a read's hash: of its day, for a day past the range of
+ * day - days of the compared period; of its month for a rollup
  */
 
 static u_char *
-ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t d,
-    ngx_uint_t k, u_char *key)
+ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_read_t *rd, u_char *key)
 {
     ngx_int_t                 first;
+    ngx_uint_t                d;
     ngx_tm_t                  tm;
+    ngx_http_cx_key_span_e    span;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[9];
 
     cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
 
     first = ctx->from;
+    d = rd->first;
 
     if (d >= ctx->days) {
         first = ctx->compare_from;
@@ -306,14 +454,29 @@ ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t d,
     ngx_sprintf(day, "%04d%02d%02d%Z", tm.ngx_tm_year, tm.ngx_tm_mon,
                 tm.ngx_tm_mday);
 
-    if (ctx->survey) {
-        return ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                               ngx_http_cx_score_survey_keys[k],
-                               &ctx->survey->id, day);
+    switch (rd->span) {
+    case ngx_http_cx_span_month:
+        span = ngx_http_cx_key_of_month;
+        break;
+    case ngx_http_cx_span_all:
+        span = ngx_http_cx_key_of_month_all;
+        break;
+    case ngx_http_cx_span_day_all:
+        span = ngx_http_cx_key_of_day_all;
+        break;
+    default:
+        span = ngx_http_cx_key_of_day;
     }
 
-    return ngx_http_cx_key(key, &cmcf->redis_prefix, &ctx->site,
-                           ngx_http_cx_score_report_keys[k], NULL, day);
+    if (ctx->survey) {
+        return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
+                                    ngx_http_cx_score_survey_keys[rd->key],
+                                    &ctx->survey->id, day, span);
+    }
+
+    return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
+                                ngx_http_cx_score_report_keys[rd->key], NULL,
+                                day, span);
 }
 
 
@@ -323,12 +486,21 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
 {
     ngx_http_cx_score_ctx_t *ctx = q->data;
 
-    size_t       e;
-    ngx_uint_t   day, key;
-    redisReply  *f, *v;
+    size_t                     e;
+    redisReply                *f, *v;
+    ngx_http_cx_score_read_t  *rd;
 
     if (ctx->report == ngx_http_cx_rep_followups) {
         ngx_http_cx_score_followups_add(ctx, reply);
+        return;
+    }
+
+    rd = &ctx->reads[i];
+
+    if (rd->span != ngx_http_cx_span_day
+        && !ngx_http_cx_score_complete(reply))
+    {
+        ngx_http_cx_score_fallback(ctx, rd);
         return;
     }
 
@@ -344,27 +516,109 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
         return;
     }
 
-    day = i / ctx->keys;
-    key = i % ctx->keys;
-
-    ctx->day = day;
-    ctx->key = key;
+    ctx->read = rd;
 
     for (e = 0; e + 1 < reply->elements; e += 2) {
         f = reply->element[e];
         v = reply->element[e + 1];
 
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
+            || (f->len == 1 && f->str[0] == '#'))
+        {
             continue;
         }
 
         ctx->field = f;
 
-        if (ctx->survey) {
-            ngx_http_cx_score_survey_add(ctx, day, key, f, v);
+        if (rd->span == ngx_http_cx_span_all
+            || rd->span == ngx_http_cx_span_day_all)
+        {
+            ngx_http_cx_score_survey_add_all(ctx, rd->first, rd->key, f, v);
+
+        } else if (ctx->survey) {
+            ngx_http_cx_score_survey_add(ctx, rd->first, rd->key, f, v);
 
         } else {
-            ngx_http_cx_score_report_add(ctx, day, key, f, v);
+            ngx_http_cx_score_report_add(ctx, rd->first, rd->key, f, v);
+        }
+    }
+}
+
+
+/*
+ * A rollup whose field "#" says it holds every count of its month, and
+ * whose values are all counts: one that something else wrote into is
+ * not trusted (the days it adds up are read, and their bad fields
+ * logged)
+ */
+
+static ngx_uint_t
+ngx_http_cx_score_complete(redisReply *reply)
+{
+    size_t       e, i;
+    ngx_uint_t   complete;
+    redisReply  *f, *v;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        return 0;
+    }
+
+    complete = 0;
+
+    for (e = 0; e + 1 < reply->elements; e += 2) {
+        f = reply->element[e];
+        v = reply->element[e + 1];
+
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
+            || v->len == 0)
+        {
+            return 0;
+        }
+
+        if (f->len == 1 && f->str[0] == '#') {
+            complete = (v->len == 1 && v->str[0] == '1');
+            continue;
+        }
+
+        for (i = 0; i < v->len; i++) {
+            if (v->str[i] < '0' || v->str[i] > '9') {
+                return 0;
+            }
+        }
+    }
+
+    return complete;
+}
+
+
+/*
+ * A rollup that is missing, not complete (data written before the
+ * rollups, a write that failed) or not a hash: what it adds up is read
+ * instead, in the same round trip's wake -- a month's days (the rollups
+ * of the days, for a month's that adds up the touchpoints), a day's hash.
+ */
+
+static void
+ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_score_read_t *rd)
+{
+    ngx_uint_t                d, first, ndays, key;
+    ngx_http_cx_score_span_e  span;
+
+    first = rd->first;
+    ndays = rd->ndays;
+    key = rd->key;
+    span = (rd->span == ngx_http_cx_span_all) ? ngx_http_cx_span_day_all
+                                              : ngx_http_cx_span_day;
+
+    /* rd may move no more: reads are never reallocated */
+
+    for (d = 0; d < ndays; d++) {
+        if (ngx_http_cx_score_read(ctx, first + d, 1, key, span)
+            != NGX_OK)
+        {
+            ctx->redis_error = 1;
+            return;
         }
     }
 }
@@ -655,7 +909,7 @@ ngx_http_cx_score_bad(ngx_http_cx_score_ctx_t *ctx, const char *what,
 {
     u_char      *p, *q, *last, *end, *t;
     ngx_uint_t   more;
-    u_char       key[NGX_HTTP_CX_SCORE_KEY_MAX];
+    u_char       key[NGX_HTTP_CX_KEY_MAX];
     u_char       value[NGX_HTTP_CX_SCORE_VALUE_LOG * 4 + 3];
     u_char       tail[sizeof(" ( more not logged)") + NGX_INT_T_LEN];
 
@@ -671,7 +925,7 @@ ngx_http_cx_score_bad(ngx_http_cx_score_ctx_t *ctx, const char *what,
     more = unlogged;
     unlogged = 0;
 
-    end = ngx_http_cx_score_key(ctx, ctx->day, ctx->key, key);
+    end = ngx_http_cx_score_key(ctx, ctx->read, key);
 
     t = more ? ngx_sprintf(tail, " (%ui more not logged)", more) : tail;
 

@@ -5,9 +5,9 @@
  * grouping) and the helpers that read Redis hash fields.  The handler
  * is ngx_http_cx_score.c, its parameters ngx_http_cx_score_args.c, a
  * survey's scores ngx_http_cx_score_survey.c, the journey report
- * (report=touchpoints) ngx_http_cx_score_report.c, the latest follow-ups
- * (report=followups) ngx_http_cx_score_followups.c and the configured
- * surveys (report=surveys) ngx_http_cx_score_surveys.c.
+ * (report=touchpoints) ngx_http_cx_score_touchpoints.c, the latest
+ * follow-ups (report=followups) ngx_http_cx_score_followups.c and the
+ * configured surveys (report=surveys) ngx_http_cx_score_survey_list.c.
  */
 
 
@@ -18,7 +18,7 @@
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_json.h"
 #include "ngx_http_cx_query.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 
 #include <hiredis/hiredis.h>
 
@@ -27,7 +27,6 @@
 #define NGX_HTTP_CX_SCORE_DAYS_DEFAULT  30
 #define NGX_HTTP_CX_FOLLOWUPS_DEFAULT   20
 #define NGX_HTTP_CX_FOLLOWUPS_MAX       100
-#define NGX_HTTP_CX_SCORE_KEY_MAX       512
 #define NGX_HTTP_CX_SCORE_VALUE_LOG     64      /* bytes of a bad value */
 
 
@@ -67,6 +66,32 @@ typedef enum {
 } ngx_http_cx_report_key_e;
 
 
+/*
+ * What one HGETALL of a query reads: a day's hash, or a rollup
+ * (docs/redis.md): a whole month's, with the day hashes' fields
+ * ("month") or the touchpoints added up ("all"), or a day's with the
+ * touchpoints added up ("day_all").  A rollup that is not complete is
+ * replaced by what it adds up.
+ */
+
+typedef enum {
+    ngx_http_cx_span_day = 0,
+    ngx_http_cx_span_month,
+    ngx_http_cx_span_all,
+    ngx_http_cx_span_day_all
+} ngx_http_cx_score_span_e;
+
+
+typedef struct {
+    ngx_uint_t                   first;     /* day: 0 .. days +
+                                               compare_days - 1 */
+    ngx_uint_t                   ndays;
+    ngx_uint_t                   key;       /* ngx_http_cx_score_key_e or
+                                               ngx_http_cx_report_key_e */
+    ngx_http_cx_score_span_e     span;
+} ngx_http_cx_score_read_t;
+
+
 typedef struct {
     ngx_http_request_t          *request;
 
@@ -90,9 +115,14 @@ typedef struct {
 
     void                        *data;      /* scores' or report's state */
 
-    ngx_uint_t                   day;       /* the field being added up, */
-    ngx_uint_t                   key;       /* for log messages */
-    redisReply                  *field;
+    ngx_http_cx_score_read_t    *reads;     /* in the order sent */
+    ngx_uint_t                   nreads;
+    ngx_uint_t                   reads_max;
+    ngx_uint_t                   rollups;   /* 0: day hashes only */
+    ngx_http_cx_query_t         *query;
+
+    ngx_http_cx_score_read_t    *read;      /* the field being added up, */
+    redisReply                  *field;     /* for log messages */
 
     ngx_event_t                  answer;
     ngx_int_t                    rc;
@@ -112,6 +142,8 @@ ngx_int_t ngx_http_cx_score_args(ngx_http_request_t *r,
 ngx_int_t ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx);
 void ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);
+void ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t key, redisReply *f, redisReply *v);
 void ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
 
@@ -139,10 +171,10 @@ void ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
 void ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
 
-/* ngx_http_cx_score_surveys.c */
+/* ngx_http_cx_score_survey_list.c */
 ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);
 
-/* ngx_http_cx_score_report.c */
+/* ngx_http_cx_score_touchpoints.c */
 ngx_int_t ngx_http_cx_score_report_init(ngx_http_cx_score_ctx_t *ctx);
 void ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t day, ngx_uint_t key, redisReply *f, redisReply *v);

@@ -14,6 +14,8 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_embed.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_score.h"
 
@@ -66,38 +68,9 @@ static ngx_str_t  ngx_http_cx_followup_fields[] = {
 };
 
 
-/*
- * KEYS[1]: the stream; ARGV: the highest and lowest ids to read, the
- * first day and the day after the last (times compare as strings),
- * how many to keep, how many to look at, the page size, the survey
- * and the touchpoint ("": any).  "(" (an exclusive id) needs Redis 6.2.
- */
+/* lua/redis/followups.lua: KEYS and ARGV are described there */
 
-static ngx_str_t  ngx_http_cx_followups_script = ngx_string(
-    "local hi, lo, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4] "
-    "local count, scan = tonumber(ARGV[5]), tonumber(ARGV[6]) "
-    "local size, survey, tp = tonumber(ARGV[7]), ARGV[8], ARGV[9] "
-    "local out, seen = {}, 0 "
-    "while #out < count and seen < scan do "
-    "  local want = math.min(size, scan - seen) "
-    "  local page = redis.call('XREVRANGE', KEYS[1], hi, lo, "
-    "                          'COUNT', want) "
-    "  for i = 1, #page do "
-    "    local f, e = page[i][2], {} "
-    "    for j = 1, #f - 1, 2 do e[f[j]] = f[j + 1] end "
-    "    local t = e.time or '' "
-    "    if t >= from and t < to "
-    "       and (survey == '' or e.survey == survey) "
-    "       and (tp == '' or e.touchpoint == tp) then "
-    "      out[#out + 1] = page[i] "
-    "      if #out == count then break end "
-    "    end "
-    "  end "
-    "  seen = seen + #page "
-    "  if #page < want then break end "
-    "  hi = '(' .. page[#page][1] "
-    "end "
-    "return out");
+ngx_http_cx_embed(ngx_http_cx_followups_script, "lua/redis/followups.lua");
 
 
 ngx_int_t
@@ -148,13 +121,13 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     }
 
     argv[0] = "EVAL";
-    argv[1] = (const char *) ngx_http_cx_followups_script.data;
-    lens[1] = ngx_http_cx_followups_script.len;
+    argv[1] = (const char *) ngx_http_cx_followups_script;
+    lens[1] = ngx_http_cx_followups_script_end - ngx_http_cx_followups_script;
     argv[2] = "1";
 
     p = buf;
     argv[3] = (const char *) p;
-    p = ngx_sprintf(p, "%V:%V:followup", &cmcf->redis_prefix, &ctx->site);
+    p = ngx_http_cx_key_followup(p, &cmcf->redis_prefix, &ctx->site);
 
     /* hi: the last millisecond of the day after "to" */
 

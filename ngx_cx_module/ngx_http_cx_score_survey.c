@@ -4,7 +4,7 @@
  * its score histograms (sc, by hour sch) and events (sv, svh) added up
  * per range and per group (day, touchpoint, hour, wday) as Redis'
  * replies arrive, then written out with their scores
- * (ngx_http_cx_scoring.c): the whole range, and the groups; by
+ * (ngx_http_cx_score_math.c): the whole range, and the groups; by
  * touchpoint, the pain map.  With a compared period, its days are read
  * after the range's and added up apart, and each score is compared with
  * its counterpart there; a touchpoint is also compared with the rest.
@@ -13,7 +13,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_events.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 #include "ngx_http_cx_score.h"
 #include "ngx_http_cx_survey.h"
 
@@ -55,6 +55,9 @@ typedef struct {
 } ngx_http_cx_score_pain_t;
 
 
+static void ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t day, ngx_uint_t key, ngx_str_t *tpname, ngx_str_t *what,
+    ngx_str_t *hh, redisReply *v);
 static ngx_http_cx_score_tp_t *ngx_http_cx_score_tp(
     ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name);
 static void ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx,
@@ -144,10 +147,84 @@ void
 ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     ngx_uint_t key, redisReply *f, redisReply *v)
 {
+    ngx_str_t   part[3];
+    ngx_uint_t  hourly;
+
+    hourly = (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh);
+
+    if (ngx_http_cx_score_fields(f, part, hourly ? 3 : 2) != NGX_OK
+        || (ctx->touchpoint.len
+            && !ngx_http_cx_score_is(&part[0], &ctx->touchpoint)))
+    {
+        return;
+    }
+
+    ngx_http_cx_score_survey_count(ctx, day, key, &part[0], &part[1],
+                                   hourly ? &part[2] : NULL, v);
+}
+
+
+/*
+ * A field of a rollup that adds up the touchpoints (read without
+ * touchpoint= only): of a month, "DD:score" (sc), "DD:event" (sv) of
+ * its day DD, the month's first day at index "first"; of a day, "score",
+ * "event"; of either, "score:hh" (sch), "event:hh" (svh).
+ */
+
+void
+ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t key, redisReply *f, redisReply *v)
+{
+    ngx_int_t  dd;
+    ngx_str_t  part[2];
+
+    if (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh) {
+        if (ngx_http_cx_score_fields(f, part, 2) == NGX_OK) {
+            ngx_http_cx_score_survey_count(ctx, first, key, NULL, &part[0],
+                                           &part[1], v);
+        }
+
+        return;
+    }
+
+    if (ctx->read->span == ngx_http_cx_span_day_all) {
+        if (ngx_http_cx_score_fields(f, part, 1) == NGX_OK) {
+            ngx_http_cx_score_survey_count(ctx, first, key, NULL, &part[0],
+                                           NULL, v);
+        }
+
+        return;
+    }
+
+    if (ngx_http_cx_score_fields(f, part, 2) != NGX_OK) {
+        return;
+    }
+
+    dd = (part[0].len == 2) ? ngx_atoi(part[0].data, 2) : NGX_ERROR;
+
+    if (dd < 1 || (ngx_uint_t) dd > ctx->read->ndays) {
+        return;
+    }
+
+    ngx_http_cx_score_survey_count(ctx, first + dd - 1, key, NULL, &part[1],
+                                   NULL, v);
+}
+
+
+/*
+ * Adds up count v of a score or an event ("what") of touchpoint tp
+ * (NULL: of all), of day "day" of the range or, past it, of the compared
+ * period; hh: of that hour.
+ */
+
+static void
+ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
+    ngx_uint_t key, ngx_str_t *tpname, ngx_str_t *what, ngx_str_t *hh,
+    redisReply *v)
+{
     uint64_t                    c;
     ngx_int_t                   score, hour, first;
-    ngx_str_t                   part[3];
-    ngx_uint_t                  e, hourly, i, n, compared;
+    ngx_uint_t                  e, i, n, compared;
     ngx_http_cx_score_tp_t     *tp;
     ngx_http_cx_score_agg_t    *agg[2], *total, *groups;
     ngx_http_cx_score_data_t   *data;
@@ -155,13 +232,8 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
     data = ctx->data;
     type = ctx->survey->type;
-    hourly = (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh);
 
-    if (ngx_http_cx_score_fields(f, part, hourly ? 3 : 2) != NGX_OK
-        || (ctx->touchpoint.len
-            && !ngx_http_cx_score_is(&part[0], &ctx->touchpoint))
-        || ngx_http_cx_score_count(ctx, v, &c) != NGX_OK)
-    {
+    if (ngx_http_cx_score_count(ctx, v, &c) != NGX_OK) {
         return;
     }
 
@@ -169,14 +241,14 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     e = 0;
 
     if (key == ngx_http_cx_key_sc || key == ngx_http_cx_key_sch) {
-        score = ngx_atoi(part[1].data, part[1].len);
+        score = ngx_atoi(what->data, what->len);
 
         if (score < type->min || score > type->max) {
             return;
         }
 
     } else {
-        e = ngx_http_cx_event_find(&part[1]);
+        e = ngx_http_cx_event_find(what);
 
         if (e == ngx_http_cx_event_view || e == ngx_http_cx_event_custom) {
             return;
@@ -199,8 +271,8 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
     n = 0;
 
-    if (hourly) {
-        hour = ngx_http_cx_score_hour(&part[2]);
+    if (hh) {
+        hour = ngx_http_cx_score_hour(hh);
         if (hour == NGX_ERROR) {
             return;
         }
@@ -222,7 +294,11 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             break;
 
         case ngx_http_cx_by_touchpoint:
-            tp = ngx_http_cx_score_tp(ctx, &part[0]);
+            if (tpname == NULL) {
+                break;
+            }
+
+            tp = ngx_http_cx_score_tp(ctx, tpname);
             if (tp == NULL) {
                 ctx->no_memory = 1;
                 return;

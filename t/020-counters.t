@@ -58,8 +58,11 @@ ok(wait_for(sub { ::tp_count('home:view') == 300 }), "300 views in Redis")
     or diag(::tp_count('home:view'));
 is(::hourly_sum("cx:localhost:tph:$::DAY", 'home:view'), 300, "300 by hour");
 my @keys = sort grep { !/:batch:/ } redis()->keys('cx:*');
-is_deeply(\@keys, ["cx:localhost:tp:$::DAY", "cx:localhost:tph:$::DAY"],
-          "no other keys");
+my $month = substr($::DAY, 0, 6);
+is_deeply(\@keys, ["cx:localhost:tp:$month", "cx:localhost:tp:$::DAY",
+                   "cx:localhost:tph:$month", "cx:localhost:tph:$::DAY"],
+          "no other keys than the day hashes and their month rollups");
+is(redis()->hget("cx:localhost:tp:$month", 'home:view'), 300, "300 in the month");
 
 
 

@@ -8,12 +8,17 @@
 # the exact t quantile (regularized incomplete beta); the module's table
 # is within 1e-4 of it, hence that much more for CES.
 #
-# CX_SEED=n picks another random data set.
+# CX_SEED=n picks another random data set.  The second block writes the
+# data through the flush script (lua/redis/flush.lua), as the module does,
+# so that the month rollups are there, with old data (written before the
+# rollups) in the first weeks: the answers must not change.
 
 use lib 't/lib';
 use Test::CX;
 use JSON::PP ();
 use List::Util qw(sum0);
+use POSIX qw(strftime);
+use Time::Local ();
 
 our $SEED = $ENV{CX_SEED} // 20240501;
 our @DAYS = map { sprintf '202405%02d', $_ } 1 .. 14;
@@ -25,6 +30,30 @@ our @WDAYS = qw(mon tue wed thu fri sat sun);
 
 # ------------------------------------------------------------ the data
 
+# $VIA_SCRIPT->(day): that day's data goes through the flush script
+our $VIA_SCRIPT;
+our $FLUSH_SHA;
+our $SEQ = 0;
+
+sub flush_script {
+    my ($day, $hashes) = @_;
+    my $r = redis();
+    $FLUSH_SHA //= $r->script_load(do {
+        local (@ARGV, $/) = ('lua/redis/flush.lua');
+        <>;
+    });
+    my (@keys, @args);
+    for my $key (sort keys %$hashes) {
+        my $h = $hashes->{$key};
+        push @keys, $key;
+        push @args, scalar(keys %$h), map { ($_, $h->{$_}) } sort keys %$h;
+    }
+    return unless @keys;
+    my $res = $r->evalsha($FLUSH_SHA, 1 + @keys, 'cx:batch:t042', @keys,
+                          ++$SEQ, 0, @args, 0, 0, 0);
+    die "flush script: lost $res->[4]" if $res->[4];
+}
+
 sub seed_data {
     my $r = redis();
     my $n = 0;
@@ -33,6 +62,8 @@ sub seed_data {
         my (undef, $min, $max) = @{ $TYPE{$survey} };
 
         for my $day (@DAYS) {
+            my %batch;
+
             for my $tp (@TPS) {
                 next if rand() < 0.25;
 
@@ -68,11 +99,18 @@ sub seed_data {
                     my ($kind, $h) = @$_;
                     for my $f (keys %$h) {
                         next unless $h->{$f};
-                        $r->hincrby("cx:localhost:$kind:$survey:$day", $f, $h->{$f}, sub {});
+                        if ($VIA_SCRIPT && $VIA_SCRIPT->($day)) {
+                            $batch{"cx:localhost:$kind:$survey:$day"}{$f} += $h->{$f};
+                        } else {
+                            $r->hincrby("cx:localhost:$kind:$survey:$day", $f, $h->{$f}, sub {});
+                        }
                         $n++;
                     }
                 }
             }
+
+            $r->wait_all_responses;
+            flush_script($day, \%batch);
         }
     }
 
@@ -323,37 +361,10 @@ sub wday_of {
     return $WDAYS[($wd + 6) % 7];
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
+# every answer of /cx/score over @DAYS against the recomputation
+sub crosscheck {
+my $range = 'from=' . iso($DAYS[0]) . '&to=' . iso($DAYS[-1]);
 
-    $block->set_value('http_config', <<'EOF');
-cx_secret 0123456789abcdef0123;
-cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
-EOF
-
-    $block->set_value('config', <<'EOF');
-location / {
-    cx_survey s1 type=nps;
-    cx_survey c1 type=csat;
-    cx_survey e1 type=ces;
-}
-location = /cx/score {
-    cx_score;
-}
-EOF
-});
-
-run_tests();
-
-__DATA__
-
-=== TEST 1: random data: the endpoint agrees with a recomputation from the raw hashes
---- redis
---- check
-srand($::SEED);
-note("CX_SEED=$::SEED");
-ok(::seed_data() > 1000, 'random data written');
-my $range = 'from=2024-05-01&to=2024-05-14';
 
 for my $survey (sort keys %::TYPE) {
     my ($total) = ::raw($survey, 0);
@@ -390,8 +401,8 @@ for my $survey (sort keys %::TYPE) {
     # by day
     ($t, $g) = ::raw($survey, 0, undef, sub { $::DAYS[$_[0]] });
     $got = ::score("survey=$survey&$range&by=day");
-    is(scalar @{ $got->{groups} }, 14, "$survey: 14 days");
-    for my $i (0 .. 13) {
+    is(scalar @{ $got->{groups} }, scalar @::DAYS, "$survey: " . @::DAYS . " days");
+    for my $i (0 .. $#::DAYS) {
         my $d = $::DAYS[$i];
         is($got->{groups}[$i]{day}, join('-', unpack 'A4 A2 A2', $d), "$survey day $d: label");
         ::compare($survey, $got->{groups}[$i], ::expect($survey, $g->{$d}{hist} // {}, $g->{$d}{ev} // {}),
@@ -421,16 +432,66 @@ for my $survey (sort keys %::TYPE) {
 
     # one touchpoint, by day, over part of the range
     ($t, $g) = ::raw($survey, 0, 'checkout', sub { $_[0] >= 2 && $_[0] <= 8 ? $::DAYS[$_[0]] : undef });
-    $got = ::score("survey=$survey&touchpoint=checkout&from=2024-05-03&to=2024-05-09&by=day");
+    $got = ::score("survey=$survey&touchpoint=checkout&from=" . ::iso($::DAYS[2]) . "&to=" . ::iso($::DAYS[8]) . "&by=day");
     my (%hist, %ev);
     for my $d (@::DAYS[2 .. 8]) {
         $hist{$_} += $g->{$d}{hist}{$_} for keys %{ $g->{$d}{hist} // {} };
         $ev{$_} += $g->{$d}{ev}{$_} for keys %{ $g->{$d}{ev} // {} };
     }
-    ::compare($survey, $got, ::expect($survey, \%hist, \%ev), "$survey checkout 3-9 May");
+    ::compare($survey, $got, ::expect($survey, \%hist, \%ev), "$survey checkout, days 3-9");
     for my $i (0 .. 6) {
         my $d = $::DAYS[$i + 2];
         ::compare($survey, $got->{groups}[$i], ::expect($survey, $g->{$d}{hist} // {}, $g->{$d}{ev} // {}),
                   "$survey checkout $d");
     }
 }
+}
+
+sub iso { join '-', unpack 'A4 A2 A2', $_[0] }
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', <<'EOF');
+cx_secret 0123456789abcdef0123;
+cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+EOF
+
+    $block->set_value('config', <<'EOF');
+location / {
+    cx_survey s1 type=nps;
+    cx_survey c1 type=csat;
+    cx_survey e1 type=ces;
+}
+location = /cx/score {
+    cx_score;
+}
+EOF
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: random data: the endpoint agrees with a recomputation from the raw hashes
+--- redis
+--- check
+srand($::SEED);
+note("CX_SEED=$::SEED");
+ok(::seed_data() > 1000, 'random data written');
+::crosscheck();
+
+
+
+=== TEST 2: the same through the flush script, with month rollups: old data (March, April 1-10, written as before the rollups) and new (from April 11), months whole and cut
+--- redis
+--- check
+srand($::SEED + 1);
+@::DAYS = map { strftime('%Y%m%d', gmtime(Time::Local::timegm(0, 0, 0, 25, 2, 2024) + 86400 * $_)) } 0 .. 72;
+is($::DAYS[-1], '20240605', '2024-03-25 to 2024-06-05');
+$::VIA_SCRIPT = sub { $_[0] ge '20240411' };
+ok(::seed_data() > 1000, 'random data written');
+is(redis()->hget('cx:localhost:sc:s1:202405', '#'), '1', 'May: a complete rollup');
+is(redis()->hget('cx:localhost:sc:s1:202405:all', '#'), '1', 'May: a complete rollup of the touchpoints');
+is(redis()->hget('cx:localhost:sc:s1:202404', '#'), '0', 'April: old data, not complete');
+::crosscheck();

@@ -1,4 +1,4 @@
-# The comparison statistics alone: ngx_http_cx_scoring.c compiled with a
+# The comparison statistics alone: ngx_http_cx_score_math.c compiled with a
 # small C driver against the nginx headers of the build tree (as
 # t/043-score-math.t does), and every figure it prints checked against
 #
@@ -52,7 +52,7 @@ my $dir = tempdir(CLEANUP => 1);
 open my $fh, '>', "$dir/driver.c" or die $!;
 print $fh <<'EOF';
 #include "ngx_http_cx_module.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 #include <stdio.h>
 
 static ngx_http_cx_survey_type_t  types[] = {
@@ -245,7 +245,7 @@ my @incs = map { "-I$tree/$_" } qw(src/core src/event src/event/modules
 push @incs, "-I$src", '-I/usr/include/hiredis', '-I/usr/include/luajit-2.1';
 
 my $cmd = join ' ', 'cc -O2 -Wall -Werror', @incs, '-o', "$dir/driver",
-          "$dir/driver.c", "$src/ngx_http_cx_scoring.c", '-lm 2>&1';
+          "$dir/driver.c", "$src/ngx_http_cx_score_math.c", '-lm 2>&1';
 my $out = `$cmd`;
 is($?, 0, 'the driver compiles') or diag($out);
 

@@ -1,4 +1,4 @@
-# The statistics alone: ngx_http_cx_scoring.c (and the JSON string
+# The statistics alone: ngx_http_cx_score_math.c (and the JSON string
 # escaping of ngx_http_cx_json.c) compiled with a small C driver against
 # the nginx headers of the build tree, checked to 6 decimals against
 # values worked out by hand (see t/040-score.t for the working).
@@ -22,7 +22,7 @@ my $dir = tempdir(CLEANUP => 1);
 open my $fh, '>', "$dir/driver.c" or die $!;
 print $fh <<'EOF';
 #include "ngx_http_cx_module.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 #include "ngx_http_cx_json.h"
 #include <stdio.h>
 
@@ -148,7 +148,7 @@ my @incs = map { "-I$tree/$_" } qw(src/core src/event src/event/modules
 push @incs, "-I$src", '-I/usr/include/hiredis', '-I/usr/include/luajit-2.1';
 
 my $cmd = join ' ', 'cc -O2 -Wall -Werror', @incs, '-o', "$dir/driver",
-          "$dir/driver.c", "$src/ngx_http_cx_scoring.c",
+          "$dir/driver.c", "$src/ngx_http_cx_score_math.c",
           "$src/ngx_http_cx_json.c", '-lm 2>&1';
 my $out = `$cmd`;
 is($?, 0, 'the driver compiles') or diag($out);

@@ -1,6 +1,6 @@
 
 /*
- * ngx_http_cx_scoring.c: NPS, CSAT and CES with 95% intervals, from a
+ * ngx_http_cx_score_math.c: NPS, CSAT and CES with 95% intervals, from a
  * histogram of scores (see the header; the formulas and a worked example
  * are in README.md "Scores").
  *
@@ -30,7 +30,7 @@
 
 
 #include "ngx_http_cx_module.h"
-#include "ngx_http_cx_scoring.h"
+#include "ngx_http_cx_score_math.h"
 
 #include <math.h>
 

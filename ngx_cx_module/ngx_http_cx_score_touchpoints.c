@@ -1,6 +1,6 @@
 
 /*
- * ngx_http_cx_score_report.c: GET /cx/score?report=touchpoints, the
+ * ngx_http_cx_score_touchpoints.c: GET /cx/score?report=touchpoints, the
  * journey view.  For every touchpoint, the count of each event in the
  * range -- the journey's own (view, triggered, shown, dismissed,
  * answered, always present) then custom and backend-signalled names --

@@ -1,6 +1,6 @@
 
 /*
- * ngx_http_cx_scoring.h: the statistics of /cx/score -- NPS, CSAT and
+ * ngx_http_cx_score_math.h: the statistics of /cx/score -- NPS, CSAT and
  * CES with their 95% intervals, computed from a score histogram; the
  * comparison of two sets of answers (two periods, a touchpoint and the
  * rest); the answers needed for a margin or to detect a change.  Pure
@@ -10,8 +10,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CX_SCORING_H_INCLUDED_
-#define _NGX_HTTP_CX_SCORING_H_INCLUDED_
+#ifndef _NGX_HTTP_CX_SCORE_MATH_H_INCLUDED_
+#define _NGX_HTTP_CX_SCORE_MATH_H_INCLUDED_
 
 
 #include "ngx_http_cx_module.h"
@@ -148,4 +148,4 @@ double ngx_http_cx_student_q975(double df);
 double ngx_http_cx_beta_reg(double a, double b, double x);
 
 
-#endif /* _NGX_HTTP_CX_SCORING_H_INCLUDED_ */
+#endif /* _NGX_HTTP_CX_SCORE_MATH_H_INCLUDED_ */

@@ -1,6 +1,6 @@
 
 /*
- * ngx_http_cx_score_surveys.c: GET /cx/score?report=surveys, the surveys
+ * ngx_http_cx_score_survey_list.c: GET /cx/score?report=surveys, the surveys
  * configured in this nginx (every cx_survey id once, in the order of the
  * configuration) with their type, scale, follow-up threshold and
  * question: what the dashboard offers to choose from.  Answered from the
