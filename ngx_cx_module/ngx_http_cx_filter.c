@@ -270,6 +270,13 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         len += sizeof(" data-cx-followup=\"\"") - 1 + NGX_INT_T_LEN;
     }
 
+    /* recontact, follow-up: only what differs from the widget's defaults */
+
+    len += sizeof(" data-cx-recontact=\"\" data-cx-dismissed=\"\""
+                  " data-cx-gap=\"\" data-cx-followup-scores=\"none\""
+                  " data-cx-followup-question=\"\"") - 1
+           + 3 * NGX_INT_T_LEN + s->followup_question.len;
+
     if (nonce.len) {
         len += sizeof(" nonce=\"\"") - 1
                + ngx_http_cx_escape_html_len(nonce.data, nonce.len);
@@ -298,6 +305,29 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     if (followup != s->type->followup) {
         p = ngx_sprintf(p, " data-cx-followup=\"%i\"", followup);
+    }
+
+    if (s->recontact != (s->cooldown ? s->cooldown : 90)) {
+        p = ngx_sprintf(p, " data-cx-recontact=\"%ui\"", s->recontact);
+    }
+
+    if (s->dismissed != 7) {
+        p = ngx_sprintf(p, " data-cx-dismissed=\"%ui\"", s->dismissed);
+    }
+
+    if (cmcf->survey_gap != 14) {
+        p = ngx_sprintf(p, " data-cx-gap=\"%ui\"", cmcf->survey_gap);
+    }
+
+    if (s->followup != NGX_HTTP_CX_FOLLOWUP_LOW) {
+        p = ngx_sprintf(p, " data-cx-followup-scores=\"%s\"",
+                        s->followup == NGX_HTTP_CX_FOLLOWUP_ALL ? "all"
+                                                                : "none");
+    }
+
+    if (s->followup_question.len) {
+        p = ngx_sprintf(p, " data-cx-followup-question=\"%V\"",
+                        &s->followup_question);
     }
 
     p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",

@@ -19,6 +19,7 @@
 #include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_visitor.h"
 
 
 #define NGX_HTTP_CX_SIGNALS_MAX  8
@@ -28,6 +29,8 @@ static ngx_int_t ngx_http_cx_signal_events(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_str_t *value);
 static ngx_http_cx_survey_t *ngx_http_cx_sample(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_recontact(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_survey_t *s);
 
 
 /*
@@ -252,6 +255,13 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    rc = ngx_http_cx_recontact(r, ctx, ctx->survey);
+
+    if (rc != NGX_OK) {
+        ctx->survey = NULL;
+        return rc;
+    }
+
     if (!ctx->delay_set) {
         ctx->delay = ctx->survey->delay;
     }
@@ -261,6 +271,70 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether the visitor may be asked this survey now, by the cx_v cookie
+ * the widget keeps: not within recontact days of answering it (its
+ * cooldown, or 90), dismissed days of dismissing it (7), cooldown days
+ * of being shown it, nor cx_survey_gap days of being shown another
+ * survey.  NGX_DECLINED: not now (no tag, no token).
+ */
+
+static ngx_int_t
+ngx_http_cx_recontact(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_survey_t *s)
+{
+    ngx_int_t                      today;
+    ngx_uint_t                     i;
+    ngx_http_cx_visitor_t         *v;
+    ngx_http_cx_main_conf_t       *cmcf;
+    ngx_http_cx_visitor_survey_t  *e;
+
+    v = ngx_http_cx_visitor_get(r, &ctx->visitor);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    today = ngx_time() / 86400;
+
+#define ngx_http_cx_within(day, days)                                        \
+    ((day) >= 0 && today - (day) < (ngx_int_t) (days))
+
+    for (i = 0; i < v->nsurveys; i++) {
+        e = &v->surveys[i];
+
+        if (e->id.len != s->id.len
+            || ngx_memcmp(e->id.data, s->id.data, s->id.len) != 0)
+        {
+            if (ngx_http_cx_within(e->shown, cmcf->survey_gap)) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_cx_within(e->answered, s->recontact)
+            || ngx_http_cx_within(e->dismissed, s->dismissed)
+            || ngx_http_cx_within(e->shown, s->cooldown))
+        {
+            break;
+        }
+    }
+
+#undef ngx_http_cx_within
+
+    if (i == v->nsurveys) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx skip: survey \"%V\" not now for this visitor "
+                   "(\"%V\" in cx_v)", &s->id, &v->surveys[i].id);
+
+    return NGX_DECLINED;
 }
 
 
