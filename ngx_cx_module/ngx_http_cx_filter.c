@@ -102,6 +102,10 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    if (ngx_http_cx_pageview_visit(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (rc == NGX_DECLINED) {
         ngx_http_cx_stat_inc(r, ngx_http_cx_stat_skip_not_sampled);
         return ngx_http_next_header_filter(r);

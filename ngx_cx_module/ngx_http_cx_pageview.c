@@ -5,7 +5,9 @@
  * signals (X-CX-Event and X-CX-Touchpoint, read and removed in the header
  * filter), the survey it triggers if any (the location's Lua rules, then
  * sampling), its touchpoint (the backend's, the rules' touchpoint(r), or
- * cx_touchpoint) and the token its survey tag carries.
+ * cx_touchpoint), the token its survey tag carries, whether the visitor
+ * may be asked now (recontact, by the cx_v cookie) and the page view
+ * counted in that cookie.
  *
  * The filter, the log phase, the $cx_ variables and the rules (for
  * r.touchpoint: the resolver is handed to them) ask here; this unit asks
@@ -271,6 +273,43 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The page view counted in the visitor's cookie (Set-Cookie): after the
+ * trigger, so rules saw the visitor as the request brought it.
+ */
+
+ngx_int_t
+ngx_http_cx_pageview_visit(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_str_t               tp;
+    ngx_http_cx_ctx_t      *ctx;
+    ngx_http_cx_visitor_t  *v;
+
+    ctx = ngx_http_cx_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_cx_pageview_touchpoint(r, ctx, &tp);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_str_null(&tp);
+    }
+
+    v = ngx_http_cx_visitor_get(r, &ctx->visitor);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cx_visitor_visit(r, v, &tp);
 }
 
 

@@ -13,10 +13,16 @@
  * REFERRER_HOST, each lower-case and possibly empty.  The older
  * 1.ID.VIEWS.SESSIONS.SHOWN.ANSWERED is still read.  The page view
  * decision (recontact) and the rules (r.visitor) read it, once a request.
+ *
+ * The module counts the page view in it (ngx_http_cx_visitor_visit()):
+ * VIEWS, the touchpoint's views, and on the first page view of a visit
+ * (no cx_s cookie, which lives 30 minutes after the last page view)
+ * VISITS and SOURCE; the widget writes SURVEYS.
  */
 
 
 #include "ngx_http_cx_cookie.h"
+#include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
 #include "ngx_http_cx_visitor.h"
 
@@ -24,6 +30,10 @@
 #define NGX_HTTP_CX_VISITOR_COOKIE     "cx_v"
 #define NGX_HTTP_CX_VISIT_COOKIE       "cx_s"
 #define NGX_HTTP_CX_VISITOR_COUNT_MAX  9   /* digits */
+#define NGX_HTTP_CX_VISITOR_MAX        999999999
+#define NGX_HTTP_CX_VISITOR_ID_LEN     22  /* base64url of 16 bytes */
+#define NGX_HTTP_CX_VISITOR_YEAR       "31536000"
+#define NGX_HTTP_CX_VISIT_AGE          "1800"
 
 
 static ngx_int_t ngx_http_cx_visitor_cookie(ngx_http_request_t *r,
@@ -34,6 +44,11 @@ static ngx_int_t ngx_http_cx_visitor_arg(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static void ngx_http_cx_visitor_clean(ngx_http_request_t *r, ngx_str_t *src,
     ngx_uint_t unescape, ngx_str_t *dst);
+static u_char *ngx_http_cx_visitor_format(u_char *p,
+    ngx_http_cx_visitor_t *v);
+static u_char *ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day);
+static ngx_int_t ngx_http_cx_visitor_header(ngx_http_request_t *r,
+    u_char *value, size_t len);
 static ngx_int_t ngx_http_cx_visitor_parse_v1(u_char *p, u_char *last,
     ngx_http_cx_visitor_t *v);
 static u_char *ngx_http_cx_visitor_id(u_char *p, u_char *last,
@@ -272,6 +287,208 @@ ngx_http_cx_visitor_clean(ngx_http_request_t *r, ngx_str_t *src,
     if (dst->len == 0) {
         ngx_str_null(dst);
     }
+}
+
+
+/*
+ * Counts this page view in the visitor's cookie and sends it back
+ * (Set-Cookie cx_v, and cx_s for the visit): a new visitor gets a random
+ * id; touchpoint (may be empty) moves first in the list with one more
+ * view, the least recent falls off past NGX_HTTP_CX_VISITOR_TOUCHPOINTS.
+ */
+
+ngx_int_t
+ngx_http_cx_visitor_visit(ngx_http_request_t *r, ngx_http_cx_visitor_t *v,
+    ngx_str_t *touchpoint)
+{
+    u_char                            *p, *start;
+    size_t                             len;
+    uint64_t                           rnd[2];
+    ngx_str_t                          src, dst;
+    ngx_uint_t                         i, n;
+    ngx_http_cx_visitor_touchpoint_t   t;
+
+    if (v->id.len == 0) {
+        rnd[0] = ngx_http_cx_random64();
+        rnd[1] = ngx_http_cx_random64();
+
+        v->id.data = ngx_pnalloc(r->pool, NGX_HTTP_CX_VISITOR_ID_LEN + 2);
+        if (v->id.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        src.data = (u_char *) rnd;
+        src.len = 16;
+        ngx_encode_base64url(&v->id, &src);
+    }
+
+    if (v->views < NGX_HTTP_CX_VISITOR_MAX) {
+        v->views++;
+    }
+
+    if (v->new_visit && v->visits < NGX_HTTP_CX_VISITOR_MAX) {
+        v->visits++;
+    }
+
+    v->new_visit = 0;
+
+    if (touchpoint->len) {
+        for (i = 0; i < v->ntouchpoints; i++) {
+            if (v->touchpoints[i].name.len == touchpoint->len
+                && ngx_memcmp(v->touchpoints[i].name.data, touchpoint->data,
+                              touchpoint->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == v->ntouchpoints) {
+            t.name = *touchpoint;
+            t.views = 0;
+            n = ngx_min(v->ntouchpoints + 1,
+                        NGX_HTTP_CX_VISITOR_TOUCHPOINTS);
+            i = n - 1;
+            v->ntouchpoints = n;
+
+        } else {
+            t = v->touchpoints[i];
+        }
+
+        ngx_memmove(&v->touchpoints[1], &v->touchpoints[0],
+                    i * sizeof(ngx_http_cx_visitor_touchpoint_t));
+
+        if (t.views < NGX_HTTP_CX_VISITOR_MAX) {
+            t.views++;
+        }
+
+        v->touchpoints[0] = t;
+    }
+
+    /* the longest a cookie can be: every part at its bound */
+
+    len = sizeof("cx_v=2~~~~~~!!!; Path=/; Max-Age=" NGX_HTTP_CX_VISITOR_YEAR
+                 "; SameSite=Lax; Secure") - 1
+          + NGX_HTTP_CX_VISITOR_ID_MAX + 2 * NGX_HTTP_CX_VISITOR_COUNT_MAX
+          + NGX_HTTP_CX_VISITOR_SURVEYS
+            * (NGX_HTTP_CX_VISITOR_SOURCE_MAX + 3 * 9 + 1)
+          + NGX_HTTP_CX_VISITOR_TOUCHPOINTS
+            * (NGX_HTTP_CX_VISITOR_SOURCE_MAX + NGX_HTTP_CX_VISITOR_COUNT_MAX
+               + 2)
+          + ngx_http_cx_source_n * NGX_HTTP_CX_VISITOR_SOURCE_MAX;
+
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(start, "cx_v=", 5);
+    p = ngx_http_cx_visitor_format(p, v);
+    p = ngx_cpymem(p, "; Path=/; Max-Age=" NGX_HTTP_CX_VISITOR_YEAR
+                      "; SameSite=Lax",
+                   sizeof("; Path=/; Max-Age=" NGX_HTTP_CX_VISITOR_YEAR
+                          "; SameSite=Lax") - 1);
+    dst.data = start;
+    dst.len = p - start;
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        dst.len = ngx_cpymem(p, "; Secure", 8) - start;
+    }
+#endif
+
+    if (ngx_http_cx_visitor_header(r, dst.data, dst.len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        return ngx_http_cx_visitor_header(r, (u_char *) "cx_s=1; Path=/; "
+                   "Max-Age=" NGX_HTTP_CX_VISIT_AGE "; SameSite=Lax; Secure",
+                   sizeof("cx_s=1; Path=/; Max-Age=" NGX_HTTP_CX_VISIT_AGE
+                          "; SameSite=Lax; Secure") - 1);
+    }
+#endif
+
+    return ngx_http_cx_visitor_header(r, (u_char *) "cx_s=1; Path=/; "
+               "Max-Age=" NGX_HTTP_CX_VISIT_AGE "; SameSite=Lax",
+               sizeof("cx_s=1; Path=/; Max-Age=" NGX_HTTP_CX_VISIT_AGE
+                      "; SameSite=Lax") - 1);
+}
+
+
+/* 2~ID~VIEWS~VISITS~SURVEYS~TOUCHPOINTS~SOURCE */
+
+static u_char *
+ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
+{
+    ngx_uint_t                     i;
+    ngx_http_cx_visitor_survey_t  *s;
+
+    p = ngx_sprintf(p, "2~%V~%ui~%ui~", &v->id, v->views, v->visits);
+
+    for (i = 0; i < v->nsurveys; i++) {
+        s = &v->surveys[i];
+
+        if (i) {
+            *p++ = '*';
+        }
+
+        p = ngx_sprintf(p, "%V!", &s->id);
+        p = ngx_http_cx_visitor_print_day(p, s->shown);
+        *p++ = '!';
+        p = ngx_http_cx_visitor_print_day(p, s->answered);
+        *p++ = '!';
+        p = ngx_http_cx_visitor_print_day(p, s->dismissed);
+    }
+
+    *p++ = '~';
+
+    for (i = 0; i < v->ntouchpoints; i++) {
+        p = ngx_sprintf(p, i ? "*%V!%ui" : "%V!%ui", &v->touchpoints[i].name,
+                        v->touchpoints[i].views);
+    }
+
+    return ngx_sprintf(p, "~%V!%V!%V!%V",
+                       &v->source[ngx_http_cx_source_utm_source],
+                       &v->source[ngx_http_cx_source_utm_medium],
+                       &v->source[ngx_http_cx_source_utm_campaign],
+                       &v->source[ngx_http_cx_source_referrer]);
+}
+
+
+static u_char *
+ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day)
+{
+    ngx_tm_t  tm;
+
+    if (day < 0) {
+        *p++ = '0';
+        return p;
+    }
+
+    ngx_gmtime((time_t) day * 86400, &tm);
+
+    return ngx_sprintf(p, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                       tm.ngx_tm_mday);
+}
+
+
+static ngx_int_t
+ngx_http_cx_visitor_header(ngx_http_request_t *r, u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
 }
 
 

@@ -72,6 +72,8 @@ ngx_http_cx_visitor_survey_t *ngx_http_cx_visitor_survey(
     ngx_http_cx_visitor_t *v, ngx_str_t *id);
 ngx_http_cx_visitor_t *ngx_http_cx_visitor_get(ngx_http_request_t *r,
     void **cache);
+ngx_int_t ngx_http_cx_visitor_visit(ngx_http_request_t *r,
+    ngx_http_cx_visitor_t *v, ngx_str_t *touchpoint);
 
 
 #endif /* _NGX_HTTP_CX_VISITOR_H_INCLUDED_ */

@@ -230,3 +230,54 @@ return {
 --- must_die
 --- error_log_like
 r5\.lua:3: bad argument #2 to 'cx\.arg' \(a string expected, got number 42\)
+
+
+
+=== TEST 6: the module counts the page view in cx_v: views, the touchpoint (most recent first, 8 at most), a visit and its source
+--- config
+location / {
+    cx_touchpoint $arg_tp;
+    cx_survey s1 type=nps sample=0%;
+    cx_respect_gpc on;
+}
+--- request
+GET /
+--- check
+sub cookies {
+    my ($r) = @_;
+    my @c = ($r->{header_text} // "") =~ /^Set-Cookie: ([^\r\n]*)/mgi;
+    return @c;
+}
+my $r = ::get('/?tp=product&utm_source=Email', 'Referer: https://news.example/x');
+my @c = cookies($r);
+is(scalar @c, 2, 'cx_v and cx_s');
+like($c[0], qr{^cx_v=2~[A-Za-z0-9_-]{22}~1~1~~product!1~email!!!news\.example; Path=/; Max-Age=31536000; SameSite=Lax$},
+     'a new visitor: an id, one view, one visit, its source');
+is($c[1], 'cx_s=1; Path=/; Max-Age=1800; SameSite=Lax', 'the visit');
+
+my $c = "2~$::ID~7~2~a!20250101!0!0~home!3*product!2*c!1~ads!!!";
+$r = ::get('/?tp=product&utm_source=other', "Cookie: cx_s=1; cx_v=$c");
+my ($set) = cookies($r);
+is($set, "cx_v=2~$::ID~8~2~a!20250101!0!0~product!3*home!3*c!1~ads!!!; Path=/; Max-Age=31536000; SameSite=Lax",
+   'inside a visit: the touchpoint first, the source kept, surveys as they were');
+
+$r = ::get('/?tp=new', "Cookie: cx_v=$c");
+($set) = cookies($r);
+like($set, qr/^cx_v=2~\Q$::ID\E~8~3~a!20250101!0!0~new!1\*home!3\*product!2\*c!1~!!!;/,
+     'a new visit: one more, a source of its own (none)');
+
+my $many = "2~$::ID~1~1~~" . join('*', map { "t$_!$_" } 1 .. 8) . "~!!!";
+$r = ::get('/?tp=t9', "Cookie: cx_s=1; cx_v=$many");
+($set) = cookies($r);
+like($set, qr/~t9!1\*t1!1\*t2!2\*t3!3\*t4!4\*t5!5\*t6!6\*t7!7~!!!;/,
+     'the least recent of 8 falls off');
+
+$r = ::get('/?tp=t3', "Cookie: cx_s=1; cx_v=$many");
+($set) = cookies($r);
+like($set, qr/~t3!4\*t1!1\*t2!2\*t4!4\*t5!5\*t6!6\*t7!7\*t8!8~!!!;/,
+     'a known one moves first');
+
+is(scalar cookies(::get('/?tp=x', 'Sec-GPC: 1')), 0, 'Sec-GPC: no cookie');
+is(scalar cookies(::get('/nosuch.html?tp=x')), 0, 'a 404: no cookie');
+$r = http_request("HEAD /?tp=x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+is(scalar cookies($r), 0, 'HEAD: no cookie');
