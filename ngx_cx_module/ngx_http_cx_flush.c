@@ -26,6 +26,11 @@
  * pairs, then 0, or 1, stream key, maxlen, min id, the number of fields
  * and field, value pairs of its follow-up entry.
  *
+ * A token's follow-up entries are one: the id of its entry is kept in
+ * the token's "#entry" field, and a later record of the token (an
+ * answer's comment, event commented) replaces that entry with the two
+ * merged (a field the later one leaves empty keeps its value).
+ *
  * A record is applied only if its token has not been used for its event,
  * and a custom one only if its token has fewer custom events than allowed
  * (counted in the token's "#custom" field) and its name is in the day's
@@ -97,8 +102,21 @@ ngx_str_t  ngx_http_cx_flush_script = ngx_string(
             "local nf = tonumber(ARGV[a + 3]) "
             "if fresh then "
                 "local e = {'XADD', ARGV[a], 'MAXLEN', '~', ARGV[a + 1], '*'} "
-                "for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end "
-                "redis.call(unpack(e)) "
+                "local was, old = {}, redis.call('HGET', tok, '#entry') "
+                "if old then "
+                    "local o = redis.call('XRANGE', ARGV[a], old, old)[1] "
+                    "if o then "
+                        "for i = 1, #o[2], 2 do was[o[2][i]] = o[2][i + 1] end "
+                        "redis.call('XDEL', ARGV[a], old) "
+                    "end "
+                "end "
+                "for i = 0, nf - 1 do "
+                    "local k, v = ARGV[a + 4 + 2 * i], ARGV[a + 5 + 2 * i] "
+                    "if v == '' and was[k] then v = was[k] end "
+                    "e[#e + 1] = k "
+                    "e[#e + 1] = v "
+                "end "
+                "redis.call('HSET', tok, '#entry', redis.call(unpack(e))) "
                 "redis.call('XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2]) "
             "end "
             "a = a + 4 + 2 * nf "
