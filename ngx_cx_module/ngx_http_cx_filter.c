@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_cx_injectable(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_cx_revalidated(ngx_http_request_t *r,
+    ngx_http_cx_loc_conf_t *lcf);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -87,6 +89,16 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
     if (!ngx_http_cx_injectable(r, lcf)) {
+
+        /* a page revalidated (304) is a page view of the visitor's all
+           the same */
+
+        if (ngx_http_cx_revalidated(r, lcf)
+            && ngx_http_cx_pageview_visit(r) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -181,6 +193,19 @@ ngx_http_cx_injectable(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
     }
 
     return 1;
+}
+
+
+/* a 304 to a GET of a page that could have carried a tag */
+
+static ngx_uint_t
+ngx_http_cx_revalidated(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
+{
+    return r->headers_out.status == NGX_HTTP_NOT_MODIFIED
+           && r->method == NGX_HTTP_GET
+           && lcf->inject && !lcf->endpoint
+           && (lcf->surveys || lcf->rules)
+           && !(lcf->respect_gpc && ngx_http_cx_privacy_signal(r));
 }
 
 

@@ -281,3 +281,26 @@ is(scalar cookies(::get('/?tp=x', 'Sec-GPC: 1')), 0, 'Sec-GPC: no cookie');
 is(scalar cookies(::get('/nosuch.html?tp=x')), 0, 'a 404: no cookie');
 $r = http_request("HEAD /?tp=x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 is(scalar cookies($r), 0, 'HEAD: no cookie');
+
+
+
+=== TEST 7: a page revalidated (304) counts in cx_v too
+--- config
+location / {
+    cx_touchpoint home;
+    cx_survey s1 type=nps;
+}
+--- request
+GET /
+--- check
+my $r = ::get('/index.html');
+my $etag = $r->{headers}{etag};
+like($etag, qr{^W/"}, 'a weak ETag');
+my $c = "2~$::ID~4~1~~home!4~!!!";
+$r = ::get('/index.html', "If-None-Match: $etag", "Cookie: cx_s=1; cx_v=$c");
+is($r->{status}, 304, 'revalidated');
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=2~\Q$::ID\E~5~1~~home!5~!!!;/,
+     'one more view, of home');
+$r = ::get('/index.html', "If-None-Match: $etag", 'Sec-GPC: 1',
+           "Cookie: cx_v=$c");
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=/, 'GPC counts where cx_respect_gpc is off');
