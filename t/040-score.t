@@ -1,6 +1,6 @@
 # GET /cx/score: NPS, CSAT and CES with their 95% intervals, computed from
 # the score histograms in Redis, checked against values worked out by
-# hand (README.md "Scores" has the formulas); groups by day, touchpoint
+# hand (docs/statistics.md has the formulas); groups by day, touchpoint
 # (the pain map), hour and weekday; the journey report.
 #
 # Every block writes the hashes the collect and count halves would write,

@@ -3,13 +3,13 @@
 # t/043-score-math.t does), and every figure it prints checked against
 #
 #  - an independent computation here, in Perl, on fixed histograms: the
-#    formulas written again from README.md "Scores", with p-values and
+#    formulas written again from docs/statistics.md, with p-values and
 #    t quantiles from numerical integration of the normal and Student
 #    densities (Simpson's rule), not from the incomplete beta function
 #    the module uses;
 #  - closed forms (Student's t for 1 and 2 degrees of freedom, the
 #    incomplete beta function where it is a polynomial);
-#  - published worked examples (README.md "Scores" cites them):
+#  - published worked examples (docs/statistics.md cites them):
 #    Agresti-Caffo on Perondi et al. (2004) as worked in Fagerland,
 #    Lydersen and Laake, "Statistical Analysis of Contingency Tables"
 #    (2017), chapter 4; Welch's t on Student's sleep data (1908) as R's
@@ -582,7 +582,7 @@ for my $i (0 .. $#hist) {
     near($g->{'rest.score'}, $b->{score}, $dec, "$name: the rest's score");
 }
 
-# what the edge cases return, spelled out (README.md "Scores")
+# what the edge cases return, spelled out (README.md "Scores", docs/statistics.md)
 
 my %g = map { ($cmds[$_] => $got[$_]) } 0 .. $#cmds;
 my $e = $g{'hist nps  | '};

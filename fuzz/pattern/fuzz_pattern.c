@@ -8,8 +8,8 @@
  * and on LuaJIT's own string library in one lua_State; the results (every
  * value, its type, captures and position captures included) must be the
  * same, and so must be whether it raises.  Our matcher's steps must also
- * stay within the bound README states (ngx_http_cx_pat_stats(), built in
- * with NGX_HTTP_CX_PAT_STATS).
+ * stay within the bound docs/rules-engine.md states
+ * (ngx_http_cx_pat_stats(), built in with NGX_HTTP_CX_PAT_STATS).
  *
  * Input: op (its high bit: notes from the first step), init, mode, the
  * pattern's length (at most 32), the
@@ -111,7 +111,8 @@ ngx_http_cx_lua_glob_init(lua_State *L)
 
 /*
  * The comparison, in Lua.  "charge" is how many steps our call may
- * take: README's bound for the worst case of the pattern and subject.
+ * take: the bound of docs/rules-engine.md for the worst case of the
+ * pattern and subject.
  */
 
 static const char  fuzz_driver[] =
@@ -204,8 +205,8 @@ fuzz_init(void)
 
 
 /*
- * README's bound on the steps of matching of one call (gsub: all of it),
- * bytes copied into results aside; checked at every charge
+ * The bound of docs/rules-engine.md on the steps of matching of one
+ * call (gsub: all of it), bytes copied into results aside; checked at every charge
  */
 
 static size_t

@@ -623,8 +623,7 @@ sub load_client {
         my ($st, $keep) = one_request($sock, $req);
 
         if (!defined $st) {
-            # load_stop's TERM interrupts the wait for an answer (EINTR):
-            # not the server's error
+            # a connection nginx closed as load_stop came: not an error
             last if $stop;
             $status{error}++;
             undef $sock;
@@ -650,7 +649,9 @@ sub load_client {
 }
 
 # one request on a keep-alive connection: the status (undef: none came)
-# and whether the connection stays open
+# and whether the connection stays open.  A signal (load_stop's TERM)
+# does not cut the request short: it is finished, so what nginx counted
+# and what the client saw agree
 
 sub one_request {
     my ($sock, $req) = @_;
@@ -661,9 +662,7 @@ sub one_request {
     my $sel = IO::Select->new($sock);
 
     while (1) {
-        return undef unless $sel->can_read(5);
-        my $n = sysread $sock, $data, 65536, length $data;
-        return undef unless $n;
+        return undef unless read_more($sock, $sel, \$data);
 
         my $i = index $data, "\r\n\r\n";
         next if $i < 0;
@@ -674,20 +673,35 @@ sub one_request {
         if ($head =~ /^Content-Length:\s*(\d+)/mi) {
             my $want = $i + 4 + $1;
             while (length $data < $want) {
-                return undef unless $sel->can_read(5);
-                $n = sysread $sock, $data, 65536, length $data;
-                return undef unless $n;
+                return undef unless read_more($sock, $sel, \$data);
             }
         } elsif ($head =~ /^Transfer-Encoding:\s*chunked/mi) {
             until ($data =~ /\r\n0\r\n\r\n\z/) {
-                return undef unless $sel->can_read(5);
-                $n = sysread $sock, $data, 65536, length $data;
-                return undef unless $n;
+                return undef unless read_more($sock, $sel, \$data);
             }
         }
 
         return ($st, $head !~ /^Connection:\s*close/mi);
     }
+}
+
+# appends what the socket has to $$data within 5 s, signals or not: the
+# bytes read, 0 at the end of the connection or the time
+
+sub read_more {
+    my ($sock, $sel, $data) = @_;
+
+    my $until = time + 5;
+
+    while ((my $left = $until - time) > 0) {
+        next unless $sel->can_read($left);
+
+        my $n = sysread $sock, $$data, 65536, length $$data;
+        return $n if defined $n;
+        return 0 unless $!{EINTR};
+    }
+
+    return 0;
 }
 
 # stops the clients (each finishes its request): { STATUS => n, ...,
