@@ -46,6 +46,7 @@ static void ngx_http_cx_visitor_clean(ngx_http_request_t *r, ngx_str_t *src,
     ngx_uint_t unescape, ngx_str_t *dst);
 static u_char *ngx_http_cx_visitor_format(u_char *p,
     ngx_http_cx_visitor_t *v);
+static u_char *ngx_http_cx_visitor_print_count(u_char *p, ngx_uint_t n);
 static u_char *ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day);
 static ngx_int_t ngx_http_cx_visitor_header(ngx_http_request_t *r,
     u_char *value, size_t len);
@@ -364,17 +365,23 @@ ngx_http_cx_visitor_visit(ngx_http_request_t *r, ngx_http_cx_visitor_t *v,
         v->touchpoints[0] = t;
     }
 
-    /* the longest a cookie can be: every part at its bound */
+    /* the cookie's length, the numbers at their longest */
 
     len = sizeof("cx_v=2~~~~~~!!!; Path=/; Max-Age=" NGX_HTTP_CX_VISITOR_YEAR
                  "; SameSite=Lax; Secure") - 1
-          + NGX_HTTP_CX_VISITOR_ID_MAX + 2 * NGX_HTTP_CX_VISITOR_COUNT_MAX
-          + NGX_HTTP_CX_VISITOR_SURVEYS
-            * (NGX_HTTP_CX_VISITOR_SOURCE_MAX + 3 * 9 + 1)
-          + NGX_HTTP_CX_VISITOR_TOUCHPOINTS
-            * (NGX_HTTP_CX_VISITOR_SOURCE_MAX + NGX_HTTP_CX_VISITOR_COUNT_MAX
-               + 2)
-          + ngx_http_cx_source_n * NGX_HTTP_CX_VISITOR_SOURCE_MAX;
+          + v->id.len + 2 * NGX_HTTP_CX_VISITOR_COUNT_MAX;
+
+    for (i = 0; i < v->nsurveys; i++) {
+        len += v->surveys[i].id.len + sizeof("*!20250101!20250101!20250101");
+    }
+
+    for (i = 0; i < v->ntouchpoints; i++) {
+        len += v->touchpoints[i].name.len + 2 + NGX_HTTP_CX_VISITOR_COUNT_MAX;
+    }
+
+    for (i = 0; i < ngx_http_cx_source_n; i++) {
+        len += v->source[i].len;
+    }
 
     start = ngx_pnalloc(r->pool, len);
     if (start == NULL) {
@@ -416,7 +423,8 @@ ngx_http_cx_visitor_visit(ngx_http_request_t *r, ngx_http_cx_visitor_t *v,
 }
 
 
-/* 2~ID~VIEWS~VISITS~SURVEYS~TOUCHPOINTS~SOURCE */
+/* 2~ID~VIEWS~VISITS~SURVEYS~TOUCHPOINTS~SOURCE; no ngx_sprintf(): it
+   runs on every page view */
 
 static u_char *
 ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
@@ -424,7 +432,14 @@ ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
     ngx_uint_t                     i;
     ngx_http_cx_visitor_survey_t  *s;
 
-    p = ngx_sprintf(p, "2~%V~%ui~%ui~", &v->id, v->views, v->visits);
+    *p++ = '2';
+    *p++ = '~';
+    p = ngx_cpymem(p, v->id.data, v->id.len);
+    *p++ = '~';
+    p = ngx_http_cx_visitor_print_count(p, v->views);
+    *p++ = '~';
+    p = ngx_http_cx_visitor_print_count(p, v->visits);
+    *p++ = '~';
 
     for (i = 0; i < v->nsurveys; i++) {
         s = &v->surveys[i];
@@ -433,7 +448,8 @@ ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
             *p++ = '*';
         }
 
-        p = ngx_sprintf(p, "%V!", &s->id);
+        p = ngx_cpymem(p, s->id.data, s->id.len);
+        *p++ = '!';
         p = ngx_http_cx_visitor_print_day(p, s->shown);
         *p++ = '!';
         p = ngx_http_cx_visitor_print_day(p, s->answered);
@@ -444,15 +460,40 @@ ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
     *p++ = '~';
 
     for (i = 0; i < v->ntouchpoints; i++) {
-        p = ngx_sprintf(p, i ? "*%V!%ui" : "%V!%ui", &v->touchpoints[i].name,
-                        v->touchpoints[i].views);
+        if (i) {
+            *p++ = '*';
+        }
+
+        p = ngx_cpymem(p, v->touchpoints[i].name.data,
+                       v->touchpoints[i].name.len);
+        *p++ = '!';
+        p = ngx_http_cx_visitor_print_count(p, v->touchpoints[i].views);
     }
 
-    return ngx_sprintf(p, "~%V!%V!%V!%V",
-                       &v->source[ngx_http_cx_source_utm_source],
-                       &v->source[ngx_http_cx_source_utm_medium],
-                       &v->source[ngx_http_cx_source_utm_campaign],
-                       &v->source[ngx_http_cx_source_referrer]);
+    for (i = 0; i < ngx_http_cx_source_n; i++) {
+        *p++ = i ? '!' : '~';
+        p = ngx_cpymem(p, v->source[i].data, v->source[i].len);
+    }
+
+    return p;
+}
+
+
+/* a count, in decimal */
+
+static u_char *
+ngx_http_cx_visitor_print_count(u_char *p, ngx_uint_t n)
+{
+    u_char  *q, buf[NGX_INT_T_LEN];
+
+    q = buf + NGX_INT_T_LEN;
+
+    do {
+        *--q = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, q, buf + NGX_INT_T_LEN - q);
 }
 
 
@@ -468,8 +509,13 @@ ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day)
 
     ngx_gmtime((time_t) day * 86400, &tm);
 
-    return ngx_sprintf(p, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
-                       tm.ngx_tm_mday);
+    p = ngx_http_cx_visitor_print_count(p, tm.ngx_tm_year);
+    *p++ = (u_char) ('0' + tm.ngx_tm_mon / 10);
+    *p++ = (u_char) ('0' + tm.ngx_tm_mon % 10);
+    *p++ = (u_char) ('0' + tm.ngx_tm_mday / 10);
+    *p++ = (u_char) ('0' + tm.ngx_tm_mday % 10);
+
+    return p;
 }
 
 
