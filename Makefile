@@ -14,7 +14,7 @@ T       ?= t/
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
         bench-rules bench-counters bench-hostile bench-fleet clean \
         widget widget-check \
-        deb deb-check rules-try
+        deb deb-check rules-try mutants
 
 all: $(MODULE)
 
@@ -58,7 +58,8 @@ rules-try:
 	$(MAKE) all
 	util/cx-rules-try $(RULES) $(REQUEST)
 
-# libFuzzer on the request parsers and the rules' pattern matcher,
+# libFuzzer on the request parsers, the rules' pattern matcher and the
+# Redis Cluster replies (slot map, redirections),
 # FUZZ_SECONDS each (CI: the default)
 FUZZ_SECONDS ?= 60
 
@@ -69,6 +70,7 @@ fuzz:
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/cluster run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo
@@ -121,3 +123,9 @@ deb-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# mutation testing (t/mutants.list, t/README.md "Mutants"), in a scratch
+# copy of the tree: not part of `make test`; MUTANTS=name[,...] runs some
+mutants:
+	util/deps.sh test
+	util/mutants

@@ -249,3 +249,43 @@ __DATA__
 --- expected
 <body><script>var a = 1; </body>
 @TAG@
+
+
+
+=== TEST 28: a single "-" does not end a comment (make mutants: html-comment-single-dash)
+--- page
+<body><!-- a-b </body> --><p>x</p></body>
+--- expected
+<body><!-- a-b </body> --><p>x</p>@TAG@</body>
+
+
+
+=== TEST 29: "--->" ends a comment (html-comment-end-dashes)
+--- page
+<body><!-- a ---><p>x</p></body>
+--- expected
+<body><!-- a ---><p>x</p>@TAG@</body>
+
+
+
+=== TEST 30: "--!>" ends a comment (html-comment-end-bang)
+--- page
+<body><!-- a --!><p>x</p></body>
+--- expected
+<body><!-- a --!><p>x</p>@TAG@</body>
+
+
+
+=== TEST 31: "]]" then another byte does not end CDATA (html-cdata-end)
+--- page
+<body><![CDATA[ a ]]b </body> ]]><p>x</p></body>
+--- expected
+<body><![CDATA[ a ]]b </body> ]]><p>x</p>@TAG@</body>
+
+
+
+=== TEST 32: "->" does not leave double-escaped script data, only "-->" does (html-escaped-script-end)
+--- page
+<body><script><!-- <script> a -> </script> </body> </script>x</body>
+--- expected
+<body><script><!-- <script> a -> </script> </body> </script>x@TAG@</body>

@@ -91,39 +91,7 @@ ok(wait_for(sub { ::views() == 6 }, 10), "6 views") or diag(::views());
 
 
 
-=== TEST 3: a name the resolver does not know: nginx starts, pages are served, the reason is logged
---- http_config
-cx_secret 0123456789abcdef0123;
-cx_redis nowhere.cx.test:$TEST_NGINX_REDIS_PORT;
-cx_redis_resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
-cx_flush_interval 100ms;
---- init
-dns_set('redis.cx.test', '127.0.0.2');
---- request eval
-[ ("GET /") x 3 ]
---- check
-ok(wait_for(sub { Test::CX::block_log() =~ /\[error\] .*cx redis: cannot resolve "nowhere\.cx\.test": Host not found/ }),
-   "the resolver's answer is the reason");
-is(metric('cx_redis_connected'), 0, "not connected");
-
-
-
-=== TEST 4: a resolver that does not answer: bounded by cx_redis_resolver_timeout
---- http_config
-cx_secret 0123456789abcdef0123;
-cx_redis redis.cx.test:$TEST_NGINX_REDIS_PORT;
-cx_redis_resolver 127.0.0.1:1 ipv6=off;
-cx_redis_resolver_timeout 300ms;
-cx_flush_interval 100ms;
---- request
-GET /
---- check
-ok(wait_for(sub { Test::CX::block_log() =~ /cx redis: cannot resolve "redis\.cx\.test": Operation timed out/ }, 5),
-   "timed out");
-
-
-
-=== TEST 5: a unix socket, with a password and a database
+=== TEST 3: a unix socket, with a password and a database
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis unix:$TEST_NGINX_SERVROOT/redis/redis.sock password=Unix-Secret-1 db=2;
@@ -147,7 +115,7 @@ Unix-Secret-1
 
 
 
-=== TEST 6: a unix socket that is not there: the reason, pages served
+=== TEST 4: a unix socket that is not there: the reason, pages served
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis unix:$TEST_NGINX_SERVROOT/nowhere.sock;
@@ -157,3 +125,35 @@ GET /
 --- check
 ok(wait_for(sub { Test::CX::block_log() =~ /\[error\] .*cx redis: connect to unix:\S+nowhere\.sock failed: No such file or directory/ }),
    "the reason");
+
+
+
+=== TEST 5: a name the resolver does not know: nginx starts, pages are served, the reason is logged
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis nowhere.cx.test:$TEST_NGINX_REDIS_PORT;
+cx_redis_resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
+cx_flush_interval 100ms;
+--- init
+dns_set('redis.cx.test', '127.0.0.2');
+--- request eval
+[ ("GET /") x 3 ]
+--- check
+ok(wait_for(sub { Test::CX::block_log() =~ /\[error\] .*cx redis: cannot resolve "nowhere\.cx\.test": Host not found/ }),
+   "the resolver's answer is the reason");
+is(metric('cx_redis_connected'), 0, "not connected");
+
+
+
+=== TEST 6: a resolver that does not answer: bounded by cx_redis_resolver_timeout
+--- http_config
+cx_secret 0123456789abcdef0123;
+cx_redis redis.cx.test:$TEST_NGINX_REDIS_PORT;
+cx_redis_resolver 127.0.0.1:1 ipv6=off;
+cx_redis_resolver_timeout 300ms;
+cx_flush_interval 100ms;
+--- request
+GET /
+--- check
+ok(wait_for(sub { Test::CX::block_log() =~ /cx redis: cannot resolve "redis\.cx\.test": Operation timed out/ }, 5),
+   "timed out");

@@ -742,3 +742,34 @@ location = /cx/collect {
 --- check
 --- error_log eval
 qr/"cx_collect" in \S+nginx\.conf:\d+ needs "cx_redis"/
+
+
+
+=== TEST 61: 32 fields are read (the limit is 32: make mutants body-fields-32)
+--- request eval
+"POST /cx/collect\n" . CORE::join('&', map { "f$_=1" } 1 .. 32)
+--- error_code: 400
+--- reason
+survey: missing
+
+
+
+=== TEST 62: 33 fields are too many
+--- request eval
+"POST /cx/collect\n" . CORE::join('&', map { "f$_=1" } 1 .. 33)
+--- error_code: 400
+--- reason
+body: too many fields
+
+
+
+=== TEST 63: JSON with a raw control byte (0x1f, 0x01) in a string (body-json-control)
+--- request eval
+["POST /cx/collect\n{\"survey\":\"nps1\",\"comment\":\"a\x1fb\"}",
+ "POST /cx/collect\n{\"survey\":\"nps1\",\"comment\":\"a\x01b\"}"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[400, 400]
+--- reason
+body: invalid JSON string

@@ -739,3 +739,56 @@ the plan of trigger() gave up, the VM runs it
 --- no_error_log
 cx rules: trigger() failed
 cx rules: touchpoint() failed
+
+
+
+=== TEST 33: C re-entry: exactly 16 levels run, the 17th is refused (make mutants: vm-nest-max)
+--- rule
+local function nest(n)
+    if n == 0 then return "x" end
+    return (string.gsub("a", "a", function() return nest(n - 1) end))
+end
+return {
+    trigger = function(r)
+        nest(tonumber(r.args.n))
+        return "s1"
+    end
+}
+--- request eval
+["GET /?n=16", "GET /?n=17"]
+--- response_body_like eval
+[qr{^<html><body>hi<script [^>]*data-cx-survey="s1"}, qr{^<html><body>hi</body></html>\n\z}]
+--- error_log eval
+qr{r33\.lua:3: C functions nested too deep \(more than 16 levels\)}
+
+
+
+=== TEST 34: lower, upper and rep charge the bytes they make, even when the result is interned (a unit per 8 bytes): 200 x 7 KB is over the default budget, 5 x 7 KB is not (make mutants: builtins-case-work, builtins-rep-work)
+--- rule
+return {
+    trigger = function(r)
+        local s = string.rep("A", 7000)
+        local f = r.args.f
+        for i = 1, tonumber(r.args.n) do
+            if f == "lower" then
+                local l = s:lower()
+            elseif f == "upper" then
+                local u = s:upper()
+            else
+                local x = string.rep("a", 7000)
+            end
+        end
+        return "s1"
+    end
+}
+--- request eval
+["GET /?f=lower&n=5", "GET /?f=lower&n=200", "GET /?f=upper&n=200",
+ "GET /?f=rep&n=5", "GET /?f=rep&n=200"]
+--- response_body_like eval
+[qr{^<html><body>hi<script [^>]*data-cx-survey="s1"},
+ qr{^<html><body>hi</body></html>\n\z}, qr{^<html><body>hi</body></html>\n\z},
+ qr{^<html><body>hi<script [^>]*data-cx-survey="s1"},
+ qr{^<html><body>hi</body></html>\n\z}]
+--- fails: budget=3
+--- error_log eval
+qr{r34\.lua:\d+: instruction budget of 100000 exceeded}

@@ -743,3 +743,27 @@ return {
  qr{r33\.lua:7: bad argument #1 to 'insert' \(r is read-only\)},
  qr{r33\.lua:8: bad argument #1 to 'remove' \(r is read-only\)},
  qr{r33\.lua:9: bad argument #1 to 'sort' \(r is read-only\)}]
+
+
+
+=== TEST 34: the memory cap is the cap: a 512 KB table fits in 4 MB, a 4 MB one does not (make mutants: vm-memory-cap)
+--- http_config
+cx_rules_memory 4m;
+cx_rules_budget 100000000;
+--- rule
+return {
+    trigger = function(r)
+        local t = {}
+        for i = 1, tonumber(r.args.n) do
+            t[i] = i
+        end
+        return "s1"
+    end
+}
+--- request eval
+["GET /?n=65536", "GET /?n=524288"]
+--- response_body_like eval
+[qr{^<html><body>hi<script [^>]*data-cx-survey="s1"}, qr{^<html><body>hi</body></html>\n\z}]
+--- fails: memory
+--- error_log eval
+qr{r34\.lua:5: memory limit of 4194304 bytes exceeded}

@@ -93,6 +93,38 @@ our @COND = (
     'local t = r.header; t.method == nil',
     'local t = r.time; t.hour >= 0 and t.date ~= ""',
     'r.visitor.path == nil',
+    # "not (a < b)" and "not (a <= b)" are the plan's lt and le (ISLT,
+    # ISLE); the forms above reach only ge and gt (make mutants: plan-lt,
+    # plan-le)
+    'not (r.visitor.views < 3)',
+    'not (r.visitor.views <= 3)',
+    'not (3 < r.visitor.views)',
+    'not (3 <= r.visitor.views)',
+    'not (r.visitor.views > 3) and not (r.visitor.views >= 3)',
+    'not ((0/0) < 1)',
+    'not ((0/0) <= 1)',
+    # and each at the boundary, where < and <= differ (plan-ge, plan-le)
+    'r.status >= 200',
+    'r.status > 200',
+    'r.status <= 200',
+    'r.status < 200',
+    'not (r.status < 200)',
+    'not (r.status <= 200)',
+    'not (200 < r.status)',
+    'not (200 <= r.status)',
+    # a copy (MOV) and nils into slots that held values (KNIL)
+    'local m = r.method; local n = m; n == "GET" and m == n',
+    'do local a, b = r.method, r.host end local c, d; c == nil and d == nil',
+    # "or" and "and" as values (ISTC, ISFC), "not" as a value (NOT)
+    'local x = r.header["X-A"] or "none"; x == "one"',
+    'local y = r.cookie.c and "has"; y == "has"',
+    'local h = r.header["X-A"]; local y = h or "none"; y == "one"',
+    'local c = r.cookie.c; local z = c and "has"; z == "has"',
+    'local n = not r.cookie.c; n == true',
+    'local t = r.time; local o = t.offset; o == 7200',
+    # a bare return (RET0): no survey, whatever the slots hold
+    'local s = "yes" if r.method == "GET" then return end; true',
+    'local s = r.method if s == "GET" then return end; true',
 );
 
 our @VISITORS;

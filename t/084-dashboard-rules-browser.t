@@ -67,7 +67,7 @@ for my $w (qw(nil html nil result nil)) {
 }
 
 my $base = 'http://127.0.0.1:' . server_port();
-my $out = `cd '$::ROOT' && CX_BASE_URL=$base CX_ARTIFACTS='$::ROOT/test-artifacts' NODE_PATH='$::ROOT/widget/node_modules' timeout -k 5 45 node dashboard/test/rules.js 2>&1`;
+my $out = `cd '$::ROOT' && CX_BASE_URL=$base CX_ARTIFACTS='$::ROOT/test-artifacts' NODE_PATH='$::ROOT/widget/node_modules' timeout -k 5 150 node dashboard/test/rules.js 2>&1`;
 my $rc = $? >> 8;
 my ($tests, $plan) = (0, undef);
 for (split /\n/, $out) {
