@@ -4,7 +4,8 @@
  * survey answers in (POST, form-encoded or JSON).  Everything a visitor
  * sends is checked: the method, size and type of the body (read by hand,
  * never past NGX_HTTP_CX_BODY_MAX bytes), its origin, every field (names,
- * the survey, the score on the survey's scale, the comment, the page),
+ * the survey, the score on the survey's scale, the comment, the page;
+ * a comment after its answer is event=commented, with the answer's score),
  * the token issued with the survey tag, and what this worker has already
  * seen of the token (ngx_http_cx_token_use()).  An accepted event is
  * queued for the next flush and answered 204 at once; the flush script
@@ -72,6 +73,8 @@ static ngx_int_t ngx_http_cx_collect_check(ngx_http_request_t *r,
     ngx_http_cx_collect_t *c, ngx_http_cx_record_t *rec);
 static ngx_int_t ngx_http_cx_collect_score(ngx_http_cx_collect_t *c,
     ngx_http_cx_survey_type_t *type, ngx_int_t *score);
+static ngx_int_t ngx_http_cx_collect_commented(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_collect_t *c, ngx_http_cx_survey_t *s, ngx_int_t score);
 static const char *ngx_http_cx_collect_text(u_char *p, size_t len);
 static ngx_int_t ngx_http_cx_collect_page(ngx_str_t *page);
 static ngx_int_t ngx_http_cx_collect_type(ngx_http_request_t *r);
@@ -589,7 +592,9 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
 
     score = -1;
 
-    if (c->kind == ngx_http_cx_event_answered) {
+    if (c->kind == ngx_http_cx_event_answered
+        || c->kind == ngx_http_cx_event_commented)
+    {
         if (ngx_http_cx_collect_score(c, s->type, &score) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -608,6 +613,12 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     c->error = ngx_http_cx_collect_text(c->comment.data, c->comment.len);
 
     if (c->error) {
+        return NGX_ERROR;
+    }
+
+    if (c->kind == ngx_http_cx_event_commented
+        && ngx_http_cx_collect_commented(cmcf, c, s, score) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -637,9 +648,39 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     rec->score = score;
     rec->time = ngx_time();
     rec->custom = (c->kind == ngx_http_cx_event_custom);
-    rec->followup = (score >= 0
-                     && score <= ngx_http_cx_followup_threshold(cmcf,
-                                                                s->type));
+    rec->commented = (c->kind == ngx_http_cx_event_commented);
+    rec->followup = rec->commented
+                    || (score >= 0
+                        && score <= ngx_http_cx_followup_threshold(cmcf,
+                                                                   s->type));
+
+    return NGX_OK;
+}
+
+
+/*
+ * A comment after its answer (event=commented, with the answer's score):
+ * one the survey asks for at that score (followup=low: low scores, all,
+ * none).  Its follow-up stream entry joins the answer's (the flush).
+ */
+
+static ngx_int_t
+ngx_http_cx_collect_commented(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_collect_t *c, ngx_http_cx_survey_t *s, ngx_int_t score)
+{
+    if (c->comment.len == 0) {
+        c->error = "comment: missing (event=commented)";
+        return NGX_ERROR;
+    }
+
+    if (s->followup == NGX_HTTP_CX_FOLLOWUP_NONE
+        || (s->followup == NGX_HTTP_CX_FOLLOWUP_LOW
+            && score > ngx_http_cx_followup_threshold(cmcf, s->type)))
+    {
+        c->error = "comment: the survey asks for none at this score "
+                   "(followup=)";
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

@@ -623,7 +623,7 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
         ngx_http_cx_arg("", 0);
     }
 
-    nk = (rec->score >= 0) ? 6 : 4;
+    nk = (rec->score >= 0 && !rec->commented) ? 6 : 4;
     ngx_http_cx_print("%ui", nk);
 
     for (i = 0; i < nk; i++) {

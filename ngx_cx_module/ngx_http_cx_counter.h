@@ -47,6 +47,8 @@ struct ngx_http_cx_record_s {
     unsigned                     followup:1;
     unsigned                     custom:1;  /* not shown, dismissed,
                                                answered */
+    unsigned                     commented:1;   /* its score is the
+                                               answer's: not counted again */
     u_char                       data[1];
 };
 

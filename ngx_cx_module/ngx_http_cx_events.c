@@ -1,8 +1,8 @@
 
 /*
  * ngx_http_cx_events.c: the names of the module's own events.  The log
- * phase counts view and triggered, cx_collect takes shown, dismissed and
- * answered from the widget; no one else may send any of them: any other
+ * phase counts view and triggered, cx_collect takes shown, dismissed,
+ * answered and commented from the widget; no one else may send any of them: any other
  * valid name is a custom event.  The score reports read them back by the
  * same names.
  */
@@ -16,7 +16,8 @@ ngx_str_t  ngx_http_cx_event_names[ngx_http_cx_event_custom] = {
     ngx_string("triggered"),
     ngx_string("shown"),
     ngx_string("dismissed"),
-    ngx_string("answered")
+    ngx_string("answered"),
+    ngx_string("commented")
 };
 
 

@@ -20,6 +20,7 @@ typedef enum {
     ngx_http_cx_event_shown,        /* the widget's: cx_collect */
     ngx_http_cx_event_dismissed,
     ngx_http_cx_event_answered,
+    ngx_http_cx_event_commented,    /* an answer's comment, after it */
     ngx_http_cx_event_custom        /* any other name */
 } ngx_http_cx_event_e;
 

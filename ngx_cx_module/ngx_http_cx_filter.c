@@ -33,6 +33,8 @@ static ngx_uint_t ngx_http_cx_injectable(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_encoding(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_cx_revalidated(ngx_http_request_t *r,
+    ngx_http_cx_loc_conf_t *lcf);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -71,6 +73,16 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
 
     if (!ngx_http_cx_injectable(r, lcf)) {
+
+        /* a page revalidated (304) is a page view of the visitor's all
+           the same */
+
+        if (ngx_http_cx_revalidated(r, lcf)
+            && ngx_http_cx_pageview_visit(r) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -83,6 +95,10 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     rc = ngx_http_cx_pageview_trigger(r, lcf, &ctx);
 
     if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cx_pageview_visit(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -234,6 +250,19 @@ ngx_http_cx_encoding(ngx_http_request_t *r)
 }
 
 
+/* a 304 to a GET of a page that could have carried a tag */
+
+static ngx_uint_t
+ngx_http_cx_revalidated(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
+{
+    return r->headers_out.status == NGX_HTTP_NOT_MODIFIED
+           && r->method == NGX_HTTP_GET
+           && lcf->inject && !lcf->endpoint
+           && (lcf->surveys || lcf->rules)
+           && !(lcf->respect_gpc && ngx_http_cx_privacy_signal(r));
+}
+
+
 /* the visitor asks not to be tracked: "Sec-GPC: 1" or "DNT: 1" */
 
 static ngx_uint_t
@@ -332,6 +361,13 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         len += sizeof(" data-cx-followup=\"\"") - 1 + NGX_INT_T_LEN;
     }
 
+    /* recontact, follow-up: only what differs from the widget's defaults */
+
+    len += sizeof(" data-cx-recontact=\"\" data-cx-dismissed=\"\""
+                  " data-cx-gap=\"\" data-cx-followup-scores=\"none\""
+                  " data-cx-followup-question=\"\"") - 1
+           + 3 * NGX_INT_T_LEN + s->followup_question.len;
+
     if (nonce.len) {
         len += sizeof(" nonce=\"\"") - 1
                + ngx_http_cx_escape_html_len(nonce.data, nonce.len);
@@ -360,6 +396,29 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     if (followup != s->type->followup) {
         p = ngx_sprintf(p, " data-cx-followup=\"%i\"", followup);
+    }
+
+    if (s->recontact != (s->cooldown ? s->cooldown : 90)) {
+        p = ngx_sprintf(p, " data-cx-recontact=\"%ui\"", s->recontact);
+    }
+
+    if (s->dismissed != 7) {
+        p = ngx_sprintf(p, " data-cx-dismissed=\"%ui\"", s->dismissed);
+    }
+
+    if (cmcf->survey_gap != 14) {
+        p = ngx_sprintf(p, " data-cx-gap=\"%ui\"", cmcf->survey_gap);
+    }
+
+    if (s->followup != NGX_HTTP_CX_FOLLOWUP_LOW) {
+        p = ngx_sprintf(p, " data-cx-followup-scores=\"%s\"",
+                        s->followup == NGX_HTTP_CX_FOLLOWUP_ALL ? "all"
+                                                                : "none");
+    }
+
+    if (s->followup_question.len) {
+        p = ngx_sprintf(p, " data-cx-followup-question=\"%V\"",
+                        &s->followup_question);
     }
 
     p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",

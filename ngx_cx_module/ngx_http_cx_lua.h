@@ -276,6 +276,7 @@ typedef struct {
     ngx_uint_t                   sessions;
     ngx_int_t                    shown;     /* UTC day number, -1: never */
     ngx_int_t                    answered;
+    void                        *full;      /* ngx_http_cx_visitor_t */
     unsigned                     parsed:1;
     unsigned                     valid:1;
 } ngx_http_cx_lua_visitor_t;

@@ -17,12 +17,7 @@
 
 #include "ngx_http_cx_lua.h"
 #include "ngx_http_cx_cookie.h"
-
-
-#define NGX_HTTP_CX_LUA_COOKIE       "cx_v"
-#define NGX_HTTP_CX_LUA_ID_MIN       16
-#define NGX_HTTP_CX_LUA_ID_MAX       64
-#define NGX_HTTP_CX_LUA_COUNT_MAX    9          /* digits */
+#include "ngx_http_cx_visitor.h"
 
 
 /* an argument r.args has decoded for this request */
@@ -53,6 +48,9 @@ static int ngx_http_cx_lua_resp_header_index(lua_State *L);
 static int ngx_http_cx_lua_args_index(lua_State *L);
 static int ngx_http_cx_lua_time_index(lua_State *L);
 static int ngx_http_cx_lua_visitor_index(lua_State *L);
+static int ngx_http_cx_lua_visitor_table(lua_State *L,
+    ngx_http_cx_visitor_t *v, const char *key, size_t len);
+static int ngx_http_cx_lua_zero(lua_State *L);
 static void ngx_http_cx_lua_push_str(lua_State *L, ngx_str_t *s);
 static void ngx_http_cx_lua_push_read(lua_State *L, ngx_str_t *s,
     size_t looked);
@@ -62,14 +60,12 @@ static ngx_int_t ngx_http_cx_lua_arg(lua_State *L, ngx_http_cx_lua_req_t *req,
 static ngx_int_t ngx_http_cx_lua_arg_find(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_cx_lua_path(ngx_http_cx_lua_req_t *req);
-static ngx_int_t ngx_http_cx_lua_visitor_parse(ngx_str_t *v,
-    ngx_http_cx_lua_visitor_t *visitor);
-static u_char *ngx_http_cx_lua_parse_count(u_char *p, u_char *last,
-    ngx_uint_t *n);
-static u_char *ngx_http_cx_lua_parse_day(u_char *p, u_char *last,
-    ngx_int_t *day);
-static ngx_int_t ngx_http_cx_lua_days(ngx_uint_t y, ngx_uint_t m,
-    ngx_uint_t d);
+
+
+/* the visitor of a request without memory for its own: a new one */
+static ngx_http_cx_visitor_t  ngx_http_cx_lua_no_visitor = {
+    .shown = -1, .answered = -1
+};
 
 
 /* the request rules are evaluating, set around each call */
@@ -342,8 +338,9 @@ static const char  *ngx_http_cx_lua_r_fields[] = {
 };
 
 static const char  *ngx_http_cx_lua_visitor_fields[] = {
-    "id", "views", "sessions", "new", "days_since_shown",
-    "days_since_answered", NULL
+    "id", "views", "sessions", "visits", "new", "days_since_shown",
+    "days_since_answered", "last_shown", "last_answered", "last_dismissed",
+    "touchpoints", "source", NULL
 };
 
 static const char  *ngx_http_cx_lua_time_fields[] = {
@@ -1053,6 +1050,13 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
         return 1;
     }
 
+    if (ngx_http_cx_lua_key(key, len, "visits")) {
+        /* this page view's visit included */
+        lua_pushinteger(L, v->sessions
+                           + ((ngx_http_cx_visitor_t *) v->full)->new_visit);
+        return 1;
+    }
+
     if (ngx_http_cx_lua_key(key, len, "new")) {
         lua_pushboolean(L, !v->valid);
         return 1;
@@ -1065,7 +1069,7 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
         day = v->answered;
 
     } else {
-        return luaL_error(L, "r.visitor has no field \"%s\"", key);
+        return ngx_http_cx_lua_visitor_table(L, v->full, key, len);
     }
 
     if (day < 0) {
@@ -1082,10 +1086,109 @@ ngx_http_cx_lua_visitor_index(lua_State *L)
 }
 
 
+/*
+ * r.visitor.touchpoints (views by touchpoint, 0 for any other), .source
+ * (utm_source, utm_medium, utm_campaign, referrer of this visit), and
+ * .last_shown, .last_answered, .last_dismissed (days ago by survey): a
+ * new table on each read, a few entries at most
+ */
+
+static int
+ngx_http_cx_lua_visitor_table(lua_State *L, ngx_http_cx_visitor_t *v,
+    const char *key, size_t len)
+{
+    ngx_int_t                      day, today;
+    ngx_uint_t                     i, what;
+    ngx_http_cx_visitor_survey_t  *s;
+
+    static const char  *sources[] = {
+        "utm_source", "utm_medium", "utm_campaign", "referrer"
+    };
+
+    if (ngx_http_cx_lua_key(key, len, "touchpoints")) {
+        lua_createtable(L, 0, v->ntouchpoints);
+
+        for (i = 0; i < v->ntouchpoints; i++) {
+            lua_pushlstring(L, (const char *) v->touchpoints[i].name.data,
+                            v->touchpoints[i].name.len);
+            lua_pushinteger(L, v->touchpoints[i].views);
+            lua_rawset(L, -3);
+        }
+
+        if (luaL_newmetatable(L, "cx.visitor.touchpoints")) {
+            lua_pushcfunction(L, ngx_http_cx_lua_zero);
+            lua_setfield(L, -2, "__index");
+        }
+
+        lua_setmetatable(L, -2);
+
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "source")) {
+        lua_createtable(L, 0, ngx_http_cx_source_n);
+
+        for (i = 0; i < ngx_http_cx_source_n; i++) {
+            if (v->source[i].len) {
+                lua_pushlstring(L, (const char *) v->source[i].data,
+                                v->source[i].len);
+                lua_setfield(L, -2, sources[i]);
+            }
+        }
+
+        return 1;
+    }
+
+    if (ngx_http_cx_lua_key(key, len, "last_shown")) {
+        what = 0;
+
+    } else if (ngx_http_cx_lua_key(key, len, "last_answered")) {
+        what = 1;
+
+    } else if (ngx_http_cx_lua_key(key, len, "last_dismissed")) {
+        what = 2;
+
+    } else {
+        return luaL_error(L, "r.visitor has no field \"%s\"", key);
+    }
+
+    today = ngx_http_cx_lua_now() / 86400;
+    lua_createtable(L, 0, v->nsurveys);
+
+    for (i = 0; i < v->nsurveys; i++) {
+        s = &v->surveys[i];
+        day = (what == 0) ? s->shown : (what == 1) ? s->answered
+                                                   : s->dismissed;
+
+        if (day < 0) {
+            continue;
+        }
+
+        /* a day in the future (a visitor's clock) counts as today */
+
+        lua_pushlstring(L, (const char *) s->id.data, s->id.len);
+        lua_pushinteger(L, today > day ? today - day : 0);
+        lua_rawset(L, -3);
+    }
+
+    return 1;
+}
+
+
+/* the views of a touchpoint the visitor has not seen */
+
+static int
+ngx_http_cx_lua_zero(lua_State *L)
+{
+    lua_pushinteger(L, 0);
+    return 1;
+}
+
+
 ngx_http_cx_lua_visitor_t *
 ngx_http_cx_lua_visitor(ngx_http_cx_lua_req_t *req)
 {
-    ngx_str_t                   name, value;
+    ngx_http_cx_visitor_t      *full;
     ngx_http_cx_lua_visitor_t  *v;
 
     v = &req->visitor;
@@ -1096,194 +1199,20 @@ ngx_http_cx_lua_visitor(ngx_http_cx_lua_req_t *req)
 
     v->parsed = 1;
 
-    ngx_str_set(&name, NGX_HTTP_CX_LUA_COOKIE);
+    full = ngx_http_cx_visitor_get(req->r, &req->ctx->visitor);
 
-    if (ngx_http_cx_lua_cookie(req->r, &name, &value) != NGX_OK
-        || ngx_http_cx_lua_visitor_parse(&value, v) != NGX_OK)
-    {
-        /* no cookie, or not one of ours: a new visitor */
-        ngx_str_null(&v->id);
-        v->views = 0;
-        v->sessions = 0;
-        v->shown = -1;
-        v->answered = -1;
-        v->valid = 0;
-        return v;
+    if (full == NULL) {
+        /* no memory: a new visitor, as without a cookie */
+        full = &ngx_http_cx_lua_no_visitor;
     }
 
-    v->valid = 1;
+    v->full = full;
+    v->id = full->id;
+    v->views = full->views;
+    v->sessions = full->visits;
+    v->shown = full->shown;
+    v->answered = full->answered;
+    v->valid = (full->id.len != 0);
 
     return v;
-}
-
-
-/* [A-Za-z0-9_-] */
-static const u_char  ngx_http_cx_lua_id_char[256] = {
-    ['-'] = 1, ['_'] = 1,
-    ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-            1, 1, 1, 1, 1,
-    ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-            1, 1, 1, 1, 1,
-};
-
-
-/*
- * cx_v=1.ID.VIEWS.SESSIONS.SHOWN.ANSWERED, see README "The visitor
- * cookie".  Anything else is not ours.
- */
-
-static ngx_int_t
-ngx_http_cx_lua_visitor_parse(ngx_str_t *value, ngx_http_cx_lua_visitor_t *v)
-{
-    u_char  *p, *last, *start;
-
-    p = value->data;
-    last = p + value->len;
-
-    if (last - p < 2 || p[0] != '1' || p[1] != '.') {
-        return NGX_DECLINED;
-    }
-
-    p += 2;
-    start = p;
-
-    while (p < last && ngx_http_cx_lua_id_char[*p]) {
-        p++;
-    }
-
-    if (p - start < NGX_HTTP_CX_LUA_ID_MIN
-        || p - start > NGX_HTTP_CX_LUA_ID_MAX
-        || p == last || *p++ != '.')
-    {
-        return NGX_DECLINED;
-    }
-
-    v->id.data = start;
-    v->id.len = p - 1 - start;
-
-    p = ngx_http_cx_lua_parse_count(p, last, &v->views);
-
-    if (p == NULL || p == last || *p++ != '.') {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_http_cx_lua_parse_count(p, last, &v->sessions);
-
-    if (p == NULL || p == last || *p++ != '.') {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_http_cx_lua_parse_day(p, last, &v->shown);
-
-    if (p == NULL || p == last || *p++ != '.') {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_http_cx_lua_parse_day(p, last, &v->answered);
-
-    if (p != last) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* 0, or 1-9 digits without a leading zero */
-
-static u_char *
-ngx_http_cx_lua_parse_count(u_char *p, u_char *last, ngx_uint_t *n)
-{
-    u_char  *start;
-
-    start = p;
-    *n = 0;
-
-    while (p < last && *p >= '0' && *p <= '9') {
-        *n = *n * 10 + (*p++ - '0');
-    }
-
-    if (p == start || p - start > NGX_HTTP_CX_LUA_COUNT_MAX
-        || (*start == '0' && p - start > 1))
-    {
-        return NULL;
-    }
-
-    return p;
-}
-
-
-/* 0 (never), or a UTC day YYYYMMDD as a day number */
-
-static u_char *
-ngx_http_cx_lua_parse_day(u_char *p, u_char *last, ngx_int_t *day)
-{
-    uint64_t    w;
-    ngx_uint_t  y, m, d;
-
-    if (p < last && *p == '0' && (p + 1 == last || p[1] == '.')) {
-        *day = -1;
-        return p + 1;
-    }
-
-    if (last - p < 8) {
-        return NULL;
-    }
-
-    /*
-     * eight digits: no byte below '0' (the subtraction borrows), above
-     * '9' (the addition reaches 0x80) or over 0x7f; the lowest byte that
-     * is not a digit always shows
-     */
-
-    ngx_memcpy(&w, p, 8);
-
-    if (((w - 0x3030303030303030ULL) | (w + 0x4646464646464646ULL) | w)
-        & 0x8080808080808080ULL)
-    {
-        return NULL;
-    }
-
-    y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10
-        + (p[3] - '0');
-    m = (p[4] - '0') * 10 + (p[5] - '0');
-    d = (p[6] - '0') * 10 + (p[7] - '0');
-
-    *day = ngx_http_cx_lua_days(y, m, d);
-
-    return (*day < 0) ? NULL : p + 8;
-}
-
-
-/* days since 1970-01-01 of a valid date from 2000 on, or -1 */
-
-static ngx_int_t
-ngx_http_cx_lua_days(ngx_uint_t y, ngx_uint_t m, ngx_uint_t d)
-{
-    ngx_uint_t  mdays, leap;
-
-    static ngx_uint_t  month_days[] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
-
-    if (y < 2000 || y > 9999 || m < 1 || m > 12 || d < 1) {
-        return -1;
-    }
-
-    leap = (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
-    mdays = month_days[m - 1] + (m == 2 ? leap : 0);
-
-    if (d > mdays) {
-        return -1;
-    }
-
-    /* days_from_civil() of H. Hinnant's date algorithms */
-
-    y -= (m <= 2);
-    m = (m > 2) ? m - 3 : m + 9;
-
-    return (ngx_int_t) (y * 365 + y / 4 - y / 100 + y / 400
-                        + (153 * m + 2) / 5 + d - 1)
-           - 719468;
 }

@@ -287,6 +287,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_survey_gap"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cx_survey_gap,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_followup_maxlen"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -713,6 +720,7 @@ ngx_http_cx_create_main_conf(ngx_conf_t *cf)
     cmcf->followup_maxlen = NGX_CONF_UNSET_UINT;
     cmcf->followup_retention = NGX_CONF_UNSET_UINT;
     cmcf->custom_names = NGX_CONF_UNSET_UINT;
+    cmcf->survey_gap = NGX_CONF_UNSET_UINT;
 
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->flush_interval = NGX_CONF_UNSET_MSEC;
@@ -736,6 +744,7 @@ ngx_http_cx_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(cmcf->retention, 400);
     ngx_conf_init_uint_value(cmcf->followup_maxlen, 10000);
     ngx_conf_init_uint_value(cmcf->followup_retention, 30);
+    ngx_conf_init_uint_value(cmcf->survey_gap, 14);
     ngx_conf_init_uint_value(cmcf->custom_names, 20);
 
     for (t = ngx_http_cx_survey_types(); t->name.len; t++) {

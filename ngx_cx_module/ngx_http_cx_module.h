@@ -45,9 +45,18 @@ typedef struct {
     ngx_uint_t                   sample;    /* 0..10000, 1/100 of % */
     time_t                       delay;     /* seconds */
     ngx_uint_t                   cooldown;  /* days */
+    ngx_uint_t                   recontact; /* days after an answer */
+    ngx_uint_t                   dismissed; /* days after a dismiss */
+    ngx_uint_t                   followup;  /* NGX_HTTP_CX_FOLLOWUP_* */
+    ngx_str_t                    followup_question; /* HTML-escaped */
     u_char                      *file;
     ngx_uint_t                   line;
 } ngx_http_cx_survey_t;
+
+
+#define NGX_HTTP_CX_FOLLOWUP_LOW    0       /* followup=low, the default */
+#define NGX_HTTP_CX_FOLLOWUP_ALL    1
+#define NGX_HTTP_CX_FOLLOWUP_NONE   2
 
 
 /* the cx_redis* directives: ngx_http_cx_redis_conn.h */
@@ -72,6 +81,7 @@ typedef struct {
     ngx_uint_t                   followup_maxlen;
     ngx_uint_t                   followup_retention;    /* days */
     ngx_uint_t                   custom_names;  /* a site's, a day */
+    ngx_uint_t                   survey_gap;    /* days, 0: off */
 
     u_char                      *collect_file;  /* the first cx_collect */
     ngx_uint_t                   collect_line;
@@ -152,6 +162,7 @@ typedef struct {
     off_t                        stream_pos;    /* body bytes seen */
 
     void                        *inflate;   /* ngx_http_cx_inflate.h */
+    void                        *visitor;   /* ngx_http_cx_visitor.h */
 
     unsigned                     memo_hit:1;
     unsigned                     touchpoint_done:1;

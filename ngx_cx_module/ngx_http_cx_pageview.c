@@ -5,7 +5,9 @@
  * signals (X-CX-Event and X-CX-Touchpoint, read and removed in the header
  * filter), the survey it triggers if any (the location's Lua rules, then
  * sampling), its touchpoint (the backend's, the rules' touchpoint(r), or
- * cx_touchpoint) and the token its survey tag carries.
+ * cx_touchpoint), the token its survey tag carries, whether the visitor
+ * may be asked now (recontact, by the cx_v cookie) and the page view
+ * counted in that cookie.
  *
  * The filter, the log phase, the $cx_ variables and the rules (for
  * r.touchpoint: the resolver is handed to them) ask here; this unit asks
@@ -19,6 +21,7 @@
 #include "ngx_http_cx_rules.h"
 #include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_visitor.h"
 
 
 #define NGX_HTTP_CX_SIGNALS_MAX  8
@@ -28,6 +31,8 @@ static ngx_int_t ngx_http_cx_signal_events(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_str_t *value);
 static ngx_http_cx_survey_t *ngx_http_cx_sample(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_int_t ngx_http_cx_recontact(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_http_cx_survey_t *s);
 
 
 /*
@@ -252,6 +257,13 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    rc = ngx_http_cx_recontact(r, ctx, ctx->survey);
+
+    if (rc != NGX_OK) {
+        ctx->survey = NULL;
+        return rc;
+    }
+
     if (!ctx->delay_set) {
         ctx->delay = ctx->survey->delay;
     }
@@ -261,6 +273,107 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The page view counted in the visitor's cookie (Set-Cookie): after the
+ * trigger, so rules saw the visitor as the request brought it.
+ */
+
+ngx_int_t
+ngx_http_cx_pageview_visit(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_str_t               tp;
+    ngx_http_cx_ctx_t      *ctx;
+    ngx_http_cx_visitor_t  *v;
+
+    ctx = ngx_http_cx_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_cx_pageview_touchpoint(r, ctx, &tp);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_str_null(&tp);
+    }
+
+    v = ngx_http_cx_visitor_get(r, &ctx->visitor);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cx_visitor_visit(r, v, &tp);
+}
+
+
+/*
+ * Whether the visitor may be asked this survey now, by the cx_v cookie
+ * the widget keeps: not within recontact days of answering it (its
+ * cooldown, or 90), dismissed days of dismissing it (7), cooldown days
+ * of being shown it, nor cx_survey_gap days of being shown another
+ * survey.  NGX_DECLINED: not now (no tag, no token).
+ */
+
+static ngx_int_t
+ngx_http_cx_recontact(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_http_cx_survey_t *s)
+{
+    ngx_int_t                      today;
+    ngx_uint_t                     i;
+    ngx_http_cx_visitor_t         *v;
+    ngx_http_cx_main_conf_t       *cmcf;
+    ngx_http_cx_visitor_survey_t  *e;
+
+    v = ngx_http_cx_visitor_get(r, &ctx->visitor);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    today = ngx_time() / 86400;
+
+#define ngx_http_cx_within(day, days)                                        \
+    ((day) >= 0 && today - (day) < (ngx_int_t) (days))
+
+    for (i = 0; i < v->nsurveys; i++) {
+        e = &v->surveys[i];
+
+        if (e->id.len != s->id.len
+            || ngx_memcmp(e->id.data, s->id.data, s->id.len) != 0)
+        {
+            if (ngx_http_cx_within(e->shown, cmcf->survey_gap)) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_cx_within(e->answered, s->recontact)
+            || ngx_http_cx_within(e->dismissed, s->dismissed)
+            || ngx_http_cx_within(e->shown, s->cooldown))
+        {
+            break;
+        }
+    }
+
+#undef ngx_http_cx_within
+
+    if (i == v->nsurveys) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cx skip: survey \"%V\" not now for this visitor "
+                   "(\"%V\" in cx_v)", &s->id, &v->surveys[i].id);
+
+    return NGX_DECLINED;
 }
 
 

@@ -682,6 +682,8 @@ ngx_http_cx_score_block(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
 
     ngx_http_cx_json_key(j, "answers");
     ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_answered]);
+    ngx_http_cx_json_key(j, "commented");
+    ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_commented]);
     ngx_http_cx_json_key(j, "dismissed");
     ngx_http_cx_json_uint(j, agg->events[ngx_http_cx_event_dismissed]);
 

@@ -15,6 +15,15 @@ static char *ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
     ngx_str_t *param);
 static char *ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i);
 static ngx_int_t ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample);
+static char *ngx_http_cx_survey_text(ngx_conf_t *cf, ngx_str_t *param,
+    ngx_str_t *v, ngx_str_t *text);
+static char *ngx_http_cx_survey_days(ngx_conf_t *cf, ngx_str_t *param,
+    ngx_str_t *v, const char *what, ngx_uint_t *days);
+
+
+#define NGX_HTTP_CX_SURVEY_PARAMS                                            \
+    "type=, question=, sample=, delay=, cooldown=, recontact=, "             \
+    "dismissed=, followup= or followup_question="
 
 
 /* the directive being parsed, for error messages */
@@ -147,7 +156,8 @@ ngx_http_cx_survey_find(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id)
 
 /*
  * cx_survey ID type=nps|csat|ces ["question=.."] [sample=P%] [delay=Ns]
- *           [cooldown=Nd]
+ *           [cooldown=Nd] [recontact=Nd] [dismissed=Nd]
+ *           [followup=low|all|none] ["followup_question=.."]
  */
 
 char *
@@ -171,6 +181,8 @@ ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
     s->sample = NGX_HTTP_CX_SAMPLE_ALL;
     s->file = cf->conf_file->file.name.data;
     s->line = cf->conf_file->line;
+    s->recontact = NGX_CONF_UNSET_UINT;
+    s->dismissed = NGX_CONF_UNSET_UINT;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -194,6 +206,16 @@ ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
         return NGX_CONF_ERROR;
     }
 
+    /* recontact by default: 90 days after an answer, 7 after a dismiss */
+
+    if (s->recontact == NGX_CONF_UNSET_UINT) {
+        s->recontact = s->cooldown ? s->cooldown : 90;
+    }
+
+    if (s->dismissed == NGX_CONF_UNSET_UINT) {
+        s->dismissed = 7;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -204,7 +226,6 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
 {
     u_char     *eq;
     time_t      t;
-    ngx_int_t   n;
     ngx_str_t   name, v;
 
     eq = ngx_strlchr(param->data, param->data + param->len, '=');
@@ -231,26 +252,7 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
     }
 
     if (name.len == 8 && ngx_strncmp(name.data, "question", 8) == 0) {
-        if (v.len == 0 || v.len > NGX_HTTP_CX_QUESTION_MAX
-            || !ngx_http_cx_utf8_valid(v.data, v.len))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"%V\" in \"%V\": a question is "
-                               "1-%d bytes of UTF-8 text", param,
-                               ngx_http_cx_directive(cf),
-                               NGX_HTTP_CX_QUESTION_MAX);
-            return NGX_CONF_ERROR;
-        }
-
-        s->question.len = ngx_http_cx_escape_html_len(v.data, v.len);
-        s->question.data = ngx_pnalloc(cf->pool, s->question.len);
-        if (s->question.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_http_cx_escape_html(s->question.data, v.data, v.len);
-
-        return NGX_CONF_OK;
+        return ngx_http_cx_survey_text(cf, param, &v, &s->question);
     }
 
     /* title=: the name the dashboard shows (report=surveys), as text */
@@ -326,30 +328,52 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
     }
 
     if (name.len == 8 && ngx_strncmp(name.data, "cooldown", 8) == 0) {
-        n = ngx_atoi(v.data, v.len);
+        return ngx_http_cx_survey_days(cf, param, &v, "a cooldown",
+                                       &s->cooldown);
+    }
 
-        if (n == NGX_ERROR) {
-            t = ngx_parse_time(&v, 1);
-            n = (t == (time_t) NGX_ERROR) ? NGX_ERROR : (t + 86399) / 86400;
-        }
+    if (name.len == 9 && ngx_strncmp(name.data, "recontact", 9) == 0) {
+        return ngx_http_cx_survey_days(cf, param, &v, "a recontact",
+                                       &s->recontact);
+    }
 
-        if (n == NGX_ERROR || n > 3650) {
+    if (name.len == 9 && ngx_strncmp(name.data, "dismissed", 9) == 0) {
+        return ngx_http_cx_survey_days(cf, param, &v, "a dismissed",
+                                       &s->dismissed);
+    }
+
+    if (name.len == 8 && ngx_strncmp(name.data, "followup", 8) == 0) {
+        if (v.len == 3 && ngx_strncmp(v.data, "low", 3) == 0) {
+            s->followup = NGX_HTTP_CX_FOLLOWUP_LOW;
+
+        } else if (v.len == 3 && ngx_strncmp(v.data, "all", 3) == 0) {
+            s->followup = NGX_HTTP_CX_FOLLOWUP_ALL;
+
+        } else if (v.len == 4 && ngx_strncmp(v.data, "none", 4) == 0) {
+            s->followup = NGX_HTTP_CX_FOLLOWUP_NONE;
+
+        } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"%V\" in \"%V\": a cooldown is a "
-                               "number of days up to 3650, e.g. 30d",
-                               param, ngx_http_cx_directive(cf));
+                               "invalid \"%V\" in \"%V\": use followup=low "
+                               "(low scores are asked for a comment), all "
+                               "or none", param, ngx_http_cx_directive(cf));
             return NGX_CONF_ERROR;
         }
 
-        s->cooldown = n;
         return NGX_CONF_OK;
+    }
+
+    if (name.len == 17
+        && ngx_strncmp(name.data, "followup_question", 17) == 0)
+    {
+        return ngx_http_cx_survey_text(cf, param, &v, &s->followup_question);
     }
 
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\" in \"%V\": expected "
-                       "type=, question=, sample=, delay= or cooldown=",
+                       NGX_HTTP_CX_SURVEY_PARAMS,
                        param, ngx_http_cx_directive(cf));
     return NGX_CONF_ERROR;
 }
@@ -386,7 +410,7 @@ ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"%V\": expected "
-                           "type=, question=, sample=, delay= or cooldown=",
+                           NGX_HTTP_CX_SURVEY_PARAMS,
                            &value[i], ngx_http_cx_directive(cf));
         return NGX_CONF_ERROR;
     }
@@ -503,3 +527,82 @@ ngx_http_cx_parse_sample(ngx_str_t *v, ngx_uint_t *sample)
     return percent ? NGX_OK : NGX_HTTP_CX_SAMPLE_NO_PERCENT;
 }
 
+
+
+/* question= and followup_question=: UTF-8 text, HTML-escaped */
+
+static char *
+ngx_http_cx_survey_text(ngx_conf_t *cf, ngx_str_t *param, ngx_str_t *v,
+    ngx_str_t *text)
+{
+    if (v->len == 0 || v->len > NGX_HTTP_CX_QUESTION_MAX
+        || !ngx_http_cx_utf8_valid(v->data, v->len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" in \"%V\": a question is "
+                           "1-%d bytes of UTF-8 text", param,
+                           ngx_http_cx_directive(cf),
+                           NGX_HTTP_CX_QUESTION_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    text->len = ngx_http_cx_escape_html_len(v->data, v->len);
+    text->data = ngx_pnalloc(cf->pool, text->len);
+    if (text->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_cx_escape_html(text->data, v->data, v->len);
+
+    return NGX_CONF_OK;
+}
+
+
+/* a number of days, "30" or a time ("30d", "12w"), up to 3650 */
+
+static char *
+ngx_http_cx_survey_days(ngx_conf_t *cf, ngx_str_t *param, ngx_str_t *v,
+    const char *what, ngx_uint_t *days)
+{
+    time_t     t;
+    ngx_int_t  n;
+
+    n = ngx_atoi(v->data, v->len);
+
+    if (n == NGX_ERROR) {
+        t = ngx_parse_time(v, 1);
+        n = (t == (time_t) NGX_ERROR) ? NGX_ERROR : (t + 86399) / 86400;
+    }
+
+    if (n == NGX_ERROR || n > 3650) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" in \"%V\": %s is a number of "
+                           "days up to 3650, e.g. 30d", param,
+                           ngx_http_cx_directive(cf), what);
+        return NGX_CONF_ERROR;
+    }
+
+    *days = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* cx_survey_gap TIME: at most one survey of any kind per visitor in it */
+
+char *
+ngx_http_cx_survey_gap(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cx_main_conf_t  *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->survey_gap != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_cx_survey_days(cf, &value[1], &value[1], "a gap",
+                                   &cmcf->survey_gap);
+}

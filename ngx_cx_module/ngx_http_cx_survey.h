@@ -22,6 +22,8 @@ char *ngx_http_cx_followup_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_cx_survey_t *ngx_http_cx_survey_find(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *id);
+char *ngx_http_cx_survey_gap(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s);
 
 

@@ -252,8 +252,8 @@ my $r = http_request("GET /cx/score?report=touchpoints&by=day&from=$d&to=$d HTTP
 is($r->{status}, 200, 'the journey report');
 my $j = eval { JSON::PP::decode_json($r->{body}) } // {};
 my ($home) = grep { $_->{touchpoint} eq 'home' } @{ $j->{touchpoints} // [] };
-is(scalar keys %{ $home->{events} // {} }, 5 + 10, 'the journey: 5 events of its own and 10 custom names');
-is(scalar keys %{ $home->{groups}[0]{events} // {} }, 5 + 10, 'the day: the same');
+is(scalar keys %{ $home->{events} // {} }, 6 + 10, 'the journey: 6 events of its own and 10 custom names');
+is(scalar keys %{ $home->{groups}[0]{events} // {} }, 6 + 10, 'the day: the same');
 
 
 

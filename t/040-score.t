@@ -129,7 +129,7 @@ is($r->{body}, '{"survey":"s1","type":"nps","site":"localhost",'
     . '"nps":null,"promoters":0,"passives":0,"detractors":0,'
     . '"promoters_pct":null,"passives_pct":null,"detractors_pct":null,'
     . '"ci95":null,"low":0,"impressions":{"triggered":0,"shown":0},'
-    . '"answers":0,"dismissed":0,"response_rate":null,"dismiss_rate":null,'
+    . '"answers":0,"commented":0,"dismissed":0,"response_rate":null,"dismiss_rate":null,'
     . '"precision":{"margin":5.0,"needed":null,"more":null,"days":null},'
     . '"detectable":{"change":10.0,"needed":null,"more":null,"days":null}}'
     . "\n", 'the whole document');
@@ -203,7 +203,7 @@ is($r->{body}, '{"survey":"s1","type":"nps","site":"localhost",'
     . '"nps":40.0,"promoters":6,"passives":2,"detractors":2,'
     . '"promoters_pct":60.0,"passives_pct":20.0,"detractors_pct":20.0,'
     . '"ci95":[-12.6,74.1],"low":2,"impressions":{"triggered":40,"shown":30},'
-    . '"answers":10,"dismissed":12,"response_rate":33.3,"dismiss_rate":40.0,'
+    . '"answers":10,"commented":0,"dismissed":12,"response_rate":33.3,"dismiss_rate":40.0,'
     . '"precision":{"margin":5.0,"needed":975,"more":965,"days":97},'
     . '"detectable":{"change":10.0,"needed":995,"more":985,"days":99}}'
     . "\n", 'the whole document');
@@ -405,9 +405,9 @@ redis()->hset("cx:localhost:tp:20240302", 'home:view', 50);
 my $r = ::score('report=touchpoints&from=2024-03-01&to=2024-03-02');
 is($r->{body}, '{"report":"touchpoints","site":"localhost",'
     . '"from":"2024-03-01","to":"2024-03-02","touchpoints":['
-    . '{"touchpoint":"checkout","events":{"view":200,"triggered":0,"shown":0,"dismissed":1,"answered":0}},'
-    . '{"touchpoint":"home","events":{"view":150,"triggered":10,"shown":8,"dismissed":0,"answered":2,"basket":1,"signup":3}},'
-    . '{"touchpoint":"other","events":{"view":0,"triggered":4,"shown":0,"dismissed":0,"answered":0}}'
+    . '{"touchpoint":"checkout","events":{"view":200,"triggered":0,"shown":0,"dismissed":1,"answered":0,"commented":0}},'
+    . '{"touchpoint":"home","events":{"view":150,"triggered":10,"shown":8,"dismissed":0,"answered":2,"commented":0,"basket":1,"signup":3}},'
+    . '{"touchpoint":"other","events":{"view":0,"triggered":4,"shown":0,"dismissed":0,"answered":0,"commented":0}}'
     . "]}\n", 'the whole document');
 $r = ::score('report=touchpoints&from=2024-03-01&to=2024-03-02&touchpoint=home');
 is(scalar @{ $r->{json}{touchpoints} }, 1, 'touchpoint= keeps one');

@@ -237,3 +237,72 @@ location /checkout/ {
 --- check
 is(::survey(::get('/help/shipping/returns.html', 'DNT: 1')), '', "DNT: 1");
 is(::survey(::get('/checkout/done', ::cookie(shown => 2))), '', "cooling down");
+
+
+
+=== TEST 8: third_product_page.lua: NPS on the third product page, the views counted by the module in cx_v
+--- config
+location /products/ {
+    cx_touchpoint product;
+    cx_survey product_nps type=nps;
+    cx_rules_lua $TEST_NGINX_ROOT/lua/examples/third_product_page.lua;
+}
+location / {
+    cx_touchpoint home;
+    cx_survey product_nps type=nps sample=0%;
+}
+--- request
+GET /products/shoe.html
+--- response_body_like
+^<html><body>shoe</body></html>
+--- check
+# a browser's cookie jar, no widget: only what the module sets
+my %jar;
+my $browse = sub {
+    my ($uri) = @_;
+    my $c = join '; ', map { "$_=$jar{$_}" } sort keys %jar;
+    my $r = ::get($uri, $c ? ("Cookie: $c") : ());
+    for (($r->{header_text} // '') =~ /^Set-Cookie: ([^;\r\n]*)/mgi) {
+        my ($k, $v) = split /=/, $_, 2;
+        $jar{$k} = $v;
+    }
+    return ::survey($r);
+};
+is($browse->('/products/shoe.html'), '', "first product page");
+is($browse->('/index.html'), '', "the home page between");
+is($browse->('/products/shoe.html'), '', "second product page");
+is($browse->('/products/shoe.html'), 'product_nps', "third product page");
+like($jar{cx_v}, qr/~product!3\*home!1~/, "the journey in the cookie");
+
+
+
+=== TEST 9: no_email_campaigns.lua: never on a visit from an email, the landing page or any later one
+--- config
+location / {
+    cx_survey site_nps type=nps;
+    cx_rules_lua $TEST_NGINX_ROOT/lua/examples/no_email_campaigns.lua;
+}
+--- request
+GET /page.html
+--- response_body_like
+data-cx-survey="site_nps"
+--- check
+my %jar;
+my $browse = sub {
+    my ($uri, @h) = @_;
+    my $c = join '; ', map { "$_=$jar{$_}" } sort keys %jar;
+    my $r = ::get($uri, ($c ? ("Cookie: $c") : ()), @h);
+    for (($r->{header_text} // '') =~ /^Set-Cookie: ([^;\r\n]*)/mgi) {
+        my ($k, $v) = split /=/, $_, 2;
+        $jar{$k} = $v;
+    }
+    return ::survey($r);
+};
+is($browse->('/page.html?utm_source=Email&utm_campaign=Spring'), '',
+   "the landing page of a newsletter click");
+is($browse->('/index.html'), '', "the next page: the source is remembered");
+is($browse->('/page.html'), '', "and the one after");
+delete $jar{cx_s};      # 30 minutes later: a new visit
+is($browse->('/index.html', 'Referer: https://search.example/?q=x'),
+   'site_nps', "a new visit from a search engine");
+like($jar{cx_v}, qr/~!!!search\.example$/, "its source in the cookie");

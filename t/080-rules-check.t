@@ -74,7 +74,7 @@ end
 return M
 --- must_die
 --- error_log eval
-[qr{\[emerg\] .*cx_rules_lua ".*/c\.lua": .*/c\.lua:3: r\.visitor has no field "view" \(days_since_answered, days_since_shown, id, new, sessions, views\) in .*/nginx\.conf:\d+},
+[qr{\[emerg\] .*cx_rules_lua ".*/c\.lua": .*/c\.lua:3: r\.visitor has no field "view" \(days_since_answered, days_since_shown, id, last_answered, last_dismissed, last_shown, new, sessions, source, touchpoints, views, visits\) in .*/nginx\.conf:\d+},
  qr{c\.lua:4: trigger\(\) returns "product_NPS", which is not a survey id \(\[a-z0-9_\.-\]\{1,64\}\)},
  qr{c\.lua:6: bad argument #2 to 'cx\.business_hours' \(a number expected, got string "9:00"\)},
  qr{c\.lua:9: attempt to call r\.args \(not a function\): read it as r\.args\["utm_source"\]}]

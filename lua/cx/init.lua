@@ -47,6 +47,49 @@ cx.answered_within = C.answered_within  -- (r, days)
 cx.cooled_down = C.cooled_down          -- (r, days [, answered_days])
 
 
+-- The request ---------------------------------------------------------
+
+-- "+" and %XX of a query's name or value
+local function unescape(s)
+    local string = string
+
+    s = string.gsub(s, "+", " ")
+
+    return (string.gsub(s, "%%(%x%x)", function (h)
+        return string.char(tonumber(h, 16))
+    end))
+end
+
+-- the first query argument whose name is name in any case ("UTM_Source"
+-- is utm_source), decoded ("" for a name without "="); nil if none
+function cx.arg(r, name)
+    local string = string
+
+    if type(name) ~= "string" then
+        error("cx.arg: the name must be a string", 2)
+    end
+
+    local q = r.query
+
+    if q == nil or q == "" then
+        return nil
+    end
+
+    name = string.lower(name)
+
+    for pair in string.gmatch(q, "[^&]+") do
+        local eq = string.find(pair, "=", 1, true)
+        local k = eq and string.sub(pair, 1, eq - 1) or pair
+
+        if string.lower(unescape(k)) == name then
+            return eq and unescape(string.sub(pair, eq + 1)) or ""
+        end
+    end
+
+    return nil
+end
+
+
 -- Values ---------------------------------------------------------------
 
 -- a number out of a header value such as "1,250.00", "$1234.5" or
@@ -98,6 +141,7 @@ local takes = {
     shown_within = { "r", "tonumber" },
     answered_within = { "r", "tonumber" },
     cooled_down = { "r", "tonumber", "tonumber?" },
+    arg = { "r", "string" },
     number = { "any" },
     integer = { "any", "bound?", "bound?" },
 }

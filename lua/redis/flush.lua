@@ -12,6 +12,11 @@
 -- then 0, or 1, stream key, maxlen, min id, the number of fields and
 -- field, value pairs of its follow-up entry.
 --
+-- A token's follow-up entries are one: the id of its entry is kept in
+-- the token's "#entry" field, and a later record of the token (an
+-- answer's comment, event commented) replaces that entry with the two
+-- merged (a field the later one leaves empty keeps its value).
+--
 -- A record is applied only if its token has not been used for its event,
 -- and a custom one only if its token has fewer custom events than allowed
 -- (counted in the token's "#custom" field) and its name is in the day's
@@ -214,9 +219,27 @@ for r = 1, m do
     a = a + 1
     if x == '1' then
         if fresh then
+            -- the token's entry so far (an answer's, when this is its
+            -- comment) is replaced by the two merged
+            local was, old = {}, try(0, 'HGET', tok, '#entry')
+            if old then
+                local o = try(0, 'XRANGE', ARGV[a], old, old)
+                o = o and o[1]
+                if o then
+                    for i = 1, #o[2], 2 do was[o[2][i]] = o[2][i + 1] end
+                    try(0, 'XDEL', ARGV[a], old)
+                end
+            end
             local e = {'MAXLEN', '~', ARGV[a + 1], '*'}
-            for i = 0, 2 * nf - 1 do e[#e + 1] = ARGV[a + 4 + i] end
-            if try(1, 'XADD', ARGV[a], unpack(e)) then
+            for i = 0, nf - 1 do
+                local k, v = ARGV[a + 4 + 2 * i], ARGV[a + 5 + 2 * i]
+                if v == '' and was[k] then v = was[k] end
+                e[#e + 1] = k
+                e[#e + 1] = v
+            end
+            local id = try(1, 'XADD', ARGV[a], unpack(e))
+            if id then
+                try(0, 'HSET', tok, '#entry', id)
                 try(0, 'XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2])
             end
         end

@@ -1,7 +1,12 @@
 /*
  * The survey card: a shadow root (the page's CSS cannot reach in, ours
  * cannot leak out) holding one step at a time -- the question with its
- * scale, the optional follow-up after a low score, the thanks.
+ * scale, the optional comment, the thanks.  The score is sent the moment
+ * it is chosen ("answered"); a comment follows as its own event
+ * ("commented", the same token), so a visitor who leaves at the comment
+ * step still counts.  Who is asked for a comment: cfg.ask, "low" (scores
+ * up to scale[2], w.followup), "all" (higher ones get cfg.liked or
+ * w.liked) or "none".
  *
  * In the corner it is a non-modal dialog that takes the focus unless the
  * visitor is typing; inside the page's slot it is a region that leaves
@@ -62,7 +67,8 @@ function style(root, nonce) {
 /*
  * cfg: the tag's settings; w: the words; scale: [min, max, low];
  * slot: the page's element for an inline card, or null;
- * track(event, fields): reports an event (shown, dismissed, answered);
+ * track(event, fields): reports an event (shown, dismissed, answered,
+ * commented);
  * safe(f): f, never throwing into the page.
  */
 
@@ -78,7 +84,6 @@ export function card(cfg, w, scale, slot, track, safe) {
                                  'aria-label': w.close }, '\u00d7');
     const back = document.activeElement;
     let shown = false;
-    let pending = null;     /* a low score waiting for its comment */
     let done = false;       /* answered */
     let gone = false;
 
@@ -98,23 +103,10 @@ export function card(cfg, w, scale, slot, track, safe) {
         }
     }
 
-    function answer(score, text) {
-        const fields = { score: score };
-
-        if (done) {
-            return;
-        }
-
-        text = comment(text || '');
-
-        if (text) {
-            fields.comment = text;
-        }
-
-        pending = null;
+    function answer(score) {
         done = true;
         show();
-        track('answered', fields);
+        track('answered', { score: score });
     }
 
     function thanks() {
@@ -128,17 +120,23 @@ export function card(cfg, w, scale, slot, track, safe) {
         }
     }
 
-    function followup(score) {
+    function followup(score, low) {
         const area = el('textarea', { id: 'c', rows: '3', dir: 'auto',
                                       maxlength: '1000' });
         const skip = el('button', { type: 'button', class: 'b' }, w.skip);
         const send = el('button', { type: 'button', class: 'b p' }, w.send);
         const row = el('div', { class: 'r' });
 
-        pending = score;
+        skip.onclick = safe(thanks);
+        send.onclick = safe(() => {
+            const text = comment(area.value);
 
-        skip.onclick = safe(() => { answer(score); thanks(); });
-        send.onclick = safe(() => { answer(score, area.value); thanks(); });
+            if (text) {
+                track('commented', { score: score, comment: text });
+            }
+
+            thanks();
+        });
 
         /* Ctrl+Enter sends, as in most comment boxes */
         area.onkeydown = safe(e => {
@@ -149,16 +147,24 @@ export function card(cfg, w, scale, slot, track, safe) {
         });
 
         row.append(skip, send);
-        step([el('label', { id: 'q', for: 'c', class: 'q' }, w.followup),
+        step([el('label', { id: 'q', for: 'c', class: 'q' },
+                 low ? w.followup : cfg.liked || w.liked),
               area, row], area);
     }
 
     function pick(score) {
-        if (score <= scale[2]) {
-            followup(score);
+        const low = score <= scale[2];
+
+        if (done) {
+            return;
+        }
+
+        answer(score);
+
+        if (cfg.ask === 'all' || (cfg.ask !== 'none' && low)) {
+            followup(score, low);
 
         } else {
-            answer(score);
             thanks();
         }
     }
@@ -222,10 +228,7 @@ export function card(cfg, w, scale, slot, track, safe) {
 
         gone = true;
 
-        if (pending !== null) {
-            answer(pending);
-
-        } else if (!done && shown) {
+        if (!done && shown) {
             track('dismissed');
         }
 
@@ -246,13 +249,6 @@ export function card(cfg, w, scale, slot, track, safe) {
             leave();
         }
     });
-
-    /* leaving the page with a low score chosen: send it without comment */
-    addEventListener('pagehide', safe(() => {
-        if (pending !== null) {
-            answer(pending);
-        }
-    }));
 
     /* the card's own direction and language, never the page's */
     box.dir = cfg.rtl ? 'rtl' : 'ltr';

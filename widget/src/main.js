@@ -6,14 +6,15 @@
  *     data-cx-type="nps" data-cx-delay="3" data-cx-cooldown="30"
  *     data-cx-touchpoint="thanks" data-cx-token="..."></script>
  *
- * Every page view with the tag counts in the visitor cookie; a survey is
- * shown at most once per page view, not within its cooldown, after its
- * delay and trigger.  Nothing here may throw into the page: every entry
+ * A survey is shown at most once per page view, after its delay and
+ * trigger, and not to a visitor the cookie says is not to be asked now
+ * (recontact, dismissed, cooldown, gap: the module's own rules, with the
+ * same defaults; data-cx-recontact, -dismissed, -gap when they differ).  Nothing here may throw into the page: every entry
  * point (this script, listeners, timers) is wrapped in safe().
  */
 
 import { KEYS, VERSION, lang, rtl, known, words } from './strings.js';
-import { visit, save, day, daysSince } from './visitor.js';
+import { visit, mark, held } from './visitor.js';
 import { report } from './report.js';
 import { card } from './card.js';
 
@@ -63,6 +64,8 @@ function settings(tag) {
     }
 
     const low = parseInt(get('followup', 1), 10);
+    const days = (name, or) => get(name) === '' ? or : +get(name) || 0;
+    const cooldown = days('cooldown', 0);
     const l = lang(get('lang', 1) || document.documentElement.lang);
     const text = {};
 
@@ -77,7 +80,12 @@ function settings(tag) {
         touchpoint: get('touchpoint') || 'other',
         token: get('token'),
         delay: Math.min(Math.max(+get('delay') || 0, 0), 3600),
-        cooldown: +get('cooldown') || 0,
+        cooldown: cooldown,
+        recontact: days('recontact', cooldown || 90),
+        dismissed: days('dismissed', 7),
+        gap: days('gap', 14),
+        ask: get('followup-scores') || 'low',
+        liked: get('followup-question'),
         collect: get('collect', 1) || '/cx/collect',
         trigger: get('trigger', 1),
         nonce: tag.nonce || '',
@@ -119,16 +127,6 @@ function load(cfg) {
         .then(r => r.ok ? r.json() : null)
         .catch(() => null)
         .then(own);
-}
-
-
-/* a survey shown or answered less than cooldown days ago holds it back */
-
-function cooling(v, days) {
-    const now = Date.now();
-
-    return days > 0 && [v.shown, v.answered].some(
-        d => d !== 0 && daysSince(d, now) < days);
 }
 
 
@@ -223,20 +221,15 @@ function start(tag, state) {
     const v = state.visitor;
     const cfg = tag && settings(tag);
 
-    if (!cfg || state.survey || cooling(v, cfg.cooldown)) {
+    if (!cfg || state.survey || held(v, cfg, Date.now())) {
         return;
     }
 
     state.survey = cfg.survey;
 
     function track(event, fields) {
-        if (event === 'shown') {
-            v.shown = day(Date.now());
-            save(v);
-
-        } else if (event === 'answered') {
-            v.answered = day(Date.now());
-            save(v);
+        if (event !== 'commented') {
+            mark(v, cfg.survey, event);
         }
 
         report(cfg, event, fields);
@@ -251,7 +244,7 @@ function start(tag, state) {
 function main(tag) {
     const state = window[STATE] || (window[STATE] = {});
 
-    /* the page view counts once, however many tags it has */
+    /* one visitor for the page view, however many tags it has */
     state.visitor = state.visitor || visit();
 
     /* a tag in <head> runs before <body> exists: settings, slots, delay

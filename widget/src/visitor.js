@@ -1,24 +1,24 @@
 /*
- * The visitor's history, kept in a first-party cookie the module's Lua
- * rules read (r.visitor; ngx_http_cx_lua_request.c parses it strictly):
+ * The visitor's history, kept in a first-party cookie the module reads
+ * (r.visitor, recontact; ngx_http_cx_visitor.c parses it strictly):
  *
- *     cx_v=1.ID.VIEWS.SESSIONS.SHOWN.ANSWERED
+ *     cx_v=2~ID~VIEWS~VISITS~SURVEYS~TOUCHPOINTS~SOURCE
  *
- * ID is random (crypto.getRandomValues), 22 of [A-Za-z0-9_-]; VIEWS and
- * SESSIONS count up to 999999999; SHOWN and ANSWERED are the UTC days
- * (YYYYMMDD) a survey was last shown and answered, or 0.  A session ends
- * after 30 minutes without a page view: the second cookie cx_s lives that
- * long and every page view renews it.  See README "The visitor cookie".
+ * The module counts the page view in it before the page arrives (VIEWS,
+ * VISITS, TOUCHPOINTS, SOURCE; cx_s marks the visit).  The widget keeps
+ * SURVEYS: ID!SHOWN!ANSWERED!DISMISSED, the UTC days (YYYYMMDD, or 0) a
+ * survey was last shown, answered and dismissed, the most recent first,
+ * 6 at most; it writes the rest back as it read it.  ID is random,
+ * 16-64 of [A-Za-z0-9_-].  See README "The visitor cookie".
  */
 
 const NAME = 'cx_v';
-const SESSION = 'cx_s';
 const YEAR = 31536000;
-const SESSION_AGE = 1800;
-const COUNT_MAX = 999999999;
+const SURVEYS = 6;
 const ALPHABET =
     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const FORMAT = /^1\.([\w-]{16,64})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|\d{8})\.(0|\d{8})$/;
+const FORMAT = /^2~([\w-]{16,64})~(0|[1-9]\d{0,8})~(0|[1-9]\d{0,8})~([^~]*)~([a-z\d_.!*-]*~[a-z\d_.!-]*)$/;
+const SURVEY = /^([a-z\d_.-]{1,64})!(0|\d{8})!(0|\d{8})!(0|\d{8})$/;
 
 
 /* the UTC day of a time as the number YYYYMMDD */
@@ -63,59 +63,82 @@ function cookie(name) {
 }
 
 
-function setCookie(name, value, age) {
-    document.cookie = name + '=' + value + '; Path=/; Max-Age=' + age
+export function parse(s) {
+    const m = FORMAT.exec(s || '');
+    const surveys = [];
+
+    if (!m) {
+        return null;
+    }
+
+    for (const e of m[4] ? m[4].split('*') : []) {
+        const x = SURVEY.exec(e);
+        const d = x && [+x[2], +x[3], +x[4]];
+
+        if (!d || !d.every(validDay) || surveys.length === SURVEYS) {
+            return null;
+        }
+
+        surveys.push({ id: x[1], shown: d[0], answered: d[1],
+                       dismissed: d[2] });
+    }
+
+    return { id: m[1], views: +m[2], visits: +m[3], surveys: surveys,
+             rest: m[5] };
+}
+
+
+export function format(v) {
+    return ['2', v.id, v.views, v.visits,
+            v.surveys.map(s => [s.id, s.shown, s.answered, s.dismissed]
+                               .join('!')).join('*'),
+            v.rest].join('~');
+}
+
+
+/*
+ * This page view's visitor: as the module counted it, or, where it did
+ * not (the page came from elsewhere), a new one with this view.
+ */
+
+export function visit() {
+    return parse(cookie(NAME)) || {
+        id: Array.from(crypto.getRandomValues(new Uint8Array(22)),
+                       b => ALPHABET[b & 63]).join(''),
+        views: 1, visits: 1, surveys: [], rest: '~!!!'
+    };
+}
+
+
+/* what (shown, answered, dismissed) happened today to a survey: saved */
+
+export function mark(v, survey, what) {
+    const i = v.surveys.findIndex(s => s.id === survey);
+    const s = i < 0 ? { id: survey, shown: 0, answered: 0, dismissed: 0 }
+                    : v.surveys.splice(i, 1)[0];
+
+    s[what] = day(Date.now());
+    v.surveys.unshift(s);
+    v.surveys.length = Math.min(v.surveys.length, SURVEYS);
+
+    document.cookie = NAME + '=' + format(v) + '; Path=/; Max-Age=' + YEAR
                       + '; SameSite=Lax'
                       + (location.protocol === 'https:' ? '; Secure' : '');
 }
 
 
-export function parse(s) {
-    const m = FORMAT.exec(s || '');
-
-    if (!m || !validDay(+m[4]) || !validDay(+m[5])) {
-        return null;
-    }
-
-    return { id: m[1], views: +m[2], sessions: +m[3], shown: +m[4],
-             answered: +m[5] };
-}
-
-
-export function format(v) {
-    return '1.' + v.id + '.' + v.views + '.' + v.sessions + '.' + v.shown
-           + '.' + v.answered;
-}
-
-
-function newId() {
-    return Array.from(crypto.getRandomValues(new Uint8Array(22)),
-                      b => ALPHABET[b & 63]).join('');
-}
-
-
-export function save(v) {
-    setCookie(NAME, format(v), YEAR);
-}
-
-
 /*
- * This page view: read (or start) the visitor's history, count the view
- * and, after 30 minutes of silence, a new session.
+ * Whether the visitor is not to be asked this survey now: answered it
+ * within recontact days, dismissed it within dismissed days, was shown it
+ * within cooldown days, or another survey within gap days.
  */
 
-export function visit() {
-    const v = parse(cookie(NAME))
-              || { id: newId(), views: 0, sessions: 0, shown: 0, answered: 0 };
+export function held(v, cfg, now) {
+    const within = (d, days) => d !== 0 && daysSince(d, now) < days;
 
-    v.views = Math.min(v.views + 1, COUNT_MAX);
-
-    if (cookie(SESSION) === null) {
-        v.sessions = Math.min(v.sessions + 1, COUNT_MAX);
-    }
-
-    setCookie(SESSION, '1', SESSION_AGE);
-    save(v);
-
-    return v;
+    return v.surveys.some(s => s.id === cfg.survey
+        ? within(s.answered, cfg.recontact)
+          || within(s.dismissed, cfg.dismissed)
+          || within(s.shown, cfg.cooldown)
+        : within(s.shown, cfg.gap));
 }

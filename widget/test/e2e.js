@@ -10,6 +10,7 @@
  * the answers given here reached Redis and /cx/score.  Screenshots go to
  * test-artifacts/ (CX_ARTIFACTS).  Bounded: the whole run gives up after
  * CX_E2E_TIMEOUT seconds (default 100) and always closes the browser.
+ * CX_E2E_ONLY="recontact dismissed ..." runs those scenarios alone.
  */
 
 'use strict';
@@ -296,9 +297,9 @@ async function corner() {
        p.statuses);
 
     const v = await cookie(p.context, 'cx_v');
-    ok(v && new RegExp('^1\\.[\\w-]{22}\\.1\\.1\\.' + today + '\\.' + today
-                       + '$').test(v.value),
-       'cookie: cx_v=1.ID.1.1.SHOWN.ANSWERED', v);
+    ok(v && new RegExp('^2~[\\w-]{22}~1~1~post_purchase!' + today + '!'
+                       + today + '!0~thanks!1~!!!$').test(v.value),
+       'cookie: cx_v=2~ID~1~1~post_purchase!SHOWN!ANSWERED!0~thanks!1~!!!', v);
     ok(v && v.path === '/' && v.sameSite === 'Lax'
        && v.expires - Date.now() / 1000 > 364 * 86400,
        'cookie: Path=/, SameSite=Lax, a year', v);
@@ -314,9 +315,9 @@ async function corner() {
     await page.waitForTimeout(2000);
     is(await card(page).count(), 0, 'cooldown: not shown again on the next page view');
     const v2 = await cookie(p.context, 'cx_v');
-    ok(v2 && v2.value.split('.')[2] === '2' && v2.value.split('.')[3] === '1'
-       && v2.value.split('.')[1] === v.value.split('.')[1],
-       'cookie: same visitor, 2 views, 1 session', v2);
+    ok(v2 && v2.value.split('~')[2] === '2' && v2.value.split('~')[3] === '1'
+       && v2.value.split('~')[1] === v.value.split('~')[1],
+       'cookie: same visitor, 2 views, 1 visit', v2);
 
     await close(p);
 }
@@ -342,8 +343,11 @@ async function followup() {
     await axe(page, 'follow-up');
     await shot(page, 'widget-followup.png');
 
-    await eventsSettled(p, 1);
-    is(events(p), 'shown', 'follow-up: nothing answered before Send');
+    await eventsSettled(p, 2);
+    is(events(p), 'shown,answered',
+       'follow-up: the score sent the moment it was chosen');
+    is(p.events[1].score + '|' + p.events[1].comment, '2|undefined',
+       'follow-up: the score alone');
 
     await page.keyboard.press('Tab');
     is((await focused(page)).text, 'Skip', 'follow-up: Tab to Skip');
@@ -351,11 +355,13 @@ async function followup() {
     is((await focused(page)).text, 'Send', 'follow-up: Tab to Send');
     await page.keyboard.press('Enter');
 
-    await eventsSettled(p, 2);
-    is(events(p), 'shown,answered', 'follow-up: answered once');
-    is(p.events[1].score + '|' + p.events[1].comment,
-       '2|Too many steps \u2014 and the coupon field ate my code.',
-       'follow-up: score and comment');
+    await eventsSettled(p, 3);
+    is(events(p), 'shown,answered,commented',
+       'follow-up: answered once, then the comment');
+    is(p.events[2].score + '|' + p.events[2].comment + '|' + p.events[2].token,
+       '2|Too many steps \u2014 and the coupon field ate my code.|'
+       + p.events[1].token,
+       'follow-up: the comment with the score, the same token');
     ok((await focused(page)).inWidget, 'follow-up: focus on the thanks');
 
     await close(p);
@@ -555,7 +561,7 @@ async function words() {
     await page.waitForTimeout(500);
     is(await page.locator('cx-survey').count(), 1, 'two tags: one survey');
     const v = await cookie(p.context, 'cx_v');
-    ok(v && v.value.split('.')[2] === '1', 'two tags: one page view counted', v);
+    ok(v && v.value.split('~')[2] === '1', 'two tags: one page view counted', v);
     await page.locator('cx-survey .s button', { hasText: '10' }).click();
     is(await page.locator('cx-survey .t').textContent(), 'Thanks a lot!',
        'data-cx-text-thanks on <body>: the page\'s words');
@@ -675,9 +681,10 @@ async function hebrew() {
     await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
     is(await page.locator('cx-survey .t').textContent(), he.thanks,
        'he: thanked in Hebrew');
-    await eventsSettled(p, 2);
-    is(events(p), 'shown,answered', 'he: reported shown, answered');
-    is(p.events[1].score + '|' + p.events[1].comment, '2|' + text,
+    await eventsSettled(p, 3);
+    is(events(p), 'shown,answered,commented',
+       'he: reported shown, answered, commented');
+    is(p.events[2].score + '|' + p.events[2].comment, '2|' + text,
        'he: the score and the Hebrew comment');
 
     await close(p);
@@ -770,6 +777,173 @@ async function gpc() {
     await close(q);
 }
 
+/* ---- recontact and partial answers (t/064-widget-visitor-browser.t) */
+
+/* the days of cx_v's surveys moved back: the visitor's clock moved on */
+async function age(context, days) {
+    const v = await cookie(context, 'cx_v');
+    const back = d => {
+        if (d === '0') {
+            return d;
+        }
+        const t = Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1,
+                           +d.slice(6, 8)) - days * 864e5;
+        return new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+    };
+    const f = v.value.split('~');
+
+    f[4] = f[4].split('*').map(e => e.split('!').map(
+        (x, i) => i ? back(x) : x).join('!')).join('*');
+    await context.addCookies([{ name: 'cx_v', value: f.join('~'),
+                                url: base + '/' }]);
+}
+
+/*
+ * A fresh URL each time: the browser would revalidate a page it has (a
+ * 304 keeps the page's old tag, or its lack of one, and the widget then
+ * decides from the cookie alone)
+ */
+let fresh = 0;
+
+function url(path) {
+    return base + path + '?n=' + ++fresh;
+}
+
+/* no card, and not even a tag: the module held it back */
+async function none(page) {
+    await page.waitForTimeout(250);
+    return (await card(page).count()) === 0
+           && (await page.locator('script[data-cx-survey]').count()) === 0;
+}
+
+/* keyboard only: Tab to the scale, End, Enter */
+async function answerTop(page) {
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+}
+
+/* answered: not asked again on the next 20 page views */
+async function recontact() {
+    const p = await visit('/t/recontact.html');
+    const { page } = p;
+
+    await card(page).waitFor({ timeout: 5000 });
+    await axe(page, 'recontact, the question');
+    await answerTop(page);
+    await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
+    await eventsSettled(p, 2);
+    is(events(p), 'shown,answered', 'recontact: answered by keyboard');
+
+    /*
+     * 20 page views: the even ones fresh (the module sends no tag), the
+     * odd ones revalidated from the browser's cache, the page of the
+     * answer with its tag (the widget holds back, from the cookie)
+     */
+    let cards = 0;
+    let tags = 0;
+
+    for (let i = 0; i < 20; i++) {
+        await page.goto(i % 2 ? base + '/t/recontact.html'
+                              : url('/t/recontact.html'));
+        await page.waitForTimeout(250);
+        cards += await card(page).count();
+        tags += i % 2 ? 0 : await page.locator('script[data-cx-survey]')
+                                      .count();
+    }
+
+    is(cards, 0, 'recontact: not asked again on the next 20 page views');
+    is(tags, 0, 'recontact: no tag in the 10 the module served afresh');
+    is(p.events.length, 2, 'recontact: nothing more sent');
+    const views = /~recontact!(\d+)~/.exec(
+        (await cookie(p.context, 'cx_v')).value);
+    ok(views && +views[1] >= 11,
+       'recontact: the page views counted in the cookie by touchpoint '
+       + '(those the browser took from its cache need not reach nginx)',
+       views);
+
+    await age(p.context, 89);
+    await page.goto(url('/t/recontact.html'));
+    ok(await none(page), 'recontact: not 89 days later');
+    await age(p.context, 1);
+    await page.goto(url('/t/recontact.html'));
+    await card(page).waitFor({ timeout: 5000 });
+    ok(true, 'recontact: asked again 90 days later');
+    await close(p);
+}
+
+/* dismissed: not for 7 days, then again */
+async function dismissed() {
+    const p = await visit('/t/dismissed.html');
+    const { page } = p;
+
+    await card(page).waitFor({ timeout: 5000 });
+    await axe(page, 'dismissed, the question');
+    await page.keyboard.press('Escape');
+    await eventsSettled(p, 2);
+    is(events(p), 'shown,dismissed', 'dismissed: by Escape');
+
+    await page.goto(url('/t/dismissed.html'));
+    ok(await none(page), 'dismissed: not on the next page view');
+    await age(p.context, 6);
+    await page.goto(url('/t/dismissed.html'));
+    ok(await none(page), 'dismissed: not 6 days later');
+    await age(p.context, 1);
+    await page.goto(url('/t/dismissed.html'));
+    await card(page).waitFor({ timeout: 5000 });
+    ok(true, 'dismissed: asked again 7 days later');
+    await close(p);
+}
+
+/* the gap across two surveys of the site (14 days by default) */
+async function gap() {
+    const p = await visit('/t/gap-a.html');
+    const { page } = p;
+
+    await card(page).waitFor({ timeout: 5000 });
+    await answerTop(page);
+    await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
+
+    await page.goto(url('/t/gap-b.html'));
+    ok(await none(page), 'gap: the other survey not the next page');
+    await age(p.context, 13);
+    await page.goto(url('/t/gap-b.html'));
+    ok(await none(page), 'gap: nor 13 days later');
+    await age(p.context, 1);
+    await page.goto(url('/t/gap-b.html'));
+    await card(page).waitFor({ timeout: 5000 });
+    ok(true, 'gap: the other survey 14 days later');
+    await axe(page, 'gap, the second survey');
+    await answerTop(page);
+    await page.locator('cx-survey .t').waitFor({ timeout: 2000 });
+
+    await page.goto(url('/t/gap-a.html'));
+    ok(await none(page), 'gap: and then not the first one again');
+    await close(p);
+}
+
+/* the tab closes during the follow-up: the score is in */
+async function partial() {
+    const p = await visit('/t/partial.html');
+    const { page } = p;
+
+    await card(page).waitFor({ timeout: 5000 });
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Enter');
+
+    const f = await focused(page);
+    is(f && f.tag, 'TEXTAREA', 'partial: the follow-up');
+    await axe(page, 'partial, the follow-up');
+    await page.keyboard.type('I was about to say');
+    await eventsSettled(p, 2);
+    is(events(p) + ' ' + p.events[1].score, 'shown,answered 1',
+       'partial: the score sent when chosen');
+    await page.close();
+    ok(true, 'partial: the tab closed during the follow-up');
+    await p.context.close();
+}
+
 
 async function main() {
     const t0 = Date.now();
@@ -782,9 +956,15 @@ async function main() {
 
     browser = await launch();
 
-    await scenarios([corner, followup, dismiss, typing, mobile, inline, csp,
-                     triggers, words, arabic, hebrew, direction, isolation,
-                     motion, gpc]);
+    const all = { corner, followup, dismiss, typing, mobile, inline, csp,
+                  triggers, words, arabic, hebrew, direction, isolation,
+                  motion, gpc, recontact, dismissed, gap, partial };
+    const only = (process.env.CX_E2E_ONLY
+                  || 'corner followup dismiss typing mobile inline csp '
+                     + 'triggers words arabic hebrew direction isolation '
+                     + 'motion gpc').split(' ');
+
+    await scenarios(only.map(n => all[n]));
 
     note('total ' + (Date.now() - t0) + ' ms');
 }

@@ -57,37 +57,57 @@ const strings = load('strings.js');
 
 const id = 'Abc_def-0123456789';
 
-is(visitor.parse('1.' + id + '.42.7.20261120.0'),
-   { id: id, views: 42, sessions: 7, shown: 20261120, answered: 0 },
+const rest = 'product!3*home!1~email!!spring!news.example';
+const c2 = '2~' + id + '~42~7~a!20261120!20261120!0*b.c!20261101!0!20261101~'
+           + rest;
+
+is(visitor.parse(c2),
+   { id: id, views: 42, visits: 7,
+     surveys: [{ id: 'a', shown: 20261120, answered: 20261120, dismissed: 0 },
+               { id: 'b.c', shown: 20261101, answered: 0,
+                 dismissed: 20261101 }],
+     rest: rest },
    'cookie: a valid one');
-is(visitor.parse('1.' + 'x'.repeat(64) + '.0.0.0.20000101').id,
-   'x'.repeat(64), 'cookie: the longest id, the first day');
-is(visitor.parse('1.' + id + '.999999999.1.0.20240229').views, 999999999,
-   'cookie: the largest count, a leap day');
+is(visitor.format(visitor.parse(c2)), c2, 'cookie: written back as read');
+is(visitor.parse('2~' + 'x'.repeat(64) + '~0~0~~~!!!').id, 'x'.repeat(64),
+   'cookie: the longest id, nothing else');
+is(visitor.parse('2~' + id + '~1~1~'
+                 + Array.from({ length: 6 }, (_, i) => 's' + i + '!0!0!0')
+                   .join('*') + '~~!!!').surveys.length, 6,
+   'cookie: 6 surveys');
 
 [
-    '2.' + id + '.1.1.0.0',                 /* another version */
-    '1.short.1.1.0.0',                      /* id too short */
-    '1.' + 'x'.repeat(65) + '.1.1.0.0',     /* id too long */
-    '1.Abc=def-0123456789.1.1.0.0',         /* not base64url */
-    '1.' + id + '.01.1.0.0',                /* leading zero */
-    '1.' + id + '.1234567890.1.0.0',        /* count too large */
-    '1.' + id + '.-1.1.0.0',                /* negative */
-    '1.' + id + '.1.1.0',                   /* a field missing */
-    '1.' + id + '.1.1.0.0.0',               /* a field too many */
-    '1.' + id + '.1.1.20251331.0',          /* no such month */
-    '1.' + id + '.1.1.20250229.0',          /* no such day */
-    '1.' + id + '.1.1.19991231.0',          /* before 2000 */
-    '1.' + id + '.1.1.2025010.0',           /* too short a date */
-    '1.' + id + '.1.1.20250101.0x',         /* trailing garbage */
-    '"1.' + id + '.1.1.0.0"',               /* quoted */
-    '',                                     /* empty */
-    '1.' + id + '..1.0.0'                   /* empty count */
+    '1.' + id + '.1.1.0.0',                 /* the module's version 1 */
+    '2~short~1~1~~~!!!',                    /* id too short */
+    '2~' + id + '~01~1~~~!!!',              /* leading zero */
+    '2~' + id + '~1234567890~1~~~!!!',      /* count too large */
+    '2~' + id + '~1~1~A!0!0!0~~!!!',        /* a name in capitals */
+    '2~' + id + '~1~1~a!0!0~~!!!',          /* a day missing */
+    '2~' + id + '~1~1~a!20250229!0!0~~!!!', /* no such day */
+    '2~' + id + '~1~1~a!19991231!0!0~~!!!', /* before 2000 */
+    '2~' + id + '~1~1~' + Array.from({ length: 7 }, (_, i) => 's' + i
+                                     + '!0!0!0').join('*') + '~~!!!',
+                                            /* 7 surveys */
+    '2~' + id + '~1~1~~~!!!~',              /* a group too many */
+    '2~' + id + '~1~1~~~A!!!',              /* a source in capitals */
+    '',
 ].forEach(c => is(visitor.parse(c), null, 'cookie: refused: ' + c));
 
-const v = { id: id, views: 3, sessions: 2, shown: 20261120, answered: 0 };
-is(visitor.format(v), '1.' + id + '.3.2.20261120.0', 'cookie: written');
-is(visitor.parse(visitor.format(v)), v, 'cookie: read back');
+const now = Date.UTC(2026, 10, 20, 12);
+const v = visitor.parse(c2);
+const cfg = { survey: 'a', recontact: 90, dismissed: 7, cooldown: 0, gap: 0 };
+
+is(visitor.held(v, cfg, now), true, 'held: answered today');
+is(visitor.held(v, Object.assign({}, cfg, { recontact: 0 }), now), false,
+   'held: recontact=0');
+is(visitor.held(v, Object.assign({}, cfg, { survey: 'b.c' }), now), false,
+   'held: dismissed 19 days ago');
+is(visitor.held(v, Object.assign({}, cfg, { survey: 'b.c', dismissed: 20 }),
+                now), true, 'held: dismissed=20');
+is(visitor.held(v, Object.assign({}, cfg, { survey: 'new', gap: 14 }), now),
+   true, 'held: another survey shown within the gap');
+is(visitor.held(v, Object.assign({}, cfg, { survey: 'new' }), now), false,
+   'held: gap 0');
 
 is(visitor.day(Date.UTC(2026, 0, 31, 23, 59)), 20260131, 'day: UTC');
 is(visitor.daysSince(20260131, Date.UTC(2026, 1, 2, 0, 1)), 2,
