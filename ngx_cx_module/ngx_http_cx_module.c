@@ -138,6 +138,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       offsetof(ngx_http_cx_loc_conf_t, respect_gpc),
       NULL },
 
+    { ngx_string("cx_visitor_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cx_loc_conf_t, visitor_cookie),
+      NULL },
+
     { ngx_string("cx_widget"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_cx_widget,
@@ -914,6 +921,7 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->memo = NGX_CONF_UNSET;
     lcf->last_modified = NGX_CONF_UNSET;
     lcf->respect_gpc = NGX_CONF_UNSET;
+    lcf->visitor_cookie = NGX_CONF_UNSET;
     lcf->upstream_identity = NGX_CONF_UNSET;
     lcf->inflate_max = NGX_CONF_UNSET;
     lcf->touchpoint = NGX_CONF_UNSET_PTR;
@@ -941,6 +949,7 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->memo, prev->memo, 1);
     ngx_conf_merge_value(conf->last_modified, prev->last_modified, 0);
     ngx_conf_merge_value(conf->respect_gpc, prev->respect_gpc, 0);
+    ngx_conf_merge_value(conf->visitor_cookie, prev->visitor_cookie, 1);
     ngx_conf_merge_value(conf->upstream_identity, prev->upstream_identity, 0);
     ngx_conf_merge_off_value(conf->inflate_max, prev->inflate_max,
                              10 * 1024 * 1024);

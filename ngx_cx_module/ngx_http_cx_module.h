@@ -110,6 +110,7 @@ typedef struct {
     ngx_flag_t                   memo;      /* cx_inject_memo */
     ngx_flag_t                   last_modified;
     ngx_flag_t                   respect_gpc;
+    ngx_flag_t                   visitor_cookie;    /* cx_visitor_cookie */
     ngx_flag_t                   upstream_identity;
     off_t                        inflate_max;
 

@@ -284,10 +284,18 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_cx_pageview_visit(ngx_http_request_t *r)
 {
-    ngx_int_t               rc;
-    ngx_str_t               tp;
-    ngx_http_cx_ctx_t      *ctx;
-    ngx_http_cx_visitor_t  *v;
+    ngx_int_t                rc;
+    ngx_str_t                tp;
+    ngx_http_cx_ctx_t       *ctx;
+    ngx_http_cx_visitor_t   *v;
+    ngx_http_cx_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cx_module);
+
+    if (!lcf->visitor_cookie) {
+        /* cx_visitor_cookie off: the widget alone writes the cookie */
+        return NGX_OK;
+    }
 
     ctx = ngx_http_cx_get_ctx(r);
     if (ctx == NULL) {

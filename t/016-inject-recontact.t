@@ -216,3 +216,37 @@ location / {
 GET /
 --- response_body_like
  data-cx-followup-scores="all" data-cx-followup-question="What did you &lt;like&gt;\?"
+
+
+
+=== TEST 10: cx_visitor_cookie off: no Set-Cookie from the module (pages a shared cache may keep), the tag and recontact as before
+--- config
+location / {
+    cx_survey s1 type=nps;
+    cx_visitor_cookie off;
+}
+location /on/ {
+    alias html/;
+    cx_survey s1 type=nps;
+}
+--- request
+GET /
+--- check
+my $r = ::get('/');
+is(::tagged($r), 's1', 'tagged');
+is($r->{headers}{'set-cookie'}, undef, 'no Set-Cookie');
+is(::tagged(::get('/', ::cookie(['s1', 0, 0, undef]))), '',
+   'answered today: still no tag');
+like(::get('/on/')->{headers}{'set-cookie'} // '', qr/\bcx_v=2~/,
+     'on (the default): the journey cookie');
+
+
+
+=== TEST 11: cx_visitor_cookie takes on or off
+--- config
+location / {
+    cx_visitor_cookie maybe;
+}
+--- must_die
+--- error_log_like
+invalid value "maybe" in "cx_visitor_cookie" directive, it must be "on" or "off"
