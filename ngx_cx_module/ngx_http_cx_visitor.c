@@ -37,8 +37,8 @@
 
 
 static void ngx_http_cx_visitor_init(ngx_http_cx_visitor_t *v);
-static ngx_int_t ngx_http_cx_visitor_cookie(ngx_http_request_t *r,
-    u_char *name, size_t len, ngx_str_t *value);
+static void ngx_http_cx_visitor_cookies(ngx_http_request_t *r,
+    ngx_str_t *value);
 static void ngx_http_cx_visitor_landing(ngx_http_request_t *r,
     ngx_http_cx_visitor_t *v);
 static ngx_int_t ngx_http_cx_visitor_arg(ngx_http_request_t *r,
@@ -76,7 +76,7 @@ static u_char *ngx_http_cx_visitor_day(u_char *p, u_char *last,
 ngx_http_cx_visitor_t *
 ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
 {
-    ngx_str_t               value;
+    ngx_str_t               value[2];
     ngx_http_cx_visitor_t  *v;
 
     if (*cache) {
@@ -88,11 +88,12 @@ ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
         return NULL;
     }
 
-    if (ngx_http_cx_visitor_cookie(r, (u_char *) NGX_HTTP_CX_VISITOR_COOKIE,
-                                   sizeof(NGX_HTTP_CX_VISITOR_COOKIE) - 1,
-                                   &value)
-        != NGX_OK
-        || ngx_http_cx_visitor_parse(&value, v) != NGX_OK)
+    /* cx_v and cx_s, in one pass over the Cookie headers */
+
+    ngx_http_cx_visitor_cookies(r, value);
+
+    if (value[0].data == NULL
+        || ngx_http_cx_visitor_parse(&value[0], v) != NGX_OK)
     {
         ngx_http_cx_visitor_init(v);
     }
@@ -103,11 +104,7 @@ ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
      * widget will write them
      */
 
-    if (ngx_http_cx_visitor_cookie(r, (u_char *) NGX_HTTP_CX_VISIT_COOKIE,
-                                   sizeof(NGX_HTTP_CX_VISIT_COOKIE) - 1,
-                                   &value)
-        != NGX_OK)
-    {
+    if (value[1].data == NULL) {
         ngx_http_cx_visitor_landing(r, v);
     }
 
@@ -144,26 +141,33 @@ ngx_http_cx_visitor_init(ngx_http_cx_visitor_t *v)
 }
 
 
-static ngx_int_t
-ngx_http_cx_visitor_cookie(ngx_http_request_t *r, u_char *name, size_t len,
-    ngx_str_t *value)
+/* value[0] cx_v, value[1] cx_s: the first of each, data NULL if none */
+
+static void
+ngx_http_cx_visitor_cookies(ngx_http_request_t *r, ngx_str_t *value)
 {
     ngx_uint_t         i;
     ngx_table_elt_t  **h;
 
+    static ngx_str_t  names[] = {
+        ngx_string(NGX_HTTP_CX_VISITOR_COOKIE),
+        ngx_string(NGX_HTTP_CX_VISIT_COOKIE)
+    };
+
+    value[0].data = NULL;
+    value[1].data = NULL;
+
     h = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        if (ngx_http_cx_cookie_find(h[i]->value.data,
-                                    h[i]->value.data + h[i]->value.len,
-                                    name, len, value)
-            == NGX_OK)
+        if (ngx_http_cx_cookie_find_n(h[i]->value.data,
+                                      h[i]->value.data + h[i]->value.len,
+                                      names, value, 2)
+            == 0)
         {
-            return NGX_OK;
+            return;
         }
     }
-
-    return NGX_DECLINED;
 }
 
 

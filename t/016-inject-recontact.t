@@ -270,3 +270,9 @@ $want =~ s/article!3/article!4/;
 is((split /, (?=cx_s=)/, $r->{headers}{'set-cookie'} // '')[0],
    "cx_v=$want; Path=/; Max-Age=31536000; SameSite=Lax",
    'cx_v: one more view, one more on the touchpoint, the rest as it came');
+$r = ::get('/', 'Cookie: cx_v=' . $v, 'Cookie: a=1, CX_S = 1');
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=2~Abc_def-0123456789~6~1~/,
+     'cx_s in a second Cookie header, after a ",": the same visit');
+$r = ::get('/', 'Cookie: cx_v=' . $v);
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=2~Abc_def-0123456789~6~2~/,
+     'no cx_s: a new visit');
