@@ -86,8 +86,8 @@ ngx_gmtime(time_t t, ngx_tm_t *tp)
 
 uint64_t ngx_http_cx_random64(void) { abort(); }
 void ngx_encode_base64url(ngx_str_t *d, ngx_str_t *s) { abort(); }
-ngx_int_t ngx_http_cx_cookie_find(u_char *p, u_char *l, u_char *n, size_t len,
-    ngx_str_t *v) { abort(); }
+ngx_uint_t ngx_http_cx_cookie_find_n(u_char *p, u_char *l, ngx_str_t *n,
+    ngx_str_t *v, ngx_uint_t k) { abort(); }
 u_char *ngx_strlcasestrn(u_char *s1, u_char *last, u_char *s2, size_t n)
     { abort(); }
 void ngx_unescape_uri(u_char **dst, u_char **src, size_t size,
