@@ -106,6 +106,8 @@ typedef struct {
     ngx_uint_t                   groups;    /* by day, hour or wday */
     ngx_uint_t                   keys;      /* Redis hashes read per day */
     ngx_uint_t                   count;     /* report=followups */
+    ngx_str_t                    cursor;    /* report=followups: the
+                                               stream id to go on after */
 
     ngx_int_t                    compare_from;  /* the compared period */
     ngx_int_t                    compare_to;
@@ -163,6 +165,8 @@ void ngx_http_cx_score_group(ngx_http_cx_json_t *j,
     ngx_http_cx_score_ctx_t *ctx, ngx_uint_t g);
 
 /* ngx_http_cx_score_followups.c */
+ngx_int_t ngx_http_cx_score_followups_cursor(ngx_http_cx_score_ctx_t *ctx,
+    ngx_str_t *v, const char **reason);
 ngx_int_t ngx_http_cx_score_followups_init(ngx_http_cx_score_ctx_t *ctx);
 ngx_int_t ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_query_t *q);
