@@ -130,6 +130,7 @@ typedef struct {
     ngx_int_t                    rc;
     unsigned                     redis_error:1;
     unsigned                     no_memory:1;
+    unsigned                     csv:1;     /* format=csv */
 } ngx_http_cx_score_ctx_t;
 
 
@@ -174,6 +175,7 @@ void ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
     redisReply *reply);
 void ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
+ngx_int_t ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx);
 
 /* ngx_http_cx_score_survey_list.c */
 ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);

@@ -9,6 +9,7 @@
  * it looks at NGX_HTTP_CX_FOLLOWUPS_SCAN entries at most.  The answer's
  * "next" is the cursor of the following page (cursor=, a stream id
  * checked here as any input), null when the range holds no more.
+ * format=csv gives the same entries as CSV, "next" in a CX-Next header.
  *
  * Entries are written by the flush (ngx_http_cx_counter.c); whatever
  * else is in the stream is passed through the JSON writer as text.
@@ -16,10 +17,12 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_csv.h"
 #include "ngx_http_cx_embed.h"
 #include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_FOLLOWUPS_SCAN   10000
@@ -62,6 +65,7 @@ static void ngx_http_cx_score_followup(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_followup_t *fu, redisReply *entry);
 static ngx_int_t ngx_http_cx_score_followups_copy(ngx_pool_t *pool,
     ngx_str_t *dst, redisReply *src);
+static ngx_int_t ngx_http_cx_score_followups_score(ngx_str_t *v);
 static void ngx_http_cx_score_followups_ids(ngx_http_cx_score_ctx_t *ctx,
     int64_t *hi, int64_t *lo);
 static ngx_int_t ngx_http_cx_score_followups_digits(u_char *p, u_char *last,
@@ -413,6 +417,19 @@ ngx_http_cx_score_followups_copy(ngx_pool_t *pool, ngx_str_t *dst,
 }
 
 
+/* a score: a number of at most 2 digits, NGX_ERROR for anything else */
+
+static ngx_int_t
+ngx_http_cx_score_followups_score(ngx_str_t *v)
+{
+    if (v->len > 2) {
+        return NGX_ERROR;
+    }
+
+    return ngx_atoi(v->data, v->len);
+}
+
+
 /*
  * {"report":"followups",["survey":..,]"site":..,["touchpoint":..,]
  *  "from":..,"to":..,"followups":[{"id":..,"time":..,
@@ -470,9 +487,9 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
                 continue;
             }
 
-            score = ngx_atoi(v->data, v->len);
+            score = ngx_http_cx_score_followups_score(v);
 
-            if (score == NGX_ERROR || v->len > 2) {
+            if (score == NGX_ERROR) {
                 ngx_http_cx_json_null(j);
 
             } else {
@@ -495,4 +512,88 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     }
 
     ngx_http_cx_json_end(j);
+}
+
+
+/*
+ * format=csv: a header row (the JSON's names), then a row per entry in
+ * the same order, a missing field an empty cell; the cursor of the
+ * following page, when there is one, in the CX-Next header.  Saved as
+ * followups-{site}-{from}-{to}.csv.
+ */
+
+ngx_int_t
+ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    u_char                  *p;
+    ngx_tm_t                 tm;
+    ngx_str_t                name, *v;
+    ngx_uint_t               i, k;
+    ngx_http_cx_csv_t        csv;
+    ngx_http_request_t      *r;
+    ngx_http_cx_followup_t  *fu;
+
+    r = ctx->request;
+
+    if (ngx_http_cx_csv_init(&csv, r->pool, 256 + fus->n * 512) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_cx_csv_cstr(&csv, "id");
+
+    for (k = 0; k < ngx_http_cx_fu_last; k++) {
+        ngx_http_cx_csv_cell(&csv, &ngx_http_cx_followup_fields[k]);
+    }
+
+    ngx_http_cx_csv_row(&csv);
+
+    for (i = 0; i < fus->n; i++) {
+        fu = &fus->entries[i];
+
+        ngx_http_cx_csv_cell(&csv, &fu->id);
+
+        for (k = 0; k < ngx_http_cx_fu_last; k++) {
+            v = &fu->field[k];
+
+            if (v->data == NULL
+                || (k == ngx_http_cx_fu_score
+                    && ngx_http_cx_score_followups_score(v) == NGX_ERROR))
+            {
+                v = NULL;
+            }
+
+            ngx_http_cx_csv_cell(&csv, v);
+        }
+
+        ngx_http_cx_csv_row(&csv);
+    }
+
+    if (fus->next.data
+        && ngx_http_cx_header_add(&r->headers_out.headers, "CX-Next",
+                                  &fus->next)
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    name.data = ngx_pnalloc(r->pool, sizeof("followups----.csv") - 1
+                                     + ctx->site.len
+                                     + 2 * sizeof("YYYY-MM-DD"));
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_gmtime((time_t) ctx->from * 86400, &tm);
+    p = ngx_sprintf(name.data, "followups-%V-%04d-%02d-%02d", &ctx->site,
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+    ngx_gmtime((time_t) ctx->to * 86400, &tm);
+    p = ngx_sprintf(p, "-%04d-%02d-%02d.csv", tm.ngx_tm_year,
+                    tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+    name.len = p - name.data;
+
+    return ngx_http_cx_csv_send(r, &csv, &name);
 }

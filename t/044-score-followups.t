@@ -472,3 +472,57 @@ is($r->{json}{next}, ($base + 51) . '-0', 'next: the last one looked at');
 $r = ::report("$q&cursor=$r->{json}{next}");
 is(::ids($r), 'behind', 'the next page has it');
 is($r->{json}{next}, undef, 'and ends');
+
+
+
+=== TEST 14: format=csv: a header row, RFC 4180 quoting, no cell a formula, invalid UTF-8 as U+FFFD; a download, never sniffed
+--- check
+my $a = ::followup(survey => 's1', type => 'nps', touchpoint => 'thanks', score => 3,
+         comment => '=HYPERLINK("http://evil","x")', page => '/a,b', time => '2024-03-01T10:00:00Z');
+my $b = ::followup(survey => 's1', touchpoint => '@t', score => 'abc',
+         comment => "+1\nsecond line", page => '-x', time => '2024-03-01T10:00:01Z');
+my $c = ::followup(survey => 's1', type => 'nps', touchpoint => 'thanks', score => 10,
+         comment => "\tTab \xff caf\xc3\xa9", page => "\rCR", time => '2024-03-01T10:00:02Z');
+my $d = ::followup(survey => 's1', score => 0, comment => 'plain "quoted"',
+         time => '2024-03-01T10:00:03Z');
+my $q = 'report=followups&from=2024-03-01&to=2024-03-01';
+my $r = ::report("$q&format=csv");
+is($r->{status}, 200, 'status 200');
+is($r->{headers}{'content-type'}, 'text/csv; charset=utf-8', 'text/csv; charset=utf-8');
+is($r->{headers}{'x-content-type-options'}, 'nosniff', 'nosniff');
+is($r->{headers}{'cache-control'}, 'no-store', 'no-store');
+is($r->{headers}{'content-disposition'},
+   'attachment; filename="followups-localhost-2024-03-01-2024-03-01.csv"', 'a download, named after the site and period');
+is($r->{headers}{'cx-next'}, undef, 'all of them: no CX-Next');
+is($r->{body}, join('', map { "$_\r\n" }
+    'id,time,survey,type,touchpoint,score,comment,page',
+    qq{$d,2024-03-01T10:00:03Z,s1,,,0,"plain ""quoted""",},
+    qq{$c,2024-03-01T10:00:02Z,s1,nps,thanks,10,'\tTab \xef\xbf\xbd caf\xc3\xa9,"'\rCR"},
+    qq{$b,2024-03-01T10:00:01Z,s1,,'\@t,,"'+1\nsecond line",'-x},
+    qq{$a,2024-03-01T10:00:00Z,s1,nps,thanks,3,"'=HYPERLINK(""http://evil"",""x"")","/a,b"}),
+   'every entry, newest first: quotes doubled, a cell with a comma, quote, CR or LF quoted, = + - @ TAB CR behind a \'');
+is($r->{headers}{'content-length'}, length $r->{body}, 'Content-Length');
+$r = ::report("$q&format=csv&count=3");
+is(scalar(() = $r->{body} =~ /\r\n(?=\d)/g), 3, 'count=3: three rows after the header');
+is($r->{headers}{'cx-next'}, $b, 'CX-Next: the cursor of the next page');
+$r = ::report("$q&format=csv&count=3&cursor=$b");
+like($r->{body}, qr/\A[^\r]*\r\n\Q$a\E,[^\r]*\r\n\z/, 'the next page: the header and the oldest');
+is($r->{headers}{'cx-next'}, undef, 'the end: no CX-Next');
+$r = ::report("report=followups&format=csv&from=2023-03-01&to=2023-03-01");
+is($r->{body}, "id,time,survey,type,touchpoint,score,comment,page\r\n", 'none: the header row alone');
+$r = ::report("$q&format=json");
+is($r->{headers}{'content-type'}, 'application/json', 'format=json: JSON');
+is(scalar @{ $r->{json}{followups} }, 4, 'format=json: the same 4');
+for my $c ([ "$q&format=xml", 'format: must be json or csv' ],
+           [ "$q&format=CSV", 'format: must be json or csv' ],
+           [ "$q&format=", 'format: must be json or csv' ],
+           [ "$q&format=csv&format=csv", 'format: duplicate parameter' ],
+           [ 'survey=s1&format=csv', 'format: csv only with report=followups' ],
+           [ 'report=touchpoints&format=csv', 'format: csv only with report=followups' ],
+           [ 'report=surveys&format=csv', 'format: not with report=surveys' ],
+           [ "$q&format=csv&cursor=x", 'cursor: not a cursor (the \"next\" of a previous answer)' ]) {
+    $r = ::get("/cx/score?$c->[0]");
+    is($r->{status}, 400, "'$c->[0]': 400");
+    is($r->{headers}{'content-type'}, 'application/json', "'$c->[0]': a JSON error");
+    is($r->{body}, "{\"error\":\"$c->[1]\"}\n", "'$c->[0]': $c->[1]");
+}
