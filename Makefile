@@ -71,6 +71,7 @@ fuzz:
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cluster run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/visitor run SECONDS=$(FUZZ_SECONDS)
 
 demo:
 	util/deps.sh demo

@@ -21,37 +21,76 @@ ngx_int_t
 ngx_http_cx_cookie_find(u_char *p, u_char *end, u_char *name, size_t len,
     ngx_str_t *value)
 {
-    u_char      *v, *semi, first;
-    ngx_uint_t   i;
+    ngx_str_t  n;
 
     if (len == 0) {
         return NGX_DECLINED;
     }
 
-    first = ngx_tolower(name[0]);
+    n.data = name;
+    n.len = len;
+    value->data = NULL;
 
-    while ((size_t) (end - p) >= len) {
+    return ngx_http_cx_cookie_find_n(p, end, &n, value, 1) == 0
+           ? NGX_OK : NGX_DECLINED;
+}
 
-        if (ngx_tolower(*p) == first) {
 
-            for (i = 1; i < len; i++) {
-                if (ngx_tolower(p[i]) != ngx_tolower(name[i])) {
+/*
+ * Several cookies in one pass: values[i] of names[i] (no empty name) is
+ * set the first time that name appears, if its data is NULL on entry.
+ * Returns how many are still not found.
+ */
+
+ngx_uint_t
+ngx_http_cx_cookie_find_n(u_char *p, u_char *end, ngx_str_t *names,
+    ngx_str_t *values, ngx_uint_t n)
+{
+    u_char      *v, *semi, c;
+    ngx_uint_t   i, k, left;
+
+    left = 0;
+
+    for (k = 0; k < n; k++) {
+        left += (values[k].data == NULL);
+    }
+
+    while (left && p < end) {
+
+        c = ngx_tolower(*p);
+
+        for (k = 0; k < n; k++) {
+
+            if (values[k].data != NULL
+                || (size_t) (end - p) < names[k].len
+                || c != ngx_tolower(names[k].data[0]))
+            {
+                continue;
+            }
+
+            for (i = 1; i < names[k].len; i++) {
+                if (ngx_tolower(p[i]) != ngx_tolower(names[k].data[i])) {
                     break;
                 }
             }
 
-            if (i == len) {
-                for (v = p + len; v < end && *v == ' '; v++) { /* void */ }
+            if (i < names[k].len) {
+                continue;
+            }
 
-                if (v < end && *v == '=') {
-                    for (v++; v < end && *v == ' '; v++) { /* void */ }
+            for (v = p + names[k].len; v < end && *v == ' '; v++) {
+                /* void */
+            }
 
-                    value->data = v;
-                    v = memchr(v, ';', end - v);
-                    value->len = (v ? v : end) - value->data;
+            if (v < end && *v == '=') {
+                for (v++; v < end && *v == ' '; v++) { /* void */ }
 
-                    return NGX_OK;
-                }
+                values[k].data = v;
+                v = memchr(v, ';', end - v);
+                values[k].len = (v ? v : end) - values[k].data;
+                left--;
+
+                break;
             }
         }
 
@@ -69,5 +108,5 @@ ngx_http_cx_cookie_find(u_char *p, u_char *end, u_char *name, size_t len,
         for (p++; p < end && *p == ' '; p++) { /* void */ }
     }
 
-    return NGX_DECLINED;
+    return left;
 }

@@ -36,18 +36,18 @@
 #define NGX_HTTP_CX_VISIT_AGE          "1800"
 
 
-static ngx_int_t ngx_http_cx_visitor_cookie(ngx_http_request_t *r,
-    u_char *name, size_t len, ngx_str_t *value);
+static void ngx_http_cx_visitor_init(ngx_http_cx_visitor_t *v);
+static void ngx_http_cx_visitor_cookies(ngx_http_request_t *r,
+    ngx_str_t *value);
 static void ngx_http_cx_visitor_landing(ngx_http_request_t *r,
     ngx_http_cx_visitor_t *v);
 static ngx_int_t ngx_http_cx_visitor_arg(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
+    ngx_str_t *name, ngx_str_t *value);
 static void ngx_http_cx_visitor_clean(ngx_http_request_t *r, ngx_str_t *src,
     ngx_uint_t unescape, ngx_str_t *dst);
 static u_char *ngx_http_cx_visitor_format(u_char *p,
     ngx_http_cx_visitor_t *v);
 static u_char *ngx_http_cx_visitor_print_count(u_char *p, ngx_uint_t n);
-static u_char *ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day);
 static ngx_int_t ngx_http_cx_visitor_header(ngx_http_request_t *r,
     u_char *value, size_t len);
 static ngx_int_t ngx_http_cx_visitor_parse_v1(u_char *p, u_char *last,
@@ -76,7 +76,7 @@ static u_char *ngx_http_cx_visitor_day(u_char *p, u_char *last,
 ngx_http_cx_visitor_t *
 ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
 {
-    ngx_str_t               value;
+    ngx_str_t               value[2];
     ngx_http_cx_visitor_t  *v;
 
     if (*cache) {
@@ -88,15 +88,14 @@ ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
         return NULL;
     }
 
-    if (ngx_http_cx_visitor_cookie(r, (u_char *) NGX_HTTP_CX_VISITOR_COOKIE,
-                                   sizeof(NGX_HTTP_CX_VISITOR_COOKIE) - 1,
-                                   &value)
-        != NGX_OK
-        || ngx_http_cx_visitor_parse(&value, v) != NGX_OK)
+    /* cx_v and cx_s, in one pass over the Cookie headers */
+
+    ngx_http_cx_visitor_cookies(r, value);
+
+    if (value[0].data == NULL
+        || ngx_http_cx_visitor_parse(&value[0], v) != NGX_OK)
     {
-        ngx_memzero(v, sizeof(ngx_http_cx_visitor_t));
-        v->shown = -1;
-        v->answered = -1;
+        ngx_http_cx_visitor_init(v);
     }
 
     /*
@@ -105,11 +104,7 @@ ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
      * widget will write them
      */
 
-    if (ngx_http_cx_visitor_cookie(r, (u_char *) NGX_HTTP_CX_VISIT_COOKIE,
-                                   sizeof(NGX_HTTP_CX_VISIT_COOKIE) - 1,
-                                   &value)
-        != NGX_OK)
-    {
+    if (value[1].data == NULL) {
         ngx_http_cx_visitor_landing(r, v);
     }
 
@@ -119,26 +114,60 @@ ngx_http_cx_visitor_get(ngx_http_request_t *r, void **cache)
 }
 
 
-static ngx_int_t
-ngx_http_cx_visitor_cookie(ngx_http_request_t *r, u_char *name, size_t len,
-    ngx_str_t *value)
+/*
+ * A new visitor: the fields, not the survey and touchpoint arrays, which
+ * only their counts make valid (no memzero of ~600 bytes a page view)
+ */
+
+static void
+ngx_http_cx_visitor_init(ngx_http_cx_visitor_t *v)
+{
+    ngx_uint_t  i;
+
+    ngx_str_null(&v->id);
+    v->views = 0;
+    v->visits = 0;
+    v->shown = -1;
+    v->answered = -1;
+    v->nsurveys = 0;
+    v->ntouchpoints = 0;
+    ngx_str_null(&v->surveys_text);
+
+    for (i = 0; i < ngx_http_cx_source_n; i++) {
+        ngx_str_null(&v->source[i]);
+    }
+
+    v->new_visit = 0;
+}
+
+
+/* value[0] cx_v, value[1] cx_s: the first of each, data NULL if none */
+
+static void
+ngx_http_cx_visitor_cookies(ngx_http_request_t *r, ngx_str_t *value)
 {
     ngx_uint_t         i;
     ngx_table_elt_t  **h;
 
+    static ngx_str_t  names[] = {
+        ngx_string(NGX_HTTP_CX_VISITOR_COOKIE),
+        ngx_string(NGX_HTTP_CX_VISIT_COOKIE)
+    };
+
+    value[0].data = NULL;
+    value[1].data = NULL;
+
     h = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        if (ngx_http_cx_cookie_find(h[i]->value.data,
-                                    h[i]->value.data + h[i]->value.len,
-                                    name, len, value)
-            == NGX_OK)
+        if (ngx_http_cx_cookie_find_n(h[i]->value.data,
+                                      h[i]->value.data + h[i]->value.len,
+                                      names, value, 2)
+            == 0)
         {
-            return NGX_OK;
+            return;
         }
     }
-
-    return NGX_DECLINED;
 }
 
 
@@ -156,14 +185,18 @@ ngx_http_cx_visitor_landing(ngx_http_request_t *r, ngx_http_cx_visitor_t *v)
     ngx_str_t   value;
     ngx_uint_t  i;
 
-    static const char  *utm[] = { "utm_source", "utm_medium", "utm_campaign" };
+    static ngx_str_t  utm[] = {
+        ngx_string("utm_source"),
+        ngx_string("utm_medium"),
+        ngx_string("utm_campaign")
+    };
 
     v->new_visit = 1;
 
     for (i = 0; i < 3; i++) {
         ngx_str_null(&v->source[i]);
 
-        if (ngx_http_cx_visitor_arg(r, utm[i], &value) == NGX_OK) {
+        if (ngx_http_cx_visitor_arg(r, &utm[i], &value) == NGX_OK) {
             ngx_http_cx_visitor_clean(r, &value, 1, &v->source[i]);
         }
     }
@@ -209,13 +242,11 @@ ngx_http_cx_visitor_landing(ngx_http_request_t *r, ngx_http_cx_visitor_t *v)
 /* the first argument of that name, compared case-insensitively */
 
 static ngx_int_t
-ngx_http_cx_visitor_arg(ngx_http_request_t *r, const char *name,
+ngx_http_cx_visitor_arg(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
     u_char  *p, *last, *amp, *eq;
-    size_t   len;
 
-    len = ngx_strlen(name);
     p = r->args.data;
     last = p + r->args.len;
 
@@ -224,8 +255,8 @@ ngx_http_cx_visitor_arg(ngx_http_request_t *r, const char *name,
         amp = amp ? amp : last;
         eq = ngx_strlchr(p, amp, '=');
 
-        if (eq && (size_t) (eq - p) == len
-            && ngx_strncasecmp(p, (u_char *) name, len) == 0)
+        if (eq && (size_t) (eq - p) == name->len
+            && ngx_strncasecmp(p, name->data, name->len) == 0)
         {
             value->data = eq + 1;
             value->len = amp - eq - 1;
@@ -371,9 +402,7 @@ ngx_http_cx_visitor_visit(ngx_http_request_t *r, ngx_http_cx_visitor_t *v,
                  "; SameSite=Lax; Secure") - 1
           + v->id.len + 2 * NGX_HTTP_CX_VISITOR_COUNT_MAX;
 
-    for (i = 0; i < v->nsurveys; i++) {
-        len += v->surveys[i].id.len + sizeof("*!20250101!20250101!20250101");
-    }
+    len += v->surveys_text.len;
 
     for (i = 0; i < v->ntouchpoints; i++) {
         len += v->touchpoints[i].name.len + 2 + NGX_HTTP_CX_VISITOR_COUNT_MAX;
@@ -429,8 +458,7 @@ ngx_http_cx_visitor_visit(ngx_http_request_t *r, ngx_http_cx_visitor_t *v,
 static u_char *
 ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
 {
-    ngx_uint_t                     i;
-    ngx_http_cx_visitor_survey_t  *s;
+    ngx_uint_t  i;
 
     *p++ = '2';
     *p++ = '~';
@@ -441,22 +469,12 @@ ngx_http_cx_visitor_format(u_char *p, ngx_http_cx_visitor_t *v)
     p = ngx_http_cx_visitor_print_count(p, v->visits);
     *p++ = '~';
 
-    for (i = 0; i < v->nsurveys; i++) {
-        s = &v->surveys[i];
+    /*
+     * the module never changes SURVEYS (the widget writes them) and reads
+     * them strictly, so they go back as they came: no day printed again
+     */
 
-        if (i) {
-            *p++ = '*';
-        }
-
-        p = ngx_cpymem(p, s->id.data, s->id.len);
-        *p++ = '!';
-        p = ngx_http_cx_visitor_print_day(p, s->shown);
-        *p++ = '!';
-        p = ngx_http_cx_visitor_print_day(p, s->answered);
-        *p++ = '!';
-        p = ngx_http_cx_visitor_print_day(p, s->dismissed);
-    }
-
+    p = ngx_cpymem(p, v->surveys_text.data, v->surveys_text.len);
     *p++ = '~';
 
     for (i = 0; i < v->ntouchpoints; i++) {
@@ -497,28 +515,6 @@ ngx_http_cx_visitor_print_count(u_char *p, ngx_uint_t n)
 }
 
 
-static u_char *
-ngx_http_cx_visitor_print_day(u_char *p, ngx_int_t day)
-{
-    ngx_tm_t  tm;
-
-    if (day < 0) {
-        *p++ = '0';
-        return p;
-    }
-
-    ngx_gmtime((time_t) day * 86400, &tm);
-
-    p = ngx_http_cx_visitor_print_count(p, tm.ngx_tm_year);
-    *p++ = (u_char) ('0' + tm.ngx_tm_mon / 10);
-    *p++ = (u_char) ('0' + tm.ngx_tm_mon % 10);
-    *p++ = (u_char) ('0' + tm.ngx_tm_mday / 10);
-    *p++ = (u_char) ('0' + tm.ngx_tm_mday % 10);
-
-    return p;
-}
-
-
 static ngx_int_t
 ngx_http_cx_visitor_header(ngx_http_request_t *r, u_char *value, size_t len)
 {
@@ -554,15 +550,13 @@ static const u_char  ngx_http_cx_visitor_id_char[256] = {
 ngx_int_t
 ngx_http_cx_visitor_parse(ngx_str_t *value, ngx_http_cx_visitor_t *v)
 {
-    u_char      *p, *last;
+    u_char      *p, *last, *surveys;
     ngx_uint_t   i;
 
     p = value->data;
     last = p + value->len;
 
-    ngx_memzero(v, sizeof(ngx_http_cx_visitor_t));
-    v->shown = -1;
-    v->answered = -1;
+    ngx_http_cx_visitor_init(v);
 
     if (last - p < 2) {
         return NGX_DECLINED;
@@ -582,9 +576,23 @@ ngx_http_cx_visitor_parse(ngx_str_t *value, ngx_http_cx_visitor_t *v)
         || (p = ngx_http_cx_visitor_count(p, last, &v->views)) == NULL
         || p == last || *p++ != '~'
         || (p = ngx_http_cx_visitor_count(p, last, &v->visits)) == NULL
-        || p == last || *p++ != '~'
-        || (p = ngx_http_cx_visitor_surveys(p, last, v)) == NULL
-        || p == last || *p++ != '~'
+        || p == last || *p++ != '~')
+    {
+        return NGX_DECLINED;
+    }
+
+    surveys = p;
+
+    p = ngx_http_cx_visitor_surveys(p, last, v);
+
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    v->surveys_text.data = surveys;
+    v->surveys_text.len = p - surveys;
+
+    if (p == last || *p++ != '~'
         || (p = ngx_http_cx_visitor_touchpoints(p, last, v)) == NULL
         || p == last || *p++ != '~'
         || (p = ngx_http_cx_visitor_source(p, last, v)) == NULL

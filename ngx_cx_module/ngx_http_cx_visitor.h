@@ -56,6 +56,7 @@ typedef struct {
     ngx_int_t                    answered;
     ngx_uint_t                   nsurveys;
     ngx_uint_t                   ntouchpoints;
+    ngx_str_t                    surveys_text;  /* SURVEYS as it came */
     ngx_http_cx_visitor_survey_t surveys[NGX_HTTP_CX_VISITOR_SURVEYS];
     ngx_http_cx_visitor_touchpoint_t
                                  touchpoints[NGX_HTTP_CX_VISITOR_TOUCHPOINTS];

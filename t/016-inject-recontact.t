@@ -250,3 +250,29 @@ location / {
 --- must_die
 --- error_log_like
 invalid value "maybe" in "cx_visitor_cookie" directive, it must be "on" or "off"
+
+
+
+=== TEST 12: the visitor cookie goes back byte for byte but for the page view: the survey history as it came (a leap day, 0 for never), the touchpoint counted, the visit's source kept
+--- config
+location / {
+    cx_touchpoint article;
+    cx_survey s1 type=nps;
+}
+--- request
+GET /
+--- check
+my $v = '2~Abc_def-0123456789~5~1~s2!20240229!0!20240301'
+        . '*s1!20251231!20251231!0~article!3*home!1~email!!!';
+my $r = ::get('/', "Cookie: cx_s=1; cx_v=$v");
+(my $want = $v) =~ s/~5~/~6~/;
+$want =~ s/article!3/article!4/;
+is((split /, (?=cx_s=)/, $r->{headers}{'set-cookie'} // '')[0],
+   "cx_v=$want; Path=/; Max-Age=31536000; SameSite=Lax",
+   'cx_v: one more view, one more on the touchpoint, the rest as it came');
+$r = ::get('/', 'Cookie: cx_v=' . $v, 'Cookie: a=1, CX_S = 1');
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=2~Abc_def-0123456789~6~1~/,
+     'cx_s in a second Cookie header, after a ",": the same visit');
+$r = ::get('/', 'Cookie: cx_v=' . $v);
+like($r->{headers}{'set-cookie'} // '', qr/^cx_v=2~Abc_def-0123456789~6~2~/,
+     'no cx_s: a new visit');

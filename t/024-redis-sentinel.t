@@ -115,8 +115,10 @@ sub failover_under_load {
 
     my $old = $F->primary;
     my ($replica) = $F->replicas;
+    # the link goes down somewhere between $cut and $cut_done
     my $cut = time;
     $F->cut_replication($replica);
+    my $cut_done = time;
     sleep $window;
     my $kill = time;
     $F->kill_node($old);
@@ -132,7 +134,7 @@ sub failover_under_load {
 
     my $got = $F->load_stop($load);
 
-    return ($got, $cut, $kill, $old, $new);
+    return ($got, $cut, $kill, $old, $new, $cut_done);
 }
 
 sub answered_between {
@@ -376,7 +378,7 @@ $::F->nginx_stop('b');
 --- init
 ::second_nginx($block);
 --- check
-my ($got, $cut, $kill, $old, $new) = ::failover_under_load(0.5);
+my ($got, $cut, $kill, $old, $new, $cut_done) = ::failover_under_load(1);
 my $answered = $got->{200};
 is(join(',', map { "$_=$got->{$_}" } grep { !/^(200|times)$/ } sort keys %$got), '',
    "every page answered 200 throughout");
@@ -384,8 +386,11 @@ my $in_redis;
 ok(wait_for(sub { my $v = ::views_in_redis(); sleep 0.5; ($in_redis = ::views_in_redis()) == $v }, 10),
    "Redis settles");
 my $lost = $answered - $in_redis;
-my $surely = ::answered_between($got, $cut + 0.2, $kill - 0.2);
-my $at_most = ::answered_between($got, $cut - 0.2, $kill + 0.2);
+# a view is flushed within cx_flush_interval (100ms) of its answer, late
+# on a busy machine: those answered well after the link was down and well
+# before the kill surely went to the old primary alone
+my $surely = ::answered_between($got, $cut_done + 0.2, $kill - 0.3);
+my $at_most = ::answered_between($got, $cut - 0.4, $kill + 0.3);
 ok($surely > 0 && $lost >= $surely && $lost <= $at_most,
    "$lost of $answered views lost: those acknowledged by the primary alone ($surely to $at_most)");
 is(::views_in_report(server_port()), $in_redis, "/cx/score says what Redis has");
