@@ -20,8 +20,9 @@
     var TOKEN = 'cx-dashboard-token';
     var DAY = 86400000;
     /*
-     * Follow-ups: report=followups' most (it has no cursor: the page pages
-     * and searches these), and how many a page shows.
+     * Follow-ups: how many one report=followups reads (Older reads the
+     * next ones after its cursor, "next"; the search looks at those read),
+     * and how many a page shows.
      */
     var FOLLOWUPS = 100;
     var PAGE = 20;
@@ -361,6 +362,7 @@
     }
 
     var memoryToken = '';
+    var reading = false;    /* older follow-ups on their way */
 
 
     /* ---- the scores endpoint */
@@ -582,7 +584,7 @@
         var gen = ++generation;
         var sv = surveyOf(state.survey);
         var tp = state.touchpoint;
-        var days, prev;
+        var days, prev, asked;
 
         if (!isDay(state.from) || !isDay(state.to)) {
             status('Choose both days of the period.', true);
@@ -611,6 +613,8 @@
                + '\u2026');
 
         prev = state.compare ? previous() : null;
+        asked = { report: 'followups', survey: sv.id, touchpoint: tp,
+                  count: FOLLOWUPS };
 
         function one(params) {
             params.from = params.from || state.from;
@@ -644,8 +648,7 @@
             scores({ survey: sv.id, touchpoint: tp, by: 'hour' }),
             scores({ survey: sv.id, touchpoint: tp, by: 'wday' }),
             one({ report: 'touchpoints', touchpoint: tp }),
-            one({ report: 'followups', survey: sv.id, touchpoint: tp,
-                  count: FOLLOWUPS }),
+            one(asked),
             settle(api({ report: 'rules' })),
             before({ survey: sv.id, touchpoint: tp }),
             before({ report: 'touchpoints', touchpoint: tp })
@@ -671,7 +674,7 @@
 
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
-                     followups: r[6], rules: r[7], prev: prev,
+                     followups: r[6], asked: asked, rules: r[7], prev: prev,
                      before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok };
             draw();
 
@@ -1677,6 +1680,41 @@
 
     /* ---- the latest follow-ups: visitors' words, as text */
 
+    /*
+     * Older past those read: the next FOLLOWUPS after their cursor, added
+     * to them (once at a time; dropped if another period was loaded).
+     */
+    function older() {
+        var d = data;
+        var r = d.followups.ok;
+
+        if (reading || !r.next) {
+            state.page--;
+            return;
+        }
+
+        reading = true;
+        $('comments').setAttribute('aria-busy', 'true');
+
+        api(Object.assign({}, d.asked, { cursor: r.next }))
+            .then(function (more) {
+                r.followups = r.followups.concat(more.followups || []);
+                r.next = more.next;
+            }, function (e) {
+                state.page--;
+                status('Could not read older follow-ups: ' + e.message,
+                       true);
+            })
+            .then(function () {
+                reading = false;
+                $('comments').removeAttribute('aria-busy');
+
+                if (data === d) {
+                    section($('comments'), [data.followups], drawComments);
+                }
+            });
+    }
+
     /* the follow-ups the search finds (all of them without one) */
     function found() {
         var all = data && data.followups.ok
@@ -1697,6 +1735,7 @@
         var hits = found();
         var pages = Math.max(1, Math.ceil(hits.length / PAGE));
         var q = state.search.trim();
+        var more = !q && r.next;
 
         state.page = Math.min(state.page, pages - 1);
 
@@ -1704,8 +1743,8 @@
             : q ? plural(hits.length, 'follow-up', 'follow-ups') + ' of '
                   + count(all.length) + ' with \u201c' + q + '\u201d'
             : plural(all.length, 'follow-up', 'follow-ups')
-              + (all.length >= FOLLOWUPS ? ' (the latest ' + FOLLOWUPS
-                 + ' of the period)' : '');
+              + (r.next ? ' (the latest of the period: Older reads more)'
+                 : '');
         $('comments-page').textContent = hits.length > PAGE
             ? 'Page ' + (state.page + 1) + ' of ' + pages + ': '
               + (state.page * PAGE + 1) + '\u2013'
@@ -1714,8 +1753,8 @@
         $('comments-newer').setAttribute('aria-disabled',
                                          state.page === 0 ? 'true' : 'false');
         $('comments-older').setAttribute('aria-disabled',
-            state.page >= pages - 1 ? 'true' : 'false');
-        $('comments-newer').parentNode.hidden = hits.length <= PAGE;
+            state.page >= pages - 1 && !more ? 'true' : 'false');
+        $('comments-newer').parentNode.hidden = hits.length <= PAGE && !more;
 
         if (all.length === 0) {
             list.appendChild(h('li', { class: 'empty' },
@@ -2072,7 +2111,13 @@
                     return;
                 }
                 state.page += i ? 1 : -1;
-                section($('comments'), [data.followups], drawComments);
+
+                if (state.page * PAGE < found().length) {
+                    section($('comments'), [data.followups], drawComments);
+                    return;
+                }
+
+                older();
             });
         });
 

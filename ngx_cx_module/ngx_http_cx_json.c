@@ -20,8 +20,6 @@
 
 static u_char *ngx_http_cx_json_escape_to(u_char *dst, u_char *src,
     size_t len, size_t *size);
-static size_t ngx_http_cx_json_utf8(u_char *p, u_char *last, size_t *skip,
-    uint32_t *cp);
 static ngx_int_t ngx_http_cx_json_reserve(ngx_http_cx_json_t *j, size_t n);
 static void ngx_http_cx_json_prelude(ngx_http_cx_json_t *j, ngx_uint_t key);
 static void ngx_http_cx_json_open(ngx_http_cx_json_t *j, u_char open,
@@ -165,10 +163,11 @@ ngx_http_cx_json_escape_to(u_char *dst, u_char *src, size_t len,
 /*
  * The length of the well-formed UTF-8 sequence at p (RFC 3629, Unicode
  * table 3-7), with its code point; or 0, with the length of the maximal
- * invalid subpart to replace in *skip.
+ * invalid subpart to replace in *skip.  The CSV writer decodes with it
+ * too.
  */
 
-static size_t
+size_t
 ngx_http_cx_json_utf8(u_char *p, u_char *last, size_t *skip, uint32_t *cp)
 {
     u_char      c, lo, hi;

@@ -53,6 +53,8 @@ typedef struct {
 
 size_t ngx_http_cx_json_escape_len(u_char *src, size_t len);
 u_char *ngx_http_cx_json_escape(u_char *dst, u_char *src, size_t len);
+size_t ngx_http_cx_json_utf8(u_char *p, u_char *last, size_t *skip,
+    uint32_t *cp);
 
 ngx_int_t ngx_http_cx_json_init(ngx_http_cx_json_t *j, ngx_pool_t *pool,
     size_t size);

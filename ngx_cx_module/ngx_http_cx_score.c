@@ -704,6 +704,10 @@ ngx_http_cx_score_respond(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->csv) {
+        return ngx_http_cx_score_followups_csv(ctx);
+    }
+
     if (ngx_http_cx_json_init(&j, r->pool, 1024 + ctx->groups * 512)
         != NGX_OK)
     {

@@ -106,6 +106,8 @@ typedef struct {
     ngx_uint_t                   groups;    /* by day, hour or wday */
     ngx_uint_t                   keys;      /* Redis hashes read per day */
     ngx_uint_t                   count;     /* report=followups */
+    ngx_str_t                    cursor;    /* report=followups: the
+                                               stream id to go on after */
 
     ngx_int_t                    compare_from;  /* the compared period */
     ngx_int_t                    compare_to;
@@ -128,6 +130,7 @@ typedef struct {
     ngx_int_t                    rc;
     unsigned                     redis_error:1;
     unsigned                     no_memory:1;
+    unsigned                     csv:1;     /* format=csv */
 } ngx_http_cx_score_ctx_t;
 
 
@@ -163,6 +166,8 @@ void ngx_http_cx_score_group(ngx_http_cx_json_t *j,
     ngx_http_cx_score_ctx_t *ctx, ngx_uint_t g);
 
 /* ngx_http_cx_score_followups.c */
+ngx_int_t ngx_http_cx_score_followups_cursor(ngx_http_cx_score_ctx_t *ctx,
+    ngx_str_t *v, const char **reason);
 ngx_int_t ngx_http_cx_score_followups_init(ngx_http_cx_score_ctx_t *ctx);
 ngx_int_t ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_query_t *q);
@@ -170,6 +175,7 @@ void ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
     redisReply *reply);
 void ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j);
+ngx_int_t ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx);
 
 /* ngx_http_cx_score_survey_list.c */
 ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);

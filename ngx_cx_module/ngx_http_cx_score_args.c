@@ -5,7 +5,9 @@
  * 400 that names the parameter and why; names checked as names, dates as
  * real days, the range (default: the last 30 days up to today, UTC; at
  * most 366 days) and the grouping; the compared period (compare_from and
- * compare_to, or compare=previous), margin= and detect=.
+ * compare_to, or compare=previous), margin= and detect=; format=json|csv
+ * (csv: report=followups); cursor= (report=followups), checked by
+ * ngx_http_cx_score_followups.c.
  */
 
 
@@ -29,6 +31,8 @@ typedef enum {
     ngx_http_cx_arg_compare_to,
     ngx_http_cx_arg_margin,
     ngx_http_cx_arg_detect,
+    ngx_http_cx_arg_cursor,
+    ngx_http_cx_arg_format,
     ngx_http_cx_arg_last
 } ngx_http_cx_arg_e;
 
@@ -74,7 +78,9 @@ static ngx_str_t  ngx_http_cx_score_arg_names[] = {
     ngx_string("compare_from"),
     ngx_string("compare_to"),
     ngx_string("margin"),
-    ngx_string("detect")
+    ngx_string("detect"),
+    ngx_string("cursor"),
+    ngx_string("format")
 };
 
 
@@ -306,6 +312,39 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
         || ngx_http_cx_score_check_sizes(ctx, a) != NGX_OK)
     {
         return NGX_DECLINED;
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_format)) {
+        v = &a->arg[ngx_http_cx_arg_format];
+
+        if (v->len == 3 && ngx_strncmp(v->data, "csv", 3) == 0) {
+            if (ctx->report != ngx_http_cx_rep_followups) {
+                ngx_http_cx_score_bad(a, ngx_http_cx_arg_format,
+                                      "csv only with report=followups");
+            }
+
+            ctx->csv = 1;
+
+        } else if (v->len != 4 || ngx_strncmp(v->data, "json", 4) != 0) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_format,
+                                  "must be json or csv");
+        }
+    }
+
+    if (ngx_http_cx_score_has(a, ngx_http_cx_arg_cursor)) {
+        if (ctx->report != ngx_http_cx_rep_followups) {
+            ngx_http_cx_score_bad(a, ngx_http_cx_arg_cursor,
+                                  "only with report=followups");
+        }
+
+        if (ngx_http_cx_score_followups_cursor(ctx,
+                                               &a->arg[ngx_http_cx_arg_cursor],
+                                               &a->reason)
+            != NGX_OK)
+        {
+            a->param = ngx_http_cx_score_arg_names[ngx_http_cx_arg_cursor];
+            return NGX_DECLINED;
+        }
     }
 
     return ngx_http_cx_score_check_by(ctx, a);

@@ -6,7 +6,10 @@
  * range (by their "time" field), of one survey and one touchpoint when
  * asked.  One EVAL walks the stream backwards a page at a time inside
  * Redis and keeps what matches, so only the answer crosses the network;
- * it looks at NGX_HTTP_CX_FOLLOWUPS_SCAN entries at most.
+ * it looks at NGX_HTTP_CX_FOLLOWUPS_SCAN entries at most.  The answer's
+ * "next" is the cursor of the following page (cursor=, a stream id
+ * checked here as any input), null when the range holds no more.
+ * format=csv gives the same entries as CSV, "next" in a CX-Next header.
  *
  * Entries are written by the flush (ngx_http_cx_counter.c); whatever
  * else is in the stream is passed through the JSON writer as text.
@@ -14,10 +17,12 @@
 
 
 #include "ngx_http_cx_module.h"
+#include "ngx_http_cx_csv.h"
 #include "ngx_http_cx_embed.h"
 #include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_score.h"
+#include "ngx_http_cx_util.h"
 
 
 #define NGX_HTTP_CX_FOLLOWUPS_SCAN   10000
@@ -48,13 +53,23 @@ typedef struct {
 typedef struct {
     ngx_http_cx_followup_t      *entries;
     ngx_uint_t                   n;
+    ngx_str_t                    next;      /* null: the end */
 } ngx_http_cx_followups_t;
+
+
+#define NGX_HTTP_CX_FOLLOWUPS_MS_LEN   15     /* digits of a cursor's ms */
+#define NGX_HTTP_CX_FOLLOWUPS_SEQ_LEN  19     /* and of its sequence */
 
 
 static void ngx_http_cx_score_followup(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_followup_t *fu, redisReply *entry);
 static ngx_int_t ngx_http_cx_score_followups_copy(ngx_pool_t *pool,
     ngx_str_t *dst, redisReply *src);
+static ngx_int_t ngx_http_cx_score_followups_score(ngx_str_t *v);
+static void ngx_http_cx_score_followups_ids(ngx_http_cx_score_ctx_t *ctx,
+    int64_t *hi, int64_t *lo);
+static ngx_int_t ngx_http_cx_score_followups_digits(u_char *p, u_char *last,
+    size_t max, uint64_t *n);
 
 
 static ngx_str_t  ngx_http_cx_followup_fields[] = {
@@ -71,6 +86,92 @@ static ngx_str_t  ngx_http_cx_followup_fields[] = {
 /* lua/redis/followups.lua: KEYS and ARGV are described there */
 
 ngx_http_cx_embed(ngx_http_cx_followups_script, "lua/redis/followups.lua");
+
+
+/*
+ * cursor=: "ms-seq", as "next" gave it -- digits only, at most 15 and 19
+ * of them, the milliseconds within the ids the range reads and above
+ * "0-0"; NGX_DECLINED (*reason) for anything else
+ */
+
+ngx_int_t
+ngx_http_cx_score_followups_cursor(ngx_http_cx_score_ctx_t *ctx,
+    ngx_str_t *v, const char **reason)
+{
+    u_char    *dash, *last;
+    int64_t    hi, lo;
+    uint64_t   ms, seq;
+
+    last = v->data + v->len;
+    dash = ngx_strlchr(v->data, last, '-');
+
+    if (dash == NULL
+        || ngx_http_cx_score_followups_digits(v->data, dash,
+                                              NGX_HTTP_CX_FOLLOWUPS_MS_LEN,
+                                              &ms)
+           != NGX_OK
+        || ngx_http_cx_score_followups_digits(dash + 1, last,
+                                              NGX_HTTP_CX_FOLLOWUPS_SEQ_LEN,
+                                              &seq)
+           != NGX_OK)
+    {
+        *reason = "not a cursor (the \"next\" of a previous answer)";
+        return NGX_DECLINED;
+    }
+
+    ngx_http_cx_score_followups_ids(ctx, &hi, &lo);
+
+    if (ms > (uint64_t) hi || ms < (uint64_t) lo || (ms == 0 && seq == 0)) {
+        *reason = "a cursor of another range";
+        return NGX_DECLINED;
+    }
+
+    ctx->cursor = *v;
+
+    return NGX_OK;
+}
+
+
+/* 1 to max digits, nothing else; max <= 19 keeps *n within 64 bits */
+
+static ngx_int_t
+ngx_http_cx_score_followups_digits(u_char *p, u_char *last, size_t max,
+    uint64_t *n)
+{
+    if (p == last || (size_t) (last - p) > max) {
+        return NGX_ERROR;
+    }
+
+    *n = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        *n = *n * 10 + (*p - '0');
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Stream ids are the milliseconds an entry reached Redis: the ids read
+ * reach a day beyond the range on both sides (a late flush, clocks that
+ * disagree), the answer's own time decides.  hi: the last millisecond
+ * of the day after "to".
+ */
+
+static void
+ngx_http_cx_score_followups_ids(ngx_http_cx_score_ctx_t *ctx, int64_t *hi,
+    int64_t *lo)
+{
+    *hi = (int64_t) (ctx->to + 1 + NGX_HTTP_CX_FOLLOWUPS_SLACK) * 86400000
+          - 1;
+    *lo = (int64_t) ngx_max(ctx->from - NGX_HTTP_CX_FOLLOWUPS_SLACK, 0)
+          * 86400000;
+}
 
 
 ngx_int_t
@@ -91,11 +192,7 @@ ngx_http_cx_score_followups_init(ngx_http_cx_score_ctx_t *ctx)
 
 /*
  * EVAL script 1 {prefix}:{site}:followup hi lo from to+1 count scan page
- *      survey touchpoint
- *
- * Stream ids are the milliseconds an entry reached Redis: the ids read
- * reach a day beyond the range on both sides (a late flush, clocks that
- * disagree), the answer's own time decides.
+ *      survey touchpoint; hi is "(cursor" when there is one
  */
 
 ngx_int_t
@@ -104,8 +201,8 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
 {
     u_char                   *p, *buf;
     size_t                    lens[13];
+    int64_t                   hi, lo;
     ngx_tm_t                  tm;
-    ngx_int_t                 lo;
     ngx_uint_t                i;
     const char               *argv[13];
     ngx_http_cx_main_conf_t  *cmcf;
@@ -115,7 +212,7 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     buf = ngx_pnalloc(ctx->request->pool,
                       cmcf->redis_prefix.len + ctx->site.len
                       + sizeof("::followup") + 5 * NGX_INT64_LEN
-                      + 2 * sizeof("YYYY-MM-DD"));
+                      + 2 * sizeof("YYYY-MM-DD") + 1 + ctx->cursor.len);
     if (buf == NULL) {
         return NGX_ERROR;
     }
@@ -129,17 +226,19 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     argv[3] = (const char *) p;
     p = ngx_http_cx_key_followup(p, &cmcf->redis_prefix, &ctx->site);
 
-    /* hi: the last millisecond of the day after "to" */
+    ngx_http_cx_score_followups_ids(ctx, &hi, &lo);
 
     argv[4] = (const char *) p;
-    p = ngx_sprintf(p, "%L", (int64_t) (ctx->to + 1
-                                        + NGX_HTTP_CX_FOLLOWUPS_SLACK)
-                             * 86400000 - 1);
 
-    lo = ngx_max(ctx->from - NGX_HTTP_CX_FOLLOWUPS_SLACK, 0);
+    if (ctx->cursor.len) {
+        p = ngx_sprintf(p, "(%V", &ctx->cursor);
+
+    } else {
+        p = ngx_sprintf(p, "%L", hi);
+    }
 
     argv[5] = (const char *) p;
-    p = ngx_sprintf(p, "%L", (int64_t) lo * 86400000);
+    p = ngx_sprintf(p, "%L", lo);
 
     ngx_gmtime((time_t) ctx->from * 86400, &tm);
     argv[6] = (const char *) p;
@@ -182,7 +281,7 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
 }
 
 
-/* the script's answer: [[id, [field, value, ...]], ...] */
+/* the script's answer: [[[id, [field, value, ...]], ...], next|nil] */
 
 void
 ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
@@ -191,9 +290,11 @@ ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_followups_t *fus = ctx->data;
 
     size_t       i;
-    redisReply  *e;
+    redisReply  *e, *next;
 
-    if (reply->type != REDIS_REPLY_ARRAY) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_ARRAY)
+    {
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "cx score: reading the follow-ups failed: %*s",
                       (size_t) (reply->type == REDIS_REPLY_ERROR
@@ -202,6 +303,19 @@ ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
         ctx->redis_error = 1;
         return;
     }
+
+    next = reply->element[1];
+
+    if (next->type == REDIS_REPLY_STRING
+        && ngx_http_cx_score_followups_copy(ctx->request->pool, &fus->next,
+                                            next)
+           != NGX_OK)
+    {
+        ctx->no_memory = 1;
+        return;
+    }
+
+    reply = reply->element[0];
 
     if (reply->elements == 0) {
         return;
@@ -303,11 +417,25 @@ ngx_http_cx_score_followups_copy(ngx_pool_t *pool, ngx_str_t *dst,
 }
 
 
+/* a score: a number of at most 2 digits, NGX_ERROR for anything else */
+
+static ngx_int_t
+ngx_http_cx_score_followups_score(ngx_str_t *v)
+{
+    if (v->len > 2) {
+        return NGX_ERROR;
+    }
+
+    return ngx_atoi(v->data, v->len);
+}
+
+
 /*
  * {"report":"followups",["survey":..,]"site":..,["touchpoint":..,]
  *  "from":..,"to":..,"followups":[{"id":..,"time":..,
  *  "survey":..,"type":..,"touchpoint":..,"score":3,"comment":..,
- *  "page":..}, ...]}: a field the entry lacks is null.
+ *  "page":..}, ...],"next":..}: a field the entry lacks is null; "next"
+ *  is the cursor of the following page, null at the end.
  */
 
 void
@@ -359,9 +487,9 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
                 continue;
             }
 
-            score = ngx_atoi(v->data, v->len);
+            score = ngx_http_cx_score_followups_score(v);
 
-            if (score == NGX_ERROR || v->len > 2) {
+            if (score == NGX_ERROR) {
                 ngx_http_cx_json_null(j);
 
             } else {
@@ -373,5 +501,99 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     }
 
     ngx_http_cx_json_end(j);
+
+    ngx_http_cx_json_key(j, "next");
+
+    if (fus->next.data) {
+        ngx_http_cx_json_str(j, &fus->next);
+
+    } else {
+        ngx_http_cx_json_null(j);
+    }
+
     ngx_http_cx_json_end(j);
+}
+
+
+/*
+ * format=csv: a header row (the JSON's names), then a row per entry in
+ * the same order, a missing field an empty cell; the cursor of the
+ * following page, when there is one, in the CX-Next header.  Saved as
+ * followups-{site}-{from}-{to}.csv.
+ */
+
+ngx_int_t
+ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    u_char                  *p;
+    ngx_tm_t                 tm;
+    ngx_str_t                name, *v;
+    ngx_uint_t               i, k;
+    ngx_http_cx_csv_t        csv;
+    ngx_http_request_t      *r;
+    ngx_http_cx_followup_t  *fu;
+
+    r = ctx->request;
+
+    if (ngx_http_cx_csv_init(&csv, r->pool, 256 + fus->n * 512) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_cx_csv_cstr(&csv, "id");
+
+    for (k = 0; k < ngx_http_cx_fu_last; k++) {
+        ngx_http_cx_csv_cell(&csv, &ngx_http_cx_followup_fields[k]);
+    }
+
+    ngx_http_cx_csv_row(&csv);
+
+    for (i = 0; i < fus->n; i++) {
+        fu = &fus->entries[i];
+
+        ngx_http_cx_csv_cell(&csv, &fu->id);
+
+        for (k = 0; k < ngx_http_cx_fu_last; k++) {
+            v = &fu->field[k];
+
+            if (v->data == NULL
+                || (k == ngx_http_cx_fu_score
+                    && ngx_http_cx_score_followups_score(v) == NGX_ERROR))
+            {
+                v = NULL;
+            }
+
+            ngx_http_cx_csv_cell(&csv, v);
+        }
+
+        ngx_http_cx_csv_row(&csv);
+    }
+
+    if (fus->next.data
+        && ngx_http_cx_header_add(&r->headers_out.headers, "CX-Next",
+                                  &fus->next)
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    name.data = ngx_pnalloc(r->pool, sizeof("followups----.csv") - 1
+                                     + ctx->site.len
+                                     + 2 * sizeof("YYYY-MM-DD"));
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_gmtime((time_t) ctx->from * 86400, &tm);
+    p = ngx_sprintf(name.data, "followups-%V-%04d-%02d-%02d", &ctx->site,
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+    ngx_gmtime((time_t) ctx->to * 86400, &tm);
+    p = ngx_sprintf(p, "-%04d-%02d-%02d.csv", tm.ngx_tm_year,
+                    tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+    name.len = p - name.data;
+
+    return ngx_http_cx_csv_send(r, &csv, &name);
 }

@@ -362,3 +362,167 @@ for my $q ('report=followups', 'report=surveys') {
     $r = ::report($q, "Authorization: Bearer s3cret-Token_0123456789\r\n");
     is($r->{status}, 200, "$q with it: 200");
 }
+
+
+
+=== TEST 11: cursor: 250 follow-ups, 100 at a time, each exactly once, newest first; next null at the end
+--- check
+my @want;
+for my $i (1 .. 250) {
+    ::followup(survey => ($i % 3 ? 's1' : 'c1'), type => 'nps', touchpoint => 'thanks',
+             score => 1, comment => "n$i", page => '/',
+             time => sprintf('2024-03-02T%02d:%02d:%02dZ', $i / 3600, ($i / 60) % 60, $i % 60));
+    unshift @want, "n$i";
+}
+my $q = 'report=followups&from=2024-03-01&to=2024-03-03&count=100';
+my (@got, @sizes, $r);
+my $cursor = '';
+for my $page (1 .. 5) {
+    $r = ::report($q . $cursor);
+    is($r->{status}, 200, "page $page: 200");
+    push @got, map { $_->{comment} } @{ $r->{json}{followups} };
+    push @sizes, scalar @{ $r->{json}{followups} };
+    last unless defined $r->{json}{next};
+    like($r->{json}{next}, qr/^\d+-\d+$/, "page $page: next is a stream id");
+    $cursor = "&cursor=$r->{json}{next}";
+}
+is("@sizes", '100 100 50', 'three pages: 100, 100, 50');
+is_deeply(\@got, \@want, 'all 250, each once, in order');
+like($r->{body}, qr/\],"next":null\}$/, 'the last page: "next":null, after the list');
+# exactly at the end of a full page: next is already null
+$r = ::report("$q&survey=c1");
+is(scalar @{ $r->{json}{followups} }, 83, 'survey=c1: its 83');
+is($r->{json}{next}, undef, 'and no next');
+$r = ::report('report=followups&from=2024-03-01&to=2024-03-03&survey=s1&count=83');
+is($r->{json}{followups}[0]{comment}, 'n250', 'survey=s1: from the newest');
+my $next = $r->{json}{next};
+ok(defined $next, 'survey=s1, 83 of 167: a next');
+$r = ::report("report=followups&from=2024-03-01&to=2024-03-03&survey=s1&count=84&cursor=$next");
+is(scalar @{ $r->{json}{followups} }, 84, 'the other 84');
+is($r->{json}{followups}[-1]{comment}, 'n1', 'down to the oldest');
+is($r->{json}{next}, undef, 'a full last page: next null');
+$r = ::report("report=followups&from=2024-03-01&to=2024-03-03&survey=s1&count=100&cursor=$next");
+is(scalar @{ $r->{json}{followups} }, 84, 'the same with room to spare');
+
+
+
+=== TEST 12: cursor is hostile input: a stream id of the range or a 400, and nothing read from Redis
+--- check
+::report('survey=s1');
+redis()->config('resetstat');
+my $q = 'report=followups&from=2024-03-01&to=2024-03-03';
+my $not = 'cursor: not a cursor (the \"next\" of a previous answer)';
+my @cases = (
+    [ "$q&cursor=", $not ],
+    [ "$q&cursor=abc", $not ],
+    [ "$q&cursor=1709251200000", $not ],
+    [ "$q&cursor=1709251200000-", $not ],
+    [ "$q&cursor=-1", $not ],
+    [ "$q&cursor=1709251200000-1-2", $not ],
+    [ "$q&cursor=%2B1709251200000-1", $not ],
+    [ "$q&cursor=1709251200000-%2B1", $not ],
+    [ "$q&cursor=%201709251200000-1", $not ],
+    [ "$q&cursor=1709251200000-1%00", $not ],
+    [ "$q&cursor=0x1709251200000-1", $not ],
+    [ "$q&cursor=1709251200000.5-1", $not ],
+    [ "$q&cursor=0000000000000001-0", $not ],
+    [ "$q&cursor=1709251200000-10000000000000000000", $not ],
+    [ "$q&cursor=(1709251200000-1", $not ],
+    [ "$q&cursor=1-0", 'cursor: a cursor of another range' ],
+    [ "$q&cursor=1709164799999-0", 'cursor: a cursor of another range' ],
+    [ "$q&cursor=1709596800000-0", 'cursor: a cursor of another range' ],
+    [ "$q&cursor=999999999999999-0", 'cursor: a cursor of another range' ],
+    [ 'report=followups&from=1970-01-01&to=1970-01-01&cursor=0-0', 'cursor: a cursor of another range' ],
+    [ "$q&cursor=1709251200000-1&cursor=1709251200000-2", 'cursor: duplicate parameter' ],
+    [ 'survey=s1&cursor=1709251200000-1', 'cursor: only with report=followups' ],
+    [ 'report=touchpoints&cursor=1709251200000-1', 'cursor: only with report=followups' ],
+    [ 'report=surveys&cursor=1709251200000-1', 'cursor: not with report=surveys' ],
+);
+for my $c (@cases) {
+    my $r = ::get("/cx/score?$c->[0]");
+    is($r->{status}, 400, "'$c->[0]': 400");
+    is($r->{body}, "{\"error\":\"$c->[1]\"}\n", "'$c->[0]': $c->[1]");
+}
+my $stats = redis()->info('commandstats');
+is($stats->{cmdstat_eval}, undef, 'no EVAL for any of them');
+# the bounds themselves are cursors: the first and last ids the range reads
+for my $c ('1709164800000-0', '1709596799999-9999999999999999999', '1709251200000-9999999999999999999') {
+    my $r = ::report("$q&cursor=$c");
+    is($r->{status}, 200, "cursor=$c: 200");
+    is_deeply($r->{json}{followups}, [], "cursor=$c: []");
+}
+
+
+
+=== TEST 13: cursor: when 10000 entries of others are looked at first, an empty page with a next leads on to the match
+--- check
+::followup(survey => 's1', type => 'nps', touchpoint => 'thanks', score => 2,
+         comment => 'behind', page => '/', time => '2024-03-02T00:00:00Z');
+my $base = ::ms('2024-03-02T01:00:00Z');
+redis()->eval(<<'LUA', 1, $::STREAM, $base);
+for i = 1, 10050 do
+    redis.call('XADD', KEYS[1], ARGV[1] + i .. '-0', 'survey', 'c1',
+               'time', '2024-03-02T01:00:00Z', 'comment', 'c1')
+end
+LUA
+my $q = 'report=followups&from=2024-03-01&to=2024-03-03&survey=s1';
+my $r = ::report($q);
+is_deeply($r->{json}{followups}, [], '10000 looked at, none of s1');
+is($r->{json}{next}, ($base + 51) . '-0', 'next: the last one looked at');
+$r = ::report("$q&cursor=$r->{json}{next}");
+is(::ids($r), 'behind', 'the next page has it');
+is($r->{json}{next}, undef, 'and ends');
+
+
+
+=== TEST 14: format=csv: a header row, RFC 4180 quoting, no cell a formula, invalid UTF-8 as U+FFFD; a download, never sniffed
+--- check
+my $a = ::followup(survey => 's1', type => 'nps', touchpoint => 'thanks', score => 3,
+         comment => '=HYPERLINK("http://evil","x")', page => '/a,b', time => '2024-03-01T10:00:00Z');
+my $b = ::followup(survey => 's1', touchpoint => '@t', score => 'abc',
+         comment => "+1\nsecond line", page => '-x', time => '2024-03-01T10:00:01Z');
+my $c = ::followup(survey => 's1', type => 'nps', touchpoint => 'thanks', score => 10,
+         comment => "\tTab \xff caf\xc3\xa9", page => "\rCR", time => '2024-03-01T10:00:02Z');
+my $d = ::followup(survey => 's1', score => 0, comment => 'plain "quoted"',
+         time => '2024-03-01T10:00:03Z');
+my $q = 'report=followups&from=2024-03-01&to=2024-03-01';
+my $r = ::report("$q&format=csv");
+is($r->{status}, 200, 'status 200');
+is($r->{headers}{'content-type'}, 'text/csv; charset=utf-8', 'text/csv; charset=utf-8');
+is($r->{headers}{'x-content-type-options'}, 'nosniff', 'nosniff');
+is($r->{headers}{'cache-control'}, 'no-store', 'no-store');
+is($r->{headers}{'content-disposition'},
+   'attachment; filename="followups-localhost-2024-03-01-2024-03-01.csv"', 'a download, named after the site and period');
+is($r->{headers}{'cx-next'}, undef, 'all of them: no CX-Next');
+is($r->{body}, join('', map { "$_\r\n" }
+    'id,time,survey,type,touchpoint,score,comment,page',
+    qq{$d,2024-03-01T10:00:03Z,s1,,,0,"plain ""quoted""",},
+    qq{$c,2024-03-01T10:00:02Z,s1,nps,thanks,10,'\tTab \xef\xbf\xbd caf\xc3\xa9,"'\rCR"},
+    qq{$b,2024-03-01T10:00:01Z,s1,,'\@t,,"'+1\nsecond line",'-x},
+    qq{$a,2024-03-01T10:00:00Z,s1,nps,thanks,3,"'=HYPERLINK(""http://evil"",""x"")","/a,b"}),
+   'every entry, newest first: quotes doubled, a cell with a comma, quote, CR or LF quoted, = + - @ TAB CR behind a \'');
+is($r->{headers}{'content-length'}, length $r->{body}, 'Content-Length');
+$r = ::report("$q&format=csv&count=3");
+is(scalar(() = $r->{body} =~ /\r\n(?=\d)/g), 3, 'count=3: three rows after the header');
+is($r->{headers}{'cx-next'}, $b, 'CX-Next: the cursor of the next page');
+$r = ::report("$q&format=csv&count=3&cursor=$b");
+like($r->{body}, qr/\A[^\r]*\r\n\Q$a\E,[^\r]*\r\n\z/, 'the next page: the header and the oldest');
+is($r->{headers}{'cx-next'}, undef, 'the end: no CX-Next');
+$r = ::report("report=followups&format=csv&from=2023-03-01&to=2023-03-01");
+is($r->{body}, "id,time,survey,type,touchpoint,score,comment,page\r\n", 'none: the header row alone');
+$r = ::report("$q&format=json");
+is($r->{headers}{'content-type'}, 'application/json', 'format=json: JSON');
+is(scalar @{ $r->{json}{followups} }, 4, 'format=json: the same 4');
+for my $c ([ "$q&format=xml", 'format: must be json or csv' ],
+           [ "$q&format=CSV", 'format: must be json or csv' ],
+           [ "$q&format=", 'format: must be json or csv' ],
+           [ "$q&format=csv&format=csv", 'format: duplicate parameter' ],
+           [ 'survey=s1&format=csv', 'format: csv only with report=followups' ],
+           [ 'report=touchpoints&format=csv', 'format: csv only with report=followups' ],
+           [ 'report=surveys&format=csv', 'format: not with report=surveys' ],
+           [ "$q&format=csv&cursor=x", 'cursor: not a cursor (the \"next\" of a previous answer)' ]) {
+    $r = ::get("/cx/score?$c->[0]");
+    is($r->{status}, 400, "'$c->[0]': 400");
+    is($r->{headers}{'content-type'}, 'application/json', "'$c->[0]': a JSON error");
+    is($r->{body}, "{\"error\":\"$c->[1]\"}\n", "'$c->[0]': $c->[1]");
+}

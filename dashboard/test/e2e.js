@@ -958,6 +958,27 @@ async function followups() {
     ok(true, 'search emptied: all of them again');
 
     await axe(page, 'follow-ups');
+
+    /* Older past the 100 read: the next ones, after the report's cursor */
+
+    const first = await api('report=followups&survey=post_purchase&from='
+                            + from + '&to=' + to + '&count=100');
+    ok(first.next, 'more than 100 follow-ups in the period: a next');
+    const second = (await api('report=followups&survey=post_purchase&from='
+                              + from + '&to=' + to + '&count=100&cursor='
+                              + first.next)).followups;
+    for (let i = 0; i < 5; i++) {
+        await page.click('#comments-older');
+    }
+    await page.waitForFunction(() => /^Page 6 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(second.slice(0, 20)),
+       'Older past the 100th: the next 20, read with the cursor');
+    await page.click('#comments-newer');
+    await page.waitForFunction(() => /^Page 5 /.test(
+        document.getElementById('comments-page').textContent));
+    is(await shown(), want(all.slice(80, 100)), 'Newer: the 81st to 100th');
+
     await close(p, 'follow-ups');
 }
 

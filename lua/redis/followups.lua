@@ -4,17 +4,21 @@
 -- matches, so only the answer crosses the network.
 --
 -- KEYS[1]: the stream {prefix}:{site}:followup.  ARGV: the highest and
--- lowest ids to read, the first day and the day after the last (times
--- compare as strings), how many to keep, how many to look at, the page
--- size, the survey and the touchpoint ("": any).  "(" (an exclusive id)
--- needs Redis 6.2.
+-- lowest ids to read ("(id": after a cursor), the first day and the day
+-- after the last (times compare as strings), how many to keep, how many
+-- to look at, the page size, the survey and the touchpoint ("": any).
+-- "(" (an exclusive id) needs Redis 6.2.
+--
+-- Returns {entries, next}: next is the id to go on after (the last entry
+-- kept when one more matches, the last one looked at when the scan ran
+-- out first), false (nil) when the range holds no more.
 
 local hi, lo, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count, scan = tonumber(ARGV[5]), tonumber(ARGV[6])
 local size, survey, tp = tonumber(ARGV[7]), ARGV[8], ARGV[9]
-local out, seen = {}, 0
+local out, seen, more, done, last = {}, 0, false, false, false
 
-while #out < count and seen < scan do
+while seen < scan do
     local want = math.min(size, scan - seen)
     local page = redis.call('XREVRANGE', KEYS[1], hi, lo, 'COUNT', want)
 
@@ -27,14 +31,18 @@ while #out < count and seen < scan do
            and (survey == '' or e.survey == survey)
            and (tp == '' or e.touchpoint == tp)
         then
+            if #out == count then more = true break end
             out[#out + 1] = page[i]
-            if #out == count then break end
         end
     end
 
     seen = seen + #page
-    if #page < want then break end
-    hi = '(' .. page[#page][1]
+    done = #page < want
+    if more or done then break end
+    last = page[#page][1]
+    hi = '(' .. last
 end
 
-return out
+if more then return {out, out[#out][1]} end
+if done then return {out, false} end
+return {out, last}
