@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_cx_redis_parse_node(ngx_conf_t *cf,
     ngx_str_t *text, ngx_http_cx_redis_node_t *node, in_port_t port);
 static ngx_http_cx_redis_conf_t *ngx_http_cx_redis_get_conf(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
+static ngx_http_cx_redis_conf_t *ngx_http_cx_redis_ssl_conf(ngx_conf_t *cf,
+    void *conf);
 static char *ngx_http_cx_redis_param(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_redis_conf_t *rc,
     ngx_str_t *param);
@@ -508,6 +510,30 @@ ngx_http_cx_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * Our conf for a cx_redis_ssl_* directive, and where the first of them
+ * was written (the place nginx -t names if TLS is not used after all)
+ */
+
+static ngx_http_cx_redis_conf_t *
+ngx_http_cx_redis_ssl_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_cx_redis_conf_t  *rc;
+
+    rc = ngx_http_cx_redis_get_conf(cf, conf);
+    if (rc == NULL) {
+        return NULL;
+    }
+
+    if (rc->ssl_file == NULL) {
+        rc->ssl_file = cf->conf_file->file.name.data;
+        rc->ssl_line = cf->conf_file->line;
+    }
+
+    return rc;
+}
+
+
 /* cx_redis_ssl_* and cx_redis_resolver_timeout: nginx's slots, on our conf */
 
 char *
@@ -515,14 +541,9 @@ ngx_http_cx_redis_str_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_cx_redis_conf_t  *rc;
 
-    rc = ngx_http_cx_redis_get_conf(cf, conf);
+    rc = ngx_http_cx_redis_ssl_conf(cf, conf);
     if (rc == NULL) {
         return NGX_CONF_ERROR;
-    }
-
-    if (rc->ssl_file == NULL) {
-        rc->ssl_file = cf->conf_file->file.name.data;
-        rc->ssl_line = cf->conf_file->line;
     }
 
     return ngx_conf_set_str_slot(cf, cmd, rc);
@@ -534,14 +555,9 @@ ngx_http_cx_redis_flag_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_cx_redis_conf_t  *rc;
 
-    rc = ngx_http_cx_redis_get_conf(cf, conf);
+    rc = ngx_http_cx_redis_ssl_conf(cf, conf);
     if (rc == NULL) {
         return NGX_CONF_ERROR;
-    }
-
-    if (rc->ssl_file == NULL) {
-        rc->ssl_file = cf->conf_file->file.name.data;
-        rc->ssl_line = cf->conf_file->line;
     }
 
     return ngx_conf_set_flag_slot(cf, cmd, rc);
@@ -556,14 +572,9 @@ ngx_http_cx_redis_protocols_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_command_t              c;
     ngx_http_cx_redis_conf_t  *rc;
 
-    rc = ngx_http_cx_redis_get_conf(cf, conf);
+    rc = ngx_http_cx_redis_ssl_conf(cf, conf);
     if (rc == NULL) {
         return NGX_CONF_ERROR;
-    }
-
-    if (rc->ssl_file == NULL) {
-        rc->ssl_file = cf->conf_file->file.name.data;
-        rc->ssl_line = cf->conf_file->line;
     }
 
     c = *cmd;
