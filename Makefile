@@ -68,6 +68,7 @@ fuzz:
 	$(MAKE) all
 	$(MAKE) -C fuzz/collect run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/html run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz/html run-inflate SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cookie run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/pattern run SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C fuzz/cluster run SECONDS=$(FUZZ_SECONDS)
