@@ -66,6 +66,9 @@ sub fake_sentinel {
 
     while (my $c = $listen->accept) {
         next if fork;
+        # the listening socket is the parent's alone, so that a fake made
+        # again on this port can bind while this connection lives on
+        close $listen;
         while (sysread $c, my $buf, 65536) {
             my $out = '';
             for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
