@@ -150,6 +150,13 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (cmcf->redis->seeds) {
+        /* cx_redis_cluster: parsed, not yet wired */
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "cx redis: \"cx_redis_cluster\" does not count yet");
+        return NGX_OK;
+    }
+
     w = &ngx_http_cx_redis;
     ngx_memzero(w, sizeof(ngx_http_cx_redis_t));
 

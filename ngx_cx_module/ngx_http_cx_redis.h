@@ -25,6 +25,8 @@ struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
 char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_cx_redis_cluster_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_cx_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_redis_str_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

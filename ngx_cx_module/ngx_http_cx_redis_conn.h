@@ -51,6 +51,8 @@
 #define NGX_HTTP_CX_REDIS_REPLY_MAX   (64 * 1024 * 1024)
 #define NGX_HTTP_CX_REDIS_HOST_MAX    255   /* an announced host */
 #define NGX_HTTP_CX_SENTINELS_MAX     16
+#define NGX_HTTP_CX_SEEDS_MAX         16
+#define NGX_HTTP_CX_SHARDS_MAX        1024
 
 
 /* where a Redis is, and the name its certificate must have */
@@ -82,7 +84,7 @@ typedef struct {
 
 struct ngx_http_cx_redis_conf_s {
     ngx_http_cx_redis_node_t     node;      /* cx_redis */
-    const char                  *directive; /* cx_redis[_sentinel] */
+    const char                  *directive; /* cx_redis[_sentinel|_cluster] */
 
     /* cx_redis_sentinel: the primary the sentinels know by that name */
     ngx_str_t                    master;
@@ -90,6 +92,10 @@ struct ngx_http_cx_redis_conf_s {
     ngx_str_t                    sentinel_user;
     ngx_str_t                    sentinel_password;
     ngx_http_cx_redis_conf_t    *sentinel_conf; /* with their AUTH */
+
+    /* cx_redis_cluster: the nodes asked for the slot map, in order */
+    ngx_array_t                 *seeds;     /* ngx_http_cx_redis_node_t */
+    ngx_uint_t                   shards;  /* cx_redis_cluster shards=N; 0: not a cluster */
 
     ngx_uint_t                   wait;      /* cx_redis_wait: replicas */
     ngx_msec_t                   wait_timeout;
