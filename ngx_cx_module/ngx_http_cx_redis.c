@@ -25,6 +25,11 @@
  * it: the worker first touches its batch key (EXPIRE), which makes the
  * WAIT that follows cover everything the node holds.
  *
+ * With cx_redis_cluster the connections are a cluster's
+ * (ngx_http_cx_redis_nodes.c: the slot map, a connection per primary,
+ * the redirections): a batch goes to the primary of its slot, and the
+ * rest is the same.
+ *
  * On graceful shutdown the worker makes a last flush, bounded by
  * cx_redis_timeout.
  */
@@ -34,6 +39,8 @@
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis_sentinel.h"
+#include "ngx_http_cx_redis_cluster.h"
+#include "ngx_http_cx_redis_nodes.h"
 #include "ngx_http_cx_flush.h"
 #include "ngx_http_cx_redis.h"
 #include "ngx_http_cx_metrics.h"
@@ -81,6 +88,10 @@ typedef struct {
     ngx_http_cx_redis_found_t    primary[2];
     ngx_uint_t                   current;   /* primary[current] */
 
+    /* cx_redis_cluster: its nodes, and the batch as a command to them */
+    ngx_http_cx_nodes_t         *nodes;
+    ngx_http_cx_nodes_cmd_t      cmd;
+
     ngx_http_cx_batch_t          batch;
     uint64_t                     seq;
 
@@ -99,6 +110,8 @@ typedef struct {
 
 /* per worker: set up in ngx_http_cx_redis_init_worker() */
 static ngx_http_cx_redis_t  ngx_http_cx_redis;
+
+static ngx_str_t  ngx_http_cx_redis_cluster_name = ngx_string("the cluster");
 
 
 static void ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w);
@@ -119,7 +132,14 @@ static ngx_int_t ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *reply, void *data);
 static ngx_int_t ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
-    ngx_uint_t touch);
+    ngx_http_cx_redis_conn_t *rc, ngx_uint_t touch);
+static ngx_int_t ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w);
+static ngx_int_t ngx_http_cx_redis_cluster_write(
+    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_nodes_cmd_t *cmd,
+    ngx_http_cx_redis_reply_pt handler);
+static void ngx_http_cx_redis_cluster_done(ngx_http_cx_nodes_cmd_t *cmd,
+    ngx_http_cx_redis_conn_t *rc, redisReply *r);
+static void ngx_http_cx_redis_cluster_quit(void *data);
 static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc,
@@ -147,13 +167,6 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
     cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cx_module);
 
     if (cmcf == NULL || cmcf->redis == NULL) {
-        return NGX_OK;
-    }
-
-    if (cmcf->redis->seeds) {
-        /* cx_redis_cluster: parsed, not yet wired */
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "cx redis: \"cx_redis_cluster\" does not count yet");
         return NGX_OK;
     }
 
@@ -212,6 +225,10 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     ngx_add_timer(&w->flush, cmcf->flush_interval);
 
+    if (cmcf->redis->seeds) {
+        return ngx_http_cx_redis_cluster_start(w);
+    }
+
     if (cmcf->redis->sentinels == NULL) {
         ngx_http_cx_redis_connect_now(w);
         return NGX_OK;
@@ -254,6 +271,11 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
         w->sentinel = NULL;
     }
 
+    if (w->nodes) {
+        ngx_http_cx_nodes_free(w->nodes);
+        w->nodes = NULL;
+    }
+
     ngx_http_cx_redis_log_drops(w);
 
     (void) ngx_http_cx_counters_pending(&events);
@@ -282,6 +304,83 @@ ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w)
 
     /* ready() or closed() may be called before this returns */
     ngx_http_cx_redis_connect(&w->conn);
+}
+
+
+/*
+ * cx_redis_cluster: the nodes are asked for the map; the worker is up at
+ * once, a batch waits in the nodes' unit for the map and its primary.
+ */
+
+static ngx_int_t
+ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w)
+{
+    ngx_str_t  script;
+
+    ngx_http_cx_flush_script(&script);
+
+    w->nodes = ngx_http_cx_nodes_create(w->cycle, w->cmcf->redis,
+                                        w->cmcf->redis_timeout,
+                                        w->cmcf->flush_interval, &script, 1);
+    if (w->nodes == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->cmd.write = ngx_http_cx_redis_cluster_write;
+    w->cmd.done = ngx_http_cx_redis_cluster_done;
+    w->cmd.data = w;
+
+    w->state = ngx_http_cx_redis_up;
+
+    ngx_http_cx_nodes_start(w->nodes, ngx_http_cx_redis_cluster_quit, w);
+
+    return NGX_OK;
+}
+
+
+/* the batch on a node that is up (again at every resend) */
+
+static ngx_int_t
+ngx_http_cx_redis_cluster_write(ngx_http_cx_redis_conn_t *rc,
+    ngx_http_cx_nodes_cmd_t *cmd, ngx_http_cx_redis_reply_pt handler)
+{
+    ngx_http_cx_redis_t  *w = cmd->data;
+
+    u_char  *sha;
+
+    sha = ngx_http_cx_nodes_sha(w->nodes, 0);
+
+    if (sha == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cx_flush_send(w->cmcf, rc, &w->batch, sha, w->batch_key,
+                                  handler, cmd, w->log);
+}
+
+
+static void
+ngx_http_cx_redis_cluster_done(ngx_http_cx_nodes_cmd_t *cmd,
+    ngx_http_cx_redis_conn_t *rc, redisReply *r)
+{
+    ngx_http_cx_redis_t  *w = cmd->data;
+
+    if (cmd->maybe_applied) {
+        /* a send that went unanswered: the batch keeps its number */
+        w->maybe_applied = 1;
+        cmd->maybe_applied = 0;
+    }
+
+    ngx_http_cx_redis_batch_reply(rc, r, w);
+}
+
+
+static void
+ngx_http_cx_redis_cluster_quit(void *data)
+{
+    ngx_http_cx_redis_t  *w = data;
+
+    ngx_http_cx_redis_quit(&w->conn);
 }
 
 
@@ -707,9 +806,18 @@ ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w)
 
     b = &w->batch;
 
-    if (ngx_http_cx_flush_send(w->cmcf, &w->conn, b, w->sha, w->batch_key,
-                               ngx_http_cx_redis_batch_reply, w, w->log)
-        != NGX_OK)
+    if (w->nodes) {
+        /* to the primary of its slot: its first key's */
+        w->cmd.slot = ngx_http_cx_cluster_slot(w->batch_key,
+                                               ngx_strlen(w->batch_key));
+
+        ngx_http_cx_nodes_send(w->nodes, &w->cmd);
+
+    } else if (ngx_http_cx_flush_send(w->cmcf, &w->conn, b, w->sha,
+                                      w->batch_key,
+                                      ngx_http_cx_redis_batch_reply, w,
+                                      w->log)
+               != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -750,7 +858,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
-            if (ngx_http_cx_redis_send_wait(w, 1) == NGX_OK) {
+            if (ngx_http_cx_redis_send_wait(w, rc, 1) == NGX_OK) {
                 return;
             }
 
@@ -777,7 +885,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
-            if (ngx_http_cx_redis_send_wait(w, 0) == NGX_OK) {
+            if (ngx_http_cx_redis_send_wait(w, rc, 0) == NGX_OK) {
                 return;
             }
 
@@ -812,7 +920,10 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
             ngx_http_cx_counters_merge(&w->batch);
         }
 
-        if (frc == ngx_http_cx_flush_noscript) {
+        if (w->nodes) {
+            /* a cluster's node answered it: sent again at the next flush */
+
+        } else if (frc == ngx_http_cx_flush_noscript) {
             /* the script cache was flushed: load it again */
             ngx_http_cx_redis_load_script(w);
 
@@ -855,7 +966,8 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
  */
 
 static ngx_int_t
-ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w, ngx_uint_t touch)
+ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
+    ngx_http_cx_redis_conn_t *rc, ngx_uint_t touch)
 {
     u_char       n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
     size_t       lens[3];
@@ -869,7 +981,7 @@ ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w, ngx_uint_t touch)
         argv[2] = NGX_HTTP_CX_BATCH_KEY_TTL;
         lens[2] = sizeof(NGX_HTTP_CX_BATCH_KEY_TTL) - 1;
 
-        if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
+        if (ngx_http_cx_redis_send(rc, 3, argv, lens,
                                    ngx_http_cx_redis_touched, w)
             != NGX_OK)
         {
@@ -884,7 +996,7 @@ ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w, ngx_uint_t touch)
     argv[2] = (const char *) ms;
     lens[2] = ngx_sprintf(ms, "%M", w->cmcf->redis->wait_timeout) - ms;
 
-    if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
+    if (ngx_http_cx_redis_send(rc, 3, argv, lens,
                                ngx_http_cx_redis_wait_reply, w)
         != NGX_OK)
     {
@@ -1069,7 +1181,15 @@ ngx_http_cx_redis_quit_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: last flush to %V not done in %Mms",
-                  &w->conn.name, w->cmcf->redis_timeout);
+                  w->nodes ? &ngx_http_cx_redis_cluster_name : &w->conn.name,
+                  w->cmcf->redis_timeout);
+
+    if (w->nodes) {
+        ngx_http_cx_nodes_free(w->nodes);
+        w->nodes = NULL;
+        w->state = ngx_http_cx_redis_down;
+        return;
+    }
 
     ngx_http_cx_redis_drop_connection(w);
 }
@@ -1167,8 +1287,9 @@ ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w)
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: %uL counts dropped: %ui distinct counters "
                   "are waiting for %V (cx_buffer)", n, w->cmcf->buffer,
-                  w->conn.node->addr.len ? &w->conn.node->addr
-                                         : &w->cmcf->redis->master);
+                  w->nodes ? &ngx_http_cx_redis_cluster_name
+                  : w->conn.node->addr.len ? &w->conn.node->addr
+                                           : &w->cmcf->redis->master);
 
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped, n);
 }
@@ -1199,6 +1320,15 @@ ngx_http_cx_redis_state(void)
 }
 
 
+/* cx_redis_cluster: the reads do not know it yet */
+
+ngx_uint_t
+ngx_http_cx_redis_cluster(void)
+{
+    return ngx_http_cx_redis.nodes != NULL;
+}
+
+
 /* the connection, for reads (ngx_http_cx_query.c), when it is usable */
 
 ngx_http_cx_redis_conn_t *
@@ -1208,7 +1338,7 @@ ngx_http_cx_redis_context(void)
 
     w = &ngx_http_cx_redis;
 
-    if (w->state != ngx_http_cx_redis_up || w->exiting) {
+    if (w->state != ngx_http_cx_redis_up || w->exiting || w->nodes) {
         return NULL;
     }
 

@@ -19,6 +19,7 @@ ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_counted(void);
 ngx_int_t ngx_http_cx_redis_state(void);
+ngx_uint_t ngx_http_cx_redis_cluster(void);
 struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
 
 /* ngx_http_cx_redis_conf.c */
