@@ -834,6 +834,7 @@ static void
 ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     void *data)
 {
+    ngx_uint_t                    level;
     ngx_http_cx_flush_e           frc;
     ngx_http_cx_redis_t          *w = data;
     ngx_http_cx_flush_refused_t   refused;
@@ -940,9 +941,16 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
 
     default: /* ngx_http_cx_flush_failed */
 
-        /* the script failed part-way (e.g. WRONGTYPE): never apply it twice */
+        /*
+         * the script failed part-way (e.g. WRONGTYPE): never apply it
+         * twice; keys of several slots (CROSSSLOT) are our bug
+         */
 
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+        level = (r->type == REDIS_REPLY_ERROR && r->len >= 9
+                 && ngx_strncmp(r->str, "CROSSSLOT", 9) == 0)
+                ? NGX_LOG_ALERT : NGX_LOG_ERR;
+
+        ngx_log_error(level, w->log, 0,
                       "cx redis: batch %uL failed on %V, dropped: %*s",
                       w->batch.seq, &rc->name,
                       (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),

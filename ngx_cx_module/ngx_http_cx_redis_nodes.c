@@ -130,6 +130,8 @@ static void ngx_http_cx_nodes_slots_reply(ngx_http_cx_redis_conn_t *rc,
 static ngx_int_t ngx_http_cx_nodes_install(ngx_http_cx_nodes_t *nodes,
     ngx_http_cx_nodes_node_t *asked, ngx_pool_t *pool,
     ngx_http_cx_cluster_map_t *map);
+static void ngx_http_cx_nodes_idle(ngx_http_cx_nodes_t *nodes,
+    ngx_http_cx_nodes_node_t *asked);
 static ngx_int_t ngx_http_cx_nodes_routes(ngx_http_cx_nodes_t *nodes,
     ngx_http_cx_nodes_node_t *asked, ngx_uint_t from);
 static ngx_http_cx_nodes_node_t *ngx_http_cx_nodes_route(
@@ -1231,6 +1233,8 @@ ngx_http_cx_nodes_install(ngx_http_cx_nodes_t *nodes,
         ngx_destroy_pool(old_pool);
     }
 
+    ngx_http_cx_nodes_idle(nodes, asked);
+
     if (nodes->map_failures || old == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, nodes->log, 0,
                       "cx redis: the cluster's slot map from %V: "
@@ -1246,6 +1250,49 @@ ngx_http_cx_nodes_install(ngx_http_cx_nodes_t *nodes,
     ngx_http_cx_stat_worker(nodes->cycle, 1);
 
     return NGX_OK;
+}
+
+
+/*
+ * Connections to nodes that are no primaries of the map any more (a
+ * replica now, out of the cluster) close once nothing waits on them
+ */
+
+static void
+ngx_http_cx_nodes_idle(ngx_http_cx_nodes_t *nodes,
+    ngx_http_cx_nodes_node_t *asked)
+{
+    ngx_uint_t                 i, j;
+    ngx_http_cx_nodes_node_t  *node;
+
+    for (i = 0; i < nodes->nall; i++) {
+        node = nodes->all[i];
+
+        if (node == asked
+            || node->conn.phase == ngx_http_cx_redis_phase_closed
+            || node->conn.pending
+            || !ngx_queue_empty(&node->waiting))
+        {
+            continue;
+        }
+
+        for (j = 0; j < nodes->map->nnodes; j++) {
+            if (nodes->route[j] == node) {
+                break;
+            }
+        }
+
+        if (j < nodes->map->nnodes) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, nodes->log, 0,
+                      "cx redis: %V is no primary of the map: closed",
+                      &node->conn.name);
+
+        node->up = 0;
+        ngx_http_cx_redis_close(&node->conn);
+    }
 }
 
 
