@@ -39,8 +39,8 @@
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis_sentinel.h"
-#include "ngx_http_cx_redis_cluster.h"
 #include "ngx_http_cx_redis_nodes.h"
+#include "ngx_http_cx_redis_subs.h"
 #include "ngx_http_cx_flush.h"
 #include "ngx_http_cx_redis.h"
 #include "ngx_http_cx_metrics.h"
@@ -88,9 +88,9 @@ typedef struct {
     ngx_http_cx_redis_found_t    primary[2];
     ngx_uint_t                   current;   /* primary[current] */
 
-    /* cx_redis_cluster: its nodes, and the batch as a command to them */
+    /* cx_redis_cluster: its nodes, and the batch in sub-batches */
     ngx_http_cx_nodes_t         *nodes;
-    ngx_http_cx_nodes_cmd_t      cmd;
+    ngx_http_cx_subs_t          *subs;
 
     ngx_http_cx_batch_t          batch;
     uint64_t                     seq;
@@ -132,13 +132,9 @@ static ngx_int_t ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w);
 static void ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *reply, void *data);
 static ngx_int_t ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
-    ngx_http_cx_redis_conn_t *rc, ngx_uint_t touch);
+    ngx_uint_t touch);
 static ngx_int_t ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w);
-static ngx_int_t ngx_http_cx_redis_cluster_write(
-    ngx_http_cx_redis_conn_t *rc, ngx_http_cx_nodes_cmd_t *cmd,
-    ngx_http_cx_redis_reply_pt handler);
-static void ngx_http_cx_redis_cluster_done(ngx_http_cx_nodes_cmd_t *cmd,
-    ngx_http_cx_redis_conn_t *rc, redisReply *r);
+static void ngx_http_cx_redis_cluster_answered(void *data);
 static void ngx_http_cx_redis_cluster_quit(void *data);
 static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
@@ -281,6 +277,11 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
     (void) ngx_http_cx_counters_pending(&events);
     events += w->batch.events;
 
+    if (w->subs) {
+        events += ngx_http_cx_subs_free(w->subs);
+        w->subs = NULL;
+    }
+
     if (events) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
                       "cx redis: %uL counts not flushed at exit",
@@ -326,9 +327,12 @@ ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w)
         return NGX_ERROR;
     }
 
-    w->cmd.write = ngx_http_cx_redis_cluster_write;
-    w->cmd.done = ngx_http_cx_redis_cluster_done;
-    w->cmd.data = w;
+    w->subs = ngx_http_cx_subs_create(w->cycle, w->cmcf, w->nodes,
+                                      w->batch_key,
+                                      ngx_http_cx_redis_cluster_answered, w);
+    if (w->subs == NULL) {
+        return NGX_ERROR;
+    }
 
     w->state = ngx_http_cx_redis_up;
 
@@ -338,40 +342,16 @@ ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w)
 }
 
 
-/* the batch on a node that is up (again at every resend) */
-
-static ngx_int_t
-ngx_http_cx_redis_cluster_write(ngx_http_cx_redis_conn_t *rc,
-    ngx_http_cx_nodes_cmd_t *cmd, ngx_http_cx_redis_reply_pt handler)
-{
-    ngx_http_cx_redis_t  *w = cmd->data;
-
-    u_char  *sha;
-
-    sha = ngx_http_cx_nodes_sha(w->nodes, 0);
-
-    if (sha == NULL) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_cx_flush_send(w->cmcf, rc, &w->batch, sha, w->batch_key,
-                                  handler, cmd, w->log);
-}
-
+/* a sub-batch was answered: while exiting, the next goes at once */
 
 static void
-ngx_http_cx_redis_cluster_done(ngx_http_cx_nodes_cmd_t *cmd,
-    ngx_http_cx_redis_conn_t *rc, redisReply *r)
+ngx_http_cx_redis_cluster_answered(void *data)
 {
-    ngx_http_cx_redis_t  *w = cmd->data;
+    ngx_http_cx_redis_t  *w = data;
 
-    if (cmd->maybe_applied) {
-        /* a send that went unanswered: the batch keeps its number */
-        w->maybe_applied = 1;
-        cmd->maybe_applied = 0;
+    if (w->exiting) {
+        ngx_http_cx_redis_flush(w);
     }
-
-    ngx_http_cx_redis_batch_reply(rc, r, w);
 }
 
 
@@ -761,6 +741,15 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
         return;
     }
 
+    if (w->subs) {
+        /* cx_redis_cluster: every (site, shard) not busy goes */
+        if (ngx_http_cx_subs_flush(w->subs, w->seq++) == NGX_OK) {
+            return;
+        }
+
+        goto nothing;
+    }
+
     if (ngx_http_cx_batch_empty(&w->batch)) {
         rc = ngx_http_cx_counters_take(&w->batch);
 
@@ -806,18 +795,9 @@ ngx_http_cx_redis_send_batch(ngx_http_cx_redis_t *w)
 
     b = &w->batch;
 
-    if (w->nodes) {
-        /* to the primary of its slot: its first key's */
-        w->cmd.slot = ngx_http_cx_cluster_slot(w->batch_key,
-                                               ngx_strlen(w->batch_key));
-
-        ngx_http_cx_nodes_send(w->nodes, &w->cmd);
-
-    } else if (ngx_http_cx_flush_send(w->cmcf, &w->conn, b, w->sha,
-                                      w->batch_key,
-                                      ngx_http_cx_redis_batch_reply, w,
-                                      w->log)
-               != NGX_OK)
+    if (ngx_http_cx_flush_send(w->cmcf, &w->conn, b, w->sha, w->batch_key,
+                               ngx_http_cx_redis_batch_reply, w, w->log)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -859,7 +839,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
-            if (ngx_http_cx_redis_send_wait(w, rc, 1) == NGX_OK) {
+            if (ngx_http_cx_redis_send_wait(w, 1) == NGX_OK) {
                 return;
             }
 
@@ -886,7 +866,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
         if (w->cmcf->redis->wait) {
             w->maybe_applied = 1;
 
-            if (ngx_http_cx_redis_send_wait(w, rc, 0) == NGX_OK) {
+            if (ngx_http_cx_redis_send_wait(w, 0) == NGX_OK) {
                 return;
             }
 
@@ -921,10 +901,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
             ngx_http_cx_counters_merge(&w->batch);
         }
 
-        if (w->nodes) {
-            /* a cluster's node answered it: sent again at the next flush */
-
-        } else if (frc == ngx_http_cx_flush_noscript) {
+        if (frc == ngx_http_cx_flush_noscript) {
             /* the script cache was flushed: load it again */
             ngx_http_cx_redis_load_script(w);
 
@@ -974,8 +951,7 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
  */
 
 static ngx_int_t
-ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
-    ngx_http_cx_redis_conn_t *rc, ngx_uint_t touch)
+ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w, ngx_uint_t touch)
 {
     u_char       n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
     size_t       lens[3];
@@ -989,7 +965,7 @@ ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
         argv[2] = NGX_HTTP_CX_BATCH_KEY_TTL;
         lens[2] = sizeof(NGX_HTTP_CX_BATCH_KEY_TTL) - 1;
 
-        if (ngx_http_cx_redis_send(rc, 3, argv, lens,
+        if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
                                    ngx_http_cx_redis_touched, w)
             != NGX_OK)
         {
@@ -1004,7 +980,7 @@ ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
     argv[2] = (const char *) ms;
     lens[2] = ngx_sprintf(ms, "%M", w->cmcf->redis->wait_timeout) - ms;
 
-    if (ngx_http_cx_redis_send(rc, 3, argv, lens,
+    if (ngx_http_cx_redis_send(&w->conn, 3, argv, lens,
                                ngx_http_cx_redis_wait_reply, w)
         != NGX_OK)
     {
