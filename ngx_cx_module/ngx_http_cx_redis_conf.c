@@ -28,6 +28,10 @@
 #define NGX_HTTP_CX_SHARDS_DEFAULT      16
 
 
+static ngx_http_cx_redis_conf_t *ngx_http_cx_redis_begin(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf, const char *directive, char **rv);
+static char *ngx_http_cx_redis_end(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_redis_conf_t *rc);
 static char *ngx_http_cx_redis_once(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
 static ngx_array_t *ngx_http_cx_redis_nodes(ngx_conf_t *cf,
@@ -78,21 +82,12 @@ ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                 i;
     ngx_http_cx_redis_conf_t  *rc;
 
-    rv = ngx_http_cx_redis_once(cf, cmcf);
-    if (rv != NGX_CONF_OK) {
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis", &rv);
+    if (rc == NULL) {
         return rv;
     }
 
-    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
     value = cf->args->elts;
-
-    rc->directive = "cx_redis";
-    rc->file = cf->conf_file->file.name.data;
-    rc->line = cf->conf_file->line;
 
     if (ngx_http_cx_redis_parse_node(cf, &value[1], &rc->node,
                                      NGX_HTTP_CX_REDIS_PORT)
@@ -108,16 +103,7 @@ ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (rc->user.len && rc->password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"user=\" in \"%V\" needs \"password=\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    cmcf->redis = rc;
-
-    return NGX_CONF_OK;
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
 }
 
 
@@ -138,21 +124,12 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_uint_t                 i;
     ngx_http_cx_redis_conf_t  *rc;
 
-    rv = ngx_http_cx_redis_once(cf, cmcf);
-    if (rv != NGX_CONF_OK) {
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis_sentinel", &rv);
+    if (rc == NULL) {
         return rv;
     }
 
-    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
     value = cf->args->elts;
-
-    rc->directive = "cx_redis_sentinel";
-    rc->file = cf->conf_file->file.name.data;
-    rc->line = cf->conf_file->line;
 
     /* as Sentinel takes it: no space, no control byte */
 
@@ -189,13 +166,6 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (rc->user.len && rc->password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"user=\" in \"%V\" needs \"password=\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
     if (rc->sentinel_user.len && rc->sentinel_password.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"sentinel_user=\" in \"%V\" needs "
@@ -203,9 +173,7 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    cmcf->redis = rc;
-
-    return NGX_CONF_OK;
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
 }
 
 
@@ -223,19 +191,11 @@ ngx_http_cx_redis_cluster_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     char                      *rv;
     ngx_http_cx_redis_conf_t  *rc;
 
-    rv = ngx_http_cx_redis_once(cf, cmcf);
-    if (rv != NGX_CONF_OK) {
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis_cluster", &rv);
+    if (rc == NULL) {
         return rv;
     }
 
-    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    rc->directive = "cx_redis_cluster";
-    rc->file = cf->conf_file->file.name.data;
-    rc->line = cf->conf_file->line;
     rc->shards = NGX_HTTP_CX_SHARDS_DEFAULT;
 
     rc->seeds = ngx_http_cx_redis_nodes(cf, cmcf, rc, 1,
@@ -252,16 +212,7 @@ ngx_http_cx_redis_cluster_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (rc->user.len && rc->password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"user=\" in \"%V\" needs \"password=\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    cmcf->redis = rc;
-
-    return NGX_CONF_OK;
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
 }
 
 
@@ -334,6 +285,52 @@ ngx_http_cx_redis_nodes(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
     }
 
     return nodes;
+}
+
+
+/* what every cx_redis* address directive starts with: NULL, *rv said */
+
+static ngx_http_cx_redis_conf_t *
+ngx_http_cx_redis_begin(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
+    const char *directive, char **rv)
+{
+    ngx_http_cx_redis_conf_t  *rc;
+
+    *rv = ngx_http_cx_redis_once(cf, cmcf);
+    if (*rv != NGX_CONF_OK) {
+        return NULL;
+    }
+
+    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
+    if (rc == NULL) {
+        *rv = NGX_CONF_ERROR;
+        return NULL;
+    }
+
+    rc->directive = directive;
+    rc->file = cf->conf_file->file.name.data;
+    rc->line = cf->conf_file->line;
+
+    return rc;
+}
+
+
+/* and ends with: who we are, checked; the Redis of the module */
+
+static char *
+ngx_http_cx_redis_end(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_redis_conf_t *rc)
+{
+    if (rc->user.len && rc->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"user=\" in \"%s\" needs \"password=\"",
+                           rc->directive);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->redis = rc;
+
+    return NGX_CONF_OK;
 }
 
 

@@ -102,6 +102,7 @@ static void ngx_http_cx_nodes_connect(ngx_http_cx_nodes_node_t *node);
 static void ngx_http_cx_nodes_ready(ngx_http_cx_redis_conn_t *rc);
 static void ngx_http_cx_nodes_closed(ngx_http_cx_redis_conn_t *rc);
 static void ngx_http_cx_nodes_quit(ngx_http_cx_redis_conn_t *rc);
+static ngx_int_t ngx_http_cx_nodes_load(ngx_http_cx_nodes_node_t *node);
 static void ngx_http_cx_nodes_script_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_nodes_ignore(ngx_http_cx_redis_conn_t *rc,
@@ -442,9 +443,6 @@ ngx_http_cx_nodes_ready(ngx_http_cx_redis_conn_t *rc)
 {
     ngx_http_cx_nodes_node_t  *node = rc->data;
 
-    size_t                lens[3];
-    ngx_uint_t            i;
-    const char           *argv[3];
     ngx_http_cx_nodes_t  *nodes;
 
     nodes = node->nodes;
@@ -457,30 +455,48 @@ ngx_http_cx_nodes_ready(ngx_http_cx_redis_conn_t *rc)
         }
     }
 
+    node->loading = nodes->nscripts;
+
+    if (ngx_http_cx_nodes_load(node) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, nodes->log, 0,
+                      "cx redis: cannot send SCRIPT LOAD to %V", &rc->name);
+        ngx_http_cx_redis_close(rc);
+        ngx_http_cx_nodes_failed(node);
+    }
+}
+
+
+/* SCRIPT LOAD of every script on the node's connection */
+
+static ngx_int_t
+ngx_http_cx_nodes_load(ngx_http_cx_nodes_node_t *node)
+{
+    size_t                lens[3];
+    ngx_uint_t            i;
+    const char           *argv[3];
+    ngx_http_cx_nodes_t  *nodes;
+
+    nodes = node->nodes;
+
     argv[0] = "SCRIPT";
     lens[0] = 6;
     argv[1] = "LOAD";
     lens[1] = 4;
 
-    node->loading = nodes->nscripts;
-
     for (i = 0; i < nodes->nscripts; i++) {
         argv[2] = (const char *) nodes->scripts[i].data;
         lens[2] = nodes->scripts[i].len;
 
-        if (ngx_http_cx_redis_send(rc, 3, argv, lens,
+        if (ngx_http_cx_redis_send(&node->conn, 3, argv, lens,
                                    ngx_http_cx_nodes_script_reply,
                                    &nodes->sha[i])
             != NGX_OK)
         {
-            ngx_log_error(NGX_LOG_ERR, nodes->log, 0,
-                          "cx redis: cannot send SCRIPT LOAD to %V",
-                          &rc->name);
-            ngx_http_cx_redis_close(rc);
-            ngx_http_cx_nodes_failed(node);
-            return;
+            return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
 }
 
 
@@ -802,13 +818,11 @@ ngx_http_cx_nodes_redirected(ngx_http_cx_nodes_node_t *node,
 {
     size_t                           len;
     ngx_int_t                        rc;
-    ngx_uint_t                       i;
     ngx_msec_t                       ms;
-    const char                      *reason, *argv[3];
+    const char                      *reason;
     ngx_http_cx_nodes_t             *nodes;
     ngx_http_cx_nodes_node_t        *to;
     ngx_http_cx_cluster_redirect_t   rd;
-    size_t                           lens[3];
 
     nodes = node->nodes;
     len = r->len;
@@ -827,22 +841,8 @@ ngx_http_cx_nodes_redirected(ngx_http_cx_nodes_node_t *node,
         if (len >= 8 && ngx_strncmp(r->str, "NOSCRIPT", 8) == 0) {
             /* this node lost the scripts: loaded again before the resend */
 
-            argv[0] = "SCRIPT";
-            lens[0] = 6;
-            argv[1] = "LOAD";
-            lens[1] = 4;
-
-            for (i = 0; i < nodes->nscripts; i++) {
-                argv[2] = (const char *) nodes->scripts[i].data;
-                lens[2] = nodes->scripts[i].len;
-
-                if (ngx_http_cx_redis_send(&node->conn, 3, argv, lens,
-                                           ngx_http_cx_nodes_script_reply,
-                                           &nodes->sha[i])
-                    != NGX_OK)
-                {
-                    return NGX_DECLINED;
-                }
+            if (ngx_http_cx_nodes_load(node) != NGX_OK) {
+                return NGX_DECLINED;
             }
 
             ngx_log_error(NGX_LOG_WARN, nodes->log, 0,
