@@ -52,9 +52,27 @@ ngx_http_cx_key_span(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
     const char *kind, ngx_str_t *survey, u_char *day,
     ngx_http_cx_key_span_e span)
 {
+    ngx_str_t  key;
+
+    key.data = buf;
+    key.len = ngx_http_cx_key(buf, prefix, site, kind, survey, day) - buf;
+
+    return ngx_http_cx_key_rollup(buf, &key, span);
+}
+
+
+/*
+ * A day hash's rollup from the day hash's name (which may be at buf: it
+ * is only ever made longer there)
+ */
+
+u_char *
+ngx_http_cx_key_rollup(u_char *buf, ngx_str_t *day_key,
+    ngx_http_cx_key_span_e span)
+{
     u_char  *p;
 
-    p = ngx_http_cx_key(buf, prefix, site, kind, survey, day);
+    p = ngx_movemem(buf, day_key->data, day_key->len);
 
     switch (span) {
 
@@ -70,6 +88,37 @@ ngx_http_cx_key_span(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
     default:
         return p;
     }
+}
+
+
+/* day dd (1-31) of a day hash's month: what its month's rollup adds up */
+
+u_char *
+ngx_http_cx_key_month_day(u_char *buf, ngx_str_t *day_key, ngx_uint_t dd)
+{
+    return ngx_sprintf(buf, "%*s%02ui", day_key->len - 2, day_key->data,
+                       dd);
+}
+
+
+/*
+ * Whether a day hash is a survey's (sv, svh, sc, sch), with rollups that
+ * add up its touchpoints, or the journey's (tp, tph): the kind is the
+ * part after the prefix and the site
+ */
+
+ngx_uint_t
+ngx_http_cx_key_of_survey(ngx_str_t *day_key)
+{
+    u_char  *p, *last;
+
+    p = day_key->data;
+    last = p + day_key->len;
+
+    p = ngx_strlchr(p, last, ':');
+    p = p ? ngx_strlchr(p + 1, last, ':') : NULL;
+
+    return p && p + 1 < last && p[1] == 's';
 }
 
 
