@@ -505,7 +505,7 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
     }
 
     p = ngx_http_cx_key_token(buf, &cmcf->redis_prefix, &rec->site,
-                              rec->nonce);
+                              rec->nonce, rec->custom);
     k = ngx_http_cx_flush_key(a, buf, p - buf);
 
     if (k == 0

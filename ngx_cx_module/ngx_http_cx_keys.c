@@ -15,6 +15,7 @@
  * hash's name); and
  *
  *   {prefix}:{site}:tok:{nonce}             a token's events
+ *   {prefix}:{site}:tokc:{nonce}            ... its custom ones
  *   {prefix}:{site}:names:{YYYYMMDD}        the day's custom event names
  *   {prefix}:{site}:followup                the low scores' stream
  *   {prefix}:batch:{id}                     a worker's last batch number
@@ -122,11 +123,17 @@ ngx_http_cx_key_of_survey(ngx_str_t *day_key)
 }
 
 
+/*
+ * A token's events: tok for shown, dismissed and answered (and its
+ * follow-up entry), tokc for its custom ones (custom set) and their count
+ */
+
 u_char *
 ngx_http_cx_key_token(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
-    u_char *nonce)
+    u_char *nonce, ngx_uint_t custom)
 {
-    return ngx_sprintf(buf, "%V:%V:tok:%*s", prefix, site,
+    return ngx_sprintf(buf, "%V:%V:%s:%*s", prefix, site,
+                       custom ? "tokc" : "tok",
                        (size_t) NGX_HTTP_CX_NONCE_CHARS, nonce);
 }
 

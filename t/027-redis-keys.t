@@ -25,7 +25,7 @@ sub pattern {
     $k =~ s/^cx:batch:[0-9a-f]{16}$/{prefix}:batch:{id}/;
     $k =~ s/^cx:localhost:/{prefix}:{site}:/;
     $k =~ s/:nps1:/:{survey}:/;
-    $k =~ s/:tok:[A-Za-z0-9_-]{16}$/:tok:{nonce}/;
+    $k =~ s/:(tokc?):[A-Za-z0-9_-]{16}$/:$1:{nonce}/;
     $k =~ s/:\d{8}((?::all)?)$/:{YYYYMMDD}$1/;
     $k =~ s/:\d{6}((?::all)?)$/:{YYYYMM}$1/;
     return $k;
