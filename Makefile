@@ -12,7 +12,7 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters bench-score bench-hostile bench-fleet clean \
+        bench-rules bench-counters bench-score bench-hostile bench-fleet bench-soak clean \
         widget widget-check \
         deb deb-check rules-try mutants
 
@@ -116,6 +116,12 @@ bench-fleet:
 	util/deps.sh test
 	$(MAKE) all
 	bench/fleet
+
+# 30 minutes of the fleet: reloads, failovers, RSS, exact counts (not in CI)
+bench-soak:
+	util/deps.sh test
+	$(MAKE) all
+	bench/soak
 
 # the Debian package libnginx-mod-http-cx (pkg/deb/, version in VERSION):
 # build/libnginx-mod-http-cx_<version>_<arch>.deb; deb-check (root)
