@@ -12,7 +12,7 @@ PROVE   ?= prove
 T       ?= t/
 
 .PHONY: all deps test test-asan fuzz demo demo-stop bench bench-inject \
-        bench-rules bench-counters bench-score bench-hostile bench-fleet bench-soak clean \
+        bench-rules bench-counters bench-score bench-hostile bench-fleet clean \
         widget widget-check \
         deb deb-check rules-try mutants
 
@@ -118,10 +118,17 @@ bench-fleet:
 	bench/fleet
 
 # 30 minutes of the fleet: reloads, failovers, RSS, exact counts (not in CI)
+.PHONY: bench-soak bench-capacity
 bench-soak:
 	util/deps.sh test
 	$(MAKE) all
 	bench/soak
+
+# what one Redis primary carries: Redis CPU per view, answer, flush; memory
+bench-capacity:
+	util/deps.sh test
+	$(MAKE) all
+	bench/capacity
 
 # the Debian package libnginx-mod-http-cx (pkg/deb/, version in VERSION):
 # build/libnginx-mod-http-cx_<version>_<arch>.deb; deb-check (root)
