@@ -491,7 +491,7 @@ ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
     rows = ngx_palloc(ctx->request->pool,
                       n * sizeof(ngx_http_cx_score_pain_t));
     if (rows == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 

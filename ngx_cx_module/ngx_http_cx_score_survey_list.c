@@ -112,9 +112,9 @@ ngx_http_cx_score_question(ngx_http_cx_json_t *j, ngx_str_t *q)
         return;
     }
 
-    text.data = ngx_pnalloc(j->pool, q->len);
+    text.data = ngx_pnalloc(j->out.pool, q->len);
     if (text.data == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 

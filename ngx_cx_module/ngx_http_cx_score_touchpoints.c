@@ -186,7 +186,7 @@ ngx_http_cx_score_report_json(ngx_http_cx_score_ctx_t *ctx,
 
     tps = ngx_http_cx_report_touchpoints(ctx, &ntps);
     if (tps == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
