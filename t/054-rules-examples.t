@@ -4,25 +4,14 @@
 
 use lib 't/lib';
 use Test::CX;
-use POSIX qw(strftime);
+use Test::CX::Rules qw(get day);
 
 sub cookie {
     my (%v) = @_;
-    my $day = sub {
-        my $d = shift;
-        return defined $d ? strftime('%Y%m%d', gmtime(time - $d * 86400))
-                          : '0';
-    };
+    my $day = sub { defined $_[0] ? day($_[0]) : '0' };
     return sprintf 'Cookie: cx_v=1.%s.%d.%d.%s.%s',
         $v{id} // 'visitor-000000000000', $v{views} // 0,
         $v{sessions} // 1, $day->($v{shown}), $day->($v{answered});
-}
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
 }
 
 sub survey {
