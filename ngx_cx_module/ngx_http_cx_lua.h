@@ -320,6 +320,8 @@ size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
 void ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults);
 void ngx_http_cx_lua_builtin(lua_State *L, const char *name, int nargs,
     int nresults);
+void ngx_http_cx_lua_call_wrapped(lua_State *L, int up, const char *name,
+    int nargs, int nresults);
 int ngx_http_cx_lua_nomemory(lua_State *L, ngx_http_cx_lua_vm_t *vm);
 
 

@@ -426,9 +426,7 @@ ngx_http_cx_lua_concat(lua_State *L)
 
     ngx_http_cx_lua_work(L, vm, total + n * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, lua_gettop(L), 1);
 
     return 1;
 }
@@ -763,10 +761,8 @@ ngx_http_cx_lua_impure_call(lua_State *L)
     /* os.date's format: each byte may become a few */
     ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), total * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    ngx_http_cx_lua_builtin(L, lua_tostring(L, lua_upvalueindex(2)), n,
-                            LUA_MULTRET);
+    ngx_http_cx_lua_call_wrapped(L, 1, lua_tostring(L, lua_upvalueindex(2)),
+                                 n, LUA_MULTRET);
 
     return lua_gettop(L);
 }
