@@ -1,6 +1,7 @@
 package Test::CX::Rules;
 
-# Test::CX::Rules: what the trigger-rule tests (t/047-059, t/083) share.
+# Test::CX::Rules: what the trigger-rule tests (t/047-059, t/083) share
+# (get() and day() serve t/016's page views with a visitor cookie too).
 #
 #     use Test::CX;
 #     use Test::CX::Rules;
