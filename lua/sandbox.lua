@@ -134,15 +134,92 @@ local function freeze(t)
 end
 
 
+-- the opcodes, found by compiling one of each ---------------------------
+
+-- OP.NAME = its opcode, MODE.NAME = the mode of its A operand, for every
+-- instruction that the looks at bytecode below know -- assigns_upvalues(),
+-- own_only(), plan() -- and lua/check.lua (handed OP and ops_known).
+-- ops_known is false when one is not where it should be, is named twice,
+-- or two share an opcode.
+local OP, MODE, ops_known = {}, {}, true
+do
+    local function take(src, ...)
+        local f = loadstring(src)()
+
+        for i = 1, select("#", ...), 2 do
+            local name, pc = select(i, ...)
+            local ins, m = funcbc(f, pc)
+
+            if ins == nil or OP[name] ~= nil then
+                ops_known = false
+            else
+                OP[name], MODE[name] = band(ins, 0xff), band(m, 7)
+            end
+        end
+    end
+
+    take("return function(a, b) local x = b; x = not a; return x end",
+         "MOV", 1, "NOT", 2, "RET1", 3)
+    take("return function() local a, b, c, d = 's', 1, 0.5, true "
+         .. "return a end", "KSTR", 1, "KSHORT", 2, "KNUM", 3, "KPRI", 4)
+    take("return function() local a, b, c = nil, nil, nil return 1 end",
+         "KNIL", 1)
+    take("local u return function(t) return u, cx, t.f, t[u] end",
+         "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
+    take("return function(a) local t, u = {}, {1}; t.x = a end",
+         "TNEW", 1, "TDUP", 2, "TSETS", 3, "RET0", 4)
+    take("return function(f) local t = {f()} end", "TSETM", 4)
+    take("return function(f, g) f(1) f(g()) return f(g()) end",
+         "CALL", 3, "CALLM", 7, "CALLMT", 11)
+    take("return function(f) return f(1) end", "CALLT", 3)
+    take("return function(g) return 1, g() end", "RETM", 4)
+    take("return function(...) local a = ... end", "VARG", 1)
+    take("return function() for i = 1, 2 do end end", "FORI", 4, "FORL", 5)
+    take("return function(f) for k in f do end end", "ITERC", 4, "ITERL", 5)
+    take("return function(t) for k in pairs(t) do end end",
+         "ISNEXT", 4, "ITERN", 5)
+    take("return function(t) for i = 1, 2 do local f = function() return i end "
+         .. "if t then break end end end", "UCLO", 8)
+    take("local a return function(x) a = x end", "USETV", 1)
+    take("local a return function() a = 's' end", "USETS", 1)
+    take("local a return function() a = 1 end", "USETN", 1)
+    take("local a return function() a = nil end", "USETP", 1)
+    take("return function(a, b) if a < b then return end end",
+         "ISGE", 1, "JMP", 2)
+    take("return function(a, b) if a >= b then return end end", "ISGT", 1)
+    take("return function(a, b) if not (a < b) then return end end",
+         "ISLT", 1)
+    take("return function(a, b) if not (a <= b) then return end end",
+         "ISLE", 1)
+    take("return function(a, b) if a == b then return end end", "ISNEV", 1)
+    take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
+    take("return function(a) if a == 'x' then return end end", "ISNES", 1)
+    take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
+    take("return function(a) if a == 1 then return end end", "ISNEN", 1)
+    take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
+    take("return function(a) if a == nil then return end end", "ISNEP", 1)
+    take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
+    take("return function(a) if a then return end end", "ISF", 1)
+    take("return function(a) if not a then return end end", "IST", 1)
+    take("return function(a, b) local x = a or b return x end", "ISTC", 1)
+    take("return function(a, b) local x = a and b return x end", "ISFC", 1)
+
+    local seen = {}
+    for _, op in pairs(OP) do
+        ops_known = ops_known and not seen[op]
+        seen[op] = true
+    end
+end
+
+
 -- functions of rule files ---------------------------------------------
 
--- the opcodes that assign upvalues, found by compiling one of each
+-- the opcodes that assign upvalues
 local USET = {}
-for _, src in ipairs{ "local a return function(x) a = x end",
-                      "local a return function() a = 's' end",
-                      "local a return function() a = 1 end",
-                      "local a return function() a = nil end" } do
-    USET[band(funcbc(loadstring(src)(), 1), 0xff)] = true
+for _, name in ipairs{ "USETV", "USETS", "USETN", "USETP" } do
+    if OP[name] then
+        USET[OP[name]] = true
+    end
 end
 
 -- the functions defined in f (its child prototypes)
@@ -258,79 +335,6 @@ function walk(v)
     end
 
     return v
-end
-
-
--- the opcodes, found by compiling one of each ---------------------------
-
--- OP.NAME = its opcode, MODE.NAME = the mode of its A operand, for every
--- instruction the looks at bytecode know: own_only() below, plan() and
--- lua/check.lua (handed OP and ops_known).  ops_known is false when one
--- is not where it should be, is named twice, or two share an opcode.
-local OP, MODE, ops_known = {}, {}, true
-do
-    local function take(src, ...)
-        local f = loadstring(src)()
-
-        for i = 1, select("#", ...), 2 do
-            local name, pc = select(i, ...)
-            local ins, m = funcbc(f, pc)
-
-            if ins == nil or OP[name] ~= nil then
-                ops_known = false
-            else
-                OP[name], MODE[name] = band(ins, 0xff), band(m, 7)
-            end
-        end
-    end
-
-    take("return function(a, b) local x = b; x = not a; return x end",
-         "MOV", 1, "NOT", 2, "RET1", 3)
-    take("return function() local a, b, c, d = 's', 1, 0.5, true "
-         .. "return a end", "KSTR", 1, "KSHORT", 2, "KNUM", 3, "KPRI", 4)
-    take("return function() local a, b, c = nil, nil, nil return 1 end",
-         "KNIL", 1)
-    take("local u return function(t) return u, cx, t.f, t[u] end",
-         "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
-    take("return function(a) local t, u = {}, {1}; t.x = a end",
-         "TNEW", 1, "TDUP", 2, "TSETS", 3, "RET0", 4)
-    take("return function(f) local t = {f()} end", "TSETM", 4)
-    take("return function(f, g) f(1) f(g()) return f(g()) end",
-         "CALL", 3, "CALLM", 7, "CALLMT", 11)
-    take("return function(f) return f(1) end", "CALLT", 3)
-    take("return function(g) return 1, g() end", "RETM", 4)
-    take("return function(...) local a = ... end", "VARG", 1)
-    take("return function() for i = 1, 2 do end end", "FORI", 4, "FORL", 5)
-    take("return function(f) for k in f do end end", "ITERC", 4, "ITERL", 5)
-    take("return function(t) for k in pairs(t) do end end",
-         "ISNEXT", 4, "ITERN", 5)
-    take("return function(t) for i = 1, 2 do local f = function() return i end "
-         .. "if t then break end end end", "UCLO", 8)
-    take("return function(a, b) if a < b then return end end",
-         "ISGE", 1, "JMP", 2)
-    take("return function(a, b) if a >= b then return end end", "ISGT", 1)
-    take("return function(a, b) if not (a < b) then return end end",
-         "ISLT", 1)
-    take("return function(a, b) if not (a <= b) then return end end",
-         "ISLE", 1)
-    take("return function(a, b) if a == b then return end end", "ISNEV", 1)
-    take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
-    take("return function(a) if a == 'x' then return end end", "ISNES", 1)
-    take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
-    take("return function(a) if a == 1 then return end end", "ISNEN", 1)
-    take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
-    take("return function(a) if a == nil then return end end", "ISNEP", 1)
-    take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
-    take("return function(a) if a then return end end", "ISF", 1)
-    take("return function(a) if not a then return end end", "IST", 1)
-    take("return function(a, b) local x = a or b return x end", "ISTC", 1)
-    take("return function(a, b) local x = a and b return x end", "ISFC", 1)
-
-    local seen = {}
-    for _, op in pairs(OP) do
-        ops_known = ops_known and not seen[op]
-        seen[op] = true
-    end
 end
 
 
