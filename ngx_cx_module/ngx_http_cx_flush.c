@@ -91,7 +91,7 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     size_t                    *lens;
     ngx_int_t                  rv;
     ngx_str_t                 *s;
-    ngx_str_t                  key, bkey;
+    ngx_str_t                  key;
     ngx_uint_t                 i, k, argc, nkeys;
     ngx_array_t                head;
     const char               **argv;
@@ -106,19 +106,19 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
 
     /* the worker's batch key, or in a cluster its key in the part's shard */
 
-    bkey.data = batch_key;
-    bkey.len = ngx_strlen(batch_key);
-    key = bkey;
+    key.data = batch_key;
+    key.len = ngx_strlen(batch_key);
 
-    if (a.tagged) {
-        key.data = ngx_pnalloc(a.pool, a.shard.tag.len + bkey.len);
-        if (key.data == NULL || cmcf->redis_prefix.len > bkey.len) {
+    if (a.tagged && batch_key[0] != '{') {
+        key.data = ngx_pnalloc(a.pool, NGX_HTTP_CX_KEY_MAX);
+        if (key.data == NULL
+            || ngx_http_cx_flush_batch_key(cmcf, b, batch_key, key.data)
+               == NULL)
+        {
             goto done;
         }
 
-        key.len = ngx_http_cx_key_tagged(key.data, &a.shard, &bkey,
-                                         cmcf->redis_prefix.len)
-                  - key.data;
+        key.len = ngx_strlen(key.data);
     }
 
     if (ngx_http_cx_flush_counters(&a, b) != NGX_OK) {
@@ -213,6 +213,55 @@ done:
     ngx_destroy_pool(a.pool);
 
     return rv;
+}
+
+
+/*
+ * A part's own batch key (NUL-terminated, at buf: NGX_HTTP_CX_KEY_MAX
+ * bytes) from the worker's {prefix}:batch:{id}: its shard's tag, then
+ * :batch:{id}.  Without a cluster, the worker's.  NULL on error.
+ */
+
+u_char *
+ngx_http_cx_flush_batch_key(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_batch_t *b, u_char *batch_key, u_char *buf)
+{
+    u_char                   *p;
+    ngx_str_t                 key;
+    ngx_http_cx_key_shard_t   shard;
+    u_char                    tag[NGX_HTTP_CX_KEY_MAX];
+
+    key.data = batch_key;
+    key.len = ngx_strlen(batch_key);
+
+    if (key.len < cmcf->redis_prefix.len) {
+        return NULL;
+    }
+
+    if (cmcf->shards == NULL) {
+        if (key.len >= NGX_HTTP_CX_KEY_MAX) {
+            return NULL;
+        }
+
+        p = ngx_cpymem(buf, key.data, key.len);
+
+    } else {
+        if (b->site.len == 0
+            || ngx_http_cx_key_shard(cmcf->shards, &b->site, b->shard, tag,
+                                     &shard)
+               != NGX_OK
+            || shard.tag.len + key.len - cmcf->redis_prefix.len
+               >= NGX_HTTP_CX_KEY_MAX)
+        {
+            return NULL;
+        }
+
+        p = ngx_http_cx_key_tagged(buf, &shard, &key, cmcf->redis_prefix.len);
+    }
+
+    *p = '\0';
+
+    return buf;
 }
 
 

@@ -57,7 +57,9 @@ typedef struct {
  *   ngx_http_cx_flush_send(cmcf, node, p, sha, batch_key, cb, data, log);
  *
  * batch_key being the worker's ({prefix}:batch:{id}, as for one node: the
- * part's own, {prefix:site:s.k}:batch:{id}, is made from it).  The reply
+ * part's own, {prefix:site:s.k}:batch:{id}, is made from it), or the
+ * part's own (a name that starts with "{" is taken as it is), which
+ * ngx_http_cx_flush_batch_key() writes (for EXPIRE before a WAIT).  The reply
  * means what it means for one node (ngx_http_cx_flush_reply()): applied
  * or already -> ngx_http_cx_batch_free(p); refused before the script ran
  * -> ngx_http_cx_counters_merge(p) (or send p again, unchanged: it is
@@ -74,6 +76,8 @@ ngx_int_t ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     ngx_http_cx_redis_conn_t *rc, ngx_http_cx_batch_t *b, u_char *sha,
     u_char *batch_key, ngx_http_cx_redis_reply_pt cb, void *data,
     ngx_log_t *log);
+u_char *ngx_http_cx_flush_batch_key(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_batch_t *b, u_char *batch_key, u_char *buf);
 ngx_http_cx_flush_e ngx_http_cx_flush_reply(redisReply *r,
     ngx_http_cx_flush_refused_t *refused);
 
