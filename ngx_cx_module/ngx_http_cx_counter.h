@@ -62,6 +62,11 @@ typedef struct {
     uint64_t                     events;
     ngx_uint_t                   attempts;
     ngx_msec_t                   sent;      /* when last sent */
+
+    /* cx_redis_cluster: a part of a worker's batch (ngx_http_cx_flush.h) */
+    ngx_str_t                    site;
+    ngx_uint_t                   shard;
+    ngx_uint_t                   slot;      /* of every key it touches */
 } ngx_http_cx_batch_t;
 
 

@@ -11,6 +11,7 @@
 #include "ngx_http_cx_collect.h"
 #include "ngx_http_cx_dashboard.h"
 #include "ngx_http_cx_filter.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_log_phase.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_pageview.h"
@@ -1028,6 +1029,18 @@ ngx_http_cx_init(ngx_conf_t *cf)
 
     if (ngx_http_cx_access_init(cf) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    /* Redis Cluster: the tags of every site's shards (docs/cluster.md) */
+
+    if (cmcf->redis && cmcf->redis->shards) {
+        cmcf->shards = ngx_http_cx_key_shards(cf->pool, cf->log,
+                                              &cmcf->redis_prefix,
+                                              &cmcf->sites,
+                                              cmcf->redis->shards);
+        if (cmcf->shards == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_http_cx_log_phase_init(cf) != NGX_OK) {

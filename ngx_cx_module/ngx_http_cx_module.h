@@ -90,6 +90,8 @@ typedef struct {
     u_char                      *touchpoint_file;   /* the first one */
     ngx_uint_t                   touchpoint_line;
     ngx_array_t                  sites;     /* ngx_str_t: the servers' */
+    void                        *shards;    /* ngx_http_cx_key_shards_t:
+                                               a cluster's, else NULL */
 
     void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
