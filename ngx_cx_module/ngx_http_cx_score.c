@@ -36,6 +36,9 @@ static ngx_int_t ngx_http_cx_score_query(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx);
 static ngx_int_t ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t base, ngx_int_t first, ngx_uint_t n);
+static ngx_int_t ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t n, ngx_uint_t key,
+    ngx_http_cx_score_span_e span);
 static ngx_int_t ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t first, ngx_uint_t ndays, ngx_uint_t key,
     ngx_http_cx_score_span_e span);
@@ -225,7 +228,7 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
         return ngx_http_cx_score_report_init(ctx);
     }
 
-    ctx->keys = (ctx->by == ngx_http_cx_by_hour) ? 4 : 2;
+    ctx->keys = (ctx->by == ngx_http_cx_by_hour || ctx->tz.hourly) ? 4 : 2;
 
     return ngx_http_cx_score_survey_init(ctx);
 }
@@ -325,11 +328,15 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
     ngx_int_t first, ngx_uint_t n)
 {
     ngx_tm_t                  tm, next;
-    ngx_uint_t                d, k, len;
+    ngx_uint_t                d, k, len, hourly;
     ngx_http_cx_score_span_e  span, day;
 
     span = ngx_http_cx_span_month;
     day = ngx_http_cx_span_day;
+
+    /* the first of the keys by hour (sch, svh; tph) */
+
+    hourly = ctx->survey ? ngx_http_cx_key_sch : ngx_http_cx_key_tph;
 
     if (ctx->survey == NULL) {
         if (ctx->by == ngx_http_cx_by_day) {
@@ -371,16 +378,53 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
         }
 
         for (k = 0; k < ctx->keys; k++) {
-            if (ctx->nreads == ctx->reads_max) {
+            if (len > 1 && k >= hourly
+                && !ngx_http_cx_score_tz_rollup(ctx, first + d, len))
+            {
+                /* hours in a zone whose offset changes that month */
+
+                if (ngx_http_cx_score_plan_days(ctx, base + d, len, k, day)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                continue;
+            }
+
+            if (ngx_http_cx_score_plan_days(ctx, base + d, 1, k,
+                                            (len == 1) ? day : span)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            ctx->reads[ctx->nreads].first = base + d;
-            ctx->reads[ctx->nreads].ndays = len;
-            ctx->reads[ctx->nreads].key = k;
-            ctx->reads[ctx->nreads].span = (len == 1) ? day : span;
-            ctx->nreads++;
+            ctx->reads[ctx->nreads - 1].ndays = len;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* n reads of one day each from day "first" (one of len days with span) */
+
+static ngx_int_t
+ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
+    ngx_uint_t n, ngx_uint_t key, ngx_http_cx_score_span_e span)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ctx->nreads == ctx->reads_max) {
+            return NGX_ERROR;
+        }
+
+        ctx->reads[ctx->nreads].first = first + i;
+        ctx->reads[ctx->nreads].ndays = 1;
+        ctx->reads[ctx->nreads].key = key;
+        ctx->reads[ctx->nreads].span = span;
+        ctx->nreads++;
     }
 
     return NGX_OK;
@@ -732,7 +776,8 @@ ngx_http_cx_score_respond(ngx_http_request_t *r,
 }
 
 
-/* "site", "touchpoint" (when given), "from", "to" */
+/* "site", "touchpoint" (when given), "from", "to", "time_zone" (by hour
+ * or wday) */
 
 void
 ngx_http_cx_score_range(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
@@ -761,6 +806,8 @@ ngx_http_cx_score_range(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
 
     ngx_http_cx_json_key(j, "to");
     ngx_http_cx_json_cstr(j, (char *) buf);
+
+    ngx_http_cx_score_tz_json(j, ctx);
 }
 
 

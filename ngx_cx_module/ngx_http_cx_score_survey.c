@@ -140,7 +140,8 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
  * "tp:score:hh" (sch), "tp:event:hh" (svh).  The daily ones make the
  * totals, and the groups by day, wday and touchpoint; the hourly ones
  * only the groups by hour.  Fields the module does not write are skipped.
- * Days past the range are the compared period's.
+ * Days past the range are the compared period's.  In a time zone
+ * (ngx_http_cx_score_tz.c), the hourly ones make the groups by wday too.
  */
 
 void
@@ -277,7 +278,10 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             return;
         }
 
-        agg[n++] = &groups[hour];
+        /* the local hour or weekday: ngx_http_cx_score_tz.c */
+
+        agg[n++] = &groups[ngx_http_cx_score_tz_group(ctx, first + day,
+                                                      hour)];
 
     } else {
         agg[n++] = total;
@@ -289,6 +293,10 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             break;
 
         case ngx_http_cx_by_wday:
+            if (ctx->tz.hourly) {
+                break;          /* in a zone: from the hourly counters */
+            }
+
             /* 1970-01-01 was a Thursday */
             agg[n++] = &groups[(first + day + 3) % 7];
             break;

@@ -98,6 +98,10 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
         if (hour == NGX_ERROR) {
             return;
         }
+
+        /* the local hour: ngx_http_cx_score_tz.c */
+
+        hour = ngx_http_cx_score_tz_group(ctx, ctx->from + day, hour);
     }
 
     row = ngx_http_cx_report_row(ctx, &part[0], &part[1]);
