@@ -225,11 +225,18 @@ ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx, ngx_int_t day,
 }
 
 
-/* "time_zone": the zone of the hours and weekdays */
+/*
+ * "time_zone": the zone of the hours and weekdays; "time_zones": those
+ * tz= may name here, the default first (what the dashboard offers)
+ */
 
 void
 ngx_http_cx_score_tz_json(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
 {
+    ngx_uint_t               i;
+    ngx_http_cx_tz_t        *tz;
+    ngx_http_cx_loc_conf_t  *lcf;
+
     if (ctx->tz.zone == NULL
         || (ctx->by != ngx_http_cx_by_hour && ctx->by != ngx_http_cx_by_wday))
     {
@@ -238,4 +245,22 @@ ngx_http_cx_score_tz_json(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
 
     ngx_http_cx_json_key(j, "time_zone");
     ngx_http_cx_json_str(j, &ctx->tz.zone->name);
+
+    lcf = ngx_http_get_module_loc_conf(ctx->request, ngx_http_cx_module);
+
+    ngx_http_cx_json_key(j, "time_zones");
+    ngx_http_cx_json_array(j);
+
+    if (lcf->score_time_zones == NULL) {
+        ngx_http_cx_json_str(j, &ngx_http_cx_score_tz_utc.name);
+
+    } else {
+        tz = lcf->score_time_zones->elts;
+
+        for (i = 0; i < lcf->score_time_zones->nelts; i++) {
+            ngx_http_cx_json_str(j, &tz[i].name);
+        }
+    }
+
+    ngx_http_cx_json_end(j);
 }

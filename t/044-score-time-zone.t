@@ -183,6 +183,8 @@ redis()->hincrby('cx:localhost:sc:s1:20260329', 'home:0', 1);
 redis()->hincrby('cx:localhost:sch:s1:20260329', 'home:0:01', 1);
 my $r = ::score('survey=s1&from=2026-03-29&to=2026-03-29&by=hour');
 is($r->{json}{time_zone}, 'Europe/Paris', 'the default zone');
+is(join(',', @{ $r->{json}{time_zones} }), 'Europe/Paris,America/New_York,+05:30,-03:00,utc',
+   'time_zones: the zones tz= may name');
 is(::hours($r), '00:1 01:2 ' . join(' ', '03:2', map { sprintf '%02d:1', $_ } 4 .. 23),
    'UTC 00 -> 01 CET, UTC 01 -> 03 CEST, UTC 22 and 23 -> 00 and 01');
 is($r->{json}{groups}[3]{nps}, 0, 'local 03: a promoter and a detractor');
@@ -264,6 +266,7 @@ cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 ::every_hour('20260329', 10);
 my $r = ::score('survey=s1&from=2026-03-29&to=2026-03-29&by=hour');
 is($r->{json}{time_zone}, 'utc', 'time_zone');
+is(join(',', @{ $r->{json}{time_zones} }), 'utc', 'time_zones');
 is(::hours($r), join(' ', map { sprintf '%02d:1', $_ } 0 .. 23), 'UTC hours');
 $r = ::score('survey=s1&from=2026-03-29&to=2026-03-29&by=day');
 ok(!exists $r->{json}{time_zone}, 'no time_zone by day');
