@@ -276,12 +276,13 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 
     /*
      * at worst every day three times: in a month's rollup, in its own,
-     * then its hash
+     * then its hash; and a month's rollup more (one corrected by days in
+     * a time zone)
      */
 
     all = ctx->days + ctx->compare_days;
 
-    ctx->reads_max = 3 * all * ctx->keys;
+    ctx->reads_max = (3 * all + 16) * ctx->keys;
     ctx->reads = ngx_palloc(r->pool,
                             ctx->reads_max * sizeof(ngx_http_cx_score_read_t));
     if (ctx->reads == NULL) {
@@ -327,8 +328,11 @@ static ngx_int_t
 ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
     ngx_int_t first, ngx_uint_t n)
 {
+    int32_t                   offset;
+    uint32_t                  fix;
     ngx_tm_t                  tm, next;
-    ngx_uint_t                d, k, len, hourly;
+    ngx_int_t                 rc;
+    ngx_uint_t                d, i, k, len, hourly;
     ngx_http_cx_score_span_e  span, day;
 
     span = ngx_http_cx_span_month;
@@ -378,28 +382,50 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
         }
 
         for (k = 0; k < ctx->keys; k++) {
-            if (len > 1 && k >= hourly
-                && !ngx_http_cx_score_tz_rollup(ctx, first + d, len))
-            {
-                /* hours in a zone whose offset changes that month */
+            rc = NGX_OK;
 
-                if (ngx_http_cx_score_plan_days(ctx, base + d, len, k, day)
-                    != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                continue;
+            if (len > 1 && k >= hourly) {
+                /* hours in a zone: ngx_http_cx_score_tz.c */
+                rc = ngx_http_cx_score_tz_month(ctx, first + d, len,
+                                                &offset, &fix);
             }
 
-            if (ngx_http_cx_score_plan_days(ctx, base + d, 1, k,
-                                            (len == 1) ? day : span)
+            if (ngx_http_cx_score_plan_days(ctx, base + d,
+                                            (rc == NGX_DONE) ? len : 1, k,
+                                            (len == 1 || rc == NGX_DONE)
+                                            ? day : span)
                 != NGX_OK)
             {
                 return NGX_ERROR;
             }
 
+            if (rc == NGX_DONE) {
+                continue;
+            }
+
             ctx->reads[ctx->nreads - 1].ndays = len;
+
+            if (rc == NGX_OK) {
+                continue;
+            }
+
+            ctx->reads[ctx->nreads - 1].based = 1;
+            ctx->reads[ctx->nreads - 1].offset = offset;
+
+            for (i = 0; i < len; i++) {
+                if (!(fix & ((uint32_t) 1 << i))) {
+                    continue;
+                }
+
+                if (ngx_http_cx_score_plan_days(ctx, base + d + i, 1, k, day)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                ctx->reads[ctx->nreads - 1].fix = 1;
+                ctx->reads[ctx->nreads - 1].offset = offset;
+            }
         }
     }
 
@@ -424,6 +450,10 @@ ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
         ctx->reads[ctx->nreads].ndays = 1;
         ctx->reads[ctx->nreads].key = key;
         ctx->reads[ctx->nreads].span = span;
+        ctx->reads[ctx->nreads].offset = 0;
+        ctx->reads[ctx->nreads].based = 0;
+        ctx->reads[ctx->nreads].fix = 0;
+        ctx->reads[ctx->nreads].skip = 0;
         ctx->nreads++;
     }
 
@@ -451,6 +481,7 @@ ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
         }
 
         rd = &ctx->reads[ctx->nreads++];
+        ngx_memzero(rd, sizeof(ngx_http_cx_score_read_t));
         rd->first = first;
         rd->ndays = ndays;
         rd->key = key;
@@ -540,6 +571,10 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     }
 
     rd = &ctx->reads[i];
+
+    if (rd->skip) {
+        return;
+    }
 
     if (rd->span != ngx_http_cx_span_day
         && !ngx_http_cx_score_complete(reply))
@@ -646,12 +681,24 @@ static void
 ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd)
 {
-    ngx_uint_t                d, first, ndays, key;
+    ngx_uint_t                d, first, ndays, key, fix;
+    ngx_http_cx_score_read_t  *r;
     ngx_http_cx_score_span_e  span;
 
     first = rd->first;
     ndays = rd->ndays;
     key = rd->key;
+    fix = rd->fix;
+
+    /* the days that corrected a month's hours are read whole now */
+
+    for (r = rd + 1; rd->based && r < ctx->reads + ctx->nreads; r++) {
+        if (r->fix && r->key == key && r->first >= first
+            && r->first < first + ndays)
+        {
+            r->skip = 1;
+        }
+    }
     span = (rd->span == ngx_http_cx_span_all) ? ngx_http_cx_span_day_all
                                               : ngx_http_cx_span_day;
 
@@ -664,6 +711,11 @@ ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
             ctx->redis_error = 1;
             return;
         }
+
+        /* a day that corrects its month's hours still does */
+
+        ctx->reads[ctx->nreads - 1].fix = fix;
+        ctx->reads[ctx->nreads - 1].offset = rd->offset;
     }
 }
 

@@ -90,6 +90,13 @@ typedef struct {
     ngx_uint_t                   key;       /* ngx_http_cx_score_key_e or
                                                ngx_http_cx_report_key_e */
     ngx_http_cx_score_span_e     span;
+    int32_t                      offset;    /* based, fix: the month's */
+    unsigned                     based:1;   /* a month's hours, in the
+                                               zone at one offset */
+    unsigned                     fix:1;     /* a day of that month with
+                                               an hour at another */
+    unsigned                     skip:1;    /* a fix of a month read day
+                                               by day after all */
 } ngx_http_cx_score_read_t;
 
 
@@ -202,10 +209,11 @@ char *ngx_http_cx_score_time_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_cx_score_tz_arg(ngx_http_cx_score_ctx_t *ctx,
     ngx_str_t *v, const char **reason);
-ngx_uint_t ngx_http_cx_score_tz_rollup(ngx_http_cx_score_ctx_t *ctx,
-    ngx_int_t first, ngx_uint_t ndays);
-ngx_uint_t ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx,
-    ngx_int_t day, ngx_uint_t hour);
+ngx_int_t ngx_http_cx_score_tz_month(ngx_http_cx_score_ctx_t *ctx,
+    ngx_int_t first, ngx_uint_t ndays, int32_t *offset, uint32_t *fix);
+ngx_int_t ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx,
+    ngx_int_t day, ngx_uint_t hour, ngx_int_t *undo);
+void ngx_http_cx_score_tz_undo(uint64_t *sum, uint64_t n);
 void ngx_http_cx_score_tz_json(ngx_http_cx_json_t *j,
     ngx_http_cx_score_ctx_t *ctx);
 

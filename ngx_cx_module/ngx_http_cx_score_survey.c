@@ -224,7 +224,7 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     redisReply *v)
 {
     uint64_t                    c;
-    ngx_int_t                   score, hour, first;
+    ngx_int_t                   score, hour, first, g, undo;
     ngx_uint_t                  e, i, n, compared;
     ngx_http_cx_score_tp_t     *tp;
     ngx_http_cx_score_agg_t    *agg[2], *total, *groups;
@@ -280,8 +280,22 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
         /* the local hour or weekday: ngx_http_cx_score_tz.c */
 
-        agg[n++] = &groups[ngx_http_cx_score_tz_group(ctx, first + day,
-                                                      hour)];
+        g = ngx_http_cx_score_tz_group(ctx, first + day, hour, &undo);
+        if (g == NGX_DECLINED) {
+            return;
+        }
+
+        agg[n++] = &groups[g];
+
+        if (undo != NGX_DECLINED) {
+            if (score != NGX_ERROR) {
+                ngx_http_cx_score_tz_undo(&groups[undo].hist[score
+                                                             - type->min], c);
+
+            } else {
+                ngx_http_cx_score_tz_undo(&groups[undo].events[e], c);
+            }
+        }
 
     } else {
         agg[n++] = total;

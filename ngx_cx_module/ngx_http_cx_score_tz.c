@@ -6,8 +6,10 @@
  * and tz= (utc, +HH:MM, -HH:MM or one of those zones).  The counters
  * are kept by UTC day and hour: each UTC hour's counts go to the local
  * hour and weekday that hour begins in, with the offset in force at that
- * instant, so a day of 23 or 25 hours comes out right.  The days of the
- * range stay UTC days (README.md, "cx_score_time_zone").
+ * instant, so a day of 23 or 25 hours comes out right.  A month's
+ * rollup of hours (no days) is read at one offset, and corrected by the
+ * days of the month at another.  The days of the range stay UTC days
+ * (README.md, "cx_score_time_zone").
  */
 
 
@@ -16,6 +18,8 @@
 
 
 static ngx_uint_t ngx_http_cx_score_tz_shifted(ngx_http_cx_tz_t *tz);
+static ngx_int_t ngx_http_cx_score_tz_local(ngx_http_cx_score_ctx_t *ctx,
+    time_t t, int32_t offset);
 
 
 static ngx_http_cx_tz_t  ngx_http_cx_score_tz_utc = {
@@ -164,53 +168,127 @@ ngx_http_cx_score_tz_shifted(ngx_http_cx_tz_t *tz)
 
 
 /*
- * 1: the hourly counters of ndays days from day "first" (days since
- * 1970-01-01) may be read from a rollup that keeps the hours but not
- * the days: by=hour, with one offset over all of them.
+ * How the hourly counters of the ndays days of a month from day "first"
+ * (days since 1970-01-01) are read, when its rollup keeps the hours but
+ * not the days: NGX_OK, from the rollup (one offset all month);
+ * NGX_DONE, day by day (by=wday in a zone); NGX_DECLINED, from the
+ * rollup at *offset (that of the month's first or last day, whichever
+ * fewer days differ from), corrected by the days of *fix (a bit per
+ * day): those with an hour at another offset.
  */
 
-ngx_uint_t
-ngx_http_cx_score_tz_rollup(ngx_http_cx_score_ctx_t *ctx, ngx_int_t first,
-    ngx_uint_t ndays)
+ngx_int_t
+ngx_http_cx_score_tz_month(ngx_http_cx_score_ctx_t *ctx, ngx_int_t first,
+    ngx_uint_t ndays, int32_t *offset, uint32_t *fix)
 {
+    time_t             start, t;
+    uint32_t           mask[2];
+    ngx_int_t          base[2];
+    ngx_uint_t         i, b, bits[2];
+    ngx_http_cx_tz_t  *zone;
+
     if (ctx->tz.hourly) {
-        return 0;
+        return NGX_DONE;
     }
 
-    return ngx_http_cx_tz_steady(ctx->tz.zone, (time_t) first * 86400,
-                                 (time_t) (first + ndays) * 86400);
+    zone = ctx->tz.zone;
+    start = (time_t) first * 86400;
+
+    if (ngx_http_cx_tz_steady(zone, start, start + ndays * 86400)) {
+        return NGX_OK;
+    }
+
+    base[0] = ngx_http_cx_tz_offset(zone, start);
+    base[1] = ngx_http_cx_tz_offset(zone, start + ndays * 86400 - 1);
+
+    for (b = 0; b < 2; b++) {
+        mask[b] = 0;
+        bits[b] = 0;
+
+        for (i = 0; i < ndays && i < 32; i++) {
+            t = start + i * 86400;
+
+            if (!ngx_http_cx_tz_steady(zone, t, t + 86400)
+                || ngx_http_cx_tz_offset(zone, t) != base[b])
+            {
+                mask[b] |= (uint32_t) 1 << i;
+                bits[b]++;
+            }
+        }
+    }
+
+    b = (bits[1] < bits[0]);
+
+    *offset = (int32_t) base[b];
+    *fix = mask[b];
+
+    return NGX_DECLINED;
 }
 
 
 /*
- * The group of UTC hour "hour" of day "day" (days since 1970-01-01): by
- * hour the local hour it begins in, by wday that hour's local weekday
- * (0: Monday).  With an offset that is not whole hours (+05:30), the
- * hour goes where it begins.  A day's offsets are looked up once.
+ * The group of UTC hour "hour" of day "day" (days since 1970-01-01) in
+ * the read being added up: by hour the local hour it begins in, by wday
+ * that hour's local weekday (0: Monday).  With an offset that is not
+ * whole hours (+05:30), the hour goes where it begins.  A day's offsets
+ * are looked up once.  A month's rollup read at one offset
+ * (ngx_http_cx_score_tz_month()) puts every hour there; a day that
+ * corrects it gives *undo, the group the rollup put the hour in, or
+ * NGX_DECLINED when the rollup has it right.
  */
 
-ngx_uint_t
+ngx_int_t
 ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx, ngx_int_t day,
-    ngx_uint_t hour)
+    ngx_uint_t hour, ngx_int_t *undo)
 {
-    time_t                   t, local, lday;
-    ngx_http_cx_score_tz_t  *tz;
+    time_t                     t;
+    int32_t                    offset;
+    ngx_http_cx_score_tz_t    *tz;
+    ngx_http_cx_score_read_t  *rd;
 
     tz = &ctx->tz;
+    rd = ctx->read;
+    t = (time_t) day * 86400 + hour * 3600;
+
+    *undo = NGX_DECLINED;
+
+    if (rd->based) {
+        return ngx_http_cx_score_tz_local(ctx, t, rd->offset);
+    }
 
     if (tz->day != day) {
         tz->day = day;
         tz->known = 0;
     }
 
-    t = (time_t) day * 86400 + hour * 3600;
-
     if (!(tz->known & (1 << hour))) {
         tz->offset[hour] = (int32_t) ngx_http_cx_tz_offset(tz->zone, t);
         tz->known |= 1 << hour;
     }
 
-    local = t + tz->offset[hour];
+    offset = tz->offset[hour];
+
+    if (rd->fix) {
+        if (offset == rd->offset) {
+            return NGX_DECLINED;
+        }
+
+        *undo = ngx_http_cx_score_tz_local(ctx, t, rd->offset);
+    }
+
+    return ngx_http_cx_score_tz_local(ctx, t, offset);
+}
+
+
+/* the local hour (by hour) or weekday (by wday) of t at that offset */
+
+static ngx_int_t
+ngx_http_cx_score_tz_local(ngx_http_cx_score_ctx_t *ctx, time_t t,
+    int32_t offset)
+{
+    time_t  local, lday;
+
+    local = t + offset;
 
     /* floor division: before 1970 in a zone west of UTC */
 
@@ -218,10 +296,19 @@ ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx, ngx_int_t day,
 
     if (ctx->by == ngx_http_cx_by_wday) {
         /* 1970-01-01 was a Thursday */
-        return (ngx_uint_t) (((lday + 3) % 7 + 7) % 7);
+        return ((lday + 3) % 7 + 7) % 7;
     }
 
-    return (ngx_uint_t) ((local - lday * 86400) / 3600);
+    return (local - lday * 86400) / 3600;
+}
+
+
+/* *sum -= n, a count the month's rollup had at another hour */
+
+void
+ngx_http_cx_score_tz_undo(uint64_t *sum, uint64_t n)
+{
+    *sum -= ngx_min(*sum, n);
 }
 
 

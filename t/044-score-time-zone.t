@@ -301,7 +301,7 @@ is($r->{status}, 400, 'tz= twice: 400');
 
 
 
-=== TEST 9: the reads: a month whose offset stays is read from its rollup, March in Paris (DST starts) day by day for the hourly counters
+=== TEST 9: the reads: a month whose offset stays is read from its rollup; March in Paris (DST from the 29th) from its rollup at +01:00 and its days at another offset
 --- redis
 --- check
 ::seed(::days_from(2026, 3, 1) .. ::days_from(2026, 4, 30));
@@ -315,7 +315,8 @@ for my $tz ('utc', 'Europe/Paris', '-03:00') {
 }
 is($reads{utc}, 8, 'utc: two months, 4 rollups each');
 is($reads{'-03:00'}, 8, 'a fixed offset: the same');
-is($reads{'Europe/Paris'}, 2 + 31 * 2 + 4, 'Paris: March\'s hourly counters day by day');
+is($reads{'Europe/Paris'}, 4 + 3 * 2 + 4,
+   'Paris: March\'s rollups, corrected by its days from the 29th (the 29th, 30th and 31st)');
 
 
 
@@ -327,6 +328,14 @@ srand(20260329);
 my $all = ::seed(::days_from(2026, 3, 1) .. ::days_from(2026, 4, 30));
 ::crosscheck($all, ::days_from(2026, 3, 1), ::days_from(2026, 4, 30));
 ::crosscheck($all, ::days_from(2026, 3, 5), ::days_from(2026, 4, 2));
+# rollups not to be trusted: March's hours (with and without the
+# touchpoints) read day by day, and a day that corrects them from its hash
+is(redis()->hget('cx:localhost:sch:s1:202603:all', '#'), '1', 'March: a complete rollup');
+redis()->hset($_, '#', 0) for map { ("cx:localhost:$_:s1:202603:all", "cx:localhost:$_:s1:202603") } qw(sch svh);
+::crosscheck($all, ::days_from(2026, 3, 1), ::days_from(2026, 4, 30));
+redis()->hset('cx:localhost:sch:s1:202603:all', '#', 1);
+redis()->hset('cx:localhost:sch:s1:20260330:all', '#', 0);
+::crosscheck($all, ::days_from(2026, 3, 1), ::days_from(2026, 4, 30));
 
 
 
