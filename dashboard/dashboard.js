@@ -679,6 +679,16 @@
                 return;
             }
 
+            /* a time zone this endpoint does not offer (an old link):
+               the heat map in its default one */
+            if (state.tz && [r[3], r[4]].some(function (x) {
+                return x.error && /^tz: /.test(x.error.message);
+            })) {
+                state.tz = '';
+                load();
+                return;
+            }
+
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
                      followups: r[6], asked: asked, rules: r[7], prev: prev,

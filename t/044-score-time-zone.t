@@ -359,7 +359,7 @@ qr{unknown time zone "Mars/Olympus_Mons": cannot open "/usr/share/zoneinfo/Mars/
 
 
 
-=== TEST 13: cx_score_time_zone: a bad offset, a path, a zone listed twice, the directive twice
+=== TEST 13: cx_score_time_zone: a bad offset
 --- http_config
 cx_score_time_zone +25:00;
 --- must_die
@@ -407,3 +407,21 @@ cx_score_time_zone local;
 my $r = ::score('survey=s1&from=2026-03-29&to=2026-03-29&by=hour');
 is($r->{json}{time_zone}, 'local', 'time_zone');
 is(::hours($r), join(' ', map { sprintf '%02d:1', $_ } 0 .. 23), 'as UTC');
+
+
+
+=== TEST 18: a compared period by hour in a zone: each hour against the same local hour of the other period (spring against autumn)
+--- redis
+--- timeout: 60
+--- check
+srand(18);
+my $all = ::seed(::days_from(2026, 3, 1) .. ::days_from(2026, 4, 30), ::days_from(2026, 10, 1) .. ::days_from(2026, 11, 30));
+for my $tz ('Europe/Paris', 'America/New_York') {
+    my $r = ::score("survey=s1&from=2026-10-01&to=2026-11-30&compare_from=2026-03-01&compare_to=2026-04-30&by=hour&tz=$tz");
+    my $now = ::expected($all, $tz, 'hour', ::days_from(2026, 10, 1), ::days_from(2026, 11, 30));
+    my $then = ::expected($all, $tz, 'hour', ::days_from(2026, 3, 1), ::days_from(2026, 4, 30));
+    is(join(',', map { $_->{n} } @{ $r->{json}{groups} }), join(',', map { List::Util::sum0(values %$_) } @$now),
+       "$tz: autumn's hours");
+    is(join(',', map { $_->{compare}{n} } @{ $r->{json}{groups} }), join(',', map { List::Util::sum0(values %$_) } @$then),
+       "$tz: spring's, compared");
+}

@@ -868,6 +868,17 @@ async function timeZone() {
 
     await axe(page, 'time zone');
     await close(p, 'time zone');
+
+    /* a link with a zone the endpoint does not offer: its default */
+    const q = await visit('/cx/dashboard#' + range + '&tz=Mars%2FOlympus');
+    await settled(q.page);
+    is(await q.page.textContent('#heat-zone'), 'UTC',
+       'tz= not offered: the heat map in the default zone');
+    ok(!/tz=/.test(await q.page.evaluate(() => location.hash)),
+       'and the URL without it');
+    q.errors = q.errors.filter(e => !/HTTP 400 .*tz=Mars/.test(e)
+                                    && !/status of 400/.test(e));
+    await close(q, 'time zone not offered');
 }
 
 /* the precision line: how many more answers, how many days */
