@@ -11,6 +11,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Flush;
 use JSON::PP ();
 use List::Util qw(sum0);
 use POSIX ();
@@ -95,9 +96,7 @@ sub seed {
             $h{"cx:localhost:tp:$day"}{"$tp:answered"} += $c;
         }
 
-        my @keys = sort keys %h;
-        my @args = map { my $k = $_; (scalar(keys %{ $h{$k} }), %{ $h{$k} }) } @keys;
-        my $res = $r->evalsha($SHA, 1 + @keys, 'cx:batch:t044', @keys, ++$SEQ, 0, @args, 0, 0, 0);
+        my $res = $r->evalsha($SHA, Test::CX::Flush::flush_args('cx:batch:t044', ++$SEQ, 0, \%h));
         die "flush script: lost $res->[4]" if $res->[4];
     }
 
