@@ -433,7 +433,7 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
 }
 
 
-/* n reads of one day each from day "first" (one of len days with span) */
+/* n reads of one day each, from day index "first", of one key and span */
 
 static ngx_int_t
 ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
