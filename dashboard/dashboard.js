@@ -1449,6 +1449,14 @@
                : tz === 'local' ? 'the server\u2019s time zone' : tz;
     }
 
+    /* the heat map's zone in its CSV's name, when not UTC: Europe-Paris */
+    function heatZoneFile() {
+        var tz = data.hour.ok && data.hour.ok.time_zone;
+
+        return !tz || tz === 'utc' ? []
+               : [tz.replace(/[^A-Za-z0-9_.+]+/g, '-')];
+    }
+
     function heatZone(hour) {
         var sel = $('heat-tz');
         var zones = hour.time_zones || [];
@@ -2092,6 +2100,7 @@
 
         download(['cx', data.survey.id, what, state.from, state.to]
                  .concat(state.touchpoint ? [state.touchpoint] : [])
+                 .concat(what === 'heat' ? heatZoneFile() : [])
                  .join('-') + '.csv', rows);
     }
 

@@ -866,6 +866,11 @@ async function timeZone() {
         '#heat-hour rect.heat-cell[data-key="14"]', 'aria-label')),
        'a cell says its zone');
 
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+                                    page.click('button[data-csv="heat"]')]);
+    is(dl.suggestedFilename(), 'cx-post_purchase-heat-' + from + '-' + to
+       + '-Europe-Paris.csv', 'the heat map\'s CSV is named for its zone');
+
     await axe(page, 'time zone');
     await close(p, 'time zone');
 
