@@ -395,17 +395,23 @@ qr{"cx_score_time_zone" directive is duplicate in \S+nginx\.conf:\d+}
 
 
 
-=== TEST 17: local is nginx's time zone (TZ here: UTC)
+=== TEST 17: local is nginx's time zone, with its changes (nginx started with TZ=Europe/Paris)
 --- http_config
 cx_secret 0123456789abcdef0123;
 cx_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 cx_score_time_zone local;
+--- init
+$ENV{TZ} = 'Europe/Paris';
 --- redis
 --- check
+delete $ENV{TZ};
 ::every_hour('20260329', 10);
+::every_hour('20261025', 10);
 my $r = ::score('survey=s1&from=2026-03-29&to=2026-03-29&by=hour');
 is($r->{json}{time_zone}, 'local', 'time_zone');
-is(::hours($r), join(' ', map { sprintf '%02d:1', $_ } 0 .. 23), 'as UTC');
+is(::hours($r), '00:1 01:2 ' . join(' ', map { sprintf '%02d:1', $_ } 3 .. 23), 'March 29 as in Paris');
+$r = ::score('survey=s1&from=2026-10-25&to=2026-10-25&by=hour');
+is(::hours($r), '00:1 02:2 ' . join(' ', map { sprintf '%02d:1', $_ } 3 .. 23), 'October 25 as in Paris');
 
 
 
