@@ -358,6 +358,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_score_time_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_score_time_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_csp_nonce"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -931,6 +938,7 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->rules_budget = NGX_CONF_UNSET_UINT;
     lcf->score_open = NGX_CONF_UNSET;
     lcf->score_sites = NGX_CONF_UNSET_PTR;
+    lcf->score_time_zones = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -964,6 +972,8 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->score_token, prev->score_token, "");
     ngx_conf_merge_value(conf->score_open, prev->score_open, 0);
     ngx_conf_merge_ptr_value(conf->score_sites, prev->score_sites, NULL);
+    ngx_conf_merge_ptr_value(conf->score_time_zones,
+                             prev->score_time_zones, NULL);
 
     if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types,
                              &prev->types_keys, &prev->types,

@@ -126,6 +126,8 @@ typedef struct {
     ngx_str_t                    score_token;
     ngx_flag_t                   score_open;
     ngx_array_t                 *score_sites; /* ngx_str_t: cx_score_sites */
+    ngx_array_t                 *score_time_zones; /* ngx_http_cx_tz_t:
+                                                  cx_score_time_zone */
 
     void                        *dashboard; /* the page, cx_dashboard */
 } ngx_http_cx_loc_conf_t;

@@ -140,7 +140,8 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
  * "tp:score:hh" (sch), "tp:event:hh" (svh).  The daily ones make the
  * totals, and the groups by day, wday and touchpoint; the hourly ones
  * only the groups by hour.  Fields the module does not write are skipped.
- * Days past the range are the compared period's.
+ * Days past the range are the compared period's.  In a time zone
+ * (ngx_http_cx_score_tz.c), the hourly ones make the groups by wday too.
  */
 
 void
@@ -223,7 +224,7 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     redisReply *v)
 {
     uint64_t                    c;
-    ngx_int_t                   score, hour, first;
+    ngx_int_t                   score, hour, first, g, undo;
     ngx_uint_t                  e, i, n, compared;
     ngx_http_cx_score_tp_t     *tp;
     ngx_http_cx_score_agg_t    *agg[2], *total, *groups;
@@ -277,7 +278,24 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             return;
         }
 
-        agg[n++] = &groups[hour];
+        /* the local hour or weekday: ngx_http_cx_score_tz.c */
+
+        g = ngx_http_cx_score_tz_group(ctx, first + day, hour, &undo);
+        if (g == NGX_DECLINED) {
+            return;
+        }
+
+        agg[n++] = &groups[g];
+
+        if (undo != NGX_DECLINED) {
+            if (score != NGX_ERROR) {
+                ngx_http_cx_score_tz_undo(&groups[undo].hist[score
+                                                             - type->min], c);
+
+            } else {
+                ngx_http_cx_score_tz_undo(&groups[undo].events[e], c);
+            }
+        }
 
     } else {
         agg[n++] = total;
@@ -289,6 +307,10 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             break;
 
         case ngx_http_cx_by_wday:
+            if (ctx->tz.hourly) {
+                break;          /* in a zone: from the hourly counters */
+            }
+
             /* 1970-01-01 was a Thursday */
             agg[n++] = &groups[(first + day + 3) % 7];
             break;

@@ -96,6 +96,7 @@ location = /cx/collect {
 
 location = /cx/score {
     cx_score;
+    cx_score_time_zone utc Europe/Paris;
 }
 
 location = /cx/score-private {
