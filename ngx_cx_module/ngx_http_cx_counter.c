@@ -537,7 +537,8 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
 
     size = offsetof(ngx_http_cx_record_t, data)
            + rec->site.len + rec->survey.len + rec->touchpoint.len
-           + rec->event.len + rec->comment.len + rec->page.len;
+           + rec->event.len + rec->comment.len + rec->page.len
+           + rec->variant.len;
 
     r = ngx_alloc(size, t->log);
     if (r == NULL) {
@@ -557,6 +558,7 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
     ngx_http_cx_record_copy(event);
     ngx_http_cx_record_copy(comment);
     ngx_http_cx_record_copy(page);
+    ngx_http_cx_record_copy(variant);
 
 #undef ngx_http_cx_record_copy
 
@@ -587,7 +589,7 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
 {
     u_char     *p, *start, *f, *fstart;
     ngx_tm_t    tm;
-    ngx_uint_t  k, n, nk, i;
+    ngx_uint_t  k, n, nk, nv, i;
     u_char      day[8], hour[2];
 
     static const char  *kinds[] = { "sv", "svh", "tp", "tph", "sc", "sch" };
@@ -624,7 +626,16 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
     }
 
     nk = (rec->score >= 0 && !rec->commented) ? 6 : 4;
-    ngx_http_cx_print("%ui", nk);
+
+    /* a question variant's: its event, and its score, in sv and sc */
+
+    nv = 0;
+
+    if (rec->variant.len && !rec->custom) {
+        nv = (nk == 6) ? 2 : 1;
+    }
+
+    ngx_http_cx_print("%ui", nk + nv);
 
     for (i = 0; i < nk; i++) {
 
@@ -652,6 +663,22 @@ ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
 
         p = f;
         ngx_http_cx_arg(fstart, p - fstart);
+    }
+
+    for (i = 0; i < nv; i++) {
+        start = p;
+        p = ngx_http_cx_key(p, &cmcf->redis_prefix, &rec->site,
+                            kinds[i ? 4 : 0], &rec->survey, day);
+        ngx_http_cx_arg(start, p - start);
+
+        if (i == 0) {
+            ngx_http_cx_print("%V:%V@%V", &rec->touchpoint, &rec->event,
+                              &rec->variant);
+
+        } else {
+            ngx_http_cx_print("%V:%i@%V", &rec->touchpoint, rec->score,
+                              &rec->variant);
+        }
     }
 
     if (!rec->followup) {

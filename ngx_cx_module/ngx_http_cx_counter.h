@@ -41,6 +41,7 @@ struct ngx_http_cx_record_s {
     ngx_str_t                    event;
     ngx_str_t                    comment;
     ngx_str_t                    page;
+    ngx_str_t                    variant;   /* the question's, or empty */
     ngx_int_t                    score;     /* -1: none */
     time_t                       time;
     u_char                       nonce[16];
@@ -69,7 +70,7 @@ typedef struct {
 
 
 /* arguments of one record, and the bytes they need beyond its strings */
-#define NGX_HTTP_CX_RECORD_ARGS  40
+#define NGX_HTTP_CX_RECORD_ARGS  44
 #define NGX_HTTP_CX_RECORD_BUF   4096
 
 

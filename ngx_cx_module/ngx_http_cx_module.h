@@ -139,6 +139,7 @@ typedef struct {
 
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;  /* HTML-escaped */
+    ngx_str_t                    variant;   /* the question's, if any */
     time_t                       delay;
     ngx_str_t                    touchpoint;
     ngx_str_t                    tag;

@@ -419,12 +419,14 @@ ngx_http_cx_sample(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 
 /*
  * What the survey tag of a page view names: its touchpoint ("other" when
- * it has none), and a token signed for its survey and that touchpoint.
+ * it has none), and a token signed for its survey, that touchpoint and
+ * the question's variant if the rules chose one (token->data has room for
+ * NGX_HTTP_CX_TOKEN_MAX bytes).
  */
 
 ngx_int_t
 ngx_http_cx_pageview_token(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_str_t *tp, u_char *token)
+    ngx_str_t *tp, ngx_str_t *token)
 {
     if (ngx_http_cx_pageview_touchpoint(r, ctx, tp) == NGX_ERROR) {
         return NGX_ERROR;
@@ -434,7 +436,10 @@ ngx_http_cx_pageview_token(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ngx_str_set(tp, NGX_HTTP_CX_DEFAULT_TP);
     }
 
-    return ngx_http_cx_token_sign(r, &ctx->survey->id, tp, token);
+    token->len = ngx_http_cx_token_sign(r, &ctx->survey->id, tp,
+                                        &ctx->variant, token->data);
+
+    return NGX_OK;
 }
 
 
