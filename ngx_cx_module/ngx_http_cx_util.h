@@ -3,7 +3,7 @@
  * ngx_http_cx_util.h: small helpers any unit may use, knowing nothing of
  * the module's configuration: the one validator for names, the check of
  * UTF-8 text, HTML escaping, a header looked up by name or added to a
- * response, and a response body sent from memory.
+ * response, a response body sent from memory, and a visitor's draw.
  */
 
 
@@ -31,6 +31,7 @@ ngx_table_elt_t *ngx_http_cx_header_find(ngx_list_t *headers, u_char *name,
 ngx_table_elt_t *ngx_http_cx_header_add(ngx_list_t *headers, char *key,
     ngx_str_t *value);
 ngx_int_t ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b);
+double ngx_http_cx_draw(ngx_str_t *id, ngx_str_t *key);
 
 
 #endif /* _NGX_HTTP_CX_UTIL_H_INCLUDED_ */
