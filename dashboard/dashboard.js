@@ -46,7 +46,8 @@
                   sun: 'Sunday' };
     var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
                   'Sep', 'Oct', 'Nov', 'Dec'];
-    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'dismissed'];
+    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'commented',
+                   'dismissed'];
     /* the kinds of failure (report=rules' reasons): one, many */
     var REASONS = {
         error: ['Lua error', 'Lua errors'],
@@ -1691,7 +1692,8 @@
 
         box.appendChild(table(
             ['Touchpoint', 'Views', 'Triggered', 'Shown', 'Answered',
-             'Dismissed', 'Of the surveys shown', 'Other events'],
+             'Commented', 'Dismissed', 'Of the surveys shown',
+             'Other events'],
             list.map(function (tp) {
                 var e = tp.events;
                 var shown = e.shown || 0;
@@ -1715,11 +1717,11 @@
                 ]);
                 var tr = row([tp.touchpoint, cnt(tp, 'view'),
                               cnt(tp, 'triggered'), cnt(tp, 'shown'),
-                              cnt(tp, 'answered'), cnt(tp, 'dismissed'),
-                              '', others || '\u2013']);
+                              cnt(tp, 'answered'), cnt(tp, 'commented'),
+                              cnt(tp, 'dismissed'), '', others || '\u2013']);
 
-                tr.children[6].className = 'barcell';
-                tr.children[6].appendChild(shown
+                tr.children[7].className = 'barcell';
+                tr.children[7].appendChild(shown
                     ? h('div', { class: 'barline' },
                         [bar, pct(100 * e.answered / shown) + ' answered'])
                     : h('span', {}, 'none shown'));

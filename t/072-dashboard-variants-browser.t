@@ -41,7 +41,9 @@ sub seed {
     for my $v (keys %{ $commented // {} }) {
         redis()->hincrby("cx:localhost:sv:$survey:$day", 'home:commented', $commented->{$v});
         redis()->hincrby("cx:localhost:sv:$survey:$day", "home:commented\@$v", $commented->{$v});
+        redis()->hincrby("cx:localhost:tp:$day", 'home:commented', $commented->{$v});
     }
+    redis()->hincrby("cx:localhost:tp:$day", 'home:view', 1000);
 }
 
 run_tests();

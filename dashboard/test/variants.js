@@ -87,6 +87,12 @@ async function panel() {
 
     const kpi = await page.$$eval('#kpis dt', ds => ds.map(d => d.textContent));
     ok(kpi.includes('Commented'), 'the Commented figure', kpi);
+    const head = await page.$$eval('#journey thead th',
+                                   ths => ths.map(t => t.textContent));
+    const home = await page.$$eval('#journey tbody tr[data-touchpoint="home"] > *',
+                                   cs => cs.map(c => c.textContent));
+    is([head[5], home[5]], ['Commented', '3'],
+       'the journey: a Commented column');
 
     await axe(page, 'variants-panel', 'the Question variants panel (desktop)');
 
