@@ -224,3 +224,30 @@ location / {
 --- must_die
 --- error_log eval
 qr/invalid parameter "likely" in "cx_survey": a question with spaces is one parameter in quotes, e.g. "variant=a:How likely are you\?"/
+
+
+
+=== TEST 12: $cx_variant: the variant asked, for the access log; empty without one
+--- http_config
+cx_secret 0123456789abcdef0123;
+log_format variant '$request_uri [$cx_survey] [$cx_variant]';
+--- config
+access_log logs/variant.log variant;
+location / {
+    cx_survey s1 type=nps "variant=a:A?" "variant=b:B?";
+}
+location /plain/ {
+    alias $TEST_NGINX_HTML_DIR/;
+    cx_survey s2 type=nps;
+}
+--- check
+my $asked = ::asked(::get('/?x=1', ::visitor('visitor-000000000001')));
+::get('/plain/?x=2');
+my ($v) = split /\|/, $asked;
+my $log;
+wait_for(sub {
+    $log = do { local (@ARGV, $/) = (servroot() . '/logs/variant.log'); <> } // '';
+    $log =~ /x=2/;
+});
+like($log, qr{^/\?x=1 \[s1\] \[\Q$v\E\]$}m, "the variant asked ($v)");
+like($log, qr{^/plain/\?x=2 \[s2\] \[-\]$}m, "none: \"-\" in the log");
