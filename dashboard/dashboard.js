@@ -1836,6 +1836,8 @@
                         h('span', { class: 'comment-tp' }, f.touchpoint || ''),
                         f.page ? h('span', { class: 'comment-page' }, f.page)
                                : null,
+                        f.variant ? h('span', { class: 'comment-variant' },
+                                      'variant ' + f.variant) : null,
                         f.time ? h('time', { datetime: f.time }, when) : null
                     ]),
                     h('p', { class: 'comment-text' + (text ? '' : ' none') },

@@ -619,7 +619,8 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                            - cmcf->followup_retention * 86400)
                                  * 1000)
            != NGX_OK
-        || ngx_http_cx_flush_num(a, args, "7") != NGX_OK)
+        || ngx_http_cx_flush_num(a, args, "%ui", rec->variant.len ? 8 : 7)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -652,6 +653,17 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                  tm->ngx_tm_mday, tm->ngx_tm_hour,
                                  tm->ngx_tm_min, tm->ngx_tm_sec)
            != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the question's variant, when it had one */
+
+    if (rec->variant.len
+        && (ngx_http_cx_flush_arg(args, (u_char *) "variant", 7) != NGX_OK
+            || ngx_http_cx_flush_arg(args, rec->variant.data,
+                                     rec->variant.len)
+               != NGX_OK))
     {
         return NGX_ERROR;
     }

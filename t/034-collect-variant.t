@@ -113,6 +113,7 @@ my %tp = redis()->hgetall("cx:localhost:tp:$::DAY");
 is(scalar(grep { /\@/ } keys %tp), 0, 'nor in the journey');
 my $x = redis()->xrange('cx:localhost:followup', '-', '+');
 is(scalar @$x, 1, 'the low score followed up once');
+is({ @{ $x->[0][1] } }->{variant}, 'b', 'its entry names the variant');
 
 
 
@@ -181,6 +182,9 @@ location / {
 location = /cx/collect {
     cx_collect;
 }
+location = /cx/score {
+    cx_score;
+}
 --- check
 my $tag = survey_tag('/?v=long-variant.2');
 is(::send_event($tag, $tag->{token}, event => 'answered', score => 10)->{status}, 204, 'answered');
@@ -189,3 +193,13 @@ is(::send_event($tag, $tag->{token}, event => 'commented', score => 10, comment 
 ok(::flushed("cx:localhost:sv:nps1:$::DAY", 'home:commented@long-variant.2'), 'commented by variant');
 is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:10@long-variant.2'), 1,
    'the score counted once for the variant');
+my $x = redis()->xrange('cx:localhost:followup', '-', '+');
+is(scalar @$x, 1, 'one follow-up entry, the answer and its comment');
+my %e = @{ $x->[0][1] };
+is("$e{score} $e{comment} $e{variant}", '10 great long-variant.2', 'with the variant');
+my $r = http_request("GET /cx/score?report=followups HTTP/1.0\r\nHost: localhost\r\n\r\n");
+like($r->{body}, qr/"comment":"great","page":"","variant":"long-variant\.2"\}/,
+     'report=followups: the variant after the page');
+$r = http_request("GET /cx/score?report=followups&format=csv HTTP/1.0\r\nHost: localhost\r\n\r\n");
+like($r->{body}, qr/^id,time,survey,type,touchpoint,score,comment,page\r\n[^\r]*,great,\r\n\z/,
+     'the CSV as before: no variant column');

@@ -5,8 +5,8 @@
 # The panel must show each variant's score, interval, shown, response rate
 # and its comparison with the first variant as /cx/score?...&by=variant
 # has them, significance in words; no panel for a survey without
-# variants; the Commented figure; CSV; axe-clean, no CSP violation, on a
-# phone too.  The browser's checks are relayed as "browser: ...".
+# variants; the Commented figure and column; a comment's variant; CSV;
+# axe-clean, no CSP violation, on a phone too.  The browser's checks are relayed as "browser: ...".
 # Screenshot: test-artifacts/dashboard-variants.png.
 
 use lib 't/lib';
@@ -70,6 +70,12 @@ GET /cx/dashboard
                      'b-tell' => { 10 => 40, 9 => 10, 8 => 5, 3 => 5 } },
        { 'a-recommend' => 300, 'b-tell' => 150 }, { 'b-tell' => 3 });
 ::seed('plain_csat', { '' => { 5 => 3, 2 => 1 } }, { '' => 10 });
+my @now = gmtime;
+redis()->xadd('cx:localhost:followup', '*', survey => 'site_nps', type => 'nps',
+              touchpoint => 'home', score => 3, comment => 'Too slow', page => '/',
+              time => sprintf('%04d-%02d-%02dT%02d:%02d:%02dZ', $now[5] + 1900,
+                              $now[4] + 1, @now[3, 2, 1, 0]),
+              variant => 'b-tell');
 my $base = 'http://127.0.0.1:' . server_port();
 my $out = `cd '$::ROOT' && CX_BASE_URL=$base CX_ARTIFACTS='$::ROOT/test-artifacts' NODE_PATH='$::ROOT/widget/node_modules' timeout -k 5 150 node dashboard/test/variants.js 2>&1`;
 my $rc = $? >> 8;

@@ -93,6 +93,9 @@ async function panel() {
                                    cs => cs.map(c => c.textContent));
     is([head[5], home[5]], ['Commented', '3'],
        'the journey: a Commented column');
+    is(await page.$$eval('#comments .comment-variant',
+                         es => es.map(e => e.textContent)),
+       ['variant b-tell'], 'a follow-up comment says its variant');
 
     await axe(page, 'variants-panel', 'the Question variants panel (desktop)');
 
