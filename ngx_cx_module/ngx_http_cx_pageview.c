@@ -4,10 +4,10 @@
  * once, in the request's context (ngx_http_cx_ctx_t): the backend's
  * signals (X-CX-Event and X-CX-Touchpoint, read and removed in the header
  * filter), the survey it triggers if any (the location's Lua rules, then
- * sampling) and its question's variant, its touchpoint (the backend's, the rules' touchpoint(r), or
- * cx_touchpoint), the token its survey tag carries, whether the visitor
- * may be asked now (recontact, by the cx_v cookie) and the page view
- * counted in that cookie.
+ * sampling) and its question's variant, its touchpoint (the backend's,
+ * the rules' touchpoint(r), or cx_touchpoint), the token its survey tag
+ * carries, whether the visitor may be asked now (recontact, by the cx_v
+ * cookie) and the page view counted in that cookie.
  *
  * The filter, the log phase, the $cx_ variables and the rules (for
  * r.touchpoint: the resolver is handed to them) ask here; this unit asks

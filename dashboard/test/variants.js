@@ -89,8 +89,9 @@ async function panel() {
     ok(kpi.includes('Commented'), 'the Commented figure', kpi);
     const head = await page.$$eval('#journey thead th',
                                    ths => ths.map(t => t.textContent));
-    const home = await page.$$eval('#journey tbody tr[data-touchpoint="home"] > *',
-                                   cs => cs.map(c => c.textContent));
+    const home = await page.$$eval(
+        '#journey tbody tr[data-touchpoint="home"] > *',
+        cs => cs.map(c => c.textContent));
     is([head[5], home[5]], ['Commented', '3'],
        'the journey: a Commented column');
     is(await page.$$eval('#comments .comment-variant',
