@@ -46,7 +46,8 @@
                   sun: 'Sunday' };
     var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
                   'Sep', 'Oct', 'Nov', 'Dec'];
-    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'dismissed'];
+    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'commented',
+                   'dismissed'];
     /* the kinds of failure (report=rules' reasons): one, many */
     var REASONS = {
         error: ['Lua error', 'Lua errors'],
@@ -658,7 +659,8 @@
             one(asked),
             settle(api({ report: 'rules' })),
             before({ survey: sv.id, touchpoint: tp }),
-            before({ report: 'touchpoints', touchpoint: tp })
+            before({ report: 'touchpoints', touchpoint: tp }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'variant' })
         ]).then(function (r) {
             var all = r[0].concat(r.slice(1).filter(function (x) {
                 return x !== null;
@@ -692,7 +694,8 @@
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
                      followups: r[6], asked: asked, rules: r[7], prev: prev,
-                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok };
+                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok,
+                     variants: r[10] };
             draw();
 
             $('auth').hidden = true;
@@ -723,6 +726,7 @@
         section($('cards'), [], drawCards, data.cards);
         section($('kpis'), [data.day], drawDetail);
         section($('trend'), [data.day], drawTrend);
+        section($('variants'), [data.variants], drawVariants);
         section($('pain'), [data.pain], drawPain);
         section($('heat-hour'), [data.hour, data.wday], drawHeat);
         section($('journey'), [data.journey], drawJourney);
@@ -912,6 +916,12 @@
                            countChange(r.response_rate, was(function (x) {
                                return x.response_rate;
                            }), true)));
+        dl.appendChild(kpi('Commented', count(r.commented),
+                           pct(r.n ? 100 * r.commented / r.n : null)
+                           + ' of answers had a follow-up comment', '',
+                           countChange(r.commented, was(function (x) {
+                               return x.commented;
+                           }))));
         dl.appendChild(kpi('Dismiss rate', pct(r.dismiss_rate),
                            count(r.dismissed) + ' dismissed of shown', '',
                            countChange(r.dismiss_rate, was(function (x) {
@@ -1322,6 +1332,48 @@
     }
 
 
+    /* ---- the question variants (by=variant): shown when there are some */
+
+    function drawVariants(r) {
+        var box = clear($('variants'));
+        var type = r.type;
+        var groups = r.groups || [];
+        var first = groups.length ? groups[0].variant : '';
+
+        $('variants-panel').hidden = groups.length === 0;
+
+        if (groups.length === 0) {
+            return;
+        }
+
+        box.appendChild(table(
+            ['Variant', TYPES[type].label, 'Answers', 'Shown',
+             'Response rate', 'Against ' + first]
+            .concat(r.compare ? ['Change'] : []),
+            groups.map(function (g) {
+                var tr = row([g.variant, '', count(g.n)
+                              + (g.commented ? ' (' + count(g.commented)
+                                               + ' commented)' : ''),
+                              count(g.impressions.shown),
+                              pct(g.response_rate),
+                              g.vs_first
+                              ? change(type, g.vs_first, 'variant ' + first)
+                                || '\u2013'
+                              : 'the first: the others are compared '
+                                + 'with it']
+                             .concat(r.compare ? [change(type, g.compare)
+                                                  || '\u2013'] : []));
+
+                tr.children[1].appendChild(h('span', {
+                    class: level(type, g[type]) }, fmt(type, g[type])));
+                tr.children[1].appendChild(h('small', {},
+                    g.ci95 ? '95% ' + fmtCi(type, g.ci95) : 'no interval'));
+                tr.setAttribute('data-variant', g.variant);
+                return tr;
+            }), 'Each variant of the question; significance against ' + first));
+    }
+
+
     /* ---- the pain map */
 
     function drawPain(r) {
@@ -1688,7 +1740,8 @@
 
         box.appendChild(table(
             ['Touchpoint', 'Views', 'Triggered', 'Shown', 'Answered',
-             'Dismissed', 'Of the surveys shown', 'Other events'],
+             'Commented', 'Dismissed', 'Of the surveys shown',
+             'Other events'],
             list.map(function (tp) {
                 var e = tp.events;
                 var shown = e.shown || 0;
@@ -1712,11 +1765,11 @@
                 ]);
                 var tr = row([tp.touchpoint, cnt(tp, 'view'),
                               cnt(tp, 'triggered'), cnt(tp, 'shown'),
-                              cnt(tp, 'answered'), cnt(tp, 'dismissed'),
-                              '', others || '\u2013']);
+                              cnt(tp, 'answered'), cnt(tp, 'commented'),
+                              cnt(tp, 'dismissed'), '', others || '\u2013']);
 
-                tr.children[6].className = 'barcell';
-                tr.children[6].appendChild(shown
+                tr.children[7].className = 'barcell';
+                tr.children[7].appendChild(shown
                     ? h('div', { class: 'barline' },
                         [bar, pct(100 * e.answered / shown) + ' answered'])
                     : h('span', {}, 'none shown'));
@@ -1831,6 +1884,8 @@
                         h('span', { class: 'comment-tp' }, f.touchpoint || ''),
                         f.page ? h('span', { class: 'comment-page' }, f.page)
                                : null,
+                        f.variant ? h('span', { class: 'comment-variant' },
+                                      'variant ' + f.variant) : null,
                         f.time ? h('time', { datetime: f.time }, when) : null
                     ]),
                     h('p', { class: 'comment-text' + (text ? '' : ' none') },
@@ -2023,6 +2078,24 @@
                         .concat(ci(g.low_rate_ci95), figures(type, g),
                                 cmpCols(type, g.vs_rest),
                                 r.compare ? cmpCols(type, g.compare) : []);
+                }));
+        },
+
+        variants: function () {
+            var r = data.variants.ok;
+            var type = r.type;
+
+            /* against the first variant: no from and to, its name */
+            return [['variant'].concat(FIGURES, ['answers', 'commented',
+                                                 'first_variant'],
+                                       cmpHead('first').slice(2),
+                                       r.compare ? cmpHead('previous') : [])]
+                .concat((r.groups || []).map(function (g) {
+                    return [g.variant].concat(figures(type, g),
+                        [g.answers, g.commented,
+                         g.vs_first ? g.vs_first.variant : null],
+                        cmpCols(type, g.vs_first).slice(2),
+                        r.compare ? cmpCols(type, g.compare) : []);
                 }));
         },
 

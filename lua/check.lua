@@ -5,7 +5,8 @@
 --
 --   * trigger(r) returning a literal survey id that no cx_survey of this
 --     nginx defines (or no id at all, or a table with a field that is
---     not survey, delay or question);
+--     not survey, delay, question or variant, or a literal variant that
+--     is not a name);
 --   * a literal field of r, r.visitor or r.time that they do not have
 --     (r.visitor.view), in trigger(r), touchpoint(r) and the functions of
 --     the file they pass r to;
@@ -472,7 +473,8 @@ local function bad_return(k, surveys)
     return nil
 end
 
-local RETURNED = { survey = true, delay = true, question = true }
+local RETURNED = { survey = true, delay = true, question = true,
+                   variant = true }
 
 -- whether an instruction names slot a (as any operand, or in a range of
 -- slots from one up)
@@ -864,8 +866,8 @@ local function returns_of(surveys)
         for key, fv in pairs(t) do
             if not RETURNED[key] then
                 problem("trigger() returns a table with the field "
-                        .. show(key) .. ", which is not survey, delay or "
-                        .. "question")
+                        .. show(key) .. ", which is not survey, delay, "
+                        .. "question or variant")
             end
         end
 
@@ -890,6 +892,18 @@ local function returns_of(surveys)
                 then
                     problem("trigger() returns a delay of " .. show(k)
                             .. ": a number of seconds from 0 to 3600")
+                end
+            end
+        end
+
+        local v = t.variant
+        if v and v.const then
+            for k in next, v.const do
+                if k ~= NIL and (type(k) ~= "string" or #k > 32
+                                 or not k:find("^[a-z0-9_.-]+$"))
+                then
+                    problem("trigger() returns the variant " .. show(k)
+                            .. ", which is not a name ([a-z0-9_.-]{1,32})")
                 end
             end
         end

@@ -41,6 +41,7 @@ struct ngx_http_cx_record_s {
     ngx_str_t                    event;
     ngx_str_t                    comment;
     ngx_str_t                    page;
+    ngx_str_t                    variant;   /* the question's, or empty */
     ngx_int_t                    score;     /* -1: none */
     time_t                       time;
     u_char                       nonce[16];

@@ -557,8 +557,9 @@ ngx_http_cx_flush_counters(ngx_http_cx_flush_args_t *a,
 /*
  * A record's arguments: its token and event, the set of its site's
  * custom names of the day (or 0 for the widget's own events), the
- * counters it adds to (hash number, field), and the follow-up stream
- * entry of a low score.  A hash a record adds to first is described
+ * counters it adds to (hash number, field; a question variant's event
+ * and score also as "...@variant" in sv and sc), and the follow-up
+ * stream entry of a low score.  A hash a record adds to first is described
  * (with no counters of its own) before the records in ARGV.
  */
 
@@ -569,7 +570,7 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
     u_char                   *p, *f;
     ngx_tm_t                  tm;
     ngx_str_t                 key;
-    ngx_uint_t                i, k, nk, fresh, h[6];
+    ngx_uint_t                i, k, nk, nv, fresh, h[6];
     ngx_array_t              *args;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[8], hour[2];
@@ -633,8 +634,14 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
         }
     }
 
+    nv = 0;
+
+    if (rec->variant.len && !rec->custom) {
+        nv = (nk == 6) ? 2 : 1;
+    }
+
     if (ngx_http_cx_flush_num(a, args, "%ui", k) != NGX_OK
-        || ngx_http_cx_flush_num(a, args, "%ui", nk) != NGX_OK)
+        || ngx_http_cx_flush_num(a, args, "%ui", nk + nv) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -655,6 +662,23 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
         }
 
         if (ngx_http_cx_flush_num(a, args, "%ui", h[i]) != NGX_OK
+            || ngx_http_cx_flush_copy(a, args, fbuf, f - fbuf) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < nv; i++) {
+        if (i == 0) {
+            f = ngx_sprintf(fbuf, "%V:%V@%V", &rec->touchpoint, &rec->event,
+                            &rec->variant);
+
+        } else {
+            f = ngx_sprintf(fbuf, "%V:%i@%V", &rec->touchpoint, rec->score,
+                            &rec->variant);
+        }
+
+        if (ngx_http_cx_flush_num(a, args, "%ui", h[i ? 4 : 0]) != NGX_OK
             || ngx_http_cx_flush_copy(a, args, fbuf, f - fbuf) != NGX_OK)
         {
             return NGX_ERROR;
@@ -700,7 +724,8 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                            - cmcf->followup_retention * 86400)
                                  * 1000)
            != NGX_OK
-        || ngx_http_cx_flush_num(a, args, "7") != NGX_OK)
+        || ngx_http_cx_flush_num(a, args, "%ui", rec->variant.len ? 8 : 7)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -733,6 +758,17 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                  tm->ngx_tm_mday, tm->ngx_tm_hour,
                                  tm->ngx_tm_min, tm->ngx_tm_sec)
            != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the question's variant, when it had one */
+
+    if (rec->variant.len
+        && (ngx_http_cx_flush_arg(args, (u_char *) "variant", 7) != NGX_OK
+            || ngx_http_cx_flush_arg(args, rec->variant.data,
+                                     rec->variant.len)
+               != NGX_OK))
     {
         return NGX_ERROR;
     }

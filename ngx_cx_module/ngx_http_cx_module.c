@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_cx_survey_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_cx_variant_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_conf_num_bounds_t  ngx_http_cx_custom_names_bounds = {
@@ -457,6 +459,9 @@ static ngx_http_variable_t  ngx_http_cx_vars[] = {
     { ngx_string("cx_touchpoint"), NULL, ngx_http_cx_touchpoint_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("cx_variant"), NULL, ngx_http_cx_variant_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -479,6 +484,31 @@ ngx_http_cx_survey_variable(ngx_http_request_t *r,
     v->no_cacheable = 1;
     v->not_found = 0;
     v->data = ctx->survey->id.data;
+
+    return NGX_OK;
+}
+
+
+/* the variant of the question of the survey injected, if any */
+
+static ngx_int_t
+ngx_http_cx_variant_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cx_module);
+
+    if (ctx == NULL || ctx->survey == NULL || ctx->variant.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->variant.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = ctx->variant.data;
 
     return NGX_OK;
 }

@@ -49,9 +49,19 @@ typedef struct {
     ngx_uint_t                   dismissed; /* days after a dismiss */
     ngx_uint_t                   followup;  /* NGX_HTTP_CX_FOLLOWUP_* */
     ngx_str_t                    followup_question; /* HTML-escaped */
+    ngx_array_t                 *variants;  /* ngx_http_cx_variant_t */
     u_char                      *file;
     ngx_uint_t                   line;
 } ngx_http_cx_survey_t;
+
+
+/* cx_survey ... variant=NAME:QUESTION: one wording of the question */
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_str_t                    question;  /* HTML-escaped; "": the
+                                               widget's own */
+} ngx_http_cx_variant_t;
 
 
 #define NGX_HTTP_CX_FOLLOWUP_LOW    0       /* followup=low, the default */
@@ -143,6 +153,7 @@ typedef struct {
 
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;  /* HTML-escaped */
+    ngx_str_t                    variant;   /* the question's, if any */
     time_t                       delay;
     ngx_str_t                    touchpoint;
     ngx_str_t                    tag;

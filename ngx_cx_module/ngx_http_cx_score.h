@@ -36,7 +36,8 @@ typedef enum {
     ngx_http_cx_by_day,
     ngx_http_cx_by_touchpoint,
     ngx_http_cx_by_hour,
-    ngx_http_cx_by_wday
+    ngx_http_cx_by_wday,
+    ngx_http_cx_by_variant
 } ngx_http_cx_by_e;
 
 

@@ -93,7 +93,8 @@ ngx_str_t  ngx_http_cx_score_by_names[] = {
     ngx_string("day"),
     ngx_string("touchpoint"),
     ngx_string("hour"),
-    ngx_string("wday")
+    ngx_string("wday"),
+    ngx_string("variant")
 };
 
 
@@ -682,7 +683,7 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
         return NGX_OK;
     }
 
-    for (by = ngx_http_cx_by_day; by <= ngx_http_cx_by_wday; by++) {
+    for (by = ngx_http_cx_by_day; by <= ngx_http_cx_by_variant; by++) {
         if (ngx_http_cx_score_is(&a->arg[ngx_http_cx_arg_by],
                                  &ngx_http_cx_score_by_names[by]))
         {
@@ -697,9 +698,10 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
                               "must be day or hour with report");
     }
 
-    if (by > ngx_http_cx_by_wday) {
+    if (by > ngx_http_cx_by_variant) {
         ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,
-                              "must be day, touchpoint, hour or wday");
+                              "must be day, touchpoint, hour, wday or "
+                              "variant");
     }
 
     ctx->by = by;

@@ -3,8 +3,8 @@
  * ngx_http_cx_util.h: small helpers any unit may use, knowing nothing of
  * the module's configuration: the one validator for names, the check of
  * UTF-8 text, HTML escaping, a header looked up by name or added to a
- * response, a response body sent from memory, and the growable buffer
- * the JSON and CSV writers write into.
+ * response, a response body sent from memory, the growable buffer
+ * the JSON and CSV writers write into, and a visitor's draw.
  */
 
 
@@ -50,6 +50,7 @@ ngx_int_t ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b);
 ngx_int_t ngx_http_cx_grow_init(ngx_http_cx_grow_t *g, ngx_pool_t *pool,
     size_t size);
 ngx_int_t ngx_http_cx_grow_reserve(ngx_http_cx_grow_t *g, size_t n);
+double ngx_http_cx_draw(ngx_str_t *id, ngx_str_t *key);
 
 
 #endif /* _NGX_HTTP_CX_UTIL_H_INCLUDED_ */
