@@ -750,7 +750,7 @@ ngx_http_cx_score_variants(ngx_http_cx_score_ctx_t *ctx,
     rows = ngx_palloc(ctx->request->pool,
                       data->nvariants * sizeof(ngx_http_cx_score_tp_t *));
     if (rows == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
