@@ -20,6 +20,7 @@
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_shard.h"
 
 
 #define NGX_HTTP_CX_REDIS_PORT          6379

@@ -52,7 +52,6 @@
 #define NGX_HTTP_CX_REDIS_HOST_MAX    255   /* an announced host */
 #define NGX_HTTP_CX_SENTINELS_MAX     16
 #define NGX_HTTP_CX_SEEDS_MAX         16
-#define NGX_HTTP_CX_SHARDS_MAX        1024
 
 
 /* where a Redis is, and the name its certificate must have */

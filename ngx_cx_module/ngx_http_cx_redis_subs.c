@@ -32,9 +32,8 @@
 #include "ngx_http_cx_flush.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_keys.h"
 
-
-#define NGX_HTTP_CX_SUBS_BATCH_KEY  (NGX_HTTP_CX_NAME_MAX * 2 + 128)
 
 /* the batch key's time to live, as the flush script sets it */
 #define NGX_HTTP_CX_SUBS_KEY_TTL    "604800"
@@ -50,22 +49,10 @@ typedef struct {
     ngx_str_t                    site;
     ngx_uint_t                   shard;
     u_char                       site_data[NGX_HTTP_CX_NAME_MAX];
-    u_char                       batch_key[NGX_HTTP_CX_SUBS_BATCH_KEY];
 
     unsigned                     in_flight:1;   /* EVALSHA or WAIT */
     unsigned                     maybe_applied:1;
 } ngx_http_cx_sub_t;
-
-
-/* a piece of a flush's batch: one (site, shard)'s counts */
-
-typedef struct {
-    ngx_str_t                    site;
-    ngx_uint_t                   shard;
-    ngx_uint_t                   slot;
-    u_char                      *batch_key;
-    ngx_http_cx_batch_t          batch;
-} ngx_http_cx_subs_piece_t;
 
 
 struct ngx_http_cx_subs_s {
@@ -86,11 +73,10 @@ struct ngx_http_cx_subs_s {
 };
 
 
-static ngx_int_t ngx_http_cx_subs_split(ngx_http_cx_subs_t *subs,
-    ngx_http_cx_batch_t *b, ngx_http_cx_subs_piece_t **pieces,
-    ngx_uint_t *n);
+static ngx_uint_t ngx_http_cx_subs_held(void *data, ngx_str_t *site,
+    ngx_uint_t shard);
 static ngx_http_cx_sub_t *ngx_http_cx_subs_get(ngx_http_cx_subs_t *subs,
-    ngx_http_cx_subs_piece_t *piece);
+    ngx_str_t *site, ngx_uint_t shard, ngx_uint_t create);
 static void ngx_http_cx_subs_send(ngx_http_cx_sub_t *sub);
 static ngx_int_t ngx_http_cx_subs_write(ngx_http_cx_redis_conn_t *rc,
     ngx_http_cx_nodes_cmd_t *cmd, ngx_http_cx_redis_reply_pt handler);
@@ -134,11 +120,11 @@ ngx_http_cx_subs_create(ngx_cycle_t *cycle, ngx_http_cx_main_conf_t *cmcf,
 ngx_int_t
 ngx_http_cx_subs_flush(ngx_http_cx_subs_t *subs, uint64_t seq)
 {
-    ngx_int_t                  rc;
-    ngx_uint_t                 i, n;
-    ngx_http_cx_sub_t         *sub;
-    ngx_http_cx_batch_t        b;
-    ngx_http_cx_subs_piece_t  *pieces;
+    ngx_int_t             rc;
+    ngx_uint_t            i;
+    ngx_array_t           parts;
+    ngx_http_cx_sub_t    *sub;
+    ngx_http_cx_batch_t   b, *p;
 
     /* what was kept (refused after a send that may have been applied) */
 
@@ -160,34 +146,52 @@ ngx_http_cx_subs_flush(ngx_http_cx_subs_t *subs, uint64_t seq)
         return NGX_ERROR;
     }
 
-    if (rc == NGX_OK) {
-        if (ngx_http_cx_subs_split(subs, &b, &pieces, &n) != NGX_OK) {
-            ngx_http_cx_counters_merge(&b);
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < n; i++) {
-            sub = ngx_http_cx_subs_get(subs, &pieces[i]);
-
-            if (sub == NULL || sub->in_flight
-                || !ngx_http_cx_batch_empty(&sub->batch))
-            {
-                /* held: its counts wait in the table, merged with newer */
-                ngx_http_cx_counters_merge(&pieces[i].batch);
-                continue;
-            }
-
-            sub->batch = pieces[i].batch;
-            sub->batch.seq = seq;
-            sub->batch.attempts = 0;
-            sub->maybe_applied = 0;
-            sub->cmd.slot = pieces[i].slot;
-
-            ngx_http_cx_subs_send(sub);
-        }
-
-        ngx_free(pieces);
+    if (rc == NGX_DECLINED) {
+        goto done;
     }
+
+    b.seq = seq;
+
+    if (ngx_array_init(&parts, ngx_cycle->pool, 16,
+                       sizeof(ngx_http_cx_batch_t))
+        != NGX_OK)
+    {
+        ngx_http_cx_counters_merge(&b);
+        return NGX_ERROR;
+    }
+
+    /* a busy (site, shard)'s counts go back into the table, to wait */
+
+    if (ngx_http_cx_flush_split(subs->cmcf, &b, ngx_http_cx_subs_held, subs,
+                                &parts, subs->log)
+        != NGX_OK)
+    {
+        ngx_http_cx_counters_merge(&b);
+        ngx_array_destroy(&parts);
+        return NGX_ERROR;
+    }
+
+    p = parts.elts;
+
+    for (i = 0; i < parts.nelts; i++) {
+        sub = ngx_http_cx_subs_get(subs, &p[i].site, p[i].shard, 1);
+
+        if (sub == NULL) {
+            ngx_http_cx_counters_merge(&p[i]);
+            continue;
+        }
+
+        sub->batch = p[i];
+        sub->batch.attempts = 0;
+        sub->maybe_applied = 0;
+        sub->cmd.slot = p[i].slot;
+
+        ngx_http_cx_subs_send(sub);
+    }
+
+    ngx_array_destroy(&parts);
+
+done:
 
     return ngx_http_cx_subs_busy(subs) ? NGX_OK : NGX_DECLINED;
 }
@@ -239,63 +243,41 @@ ngx_http_cx_subs_free(ngx_http_cx_subs_t *subs)
 }
 
 
-/*
- * The batch in pieces, one per (site, shard) (an array the caller
- * frees).  Until the keys carry their shard's tag (docs/cluster.md, "The
- * key schema") the batch is one piece, on its batch key's slot.
- */
+/* a (site, shard) with a sub-batch unanswered, or kept to be sent again */
 
-static ngx_int_t
-ngx_http_cx_subs_split(ngx_http_cx_subs_t *subs, ngx_http_cx_batch_t *b,
-    ngx_http_cx_subs_piece_t **pieces, ngx_uint_t *n)
+static ngx_uint_t
+ngx_http_cx_subs_held(void *data, ngx_str_t *site, ngx_uint_t shard)
 {
-    ngx_http_cx_subs_piece_t  *p;
+    ngx_http_cx_subs_t  *subs = data;
 
-    p = ngx_alloc(sizeof(ngx_http_cx_subs_piece_t), subs->log);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
+    ngx_http_cx_sub_t  *sub;
 
-    ngx_str_null(&p->site);
-    p->shard = 0;
-    p->batch_key = subs->batch_key;
-    p->slot = ngx_http_cx_cluster_slot(p->batch_key,
-                                       ngx_strlen(p->batch_key));
-    p->batch = *b;
+    sub = ngx_http_cx_subs_get(subs, site, shard, 0);
 
-    *pieces = p;
-    *n = 1;
-
-    return NGX_OK;
+    return sub && (sub->in_flight || !ngx_http_cx_batch_empty(&sub->batch));
 }
 
 
-/* the (site, shard)'s slot here, made at its first sub-batch */
+/* the (site, shard)'s slot here, made at its first sub-batch if create */
 
 static ngx_http_cx_sub_t *
-ngx_http_cx_subs_get(ngx_http_cx_subs_t *subs,
-    ngx_http_cx_subs_piece_t *piece)
+ngx_http_cx_subs_get(ngx_http_cx_subs_t *subs, ngx_str_t *site,
+    ngx_uint_t shard, ngx_uint_t create)
 {
-    size_t               len;
     ngx_uint_t           i;
     ngx_http_cx_sub_t   *sub, **all;
 
     for (i = 0; i < subs->nall; i++) {
         sub = subs->all[i];
 
-        if (sub->shard == piece->shard && sub->site.len == piece->site.len
-            && ngx_strncmp(sub->site.data, piece->site.data, sub->site.len)
-               == 0)
+        if (sub->shard == shard && sub->site.len == site->len
+            && ngx_strncmp(sub->site.data, site->data, site->len) == 0)
         {
             return sub;
         }
     }
 
-    len = ngx_strlen(piece->batch_key);
-
-    if (piece->site.len > NGX_HTTP_CX_NAME_MAX
-        || len >= NGX_HTTP_CX_SUBS_BATCH_KEY)
-    {
+    if (!create || site->len > NGX_HTTP_CX_NAME_MAX) {
         return NULL;
     }
 
@@ -320,11 +302,10 @@ ngx_http_cx_subs_get(ngx_http_cx_subs_t *subs,
     }
 
     sub->subs = subs;
-    sub->shard = piece->shard;
+    sub->shard = shard;
     sub->site.data = sub->site_data;
-    sub->site.len = piece->site.len;
-    ngx_memcpy(sub->site_data, piece->site.data, piece->site.len);
-    ngx_memcpy(sub->batch_key, piece->batch_key, len + 1);
+    sub->site.len = site->len;
+    ngx_memcpy(sub->site_data, site->data, site->len);
 
     sub->cmd.write = ngx_http_cx_subs_write;
     sub->cmd.done = ngx_http_cx_subs_reply;
@@ -366,8 +347,10 @@ ngx_http_cx_subs_write(ngx_http_cx_redis_conn_t *rc,
         return NGX_ERROR;
     }
 
+    /* the part's keys and batch key are named in its shard */
+
     return ngx_http_cx_flush_send(subs->cmcf, rc, &sub->batch, sha,
-                                  sub->batch_key, handler, cmd, subs->log);
+                                  subs->batch_key, handler, cmd, subs->log);
 }
 
 
@@ -534,17 +517,26 @@ ngx_http_cx_subs_wait(ngx_http_cx_sub_t *sub, ngx_http_cx_redis_conn_t *rc,
     ngx_uint_t touch)
 {
     u_char                    n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
+    u_char                   *p, key[NGX_HTTP_CX_KEY_MAX];
     size_t                    lens[3];
     const char               *argv[3];
+    ngx_http_cx_subs_t        *subs;
     ngx_http_cx_redis_conf_t  *conf;
 
-    conf = sub->subs->cmcf->redis;
+    subs = sub->subs;
+    conf = subs->cmcf->redis;
 
     if (touch) {
         argv[0] = "EXPIRE";
         lens[0] = 6;
-        argv[1] = (const char *) sub->batch_key;
-        lens[1] = ngx_strlen(sub->batch_key);
+        p = ngx_http_cx_flush_batch_key(subs->cmcf, &sub->batch,
+                                        subs->batch_key, key);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        argv[1] = (const char *) key;
+        lens[1] = p - key;
         argv[2] = NGX_HTTP_CX_SUBS_KEY_TTL;
         lens[2] = sizeof(NGX_HTTP_CX_SUBS_KEY_TTL) - 1;
 
