@@ -648,40 +648,45 @@ sub load_client {
     rename "$out.tmp", $out;
 }
 
-# one request on a keep-alive connection: the status (undef: none came)
-# and whether the connection stays open.  A signal (load_stop's TERM)
-# does not cut the request short: it is finished, so what nginx counted
-# and what the client saw agree
+# one request on a keep-alive connection: the status, whether the
+# connection stays open, and the body (as it came: chunks undecoded).
+# Without a status: (undef, whether any byte came back), so that a
+# caller may send again a request that a closing keep-alive connection
+# never answered.  A signal (load_stop's TERM) does not cut the request
+# short: it is finished, so what nginx counted and what the client saw
+# agree
 
 sub one_request {
     my ($sock, $req) = @_;
 
-    syswrite($sock, $req) == length $req or return undef;
+    syswrite($sock, $req) == length $req or return (undef, undef);
 
     my $data = '';
     my $sel = IO::Select->new($sock);
+    my $cut = sub { return (undef, length $data ? 1 : undef) };
 
     while (1) {
-        return undef unless read_more($sock, $sel, \$data);
+        return $cut->() unless read_more($sock, $sel, \$data);
 
         my $i = index $data, "\r\n\r\n";
         next if $i < 0;
 
-        my ($st) = $data =~ m{^HTTP/1\.\d (\d{3})} or return undef;
+        my ($st) = $data =~ m{^HTTP/1\.\d (\d{3})} or return $cut->();
         my $head = substr $data, 0, $i;
 
         if ($head =~ /^Content-Length:\s*(\d+)/mi) {
             my $want = $i + 4 + $1;
             while (length $data < $want) {
-                return undef unless read_more($sock, $sel, \$data);
+                return $cut->() unless read_more($sock, $sel, \$data);
             }
         } elsif ($head =~ /^Transfer-Encoding:\s*chunked/mi) {
             until ($data =~ /\r\n0\r\n\r\n\z/) {
-                return undef unless read_more($sock, $sel, \$data);
+                return $cut->() unless read_more($sock, $sel, \$data);
             }
         }
 
-        return ($st, $head !~ /^Connection:\s*close/mi);
+        return ($st, $head !~ /^Connection:\s*close/mi,
+                substr($data, $i + 4));
     }
 }
 
