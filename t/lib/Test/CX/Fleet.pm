@@ -260,6 +260,28 @@ sub node_pid {
     return $self->{nodes}{$port}{pid};
 }
 
+# module_commands(PORT): { command => calls } from INFO commandstats
+# (those of scripts included), without the sentinels', replication's and
+# the measuring scripts' own commands: what the module sent
+
+sub module_commands {
+    my ($self, $port) = @_;
+
+    my %calls;
+    my $info = $self->cli($port, 'INFO', 'commandstats');
+
+    while ($info =~ /^cmdstat_([\w|]+):calls=(\d+)/mg) {
+        my ($cmd, $n) = ($1, $2);
+        next if $cmd =~ /^(?:info|config|ping|replconf|psync|sync|client
+                            |command|publish|subscribe|slaveof|replicaof
+                            |multi|exec|cluster|flushall|hget|scan
+                            |unlink|memory|dbsize|xlen|type)$/x;
+        $calls{$cmd} = $n;
+    }
+
+    return \%calls;
+}
+
 # ROLE's first word: master, slave, sentinel
 
 sub role {
