@@ -632,8 +632,10 @@ sub load_client {
     my $req = "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n";
     my $t0 = time;
     my $n = 0;
+    my $parent = getppid();
 
-    while (!$stop) {
+    # until load_stop(), or the end of the process that started it
+    while (!$stop && getppid() == $parent) {
         $sock ||= IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                         Timeout => 2);
         unless ($sock) {
