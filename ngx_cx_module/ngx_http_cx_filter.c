@@ -135,16 +135,17 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ctx->memo_hit = (ngx_http_cx_memo_get(ctx->memo_key, &ctx->memo_offset)
                      == NGX_OK);
 
+    len = r->headers_out.content_length_n;
+
     /*
-     * Where the tag goes is known: a file can be sent as it is, split
-     * around the tag (ngx_http_cx_place_file()), by sendfile
+     * Where the tag goes is known: a large file can be sent as it is,
+     * split around the tag (ngx_http_cx_place_file()), by sendfile; a
+     * small one is read, checked and sent in one write
      */
 
-    if (!ctx->memo_hit || ctx->inflate) {
+    if (!ctx->memo_hit || ctx->inflate || len <= NGX_HTTP_CX_SENDFILE_MIN) {
         r->filter_need_in_memory = 1;
     }
-
-    len = r->headers_out.content_length_n;
 
     ngx_http_cx_page_headers(r, lcf);
 
