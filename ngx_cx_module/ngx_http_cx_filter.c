@@ -26,6 +26,10 @@
 #include "ngx_http_cx_util.h"
 
 
+/* a string literal copied: its length is known at compile time */
+#define ngx_http_cx_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
+
+
 static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -381,15 +385,24 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ctx->tag.data = p;
 
-    p = ngx_sprintf(p, "<script src=\"%V\" async data-cx-survey=\"%V\""
-                    " data-cx-type=\"%V\"",
-                    &lcf->widget_src, &s->id, &s->type->name);
+    /* on every injected view: literals are copied, only numbers formatted */
+
+    p = ngx_http_cx_lit(p, "<script src=\"");
+    p = ngx_cpymem(p, lcf->widget_src.data, lcf->widget_src.len);
+    p = ngx_http_cx_lit(p, "\" async data-cx-survey=\"");
+    p = ngx_cpymem(p, s->id.data, s->id.len);
+    p = ngx_http_cx_lit(p, "\" data-cx-type=\"");
+    p = ngx_cpymem(p, s->type->name.data, s->type->name.len);
+    *p++ = '"';
 
     if (ctx->question.len) {
-        p = ngx_sprintf(p, " data-cx-question=\"%V\"", &ctx->question);
+        p = ngx_http_cx_lit(p, " data-cx-question=\"");
+        p = ngx_cpymem(p, ctx->question.data, ctx->question.len);
+        *p++ = '"';
     }
 
-    p = ngx_sprintf(p, " data-cx-delay=\"%T\"", ctx->delay);
+    p = ngx_http_cx_lit(p, " data-cx-delay=\"");
+    p = ngx_sprintf(p, "%T\"", ctx->delay);
 
     if (s->cooldown) {
         p = ngx_sprintf(p, " data-cx-cooldown=\"%ui\"", s->cooldown);
@@ -418,22 +431,25 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
     if (s->followup_question.len) {
-        p = ngx_sprintf(p, " data-cx-followup-question=\"%V\"",
-                        &s->followup_question);
+        p = ngx_http_cx_lit(p, " data-cx-followup-question=\"");
+        p = ngx_cpymem(p, s->followup_question.data,
+                       s->followup_question.len);
+        *p++ = '"';
     }
 
-    p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",
-                    &tp);
+    p = ngx_http_cx_lit(p, " data-cx-touchpoint=\"");
+    p = ngx_cpymem(p, tp.data, tp.len);
+    p = ngx_http_cx_lit(p, "\" data-cx-token=\"");
     p = ngx_cpymem(p, token, NGX_HTTP_CX_TOKEN_LEN);
     *p++ = '"';
 
     if (nonce.len) {
-        p = ngx_cpymem(p, " nonce=\"", sizeof(" nonce=\"") - 1);
+        p = ngx_http_cx_lit(p, " nonce=\"");
         p = ngx_http_cx_escape_html(p, nonce.data, nonce.len);
         *p++ = '"';
     }
 
-    p = ngx_cpymem(p, "></script>", sizeof("></script>") - 1);
+    p = ngx_http_cx_lit(p, "></script>");
 
     ctx->tag.len = p - ctx->tag.data;
 
