@@ -117,6 +117,19 @@ bench-fleet:
 	$(MAKE) all
 	bench/fleet
 
+# 30 minutes of the fleet: reloads, failovers, RSS, exact counts (not in CI)
+.PHONY: bench-soak bench-capacity
+bench-soak:
+	util/deps.sh test
+	$(MAKE) all
+	bench/soak
+
+# what one Redis primary carries: Redis CPU per view, answer, flush; memory
+bench-capacity:
+	util/deps.sh test
+	$(MAKE) all
+	bench/capacity
+
 # the Debian package libnginx-mod-http-cx (pkg/deb/, version in VERSION):
 # build/libnginx-mod-http-cx_<version>_<arch>.deb; deb-check (root)
 # installs it, runs the system nginx -t with it, and removes it

@@ -1,8 +1,8 @@
 
 /*
  * ngx_http_cx_counter.c: counters aggregated in memory, per worker, and
- * the script arguments of the records (their keys are built by
- * ngx_http_cx_keys.c).  A counter is a (key, field)
+ * the queue of records (widget events with a token; their script
+ * arguments are ngx_http_cx_flush.c's).  A counter is a (key, field)
  * pair of a Redis hash with an increment; requests add to the table, the
  * flush takes the whole table at once as a batch (ngx_http_cx_redis.c).
  *
@@ -569,133 +569,6 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
     ngx_http_cx_counters_added();
 
     return NGX_OK;
-}
-
-
-/*
- * The script arguments of one record (see NGX_HTTP_CX_RECORD_ARGS): its
- * token key and event, the set of its site's custom names of the day (or
- * "" for the widget's own events), the counters it adds to, and the
- * follow-up stream entry of a low score.  Strings are written at *buf,
- * which must have room for NGX_HTTP_CX_RECORD_BUF plus the record's own
- * strings.
- */
-
-ngx_uint_t
-ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
-    ngx_http_cx_record_t *rec, const char **argv, size_t *lens, u_char **buf)
-{
-    u_char     *p, *start, *f, *fstart;
-    ngx_tm_t    tm;
-    ngx_uint_t  k, n, nk, i;
-    u_char      day[8], hour[2];
-
-    static const char  *kinds[] = { "sv", "svh", "tp", "tph", "sc", "sch" };
-
-    p = *buf;
-    k = 0;
-
-#define ngx_http_cx_arg(s, l)                                                \
-    argv[k] = (const char *) (s); lens[k++] = (l)
-
-#define ngx_http_cx_print(...)                                               \
-    start = p; p = ngx_sprintf(p, __VA_ARGS__);                               \
-    ngx_http_cx_arg(start, p - start)
-
-    ngx_gmtime(rec->time, &tm);
-    ngx_sprintf(day, "%04d%02d%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
-                tm.ngx_tm_mday);
-    ngx_sprintf(hour, "%02d", tm.ngx_tm_hour);
-
-    start = p;
-    p = ngx_http_cx_key_token(p, &cmcf->redis_prefix, &rec->site,
-                              rec->nonce);
-    ngx_http_cx_arg(start, p - start);
-    ngx_http_cx_arg(rec->event.data, rec->event.len);
-    ngx_http_cx_arg("172800", 6);
-
-    if (rec->custom) {
-        start = p;
-        p = ngx_http_cx_key_names(p, &cmcf->redis_prefix, &rec->site, day);
-        ngx_http_cx_arg(start, p - start);
-
-    } else {
-        ngx_http_cx_arg("", 0);
-    }
-
-    nk = (rec->score >= 0 && !rec->commented) ? 6 : 4;
-    ngx_http_cx_print("%ui", nk);
-
-    for (i = 0; i < nk; i++) {
-
-        /* the key: tp and tph are the journey's, the others the survey's */
-
-        start = p;
-        p = ngx_http_cx_key(p, &cmcf->redis_prefix, &rec->site, kinds[i],
-                            (i == 2 || i == 3) ? NULL : &rec->survey, day);
-        ngx_http_cx_arg(start, p - start);
-
-        /* the field: touchpoint:event or touchpoint:score, by hour */
-
-        fstart = p;
-
-        if (i < 4) {
-            f = ngx_sprintf(p, "%V:%V", &rec->touchpoint, &rec->event);
-
-        } else {
-            f = ngx_sprintf(p, "%V:%i", &rec->touchpoint, rec->score);
-        }
-
-        if (i & 1) {
-            f = ngx_sprintf(f, ":%*s", (size_t) 2, hour);
-        }
-
-        p = f;
-        ngx_http_cx_arg(fstart, p - fstart);
-    }
-
-    if (!rec->followup) {
-        ngx_http_cx_arg("0", 1);
-        goto done;
-    }
-
-    ngx_http_cx_arg("1", 1);
-    start = p;
-    p = ngx_http_cx_key_followup(p, &cmcf->redis_prefix, &rec->site);
-    ngx_http_cx_arg(start, p - start);
-    ngx_http_cx_print("%ui", cmcf->followup_maxlen);
-    ngx_http_cx_print("%T-0", (time_t) (rec->time
-                                        - cmcf->followup_retention * 86400)
-                              * 1000);
-
-    n = 7;
-    ngx_http_cx_print("%ui", n);
-
-    ngx_http_cx_arg("survey", 6);
-    ngx_http_cx_arg(rec->survey.data, rec->survey.len);
-    ngx_http_cx_arg("type", 4);
-    ngx_http_cx_arg(rec->type.data, rec->type.len);
-    ngx_http_cx_arg("touchpoint", 10);
-    ngx_http_cx_arg(rec->touchpoint.data, rec->touchpoint.len);
-    ngx_http_cx_arg("score", 5);
-    ngx_http_cx_print("%i", rec->score);
-    ngx_http_cx_arg("comment", 7);
-    ngx_http_cx_arg(rec->comment.data, rec->comment.len);
-    ngx_http_cx_arg("page", 4);
-    ngx_http_cx_arg(rec->page.data, rec->page.len);
-    ngx_http_cx_arg("time", 4);
-    ngx_http_cx_print("%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
-                      tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
-                      tm.ngx_tm_min, tm.ngx_tm_sec);
-
-done:
-
-#undef ngx_http_cx_arg
-#undef ngx_http_cx_print
-
-    *buf = p;
-
-    return k;
 }
 
 

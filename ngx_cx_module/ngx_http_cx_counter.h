@@ -68,11 +68,6 @@ typedef struct {
 #define ngx_http_cx_batch_empty(b)  ((b)->nitems == 0 && (b)->nrecords == 0)
 
 
-/* arguments of one record, and the bytes they need beyond its strings */
-#define NGX_HTTP_CX_RECORD_ARGS  40
-#define NGX_HTTP_CX_RECORD_BUF   4096
-
-
 ngx_int_t ngx_http_cx_count_event(ngx_http_cx_main_conf_t *cmcf,
     ngx_str_t *site, ngx_str_t *survey, ngx_str_t *touchpoint,
     ngx_str_t *event, time_t now);
@@ -86,9 +81,6 @@ uint64_t ngx_http_cx_counters_counted(void);
 uint64_t ngx_http_cx_counters_dropped(void);
 ngx_int_t ngx_http_cx_counters_take(ngx_http_cx_batch_t *batch);
 ngx_int_t ngx_http_cx_record_add(ngx_http_cx_record_t *rec);
-ngx_uint_t ngx_http_cx_record_args(ngx_http_cx_main_conf_t *cmcf,
-    ngx_http_cx_record_t *rec, const char **argv, size_t *lens,
-    u_char **buf);
 void ngx_http_cx_counters_merge(ngx_http_cx_batch_t *batch);
 void ngx_http_cx_batch_free(ngx_http_cx_batch_t *batch);
 

@@ -15,6 +15,7 @@
  * hash's name); and
  *
  *   {prefix}:{site}:tok:{nonce}             a token's events
+ *   {prefix}:{site}:tokc:{nonce}            ... its custom ones
  *   {prefix}:{site}:names:{YYYYMMDD}        the day's custom event names
  *   {prefix}:{site}:followup                the low scores' stream
  *   {prefix}:batch:{id}                     a worker's last batch number
@@ -52,9 +53,27 @@ ngx_http_cx_key_span(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
     const char *kind, ngx_str_t *survey, u_char *day,
     ngx_http_cx_key_span_e span)
 {
+    ngx_str_t  key;
+
+    key.data = buf;
+    key.len = ngx_http_cx_key(buf, prefix, site, kind, survey, day) - buf;
+
+    return ngx_http_cx_key_rollup(buf, &key, span);
+}
+
+
+/*
+ * A day hash's rollup from the day hash's name (which may be at buf: it
+ * is only ever made longer there)
+ */
+
+u_char *
+ngx_http_cx_key_rollup(u_char *buf, ngx_str_t *day_key,
+    ngx_http_cx_key_span_e span)
+{
     u_char  *p;
 
-    p = ngx_http_cx_key(buf, prefix, site, kind, survey, day);
+    p = ngx_movemem(buf, day_key->data, day_key->len);
 
     switch (span) {
 
@@ -73,11 +92,48 @@ ngx_http_cx_key_span(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
 }
 
 
+/* day dd (1-31) of a day hash's month: what its month's rollup adds up */
+
+u_char *
+ngx_http_cx_key_month_day(u_char *buf, ngx_str_t *day_key, ngx_uint_t dd)
+{
+    return ngx_sprintf(buf, "%*s%02ui", day_key->len - 2, day_key->data,
+                       dd);
+}
+
+
+/*
+ * Whether a day hash is a survey's (sv, svh, sc, sch), with rollups that
+ * add up its touchpoints, or the journey's (tp, tph): the kind is the
+ * part after the prefix and the site
+ */
+
+ngx_uint_t
+ngx_http_cx_key_of_survey(ngx_str_t *day_key)
+{
+    u_char  *p, *last;
+
+    p = day_key->data;
+    last = p + day_key->len;
+
+    p = ngx_strlchr(p, last, ':');
+    p = p ? ngx_strlchr(p + 1, last, ':') : NULL;
+
+    return p && p + 1 < last && p[1] == 's';
+}
+
+
+/*
+ * A token's events: tok for shown, dismissed and answered (and its
+ * follow-up entry), tokc for its custom ones (custom set) and their count
+ */
+
 u_char *
 ngx_http_cx_key_token(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
-    u_char *nonce)
+    u_char *nonce, ngx_uint_t custom)
 {
-    return ngx_sprintf(buf, "%V:%V:tok:%*s", prefix, site,
+    return ngx_sprintf(buf, "%V:%V:%s:%*s", prefix, site,
+                       custom ? "tokc" : "tok",
                        (size_t) NGX_HTTP_CX_NONCE_CHARS, nonce);
 }
 

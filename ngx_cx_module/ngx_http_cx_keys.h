@@ -35,8 +35,13 @@ u_char *ngx_http_cx_key(u_char *buf, ngx_str_t *prefix, ngx_str_t *site,
 u_char *ngx_http_cx_key_span(u_char *buf, ngx_str_t *prefix,
     ngx_str_t *site, const char *kind, ngx_str_t *survey, u_char *day,
     ngx_http_cx_key_span_e span);
+u_char *ngx_http_cx_key_rollup(u_char *buf, ngx_str_t *day_key,
+    ngx_http_cx_key_span_e span);
+u_char *ngx_http_cx_key_month_day(u_char *buf, ngx_str_t *day_key,
+    ngx_uint_t dd);
+ngx_uint_t ngx_http_cx_key_of_survey(ngx_str_t *day_key);
 u_char *ngx_http_cx_key_token(u_char *buf, ngx_str_t *prefix,
-    ngx_str_t *site, u_char *nonce);
+    ngx_str_t *site, u_char *nonce, ngx_uint_t custom);
 u_char *ngx_http_cx_key_names(u_char *buf, ngx_str_t *prefix,
     ngx_str_t *site, u_char *day);
 u_char *ngx_http_cx_key_followup(u_char *buf, ngx_str_t *prefix,

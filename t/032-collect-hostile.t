@@ -208,7 +208,12 @@ is_deeply([ ::custom_fields("cx:localhost:sv:nps1:$::DAY") ],
 is(::sv('nps1', 'home:shown'), 1, 'and shown');
 my @tok = redis()->keys('cx:localhost:tok:*');
 is(scalar @tok, 1, 'one token key');
-is(redis()->hget($tok[0], '#custom'), 4, 'the token holds 4 custom events');
+is(redis()->hget($tok[0], 'shown'), 1, 'it holds shown');
+is(redis()->hget($tok[0], '#custom'), undef, 'not the custom events');
+my @tokc = redis()->keys('cx:localhost:tokc:*');
+is(scalar @tokc, 1, 'one key of its custom events');
+is(redis()->hget($tokc[0], '#custom'), 4, 'the token holds 4 custom events');
+is(redis()->hget($tokc[0], 'custom1'), 1, 'each by name');
 
 
 
@@ -335,7 +340,7 @@ ok(::settled(), 'flushed');
 my @names = redis()->smembers("cx:localhost:names:$::DAY");
 is(scalar @names, 5, "5 names in the day's set");
 is(scalar(my @sv = ::custom_fields("cx:localhost:sv:nps1:$::DAY")), 5, '5 custom names counted');
-my $key = 'cx:localhost:tok:' . substr($t->{token}, 9, 16);
+my $key = 'cx:localhost:tokc:' . substr($t->{token}, 9, 16);
 is(redis()->exists($key), 1, "the first token's key");
 ok((redis()->hget($key, '#custom') // 0) <= 4, 'at most 4 custom events on it');
 my $accepted = $st{204} // 0;
@@ -654,5 +659,5 @@ is(::over_limit('token_events') - $before, 4, 'cx_collected_over_limit_total{lim
 ok(::settled(), 'flushed');
 is_deeply([ ::custom_fields("cx:localhost:sv:nps1:$::DAY") ],
           [ map { "home:old$_" } 1 .. 4 ], 'the first four names only');
-my @tok = redis()->keys('cx:localhost:tok:*');
+my @tok = redis()->keys('cx:localhost:tokc:*');
 is(redis()->hget($tok[0], '#custom'), 4, 'the token holds 4 custom events');

@@ -15,6 +15,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Flush;
 use JSON::PP ();
 use List::Util qw(sum0);
 use POSIX qw(strftime);
@@ -42,15 +43,10 @@ sub flush_script {
         local (@ARGV, $/) = ('lua/redis/flush.lua');
         <>;
     });
-    my (@keys, @args);
-    for my $key (sort keys %$hashes) {
-        my $h = $hashes->{$key};
-        push @keys, $key;
-        push @args, scalar(keys %$h), map { ($_, $h->{$_}) } sort keys %$h;
-    }
-    return unless @keys;
-    my $res = $r->evalsha($FLUSH_SHA, 1 + @keys, 'cx:batch:t042', @keys,
-                          ++$SEQ, 0, @args, 0, 0, 0);
+    return unless %$hashes;
+    my $res = $r->evalsha($FLUSH_SHA,
+                          Test::CX::Flush::flush_args('cx:batch:t042', ++$SEQ,
+                                                      0, $hashes));
     die "flush script: lost $res->[4]" if $res->[4];
 }
 

@@ -6,6 +6,7 @@
 # they save.
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Flush;
 use JSON::PP ();
 use POSIX qw(strftime);
 use Time::Local ();
@@ -49,12 +50,7 @@ sub seed {
             next;
         }
 
-        my (@keys, @args);
-        for my $k (sort keys %h) {
-            push @keys, $k;
-            push @args, scalar(keys %{ $h{$k} }), %{ $h{$k} };
-        }
-        $r->evalsha($SHA, 1 + @keys, 'cx:batch:t', @keys, ++$SEQ, 0, @args, 0, 0, 0);
+        $r->evalsha($SHA, Test::CX::Flush::flush_args('cx:batch:t', ++$SEQ, 0, \%h));
     }
 }
 

@@ -2,15 +2,24 @@
 -- worker's batch of counters and widget records is applied once: only if
 -- its sequence number is new for this worker.
 --
--- KEYS[1] the worker's last applied sequence number, KEYS[2..] hashes.
--- ARGV: seq, ttl of the hashes (0: none), then for every hash: the number
--- of fields, then field, increment pairs; then the custom events a token
--- may carry, the custom names a site may count a day, the number of
--- records (widget events with a token), each: token key, event, token
--- ttl, the set of the site's custom names of the day ("" for shown,
--- dismissed, answered), the number of counters, counter key, field pairs,
--- then 0, or 1, stream key, maxlen, min id, the number of fields and
--- field, value pairs of its follow-up entry.
+-- Every key the script touches is one of its KEYS, named by the module
+-- (ngx_http_cx_flush.c, ngx_http_cx_keys.c), none derived here: Redis
+-- Cluster runs a script where its declared keys are (docs/cluster.md).
+--
+-- KEYS[1] the worker's last applied sequence number; KEYS[2..] every
+-- other key of the batch, each once.  ARGV: seq, ttl of the hashes (0:
+-- none), the custom events a token may carry, the custom names a site
+-- may count a day, then the number of counter hashes, each: the KEYS
+-- index of the day hash, of its month's rollup, of its month's and its
+-- day's touchpoints added up (0: none, for the journey's), of the first
+-- of its month's 31 day hashes (01 .. 31, consecutive in KEYS), then the
+-- number of its counters and field, increment pairs; then the number of
+-- records (widget events with a token), each: the KEYS index of its
+-- token, event, token ttl, the KEYS index of the set of the site's custom
+-- names of the day (0 for shown, dismissed, answered), the number of
+-- counters, counter hash number, field pairs, then 0, or 1, the KEYS
+-- index of the stream, maxlen, min id, the number of fields and field,
+-- value pairs of its follow-up entry.
 --
 -- A token's follow-up entries are one: the id of its entry is kept in
 -- the token's "#entry" field, and a later record of the token (an
@@ -61,36 +70,29 @@ end
 -- they add up; one that is gone is read as not complete.
 
 local ttl = tonumber(ARGV[2])
-local rollups = {}
 
--- the rollups of a day hash: their names, and for each whether no day
--- hash it adds up exists yet (asked when it is made)
-local function rollups_of(key)
-    local ro = rollups[key]
-    if ro then return ro end
-    ro = {}
-    rollups[key] = ro
-    if not string.find(key, ':%d%d%d%d%d%d%d%d$') then return ro end
-
-    local month = string.sub(key, 1, -3)
+-- the rollups of day hash KEYS[k], from their KEYS indices: m the
+-- month's, ma and da the touchpoints added up, the month's and the day's
+-- (0: none), d the first of the month's day hashes; and for each whether
+-- no day hash it adds up exists yet (asked when it is made)
+local function rollups_of(k, m, ma, da, d)
+    local key = KEYS[k]
     local none
     local function fresh()
         if none == nil then
-            local days = {}
-            for d = 1, 31 do days[d] = string.format('%s%02d', month, d) end
-            none = (try(0, 'EXISTS', unpack(days)) == 0)
+            none = (try(0, 'EXISTS', unpack(KEYS, d, d + 30)) == 0)
         end
         return none
     end
 
-    ro.dd = string.sub(key, -2)
-    ro.month = {month, fresh, 32 * 86400}
+    local ro = {key = key, dd = string.sub(key, -2)}
+    ro.month = {KEYS[m], fresh, 32 * 86400}
 
     -- the touchpoints added up: for the surveys' hashes only (the
     -- journey's, tp and tph, are read by touchpoint)
-    if string.find(key, '^[^:]+:[^:]+:s[vc]h?:') then
-        ro.all = {month .. ':all', fresh, 32 * 86400}
-        ro.day = {key .. ':all',
+    if ma > 0 then
+        ro.all = {KEYS[ma], fresh, 32 * 86400}
+        ro.day = {KEYS[da],
                   function() return try(0, 'EXISTS', key) == 0 end,
                   2 * 86400}
     end
@@ -144,27 +146,33 @@ if seq <= last then return 0 end
 
 redis.call('SET', KEYS[1], ARGV[1], 'EX', 604800)
 
-local a = 3
+local per_token = tonumber(ARGV[3])
+local per_day = tonumber(ARGV[4])
+local hashes = {}
+local a = 6
 
-for k = 2, #KEYS do
-    local n = tonumber(ARGV[a])
-    local ro = rollups_of(KEYS[k])
-    a = a + 1
-    for i = 1, n do
-        incr(KEYS[k], ro, ARGV[a], tonumber(ARGV[a + 1]))
+for h = 1, tonumber(ARGV[5]) do
+    local i = {}
+    for j = 0, 4 do i[j + 1] = tonumber(ARGV[a + j]) end
+    local ro = rollups_of(unpack(i))
+    local n = tonumber(ARGV[a + 5])
+    hashes[h] = ro
+    a = a + 6
+    for _ = 1, n do
+        incr(ro.key, ro, ARGV[a], tonumber(ARGV[a + 1]))
         a = a + 2
     end
-    if ttl > 0 then try(0, 'EXPIRE', KEYS[k], ttl) end
+    if n > 0 and ttl > 0 then try(0, 'EXPIRE', ro.key, ttl) end
 end
 
 local replayed, token_over, names_over = 0, 0, 0
-local per_token = tonumber(ARGV[a] or '0')
-local per_day = tonumber(ARGV[a + 1] or '0')
-local m = tonumber(ARGV[a + 2] or '0')
-a = a + 3
+local m = tonumber(ARGV[a])
+a = a + 1
 
 for r = 1, m do
-    local tok, ev, names = ARGV[a], ARGV[a + 1], ARGV[a + 3]
+    local tok, ev = KEYS[tonumber(ARGV[a])], ARGV[a + 1]
+    local names = tonumber(ARGV[a + 3])
+    names = names > 0 and KEYS[names]
     local n = tonumber(ARGV[a + 4])
     local nf = 0
     if ARGV[a + 5 + 2 * n] == '1' then
@@ -179,7 +187,7 @@ for r = 1, m do
         -- lost
     elseif used == 1 then
         replayed = replayed + 1
-    elseif names == '' then
+    elseif not names then
         fresh = true
     else
         local c = try(all, 'HGET', tok, '#custom')
@@ -209,8 +217,9 @@ for r = 1, m do
     a = a + 5
     for i = 1, n do
         if fresh then
-            incr(ARGV[a], rollups_of(ARGV[a]), ARGV[a + 1], 1)
-            if ttl > 0 then try(0, 'EXPIRE', ARGV[a], ttl) end
+            local ro = hashes[tonumber(ARGV[a])]
+            incr(ro.key, ro, ARGV[a + 1], 1)
+            if ttl > 0 then try(0, 'EXPIRE', ro.key, ttl) end
         end
         a = a + 2
     end
@@ -218,16 +227,17 @@ for r = 1, m do
     local x = ARGV[a]
     a = a + 1
     if x == '1' then
+        local stream = KEYS[tonumber(ARGV[a])]
         if fresh then
             -- the token's entry so far (an answer's, when this is its
             -- comment) is replaced by the two merged
             local was, old = {}, try(0, 'HGET', tok, '#entry')
             if old then
-                local o = try(0, 'XRANGE', ARGV[a], old, old)
+                local o = try(0, 'XRANGE', stream, old, old)
                 o = o and o[1]
                 if o then
                     for i = 1, #o[2], 2 do was[o[2][i]] = o[2][i + 1] end
-                    try(0, 'XDEL', ARGV[a], old)
+                    try(0, 'XDEL', stream, old)
                 end
             end
             local e = {'MAXLEN', '~', ARGV[a + 1], '*'}
@@ -237,10 +247,10 @@ for r = 1, m do
                 e[#e + 1] = k
                 e[#e + 1] = v
             end
-            local id = try(1, 'XADD', ARGV[a], unpack(e))
+            local id = try(1, 'XADD', stream, unpack(e))
             if id then
                 try(0, 'HSET', tok, '#entry', id)
-                try(0, 'XTRIM', ARGV[a], 'MINID', '~', ARGV[a + 2])
+                try(0, 'XTRIM', stream, 'MINID', '~', ARGV[a + 2])
             end
         end
         a = a + 4 + 2 * nf
