@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_cx_encoding(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_revalidated(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_uint_t ngx_http_cx_read_whole(ngx_http_request_t *r, off_t len);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -147,7 +148,7 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
      * small one is read, checked and sent in one write
      */
 
-    if (!ctx->memo_hit || ctx->inflate || len <= NGX_HTTP_CX_SENDFILE_MIN) {
+    if (!ctx->memo_hit || ctx->inflate || ngx_http_cx_read_whole(r, len)) {
         r->filter_need_in_memory = 1;
     }
 
@@ -286,6 +287,30 @@ ngx_http_cx_privacy_signal(ngx_http_request_t *r)
                                 sizeof("DNT") - 1, 0);
 
     return (h && h->value.len == 1 && h->value.data[0] == '1');
+}
+
+
+/*
+ * A remembered page up to NGX_HTTP_CX_SENDFILE_MIN: read by nginx's copy
+ * filter in one read, as with "sendfile off", and sent in one write,
+ * which costs less than splitting it for sendfile.  Where the location
+ * asks for aio or directio, it is split as a larger page is: those
+ * settings say how this location's files are to be read.
+ */
+
+static ngx_uint_t
+ngx_http_cx_read_whole(ngx_http_request_t *r, off_t len)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (len > NGX_HTTP_CX_SENDFILE_MIN) {
+        return 0;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    return clcf->aio == NGX_HTTP_AIO_OFF
+           && clcf->directio == NGX_OPEN_FILE_DIRECTIO_OFF;
 }
 
 

@@ -329,3 +329,34 @@ main::put_file('grow.html', '<html><body><p>short</p></body></html>');
 ($r, $log) = main::second_view('/grow.html');
 die "shrunk: $r->{body}" unless $r->{body} =~ m{^<html><body><p>short</p>$::TAG</body></html>\z};
 die "shrunk not scanned: $log" unless $log =~ /cx scan: / && $log !~ /cx place/;
+
+
+
+=== TEST 13: aio or directio in the location: a small page is split for sendfile too, never read whole
+--- config
+sendfile on;
+location /aio/ {
+    alias html/;
+    aio threads;
+    cx_survey s1 type=nps;
+}
+location /dio/ {
+    alias html/;
+    directio 1m;
+    cx_survey s1 type=nps;
+}
+--- init
+main::put_file('page.html', $::PAGE);
+--- request eval
+[ "GET /aio/page.html", "GET /dio/page.html" ]
+--- response_body_like eval
+[ ( qr{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z} ) x 2 ]
+--- check
+for my $uri ('/aio/page.html', '/dio/page.html') {
+    my ($r, $log) = main::second_view($uri);
+    die "$uri body: $r->{body}" unless $r->{body}
+        =~ m{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z};
+    die "$uri not split for sendfile: $log"
+        unless $log =~ /cx place file: 67 bytes, remembered offset 53/;
+    die "$uri read whole: $log" if $log =~ /\*\d+ read: /;
+}
