@@ -46,7 +46,8 @@
                   sun: 'Sunday' };
     var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
                   'Sep', 'Oct', 'Nov', 'Dec'];
-    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'dismissed'];
+    var JOURNEY = ['view', 'triggered', 'shown', 'answered', 'commented',
+                   'dismissed'];
     /* the kinds of failure (report=rules' reasons): one, many */
     var REASONS = {
         error: ['Lua error', 'Lua errors'],
@@ -464,6 +465,7 @@
         state.survey = q.get('survey') || state.survey;
         state.touchpoint = q.get('touchpoint') || '';
         state.compare = q.get('compare') === 'previous';
+        state.tz = q.get('tz') || '';
     }
 
     function writeHash() {
@@ -479,6 +481,10 @@
 
         if (state.compare) {
             q.set('compare', 'previous');
+        }
+
+        if (state.tz) {
+            q.set('tz', state.tz);
         }
 
         if (location.hash.slice(1) !== q.toString()) {
@@ -645,13 +651,16 @@
             })),
             scores({ survey: sv.id, touchpoint: tp, by: 'day' }),
             scores({ survey: sv.id, by: 'touchpoint' }),
-            scores({ survey: sv.id, touchpoint: tp, by: 'hour' }),
-            scores({ survey: sv.id, touchpoint: tp, by: 'wday' }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'hour',
+                     tz: state.tz }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'wday',
+                     tz: state.tz }),
             one({ report: 'touchpoints', touchpoint: tp }),
             one(asked),
             settle(api({ report: 'rules' })),
             before({ survey: sv.id, touchpoint: tp }),
-            before({ report: 'touchpoints', touchpoint: tp })
+            before({ report: 'touchpoints', touchpoint: tp }),
+            scores({ survey: sv.id, touchpoint: tp, by: 'variant' })
         ]).then(function (r) {
             var all = r[0].concat(r.slice(1).filter(function (x) {
                 return x !== null;
@@ -672,10 +681,21 @@
                 return;
             }
 
+            /* a time zone this endpoint does not offer (an old link):
+               the heat map in its default one */
+            if (state.tz && [r[3], r[4]].some(function (x) {
+                return x.error && /^tz: /.test(x.error.message);
+            })) {
+                state.tz = '';
+                load();
+                return;
+            }
+
             data = { survey: sv, cards: r[0], day: r[1], pain: r[2],
                      hour: r[3], wday: r[4], journey: r[5],
                      followups: r[6], asked: asked, rules: r[7], prev: prev,
-                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok };
+                     before: r[8] && r[8].ok, journeyBefore: r[9] && r[9].ok,
+                     variants: r[10] };
             draw();
 
             $('auth').hidden = true;
@@ -706,6 +726,7 @@
         section($('cards'), [], drawCards, data.cards);
         section($('kpis'), [data.day], drawDetail);
         section($('trend'), [data.day], drawTrend);
+        section($('variants'), [data.variants], drawVariants);
         section($('pain'), [data.pain], drawPain);
         section($('heat-hour'), [data.hour, data.wday], drawHeat);
         section($('journey'), [data.journey], drawJourney);
@@ -895,6 +916,12 @@
                            countChange(r.response_rate, was(function (x) {
                                return x.response_rate;
                            }), true)));
+        dl.appendChild(kpi('Commented', count(r.commented),
+                           pct(r.n ? 100 * r.commented / r.n : null)
+                           + ' of answers had a follow-up comment', '',
+                           countChange(r.commented, was(function (x) {
+                               return x.commented;
+                           }))));
         dl.appendChild(kpi('Dismiss rate', pct(r.dismiss_rate),
                            count(r.dismissed) + ' dismissed of shown', '',
                            countChange(r.dismiss_rate, was(function (x) {
@@ -1305,6 +1332,48 @@
     }
 
 
+    /* ---- the question variants (by=variant): shown when there are some */
+
+    function drawVariants(r) {
+        var box = clear($('variants'));
+        var type = r.type;
+        var groups = r.groups || [];
+        var first = groups.length ? groups[0].variant : '';
+
+        $('variants-panel').hidden = groups.length === 0;
+
+        if (groups.length === 0) {
+            return;
+        }
+
+        box.appendChild(table(
+            ['Variant', TYPES[type].label, 'Answers', 'Shown',
+             'Response rate', 'Against ' + first]
+            .concat(r.compare ? ['Change'] : []),
+            groups.map(function (g) {
+                var tr = row([g.variant, '', count(g.n)
+                              + (g.commented ? ' (' + count(g.commented)
+                                               + ' commented)' : ''),
+                              count(g.impressions.shown),
+                              pct(g.response_rate),
+                              g.vs_first
+                              ? change(type, g.vs_first, 'variant ' + first)
+                                || '\u2013'
+                              : 'the first: the others are compared '
+                                + 'with it']
+                             .concat(r.compare ? [change(type, g.compare)
+                                                  || '\u2013'] : []));
+
+                tr.children[1].appendChild(h('span', {
+                    class: level(type, g[type]) }, fmt(type, g[type])));
+                tr.children[1].appendChild(h('small', {},
+                    g.ci95 ? '95% ' + fmtCi(type, g.ci95) : 'no interval'));
+                tr.setAttribute('data-variant', g.variant);
+                return tr;
+            }), 'Each variant of the question; significance against ' + first));
+    }
+
+
     /* ---- the pain map */
 
     function drawPain(r) {
@@ -1391,6 +1460,8 @@
                    : ramp(0.5 + (g[type] - period) / (2 * spread));
         }
 
+        heatZone(hour);
+
         $('heat-readout').textContent = 'Point at a cell, or Tab to a row '
             + 'of cells and use the arrow keys: its answers, score and '
             + 'interval show here.';
@@ -1403,7 +1474,7 @@
         }
 
         clear($('heat-table')).appendChild(table(
-            ['When (UTC)', 'Answers', TYPES[type].label, '95% interval',
+            ['When (' + zoneName(hour.time_zone) + ')', 'Answers', TYPES[type].label, '95% interval',
              'Response rate'].concat(hour.compare ? ['Change'] : []),
             hour.groups.map(function (g) {
                 return row([g.hour + ':00\u2013' + g.hour + ':59',
@@ -1418,8 +1489,37 @@
     }
 
     function cellName(g, by) {
-        return by === 'hour' ? g.hour + ':00\u2013' + g.hour + ':59 UTC'
+        return by === 'hour' ? g.hour + ':00\u2013' + g.hour + ':59 '
+                               + zoneName(data.hour.ok.time_zone)
                              : WDAYS[g.wday];
+    }
+
+    /* the heat map's time zone (tz=): named, and chosen among those the
+       scores endpoint offers (cx_score_time_zone) */
+    function zoneName(tz) {
+        return !tz || tz === 'utc' ? 'UTC'
+               : tz === 'local' ? 'the server\u2019s time zone' : tz;
+    }
+
+    /* the heat map's zone in its CSV's name, when not UTC: Europe-Paris */
+    function heatZoneFile() {
+        var tz = data.hour.ok && data.hour.ok.time_zone;
+
+        return !tz || tz === 'utc' ? []
+               : [tz.replace(/[^A-Za-z0-9_.+]+/g, '-')];
+    }
+
+    function heatZone(hour) {
+        var sel = $('heat-tz');
+        var zones = hour.time_zones || [];
+
+        $('heat-zone').textContent = zoneName(hour.time_zone);
+        clear(sel);
+        zones.forEach(function (z) {
+            sel.appendChild(h('option', { value: z }, zoneName(z)));
+        });
+        sel.value = hour.time_zone;
+        sel.parentNode.hidden = zones.length < 2;
     }
 
     /* a cell in words: when, answers, score, interval, enough or not */
@@ -1640,7 +1740,8 @@
 
         box.appendChild(table(
             ['Touchpoint', 'Views', 'Triggered', 'Shown', 'Answered',
-             'Dismissed', 'Of the surveys shown', 'Other events'],
+             'Commented', 'Dismissed', 'Of the surveys shown',
+             'Other events'],
             list.map(function (tp) {
                 var e = tp.events;
                 var shown = e.shown || 0;
@@ -1664,11 +1765,11 @@
                 ]);
                 var tr = row([tp.touchpoint, cnt(tp, 'view'),
                               cnt(tp, 'triggered'), cnt(tp, 'shown'),
-                              cnt(tp, 'answered'), cnt(tp, 'dismissed'),
-                              '', others || '\u2013']);
+                              cnt(tp, 'answered'), cnt(tp, 'commented'),
+                              cnt(tp, 'dismissed'), '', others || '\u2013']);
 
-                tr.children[6].className = 'barcell';
-                tr.children[6].appendChild(shown
+                tr.children[7].className = 'barcell';
+                tr.children[7].appendChild(shown
                     ? h('div', { class: 'barline' },
                         [bar, pct(100 * e.answered / shown) + ' answered'])
                     : h('span', {}, 'none shown'));
@@ -1783,6 +1884,8 @@
                         h('span', { class: 'comment-tp' }, f.touchpoint || ''),
                         f.page ? h('span', { class: 'comment-page' }, f.page)
                                : null,
+                        f.variant ? h('span', { class: 'comment-variant' },
+                                      'variant ' + f.variant) : null,
                         f.time ? h('time', { datetime: f.time }, when) : null
                     ]),
                     h('p', { class: 'comment-text' + (text ? '' : ' none') },
@@ -1978,6 +2081,24 @@
                 }));
         },
 
+        variants: function () {
+            var r = data.variants.ok;
+            var type = r.type;
+
+            /* against the first variant: no from and to, its name */
+            return [['variant'].concat(FIGURES, ['answers', 'commented',
+                                                 'first_variant'],
+                                       cmpHead('first').slice(2),
+                                       r.compare ? cmpHead('previous') : [])]
+                .concat((r.groups || []).map(function (g) {
+                    return [g.variant].concat(figures(type, g),
+                        [g.answers, g.commented,
+                         g.vs_first ? g.vs_first.variant : null],
+                        cmpCols(type, g.vs_first).slice(2),
+                        r.compare ? cmpCols(type, g.compare) : []);
+                }));
+        },
+
         heat: function () {
             return groups(data.hour.ok, 'hour')
                 .concat(groups(data.wday.ok, 'wday').slice(1));
@@ -2052,6 +2173,7 @@
 
         download(['cx', data.survey.id, what, state.from, state.to]
                  .concat(state.touchpoint ? [state.touchpoint] : [])
+                 .concat(what === 'heat' ? heatZoneFile() : [])
                  .join('-') + '.csv', rows);
     }
 
@@ -2137,6 +2259,11 @@
                 readFilters();
                 load();
             }
+        });
+
+        $('heat-tz').addEventListener('change', function () {
+            state.tz = $('heat-tz').value;
+            load();
         });
 
         [].forEach.call(document.querySelectorAll('input[name="heat"]'),

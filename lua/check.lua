@@ -5,7 +5,8 @@
 --
 --   * trigger(r) returning a literal survey id that no cx_survey of this
 --     nginx defines (or no id at all, or a table with a field that is
---     not survey, delay or question);
+--     not survey, delay, question or variant, or a literal variant that
+--     is not a name);
 --   * a literal field of r, r.visitor or r.time that they do not have
 --     (r.visitor.view), in trigger(r), touchpoint(r) and the functions of
 --     the file they pass r to;
@@ -43,64 +44,9 @@ local BCM_DST, BCM_BASE, BCM_VAR, BCM_RBASE, BCM_JUMP = 1, 2, 3, 4, 13
 local SET_MAX = 16
 
 
--- the opcodes, found by compiling one of each --------------------------
+-- the opcodes (the sandbox's, found by compiling one of each) ---------
 
-local OP, known = {}, true
-
-local function take(src, ...)
-    local f = loadstring(src)()
-
-    for i = 1, select("#", ...), 2 do
-        local name, pc = select(i, ...)
-        local ins = funcbc(f, pc)
-
-        if ins == nil or OP[name] ~= nil then
-            known = false
-        else
-            OP[name] = band(ins, 0xff)
-        end
-    end
-end
-
-take("return function(a) local x = a; x = 's'; x = 1; x = 0.5; x = nil "
-     .. "return x end", "MOV", 1, "KSTR", 2, "KSHORT", 3, "KNUM", 4,
-     "KPRI", 5, "RET1", 6)
-take("return function() local a, b, c end", "KNIL", 1)
-take("local u return function(t) return u, cx, t.f, t[u] end",
-     "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
-take("return function(a) local t, u = {}, {1}; t.x = a end",
-     "TNEW", 1, "TDUP", 2, "TSETS", 3, "RET0", 4)
-take("return function(f, g) f(1) f(g()) return f(g()) end",
-     "CALL", 3, "CALLM", 7, "CALLMT", 11)
-take("return function(f) return f(1) end", "CALLT", 3)
-take("return function(f) return 1, f() end", "RETM", 4)
-take("return function(a, b) if a < b then return end end",
-     "ISGE", 1, "JMP", 2)
-take("return function(a, b) if a >= b then return end end", "ISGT", 1)
-take("return function(a, b) if not (a < b) then return end end", "ISLT", 1)
-take("return function(a, b) if not (a <= b) then return end end", "ISLE", 1)
-take("return function(a, b) if a == b then return end end", "ISNEV", 1)
-take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
-take("return function(a) if a == 'x' then return end end", "ISNES", 1)
-take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
-take("return function(a) if a == 1 then return end end", "ISNEN", 1)
-take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
-take("return function(a) if a == nil then return end end", "ISNEP", 1)
-take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
-take("return function(a) if a then return end end", "ISF", 1)
-take("return function(a) if not a then return end end", "IST", 1)
-take("return function(a, b) local x = a or b return x end", "ISTC", 1)
-take("return function(a, b) local x = a and b return x end", "ISFC", 1)
-take("return function(t) for i = 1, 2 do local f = function() return i end "
-     .. "if t then break end end end", "UCLO", 8)
-
-do
-    local seen = {}
-    for _, op in pairs(OP) do
-        known = known and not seen[op]
-        seen[op] = true
-    end
-end
+local OP, known = env.op, env.op_known
 
 -- where a call's arguments start: after the function, and a frame slot
 -- in LuaJIT's two-slot frames (GC64)
@@ -527,7 +473,8 @@ local function bad_return(k, surveys)
     return nil
 end
 
-local RETURNED = { survey = true, delay = true, question = true }
+local RETURNED = { survey = true, delay = true, question = true,
+                   variant = true }
 
 -- whether an instruction names slot a (as any operand, or in a range of
 -- slots from one up)
@@ -919,8 +866,8 @@ local function returns_of(surveys)
         for key, fv in pairs(t) do
             if not RETURNED[key] then
                 problem("trigger() returns a table with the field "
-                        .. show(key) .. ", which is not survey, delay or "
-                        .. "question")
+                        .. show(key) .. ", which is not survey, delay, "
+                        .. "question or variant")
             end
         end
 
@@ -945,6 +892,18 @@ local function returns_of(surveys)
                 then
                     problem("trigger() returns a delay of " .. show(k)
                             .. ": a number of seconds from 0 to 3600")
+                end
+            end
+        end
+
+        local v = t.variant
+        if v and v.const then
+            for k in next, v.const do
+                if k ~= NIL and (type(k) ~= "string" or #k > 32
+                                 or not k:find("^[a-z0-9_.-]+$"))
+                then
+                    problem("trigger() returns the variant " .. show(k)
+                            .. ", which is not a name ([a-z0-9_.-]{1,32})")
                 end
             end
         end

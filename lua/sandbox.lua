@@ -134,15 +134,92 @@ local function freeze(t)
 end
 
 
+-- the opcodes, found by compiling one of each ---------------------------
+
+-- OP.NAME = its opcode, MODE.NAME = the mode of its A operand, for every
+-- instruction that the looks at bytecode below know -- assigns_upvalues(),
+-- own_only(), plan() -- and lua/check.lua (handed OP and ops_known).
+-- ops_known is false when one is not where it should be, is named twice,
+-- or two share an opcode.
+local OP, MODE, ops_known = {}, {}, true
+do
+    local function take(src, ...)
+        local f = loadstring(src)()
+
+        for i = 1, select("#", ...), 2 do
+            local name, pc = select(i, ...)
+            local ins, m = funcbc(f, pc)
+
+            if ins == nil or OP[name] ~= nil then
+                ops_known = false
+            else
+                OP[name], MODE[name] = band(ins, 0xff), band(m, 7)
+            end
+        end
+    end
+
+    take("return function(a, b) local x = b; x = not a; return x end",
+         "MOV", 1, "NOT", 2, "RET1", 3)
+    take("return function() local a, b, c, d = 's', 1, 0.5, true "
+         .. "return a end", "KSTR", 1, "KSHORT", 2, "KNUM", 3, "KPRI", 4)
+    take("return function() local a, b, c = nil, nil, nil return 1 end",
+         "KNIL", 1)
+    take("local u return function(t) return u, cx, t.f, t[u] end",
+         "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
+    take("return function(a) local t, u = {}, {1}; t.x = a end",
+         "TNEW", 1, "TDUP", 2, "TSETS", 3, "RET0", 4)
+    take("return function(f) local t = {f()} end", "TSETM", 4)
+    take("return function(f, g) f(1) f(g()) return f(g()) end",
+         "CALL", 3, "CALLM", 7, "CALLMT", 11)
+    take("return function(f) return f(1) end", "CALLT", 3)
+    take("return function(g) return 1, g() end", "RETM", 4)
+    take("return function(...) local a = ... end", "VARG", 1)
+    take("return function() for i = 1, 2 do end end", "FORI", 4, "FORL", 5)
+    take("return function(f) for k in f do end end", "ITERC", 4, "ITERL", 5)
+    take("return function(t) for k in pairs(t) do end end",
+         "ISNEXT", 4, "ITERN", 5)
+    take("return function(t) for i = 1, 2 do local f = function() return i end "
+         .. "if t then break end end end", "UCLO", 8)
+    take("local a return function(x) a = x end", "USETV", 1)
+    take("local a return function() a = 's' end", "USETS", 1)
+    take("local a return function() a = 1 end", "USETN", 1)
+    take("local a return function() a = nil end", "USETP", 1)
+    take("return function(a, b) if a < b then return end end",
+         "ISGE", 1, "JMP", 2)
+    take("return function(a, b) if a >= b then return end end", "ISGT", 1)
+    take("return function(a, b) if not (a < b) then return end end",
+         "ISLT", 1)
+    take("return function(a, b) if not (a <= b) then return end end",
+         "ISLE", 1)
+    take("return function(a, b) if a == b then return end end", "ISNEV", 1)
+    take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
+    take("return function(a) if a == 'x' then return end end", "ISNES", 1)
+    take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
+    take("return function(a) if a == 1 then return end end", "ISNEN", 1)
+    take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
+    take("return function(a) if a == nil then return end end", "ISNEP", 1)
+    take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
+    take("return function(a) if a then return end end", "ISF", 1)
+    take("return function(a) if not a then return end end", "IST", 1)
+    take("return function(a, b) local x = a or b return x end", "ISTC", 1)
+    take("return function(a, b) local x = a and b return x end", "ISFC", 1)
+
+    local seen = {}
+    for _, op in pairs(OP) do
+        ops_known = ops_known and not seen[op]
+        seen[op] = true
+    end
+end
+
+
 -- functions of rule files ---------------------------------------------
 
--- the opcodes that assign upvalues, found by compiling one of each
+-- the opcodes that assign upvalues
 local USET = {}
-for _, src in ipairs{ "local a return function(x) a = x end",
-                      "local a return function() a = 's' end",
-                      "local a return function() a = 1 end",
-                      "local a return function() a = nil end" } do
-    USET[band(funcbc(loadstring(src)(), 1), 0xff)] = true
+for _, name in ipairs{ "USETV", "USETS", "USETN", "USETP" } do
+    if OP[name] then
+        USET[OP[name]] = true
+    end
 end
 
 -- the functions defined in f (its child prototypes)
@@ -277,71 +354,19 @@ end
 -- r and its views as __newindex.
 
 local rshift = bit.rshift
-local BCM_DST, BCM_BASE, BCM_VAR, BCM_JUMP, MM_NEWINDEX = 1, 2, 3, 13, 1
+local BCM_DST, BCM_BASE, BCM_VAR, BCM_RBASE, BCM_JUMP = 1, 2, 3, 4, 13
+local MM_NEWINDEX = 1
 
--- the opcodes, found by compiling one of each: OP.NAME = { op, mode A }
-local function ops(src, ...)
-    local f, found = loadstring(src)(), {}
-
-    for pc = 1, 1e6 do
-        local ins, m = funcbc(f, pc)
-        if ins == nil then
-            break
-        end
-        found[pc] = { band(ins, 0xff), band(m, 7) }
-    end
-
-    return found
-end
-
--- into[name] = the opcode at pc of src's function, for each (name, pc,
--- mode) -- or (name, pc) with step 2, any mode; false when one is not
--- there, of another mode, or named twice
-local function take_ops(into, step, src, ...)
-    local found, ok = ops(src), true
-    for i = 1, select("#", ...), step do
-        local name, pc, mode = select(i, ...)
-        local o = found[pc]
-        if o == nil or (step == 3 and o[2] ~= mode) or into[name] ~= nil then
-            ok = false
-        else
-            into[name] = o[1]
-        end
-    end
-    return ok
-end
-
-local OP, known = {}, true
-do
-    local function take(src, ...)
-        known = take_ops(OP, 3, src, ...) and known
-    end
-
-    take("return function() local t, u = {}, {1} end",
-         "TNEW", 1, BCM_DST, "TDUP", 2, BCM_DST)
-    take("return function() for i = 1, 2 do end end",
-         "FORI", 4, BCM_BASE, "FORL", 5, BCM_BASE)
-    take("return function(f) for k in f do end end",
-         "KNIL", 2, BCM_BASE, "ITERC", 4, BCM_BASE, "ITERL", 5, BCM_BASE)
-    take("return function(t) for k in pairs(t) do end end",
-         "CALL", 3, BCM_BASE, "ISNEXT", 4, BCM_BASE, "ITERN", 5, BCM_BASE)
-    take("return function(f, g) f(g()) end", "CALLM", 4, BCM_BASE)
-    take("return function(...) local a = ... end", "VARG", 1, BCM_BASE)
-    take("return function(f) return f() end", "CALLT", 2, BCM_BASE)
-    take("return function(f, g) return f(g()) end", "CALLMT", 4, BCM_BASE)
-    take("return function(g) return 1, g() end", "RETM", 4, BCM_BASE)
-    take("return function(f) local t = {f()} end", "TSETM", 4, BCM_BASE)
-    take("return function(f) while f do end end", "JMP", 2, 4)
-
-    local seen, n = {}, 0
-    for _, op in pairs(OP) do
-        if seen[op] then
-            known = false
-        end
-        seen[op], n = true, n + 1
-    end
-
-    known = known and n == 17
+-- the instructions this look knows, by the mode of their A operand
+local known = ops_known
+for name, mode in pairs{ TNEW = BCM_DST, TDUP = BCM_DST, KNIL = BCM_BASE,
+                         CALL = BCM_BASE, CALLM = BCM_BASE, VARG = BCM_BASE,
+                         ITERC = BCM_BASE, ITERN = BCM_BASE,
+                         ITERL = BCM_BASE, ISNEXT = BCM_BASE,
+                         FORI = BCM_BASE, FORL = BCM_BASE, TSETM = BCM_BASE,
+                         CALLT = BCM_BASE, CALLMT = BCM_BASE,
+                         RETM = BCM_BASE, JMP = BCM_RBASE } do
+    known = known and MODE[name] == mode
 end
 
 -- the slots an instruction of mode "base" writes: lo, hi; nil: unknown
@@ -796,51 +821,8 @@ for _, name in ipairs(C.plan.helpers) do
     HELPER[cx_raw[name]] = name
 end
 
--- the opcodes a plan knows, found by compiling one of each
-local BC, bc_known = {}, true
-do
-    local function take(src, ...)
-        bc_known = take_ops(BC, 2, src, ...) and bc_known
-    end
-
-    take("return function(a, b) local x = b; x = not a; return x end",
-         "MOV", 1, "NOT", 2, "RET1", 3)
-    take("return function() local a, b, c, d = 's', 1, 0.5, true "
-         .. "return a end", "KSTR", 1, "KSHORT", 2, "KNUM", 3, "KPRI", 4)
-    take("local u return function(t) return u, cx, t.f, t[u] end",
-         "UGET", 1, "GGET", 2, "TGETS", 3, "TGETV", 5, "RET", 6)
-    take("return function(a, b) if a < b then return end end",
-         "ISGE", 1, "JMP", 2, "RET0", 3)
-    take("return function(a, b) if a >= b then return end end", "ISGT", 1)
-    take("return function(a, b) if not (a < b) then return end end",
-         "ISLT", 1)
-    take("return function(a, b) if not (a <= b) then return end end",
-         "ISLE", 1)
-    take("return function(a, b) if a == b then return end end", "ISNEV", 1)
-    take("return function(a, b) if a ~= b then return end end", "ISEQV", 1)
-    take("return function(a) if a == 'x' then return end end", "ISNES", 1)
-    take("return function(a) if a ~= 'x' then return end end", "ISEQS", 1)
-    take("return function(a) if a == 1 then return end end", "ISNEN", 1)
-    take("return function(a) if a ~= 1 then return end end", "ISEQN", 1)
-    take("return function(a) if a == nil then return end end", "ISNEP", 1)
-    take("return function(a) if a ~= nil then return end end", "ISEQP", 1)
-    take("return function(a) if a then return end end", "ISF", 1)
-    take("return function(a) if not a then return end end", "IST", 1)
-    take("return function(a, b) local x = a or b return x end", "ISTC", 1)
-    take("return function(a, b) local x = a and b return x end", "ISFC", 1)
-    take("return function(f) f(1) return f(2) end", "CALL", 3, "CALLT", 6)
-    take("return function() local a, b, c = nil, nil, nil return 1 end",
-         "KNIL", 1)
-
-    local seen = {}
-    for _, op in pairs(BC) do
-        bc_known = bc_known and not seen[op]
-        seen[op] = true
-    end
-end
-
-local bcname = {}
-for name, op in pairs(BC) do
+local bc_known, bcname = ops_known, {}
+for name, op in pairs(OP) do
     bcname[op] = name
 end
 
@@ -1056,6 +1038,8 @@ do
         helpers = helpers,
         cx_names = names,
         takes = takes,
+        op = OP,
+        op_known = ops_known,
         fields = C.fields,
         globals = base,
         list = lists,

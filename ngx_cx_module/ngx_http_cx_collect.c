@@ -584,7 +584,7 @@ ngx_http_cx_collect_check(ngx_http_request_t *r, ngx_http_cx_collect_t *c,
     }
 
     if (ngx_http_cx_token_verify(r, &c->token, &c->survey, &c->touchpoint,
-                                 rec->nonce, &c->error)
+                                 rec->nonce, &rec->variant, &c->error)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -537,7 +537,8 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
 
     size = offsetof(ngx_http_cx_record_t, data)
            + rec->site.len + rec->survey.len + rec->touchpoint.len
-           + rec->event.len + rec->comment.len + rec->page.len;
+           + rec->event.len + rec->comment.len + rec->page.len
+           + rec->variant.len;
 
     r = ngx_alloc(size, t->log);
     if (r == NULL) {
@@ -557,6 +558,7 @@ ngx_http_cx_record_add(ngx_http_cx_record_t *rec)
     ngx_http_cx_record_copy(event);
     ngx_http_cx_record_copy(comment);
     ngx_http_cx_record_copy(page);
+    ngx_http_cx_record_copy(variant);
 
 #undef ngx_http_cx_record_copy
 

@@ -41,6 +41,7 @@ struct ngx_http_cx_record_s {
     ngx_str_t                    event;
     ngx_str_t                    comment;
     ngx_str_t                    page;
+    ngx_str_t                    variant;   /* the question's, or empty */
     ngx_int_t                    score;     /* -1: none */
     time_t                       time;
     u_char                       nonce[16];
@@ -62,6 +63,11 @@ typedef struct {
     uint64_t                     events;
     ngx_uint_t                   attempts;
     ngx_msec_t                   sent;      /* when last sent */
+
+    /* cx_redis_cluster: a part of a worker's batch (ngx_http_cx_flush.h) */
+    ngx_str_t                    site;
+    ngx_uint_t                   shard;
+    ngx_uint_t                   slot;      /* of every key it touches */
 } ngx_http_cx_batch_t;
 
 

@@ -11,7 +11,6 @@
 #include "ngx_http_cx_util.h"
 
 
-static ngx_int_t ngx_http_cx_csv_reserve(ngx_http_cx_csv_t *csv, size_t n);
 static ngx_uint_t ngx_http_cx_csv_quoted(u_char *p, size_t len);
 
 
@@ -20,51 +19,7 @@ ngx_http_cx_csv_init(ngx_http_cx_csv_t *csv, ngx_pool_t *pool, size_t size)
 {
     ngx_memzero(csv, sizeof(ngx_http_cx_csv_t));
 
-    csv->pool = pool;
-    csv->start = ngx_pnalloc(pool, size);
-    if (csv->start == NULL) {
-        return NGX_ERROR;
-    }
-
-    csv->pos = csv->start;
-    csv->end = csv->start + size;
-
-    return NGX_OK;
-}
-
-
-/* room for n more bytes: the buffer doubles (at least) when it is full */
-
-static ngx_int_t
-ngx_http_cx_csv_reserve(ngx_http_cx_csv_t *csv, size_t n)
-{
-    u_char  *p;
-    size_t   used, size;
-
-    if (csv->error) {
-        return NGX_ERROR;
-    }
-
-    if ((size_t) (csv->end - csv->pos) >= n) {
-        return NGX_OK;
-    }
-
-    used = csv->pos - csv->start;
-    size = ngx_max(2 * (size_t) (csv->end - csv->start), used + n);
-
-    p = ngx_pnalloc(csv->pool, size);
-    if (p == NULL) {
-        csv->error = 1;
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, csv->start, used);
-
-    csv->start = p;
-    csv->pos = p + used;
-    csv->end = p + size;
-
-    return NGX_OK;
+    return ngx_http_cx_grow_init(&csv->out, pool, size);
 }
 
 
@@ -99,12 +54,14 @@ ngx_http_cx_csv_cell(ngx_http_cx_csv_t *csv, ngx_str_t *s)
     uint32_t     cp;
     ngx_uint_t   quote;
 
-    if (ngx_http_cx_csv_reserve(csv, 4 + (s ? 3 * s->len : 0)) != NGX_OK) {
+    n = 4 + (s ? 3 * s->len : 0);
+
+    if (ngx_http_cx_grow_reserve(&csv->out, n) != NGX_OK) {
         return;
     }
 
     if (csv->cells++) {
-        *csv->pos++ = ',';
+        *csv->out.pos++ = ',';
     }
 
     if (s == NULL || s->len == 0) {
@@ -116,22 +73,22 @@ ngx_http_cx_csv_cell(ngx_http_cx_csv_t *csv, ngx_str_t *s)
     quote = ngx_http_cx_csv_quoted(p, s->len);
 
     if (quote) {
-        *csv->pos++ = '"';
+        *csv->out.pos++ = '"';
     }
 
     if (*p == '=' || *p == '+' || *p == '-' || *p == '@' || *p == '\t'
         || *p == CR)
     {
-        *csv->pos++ = '\'';
+        *csv->out.pos++ = '\'';
     }
 
     while (p < last) {
         if (*p < 0x80) {
             if (*p == '"') {
-                *csv->pos++ = '"';
+                *csv->out.pos++ = '"';
             }
 
-            *csv->pos++ = *p++;
+            *csv->out.pos++ = *p++;
             continue;
         }
 
@@ -139,19 +96,19 @@ ngx_http_cx_csv_cell(ngx_http_cx_csv_t *csv, ngx_str_t *s)
 
         if (n == 0) {
             /* U+FFFD for the invalid bytes */
-            *csv->pos++ = 0xef;
-            *csv->pos++ = 0xbf;
-            *csv->pos++ = 0xbd;
+            *csv->out.pos++ = 0xef;
+            *csv->out.pos++ = 0xbf;
+            *csv->out.pos++ = 0xbd;
             p += skip;
             continue;
         }
 
-        csv->pos = ngx_cpymem(csv->pos, p, n);
+        csv->out.pos = ngx_cpymem(csv->out.pos, p, n);
         p += n;
     }
 
     if (quote) {
-        *csv->pos++ = '"';
+        *csv->out.pos++ = '"';
     }
 }
 
@@ -173,12 +130,12 @@ ngx_http_cx_csv_cstr(ngx_http_cx_csv_t *csv, const char *s)
 void
 ngx_http_cx_csv_row(ngx_http_cx_csv_t *csv)
 {
-    if (ngx_http_cx_csv_reserve(csv, 2) != NGX_OK) {
+    if (ngx_http_cx_grow_reserve(&csv->out, 2) != NGX_OK) {
         return;
     }
 
-    *csv->pos++ = CR;
-    *csv->pos++ = LF;
+    *csv->out.pos++ = CR;
+    *csv->out.pos++ = LF;
     csv->cells = 0;
 }
 
@@ -196,7 +153,7 @@ ngx_http_cx_csv_send(ngx_http_request_t *r, ngx_http_cx_csv_t *csv,
     ngx_str_t    no_store, nosniff, attachment;
     ngx_list_t  *headers;
 
-    if (csv->error) {
+    if (csv->out.error) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -230,8 +187,8 @@ ngx_http_cx_csv_send(ngx_http_request_t *r, ngx_http_cx_csv_t *csv,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = csv->start;
-    b->last = csv->pos;
+    b->pos = csv->out.start;
+    b->last = csv->out.pos;
     b->memory = 1;
 
     r->headers_out.status = NGX_HTTP_OK;

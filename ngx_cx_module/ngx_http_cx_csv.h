@@ -17,6 +17,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_cx_util.h"
+
 
 /*
  * Like the JSON builder, errors (no memory) are sticky and reported by
@@ -24,12 +26,8 @@
  */
 
 typedef struct {
-    ngx_pool_t                  *pool;
-    u_char                      *start;
-    u_char                      *pos;
-    u_char                      *end;
+    ngx_http_cx_grow_t           out;
     ngx_uint_t                   cells;     /* in the row being written */
-    unsigned                     error:1;
 } ngx_http_cx_csv_t;
 
 

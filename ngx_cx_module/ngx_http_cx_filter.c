@@ -348,15 +348,16 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 {
     size_t                    len;
     u_char                   *p;
-    ngx_str_t                 tp, nonce;
+    ngx_str_t                 tp, nonce, token;
     ngx_int_t                 followup;
     ngx_http_cx_survey_t     *s;
     ngx_http_cx_main_conf_t  *cmcf;
-    u_char                    token[NGX_HTTP_CX_TOKEN_LEN];
+    u_char                    buf[NGX_HTTP_CX_TOKEN_MAX];
 
     s = ctx->survey;
+    token.data = buf;
 
-    if (ngx_http_cx_pageview_token(r, ctx, &tp, token) != NGX_OK) {
+    if (ngx_http_cx_pageview_token(r, ctx, &tp, &token) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -372,7 +373,7 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                  " data-cx-delay=\"\" data-cx-touchpoint=\"\""
                  " data-cx-token=\"\"></script>") - 1
           + lcf->widget_src.len + s->id.len + s->type->name.len
-          + NGX_TIME_T_LEN + tp.len + NGX_HTTP_CX_TOKEN_LEN;
+          + NGX_TIME_T_LEN + tp.len + token.len;
 
     if (ctx->question.len) {
         len += sizeof(" data-cx-question=\"\"") - 1 + ctx->question.len;
@@ -465,7 +466,7 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     p = ngx_http_cx_lit(p, " data-cx-touchpoint=\"");
     p = ngx_cpymem(p, tp.data, tp.len);
     p = ngx_http_cx_lit(p, "\" data-cx-token=\"");
-    p = ngx_cpymem(p, token, NGX_HTTP_CX_TOKEN_LEN);
+    p = ngx_cpymem(p, token.data, token.len);
     *p++ = '"';
 
     if (nonce.len) {

@@ -33,6 +33,12 @@ typedef struct {
     ngx_array_t                  hashes;    /* ngx_str_t: ARGV, hashes */
     ngx_uint_t                   nhashes;
     ngx_array_t                  records;   /* ngx_str_t: ARGV, records */
+
+    /* cx_redis_cluster: the names are its shard's */
+    ngx_http_cx_key_shard_t      shard;
+    size_t                       skip;      /* {prefix}:{site} */
+    unsigned                     tagged:1;
+    u_char                       tag[NGX_HTTP_CX_KEY_MAX];
 } ngx_http_cx_flush_args_t;
 
 
@@ -41,7 +47,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_cx_flush_args_init(ngx_http_cx_flush_args_t *a,
-    ngx_http_cx_main_conf_t *cmcf, ngx_log_t *log);
+    ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_batch_t *b, ngx_log_t *log);
 static ngx_uint_t ngx_http_cx_flush_key(ngx_http_cx_flush_args_t *a,
     u_char *data, size_t len);
 static ngx_int_t ngx_http_cx_flush_grow(ngx_http_cx_flush_args_t *a);
@@ -85,17 +91,35 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     size_t                    *lens;
     ngx_int_t                  rv;
     ngx_str_t                 *s;
+    ngx_str_t                  key;
     ngx_uint_t                 i, k, argc, nkeys;
     ngx_array_t                head;
     const char               **argv;
     ngx_http_cx_record_t      *rec;
     ngx_http_cx_flush_args_t   a;
 
-    if (ngx_http_cx_flush_args_init(&a, cmcf, log) != NGX_OK) {
+    if (ngx_http_cx_flush_args_init(&a, cmcf, b, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
     rv = NGX_ERROR;
+
+    /* the worker's batch key, or in a cluster its key in the part's shard */
+
+    key.data = batch_key;
+    key.len = ngx_strlen(batch_key);
+
+    if (a.tagged && batch_key[0] != '{') {
+        key.data = ngx_pnalloc(a.pool, NGX_HTTP_CX_KEY_MAX);
+        if (key.data == NULL
+            || ngx_http_cx_flush_batch_key(cmcf, b, batch_key, key.data)
+               == NULL)
+        {
+            goto done;
+        }
+
+        key.len = ngx_strlen(key.data);
+    }
 
     if (ngx_http_cx_flush_counters(&a, b) != NGX_OK) {
         goto done;
@@ -156,7 +180,7 @@ ngx_http_cx_flush_send(ngx_http_cx_main_conf_t *cmcf,
     s = head.elts;
 
     ngx_http_cx_arg(s[0].data, s[0].len);
-    ngx_http_cx_arg(batch_key, ngx_strlen(batch_key));
+    ngx_http_cx_arg(key.data, key.len);
     ngx_http_cx_args(&a.keys);
 
     s = head.elts;
@@ -192,13 +216,79 @@ done:
 }
 
 
+/*
+ * A part's own batch key (NUL-terminated, at buf: NGX_HTTP_CX_KEY_MAX
+ * bytes) from the worker's {prefix}:batch:{id}: its shard's tag, then
+ * :batch:{id}.  Without a cluster, the worker's.  NULL on error.
+ */
+
+u_char *
+ngx_http_cx_flush_batch_key(ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_batch_t *b, u_char *batch_key, u_char *buf)
+{
+    u_char                   *p;
+    ngx_str_t                 key;
+    ngx_http_cx_key_shard_t   shard;
+    u_char                    tag[NGX_HTTP_CX_KEY_MAX];
+
+    key.data = batch_key;
+    key.len = ngx_strlen(batch_key);
+
+    if (key.len < cmcf->redis_prefix.len) {
+        return NULL;
+    }
+
+    if (cmcf->shards == NULL) {
+        if (key.len >= NGX_HTTP_CX_KEY_MAX) {
+            return NULL;
+        }
+
+        p = ngx_cpymem(buf, key.data, key.len);
+
+    } else {
+        if (b->site.len == 0
+            || ngx_http_cx_key_shard(cmcf->shards, &b->site, b->shard, tag,
+                                     &shard)
+               != NGX_OK
+            || shard.tag.len + key.len - cmcf->redis_prefix.len
+               >= NGX_HTTP_CX_KEY_MAX)
+        {
+            return NULL;
+        }
+
+        p = ngx_http_cx_key_tagged(buf, &shard, &key, cmcf->redis_prefix.len);
+    }
+
+    *p = '\0';
+
+    return buf;
+}
+
+
 static ngx_int_t
 ngx_http_cx_flush_args_init(ngx_http_cx_flush_args_t *a,
-    ngx_http_cx_main_conf_t *cmcf, ngx_log_t *log)
+    ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_batch_t *b, ngx_log_t *log)
 {
     ngx_memzero(a, sizeof(ngx_http_cx_flush_args_t));
 
     a->cmcf = cmcf;
+
+    if (cmcf->shards) {
+        /* a part of the worker's batch: one site's, one shard's */
+
+        if (b->site.len == 0
+            || ngx_http_cx_key_shard(cmcf->shards, &b->site, b->shard,
+                                     a->tag, &a->shard)
+               != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "cx redis: a batch of no shard in a cluster");
+            return NGX_ERROR;
+        }
+
+        a->skip = cmcf->redis_prefix.len + 1 + b->site.len;
+        a->tagged = 1;
+    }
 
     a->pool = ngx_create_pool(NGX_HTTP_CX_FLUSH_POOL, log);
     if (a->pool == NULL) {
@@ -234,8 +324,23 @@ ngx_http_cx_flush_args_init(ngx_http_cx_flush_args_t *a,
 static ngx_uint_t
 ngx_http_cx_flush_key(ngx_http_cx_flush_args_t *a, u_char *data, size_t len)
 {
-    ngx_str_t   *k, *keys;
+    ngx_str_t   *k, *keys, key;
     ngx_uint_t   i, *h;
+    u_char       buf[NGX_HTTP_CX_KEY_MAX];
+
+    if (a->tagged) {
+        /* {prefix}:{site}:... -> {prefix:site:s.k}:... */
+
+        if (len <= a->skip || a->shard.tag.len + len - a->skip > sizeof(buf))
+        {
+            return 0;
+        }
+
+        key.data = data;
+        key.len = len;
+        len = ngx_http_cx_key_tagged(buf, &a->shard, &key, a->skip) - buf;
+        data = buf;
+    }
 
     keys = a->keys.elts;
 
@@ -452,8 +557,9 @@ ngx_http_cx_flush_counters(ngx_http_cx_flush_args_t *a,
 /*
  * A record's arguments: its token and event, the set of its site's
  * custom names of the day (or 0 for the widget's own events), the
- * counters it adds to (hash number, field), and the follow-up stream
- * entry of a low score.  A hash a record adds to first is described
+ * counters it adds to (hash number, field; a question variant's event
+ * and score also as "...@variant" in sv and sc), and the follow-up
+ * stream entry of a low score.  A hash a record adds to first is described
  * (with no counters of its own) before the records in ARGV.
  */
 
@@ -464,7 +570,7 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
     u_char                   *p, *f;
     ngx_tm_t                  tm;
     ngx_str_t                 key;
-    ngx_uint_t                i, k, nk, fresh, h[6];
+    ngx_uint_t                i, k, nk, nv, fresh, h[6];
     ngx_array_t              *args;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[8], hour[2];
@@ -528,8 +634,14 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
         }
     }
 
+    nv = 0;
+
+    if (rec->variant.len && !rec->custom) {
+        nv = (nk == 6) ? 2 : 1;
+    }
+
     if (ngx_http_cx_flush_num(a, args, "%ui", k) != NGX_OK
-        || ngx_http_cx_flush_num(a, args, "%ui", nk) != NGX_OK)
+        || ngx_http_cx_flush_num(a, args, "%ui", nk + nv) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -550,6 +662,23 @@ ngx_http_cx_flush_record(ngx_http_cx_flush_args_t *a,
         }
 
         if (ngx_http_cx_flush_num(a, args, "%ui", h[i]) != NGX_OK
+            || ngx_http_cx_flush_copy(a, args, fbuf, f - fbuf) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < nv; i++) {
+        if (i == 0) {
+            f = ngx_sprintf(fbuf, "%V:%V@%V", &rec->touchpoint, &rec->event,
+                            &rec->variant);
+
+        } else {
+            f = ngx_sprintf(fbuf, "%V:%i@%V", &rec->touchpoint, rec->score,
+                            &rec->variant);
+        }
+
+        if (ngx_http_cx_flush_num(a, args, "%ui", h[i ? 4 : 0]) != NGX_OK
             || ngx_http_cx_flush_copy(a, args, fbuf, f - fbuf) != NGX_OK)
         {
             return NGX_ERROR;
@@ -595,7 +724,8 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                            - cmcf->followup_retention * 86400)
                                  * 1000)
            != NGX_OK
-        || ngx_http_cx_flush_num(a, args, "7") != NGX_OK)
+        || ngx_http_cx_flush_num(a, args, "%ui", rec->variant.len ? 8 : 7)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -628,6 +758,17 @@ ngx_http_cx_flush_followup(ngx_http_cx_flush_args_t *a,
                                  tm->ngx_tm_mday, tm->ngx_tm_hour,
                                  tm->ngx_tm_min, tm->ngx_tm_sec)
            != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the question's variant, when it had one */
+
+    if (rec->variant.len
+        && (ngx_http_cx_flush_arg(args, (u_char *) "variant", 7) != NGX_OK
+            || ngx_http_cx_flush_arg(args, rec->variant.data,
+                                     rec->variant.len)
+               != NGX_OK))
     {
         return NGX_ERROR;
     }

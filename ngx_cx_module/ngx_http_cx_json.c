@@ -20,7 +20,6 @@
 
 static u_char *ngx_http_cx_json_escape_to(u_char *dst, u_char *src,
     size_t len, size_t *size);
-static ngx_int_t ngx_http_cx_json_reserve(ngx_http_cx_json_t *j, size_t n);
 static void ngx_http_cx_json_prelude(ngx_http_cx_json_t *j, ngx_uint_t key);
 static void ngx_http_cx_json_open(ngx_http_cx_json_t *j, u_char open,
     u_char close);
@@ -221,18 +220,7 @@ ngx_http_cx_json_init(ngx_http_cx_json_t *j, ngx_pool_t *pool, size_t size)
 {
     ngx_memzero(j, sizeof(ngx_http_cx_json_t));
 
-    j->pool = pool;
-
-    j->start = ngx_pnalloc(pool, size);
-    if (j->start == NULL) {
-        j->error = 1;
-        return NGX_ERROR;
-    }
-
-    j->pos = j->start;
-    j->end = j->start + size;
-
-    return NGX_OK;
+    return ngx_http_cx_grow_init(&j->out, pool, size);
 }
 
 
@@ -254,7 +242,7 @@ void
 ngx_http_cx_json_end(ngx_http_cx_json_t *j)
 {
     if (j->depth == 0 || j->after_key) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
@@ -279,20 +267,20 @@ void
 ngx_http_cx_json_key_str(ngx_http_cx_json_t *j, ngx_str_t *key)
 {
     if (j->depth == 0 || j->closer[j->depth] != '}' || j->after_key) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
     ngx_http_cx_json_prelude(j, 1);
 
-    if (ngx_http_cx_json_reserve(j, key->len * 6 + 3) != NGX_OK) {
+    if (ngx_http_cx_grow_reserve(&j->out, key->len * 6 + 3) != NGX_OK) {
         return;
     }
 
-    *j->pos++ = '"';
-    j->pos = ngx_http_cx_json_escape(j->pos, key->data, key->len);
-    *j->pos++ = '"';
-    *j->pos++ = ':';
+    *j->out.pos++ = '"';
+    j->out.pos = ngx_http_cx_json_escape(j->out.pos, key->data, key->len);
+    *j->out.pos++ = '"';
+    *j->out.pos++ = ':';
 
     j->after_key = 1;
 }
@@ -303,13 +291,13 @@ ngx_http_cx_json_str(ngx_http_cx_json_t *j, ngx_str_t *s)
 {
     ngx_http_cx_json_prelude(j, 0);
 
-    if (ngx_http_cx_json_reserve(j, s->len * 6 + 2) != NGX_OK) {
+    if (ngx_http_cx_grow_reserve(&j->out, s->len * 6 + 2) != NGX_OK) {
         return;
     }
 
-    *j->pos++ = '"';
-    j->pos = ngx_http_cx_json_escape(j->pos, s->data, s->len);
-    *j->pos++ = '"';
+    *j->out.pos++ = '"';
+    j->out.pos = ngx_http_cx_json_escape(j->out.pos, s->data, s->len);
+    *j->out.pos++ = '"';
 }
 
 
@@ -330,8 +318,8 @@ ngx_http_cx_json_int(ngx_http_cx_json_t *j, int64_t n)
 {
     ngx_http_cx_json_prelude(j, 0);
 
-    if (ngx_http_cx_json_reserve(j, NGX_INT64_LEN) == NGX_OK) {
-        j->pos = ngx_sprintf(j->pos, "%L", n);
+    if (ngx_http_cx_grow_reserve(&j->out, NGX_INT64_LEN) == NGX_OK) {
+        j->out.pos = ngx_sprintf(j->out.pos, "%L", n);
     }
 }
 
@@ -341,8 +329,8 @@ ngx_http_cx_json_uint(ngx_http_cx_json_t *j, uint64_t n)
 {
     ngx_http_cx_json_prelude(j, 0);
 
-    if (ngx_http_cx_json_reserve(j, NGX_INT64_LEN) == NGX_OK) {
-        j->pos = ngx_sprintf(j->pos, "%uL", n);
+    if (ngx_http_cx_grow_reserve(&j->out, NGX_INT64_LEN) == NGX_OK) {
+        j->out.pos = ngx_sprintf(j->out.pos, "%uL", n);
     }
 }
 
@@ -383,11 +371,11 @@ ngx_http_cx_json_fixed(ngx_http_cx_json_t *j, double v,
 
     ngx_http_cx_json_prelude(j, 0);
 
-    if (ngx_http_cx_json_reserve(j, NGX_INT64_LEN + 2) != NGX_OK) {
+    if (ngx_http_cx_grow_reserve(&j->out, NGX_INT64_LEN + 2) != NGX_OK) {
         return;
     }
 
-    p = j->pos;
+    p = j->out.pos;
 
     if (whole < 0) {
         *p++ = '-';
@@ -411,7 +399,7 @@ ngx_http_cx_json_fixed(ngx_http_cx_json_t *j, double v,
         p += decimals;
     }
 
-    j->pos = p;
+    j->out.pos = p;
 }
 
 
@@ -442,45 +430,12 @@ ngx_http_cx_json_null(ngx_http_cx_json_t *j)
 ngx_int_t
 ngx_http_cx_json_done(ngx_http_cx_json_t *j, ngx_str_t *out)
 {
-    if (j->error || j->depth || j->after_key) {
+    if (j->out.error || j->depth || j->after_key) {
         return NGX_ERROR;
     }
 
-    out->data = j->start;
-    out->len = j->pos - j->start;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cx_json_reserve(ngx_http_cx_json_t *j, size_t n)
-{
-    u_char  *p;
-    size_t   used, size;
-
-    if (j->error) {
-        return NGX_ERROR;
-    }
-
-    if ((size_t) (j->end - j->pos) >= n) {
-        return NGX_OK;
-    }
-
-    used = j->pos - j->start;
-    size = ngx_max(2 * (size_t) (j->end - j->start), used + n + 256);
-
-    p = ngx_pnalloc(j->pool, size);
-    if (p == NULL) {
-        j->error = 1;
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, j->start, used);
-
-    j->start = p;
-    j->pos = p + used;
-    j->end = p + size;
+    out->data = j->out.start;
+    out->len = j->out.pos - j->out.start;
 
     return NGX_OK;
 }
@@ -506,7 +461,7 @@ ngx_http_cx_json_prelude(ngx_http_cx_json_t *j, ngx_uint_t key)
     if (!key && ((j->depth && j->closer[j->depth] == '}')
                  || (j->depth == 0 && (j->has_value & bit))))
     {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
@@ -524,7 +479,7 @@ ngx_http_cx_json_open(ngx_http_cx_json_t *j, u_char open, u_char close)
     ngx_http_cx_json_prelude(j, 0);
 
     if (j->depth + 1 >= NGX_HTTP_CX_JSON_DEPTH) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
@@ -539,8 +494,8 @@ ngx_http_cx_json_open(ngx_http_cx_json_t *j, u_char open, u_char close)
 static void
 ngx_http_cx_json_raw(ngx_http_cx_json_t *j, u_char *p, size_t len)
 {
-    if (ngx_http_cx_json_reserve(j, len) == NGX_OK) {
-        j->pos = ngx_cpymem(j->pos, p, len);
+    if (ngx_http_cx_grow_reserve(&j->out, len) == NGX_OK) {
+        j->out.pos = ngx_cpymem(j->out.pos, p, len);
     }
 }
 

@@ -14,6 +14,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_cx_util.h"
+
 
 #define NGX_HTTP_CX_JSON_DEPTH  32
 
@@ -37,17 +39,13 @@
  */
 
 typedef struct {
-    ngx_pool_t                  *pool;
-    u_char                      *start;
-    u_char                      *pos;
-    u_char                      *end;
+    ngx_http_cx_grow_t           out;       /* out.error: any error */
 
     ngx_uint_t                   depth;
     u_char                       closer[NGX_HTTP_CX_JSON_DEPTH];
     uint64_t                     has_value;  /* bit per depth */
 
     unsigned                     after_key:1;
-    unsigned                     error:1;
 } ngx_http_cx_json_t;
 
 

@@ -19,10 +19,15 @@
  *   {prefix}:{site}:names:{YYYYMMDD}        the day's custom event names
  *   {prefix}:{site}:followup                the low scores' stream
  *   {prefix}:batch:{id}                     a worker's last batch number
+ *
+ * In Redis Cluster the same names carry the tag of their shard instead
+ * of {prefix}:{site} -- {prefix:site:s.k}:tp:{YYYYMMDD} ... -- and the
+ * batch numbers are per site and shard: {prefix:site:s.k}:batch:{id}.
  */
 
 
 #include "ngx_http_cx_keys.h"
+#include "ngx_http_cx_shard.h"
 
 
 #define NGX_HTTP_CX_NONCE_CHARS  16
@@ -158,4 +163,165 @@ u_char *
 ngx_http_cx_key_batch(u_char *buf, ngx_str_t *prefix, uint64_t id)
 {
     return ngx_sprintf(buf, "%V:batch:%016xL", prefix, id);
+}
+
+
+/*
+ * The tags of every site's n shards (configured sites: cx_site), made
+ * once, in pool; NULL on error (logged)
+ */
+
+ngx_http_cx_key_shards_t *
+ngx_http_cx_key_shards(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *prefix,
+    ngx_array_t *sites, ngx_uint_t n)
+{
+    u_char                    *p;
+    ngx_str_t                 *site;
+    ngx_uint_t                 i, s;
+    ngx_http_cx_key_site_t    *ks;
+    ngx_http_cx_key_shard_t   *sh;
+    ngx_http_cx_key_shards_t  *shards;
+
+    if (n == 0 || n > NGX_HTTP_CX_SHARDS_MAX) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "cx: %ui shards: must be 1 to %d", n,
+                      NGX_HTTP_CX_SHARDS_MAX);
+        return NULL;
+    }
+
+    shards = ngx_pcalloc(pool, sizeof(ngx_http_cx_key_shards_t));
+    if (shards == NULL
+        || ngx_array_init(&shards->sites, pool, sites->nelts + 1,
+                          sizeof(ngx_http_cx_key_site_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    shards->prefix = *prefix;
+    shards->n = n;
+
+    site = sites->elts;
+
+    for (i = 0; i < sites->nelts; i++) {
+        ks = ngx_array_push(&shards->sites);
+        sh = ngx_palloc(pool, n * sizeof(ngx_http_cx_key_shard_t));
+
+        if (ks == NULL || sh == NULL) {
+            return NULL;
+        }
+
+        ks->site = site[i];
+        ks->shard = sh;
+
+        for (s = 0; s < n; s++) {
+            sh[s].tag.data = ngx_pnalloc(pool, prefix->len + site[i].len
+                                               + NGX_HTTP_CX_SHARD_TAG_LEN);
+            if (sh[s].tag.data == NULL) {
+                return NULL;
+            }
+
+            p = ngx_http_cx_shard_tag(sh[s].tag.data, prefix, &site[i], s,
+                                      n, &sh[s].slot);
+            if (p == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, log, 0,
+                              "cx: no hash tag for shard %ui of %ui of "
+                              "site \"%V\"", s, n, &site[i]);
+                return NULL;
+            }
+
+            sh[s].tag.len = p - sh[s].tag.data;
+        }
+    }
+
+    return shards;
+}
+
+
+/*
+ * Shard s of a site: from the table, or made at buf (NGX_HTTP_CX_KEY_MAX
+ * bytes) for a site the table lacks (one cx_score_sites names)
+ */
+
+ngx_int_t
+ngx_http_cx_key_shard(ngx_http_cx_key_shards_t *shards, ngx_str_t *site,
+    ngx_uint_t s, u_char *buf, ngx_http_cx_key_shard_t *shard)
+{
+    u_char                  *p;
+    ngx_uint_t               i;
+    ngx_http_cx_key_site_t  *ks;
+
+    ks = shards->sites.elts;
+
+    for (i = 0; i < shards->sites.nelts; i++) {
+        if (ks[i].site.len == site->len
+            && ngx_memcmp(ks[i].site.data, site->data, site->len) == 0)
+        {
+            *shard = ks[i].shard[s];
+            return NGX_OK;
+        }
+    }
+
+    if (shards->prefix.len + site->len + NGX_HTTP_CX_SHARD_TAG_LEN
+        > NGX_HTTP_CX_KEY_MAX)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_cx_shard_tag(buf, &shards->prefix, site, s, shards->n,
+                              &shard->slot);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    shard->tag.data = buf;
+    shard->tag.len = p - buf;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A name in a shard: its tag, then the untagged name's rest after skip
+ * bytes ({prefix}:{site}, or {prefix} for a batch key)
+ */
+
+u_char *
+ngx_http_cx_key_tagged(u_char *buf, ngx_http_cx_key_shard_t *shard,
+    ngx_str_t *key, size_t skip)
+{
+    u_char  *p;
+
+    p = ngx_cpymem(buf, shard->tag.data, shard->tag.len);
+
+    return ngx_cpymem(p, key->data + skip, key->len - skip);
+}
+
+
+/* the site of an untagged name {prefix}:{site}:... */
+
+ngx_int_t
+ngx_http_cx_key_site(ngx_str_t *prefix, ngx_str_t *key, ngx_str_t *site)
+{
+    u_char  *p, *last;
+
+    last = key->data + key->len;
+
+    if (key->len < prefix->len + 2
+        || ngx_memcmp(key->data, prefix->data, prefix->len) != 0
+        || key->data[prefix->len] != ':')
+    {
+        return NGX_ERROR;
+    }
+
+    site->data = key->data + prefix->len + 1;
+
+    p = ngx_strlchr(site->data, last, ':');
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    site->len = p - site->data;
+
+    return NGX_OK;
 }

@@ -19,6 +19,7 @@
 #include "ngx_http_cx_lua.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
 
 
@@ -33,6 +34,7 @@ typedef struct {
     ngx_http_cx_main_conf_t     *cmcf;
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;
+    ngx_str_t                    variant;
     ngx_str_t                    touchpoint;
     time_t                       delay;
     unsigned                     delay_set:1;
@@ -71,6 +73,9 @@ static ngx_http_cx_survey_t *ngx_http_cx_lua_survey_of(
     ngx_http_cx_lua_set_t *set, ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id);
 static ngx_int_t ngx_http_cx_lua_question(lua_State *L,
     ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res, int idx,
+    u_char *msg);
+static ngx_int_t ngx_http_cx_lua_variant(lua_State *L,
+    ngx_http_cx_lua_call_t *call, ngx_http_cx_lua_result_t *res,
     u_char *msg);
 static ngx_int_t ngx_http_cx_lua_touchpoint_result(lua_State *L,
     ngx_http_cx_lua_vm_t *vm, ngx_http_cx_lua_call_t *call, u_char *msg);
@@ -237,6 +242,8 @@ decided:
     if (res.question.data) {
         ctx->question = res.question;
     }
+
+    ctx->variant = res.variant;
 
     return NGX_OK;
 }
@@ -667,6 +674,10 @@ ngx_http_cx_lua_try_trigger(ngx_http_request_t *r,
         p = ngx_slprintf(p, last, ", delay %T", res->delay);
     }
 
+    if (res->variant.len) {
+        p = ngx_slprintf(p, last, ", variant \"%V\"", &res->variant);
+    }
+
     if (res->question.data) {
         /* as the tag has it: HTML-escaped */
         p = ngx_slprintf(p, last, ", question \"");
@@ -1091,6 +1102,15 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
             continue;
         }
 
+        if (len == 7 && ngx_strncmp(key, "variant", 7) == 0) {
+            if (ngx_http_cx_lua_variant(L, call, res, msg) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            lua_pop(L, 1);
+            continue;
+        }
+
         if (len == 5 && ngx_strncmp(key, "delay", 5) == 0) {
             if (lua_type(L, -1) != LUA_TNUMBER) {
                 return ngx_http_cx_lua_bad(L, call, msg, "returned a delay "
@@ -1114,7 +1134,7 @@ ngx_http_cx_lua_trigger_table(lua_State *L, ngx_http_cx_lua_call_t *call,
 
         return ngx_http_cx_lua_bad(L, call, msg, "returned a table with the "
                                    "unknown field \"%s\" (survey, delay, "
-                                   "question)",
+                                   "question, variant)",
                                    ngx_http_cx_lua_quote(quote, (u_char *) key,
                                                          len));
     }
@@ -1234,6 +1254,47 @@ ngx_http_cx_lua_question(lua_State *L, ngx_http_cx_lua_call_t *call,
     }
 
     ngx_http_cx_escape_html(res->question.data, q, len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * variant= of the table trigger(r) returned, at the top of the stack: the
+ * question variant's name, carried by the survey's token and counted
+ * apart (by=variant); copied, as Lua may collect its string.
+ */
+
+static ngx_int_t
+ngx_http_cx_lua_variant(lua_State *L, ngx_http_cx_lua_call_t *call,
+    ngx_http_cx_lua_result_t *res, u_char *msg)
+{
+    size_t   len;
+    u_char  *v;
+    u_char   quote[NGX_HTTP_CX_LUA_QUOTE_MAX];
+
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        return ngx_http_cx_lua_bad(L, call, msg, "returned a variant that is "
+                                   "a %s, not a name", luaL_typename(L, -1));
+    }
+
+    v = (u_char *) lua_tolstring(L, -1, &len);
+
+    if (!ngx_http_cx_variant_valid(v, len)) {
+        return ngx_http_cx_lua_bad(L, call, msg, "returned the variant "
+                                   "\"%s\", which is not a name "
+                                   "([a-z0-9_.-]{1,"
+                                   ngx_value(NGX_HTTP_CX_VARIANT_MAX) "})",
+                                   ngx_http_cx_lua_quote(quote, v, len));
+    }
+
+    res->variant.data = ngx_pnalloc(res->r->pool, len);
+    if (res->variant.data == NULL) {
+        return ngx_http_cx_lua_nomem(res, msg);
+    }
+
+    ngx_memcpy(res->variant.data, v, len);
+    res->variant.len = len;
 
     return NGX_OK;
 }

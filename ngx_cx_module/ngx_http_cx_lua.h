@@ -17,6 +17,7 @@
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_rules.h"
+#include "ngx_http_cx_tz.h"
 #include "ngx_http_cx_util.h"
 
 
@@ -95,27 +96,6 @@ typedef enum {
 } ngx_http_cx_lua_fail_e;
 
 
-typedef enum {
-    ngx_http_cx_lua_tz_local = 0,
-    ngx_http_cx_lua_tz_utc,
-    ngx_http_cx_lua_tz_fixed,
-    ngx_http_cx_lua_tz_zone
-} ngx_http_cx_lua_tz_e;
-
-
-/* cx_rules_time_zone: a fixed offset, or a zoneinfo file's transitions */
-
-typedef struct {
-    ngx_http_cx_lua_tz_e         type;
-    ngx_str_t                    name;
-    ngx_int_t                    offset;    /* fixed: seconds east of UTC */
-    ngx_uint_t                   n;
-    int64_t                     *at;        /* transition times, sorted */
-    int32_t                     *offsets;   /* offset from at[i] on */
-    int32_t                      initial;   /* before at[0] */
-} ngx_http_cx_lua_tz_t;
-
-
 /* one rule file as configured (several locations may share it) */
 
 struct ngx_http_cx_rules_s {
@@ -134,7 +114,7 @@ struct ngx_http_cx_rules_s {
 typedef struct {
     ngx_array_t                  rules;     /* ngx_http_cx_rules_t * */
     size_t                       memory;
-    ngx_http_cx_lua_tz_t         tz;
+    ngx_http_cx_tz_t             tz;    /* cx_rules_time_zone */
     ngx_array_t                 *surveys;   /* all cx_survey, for the
                                                check at load; NULL: no
                                                check */
@@ -320,6 +300,8 @@ size_t ngx_http_cx_lua_left(ngx_http_cx_lua_vm_t *vm);
 void ngx_http_cx_lua_callback(lua_State *L, int nargs, int nresults);
 void ngx_http_cx_lua_builtin(lua_State *L, const char *name, int nargs,
     int nresults);
+void ngx_http_cx_lua_call_wrapped(lua_State *L, int up, const char *name,
+    int nargs, int nresults);
 int ngx_http_cx_lua_nomemory(lua_State *L, ngx_http_cx_lua_vm_t *vm);
 
 
@@ -419,11 +401,6 @@ ngx_int_t ngx_http_cx_lua_try_check(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
 time_t ngx_http_cx_lua_try_clock(ngx_http_request_t *r);
 void ngx_http_cx_lua_try_init(lua_State *L);
-
-/* ngx_http_cx_lua_tz.c */
-char *ngx_http_cx_lua_tz_parse(ngx_conf_t *cf, ngx_http_cx_lua_tz_t *tz,
-    ngx_str_t *value);
-ngx_int_t ngx_http_cx_lua_tz_offset(ngx_http_cx_lua_tz_t *tz, time_t t);
 
 /* ngx_http_cx_lua_string.c */
 void ngx_http_cx_lua_string_init(lua_State *L);

@@ -115,9 +115,7 @@ ngx_http_cx_lua_case(lua_State *L)
 
     ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), len);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 1, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, 1, 1);
 
     return 1;
 }
@@ -170,9 +168,7 @@ ngx_http_cx_lua_rep(lua_State *L)
 
     ngx_http_cx_lua_work(L, vm, (size_t) total);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 3, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, 3, 1);
 
     return 1;
 }
@@ -271,9 +267,7 @@ ngx_http_cx_lua_char(lua_State *L)
 
     ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), (size_t) n * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, n, 1);
 
     return 1;
 }
@@ -307,9 +301,7 @@ ngx_http_cx_lua_format(lua_State *L)
 
     ngx_http_cx_lua_work(L, vm, total + (size_t) n * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    ngx_http_cx_lua_builtin(L, "format", n, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, "format", n, 1);
 
     (void) lua_tolstring(L, -1, &len);
     ngx_http_cx_lua_work(L, vm, len);
@@ -348,9 +340,7 @@ ngx_http_cx_lua_tonumber(lua_State *L)
 
     ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), len);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, n, 1);
 
     return 1;
 }
@@ -377,9 +367,7 @@ ngx_http_cx_lua_tostring(lua_State *L)
         return 1;
     }
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 1, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, 1, 1);
 
     return 1;
 }
@@ -592,9 +580,7 @@ ngx_http_cx_lua_less(lua_State *L, ngx_http_cx_lua_vm_t *vm, size_t i,
 
     ngx_http_cx_lua_work(L, vm, 0);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, -3);
-    ngx_http_cx_lua_builtin(L, "sort", 2, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, "sort", 2, 1);
 
 done:
 

@@ -179,7 +179,7 @@ ngx_http_cx_rules_time_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    rv = ngx_http_cx_lua_tz_parse(cf, &lc->tz, &value[1]);
+    rv = ngx_http_cx_tz_parse(cf, &lc->tz, &value[1]);
 
     if (rv != NGX_CONF_OK && rv != NGX_CONF_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" in \"%V\" %s",

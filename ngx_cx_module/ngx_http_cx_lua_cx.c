@@ -426,9 +426,7 @@ ngx_http_cx_lua_concat(lua_State *L)
 
     ngx_http_cx_lua_work(L, vm, total + n * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    ngx_http_cx_lua_call_wrapped(L, 1, NULL, lua_gettop(L), 1);
 
     return 1;
 }
@@ -691,34 +689,7 @@ ngx_http_cx_lua_draw_value(lua_State *L, int key_idx, const char *fname)
 double
 ngx_http_cx_lua_draw(ngx_http_cx_lua_visitor_t *v, ngx_str_t *key)
 {
-    uint64_t    h;
-    ngx_uint_t  i;
-
-    if (v == NULL || v->id.len == 0) {
-        return (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
-    }
-
-    /* FNV-1a over "id|key", then MurmurHash3's 64-bit finaliser */
-
-    h = 0xcbf29ce484222325ULL;
-
-    for (i = 0; i < v->id.len; i++) {
-        h = (h ^ v->id.data[i]) * 0x100000001b3ULL;
-    }
-
-    h = (h ^ '|') * 0x100000001b3ULL;
-
-    for (i = 0; i < key->len; i++) {
-        h = (h ^ key->data[i]) * 0x100000001b3ULL;
-    }
-
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-
-    return (double) (h >> 11) / 9007199254740992.0;
+    return ngx_http_cx_draw(v ? &v->id : NULL, key);
 }
 
 
@@ -763,10 +734,8 @@ ngx_http_cx_lua_impure_call(lua_State *L)
     /* os.date's format: each byte may become a few */
     ngx_http_cx_lua_work(L, ngx_http_cx_lua_vm_of(L), total * 8);
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    ngx_http_cx_lua_builtin(L, lua_tostring(L, lua_upvalueindex(2)), n,
-                            LUA_MULTRET);
+    ngx_http_cx_lua_call_wrapped(L, 1, lua_tostring(L, lua_upvalueindex(2)),
+                                 n, LUA_MULTRET);
 
     return lua_gettop(L);
 }

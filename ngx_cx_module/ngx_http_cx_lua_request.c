@@ -6,7 +6,7 @@
  * empty r that every call can be given, and one with its views as plain
  * fields for rule files that write only tables they make (one table read
  * less per view, see lua/sandbox.lua); the visitor, parsed strictly from
- * the cx_v cookie; the time, in cx_rules_time_zone (ngx_http_cx_lua_tz.c).
+ * the cx_v cookie; the time, in cx_rules_time_zone (ngx_http_cx_tz.c).
  *
  * A read costs the call's budget what it touches: the bytes it looks
  * through and those of the string it makes.  r.args decodes an argument
@@ -955,7 +955,7 @@ ngx_http_cx_lua_second(ngx_http_cx_lua_vm_t *vm, time_t now)
         return;
     }
 
-    vm->tm_offset = ngx_http_cx_lua_tz_offset(&vm->conf->tz, now);
+    vm->tm_offset = ngx_http_cx_tz_offset(&vm->conf->tz, now);
     ngx_gmtime(now + vm->tm_offset, &vm->tm);
     vm->tm_at = now;
 }

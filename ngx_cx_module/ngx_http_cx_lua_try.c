@@ -205,10 +205,8 @@ ngx_http_cx_lua_try_traced(lua_State *L)
      * closure between them
      */
 
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_insert(L, 1);
-    ngx_http_cx_lua_builtin(L, lua_tostring(L, lua_upvalueindex(1)), n,
-                            LUA_MULTRET);
+    ngx_http_cx_lua_call_wrapped(L, 2, lua_tostring(L, lua_upvalueindex(1)),
+                                 n, LUA_MULTRET);
 
     top = lua_gettop(L);
 

@@ -495,6 +495,29 @@ ngx_http_cx_lua_builtin(lua_State *L, const char *name, int nargs,
 }
 
 
+/*
+ * A wrapper closure's call of the function it stands for (its upvalue
+ * up) with the nargs arguments on top of the stack: plainly, or, named,
+ * as ngx_http_cx_lua_builtin() calls one that may call back into Lua.
+ * Leaves nresults results.
+ */
+
+void
+ngx_http_cx_lua_call_wrapped(lua_State *L, int up, const char *name,
+    int nargs, int nresults)
+{
+    lua_pushvalue(L, lua_upvalueindex(up));
+    lua_insert(L, -nargs - 1);
+
+    if (name == NULL) {
+        lua_call(L, nargs, nresults);
+        return;
+    }
+
+    ngx_http_cx_lua_builtin(L, name, nargs, nresults);
+}
+
+
 static int
 ngx_http_cx_lua_nested(lua_State *L, ngx_http_cx_lua_vm_t *vm, int nargs,
     int nresults)

@@ -11,6 +11,7 @@
 #include "ngx_http_cx_collect.h"
 #include "ngx_http_cx_dashboard.h"
 #include "ngx_http_cx_filter.h"
+#include "ngx_http_cx_keys.h"
 #include "ngx_http_cx_log_phase.h"
 #include "ngx_http_cx_metrics.h"
 #include "ngx_http_cx_pageview.h"
@@ -58,6 +59,8 @@ static char *ngx_http_cx_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_cx_survey_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_cx_touchpoint_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_cx_variant_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
@@ -357,6 +360,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_score_time_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_score_time_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_csp_nonce"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -449,6 +459,9 @@ static ngx_http_variable_t  ngx_http_cx_vars[] = {
     { ngx_string("cx_touchpoint"), NULL, ngx_http_cx_touchpoint_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("cx_variant"), NULL, ngx_http_cx_variant_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -471,6 +484,31 @@ ngx_http_cx_survey_variable(ngx_http_request_t *r,
     v->no_cacheable = 1;
     v->not_found = 0;
     v->data = ctx->survey->id.data;
+
+    return NGX_OK;
+}
+
+
+/* the variant of the question of the survey injected, if any */
+
+static ngx_int_t
+ngx_http_cx_variant_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_cx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cx_module);
+
+    if (ctx == NULL || ctx->survey == NULL || ctx->variant.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->variant.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = ctx->variant.data;
 
     return NGX_OK;
 }
@@ -930,6 +968,7 @@ ngx_http_cx_create_loc_conf(ngx_conf_t *cf)
     lcf->rules_budget = NGX_CONF_UNSET_UINT;
     lcf->score_open = NGX_CONF_UNSET;
     lcf->score_sites = NGX_CONF_UNSET_PTR;
+    lcf->score_time_zones = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -963,6 +1002,8 @@ ngx_http_cx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->score_token, prev->score_token, "");
     ngx_conf_merge_value(conf->score_open, prev->score_open, 0);
     ngx_conf_merge_ptr_value(conf->score_sites, prev->score_sites, NULL);
+    ngx_conf_merge_ptr_value(conf->score_time_zones,
+                             prev->score_time_zones, NULL);
 
     if (ngx_http_merge_types(cf, &conf->types_keys, &conf->types,
                              &prev->types_keys, &prev->types,
@@ -1028,6 +1069,18 @@ ngx_http_cx_init(ngx_conf_t *cf)
 
     if (ngx_http_cx_access_init(cf) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    /* Redis Cluster: the tags of every site's shards (docs/cluster.md) */
+
+    if (cmcf->redis && cmcf->redis->shards) {
+        cmcf->shards = ngx_http_cx_key_shards(cf->pool, cf->log,
+                                              &cmcf->redis_prefix,
+                                              &cmcf->sites,
+                                              cmcf->redis->shards);
+        if (cmcf->shards == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_http_cx_log_phase_init(cf) != NGX_OK) {

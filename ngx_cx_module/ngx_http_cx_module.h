@@ -49,9 +49,19 @@ typedef struct {
     ngx_uint_t                   dismissed; /* days after a dismiss */
     ngx_uint_t                   followup;  /* NGX_HTTP_CX_FOLLOWUP_* */
     ngx_str_t                    followup_question; /* HTML-escaped */
+    ngx_array_t                 *variants;  /* ngx_http_cx_variant_t */
     u_char                      *file;
     ngx_uint_t                   line;
 } ngx_http_cx_survey_t;
+
+
+/* cx_survey ... variant=NAME:QUESTION: one wording of the question */
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_str_t                    question;  /* HTML-escaped; "": the
+                                               widget's own */
+} ngx_http_cx_variant_t;
 
 
 #define NGX_HTTP_CX_FOLLOWUP_LOW    0       /* followup=low, the default */
@@ -90,6 +100,8 @@ typedef struct {
     u_char                      *touchpoint_file;   /* the first one */
     ngx_uint_t                   touchpoint_line;
     ngx_array_t                  sites;     /* ngx_str_t: the servers' */
+    void                        *shards;    /* ngx_http_cx_key_shards_t:
+                                               a cluster's, else NULL */
 
     void                        *lua;       /* ngx_http_cx_lua.h */
 } ngx_http_cx_main_conf_t;
@@ -124,6 +136,8 @@ typedef struct {
     ngx_str_t                    score_token;
     ngx_flag_t                   score_open;
     ngx_array_t                 *score_sites; /* ngx_str_t: cx_score_sites */
+    ngx_array_t                 *score_time_zones; /* ngx_http_cx_tz_t:
+                                                  cx_score_time_zone */
 
     void                        *dashboard; /* the page, cx_dashboard */
 } ngx_http_cx_loc_conf_t;
@@ -139,6 +153,7 @@ typedef struct {
 
     ngx_http_cx_survey_t        *survey;
     ngx_str_t                    question;  /* HTML-escaped */
+    ngx_str_t                    variant;   /* the question's, if any */
     time_t                       delay;
     ngx_str_t                    touchpoint;
     ngx_str_t                    tag;

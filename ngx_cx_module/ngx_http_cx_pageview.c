@@ -4,10 +4,10 @@
  * once, in the request's context (ngx_http_cx_ctx_t): the backend's
  * signals (X-CX-Event and X-CX-Touchpoint, read and removed in the header
  * filter), the survey it triggers if any (the location's Lua rules, then
- * sampling), its touchpoint (the backend's, the rules' touchpoint(r), or
- * cx_touchpoint), the token its survey tag carries, whether the visitor
- * may be asked now (recontact, by the cx_v cookie) and the page view
- * counted in that cookie.
+ * sampling) and its question's variant, its touchpoint (the backend's,
+ * the rules' touchpoint(r), or cx_touchpoint), the token its survey tag
+ * carries, whether the visitor may be asked now (recontact, by the cx_v
+ * cookie) and the page view counted in that cookie.
  *
  * The filter, the log phase, the $cx_ variables and the rules (for
  * r.touchpoint: the resolver is handed to them) ask here; this unit asks
@@ -33,6 +33,8 @@ static ngx_http_cx_survey_t *ngx_http_cx_sample(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_recontact(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_http_cx_survey_t *s);
+static ngx_int_t ngx_http_cx_pageview_variant(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx);
 
 
 /*
@@ -268,9 +270,70 @@ ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
         ctx->delay = ctx->survey->delay;
     }
 
+    if (ctx->survey->variants
+        && ngx_http_cx_pageview_variant(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (ctx->question.data == NULL) {
         ctx->question = ctx->survey->question;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The variant of the survey's question (cx_survey variant=) for this
+ * page view.  The rules' variant, if they returned one, with its
+ * configured question unless they gave one too; none when they gave a
+ * question alone (it is not one of the variants); else the visitor's:
+ * the draw cx.pick(VARIANTS, "<survey id>") makes in a rule, so the same
+ * visitor is asked the same wording on every page view.
+ */
+
+static ngx_int_t
+ngx_http_cx_pageview_variant(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
+{
+    ngx_uint_t              i, n;
+    ngx_http_cx_visitor_t  *v;
+    ngx_http_cx_variant_t  *var;
+
+    var = ctx->survey->variants->elts;
+    n = ctx->survey->variants->nelts;
+
+    if (ctx->variant.len) {
+        for (i = 0; i < n; i++) {
+            if (var[i].name.len == ctx->variant.len
+                && ngx_strncmp(var[i].name.data, ctx->variant.data,
+                               ctx->variant.len) == 0
+                && ctx->question.data == NULL)
+            {
+                ctx->question = var[i].question;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    if (ctx->question.data) {
+        return NGX_OK;
+    }
+
+    v = ngx_http_cx_visitor_get(r, &ctx->visitor);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    i = (ngx_uint_t) (ngx_http_cx_draw(&v->id, &ctx->survey->id) * n);
+
+    if (i >= n) {
+        i = n - 1;
+    }
+
+    ctx->variant = var[i].name;
+    ctx->question = var[i].question;
 
     return NGX_OK;
 }
@@ -419,12 +482,14 @@ ngx_http_cx_sample(ngx_http_request_t *r, ngx_http_cx_loc_conf_t *lcf)
 
 /*
  * What the survey tag of a page view names: its touchpoint ("other" when
- * it has none), and a token signed for its survey and that touchpoint.
+ * it has none), and a token signed for its survey, that touchpoint and
+ * the question's variant if the rules chose one (token->data has room for
+ * NGX_HTTP_CX_TOKEN_MAX bytes).
  */
 
 ngx_int_t
 ngx_http_cx_pageview_token(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
-    ngx_str_t *tp, u_char *token)
+    ngx_str_t *tp, ngx_str_t *token)
 {
     if (ngx_http_cx_pageview_touchpoint(r, ctx, tp) == NGX_ERROR) {
         return NGX_ERROR;
@@ -434,7 +499,10 @@ ngx_http_cx_pageview_token(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
         ngx_str_set(tp, NGX_HTTP_CX_DEFAULT_TP);
     }
 
-    return ngx_http_cx_token_sign(r, &ctx->survey->id, tp, token);
+    token->len = ngx_http_cx_token_sign(r, &ctx->survey->id, tp,
+                                        &ctx->variant, token->data);
+
+    return NGX_OK;
 }
 
 

@@ -22,7 +22,7 @@ ngx_int_t ngx_http_cx_pageview_trigger(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf, ngx_http_cx_ctx_t **ctxp);
 ngx_int_t ngx_http_cx_pageview_visit(ngx_http_request_t *r);
 ngx_int_t ngx_http_cx_pageview_token(ngx_http_request_t *r,
-    ngx_http_cx_ctx_t *ctx, ngx_str_t *tp, u_char *token);
+    ngx_http_cx_ctx_t *ctx, ngx_str_t *tp, ngx_str_t *token);
 ngx_int_t ngx_http_cx_pageview_touchpoint(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_str_t *tp);
 

@@ -91,6 +91,10 @@ struct ngx_http_cx_redis_conf_s {
     ngx_str_t                    sentinel_password;
     ngx_http_cx_redis_conf_t    *sentinel_conf; /* with their AUTH */
 
+    /* cx_redis_cluster: the nodes asked for the slot map, in order */
+    ngx_array_t                 *seeds;     /* ngx_http_cx_redis_node_t */
+    ngx_uint_t                   shards;  /* cx_redis_cluster shards=N; 0: not a cluster */
+
     ngx_uint_t                   wait;      /* cx_redis_wait: replicas */
     ngx_msec_t                   wait_timeout;
 

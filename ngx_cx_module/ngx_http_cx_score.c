@@ -36,6 +36,9 @@ static ngx_int_t ngx_http_cx_score_query(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx);
 static ngx_int_t ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t base, ngx_int_t first, ngx_uint_t n);
+static ngx_int_t ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t first, ngx_uint_t n, ngx_uint_t key,
+    ngx_http_cx_score_span_e span);
 static ngx_int_t ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t first, ngx_uint_t ndays, ngx_uint_t key,
     ngx_http_cx_score_span_e span);
@@ -225,7 +228,7 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
         return ngx_http_cx_score_report_init(ctx);
     }
 
-    ctx->keys = (ctx->by == ngx_http_cx_by_hour) ? 4 : 2;
+    ctx->keys = (ctx->by == ngx_http_cx_by_hour || ctx->tz.hourly) ? 4 : 2;
 
     return ngx_http_cx_score_survey_init(ctx);
 }
@@ -273,12 +276,13 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 
     /*
      * at worst every day three times: in a month's rollup, in its own,
-     * then its hash
+     * then its hash; and a month's rollup more (one corrected by days in
+     * a time zone)
      */
 
     all = ctx->days + ctx->compare_days;
 
-    ctx->reads_max = 3 * all * ctx->keys;
+    ctx->reads_max = (3 * all + 16) * ctx->keys;
     ctx->reads = ngx_palloc(r->pool,
                             ctx->reads_max * sizeof(ngx_http_cx_score_read_t));
     if (ctx->reads == NULL) {
@@ -324,12 +328,19 @@ static ngx_int_t
 ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
     ngx_int_t first, ngx_uint_t n)
 {
+    int32_t                   offset;
+    uint32_t                  fix;
     ngx_tm_t                  tm, next;
-    ngx_uint_t                d, k, len;
+    ngx_int_t                 rc;
+    ngx_uint_t                d, i, k, len, hourly;
     ngx_http_cx_score_span_e  span, day;
 
     span = ngx_http_cx_span_month;
     day = ngx_http_cx_span_day;
+
+    /* the first of the keys by hour (sch, svh; tph) */
+
+    hourly = ctx->survey ? ngx_http_cx_key_sch : ngx_http_cx_key_tph;
 
     if (ctx->survey == NULL) {
         if (ctx->by == ngx_http_cx_by_day) {
@@ -371,16 +382,79 @@ ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t base,
         }
 
         for (k = 0; k < ctx->keys; k++) {
-            if (ctx->nreads == ctx->reads_max) {
+            rc = NGX_OK;
+
+            if (len > 1 && k >= hourly) {
+                /* hours in a zone: ngx_http_cx_score_tz.c */
+                rc = ngx_http_cx_score_tz_month(ctx, first + d, len,
+                                                &offset, &fix);
+            }
+
+            if (ngx_http_cx_score_plan_days(ctx, base + d,
+                                            (rc == NGX_DONE) ? len : 1, k,
+                                            (len == 1 || rc == NGX_DONE)
+                                            ? day : span)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            ctx->reads[ctx->nreads].first = base + d;
-            ctx->reads[ctx->nreads].ndays = len;
-            ctx->reads[ctx->nreads].key = k;
-            ctx->reads[ctx->nreads].span = (len == 1) ? day : span;
-            ctx->nreads++;
+            if (rc == NGX_DONE) {
+                continue;
+            }
+
+            ctx->reads[ctx->nreads - 1].ndays = len;
+
+            if (rc == NGX_OK) {
+                continue;
+            }
+
+            ctx->reads[ctx->nreads - 1].based = 1;
+            ctx->reads[ctx->nreads - 1].offset = offset;
+
+            for (i = 0; i < len; i++) {
+                if (!(fix & ((uint32_t) 1 << i))) {
+                    continue;
+                }
+
+                if (ngx_http_cx_score_plan_days(ctx, base + d + i, 1, k, day)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                ctx->reads[ctx->nreads - 1].fix = 1;
+                ctx->reads[ctx->nreads - 1].offset = offset;
+            }
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* n reads of one day each, from day index "first", of one key and span */
+
+static ngx_int_t
+ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
+    ngx_uint_t n, ngx_uint_t key, ngx_http_cx_score_span_e span)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ctx->nreads == ctx->reads_max) {
+            return NGX_ERROR;
+        }
+
+        ctx->reads[ctx->nreads].first = first + i;
+        ctx->reads[ctx->nreads].ndays = 1;
+        ctx->reads[ctx->nreads].key = key;
+        ctx->reads[ctx->nreads].span = span;
+        ctx->reads[ctx->nreads].offset = 0;
+        ctx->reads[ctx->nreads].based = 0;
+        ctx->reads[ctx->nreads].fix = 0;
+        ctx->reads[ctx->nreads].skip = 0;
+        ctx->nreads++;
     }
 
     return NGX_OK;
@@ -407,6 +481,7 @@ ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
         }
 
         rd = &ctx->reads[ctx->nreads++];
+        ngx_memzero(rd, sizeof(ngx_http_cx_score_read_t));
         rd->first = first;
         rd->ndays = ndays;
         rd->key = key;
@@ -496,6 +571,10 @@ ngx_http_cx_score_reply(ngx_http_cx_query_t *q, ngx_uint_t i,
     }
 
     rd = &ctx->reads[i];
+
+    if (rd->skip) {
+        return;
+    }
 
     if (rd->span != ngx_http_cx_span_day
         && !ngx_http_cx_score_complete(reply))
@@ -602,12 +681,24 @@ static void
 ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd)
 {
-    ngx_uint_t                d, first, ndays, key;
+    ngx_uint_t                d, first, ndays, key, fix;
+    ngx_http_cx_score_read_t  *r;
     ngx_http_cx_score_span_e  span;
 
     first = rd->first;
     ndays = rd->ndays;
     key = rd->key;
+    fix = rd->fix;
+
+    /* the days that corrected a month's hours are read whole now */
+
+    for (r = rd + 1; rd->based && r < ctx->reads + ctx->nreads; r++) {
+        if (r->fix && r->key == key && r->first >= first
+            && r->first < first + ndays)
+        {
+            r->skip = 1;
+        }
+    }
     span = (rd->span == ngx_http_cx_span_all) ? ngx_http_cx_span_day_all
                                               : ngx_http_cx_span_day;
 
@@ -620,6 +711,11 @@ ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
             ctx->redis_error = 1;
             return;
         }
+
+        /* a day that corrects its month's hours still does */
+
+        ctx->reads[ctx->nreads - 1].fix = fix;
+        ctx->reads[ctx->nreads - 1].offset = rd->offset;
     }
 }
 
@@ -732,7 +828,8 @@ ngx_http_cx_score_respond(ngx_http_request_t *r,
 }
 
 
-/* "site", "touchpoint" (when given), "from", "to" */
+/* "site", "touchpoint" (when given), "from", "to", "time_zone" (by hour
+ * or wday) */
 
 void
 ngx_http_cx_score_range(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
@@ -761,6 +858,8 @@ ngx_http_cx_score_range(ngx_http_cx_json_t *j, ngx_http_cx_score_ctx_t *ctx)
 
     ngx_http_cx_json_key(j, "to");
     ngx_http_cx_json_cstr(j, (char *) buf);
+
+    ngx_http_cx_score_tz_json(j, ctx);
 }
 
 

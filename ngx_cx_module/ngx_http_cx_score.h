@@ -19,6 +19,7 @@
 #include "ngx_http_cx_json.h"
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_score_math.h"
+#include "ngx_http_cx_tz.h"
 
 #include <hiredis/hiredis.h>
 
@@ -35,7 +36,8 @@ typedef enum {
     ngx_http_cx_by_day,
     ngx_http_cx_by_touchpoint,
     ngx_http_cx_by_hour,
-    ngx_http_cx_by_wday
+    ngx_http_cx_by_wday,
+    ngx_http_cx_by_variant
 } ngx_http_cx_by_e;
 
 
@@ -89,7 +91,29 @@ typedef struct {
     ngx_uint_t                   key;       /* ngx_http_cx_score_key_e or
                                                ngx_http_cx_report_key_e */
     ngx_http_cx_score_span_e     span;
+    int32_t                      offset;    /* based, fix: the month's */
+    unsigned                     based:1;   /* a month's hours, in the
+                                               zone at one offset */
+    unsigned                     fix:1;     /* a day of that month with
+                                               an hour at another */
+    unsigned                     skip:1;    /* a fix of a month read day
+                                               by day after all */
 } ngx_http_cx_score_read_t;
+
+
+/*
+ * The time zone of the hours and weekdays (cx_score_time_zone, tz=), and
+ * the offsets of the UTC day whose hourly counters are being added up
+ */
+
+typedef struct {
+    ngx_http_cx_tz_t            *zone;
+    ngx_int_t                    day;       /* of offset[]; -1: none */
+    uint32_t                     known;     /* a bit per hour of offset[] */
+    int32_t                      offset[24];
+    unsigned                     hourly:1;  /* by=wday: from the hourly
+                                               counters */
+} ngx_http_cx_score_tz_t;
 
 
 typedef struct {
@@ -112,6 +136,7 @@ typedef struct {
     ngx_int_t                    compare_from;  /* the compared period */
     ngx_int_t                    compare_to;
     ngx_uint_t                   compare_days;  /* 0: none */
+    ngx_http_cx_score_tz_t       tz;
     double                       margin;    /* margin=, detect= */
     double                       detect;
 
@@ -179,6 +204,19 @@ ngx_int_t ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx);
 
 /* ngx_http_cx_score_survey_list.c */
 ngx_int_t ngx_http_cx_score_surveys(ngx_http_request_t *r);
+
+/* ngx_http_cx_score_tz.c */
+char *ngx_http_cx_score_time_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_cx_score_tz_arg(ngx_http_cx_score_ctx_t *ctx,
+    ngx_str_t *v, const char **reason);
+ngx_int_t ngx_http_cx_score_tz_month(ngx_http_cx_score_ctx_t *ctx,
+    ngx_int_t first, ngx_uint_t ndays, int32_t *offset, uint32_t *fix);
+ngx_int_t ngx_http_cx_score_tz_group(ngx_http_cx_score_ctx_t *ctx,
+    ngx_int_t day, ngx_uint_t hour, ngx_int_t *undo);
+void ngx_http_cx_score_tz_undo(uint64_t *sum, uint64_t n);
+void ngx_http_cx_score_tz_json(ngx_http_cx_json_t *j,
+    ngx_http_cx_score_ctx_t *ctx);
 
 /* ngx_http_cx_score_touchpoints.c */
 ngx_int_t ngx_http_cx_score_report_init(ngx_http_cx_score_ctx_t *ctx);

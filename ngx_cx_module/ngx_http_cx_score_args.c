@@ -7,7 +7,7 @@
  * most 366 days) and the grouping; the compared period (compare_from and
  * compare_to, or compare=previous), margin= and detect=; format=json|csv
  * (csv: report=followups); cursor= (report=followups), checked by
- * ngx_http_cx_score_followups.c.
+ * ngx_http_cx_score_followups.c; tz=, by ngx_http_cx_score_tz.c.
  */
 
 
@@ -33,6 +33,7 @@ typedef enum {
     ngx_http_cx_arg_detect,
     ngx_http_cx_arg_cursor,
     ngx_http_cx_arg_format,
+    ngx_http_cx_arg_tz,
     ngx_http_cx_arg_last
 } ngx_http_cx_arg_e;
 
@@ -80,7 +81,8 @@ static ngx_str_t  ngx_http_cx_score_arg_names[] = {
     ngx_string("margin"),
     ngx_string("detect"),
     ngx_string("cursor"),
-    ngx_string("format")
+    ngx_string("format"),
+    ngx_string("tz")
 };
 
 
@@ -91,7 +93,8 @@ ngx_str_t  ngx_http_cx_score_by_names[] = {
     ngx_string("day"),
     ngx_string("touchpoint"),
     ngx_string("hour"),
-    ngx_string("wday")
+    ngx_string("wday"),
+    ngx_string("variant")
 };
 
 
@@ -241,6 +244,7 @@ static ngx_int_t
 ngx_http_cx_score_check_args(ngx_http_request_t *r,
     ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_score_args_t *a)
 {
+    ngx_int_t                 rc;
     ngx_str_t                *v;
     ngx_http_cx_srv_conf_t   *cscf;
     ngx_http_cx_main_conf_t  *cmcf;
@@ -347,7 +351,22 @@ ngx_http_cx_score_check_args(ngx_http_request_t *r,
         }
     }
 
-    return ngx_http_cx_score_check_by(ctx, a);
+    if (ngx_http_cx_score_check_by(ctx, a) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* tz=: the zone of the hours and weekdays (ngx_http_cx_score_tz.c) */
+
+    v = ngx_http_cx_score_has(a, ngx_http_cx_arg_tz)
+        ? &a->arg[ngx_http_cx_arg_tz] : NULL;
+
+    rc = ngx_http_cx_score_tz_arg(ctx, v, &a->reason);
+
+    if (rc == NGX_DECLINED) {
+        a->param = ngx_http_cx_score_arg_names[ngx_http_cx_arg_tz];
+    }
+
+    return rc;
 }
 
 
@@ -664,7 +683,7 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
         return NGX_OK;
     }
 
-    for (by = ngx_http_cx_by_day; by <= ngx_http_cx_by_wday; by++) {
+    for (by = ngx_http_cx_by_day; by <= ngx_http_cx_by_variant; by++) {
         if (ngx_http_cx_score_is(&a->arg[ngx_http_cx_arg_by],
                                  &ngx_http_cx_score_by_names[by]))
         {
@@ -679,9 +698,10 @@ ngx_http_cx_score_check_by(ngx_http_cx_score_ctx_t *ctx,
                               "must be day or hour with report");
     }
 
-    if (by > ngx_http_cx_by_wday) {
+    if (by > ngx_http_cx_by_variant) {
         ngx_http_cx_score_bad(a, ngx_http_cx_arg_by,
-                              "must be day, touchpoint, hour or wday");
+                              "must be day, touchpoint, hour, wday or "
+                              "variant");
     }
 
     ctx->by = by;

@@ -40,6 +40,7 @@ typedef enum {
     ngx_http_cx_fu_score,
     ngx_http_cx_fu_comment,
     ngx_http_cx_fu_page,
+    ngx_http_cx_fu_variant,                 /* JSON only, when given */
     ngx_http_cx_fu_last
 } ngx_http_cx_fu_e;
 
@@ -79,7 +80,8 @@ static ngx_str_t  ngx_http_cx_followup_fields[] = {
     ngx_string("touchpoint"),
     ngx_string("score"),
     ngx_string("comment"),
-    ngx_string("page")
+    ngx_string("page"),
+    ngx_string("variant")
 };
 
 
@@ -475,6 +477,10 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
         for (k = 0; k < ngx_http_cx_fu_last; k++) {
             v = &fu->field[k];
 
+            if (k == ngx_http_cx_fu_variant && v->data == NULL) {
+                continue;
+            }
+
             ngx_http_cx_json_key_str(j, &ngx_http_cx_followup_fields[k]);
 
             if (v->data == NULL) {
@@ -543,7 +549,9 @@ ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx)
 
     ngx_http_cx_csv_cstr(&csv, "id");
 
-    for (k = 0; k < ngx_http_cx_fu_last; k++) {
+    /* the columns of every entry: not the variant */
+
+    for (k = 0; k < ngx_http_cx_fu_variant; k++) {
         ngx_http_cx_csv_cell(&csv, &ngx_http_cx_followup_fields[k]);
     }
 
@@ -554,7 +562,7 @@ ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx)
 
         ngx_http_cx_csv_cell(&csv, &fu->id);
 
-        for (k = 0; k < ngx_http_cx_fu_last; k++) {
+        for (k = 0; k < ngx_http_cx_fu_variant; k++) {
             v = &fu->field[k];
 
             if (v->data == NULL

@@ -7,7 +7,8 @@
  * (ngx_http_cx_score_math.c): the whole range, and the groups; by
  * touchpoint, the pain map.  With a compared period, its days are read
  * after the range's and added up apart, and each score is compared with
- * its counterpart there; a touchpoint is also compared with the rest.
+ * its counterpart there; a touchpoint is also compared with the rest,
+ * a question variant with the first variant.
  */
 
 
@@ -16,6 +17,11 @@
 #include "ngx_http_cx_score_math.h"
 #include "ngx_http_cx_score.h"
 #include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
+
+
+/* the question variants a response lists, at most */
+#define NGX_HTTP_CX_SCORE_VARIANTS_MAX  100
 
 
 /* the survey events that rates are made of: triggered to answered */
@@ -26,8 +32,10 @@ typedef struct {
 } ngx_http_cx_score_agg_t;
 
 
+/* a touchpoint's, or (by=variant) a question variant's */
+
 typedef struct {
-    ngx_str_node_t               sn;        /* the touchpoint */
+    ngx_str_node_t               sn;        /* the name */
     ngx_http_cx_score_agg_t      agg;
     ngx_http_cx_score_agg_t      compared;  /* in the compared period */
 } ngx_http_cx_score_tp_t;
@@ -41,6 +49,10 @@ typedef struct {
     ngx_http_cx_score_agg_t     *compare_groups;
     ngx_rbtree_t                 touchpoints;
     ngx_rbtree_node_t            sentinel;
+    ngx_rbtree_t                 variants;  /* by=variant */
+    ngx_rbtree_node_t            vsentinel;
+    ngx_uint_t                   nvariants;
+    ngx_str_t                    variant;   /* of the field being added */
 } ngx_http_cx_score_data_t;
 
 
@@ -58,8 +70,14 @@ typedef struct {
 static void ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t day, ngx_uint_t key, ngx_str_t *tpname, ngx_str_t *what,
     ngx_str_t *hh, redisReply *v);
+static ngx_int_t ngx_http_cx_score_variant_of(ngx_http_cx_score_ctx_t *ctx,
+    redisReply **f, redisReply *plain);
 static ngx_http_cx_score_tp_t *ngx_http_cx_score_tp(
-    ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name);
+    ngx_http_cx_score_ctx_t *ctx, ngx_rbtree_t *tree, ngx_str_t *name);
+static void ngx_http_cx_score_variants(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j);
+static int ngx_libc_cdecl ngx_http_cx_score_variant_cmp(const void *one,
+    const void *two);
 static void ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j, ngx_http_cx_score_t *total);
 static int ngx_libc_cdecl ngx_http_cx_score_pain_cmp(const void *one,
@@ -72,6 +90,8 @@ static void ngx_http_cx_score_pct(ngx_http_cx_json_t *j, uint64_t part,
 static void ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j, ngx_int_t from, ngx_int_t to,
     ngx_http_cx_score_t *a, ngx_http_cx_score_t *b);
+static void ngx_http_cx_score_compare_fields(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_t *a, ngx_http_cx_score_t *b);
 static void ngx_http_cx_score_sample(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j, ngx_http_cx_score_t *s,
     ngx_http_cx_score_t *compared);
@@ -122,6 +142,8 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
 
     ngx_rbtree_init(&data->touchpoints, &data->sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&data->variants, &data->vsentinel,
+                    ngx_str_rbtree_insert_value);
 
     /* "low" answers are those followed up: cx_followup_threshold */
 
@@ -140,7 +162,10 @@ ngx_http_cx_score_survey_init(ngx_http_cx_score_ctx_t *ctx)
  * "tp:score:hh" (sch), "tp:event:hh" (svh).  The daily ones make the
  * totals, and the groups by day, wday and touchpoint; the hourly ones
  * only the groups by hour.  Fields the module does not write are skipped.
- * Days past the range are the compared period's.
+ * Days past the range are the compared period's.  In a time zone
+ * (ngx_http_cx_score_tz.c), the hourly ones make the groups by wday too.
+ * A question variant's fields end with "@variant" (sc and sv only):
+ * by=variant reads them.
  */
 
 void
@@ -149,6 +174,11 @@ ngx_http_cx_score_survey_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 {
     ngx_str_t   part[3];
     ngx_uint_t  hourly;
+    redisReply  plain;
+
+    if (ngx_http_cx_score_variant_of(ctx, &f, &plain) != NGX_OK) {
+        return;
+    }
 
     hourly = (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh);
 
@@ -175,8 +205,13 @@ void
 ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t first, ngx_uint_t key, redisReply *f, redisReply *v)
 {
-    ngx_int_t  dd;
-    ngx_str_t  part[2];
+    ngx_int_t   dd;
+    ngx_str_t   part[2];
+    redisReply  plain;
+
+    if (ngx_http_cx_score_variant_of(ctx, &f, &plain) != NGX_OK) {
+        return;
+    }
 
     if (key == ngx_http_cx_key_sch || key == ngx_http_cx_key_svh) {
         if (ngx_http_cx_score_fields(f, part, 2) == NGX_OK) {
@@ -212,6 +247,50 @@ ngx_http_cx_score_survey_add_all(ngx_http_cx_score_ctx_t *ctx,
 
 
 /*
+ * A field "...@variant": with by=variant, *f becomes the field without
+ * "@variant" (in plain) and data->variant names the variant; a field
+ * without one leaves data->variant empty.  NGX_DECLINED: skip the field
+ * (a variant's without by=variant, or one the module does not write).
+ */
+
+static ngx_int_t
+ngx_http_cx_score_variant_of(ngx_http_cx_score_ctx_t *ctx, redisReply **f,
+    redisReply *plain)
+{
+    u_char                    *at;
+    ngx_http_cx_score_data_t  *data;
+
+    data = ctx->data;
+    ngx_str_null(&data->variant);
+
+    at = ngx_strlchr((u_char *) (*f)->str, (u_char *) (*f)->str + (*f)->len,
+                     '@');
+
+    if (at == NULL) {
+        return NGX_OK;
+    }
+
+    if (ctx->by != ngx_http_cx_by_variant) {
+        return NGX_DECLINED;
+    }
+
+    data->variant.data = at + 1;
+    data->variant.len = (u_char *) (*f)->str + (*f)->len - (at + 1);
+
+    if (!ngx_http_cx_variant_valid(data->variant.data, data->variant.len)) {
+        ngx_str_null(&data->variant);
+        return NGX_DECLINED;
+    }
+
+    *plain = **f;
+    plain->len = at - (u_char *) (*f)->str;
+    *f = plain;
+
+    return NGX_OK;
+}
+
+
+/*
  * Adds up count v of a score or an event ("what") of touchpoint tp
  * (NULL: of all), of day "day" of the range or, past it, of the compared
  * period; hh: of that hour.
@@ -223,7 +302,7 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     redisReply *v)
 {
     uint64_t                    c;
-    ngx_int_t                   score, hour, first;
+    ngx_int_t                   score, hour, first, g, undo;
     ngx_uint_t                  e, i, n, compared;
     ngx_http_cx_score_tp_t     *tp;
     ngx_http_cx_score_agg_t    *agg[2], *total, *groups;
@@ -271,13 +350,45 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
     n = 0;
 
-    if (hh) {
+    if (data->variant.len) {
+
+        /* a question variant's: only its own, the total has it already */
+
+        if (hh) {
+            return;
+        }
+
+        tp = ngx_http_cx_score_tp(ctx, &data->variants, &data->variant);
+        if (tp == NULL) {
+            return;
+        }
+
+        agg[n++] = compared ? &tp->compared : &tp->agg;
+
+    } else if (hh) {
         hour = ngx_http_cx_score_hour(hh);
         if (hour == NGX_ERROR) {
             return;
         }
 
-        agg[n++] = &groups[hour];
+        /* the local hour or weekday: ngx_http_cx_score_tz.c */
+
+        g = ngx_http_cx_score_tz_group(ctx, first + day, hour, &undo);
+        if (g == NGX_DECLINED) {
+            return;
+        }
+
+        agg[n++] = &groups[g];
+
+        if (undo != NGX_DECLINED) {
+            if (score != NGX_ERROR) {
+                ngx_http_cx_score_tz_undo(&groups[undo].hist[score
+                                                             - type->min], c);
+
+            } else {
+                ngx_http_cx_score_tz_undo(&groups[undo].events[e], c);
+            }
+        }
 
     } else {
         agg[n++] = total;
@@ -289,6 +400,10 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
             break;
 
         case ngx_http_cx_by_wday:
+            if (ctx->tz.hourly) {
+                break;          /* in a zone: from the hourly counters */
+            }
+
             /* 1970-01-01 was a Thursday */
             agg[n++] = &groups[(first + day + 3) % 7];
             break;
@@ -298,9 +413,8 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
                 break;
             }
 
-            tp = ngx_http_cx_score_tp(ctx, tpname);
+            tp = ngx_http_cx_score_tp(ctx, &data->touchpoints, tpname);
             if (tp == NULL) {
-                ctx->no_memory = 1;
                 return;
             }
 
@@ -323,8 +437,15 @@ ngx_http_cx_score_survey_count(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 }
 
 
+/*
+ * The touchpoint or variant "name" of a tree, made when first seen; NULL
+ * without memory (ctx->no_memory), or past NGX_HTTP_CX_SCORE_VARIANTS_MAX
+ * variants (the others are left out).
+ */
+
 static ngx_http_cx_score_tp_t *
-ngx_http_cx_score_tp(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name)
+ngx_http_cx_score_tp(ngx_http_cx_score_ctx_t *ctx, ngx_rbtree_t *tree,
+    ngx_str_t *name)
 {
     uint32_t                   hash;
     ngx_str_node_t            *sn;
@@ -334,15 +455,24 @@ ngx_http_cx_score_tp(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name)
     data = ctx->data;
     hash = ngx_crc32_short(name->data, name->len);
 
-    sn = ngx_str_rbtree_lookup(&data->touchpoints, name, hash);
+    sn = ngx_str_rbtree_lookup(tree, name, hash);
 
     if (sn) {
         return (ngx_http_cx_score_tp_t *) sn;
     }
 
+    if (tree == &data->variants) {
+        if (data->nvariants == NGX_HTTP_CX_SCORE_VARIANTS_MAX) {
+            return NULL;
+        }
+
+        data->nvariants++;
+    }
+
     tp = ngx_pcalloc(ctx->request->pool,
                      sizeof(ngx_http_cx_score_tp_t) + name->len);
     if (tp == NULL) {
+        ctx->no_memory = 1;
         return NULL;
     }
 
@@ -351,7 +481,7 @@ ngx_http_cx_score_tp(ngx_http_cx_score_ctx_t *ctx, ngx_str_t *name)
     tp->sn.str.data = (u_char *) (tp + 1);
     ngx_memcpy(tp->sn.str.data, name->data, name->len);
 
-    ngx_rbtree_insert(&data->touchpoints, &tp->sn.node);
+    ngx_rbtree_insert(tree, &tp->sn.node);
 
     return tp;
 }
@@ -404,6 +534,9 @@ ngx_http_cx_score_survey_json(ngx_http_cx_score_ctx_t *ctx,
 
         if (ctx->by == ngx_http_cx_by_touchpoint) {
             ngx_http_cx_score_pain(ctx, j, &s);
+
+        } else if (ctx->by == ngx_http_cx_by_variant) {
+            ngx_http_cx_score_variants(ctx, j);
         }
 
         for (g = 0; g < ctx->groups; g++) {
@@ -491,7 +624,7 @@ ngx_http_cx_score_pain(ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_json_t *j,
     rows = ngx_palloc(ctx->request->pool,
                       n * sizeof(ngx_http_cx_score_pain_t));
     if (rows == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
@@ -582,6 +715,114 @@ ngx_http_cx_score_pain_cmp(const void *one, const void *two)
 
     return (int) ngx_memn2cmp(a->tp->sn.str.data, b->tp->sn.str.data,
                               a->tp->sn.str.len, b->tp->sn.str.len);
+}
+
+
+/*
+ * The question variants, by name; each compared with the first
+ * ("vs_first": null for the first itself) and, with a compared period,
+ * with itself there.  Variants seen only in the compared period are left
+ * out.
+ */
+
+static void
+ngx_http_cx_score_variants(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j)
+{
+    ngx_uint_t                  i, n;
+    ngx_rbtree_t               *tree;
+    ngx_rbtree_node_t          *node;
+    ngx_http_cx_score_t         first, sc, cs;
+    ngx_http_cx_score_tp_t    **rows;
+    ngx_http_cx_score_data_t   *data;
+    ngx_http_cx_survey_type_t  *type;
+
+    static ngx_http_cx_score_agg_t  none;
+
+    data = ctx->data;
+    tree = &data->variants;
+    type = ctx->survey->type;
+
+    if (tree->root == tree->sentinel) {
+        return;
+    }
+
+    rows = ngx_palloc(ctx->request->pool,
+                      data->nvariants * sizeof(ngx_http_cx_score_tp_t *));
+    if (rows == NULL) {
+        j->out.error = 1;
+        return;
+    }
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = ngx_rbtree_next(tree, node))
+    {
+        rows[n] = (ngx_http_cx_score_tp_t *) node;
+
+        if (ngx_memcmp(&rows[n]->agg, &none, sizeof(ngx_http_cx_score_agg_t))
+            != 0)
+        {
+            n++;
+        }
+    }
+
+    ngx_qsort(rows, n, sizeof(ngx_http_cx_score_tp_t *),
+              ngx_http_cx_score_variant_cmp);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_cx_scoring(type, data->threshold, rows[i]->agg.hist, &sc);
+
+        if (i == 0) {
+            first = sc;
+        }
+
+        ngx_http_cx_json_object(j);
+
+        ngx_http_cx_json_key(j, "variant");
+        ngx_http_cx_json_str(j, &rows[i]->sn.str);
+
+        ngx_http_cx_score_block(ctx, j, &rows[i]->agg, &sc);
+
+        ngx_http_cx_json_key(j, "vs_first");
+
+        if (i == 0) {
+            ngx_http_cx_json_null(j);
+
+        } else {
+            ngx_http_cx_json_object(j);
+            ngx_http_cx_json_key(j, "variant");
+            ngx_http_cx_json_str(j, &rows[0]->sn.str);
+            ngx_http_cx_score_compare_fields(ctx, j, &sc, &first);
+            ngx_http_cx_json_end(j);
+        }
+
+        if (ctx->compare_days) {
+            ngx_http_cx_scoring(type, data->threshold, rows[i]->compared.hist,
+                                &cs);
+
+            ngx_http_cx_json_key(j, "compare");
+            ngx_http_cx_score_compare(ctx, j, ctx->compare_from,
+                                      ctx->compare_to, &sc, &cs);
+        }
+
+        ngx_http_cx_json_end(j);
+    }
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_cx_score_variant_cmp(const void *one, const void *two)
+{
+    ngx_http_cx_score_tp_t  *a, *b;
+
+    a = *(ngx_http_cx_score_tp_t **) one;
+    b = *(ngx_http_cx_score_tp_t **) two;
+
+    return (int) ngx_memn2cmp(a->sn.str.data, b->sn.str.data,
+                              a->sn.str.len, b->sn.str.len);
 }
 
 
@@ -720,6 +961,23 @@ ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_json_t *j, ngx_int_t from, ngx_int_t to,
     ngx_http_cx_score_t *a, ngx_http_cx_score_t *b)
 {
+    ngx_http_cx_json_object(j);
+
+    ngx_http_cx_score_day_json(j, "from", from);
+    ngx_http_cx_score_day_json(j, "to", to);
+
+    ngx_http_cx_score_compare_fields(ctx, j, a, b);
+
+    ngx_http_cx_json_end(j);
+}
+
+
+/* a comparison's fields but what b is: "n" ... "significant" */
+
+static void
+ngx_http_cx_score_compare_fields(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_json_t *j, ngx_http_cx_score_t *a, ngx_http_cx_score_t *b)
+{
     ngx_uint_t                  decimals;
     ngx_http_cx_compare_t       c;
     ngx_http_cx_scoring_e       kind;
@@ -730,11 +988,6 @@ ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
     decimals = (kind == ngx_http_cx_scoring_ces) ? 2 : 1;
 
     ngx_http_cx_compare(kind, a, b, &c);
-
-    ngx_http_cx_json_object(j);
-
-    ngx_http_cx_score_day_json(j, "from", from);
-    ngx_http_cx_score_day_json(j, "to", to);
 
     ngx_http_cx_json_key(j, "n");
     ngx_http_cx_json_uint(j, b->n);
@@ -751,8 +1004,6 @@ ngx_http_cx_score_compare(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_num(j, c.has_test, c.p, 4);
     ngx_http_cx_json_key(j, "significant");
     ngx_http_cx_json_bool(j, c.significant);
-
-    ngx_http_cx_json_end(j);
 }
 
 

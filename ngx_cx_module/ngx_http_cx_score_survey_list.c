@@ -14,6 +14,8 @@
 
 
 static void ngx_http_cx_score_question(ngx_http_cx_json_t *j, ngx_str_t *q);
+static void ngx_http_cx_score_variants(ngx_http_cx_json_t *j,
+    ngx_array_t *variants);
 
 
 ngx_int_t
@@ -73,6 +75,10 @@ ngx_http_cx_score_surveys(ngx_http_request_t *r)
         ngx_http_cx_json_key(&j, "low");
         ngx_http_cx_json_int(&j, ngx_http_cx_followup_threshold(cmcf, type));
 
+        if (survey->variants) {
+            ngx_http_cx_score_variants(&j, survey->variants);
+        }
+
         ngx_http_cx_json_end(&j);
     }
 
@@ -112,9 +118,9 @@ ngx_http_cx_score_question(ngx_http_cx_json_t *j, ngx_str_t *q)
         return;
     }
 
-    text.data = ngx_pnalloc(j->pool, q->len);
+    text.data = ngx_pnalloc(j->out.pool, q->len);
     if (text.data == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 
@@ -145,4 +151,30 @@ ngx_http_cx_score_question(ngx_http_cx_json_t *j, ngx_str_t *q)
     text.len = dst - text.data;
 
     ngx_http_cx_json_str(j, &text);
+}
+
+
+/* "variants": [{"variant", "question"}, ...] of cx_survey variant= */
+
+static void
+ngx_http_cx_score_variants(ngx_http_cx_json_t *j, ngx_array_t *variants)
+{
+    ngx_uint_t              i;
+    ngx_http_cx_variant_t  *var;
+
+    var = variants->elts;
+
+    ngx_http_cx_json_key(j, "variants");
+    ngx_http_cx_json_array(j);
+
+    for (i = 0; i < variants->nelts; i++) {
+        ngx_http_cx_json_object(j);
+        ngx_http_cx_json_key(j, "variant");
+        ngx_http_cx_json_str(j, &var[i].name);
+        ngx_http_cx_json_key(j, "question");
+        ngx_http_cx_score_question(j, &var[i].question);
+        ngx_http_cx_json_end(j);
+    }
+
+    ngx_http_cx_json_end(j);
 }

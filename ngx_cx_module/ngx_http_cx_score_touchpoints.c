@@ -76,7 +76,7 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
     ngx_uint_t key, redisReply *f, redisReply *v)
 {
     uint64_t                   c;
-    ngx_int_t                  hour;
+    ngx_int_t                  hour, undo;
     ngx_str_t                  part[3];
     ngx_uint_t                 hourly;
     ngx_http_cx_report_row_t  *row;
@@ -98,6 +98,13 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
         if (hour == NGX_ERROR) {
             return;
         }
+
+        /* the local hour: ngx_http_cx_score_tz.c */
+
+        hour = ngx_http_cx_score_tz_group(ctx, ctx->from + day, hour, &undo);
+        if (hour == NGX_DECLINED) {
+            return;
+        }
     }
 
     row = ngx_http_cx_report_row(ctx, &part[0], &part[1]);
@@ -108,6 +115,11 @@ ngx_http_cx_score_report_add(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t day,
 
     if (hourly) {
         ngx_http_cx_score_add(ctx, &row->counts[1 + hour], c);
+
+        if (undo != NGX_DECLINED) {
+            ngx_http_cx_score_tz_undo(&row->counts[1 + undo], c);
+        }
+
         return;
     }
 
@@ -186,7 +198,7 @@ ngx_http_cx_score_report_json(ngx_http_cx_score_ctx_t *ctx,
 
     tps = ngx_http_cx_report_touchpoints(ctx, &ntps);
     if (tps == NULL) {
-        j->error = 1;
+        j->out.error = 1;
         return;
     }
 

@@ -2,12 +2,14 @@
 /*
  * ngx_http_cx_survey.c: what a survey is -- the survey types, their
  * scales and follow-up thresholds (cx_followup_threshold), the
- * "cx_survey" argument parser, and a survey found by its id.
+ * "cx_survey" argument parser (with the question's variants), and a
+ * survey found by its id.
  */
 
 
 #include "ngx_http_cx_module.h"
 #include "ngx_http_cx_survey.h"
+#include "ngx_http_cx_token.h"
 #include "ngx_http_cx_util.h"
 
 
@@ -19,11 +21,16 @@ static char *ngx_http_cx_survey_text(ngx_conf_t *cf, ngx_str_t *param,
     ngx_str_t *v, ngx_str_t *text);
 static char *ngx_http_cx_survey_days(ngx_conf_t *cf, ngx_str_t *param,
     ngx_str_t *v, const char *what, ngx_uint_t *days);
+static char *ngx_http_cx_survey_variant(ngx_conf_t *cf,
+    ngx_http_cx_survey_t *s, ngx_str_t *param, ngx_str_t *v);
 
 
 #define NGX_HTTP_CX_SURVEY_PARAMS                                            \
     "type=, question=, sample=, delay=, cooldown=, recontact=, "             \
-    "dismissed=, followup= or followup_question="
+    "dismissed=, followup=, followup_question= or variant="
+
+/* variant= of one survey, at most */
+#define NGX_HTTP_CX_SURVEY_VARIANTS     10
 
 
 /* the directive being parsed, for error messages */
@@ -158,6 +165,7 @@ ngx_http_cx_survey_find(ngx_http_cx_main_conf_t *cmcf, ngx_str_t *id)
  * cx_survey ID type=nps|csat|ces ["question=.."] [sample=P%] [delay=Ns]
  *           [cooldown=Nd] [recontact=Nd] [dismissed=Nd]
  *           [followup=low|all|none] ["followup_question=.."]
+ *           ["variant=NAME:QUESTION" ...]
  */
 
 char *
@@ -203,6 +211,14 @@ ngx_http_cx_survey_parse(ngx_conf_t *cf, ngx_http_cx_survey_t *s)
                            "survey \"%V\" in \"%V\" has no \"type=\" "
                            "(nps, csat or ces)", &s->id,
                            ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    if (s->variants && s->question.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "survey \"%V\" in \"%V\" has both \"question=\" "
+                           "and \"variant=\": each variant has its "
+                           "question", &s->id, ngx_http_cx_directive(cf));
         return NGX_CONF_ERROR;
     }
 
@@ -369,6 +385,10 @@ ngx_http_cx_survey_param(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
         return ngx_http_cx_survey_text(cf, param, &v, &s->followup_question);
     }
 
+    if (name.len == 7 && ngx_strncmp(name.data, "variant", 7) == 0) {
+        return ngx_http_cx_survey_variant(cf, s, param, &v);
+    }
+
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -401,11 +421,18 @@ ngx_http_cx_survey_unquoted(ngx_conf_t *cf, ngx_uint_t i)
         }
     }
 
-    /* the next word of a question= without quotes (which has no space) */
+    /*
+     * the next word of a question= or variant= without quotes (which has
+     * no space)
+     */
 
-    if (q < 2 || value[q].len < sizeof("question=") - 1
-        || ngx_strncmp(value[q].data, "question=", sizeof("question=") - 1)
-           != 0
+    if (q < 2
+        || !((value[q].len >= sizeof("question=") - 1
+              && ngx_strncmp(value[q].data, "question=",
+                             sizeof("question=") - 1) == 0)
+             || (value[q].len >= sizeof("variant=") - 1
+                 && ngx_strncmp(value[q].data, "variant=",
+                                sizeof("variant=") - 1) == 0))
         || ngx_strlchr(value[q].data, value[q].data + value[q].len, ' '))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -555,6 +582,84 @@ ngx_http_cx_survey_text(ngx_conf_t *cf, ngx_str_t *param, ngx_str_t *v,
     ngx_http_cx_escape_html(text->data, v->data, v->len);
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * variant=NAME:QUESTION, once per variant: NAME a variant name, QUESTION
+ * as question= (empty: the widget's own).  The module asks each visitor
+ * one of them (ngx_http_cx_pageview.c), in this order.
+ */
+
+static char *
+ngx_http_cx_survey_variant(ngx_conf_t *cf, ngx_http_cx_survey_t *s,
+    ngx_str_t *param, ngx_str_t *v)
+{
+    u_char                 *colon;
+    ngx_str_t               name, q;
+    ngx_uint_t              i;
+    ngx_http_cx_variant_t  *var;
+
+    colon = ngx_strlchr(v->data, v->data + v->len, ':');
+
+    name.data = v->data;
+    name.len = colon ? (size_t) (colon - v->data) : v->len;
+
+    if (colon == NULL || !ngx_http_cx_variant_valid(name.data, name.len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" in \"%V\": a variant is "
+                           "\"variant=NAME:QUESTION\", its NAME 1-"
+                           ngx_value(NGX_HTTP_CX_VARIANT_MAX)
+                           " of [a-z0-9_.-]", param,
+                           ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    if (s->variants == NULL) {
+        s->variants = ngx_array_create(cf->pool, 2,
+                                       sizeof(ngx_http_cx_variant_t));
+        if (s->variants == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    var = s->variants->elts;
+
+    for (i = 0; i < s->variants->nelts; i++) {
+        if (var[i].name.len == name.len
+            && ngx_strncmp(var[i].name.data, name.data, name.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate variant \"%V\" in \"%V\"",
+                               &name, ngx_http_cx_directive(cf));
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (s->variants->nelts == NGX_HTTP_CX_SURVEY_VARIANTS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "too many variants in \"%V\": at most "
+                           ngx_value(NGX_HTTP_CX_SURVEY_VARIANTS),
+                           ngx_http_cx_directive(cf));
+        return NGX_CONF_ERROR;
+    }
+
+    var = ngx_array_push(s->variants);
+    if (var == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    var->name = name;
+
+    q.data = colon + 1;
+    q.len = v->data + v->len - q.data;
+
+    if (q.len == 0) {
+        ngx_str_set(&var->question, "");
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_cx_survey_text(cf, param, &q, &var->question);
 }
 
 

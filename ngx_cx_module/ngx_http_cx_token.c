@@ -11,6 +11,16 @@
  * token is good for one Redis namespace (the prefix of cx_redis and the
  * site), one survey and one touchpoint.
  *
+ * A page view that asks one variant of the question (a rule returned
+ * variant=) gets
+ *
+ *     DAY "." NONCE "." MAC "." VARIANT
+ *
+ * with the MAC over "cx3|" ... "|" NONCE "|" VARIANT: the variant cannot
+ * be changed, added or taken away without the MAC failing (a token
+ * without one is checked as "cx2", with one as "cx3").  VARIANT is a
+ * name of at most NGX_HTTP_CX_VARIANT_MAX bytes.
+ *
  * Signing is on the path of every injected page, so the HMAC key pads are
  * hashed once at configuration time (a token then costs three SHA-256
  * blocks) and nonces come from a per-worker xoshiro256** generator seeded
@@ -70,7 +80,8 @@ static ngx_http_cx_seen_t  ngx_http_cx_seen[NGX_HTTP_CX_SEEN];
 
 static uint64_t ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng);
 static void ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
-    ngx_str_t *touchpoint, u_char *day, u_char *nonce, u_char *mac);
+    ngx_str_t *touchpoint, u_char *day, u_char *nonce, ngx_str_t *variant,
+    u_char *mac);
 
 
 ngx_int_t
@@ -180,26 +191,34 @@ ngx_http_cx_rng_next(ngx_http_cx_rng_t *rng)
 }
 
 
-/* the site and prefix are the request's: where the token is counted */
+/*
+ * The site and prefix are the request's: where the token is counted.
+ * variant: NULL or empty for a token without one.
+ */
 
 static void
 ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
-    ngx_str_t *touchpoint, u_char *day, u_char *nonce, u_char *mac)
+    ngx_str_t *touchpoint, u_char *day, u_char *nonce, ngx_str_t *variant,
+    u_char *mac)
 {
     u_char                   *p;
+    ngx_uint_t                v;
     SHA256_CTX                c;
     ngx_http_cx_srv_conf_t   *cscf;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    msg[4 + 4 * (NGX_HTTP_CX_NAME_MAX + 1) + 8 + 1
-                                  + NGX_HTTP_CX_NONCE_LEN];
+                                  + NGX_HTTP_CX_NONCE_LEN + 1
+                                  + NGX_HTTP_CX_VARIANT_MAX];
     u_char                    md[SHA256_DIGEST_LENGTH];
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_cx_module);
 
+    v = (variant && variant->len);
+
     /* every part is a validated name: at most NGX_HTTP_CX_NAME_MAX bytes */
 
-    p = ngx_cpymem(msg, "cx2|", 4);
+    p = ngx_cpymem(msg, v ? "cx3|" : "cx2|", 4);
     p = ngx_cpymem(p, cmcf->redis_prefix.data, cmcf->redis_prefix.len);
     *p++ = '|';
     p = ngx_cpymem(p, cscf->site.data, cscf->site.len);
@@ -211,6 +230,11 @@ ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
     p = ngx_cpymem(p, day, 8);
     *p++ = '|';
     p = ngx_cpymem(p, nonce, NGX_HTTP_CX_NONCE_LEN);
+
+    if (v) {
+        *p++ = '|';
+        p = ngx_cpymem(p, variant->data, variant->len);
+    }
 
     c = ((SHA256_CTX *) cmcf->hmac)[0];
     SHA256_Update(&c, msg, p - msg);
@@ -224,9 +248,15 @@ ngx_http_cx_token_mac(ngx_http_request_t *r, ngx_str_t *survey,
 }
 
 
-ngx_int_t
+/*
+ * A token for this page view at token (NGX_HTTP_CX_TOKEN_MAX bytes of
+ * room): its length.  variant: NULL or empty for none, else a valid
+ * variant name (ngx_http_cx_variant_valid()).
+ */
+
+size_t
 ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
-    ngx_str_t *touchpoint, u_char *token)
+    ngx_str_t *touchpoint, ngx_str_t *variant, u_char *token)
 {
     uint64_t   n[2];
     ngx_tm_t   tm;
@@ -247,14 +277,31 @@ ngx_http_cx_token_sign(ngx_http_request_t *r, ngx_str_t *survey,
 
     token[25] = '.';
 
-    ngx_http_cx_token_mac(r, survey, touchpoint, token, token + 9, mac);
+    ngx_http_cx_token_mac(r, survey, touchpoint, token, token + 9, variant,
+                          mac);
 
     src.data = mac;
     src.len = sizeof(mac);
     dst.data = token + 26;
     ngx_encode_base64url(&dst, &src);
 
-    return NGX_OK;
+    if (variant == NULL || variant->len == 0) {
+        return NGX_HTTP_CX_TOKEN_LEN;
+    }
+
+    token[NGX_HTTP_CX_TOKEN_LEN] = '.';
+    ngx_memcpy(token + NGX_HTTP_CX_TOKEN_LEN + 1, variant->data, variant->len);
+
+    return NGX_HTTP_CX_TOKEN_LEN + 1 + variant->len;
+}
+
+
+/* a question variant's name: [a-z0-9_.-], 1 to NGX_HTTP_CX_VARIANT_MAX */
+
+ngx_uint_t
+ngx_http_cx_variant_valid(u_char *p, size_t len)
+{
+    return len <= NGX_HTTP_CX_VARIANT_MAX && ngx_http_cx_name_valid(p, len);
 }
 
 
@@ -273,13 +320,14 @@ ngx_http_cx_random64(void)
  * It must be of today (UTC), or of yesterday during the first hour of
  * today, so that a page shown just before midnight can still be
  * answered.  On success the nonce (16 characters) is copied out: the
- * answer is recorded once per nonce.
+ * answer is recorded once per nonce; and the token's variant (empty for
+ * none), which points into the token.
  */
 
 ngx_int_t
 ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *survey, ngx_str_t *touchpoint, u_char *nonce,
-    const char **err)
+    ngx_str_t *variant, const char **err)
 {
     u_char      *t;
     time_t       now;
@@ -292,7 +340,23 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
 
     t = token->data;
 
-    if (token->len != NGX_HTTP_CX_TOKEN_LEN || t[8] != '.' || t[25] != '.') {
+    ngx_str_null(variant);
+
+    if (token->len > NGX_HTTP_CX_TOKEN_LEN) {
+
+        /* DAY.NONCE.MAC.VARIANT */
+
+        variant->data = t + NGX_HTTP_CX_TOKEN_LEN + 1;
+        variant->len = token->len - NGX_HTTP_CX_TOKEN_LEN - 1;
+
+        if (t[NGX_HTTP_CX_TOKEN_LEN] != '.'
+            || !ngx_http_cx_variant_valid(variant->data, variant->len))
+        {
+            goto malformed;
+        }
+    }
+
+    if (token->len < NGX_HTTP_CX_TOKEN_LEN || t[8] != '.' || t[25] != '.') {
         goto malformed;
     }
 
@@ -313,7 +377,7 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
         }
     }
 
-    ngx_http_cx_token_mac(r, survey, touchpoint, t, t + 9, mac);
+    ngx_http_cx_token_mac(r, survey, touchpoint, t, t + 9, variant, mac);
 
     src.data = mac;
     src.len = sizeof(mac);
@@ -349,6 +413,7 @@ ngx_http_cx_token_verify(ngx_http_request_t *r, ngx_str_t *token,
 
 malformed:
 
+    ngx_str_null(variant);
     *err = "token: malformed";
     return NGX_DECLINED;
 }

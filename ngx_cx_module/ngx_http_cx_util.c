@@ -5,7 +5,9 @@
  * touchpoints, events, sites: PRODUCT.md's [a-z0-9_.-]{1,64}), the check
  * of UTF-8 text, HTML escaping for what goes into a page's attributes,
  * a request or response header looked up by name, a response header
- * added, and a response sent from a buffer in memory.
+ * added, a response sent from a buffer in memory, the growable buffer
+ * of the JSON and CSV writers, and the draw that keeps a visitor's A/B
+ * picks.
  */
 
 
@@ -240,4 +242,103 @@ ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_cx_grow_init(ngx_http_cx_grow_t *g, ngx_pool_t *pool, size_t size)
+{
+    ngx_memzero(g, sizeof(ngx_http_cx_grow_t));
+
+    g->pool = pool;
+
+    g->start = ngx_pnalloc(pool, size);
+    if (g->start == NULL) {
+        g->error = 1;
+        return NGX_ERROR;
+    }
+
+    g->pos = g->start;
+    g->end = g->start + size;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Room for n more bytes at pos: when it is short the buffer moves to one
+ * at least twice its size (what is written is copied, the old one is
+ * left to the pool).
+ */
+
+ngx_int_t
+ngx_http_cx_grow_reserve(ngx_http_cx_grow_t *g, size_t n)
+{
+    u_char  *p;
+    size_t   used, size;
+
+    if (g->error) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (g->end - g->pos) >= n) {
+        return NGX_OK;
+    }
+
+    used = g->pos - g->start;
+    size = ngx_max(2 * (size_t) (g->end - g->start), used + n + 256);
+
+    p = ngx_pnalloc(g->pool, size);
+    if (p == NULL) {
+        g->error = 1;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, g->start, used);
+
+    g->start = p;
+    g->pos = p + used;
+    g->end = p + size;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A draw in [0, 1) for visitor id and key: the same for the same two
+ * (cx.sample, cx.pick, a survey's variants), a random one without an id
+ * (NULL or empty).
+ */
+
+double
+ngx_http_cx_draw(ngx_str_t *id, ngx_str_t *key)
+{
+    uint64_t    h;
+    ngx_uint_t  i;
+
+    if (id == NULL || id->len == 0) {
+        return (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
+    }
+
+    /* FNV-1a over "id|key", then MurmurHash3's 64-bit finaliser */
+
+    h = 0xcbf29ce484222325ULL;
+
+    for (i = 0; i < id->len; i++) {
+        h = (h ^ id->data[i]) * 0x100000001b3ULL;
+    }
+
+    h = (h ^ '|') * 0x100000001b3ULL;
+
+    for (i = 0; i < key->len; i++) {
+        h = (h ^ key->data[i]) * 0x100000001b3ULL;
+    }
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+
+    return (double) (h >> 11) / 9007199254740992.0;
 }

@@ -199,7 +199,7 @@ location / {
 }
 --- must_die
 --- error_log eval
-qr/invalid parameter "colour=red" in "cx_survey": expected type=, question=, sample=, delay=, cooldown=, recontact=, dismissed=, followup= or followup_question= in \S+nginx\.conf:\d+/
+qr/invalid parameter "colour=red" in "cx_survey": expected type=, question=, sample=, delay=, cooldown=, recontact=, dismissed=, followup=, followup_question= or variant= in \S+nginx\.conf:\d+/
 
 
 
@@ -390,4 +390,4 @@ location / {
 }
 --- must_die
 --- error_log eval
-qr/invalid parameter "please" in "cx_survey": expected type=, question=, sample=, delay=, cooldown=, recontact=, dismissed=, followup= or followup_question= in \S+nginx\.conf:\d+/
+qr/invalid parameter "please" in "cx_survey": expected type=, question=, sample=, delay=, cooldown=, recontact=, dismissed=, followup=, followup_question= or variant= in \S+nginx\.conf:\d+/

@@ -6,19 +6,7 @@
 
 use lib 't/lib';
 use Test::CX;
-use POSIX qw(strftime);
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
-}
-
-sub day {
-    my ($days_ago) = @_;
-    return strftime('%Y%m%d', gmtime(time - $days_ago * 86400));
-}
+use Test::CX::Rules qw(get day);
 
 # a cookie with these surveys: [id, shown, answered, dismissed] days ago
 sub cookie {

@@ -186,3 +186,11 @@ ok($evals >= 3, "$evals scripts run");
 ok($inner >= 50, "$inner commands inside them");
 ok($commands{$_}, "$_ ran") for qw(EXISTS HINCRBY HSETNX HEXISTS SISMEMBER SADD XADD XRANGE XDEL XREVRANGE);
 is_deeply(\@undeclared, [], 'no key touched that is not in KEYS');
+
+# the rollups the module made in an empty Redis hold every count: their
+# month's 31 day hashes were in KEYS when they were made
+my $month = substr(today(), 0, 6);
+for my $k ("cx:localhost:tp:$month", "cx:localhost:sv:nps1:$month",
+           "cx:localhost:sv:nps1:$month:all", 'cx:localhost:sv:nps1:' . today() . ':all') {
+    is(redis()->hget($k, '#'), 1, "$k: complete");
+}

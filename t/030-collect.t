@@ -3,18 +3,10 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Collect qw(answer);
 
 our $SECRET = '0123456789abcdef0123';
 our $DAY = today();
-
-sub answer {
-    my ($tag, %f) = @_;
-    my $body = join '&', map { "$_=$f{$_}" }
-                         grep { defined $f{$_} } sort keys %f;
-    return post('/cx/collect', 'application/x-www-form-urlencoded',
-                "survey=$tag->{survey}&touchpoint=$tag->{touchpoint}"
-                . "&token=$tag->{token}&$body");
-}
 
 add_block_preprocessor(sub {
     my $block = shift;

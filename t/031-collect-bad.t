@@ -4,6 +4,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Collect qw(counts_settled);
 
 our $SECRET = '0123456789abcdef0123';
 our $DAY = today();
@@ -30,16 +31,10 @@ set_request_filter(sub {
 # nothing an invalid post sends may reach Redis: looked at once every
 # count made so far is there (with cx_metrics; else after a pause)
 
-sub counts_settled {
-    my $m = metrics();
-    my %n = map { $_ => ($m =~ /^cx_counts_${_}total (\d+)$/m)[0] }
-            '', 'flushed_', 'dropped_';
-    return $n{''} == $n{flushed_} + $n{dropped_};
-}
-
 sub nothing_stored {
     if (defined metric('cx_counts_total')) {
-        ok(wait_for(\&counts_settled, 5), "every count made reached Redis");
+        ok(wait_for(sub { defined counts_settled() }, 5),
+           "every count made reached Redis");
     } else {
         sleep 0.3;
     }

@@ -6,30 +6,12 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Collect qw(form answer reason counts_settled);
 use Time::HiRes qw(sleep time);
 use JSON::PP ();
 
 our $SECRET = '0123456789abcdef0123';
 our $DAY = today();
-
-sub form {
-    my ($tag, %f) = @_;
-    return join '&', "survey=$tag->{survey}", "touchpoint=$tag->{touchpoint}",
-                     "token=$tag->{token}",
-                     map { "$_=$f{$_}" } grep { defined $f{$_} } sort keys %f;
-}
-
-sub send_event {
-    my ($tag, %f) = @_;
-    my $headers = delete $f{headers};
-    return post('/cx/collect', 'application/x-www-form-urlencoded',
-                form($tag, %f), $headers);
-}
-
-sub reason {
-    my ($r) = @_;
-    return ($r->{body} // '') =~ /^\{"error":"(.*)"\}$/ ? $1 : $r->{body};
-}
 
 sub refused { metric("cx_collect_refused_total{reason=\"$_[0]\"}") // 0 }
 sub over_limit { metric("cx_collected_over_limit_total{limit=\"$_[0]\"}") // 0 }
@@ -39,17 +21,11 @@ sub over_limit { metric("cx_collected_over_limit_total{limit=\"$_[0]\"}") // 0 }
 # since the last flush reach cx_counts_total at the next one)
 
 sub settled {
-    my $same = sub {
-        my $m = metrics();
-        my %n = map { $_ => ($m =~ /^cx_counts_${_}total (\d+)$/m)[0] }
-                '', 'flushed_', 'dropped_';
-        return $n{''} == $n{flushed_} + $n{dropped_} ? $n{''} : undef;
-    };
     my $deadline = time + 10;
     while (time < $deadline) {
-        my $a = $same->();
+        my $a = counts_settled();
         sleep 0.2;
-        my $b = $same->();
+        my $b = counts_settled();
         return 1 if defined $a && defined $b && $a == $b;
     }
     return 0;
@@ -147,11 +123,11 @@ ok(::settled(), 'the page view is in Redis');
 my $counts = metric('cx_counts_total');
 my $replays = ::refused('replay');
 my $redis_replays = metric('cx_collected_replayed_total');
-my $r = ::send_event($t, event => 'shown');
+my $r = ::answer($t, event => 'shown');
 is($r->{status}, 204, 'shown: 204');
 my %st;
 for (1 .. 200) {
-    $r = ::send_event($t, event => 'shown');
+    $r = ::answer($t, event => 'shown');
     $st{$r->{status}}++;
 }
 is_deeply(\%st, { 429 => 200 }, '200 replays: 429 each');
@@ -174,7 +150,7 @@ my @seq = ([shown => 204], [dismissed => 204], [answered => 204, score => 9],
            [clicked => 204], [clicked => 429]);
 for my $s (@seq) {
     my ($ev, $want, %f) = @$s;
-    my $r = ::send_event($t, event => $ev, %f);
+    my $r = ::answer($t, event => $ev, %f);
     is($r->{status}, $want, "$ev: $want");
 }
 ok(::settled(), 'flushed');
@@ -192,16 +168,16 @@ is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:10'), undef, 'not the repl
 my $t = survey_tag('/');
 my $before = ::refused('token_events');
 for my $n (1 .. 4) {
-    is(::send_event($t, event => "custom$n")->{status}, 204, "custom$n: 204");
+    is(::answer($t, event => "custom$n")->{status}, 204, "custom$n: 204");
 }
 for my $n (5 .. 30) {
-    my $r = ::send_event($t, event => "custom$n");
+    my $r = ::answer($t, event => "custom$n");
     is($r->{status}, 429, "custom$n: 429") if $n <= 6 || $n == 30;
     is(::reason($r), 'event: at most 4 custom events per token', 'the reason') if $n == 5;
 }
 is(::refused('token_events') - $before, 26, 'cx_collect_refused_total{reason="token_events"}');
-is(::send_event($t, event => 'custom2')->{status}, 429, 'a name already used: a replay');
-is(::send_event($t, event => 'shown')->{status}, 204, 'shown is not a custom event');
+is(::answer($t, event => 'custom2')->{status}, 429, 'a name already used: a replay');
+is(::answer($t, event => 'shown')->{status}, 204, 'shown is not a custom event');
 ok(::settled(), 'flushed');
 is_deeply([ ::custom_fields("cx:localhost:sv:nps1:$::DAY") ],
           [ map { "home:custom$_" } 1 .. 4 ], 'four custom names counted');
@@ -231,7 +207,7 @@ for my $i (1 .. 250) {
     my $t = survey_tag('/');
     for (1 .. 4) {
         $n++;
-        $st{ ::send_event($t, event => "name$n")->{status} }++;
+        $st{ ::answer($t, event => "name$n")->{status} }++;
     }
 }
 is_deeply(\%st, { 204 => 1000 }, 'the door cannot know the site cap: 204');
@@ -245,8 +221,8 @@ is_deeply([ sort map { s/^home://r } @f ], [ sort @names ], 'the same names');
 is(::over_limit('event_names') - $before, 990, 'cx_collected_over_limit_total{limit="event_names"}');
 is(::sv('nps1', 'home:name1'), 1, 'a name admitted keeps counting');
 my $t = survey_tag('/');
-is(::send_event($t, event => 'name1')->{status}, 204, 'a known name from a new token');
-is(::send_event($t, event => 'fresh')->{status}, 204, 'a new name past the cap');
+is(::answer($t, event => 'name1')->{status}, 204, 'a known name from a new token');
+is(::answer($t, event => 'fresh')->{status}, 204, 'a new name past the cap');
 ok(::settled(), 'flushed');
 is(::sv('nps1', 'home:name1'), 2, 'the known name counts');
 is(::sv('nps1', 'home:fresh'), undef, 'the new one does not');
@@ -270,10 +246,10 @@ cx_flush_interval 50ms;
 cx_custom_event_names 0;
 --- check
 my $t = survey_tag('/');
-my $r = ::send_event($t, event => 'clicked');
+my $r = ::answer($t, event => 'clicked');
 is($r->{status}, 400, 'refused: 400');
 is(::reason($r), 'event: custom events are off (cx_custom_event_names 0)', 'the reason');
-is(::send_event($t, event => 'shown')->{status}, 204, 'shown still counts');
+is(::answer($t, event => 'shown')->{status}, 204, 'shown still counts');
 ok(::settled(), 'flushed');
 is(::sv('nps1', 'home:clicked'), undef, 'nothing counted');
 
@@ -322,14 +298,14 @@ my $refused = ::refused('token_events');
 my $t = survey_tag('/');
 my %st;
 for my $n (1 .. 8) {
-    $st{ ::send_event($t, event => "a$n")->{status} }++;
+    $st{ ::answer($t, event => "a$n")->{status} }++;
 }
 # more tokens, more names, until both workers have queued events
 my ($i, %pids) = (0);
 while ($i < 200) {
     my $u = survey_tag('/');
     $i++;
-    ::send_event($u, event => "b$i");
+    ::answer($u, event => "b$i");
     open my $fh, '<', $log or last;
     seek $fh, $from, 0;
     while (<$fh>) { $pids{$1} = 1 if /\[debug\] (\d+)#\d+: \*\d+ cx collect: queued/ }
@@ -396,11 +372,11 @@ use MIME::Base64 qw(encode_base64url);
 my $nonce = encode_base64url(join '', map { chr rand 256 } 1 .. 12);
 my $mac = substr(hmac_sha256("cx1|nps1|home|$::DAY|$nonce", $::SECRET), 0, 16);
 my $old = { survey => 'nps1', touchpoint => 'home', token => "$::DAY.$nonce." . encode_base64url($mac) };
-my $r = ::send_event($old, event => 'shown');
+my $r = ::answer($old, event => 'shown');
 is($r->{status}, 400, 'refused: 400');
 is(::reason($r), 'token: invalid for this site, survey and touchpoint', 'the reason');
 my $new = { %$old, token => sign_token($::SECRET, 'nps1', 'home', $::DAY, $nonce) };
-is(::send_event($new, event => 'shown')->{status}, 204, 'the same nonce signed the new way');
+is(::answer($new, event => 'shown')->{status}, 204, 'the same nonce signed the new way');
 
 
 
@@ -416,7 +392,7 @@ for my $i (0 .. 47) {
     my $to = $i < 8 ? ($c eq '9' ? '8' : '9') : ($c eq 'A' ? 'B' : 'A');
     my $bad = $tok;
     substr($bad, $i, 1) = $to;
-    my $r = ::send_event({ %$t, token => $bad }, event => 'shown');
+    my $r = ::answer({ %$t, token => $bad }, event => 'shown');
     $st{$r->{status}}++;
     $why{ ::reason($r) }++ if $i >= 26;
     is($r->{status}, 400, "position $i changed: 400") if $i == 26 || $i == 36 || $i == 47 || $i == 9 || $i == 24 || $i == 0 || $i == 7;
@@ -424,7 +400,7 @@ for my $i (0 .. 47) {
 is_deeply(\%st, { 400 => 46 }, 'all 46 positions: 400');
 is_deeply(\%why, { 'token: invalid for this site, survey and touchpoint' => 22 },
           'each of the 22 MAC characters is checked');
-is(::send_event($t, event => 'shown')->{status}, 204, 'the token itself: 204');
+is(::answer($t, event => 'shown')->{status}, 204, 'the token itself: 204');
 ok(::settled(), 'flushed');
 is(::sv('nps1', 'home:shown'), 1, 'only the real one counted');
 
@@ -436,12 +412,12 @@ my @bad = ("/a\x1b[31mred", "/<img/src=x/onerror=alert(1)>", "/a\x7fb", "/caf\xc
            "/q\"x", '/' . ('p' x 256), "/a b");
 for my $path (@bad) {
     my $t = survey_tag('/');
-    my $r = ::send_event($t, event => 'answered', score => 1,
+    my $r = ::answer($t, event => 'answered', score => 1,
                          headers => "Referer: http://localhost$path\r\n");
     is($r->{status}, 204, 'the answer is accepted');
 }
 my $t = survey_tag('/');
-is(::send_event($t, event => 'answered', score => 2,
+is(::answer($t, event => 'answered', score => 2,
                 headers => "Referer: http://localhost/it's/ok%3C?x=<\r\n")->{status}, 204,
    'a good path');
 ok(wait_for(sub { (redis()->xlen('cx:localhost:followup') // 0) == @bad + 1 }), 'every answer followed up');
@@ -454,18 +430,18 @@ is_deeply(\@pages, [ ('') x @bad, "/it's/ok%3C" ], 'no page from a bad Referer; 
 --- check
 my $t = survey_tag('/');
 for my $p ('%2F%3Cimg%3E', '%2Fa%22b', '%2Fa%3Eb', '%2Fa%20b', '%2Fa%1Bb', '%2Fa%7Fb', '%2Fa%C3%A9') {
-    my $r = ::send_event($t, event => 'answered', score => 1, page => $p);
+    my $r = ::answer($t, event => 'answered', score => 1, page => $p);
     is($r->{status}, 400, "page=$p: 400");
     is(::reason($r), 'page: not a path (/ then printable ASCII but \\" < >, at most 256 bytes)', 'the reason')
         if $p eq '%2F%3Cimg%3E';
 }
-is(::send_event($t, event => 'answered', score => 1, page => '/' . ('x' x 255))->{status}, 204,
+is(::answer($t, event => 'answered', score => 1, page => '/' . ('x' x 255))->{status}, 204,
    '256 bytes: accepted');
 ok(wait_for(sub { redis()->xlen('cx:localhost:followup') }), 'followed up');
 my %e = @{ redis()->xrange('cx:localhost:followup', '-', '+')->[0][1] };
 is(length $e{page}, 256, 'the page, whole');
 my $u = survey_tag('/');
-is(::send_event($u, event => 'answered', score => 1, page => '/' . ('x' x 256))->{status}, 400,
+is(::answer($u, event => 'answered', score => 1, page => '/' . ('x' x 256))->{status}, 400,
    '257 bytes: 400');
 
 
@@ -487,7 +463,7 @@ my %cases = (
 );
 my $t = survey_tag('/');
 for my $k (sort keys %cases) {
-    my $r = ::send_event($t, event => 'answered', score => 1, comment => $cases{$k}[0]);
+    my $r = ::answer($t, event => 'answered', score => 1, comment => $cases{$k}[0]);
     is($r->{status}, 400, "$k: 400");
     is(::reason($r), $cases{$k}[1], "$k: the reason");
 }
@@ -509,14 +485,14 @@ my @ok = (['line1%0Aline2%09tab', "line1\nline2\ttab"],
           [('y' x 1000), 'y' x 1000]);
 for my $c (@ok) {
     my $t = survey_tag('/');
-    is(::send_event($t, event => 'answered', score => 1, comment => $c->[0])->{status}, 204,
+    is(::answer($t, event => 'answered', score => 1, comment => $c->[0])->{status}, 204,
        'accepted: ' . substr($c->[0], 0, 20));
 }
 ok(wait_for(sub { (redis()->xlen('cx:localhost:followup') // 0) == @ok }), 'all followed up');
 my @got = map { { @{ $_->[1] } }->{comment} } @{ redis()->xrange('cx:localhost:followup', '-', '+') };
 is_deeply(\@got, [ map { $_->[1] } @ok ], 'stored as sent');
 my $t = survey_tag('/');
-my $r = ::send_event($t, event => 'answered', score => 1, comment => ('%C3%A9' x 500) . 'x');
+my $r = ::answer($t, event => 'answered', score => 1, comment => ('%C3%A9' x 500) . 'x');
 is($r->{status}, 400, '1001 bytes: 400');
 is(::reason($r), 'comment: longer than 1000 bytes', 'the reason');
 
@@ -610,15 +586,15 @@ buffered to a temporary file
 === TEST 18: a replay past the door (a new worker after a reload) is still refused by Redis
 --- check
 my $t = survey_tag('/');
-is(::send_event($t, event => 'answered', score => 5)->{status}, 204, 'answered');
+is(::answer($t, event => 'answered', score => 5)->{status}, 204, 'answered');
 ok(::settled(), 'flushed');
 my $before = metric('cx_collected_replayed_total');
 nginx_reload();
 sleep 0.5;
-is(::send_event($t, event => 'answered', score => 0)->{status}, 204, "the new worker's door has not seen it");
+is(::answer($t, event => 'answered', score => 0)->{status}, 204, "the new worker's door has not seen it");
 ok(wait_for(sub { metric('cx_collected_replayed_total') > $before }), 'Redis refused it');
 is(metric('cx_collected_replayed_total') - $before, 1, 'cx_collected_replayed_total');
-is(::send_event($t, event => 'answered', score => 0)->{status}, 429, 'and the door now knows it');
+is(::answer($t, event => 'answered', score => 0)->{status}, 429, 'and the door now knows it');
 is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:0'), undef, 'the replay never counted');
 is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:5'), 1, 'the answer once');
 
@@ -628,10 +604,10 @@ is(redis()->hget("cx:localhost:sc:nps1:$::DAY", 'home:5'), 1, 'the answer once')
 --- check
 my %before = map { $_ => ::refused($_) } qw(token comment page other);
 my $t = survey_tag('/');
-::send_event({ %$t, token => 'x' }, event => 'shown');
-::send_event($t, event => 'answered', score => 1, comment => 'a%1Bb');
-::send_event($t, event => 'answered', score => 1, page => '%2F%3C');
-::send_event($t, event => 'NOPE');
+::answer({ %$t, token => 'x' }, event => 'shown');
+::answer($t, event => 'answered', score => 1, comment => 'a%1Bb');
+::answer($t, event => 'answered', score => 1, page => '%2F%3C');
+::answer($t, event => 'NOPE');
 is(::refused('token') - $before{token}, 1, 'token');
 is(::refused('comment') - $before{comment}, 1, 'comment');
 is(::refused('page') - $before{page}, 1, 'page');
@@ -645,14 +621,14 @@ like(metrics(), qr/^# HELP cx_collected_over_limit_total /m, 'documented in the 
 --- check
 my $t = survey_tag('/');
 for my $n (1 .. 4) {
-    is(::send_event($t, event => "old$n")->{status}, 204, "old$n: 204");
+    is(::answer($t, event => "old$n")->{status}, 204, "old$n: 204");
 }
 ok(::settled(), 'flushed');
 my $before = ::over_limit('token_events');
 nginx_reload();
 sleep 0.5;
 for my $n (1 .. 4) {
-    is(::send_event($t, event => "new$n")->{status}, 204, "new$n: 204 (the new worker has not seen the token)");
+    is(::answer($t, event => "new$n")->{status}, 204, "new$n: 204 (the new worker has not seen the token)");
 }
 ok(wait_for(sub { ::over_limit('token_events') - $before >= 4 }), 'the flush script refused them');
 is(::over_limit('token_events') - $before, 4, 'cx_collected_over_limit_total{limit="token_events"}');

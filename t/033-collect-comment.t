@@ -7,28 +7,15 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Collect qw(answer reason);
 use JSON::PP ();
 
 our $DAY = today();
 our $STREAM = 'cx:localhost:followup';
 
-sub answer {
-    my ($tag, %f) = @_;
-    my $body = join '&', map { "$_=$f{$_}" }
-                         grep { defined $f{$_} } sort keys %f;
-    return post('/cx/collect', 'application/x-www-form-urlencoded',
-                "survey=$tag->{survey}&touchpoint=$tag->{touchpoint}"
-                . "&token=$tag->{token}&$body");
-}
-
 sub entries {
     my $x = redis()->xrange($STREAM, '-', '+');
     return map { { @{ $_->[1] } } } @$x;
-}
-
-sub reason {
-    my ($r) = @_;
-    return ($r->{body} // '') =~ /^\{"error":"(.*)"\}$/ ? $1 : $r->{body};
 }
 
 add_block_preprocessor(sub {

@@ -9,73 +9,8 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Score;
 use JSON::PP ();
-
-sub score {
-    my ($query) = @_;
-    my $r;
-
-    wait_for(sub {
-        $r = http_request("GET /cx/score?$query HTTP/1.1\r\nHost: localhost\r\n"
-                          . "Connection: close\r\n\r\n");
-        ($r->{status} // 0) != 503;
-    });
-
-    $r->{json} = eval { JSON::PP::decode_json($r->{body}) };
-    diag("$query: $r->{status} $r->{body}") if ($r->{status} // 0) != 200;
-
-    return $r;
-}
-
-# score => count into a day's daily and hourly histograms
-
-sub answers {
-    my ($survey, $day, $tp, $counts, $hour) = @_;
-    $hour //= '12';
-
-    for my $s (keys %$counts) {
-        redis()->hincrby("cx:localhost:sc:$survey:$day", "$tp:$s", $counts->{$s});
-        redis()->hincrby("cx:localhost:sch:$survey:$day", "$tp:$s:$hour", $counts->{$s});
-    }
-}
-
-# the given fields only; numbers as printed, null as undef
-
-sub fields_ok {
-    my ($got, $want, $name) = @_;
-
-    if (ref $want eq 'HASH') {
-        return fail("$name: not an object") unless ref $got eq 'HASH';
-        fields_ok($got->{$_}, $want->{$_}, "$name.$_") for sort keys %$want;
-        return;
-    }
-
-    if (ref $want eq 'ARRAY') {
-        return fail("$name: not an array") unless ref $got eq 'ARRAY';
-        is(scalar @$got, scalar @$want, "$name: length");
-        fields_ok($got->[$_], $want->[$_], "$name\[$_]") for 0 .. $#$want;
-        return;
-    }
-
-    if (!defined $want) {
-        ok(!defined $got, "$name is null") or diag("got $got");
-        return;
-    }
-
-    if (ref $want eq 'JSON::PP::Boolean') {
-        ok(ref $got eq 'JSON::PP::Boolean' && $got == $want, "$name = "
-           . ($want ? 'true' : 'false')) or diag('got ' . ($got // 'null'));
-        return;
-    }
-
-    if ($want =~ /^-?\d+(\.\d+)?$/) {
-        ok(defined $got && !ref $got && $got == $want, "$name = $want")
-            or diag("got " . ($got // 'null'));
-        return;
-    }
-
-    is($got, $want, $name);
-}
 
 our $T = JSON::PP::true;
 our $F = JSON::PP::false;

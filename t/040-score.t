@@ -8,83 +8,10 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Score;
 use JSON::PP ();
 
 our $D1 = '20240301';
-
-# GET, waiting (at most 5 s) for the worker's Redis connection
-
-sub score {
-    my ($query, $headers) = @_;
-    my $r;
-
-    wait_for(sub {
-        $r = http_request("GET /cx/score?$query HTTP/1.1\r\nHost: localhost\r\n"
-                          . ($headers // '') . "Connection: close\r\n\r\n");
-        ($r->{status} // 0) != 503;
-    });
-
-    $r->{json} = eval { JSON::PP::decode_json($r->{body}) };
-    diag("$query: $r->{status} $r->{body}") if ($r->{status} // 0) != 200;
-
-    return $r;
-}
-
-# score => count, into the daily and (at hour $hour, default 12) hourly
-# histograms, as the collect half writes them
-
-sub answers {
-    my ($survey, $day, $tp, $counts, $hour) = @_;
-    $hour //= '12';
-
-    for my $s (keys %$counts) {
-        redis()->hincrby("cx:localhost:sc:$survey:$day", "$tp:$s", $counts->{$s});
-        redis()->hincrby("cx:localhost:sch:$survey:$day", "$tp:$s:$hour", $counts->{$s});
-    }
-}
-
-sub events {
-    my ($survey, $day, $tp, $counts, $hour) = @_;
-    $hour //= '12';
-
-    for my $e (keys %$counts) {
-        redis()->hincrby("cx:localhost:sv:$survey:$day", "$tp:$e", $counts->{$e});
-        redis()->hincrby("cx:localhost:svh:$survey:$day", "$tp:$e:$hour", $counts->{$e});
-    }
-}
-
-# compares the given fields (numbers exactly as printed, null as undef;
-# nested hashes and arrays field by field)
-
-sub fields_ok {
-    my ($got, $want, $name) = @_;
-
-    if (ref $want eq 'HASH') {
-        return fail("$name: not an object") unless ref $got eq 'HASH';
-        fields_ok($got->{$_}, $want->{$_}, "$name.$_") for sort keys %$want;
-        return;
-    }
-
-    if (ref $want eq 'ARRAY') {
-        return fail("$name: not an array") unless ref $got eq 'ARRAY';
-        is(scalar @$got, scalar @$want, "$name: length");
-        fields_ok($got->[$_], $want->[$_], "$name\[$_]") for 0 .. $#$want;
-        return;
-    }
-
-    if (!defined $want) {
-        ok(!defined $got, "$name is null") or diag("got $got");
-        return;
-    }
-
-    if ($want =~ /^-?\d+(\.\d+)?$/) {
-        ok(defined $got && !ref $got && $got == $want, "$name = $want")
-            or diag("got " . ($got // 'null'));
-        return;
-    }
-
-    is($got, $want, "$name");
-}
 
 sub hist {
     my ($min, $max, %h) = @_;

@@ -56,7 +56,7 @@ __DATA__
 redis()->config('resetstat');
 my $not_a_name = 'not a name ([a-z0-9_.-], 1-64)';
 my $not_a_date = 'not a date (YYYY-MM-DD)';
-my $by = 'by: must be day, touchpoint, hour or wday';
+my $by = 'by: must be day, touchpoint, hour, wday or variant';
 my @cases = (
     [ '', 'survey: missing (or use report=touchpoints)' ],
     [ 'from=2024-03-01', 'survey: missing (or use report=touchpoints)' ],

@@ -38,6 +38,15 @@ ngx_table_elt_t *ngx_http_cx_header_add(ngx_list_t *headers, char *key,
     abort();
 }
 ngx_int_t ngx_http_cx_send(ngx_http_request_t *r, ngx_buf_t *b) { abort(); }
+ngx_int_t ngx_http_cx_grow_init(ngx_http_cx_grow_t *g, ngx_pool_t *pool,
+    size_t size)
+{
+    abort();
+}
+ngx_int_t ngx_http_cx_grow_reserve(ngx_http_cx_grow_t *g, size_t n)
+{
+    abort();
+}
 
 static ngx_http_cx_survey_type_t  nps = { ngx_string("nps"), 0, 10, 6, 0 };
 static ngx_http_cx_survey_type_t  csat = { ngx_string("csat"), 1, 5, 2, 1 };

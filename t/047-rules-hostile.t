@@ -13,6 +13,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(rule_block);
 
 our $PAGE = "<html><body>hi</body></html>\n";
 
@@ -61,63 +62,27 @@ sub main::view_cost {
                $rss1 - $rss0, $cap / 1024));
 }
 
+# the cost is measured before the failures are counted ("fails" counts
+# the cost's page views too)
 add_block_preprocessor(sub {
     my $block = shift;
 
-    my $rule = $block->rule;
-    return unless defined $rule;
-
-    my $n = $block->seq_num;
-    my $http = $block->http_config // '';
-
-    $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n$http");
-
-    $block->set_value('config', <<"EOF");
-location / {
-    cx_survey s1 type=nps;
-    cx_rules_lua \$TEST_NGINX_HTML_DIR/r$n.lua;
-}
-location = /cx/metrics {
-    cx_metrics;
-}
-EOF
-
-    $block->set_value('user_files', [ [ "r$n.lua", $rule ],
-                                      [ 'index.html', $PAGE ] ]);
-
-    $block->set_value('request', "GET /") unless defined $block->request;
-
-    $block->set_value('response_body', $PAGE)
-        unless defined $block->response_body
-               || defined $block->response_body_like;
-
-    my $check = $block->check // '';
+    return unless defined $block->rule;
 
     if (defined $block->cost) {
         my ($views, $ms) = split ' ', $block->cost;
         $ms //= 50;
-        my ($cap) = $http =~ /cx_rules_memory (\d+)m/;
+        my ($cap) = ($block->http_config // '') =~ /cx_rules_memory (\d+)m/;
         $cap = ($cap // 32) * 1024 * 1024;
-        my $req = $block->request;
+        my $req = $block->request // 'GET /';
         $req = $req->[0] if ref $req;
         my $more = $block->more_headers // '';
-        $check .= "main::view_cost(build_request(q{$req}, q{$more}), "
-                  . "$views, $ms, $cap);\n";
+        $block->set_value('check', ($block->check // '')
+                          . "main::view_cost(build_request(q{$req}, "
+                          . "q{$more}), $views, $ms, $cap);\n");
     }
 
-    my $fails = $block->fails;
-
-    if (defined $fails) {
-        $fails =~ s/\s+//g;
-        my ($reason, $count) = split /=/, $fails;
-        $count //= 1;
-        $check .= <<"EOF";
-like(metrics(), qr/^cx_rules_failures_total\\{reason="$reason"\\} $count\$/m,
-     "metric: $count failure(s) for $reason");
-EOF
-    }
-
-    $block->set_value('check', $check) if length $check;
+    rule_block($block);
 });
 
 run_tests();

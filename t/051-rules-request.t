@@ -4,27 +4,8 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(get question day);
 use POSIX qw(strftime);
-
-sub question {
-    my ($body) = @_;
-    my ($q) = ($body // '') =~ /data-cx-question="([^"]*)"/;
-    return defined $q ? $q =~ s/&#34;/"/gr =~ s/&amp;/&/gr =~ s/&lt;/</gr
-                          =~ s/&gt;/>/gr =~ s/&#39;/'/gr
-                      : '(no survey)';
-}
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
-}
-
-sub day {
-    my ($days_ago) = @_;
-    return strftime('%Y%m%d', gmtime(time - $days_ago * 86400));
-}
 
 add_block_preprocessor(sub {
     my $block = shift;

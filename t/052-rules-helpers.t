@@ -4,7 +4,7 @@
 
 use lib 't/lib';
 use Test::CX;
-use POSIX qw(strftime);
+use Test::CX::Rules qw(get day);
 
 sub question {
     my ($r) = @_;
@@ -12,20 +12,9 @@ sub question {
     return defined $q ? $q =~ s/&amp;/&/gr =~ s/&#34;/"/gr : '(no survey)';
 }
 
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
-}
-
 sub visitor {
     my ($id, $shown, $answered) = @_;
-    my $day = sub {
-        my $d = shift;
-        return defined $d ? strftime('%Y%m%d', gmtime(time - $d * 86400))
-                          : '0';
-    };
+    my $day = sub { defined $_[0] ? day($_[0]) : '0' };
     return "Cookie: cx_v=1.$id.3.1." . $day->($shown) . '.'
            . $day->($answered);
 }

@@ -4,25 +4,14 @@
 
 use lib 't/lib';
 use Test::CX;
-use POSIX qw(strftime);
+use Test::CX::Rules qw(get day);
 
 sub cookie {
     my (%v) = @_;
-    my $day = sub {
-        my $d = shift;
-        return defined $d ? strftime('%Y%m%d', gmtime(time - $d * 86400))
-                          : '0';
-    };
+    my $day = sub { defined $_[0] ? day($_[0]) : '0' };
     return sprintf 'Cookie: cx_v=1.%s.%d.%d.%s.%s',
         $v{id} // 'visitor-000000000000', $v{views} // 0,
         $v{sessions} // 1, $day->($v{shown}), $day->($v{answered});
-}
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
 }
 
 sub survey {
@@ -187,12 +176,14 @@ location = /index.html {
 --- request
 GET /
 --- check
-my (%q, @asked);
+my (%q, %v, @asked);
 for my $i (1 .. 600) {
     my $r = ::get('/', ::cookie(id => ::id($i)));
     next unless ::survey($r) eq 'home_nps';
     my ($q) = $r->{body} =~ /data-cx-question="([^"]+)"/;
+    my ($v) = $r->{body} =~ /data-cx-token="[^"]{48}\.([^"]+)"/;
     $q{$q}++;
+    $v{"$v: $q"}++;
     push @asked, [ $i, $q ];
 }
 ok(@asked >= 12 && @asked <= 60, "about 5% of 600 visitors")
@@ -200,6 +191,10 @@ ok(@asked >= 12 && @asked <= 60, "about 5% of 600 visitors")
 is_deeply([ sort keys %q ],
           [ 'How likely are you to recommend us to a friend or colleague?',
             'Would you tell a friend about us?' ], "both wordings in use");
+is_deeply([ sort keys %v ],
+          [ 'a-recommend: How likely are you to recommend us to a friend or colleague?',
+            'b-tell-a-friend: Would you tell a friend about us?' ],
+          "each wording's token carries its variant");
 my $kept = grep {
     my $r = ::get('/', ::cookie(id => ::id($_->[0])));
     $r->{body} =~ /data-cx-question="\Q$_->[1]\E"/

@@ -10,23 +10,9 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(get question);
 
 our $PAGE = "<html><body>hi</body></html>\n";
-
-sub question {
-    my ($body) = @_;
-    my ($q) = ($body // '') =~ /data-cx-question="([^"]*)"/;
-    return defined $q ? $q =~ s/&#34;/"/gr =~ s/&amp;/&/gr =~ s/&lt;/</gr
-                          =~ s/&gt;/>/gr =~ s/&#39;/'/gr
-                      : '(no survey)';
-}
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
-}
 
 add_block_preprocessor(sub {
     my $block = shift;

@@ -8,6 +8,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(get);
 
 our $PAGE = "<html><body>hi</body></html>\n";
 
@@ -147,13 +148,6 @@ sub rule {
     my $test = $cond =~ /^(.*); (.*)$/ ? "$1\n    if $2" : "if $cond";
     return "return { trigger = function(r)\n    $give_up$test then return \"yes\" end\n"
            . "    return \"no\"\nend }\n";
-}
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
 }
 
 sub survey {

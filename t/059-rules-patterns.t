@@ -9,6 +9,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(rule_block);
 use Time::HiRes ();
 
 our $PAGE = "<html><body>hi</body></html>\n";
@@ -28,53 +29,7 @@ sub worker_cpu_ms {
     return $ticks * 1000 / 100;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    my $rule = $block->rule;
-    return unless defined $rule;
-
-    my $n = $block->seq_num;
-    my $http = $block->http_config // '';
-    my $loc = $block->location_config // '';
-
-    $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n$http");
-
-    $block->set_value('config', <<"EOF");
-location / {
-    cx_survey s1 type=nps;
-    cx_rules_lua \$TEST_NGINX_HTML_DIR/r$n.lua;
-    $loc
-}
-location = /cx/metrics {
-    cx_metrics;
-}
-EOF
-
-    $block->set_value('user_files', [ [ "r$n.lua", $rule ],
-                                      [ 'index.html', $PAGE ] ]);
-
-    $block->set_value('request', "GET /") unless defined $block->request;
-
-    $block->set_value('response_body', $PAGE)
-        unless defined $block->response_body
-               || defined $block->response_body_like
-               || defined $block->must_die;
-
-    my $fails = $block->fails;
-
-    if (defined $fails) {
-        $fails =~ s/\s+//g;
-        my ($reason, $count) = split /=/, $fails;
-        $count //= 1;
-        my $check = $block->check // '';
-        $block->set_value('check', $check . <<"EOF");
-my \$m = metrics();
-like(\$m, qr/^cx_rules_failures_total\\{reason="$reason"\\} $count\$/m,
-     "metric: $count failure(s) for $reason");
-EOF
-    }
-});
+add_block_preprocessor(\&rule_block);
 
 run_tests();
 

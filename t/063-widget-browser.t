@@ -8,6 +8,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Browser;
 use FindBin;
 use JSON::PP ();
 
@@ -20,9 +21,7 @@ sub score {
     return eval { JSON::PP::decode_json($r->{body}) } || { error => $r->{body} };
 }
 
-# node, npm, chromium and widget/node_modules (npm ci)
-system("$ROOT/widget/test/setup.sh", '/usr/bin/chromium') == 0
-    or die "widget/test/setup.sh failed\n";
+browser_setup();
 
 run_tests();
 
@@ -143,19 +142,7 @@ my $port = server_port();
 my $t0 = time;
 my $out = `cd '$::ROOT/widget' && CX_BASE_URL=http://127.0.0.1:$port CX_ARTIFACTS='$::ROOT/test-artifacts' timeout -k 10 300 node test/e2e.js 2>&1`;
 my $rc = $? >> 8;
-my ($tests, $plan) = (0, undef);
-for (split /\n/, $out) {
-    if (/^(not )?ok \d+ - (.*)$/) {
-        $tests++;
-        ok(!$1, "browser: $2");
-    } elsif (/^1\.\.(\d+)$/) {
-        $plan = $1;
-    } elsif (/^# (.*)$/) {
-        note($1);
-    } else {
-        diag($_);
-    }
-}
+my ($tests, $plan) = ::browser_tap($out);
 ok($plan && $plan == $tests && $tests > 50, "the browser run completed ($tests checks)");
 is($rc, 0, 'e2e.js exit status');
 # how long it took is no assertion: a loaded machine is slow, and the run

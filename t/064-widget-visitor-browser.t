@@ -8,12 +8,12 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Browser;
 use FindBin;
 
 our $ROOT = "$FindBin::Bin/..";
 
-system("$ROOT/widget/test/setup.sh", '/usr/bin/chromium') == 0
-    or die "widget/test/setup.sh failed\n";
+browser_setup();
 
 run_tests();
 
@@ -77,19 +77,7 @@ GET /cx/widget.js
 my $port = server_port();
 my $out = `cd '$::ROOT/widget' && CX_BASE_URL=http://127.0.0.1:$port CX_ARTIFACTS='$::ROOT/test-artifacts' CX_E2E_ONLY='recontact dismissed gap partial' timeout -k 10 150 node test/e2e.js 2>&1`;
 my $rc = $? >> 8;
-my ($tests, $plan) = (0, undef);
-for (split /\n/, $out) {
-    if (/^(not )?ok \d+ - (.*)$/) {
-        $tests++;
-        ok(!$1, "browser: $2");
-    } elsif (/^1\.\.(\d+)$/) {
-        $plan = $1;
-    } elsif (/^# (.*)$/) {
-        note($1);
-    } else {
-        diag($_);
-    }
-}
+my ($tests, $plan) = ::browser_tap($out);
 ok($plan && $plan == $tests && $tests > 20, "the browser run completed ($tests checks)");
 is($rc, 0, 'e2e.js exit status');
 

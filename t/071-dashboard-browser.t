@@ -9,6 +9,7 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Browser;
 use FindBin;
 
 our $ROOT = "$FindBin::Bin/..";
@@ -35,9 +36,7 @@ sub visit {
                 . (defined $comment ? '&comment=' . uri_escape($comment) : ''))->{status} == 204;
 }
 
-# node, npm, chromium and widget/node_modules (npm ci): the widget's setup
-system("$ROOT/widget/test/setup.sh", '/usr/bin/chromium') == 0
-    or die "widget/test/setup.sh failed\n";
+browser_setup();
 
 run_tests();
 
@@ -97,6 +96,7 @@ location = /cx/collect {
 
 location = /cx/score {
     cx_score;
+    cx_score_time_zone utc Europe/Paris;
 }
 
 location = /cx/score-private {
@@ -138,19 +138,7 @@ my $xss = $::XSS;
 $xss =~ s/'/'\\''/g;
 my $out = `cd '$::ROOT' && CX_BASE_URL=$base CX_TOKEN=$::TOKEN CX_XSS_COMMENT='$xss' CX_ARTIFACTS='$::ROOT/test-artifacts' NODE_PATH='$::ROOT/widget/node_modules' timeout -k 5 180 node dashboard/test/e2e.js 2>&1`;
 my $rc = $? >> 8;
-my ($tests, $plan) = (0, undef);
-for (split /\n/, $out) {
-    if (/^(not )?ok \d+ - (.*)$/) {
-        $tests++;
-        ok(!$1, "browser: $2");
-    } elsif (/^1\.\.(\d+)$/) {
-        $plan = $1;
-    } elsif (/^# (.*)$/) {
-        note($1);
-    } else {
-        diag($_);
-    }
-}
+my ($tests, $plan) = ::browser_tap($out);
 ok($plan && $plan == $tests && $tests > 60, "the browser run completed ($tests checks)");
 is($rc, 0, 'e2e.js exit status');
 # how long it took is no assertion: a loaded machine is slow, and the run

@@ -141,16 +141,28 @@ return {
         if r.path == "/c" then return { delay = 20 } end
         if r.path == "/d" then return { survey = "s1", delay = 7200 } end
         if r.path == "/e" then return { survey = "s1", question = 5 } end
-        return "s1"
+        if r.path == "/f" then return { survey = "s1", variant = "Version B" } end
+        if r.path == "/g" then return { survey = "s1", variant = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv" } end
+        if r.path == "/h" then return { survey = "s1", variant = 2 } end
+        if r.path == "/i" then return { survey = "s1", variant = "" } end
+        if r.path == "/j" then return { survey = "s1", variant = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv" } end
+        local v = r.path == "/k" and "b" or "a"
+        return { survey = "s1", variant = v }
     end
 }
 --- must_die
 --- error_log eval
 [qr{c\.lua:3: trigger\(\) returns the number 42: expected nil, true, a survey id or a table},
- qr{c\.lua:4: trigger\(\) returns a table with the field "dealy", which is not survey, delay or question},
+ qr{c\.lua:4: trigger\(\) returns a table with the field "dealy", which is not survey, delay, question or variant},
  qr{c\.lua:5: trigger\(\) returns a table without survey},
  qr{c\.lua:6: trigger\(\) returns a delay of 7200: a number of seconds from 0 to 3600},
- qr{c\.lua:7: trigger\(\) returns a question that is a number, not a string}]
+ qr{c\.lua:7: trigger\(\) returns a question that is a number, not a string},
+ qr{c\.lua:8: trigger\(\) returns the variant "Version B", which is not a name \(\[a-z0-9_\.-\]\{1,32\}\)},
+ qr{c\.lua:9: trigger\(\) returns the variant "v{33}", which is not a name},
+ qr{c\.lua:10: trigger\(\) returns the variant 2, which is not a name},
+ qr{c\.lua:11: trigger\(\) returns the variant "", which is not a name}]
+--- no_error_log eval
+[qr{c\.lua:1[2-4]:}]
 
 
 

@@ -6,14 +6,8 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Rules qw(get);
 use JSON::PP ();
-
-sub get {
-    my ($uri, @headers) = @_;
-    my $h = join '', map { "$_\r\n" } @headers;
-    return http_request("GET $uri HTTP/1.1\r\nHost: localhost\r\n$h"
-                        . "Connection: close\r\n\r\n");
-}
 
 sub report {
     my $r = get('/cx/score?report=rules');

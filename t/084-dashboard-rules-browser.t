@@ -9,12 +9,12 @@
 
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Browser;
 use FindBin;
 
 our $ROOT = "$FindBin::Bin/..";
 
-system("$ROOT/widget/test/setup.sh", '/usr/bin/chromium') == 0
-    or die "widget/test/setup.sh failed\n";
+browser_setup();
 
 run_tests();
 
@@ -69,19 +69,7 @@ for my $w (qw(nil html nil result nil)) {
 my $base = 'http://127.0.0.1:' . server_port();
 my $out = `cd '$::ROOT' && CX_BASE_URL=$base CX_ARTIFACTS='$::ROOT/test-artifacts' NODE_PATH='$::ROOT/widget/node_modules' timeout -k 5 150 node dashboard/test/rules.js 2>&1`;
 my $rc = $? >> 8;
-my ($tests, $plan) = (0, undef);
-for (split /\n/, $out) {
-    if (/^(not )?ok \d+ - (.*)$/) {
-        $tests++;
-        ok(!$1, "browser: $2");
-    } elsif (/^1\.\.(\d+)$/) {
-        $plan = $1;
-    } elsif (/^# (.*)$/) {
-        note($1);
-    } else {
-        diag($_);
-    }
-}
+my ($tests, $plan) = ::browser_tap($out);
 ok($plan && $plan == $tests && $tests >= 15, "the browser run completed ($tests checks)");
 is($rc, 0, 'rules.js exit status');
 ok(-s "$::ROOT/test-artifacts/dashboard-rules.png" > 5000,

@@ -822,6 +822,70 @@ async function heat() {
     await close(p, 'heat');
 }
 
+/* the heat map in another time zone (cx_score_time_zone utc
+   Europe/Paris): named above it, chosen with the keyboard, the cells as
+   /cx/score has them with tz=, the choice kept in the URL */
+async function timeZone() {
+    const to = dayOf(Date.now());
+    const from = dayOf(Date.now() - 6 * DAY);
+    const p = await visit('/cx/dashboard#survey=post_purchase&from=' + from
+                          + '&to=' + to);
+    const { page } = p;
+    const range = 'survey=post_purchase&from=' + from + '&to=' + to;
+    const ns = sel => page.$$eval(sel + ' rect.heat-cell',
+                                  rs => rs.map(r => +r.dataset.n));
+
+    await settled(page);
+
+    is(await page.textContent('#heat-zone'), 'UTC', 'the heat map: in UTC');
+    is(await page.$$eval('#heat-tz option', os => os.map(o => o.value)),
+       ['utc', 'Europe/Paris'], 'the zones offered: those of /cx/score');
+    ok(await page.isVisible('#heat-tz'), 'the time zone selector is shown');
+
+    await page.focus('input[name="heat"][value="score"]');
+    await tabTo(page, '#heat-tz', 10);
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(() => document.querySelector('#heat-zone')
+                               .textContent === 'Europe/Paris');
+    await settled(page);
+
+    const hours = await api(range + '&by=hour&tz=Europe/Paris');
+    const wdays = await api(range + '&by=wday&tz=Europe/Paris');
+    const utc = await api(range + '&by=hour');
+
+    is(hours.time_zone, 'Europe/Paris', 'tz=Europe/Paris answers in Paris');
+    is(await ns('#heat-hour'), hours.groups.map(g => g.n),
+       'keyboard: Europe/Paris; the hours as /cx/score has them there');
+    is(await ns('#heat-wday'), wdays.groups.map(g => g.n),
+       'and the weekdays');
+    ok(hours.groups.some((g, i) => g.n !== utc.groups[i].n),
+       'which are not the UTC hours');
+    ok(/tz=Europe%2FParis/.test(await page.evaluate(() => location.hash)),
+       'the zone is in the URL');
+    ok(/Europe\/Paris/.test(await page.getAttribute(
+        '#heat-hour rect.heat-cell[data-key="14"]', 'aria-label')),
+       'a cell says its zone');
+
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+                                    page.click('button[data-csv="heat"]')]);
+    is(dl.suggestedFilename(), 'cx-post_purchase-heat-' + from + '-' + to
+       + '-Europe-Paris.csv', 'the heat map\'s CSV is named for its zone');
+
+    await axe(page, 'time zone');
+    await close(p, 'time zone');
+
+    /* a link with a zone the endpoint does not offer: its default */
+    const q = await visit('/cx/dashboard#' + range + '&tz=Mars%2FOlympus');
+    await settled(q.page);
+    is(await q.page.textContent('#heat-zone'), 'UTC',
+       'tz= not offered: the heat map in the default zone');
+    ok(!/tz=/.test(await q.page.evaluate(() => location.hash)),
+       'and the URL without it');
+    q.errors = q.errors.filter(e => !/HTTP 400 .*tz=Mars/.test(e)
+                                    && !/status of 400/.test(e));
+    await close(q, 'time zone not offered');
+}
+
 /* the precision line: how many more answers, how many days */
 async function precision() {
     const to = dayOf(Date.now());
@@ -1162,7 +1226,7 @@ async function main() {
     browser = await launch();
 
     await scenarios([desktop, keyboard, filters, bearer, compare, presets,
-                     heat, precision, followups, csv, mobile]);
+                     heat, timeZone, precision, followups, csv, mobile]);
 
     note('total ' + (Date.now() - t0) + ' ms');
 }

@@ -19,12 +19,11 @@
 const fs = require('fs');
 const path = require('path');
 const { ok, note, launch, scenarios, run } = require('../../widget/test/tap.js');
+const { is, visit: open, axe, close } = require('./page.js');
 
 const base = process.env.CX_BASE_URL;
 const artifacts = process.env.CX_ARTIFACTS
                   || path.join(__dirname, '..', '..', 'test-artifacts');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'),
-                                  'utf8');
 
 const REASONS = {
     error: ['Lua error', 'Lua errors'],
@@ -36,69 +35,12 @@ const REASONS = {
 let browser;
 
 
-function is(got, want, name) {
-    const g = JSON.stringify(got);
-    const w = JSON.stringify(want);
-    return ok(g === w, name, 'got: ' + g + ', want: ' + w);
-}
-
 function utc(t) {
     return t.replace('T', ' ').slice(0, 16) + ' UTC';
 }
 
-async function visit(urlPath, options) {
-    const context = await browser.newContext(Object.assign(
-        { locale: 'en-US', viewport: { width: 1280, height: 900 } },
-        options));
-
-    await context.addInitScript(() => {
-        window.__cspViolations = [];
-        document.addEventListener('securitypolicyviolation', e => {
-            window.__cspViolations.push(e.violatedDirective + ' '
-                                        + e.blockedURI);
-        });
-    });
-
-    const page = await context.newPage();
-    const p = { context, page, errors: [], requests: [] };
-
-    page.on('request', r => p.requests.push(r.url()));
-    page.on('pageerror', e => p.errors.push('pageerror: ' + e.message));
-    page.on('console', m => {
-        if (m.type() === 'error' || m.type() === 'warning') {
-            p.errors.push(m.type() + ': ' + m.text());
-        }
-    });
-
-    await page.goto(base + urlPath);
-    await page.waitForSelector('body[data-state="ready"]',
-                               { timeout: 15000 });
-
-    return p;
-}
-
-async function axe(page, name) {
-    await page.evaluate(axeSource);
-
-    const r = await page.evaluate(() => window.axe.run(
-        document.getElementById('h-rules').parentNode,
-        { resultTypes: ['violations'] }));
-    const bad = r.violations.filter(v => v.impact === 'serious'
-                                         || v.impact === 'critical');
-
-    ok(bad.length === 0, 'axe: no serious or critical violations in the '
-       + 'Rules panel (' + name + ')',
-       bad.map(v => v.id + ': ' + v.help).join('\n'));
-}
-
-async function close(p, name) {
-    is(await p.page.evaluate(() => window.__cspViolations), [],
-       name + ': no Content-Security-Policy violation');
-    ok(p.requests.every(u => u.startsWith(base + '/')),
-       name + ': no request to another site');
-    ok(p.errors.length === 0, name + ': no page errors',
-       p.errors.join('\n'));
-    await p.context.close();
+function visit(urlPath, options) {
+    return open(browser, base, urlPath, options);
 }
 
 
@@ -157,7 +99,7 @@ async function panel() {
        ['The last errors of bad.lua, latest first'],
        'the table has a caption');
 
-    await axe(page, 'desktop');
+    await axe(page, 'rules-panel', 'the Rules panel (desktop)');
 
     await page.locator('#h-rules').scrollIntoViewIfNeeded();
     const file = path.join(artifacts, 'dashboard-rules.png');
@@ -186,7 +128,7 @@ async function phone() {
        'phone: a table that scrolls is a labelled tab stop',
        focusable);
 
-    await axe(page, 'phone');
+    await axe(page, 'rules-panel', 'the Rules panel (phone)');
     await close(p, 'phone');
 }
 

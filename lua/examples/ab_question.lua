@@ -1,7 +1,10 @@
 -- A/B test of the question's wording on the home page, for 5% of
--- visitors.  cx.pick gives each visitor one of the wordings and keeps it,
--- so the two groups' scores can be compared.  (Visitors without the
--- cookie yet draw again on each page view.)
+-- visitors.  cx.pick gives each visitor one of the variants and keeps it;
+-- variant= names it, so that its impressions and answers are counted
+-- apart and /cx/score?survey=home_nps&by=variant (and the dashboard's
+-- Variants table) compares the two groups' scores and response rates,
+-- the others against the first by name.  (Visitors without the cookie
+-- yet draw again on each page view.)
 --
 --   location = /index.html {       # "/" is served from here
 --       cx_touchpoint home;
@@ -9,9 +12,12 @@
 --       cx_rules_lua /etc/nginx/cx/ab_question.lua;
 --   }
 
+local VARIANTS = { "a-recommend", "b-tell-a-friend" }
+
 local WORDINGS = {
-    "How likely are you to recommend us to a friend or colleague?",
-    "Would you tell a friend about us?",
+    ["a-recommend"] =
+        "How likely are you to recommend us to a friend or colleague?",
+    ["b-tell-a-friend"] = "Would you tell a friend about us?",
 }
 
 local M = {}
@@ -21,9 +27,12 @@ function M.trigger(r)
         return nil
     end
 
+    local v = cx.pick(VARIANTS, "home_nps_wording")
+
     return {
         survey = "home_nps",
-        question = cx.pick(WORDINGS, "home_nps_wording"),
+        variant = v,
+        question = WORDINGS[v],
     }
 end
 

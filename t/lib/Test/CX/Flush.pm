@@ -29,7 +29,8 @@ sub flush_args {
         my ($month) = $k =~ /^(.*)\d\d$/ or die "not a day hash: $k";
         my $first = $key->("${month}01");
         $key->(sprintf '%s%02d', $month, $_) for 2 .. 31;
-        my $survey = $k =~ /^[^:]+:[^:]+:s[vc]h?:/;
+        # {prefix}:{site}:sv:..., or a shard's {prefix:site:s.k}:sv:...
+        my $survey = $k =~ /^(?:\{[^}]*\}|[^:]+:[^:]+):s[vc]h?:/;
         my $h = $hashes->{$k};
         push @desc, $key->($k), $key->($month),
                     $survey ? ($key->("$month:all"), $key->("$k:all"))
