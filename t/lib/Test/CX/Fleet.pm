@@ -260,6 +260,28 @@ sub node_pid {
     return $self->{nodes}{$port}{pid};
 }
 
+# module_commands(PORT): { command => calls } from INFO commandstats
+# (those of scripts included), without the sentinels', replication's and
+# the measuring scripts' own commands: what the module sent
+
+sub module_commands {
+    my ($self, $port) = @_;
+
+    my %calls;
+    my $info = $self->cli($port, 'INFO', 'commandstats');
+
+    while ($info =~ /^cmdstat_([\w|]+):calls=(\d+)/mg) {
+        my ($cmd, $n) = ($1, $2);
+        next if $cmd =~ /^(?:info|config|ping|replconf|psync|sync|client
+                            |command|publish|subscribe|slaveof|replicaof
+                            |multi|exec|cluster|flushall|hget|scan
+                            |unlink|memory|dbsize|xlen|type)$/x;
+        $calls{$cmd} = $n;
+    }
+
+    return \%calls;
+}
+
 # ROLE's first word: master, slave, sentinel
 
 sub role {
@@ -610,8 +632,10 @@ sub load_client {
     my $req = "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n";
     my $t0 = time;
     my $n = 0;
+    my $parent = getppid();
 
-    while (!$stop) {
+    # until load_stop(), or the end of the process that started it
+    while (!$stop && getppid() == $parent) {
         $sock ||= IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                         Timeout => 2);
         unless ($sock) {
@@ -648,40 +672,45 @@ sub load_client {
     rename "$out.tmp", $out;
 }
 
-# one request on a keep-alive connection: the status (undef: none came)
-# and whether the connection stays open.  A signal (load_stop's TERM)
-# does not cut the request short: it is finished, so what nginx counted
-# and what the client saw agree
+# one request on a keep-alive connection: the status, whether the
+# connection stays open, and the body (as it came: chunks undecoded).
+# Without a status: (undef, whether any byte came back), so that a
+# caller may send again a request that a closing keep-alive connection
+# never answered.  A signal (load_stop's TERM) does not cut the request
+# short: it is finished, so what nginx counted and what the client saw
+# agree
 
 sub one_request {
     my ($sock, $req) = @_;
 
-    syswrite($sock, $req) == length $req or return undef;
+    syswrite($sock, $req) == length $req or return (undef, undef);
 
     my $data = '';
     my $sel = IO::Select->new($sock);
+    my $cut = sub { return (undef, length $data ? 1 : undef) };
 
     while (1) {
-        return undef unless read_more($sock, $sel, \$data);
+        return $cut->() unless read_more($sock, $sel, \$data);
 
         my $i = index $data, "\r\n\r\n";
         next if $i < 0;
 
-        my ($st) = $data =~ m{^HTTP/1\.\d (\d{3})} or return undef;
+        my ($st) = $data =~ m{^HTTP/1\.\d (\d{3})} or return $cut->();
         my $head = substr $data, 0, $i;
 
         if ($head =~ /^Content-Length:\s*(\d+)/mi) {
             my $want = $i + 4 + $1;
             while (length $data < $want) {
-                return undef unless read_more($sock, $sel, \$data);
+                return $cut->() unless read_more($sock, $sel, \$data);
             }
         } elsif ($head =~ /^Transfer-Encoding:\s*chunked/mi) {
             until ($data =~ /\r\n0\r\n\r\n\z/) {
-                return undef unless read_more($sock, $sel, \$data);
+                return $cut->() unless read_more($sock, $sel, \$data);
             }
         }
 
-        return ($st, $head !~ /^Connection:\s*close/mi);
+        return ($st, $head !~ /^Connection:\s*close/mi,
+                substr($data, $i + 4));
     }
 }
 
