@@ -723,6 +723,29 @@ ngx_http_cx_nodes_send(ngx_http_cx_nodes_t *nodes,
 }
 
 
+ngx_int_t
+ngx_http_cx_nodes_cancel(ngx_http_cx_nodes_cmd_t *cmd)
+{
+    if (cmd->queued) {
+        ngx_queue_remove(&cmd->queue);
+        cmd->queued = 0;
+    }
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    cmd->asking = NULL;
+
+    if (cmd->in_flight) {
+        cmd->cancelled = 1;
+        return NGX_AGAIN;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_cx_nodes_write(ngx_http_cx_nodes_node_t *node,
     ngx_http_cx_nodes_cmd_t *cmd)
@@ -783,6 +806,12 @@ ngx_http_cx_nodes_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     cmd->in_flight = 0;
 
     if (nodes->freeing) {
+        return;
+    }
+
+    if (cmd->cancelled) {
+        /* given up by its owner: whatever came, it is the last */
+        cmd->done(cmd, rc, r);
         return;
     }
 
