@@ -62,6 +62,35 @@ sub second_nginx {
                            files => { 'index.html' => "<body>hi</body>\n" });
 }
 
+# a request to the nginx on PORT (the block's own, or 'b')
+sub on {
+    my ($port, $raw) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 10)
+        or return { error => "connect: $!" };
+    print $s $raw;
+    local $/;
+    return Test::CX::parse_response(<$s> // '');
+}
+
+# one widget on a page of PORT: shown, then EVENT (answered with a score)
+sub widget {
+    my ($port, $event) = @_;
+    my $page = on($port, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    my ($tag) = ($page->{body} // '') =~ /(<script src="[^"]*" async [^>]*>)/ or return 0;
+    my %t;
+    $t{$1} = $2 while $tag =~ /data-cx-([a-z]+)="([^"]*)"/g;
+    my $ok = 1;
+    for my $e ('event=shown', $event) {
+        my $body = "survey=$t{survey}&touchpoint=$t{touchpoint}&token=$t{token}&$e";
+        my $r = on($port, "POST /cx/collect HTTP/1.1\r\nHost: localhost\r\n"
+                          . "Content-Type: application/x-www-form-urlencoded\r\n"
+                          . "Content-Length: " . length($body) . "\r\n"
+                          . "Connection: close\r\n\r\n$body");
+        $ok &&= ($r->{status} // 0) == 204;
+    }
+    return $ok;
+}
+
 sub error_lines {
     my ($log) = @_;
     return scalar grep { /\[(error|alert|crit)\]/ } split /\n/, $log;
@@ -488,4 +517,96 @@ ok(wait_for(sub { ::views_in_cluster() == $views }, 15), "$views views, as many 
  qr/cx redis: CLUSTER SLOTS on 127\.0\.0\.1:\d+: not a slot map: /,
  qr/cx redis: the cluster's slot map from 127\.0\.0\.1:\d+: \d primaries, 16384 slots served/]
 --- no_error_log
+[alert]
+
+
+
+=== TEST 21: a survey's scores read from the cluster (the shards summed, rollups and days) are the single node's for the same traffic
+--- workers: 2
+--- http_config
+cx_score_open on;
+--- config
+location / {
+    cx_touchpoint home;
+    cx_survey nps1 type=nps;
+}
+location = /cx/collect {
+    cx_collect;
+}
+location = /cx/score {
+    cx_score;
+}
+--- init
+Test::CX::redis()->flushall;
+my $http = $block->http_config;
+my $port = Test::CX::redis_port();
+$http =~ s/cx_redis_cluster [^;]*;/cx_redis 127.0.0.1:$port;/;
+$::F->nginx_stop('b');
+$::F->nginx_start(name => 'b', workers => 2, http => $http, server => $block->config,
+                  files => { 'index.html' => "<body>hi</body>\n" });
+--- check
+my $b = $::F->{nginxes}{b}{port};
+my @events = ((map { "event=answered&score=$_" } 10, 10, 9, 9, 8, 7, 6, 5, 3, 0, 10, 9),
+              'event=dismissed', 'event=dismissed');
+my $ok = 0;
+for my $e (@events) {
+    $ok += ::widget(server_port(), $e) + ::widget($b, $e);
+}
+is($ok, 2 * @events, "every widget's events accepted by both nginx instances");
+my $q = "GET /cx/score?survey=nps1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+my $single = sub { ::on($b, $q)->{body} // '' };
+my $cluster = sub { ::on(server_port(), $q)->{body} // '' };
+ok(wait_for(sub { $single->() =~ /"n":12\b/ }, 10), "the single node has the 12 answers")
+    or diag($single->());
+ok(wait_for(sub { $cluster->() eq $single->() }, 10), "the cluster's answer is the single node's")
+    or diag($cluster->() . "\n" . $single->());
+for my $args ('by=day', 'by=hour', 'by=touchpoint', 'by=wday&tz=%2B02:00', 'by=hour&tz=-05:30',
+              'from=' . substr($::DAY, 0, 4) . '-' . substr($::DAY, 4, 2) . '-01') {
+    (my $qa = $q) =~ s/survey=nps1/survey=nps1&$args/;
+    my $c = ::on(server_port(), $qa);
+    is($c->{status}, 200, "$args: 200");
+    is($c->{body}, ::on($b, $qa)->{body}, "$args: the cluster's answer is the single node's");
+}
+my $t = "GET /cx/score?report=touchpoints HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+is(::on(server_port(), $t)->{body}, ::on($b, $t)->{body}, "report=touchpoints: the same");
+$::F->nginx_stop('b');
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 22: a month read from its rollups, shard by shard: a shard whose rollup is complete gives it, a shard whose rollup is not complete (or missing) gives its days only
+--- workers: 1
+--- request
+GET /
+--- check
+# the tags the flushes used (a worker's views go to another shard each flush)
+my %tag;
+for (1 .. 100) {
+    get_many('/', 2);
+    for my $p ($::C->primaries) {
+        $tag{$1} = $p for $::C->cli($p, 'KEYS', "*tp:$::DAY") =~ /^(\{[^}]+\}):tp:\d+$/mg;
+    }
+    last if keys %tag >= 3;
+    sleep 0.1;
+}
+my ($a, $b, $c) = sort keys %tag;
+ok($c, "three shards' tags: $a $b $c");
+# a: a complete rollup (its days say otherwise: not read); b: a rollup not
+# complete (its days are read); c: no rollup, its days
+$::C->cli($tag{$a}, 'HSET', "$a:tp:202403", '#', 1, 'home:view', 5);
+$::C->cli($tag{$a}, 'HSET', "$a:tp:20240302", 'home:view', 1000);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:202403", '#', 0, 'home:view', 1000);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:20240302", 'home:view', 7);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:20240331", 'home:view', 11);
+$::C->cli($tag{$c}, 'HSET', "$c:tp:20240315", 'home:view', 100);
+my $r = http_request(build_request("GET /cx/score?report=touchpoints&from=2024-03-01&to=2024-03-31"));
+is($r->{status}, 200, "200");
+like($r->{body}, qr/"touchpoint":"home","events":\{"view":123\b/,
+     "5 (a's rollup) + 7 + 11 (b's days) + 100 (c's day)") or diag($r->{body});
+$r = http_request(build_request("GET /cx/score?report=touchpoints&from=2024-03-02&to=2024-03-02"));
+like($r->{body}, qr/"view":1007\b/, "a day alone: every shard's day hash (1000 + 7)") or diag($r->{body});
+--- no_error_log
+[error]
 [alert]
