@@ -91,6 +91,39 @@ sub widget {
     return $ok;
 }
 
+# /cx/score's wall-clock time, the cluster (S shards, 3 primaries) and the
+# single node side by side, interleaved: printed, never asserted (a
+# shared, noisy machine); CX_SCORE_N requests a kind [40]
+sub latency {
+    my ($single, $q) = @_;
+    my $n = $ENV{CX_SCORE_N} // 40;
+    my $from = sub {
+        my @t = gmtime(time - 86400 * ($_[0] - 1));
+        return sprintf 'from=%04d-%02d-%02d', $t[5] + 1900, $t[4] + 1, $t[3];
+    };
+    for my $days (1, 30) {
+        for my $kind ('survey=nps1', 'survey=nps1&by=day', 'report=touchpoints') {
+            (my $qa = $q) =~ s/survey=nps1/$kind&@{[ $from->($days) ]}/;
+            my %t;
+            for (1 .. $n) {
+                for my $who ([ cluster => server_port() ], [ single => $single ]) {
+                    my $t0 = time;
+                    my $r = on($who->[1], $qa);
+                    push @{ $t{$who->[0]} }, 1000 * (time - $t0)
+                        if ($r->{status} // 0) == 200;
+                }
+            }
+            my $p = sub {
+                my @s = sort { $a <=> $b } @{ $t{$_[0]} // [] };
+                return @s ? sprintf('p50 %.1f ms p99 %.1f ms (%d)', $s[int(@s / 2)],
+                                    $s[int(0.99 * $#s)], scalar @s) : 'none';
+            };
+            diag(sprintf "/cx/score %s, %d day(s): cluster %s; single node %s",
+                 $kind, $days, $p->('cluster'), $p->('single'));
+        }
+    }
+}
+
 sub error_lines {
     my ($log) = @_;
     return scalar grep { /\[(error|alert|crit)\]/ } split /\n/, $log;
@@ -569,6 +602,7 @@ for my $args ('by=day', 'by=hour', 'by=touchpoint', 'by=wday&tz=%2B02:00', 'by=h
 }
 my $t = "GET /cx/score?report=touchpoints HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 is(::on(server_port(), $t)->{body}, ::on($b, $t)->{body}, "report=touchpoints: the same");
+::latency($b, $q);
 $::F->nginx_stop('b');
 --- no_error_log
 [error]
