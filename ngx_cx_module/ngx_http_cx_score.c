@@ -164,17 +164,12 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
         return ngx_http_cx_rules_report(r);
     }
 
-    if (ngx_http_cx_redis_cluster()) {
-        /* each read summed over the site's shards: docs/cluster.md */
+    /*
+     * cx_redis_cluster: each read summed over the site's shards, the
+     * follow-ups merged (docs/cluster.md); the query waits for the map
+     */
 
-        if (ctx->report == ngx_http_cx_rep_followups) {
-            return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          NULL, "report=followups is not "
-                                          "yet supported in cluster mode "
-                                          "(cx_redis_cluster)");
-        }
-
-    } else if (ngx_http_cx_redis_context() == NULL) {
+    if (!ngx_http_cx_redis_cluster() && ngx_http_cx_redis_context() == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cx score: not connected to redis");
         return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,

@@ -15,6 +15,7 @@ use Test::CX;
 use Test::CX::Cluster;
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
+use JSON::PP ();
 use POSIX ();
 
 our $DAY = today();
@@ -367,7 +368,7 @@ qr/"cx_redis_ssl_\*" in \S+:\d+ needs the "tls" parameter of "cx_redis_cluster" 
 
 
 
-=== TEST 14: counting into the cluster: the map from the seeds, a connection per primary, every view in the cluster once, and read back through /cx/score (every shard's hash summed); report=followups says it does not read a cluster yet
+=== TEST 14: counting into the cluster: the map from the seeds, a connection per primary, every view in the cluster once, and read back through /cx/score (every shard's hash summed)
 --- workers: 2
 --- request
 GET /
@@ -382,9 +383,8 @@ is(::views_in_score(), 200, "200 views read back through /cx/score");
 my $r = http_request(build_request("GET /cx/score?report=touchpoints&by=day"));
 like($r->{body}, qr/"view":200\b/, "by=day: the day's 200 views");
 $r = http_request(build_request("GET /cx/score?report=followups"));
-is($r->{status}, 503, "report=followups: 503");
-like($r->{body}, qr/report=followups is not yet supported in cluster mode/,
-     "report=followups says why");
+is($r->{status}, 200, "report=followups: 200");
+like($r->{body}, qr/"followups":\[\],"next":null/, "report=followups: none");
 --- no_error_log
 [error]
 [alert]
@@ -578,16 +578,16 @@ $::F->nginx_stop('b');
 $::F->nginx_start(name => 'b', workers => 2, http => $http, server => $block->config,
                   files => { 'index.html' => "<body>hi</body>\n" });
 --- check
-my $b = $::F->{nginxes}{b}{port};
+my $sport = $::F->{nginxes}{b}{port};
 my @events = ((map { "event=answered&score=$_" } 10, 10, 9, 9, 8, 7, 6, 5, 3, 0, 10, 9),
               'event=dismissed', 'event=dismissed');
 my $ok = 0;
 for my $e (@events) {
-    $ok += ::widget(server_port(), $e) + ::widget($b, $e);
+    $ok += ::widget(server_port(), $e) + ::widget($sport, $e);
 }
 is($ok, 2 * @events, "every widget's events accepted by both nginx instances");
 my $q = "GET /cx/score?survey=nps1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-my $single = sub { ::on($b, $q)->{body} // '' };
+my $single = sub { ::on($sport, $q)->{body} // '' };
 my $cluster = sub { ::on(server_port(), $q)->{body} // '' };
 ok(wait_for(sub { $single->() =~ /"n":12\b/ }, 10), "the single node has the 12 answers")
     or diag($single->());
@@ -598,11 +598,37 @@ for my $args ('by=day', 'by=hour', 'by=touchpoint', 'by=wday&tz=%2B02:00', 'by=h
     (my $qa = $q) =~ s/survey=nps1/survey=nps1&$args/;
     my $c = ::on(server_port(), $qa);
     is($c->{status}, 200, "$args: 200");
-    is($c->{body}, ::on($b, $qa)->{body}, "$args: the cluster's answer is the single node's");
+    is($c->{body}, ::on($sport, $qa)->{body}, "$args: the cluster's answer is the single node's");
 }
 my $t = "GET /cx/score?report=touchpoints HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-is(::on(server_port(), $t)->{body}, ::on($b, $t)->{body}, "report=touchpoints: the same");
-::latency($b, $q);
+is(::on(server_port(), $t)->{body}, ::on($sport, $t)->{body}, "report=touchpoints: the same");
+# the follow-ups (scores at or below 6): one stream per shard, merged
+my $fu = sub {
+    my ($port, $args) = @_;
+    my $r = ::on($port, "GET /cx/score?report=followups&$args HTTP/1.1\r\n"
+                        . "Host: localhost\r\nConnection: close\r\n\r\n");
+    return eval { JSON::PP::decode_json($r->{body}) } // {};
+};
+my $scores = sub { join ',', sort map { $_->{score} } @{ $_[0]{followups} // [] } };
+ok(wait_for(sub { $scores->($fu->($sport, 'count=100')) eq '0,3,5,6' }, 10),
+   "the single node's follow-ups: 0,3,5,6");
+is($scores->($fu->(server_port(), 'count=100')), '0,3,5,6', "the cluster's: the same");
+my $all = $fu->(server_port(), 'count=100');
+my @ids = map { $_->{id} } @{ $all->{followups} };
+is_deeply([ @ids ], [ sort { (split /-/, $b)[0] <=> (split /-/, $a)[0]
+                             || (split /-/, $b)[1] <=> (split /-/, $a)[1] } @ids ],
+          "newest first across the shards");
+is($all->{next}, undef, "next: null, the end");
+# a page at a time: count=1, the cursor of each page to the next
+my ($cursor, @paged, $pages) = ('');
+while ($pages++ < 10) {
+    my $page = $fu->(server_port(), "count=1$cursor");
+    push @paged, @{ $page->{followups} // [] };
+    last unless defined $page->{next};
+    $cursor = "&cursor=$page->{next}";
+}
+is($scores->({ followups => \@paged }), '0,3,5,6', "count=1, page by page: each once");
+::latency($sport, $q);
 $::F->nginx_stop('b');
 --- no_error_log
 [error]
