@@ -136,7 +136,9 @@ sub error_lines {
 our %FAKES;
 
 sub fake_node {
-    my ($answer) = @_;
+    my ($answer, $other) = @_;
+
+    $other //= "-ERR not here\r\n";
 
     my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                        Listen => 16, ReuseAddr => 1) or die "fake: $!";
@@ -150,6 +152,9 @@ sub fake_node {
         return $port;
     }
 
+    # PORT in an answer: this node's own
+    s/\bPORT\b/$port/g for $answer, $other;
+
     local $SIG{ALRM} = sub { POSIX::_exit(0) };
     alarm 60;
     $SIG{CHLD} = 'IGNORE';
@@ -160,7 +165,9 @@ sub fake_node {
         while (sysread $c, my $buf, 65536) {
             my $out = '';
             for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
-                $out .= uc $cmd eq 'CLUSTER' ? $answer : "-ERR not here\r\n";
+                $out .= uc $cmd eq 'CLUSTER' ? $answer
+                      : uc $cmd eq 'SCRIPT' ? "\$40\r\n" . ('0' x 40) . "\r\n"
+                      : $other;
             }
             syswrite $c, $out;
         }
@@ -217,6 +224,7 @@ add_block_preprocessor(sub {
     $http = "cx_redis_cluster SEEDS;\n$http" unless $http =~ /cx_redis_cluster /;
     $http =~ s/\bSEEDS\b/$SEEDS/g;
     $http =~ s/\bDEAD\b/Test::TCP::empty_port()/ge;
+    $http =~ s/\bFAKE_DOWN\b/fake_node("*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n\$9\r\n127.0.0.1\r\n:PORT\r\n", "-CLUSTERDOWN The cluster is down\r\n")/ge;
     $http =~ s/\bFAKE_MAP\b/fake_node("*1\r\n*3\r\n:0\r\n:99999\r\n*2\r\n\$9\r\n127.0.0.1\r\n:1\r\n")/ge;
 
     $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n"
@@ -669,4 +677,29 @@ $r = http_request(build_request("GET /cx/score?report=touchpoints&from=2024-03-0
 like($r->{body}, qr/"view":1007\b/, "a day alone: every shard's day hash (1000 + 7)") or diag($r->{body});
 --- no_error_log
 [error]
+[alert]
+
+
+
+=== TEST 23: a cluster that answers CLUSTERDOWN to every read: retried with backoff, then a 503 JSON within cx_redis_timeout
+--- workers: 1
+--- log_level: info
+--- http_config
+cx_redis_cluster 127.0.0.1:FAKE_DOWN;
+cx_redis_timeout 400ms;
+--- check
+ok(wait_for(sub { (metric('cx_redis_cluster_maps_total') // 0) >= 1 }, 10), "the map is loaded");
+for my $args ('report=touchpoints', 'report=followups') {
+    my $t0 = time;
+    my $r = http_request(build_request("GET /cx/score?$args"));
+    my $took = time - $t0;
+    is($r->{status}, 503, "$args: 503");
+    like($r->{body}, qr/"redis cluster unavailable"/, "$args: says why");
+    ok($took >= 0.3 && $took < 5, sprintf "$args: after the retries (%.2f s)", $took);
+}
+ok(metric('cx_redis_cluster_redirects_total{reply="clusterdown"}') >= 2,
+   "CLUSTERDOWN retried");
+--- error_log
+the redis cluster did not serve a read
+--- no_error_log
 [alert]
