@@ -26,6 +26,10 @@
 #include "ngx_http_cx_util.h"
 
 
+/* a string literal copied: its length is known at compile time */
+#define ngx_http_cx_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
+
+
 static ngx_int_t ngx_http_cx_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cx_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -35,6 +39,7 @@ static ngx_int_t ngx_http_cx_encoding(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_privacy_signal(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_cx_revalidated(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
+static ngx_uint_t ngx_http_cx_read_whole(ngx_http_request_t *r, off_t len);
 static void ngx_http_cx_page_headers(ngx_http_request_t *r,
     ngx_http_cx_loc_conf_t *lcf);
 static ngx_int_t ngx_http_cx_render_tag(ngx_http_request_t *r,
@@ -135,16 +140,17 @@ ngx_http_cx_header_filter(ngx_http_request_t *r)
     ctx->memo_hit = (ngx_http_cx_memo_get(ctx->memo_key, &ctx->memo_offset)
                      == NGX_OK);
 
+    len = r->headers_out.content_length_n;
+
     /*
-     * Where the tag goes is known: a file can be sent as it is, split
-     * around the tag (ngx_http_cx_place_file()), by sendfile
+     * Where the tag goes is known: a large file can be sent as it is,
+     * split around the tag (ngx_http_cx_place_file()), by sendfile; a
+     * small one is read, checked and sent in one write
      */
 
-    if (!ctx->memo_hit || ctx->inflate) {
+    if (!ctx->memo_hit || ctx->inflate || ngx_http_cx_read_whole(r, len)) {
         r->filter_need_in_memory = 1;
     }
-
-    len = r->headers_out.content_length_n;
 
     ngx_http_cx_page_headers(r, lcf);
 
@@ -285,6 +291,30 @@ ngx_http_cx_privacy_signal(ngx_http_request_t *r)
 
 
 /*
+ * A remembered page up to NGX_HTTP_CX_SENDFILE_MIN: read by nginx's copy
+ * filter in one read, as with "sendfile off", and sent in one write,
+ * which costs less than splitting it for sendfile.  Where the location
+ * asks for aio or directio, it is split as a larger page is: those
+ * settings say how this location's files are to be read.
+ */
+
+static ngx_uint_t
+ngx_http_cx_read_whole(ngx_http_request_t *r, off_t len)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (len > NGX_HTTP_CX_SENDFILE_MIN) {
+        return 0;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    return clcf->aio == NGX_HTTP_AIO_OFF
+           && clcf->directio == NGX_OPEN_FILE_DIRECTIO_OFF;
+}
+
+
+/*
  * An injected page is a new representation: its length and validators;
  * an inflated one is passed on as identity bytes.
  */
@@ -381,15 +411,24 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 
     ctx->tag.data = p;
 
-    p = ngx_sprintf(p, "<script src=\"%V\" async data-cx-survey=\"%V\""
-                    " data-cx-type=\"%V\"",
-                    &lcf->widget_src, &s->id, &s->type->name);
+    /* on every injected view: literals are copied, only numbers formatted */
+
+    p = ngx_http_cx_lit(p, "<script src=\"");
+    p = ngx_cpymem(p, lcf->widget_src.data, lcf->widget_src.len);
+    p = ngx_http_cx_lit(p, "\" async data-cx-survey=\"");
+    p = ngx_cpymem(p, s->id.data, s->id.len);
+    p = ngx_http_cx_lit(p, "\" data-cx-type=\"");
+    p = ngx_cpymem(p, s->type->name.data, s->type->name.len);
+    *p++ = '"';
 
     if (ctx->question.len) {
-        p = ngx_sprintf(p, " data-cx-question=\"%V\"", &ctx->question);
+        p = ngx_http_cx_lit(p, " data-cx-question=\"");
+        p = ngx_cpymem(p, ctx->question.data, ctx->question.len);
+        *p++ = '"';
     }
 
-    p = ngx_sprintf(p, " data-cx-delay=\"%T\"", ctx->delay);
+    p = ngx_http_cx_lit(p, " data-cx-delay=\"");
+    p = ngx_sprintf(p, "%T\"", ctx->delay);
 
     if (s->cooldown) {
         p = ngx_sprintf(p, " data-cx-cooldown=\"%ui\"", s->cooldown);
@@ -418,22 +457,25 @@ ngx_http_cx_render_tag(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
     if (s->followup_question.len) {
-        p = ngx_sprintf(p, " data-cx-followup-question=\"%V\"",
-                        &s->followup_question);
+        p = ngx_http_cx_lit(p, " data-cx-followup-question=\"");
+        p = ngx_cpymem(p, s->followup_question.data,
+                       s->followup_question.len);
+        *p++ = '"';
     }
 
-    p = ngx_sprintf(p, " data-cx-touchpoint=\"%V\" data-cx-token=\"",
-                    &tp);
+    p = ngx_http_cx_lit(p, " data-cx-touchpoint=\"");
+    p = ngx_cpymem(p, tp.data, tp.len);
+    p = ngx_http_cx_lit(p, "\" data-cx-token=\"");
     p = ngx_cpymem(p, token.data, token.len);
     *p++ = '"';
 
     if (nonce.len) {
-        p = ngx_cpymem(p, " nonce=\"", sizeof(" nonce=\"") - 1);
+        p = ngx_http_cx_lit(p, " nonce=\"");
         p = ngx_http_cx_escape_html(p, nonce.data, nonce.len);
         *p++ = '"';
     }
 
-    p = ngx_cpymem(p, "></script>", sizeof("></script>") - 1);
+    p = ngx_http_cx_lit(p, "></script>");
 
     ctx->tag.len = p - ctx->tag.data;
 

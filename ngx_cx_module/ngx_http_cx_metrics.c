@@ -193,6 +193,29 @@ static ngx_http_cx_metric_t  ngx_http_cx_stat_names[ngx_http_cx_stat_last] = {
     { ngx_string("cx_redis_wait_timeouts_total"), ngx_null_string,
       ngx_string("Batches applied but not acknowledged by cx_redis_wait's "
                  "replicas in time: kept and sent again.") },
+    [ngx_http_cx_stat_cluster_moved] =
+    { ngx_string("cx_redis_cluster_redirects_total"),
+      ngx_string("reply=\"moved\""),
+      ngx_string("Commands a Redis Cluster node did not run, by its reply: "
+                 "sent again where the slot is (moved, ask), later "
+                 "(tryagain, clusterdown), or after a new map "
+                 "(readonly).") },
+    [ngx_http_cx_stat_cluster_ask] =
+    { ngx_string("cx_redis_cluster_redirects_total"),
+      ngx_string("reply=\"ask\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_cluster_tryagain] =
+    { ngx_string("cx_redis_cluster_redirects_total"),
+      ngx_string("reply=\"tryagain\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_cluster_down] =
+    { ngx_string("cx_redis_cluster_redirects_total"),
+      ngx_string("reply=\"clusterdown\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_cluster_readonly] =
+    { ngx_string("cx_redis_cluster_redirects_total"),
+      ngx_string("reply=\"readonly\""), NGX_HTTP_CX_SAME_HELP },
+    [ngx_http_cx_stat_cluster_maps] =
+    { ngx_string("cx_redis_cluster_maps_total"), ngx_null_string,
+      ngx_string("Redis Cluster slot maps loaded (CLUSTER SLOTS): at "
+                 "start, every 30 s, after redirections and failures.") },
 };
 
 

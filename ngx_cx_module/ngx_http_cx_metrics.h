@@ -54,6 +54,12 @@ typedef enum {
     ngx_http_cx_stat_inflate_cut,
     ngx_http_cx_stat_inflate_broken,
     ngx_http_cx_stat_lost,
+    ngx_http_cx_stat_cluster_moved,
+    ngx_http_cx_stat_cluster_ask,
+    ngx_http_cx_stat_cluster_tryagain,
+    ngx_http_cx_stat_cluster_down,
+    ngx_http_cx_stat_cluster_readonly,
+    ngx_http_cx_stat_cluster_maps,
     ngx_http_cx_stat_last
 } ngx_http_cx_stat_e;
 

@@ -176,6 +176,13 @@ static ngx_command_t  ngx_http_cx_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cx_redis_cluster"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cx_redis_cluster_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cx_redis_wait"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_cx_redis_wait,

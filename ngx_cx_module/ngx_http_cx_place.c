@@ -33,6 +33,10 @@ static ngx_int_t ngx_http_cx_scan(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_place(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_place_rest(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_cx_place_changed(ngx_http_request_t *r,
+    ngx_http_cx_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_cx_place_in(ngx_http_request_t *r,
     ngx_http_cx_ctx_t *ctx, off_t size, ngx_uint_t file, off_t *at);
 static ngx_int_t ngx_http_cx_place_file(ngx_http_request_t *r,
@@ -261,7 +265,9 @@ ngx_http_cx_append(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
 /*
  * One incoming buffer of a representation seen before: the tag goes at
  * the remembered offset, if the bytes there still say "</body"; if not,
- * the entry is forgotten and the tag goes at the end.
+ * the entry is forgotten and the tag goes at the end.  Bytes of the
+ * marker at the end of a buffer are held until the next one shows the
+ * rest (ngx_http_cx_place_rest()).
  */
 
 static ngx_int_t
@@ -269,7 +275,12 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_buf_t *b)
 {
     off_t    at;
+    size_t   n;
     u_char  *ins;
+
+    if (ctx->held_len) {
+        return ngx_http_cx_place_rest(r, ctx, b);
+    }
 
     if (b->in_file && !ngx_buf_in_memory(b)) {
         return ngx_http_cx_place_file(r, ctx, b);
@@ -286,19 +297,16 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     }
 
     ins = b->pos + at;
+    n = ngx_min((size_t) (b->last - ins), NGX_HTTP_CX_HTML_MARKER);
 
-    if (b->last - ins >= NGX_HTTP_CX_HTML_MARKER
-        && ngx_strncasecmp(ins, (u_char *) "</body", NGX_HTTP_CX_HTML_MARKER)
-           != 0)
+    if (ngx_strncasecmp(ins, (u_char *) "</body", n) != 0
+        || (n < NGX_HTTP_CX_HTML_MARKER && b->last_buf))
     {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cx: \"%V\" changed under the same ETag, "
-                      "the tag goes at its end", &r->uri);
-        ngx_http_cx_memo_forget(ctx->memo_key);
-        ctx->memo_offset = -1;
+        return ngx_http_cx_place_changed(r, ctx, b);
+    }
 
-        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
-                           : ngx_http_cx_emit_buf(r, ctx, b);
+    if (n < NGX_HTTP_CX_HTML_MARKER) {
+        return ngx_http_cx_hold(r, ctx, b, n);
     }
 
     if ((ins != b->pos
@@ -314,6 +322,81 @@ ngx_http_cx_place(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
     ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
 
     return ngx_http_cx_emit(r, ctx, ins, b->last, b) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The buffer after one that ended inside the remembered marker: the tag
+ * goes before the held bytes if this one goes on with the rest of
+ * "</body" (a short buffer is held with them).
+ */
+
+static ngx_int_t
+ngx_http_cx_place_rest(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    size_t  need, n;
+
+    if (ngx_buf_special(b) && !b->last_buf) {
+        return ngx_http_cx_emit_buf(r, ctx, b);
+    }
+
+    if (!ngx_buf_in_memory(b)) {
+        return ngx_http_cx_place_changed(r, ctx, b);
+    }
+
+    need = NGX_HTTP_CX_HTML_MARKER - ctx->held_len;
+    n = ngx_min((size_t) (b->last - b->pos), need);
+
+    if (ngx_strncasecmp(b->pos, (u_char *) "</body" + ctx->held_len, n) != 0
+        || (n < need && b->last_buf))
+    {
+        return ngx_http_cx_place_changed(r, ctx, b);
+    }
+
+    if (n < need) {
+        return ngx_http_cx_hold(r, ctx, b, ctx->held_len + n);
+    }
+
+    if (ngx_http_cx_emit(r, ctx, ctx->tag.data, ctx->tag.data + ctx->tag.len,
+                         NULL)
+        == NULL
+        || ngx_http_cx_release(r, ctx, ctx->held_len, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->injected = 1;
+    ngx_http_cx_stat_inc(r, ngx_http_cx_stat_injected);
+
+    return ngx_http_cx_emit_buf(r, ctx, b);
+}
+
+
+/*
+ * The bytes at the remembered offset no longer say "</body": the entry
+ * is forgotten, what was held goes on, and the tag goes at the end.
+ */
+
+static ngx_int_t
+ngx_http_cx_place_changed(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cx: \"%V\" changed under the same ETag, "
+                  "the tag goes at its end", &r->uri);
+    ngx_http_cx_memo_forget(ctx->memo_key);
+    ctx->memo_offset = -1;
+
+    if (b->last_buf) {
+        return ngx_http_cx_append(r, ctx, b);
+    }
+
+    if (ngx_http_cx_release(r, ctx, ctx->held_len, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cx_emit_buf(r, ctx, b);
 }
 
 
@@ -396,14 +479,7 @@ ngx_http_cx_place_file(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx,
                                    len)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cx: \"%V\" changed under the same ETag, "
-                      "the tag goes at its end", &r->uri);
-        ngx_http_cx_memo_forget(ctx->memo_key);
-        ctx->memo_offset = -1;
-
-        return b->last_buf ? ngx_http_cx_append(r, ctx, b)
-                           : ngx_http_cx_emit_buf(r, ctx, b);
+        return ngx_http_cx_place_changed(r, ctx, b);
     }
 
     if (at != b->file_pos

@@ -25,6 +25,11 @@
  * it: the worker first touches its batch key (EXPIRE), which makes the
  * WAIT that follows cover everything the node holds.
  *
+ * With cx_redis_cluster the connections are a cluster's
+ * (ngx_http_cx_redis_nodes.c: the slot map, a connection per primary,
+ * the redirections): a batch goes to the primary of its slot, and the
+ * rest is the same.
+ *
  * On graceful shutdown the worker makes a last flush, bounded by
  * cx_redis_timeout.
  */
@@ -34,6 +39,8 @@
 #include "ngx_http_cx_counter.h"
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis_sentinel.h"
+#include "ngx_http_cx_redis_nodes.h"
+#include "ngx_http_cx_redis_subs.h"
 #include "ngx_http_cx_flush.h"
 #include "ngx_http_cx_redis.h"
 #include "ngx_http_cx_metrics.h"
@@ -81,6 +88,10 @@ typedef struct {
     ngx_http_cx_redis_found_t    primary[2];
     ngx_uint_t                   current;   /* primary[current] */
 
+    /* cx_redis_cluster: its nodes, and the batch in sub-batches */
+    ngx_http_cx_nodes_t         *nodes;
+    ngx_http_cx_subs_t          *subs;
+
     ngx_http_cx_batch_t          batch;
     uint64_t                     seq;
 
@@ -99,6 +110,8 @@ typedef struct {
 
 /* per worker: set up in ngx_http_cx_redis_init_worker() */
 static ngx_http_cx_redis_t  ngx_http_cx_redis;
+
+static ngx_str_t  ngx_http_cx_redis_cluster_name = ngx_string("the cluster");
 
 
 static void ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w);
@@ -120,6 +133,9 @@ static void ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *reply, void *data);
 static ngx_int_t ngx_http_cx_redis_send_wait(ngx_http_cx_redis_t *w,
     ngx_uint_t touch);
+static ngx_int_t ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w);
+static void ngx_http_cx_redis_cluster_answered(void *data);
+static void ngx_http_cx_redis_cluster_quit(void *data);
 static void ngx_http_cx_redis_touched(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_redis_wait_reply(ngx_http_cx_redis_conn_t *rc,
@@ -205,6 +221,10 @@ ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle)
 
     ngx_add_timer(&w->flush, cmcf->flush_interval);
 
+    if (cmcf->redis->seeds) {
+        return ngx_http_cx_redis_cluster_start(w);
+    }
+
     if (cmcf->redis->sentinels == NULL) {
         ngx_http_cx_redis_connect_now(w);
         return NGX_OK;
@@ -247,10 +267,20 @@ ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle)
         w->sentinel = NULL;
     }
 
+    if (w->nodes) {
+        ngx_http_cx_nodes_free(w->nodes);
+        w->nodes = NULL;
+    }
+
     ngx_http_cx_redis_log_drops(w);
 
     (void) ngx_http_cx_counters_pending(&events);
     events += w->batch.events;
+
+    if (w->subs) {
+        events += ngx_http_cx_subs_free(w->subs);
+        w->subs = NULL;
+    }
 
     if (events) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
@@ -275,6 +305,62 @@ ngx_http_cx_redis_connect_now(ngx_http_cx_redis_t *w)
 
     /* ready() or closed() may be called before this returns */
     ngx_http_cx_redis_connect(&w->conn);
+}
+
+
+/*
+ * cx_redis_cluster: the nodes are asked for the map; the worker is up at
+ * once, a batch waits in the nodes' unit for the map and its primary.
+ */
+
+static ngx_int_t
+ngx_http_cx_redis_cluster_start(ngx_http_cx_redis_t *w)
+{
+    ngx_str_t  script;
+
+    ngx_http_cx_flush_script(&script);
+
+    w->nodes = ngx_http_cx_nodes_create(w->cycle, w->cmcf->redis,
+                                        w->cmcf->redis_timeout,
+                                        w->cmcf->flush_interval, &script, 1);
+    if (w->nodes == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->subs = ngx_http_cx_subs_create(w->cycle, w->cmcf, w->nodes,
+                                      w->batch_key,
+                                      ngx_http_cx_redis_cluster_answered, w);
+    if (w->subs == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->state = ngx_http_cx_redis_up;
+
+    ngx_http_cx_nodes_start(w->nodes, ngx_http_cx_redis_cluster_quit, w);
+
+    return NGX_OK;
+}
+
+
+/* a sub-batch was answered: while exiting, the next goes at once */
+
+static void
+ngx_http_cx_redis_cluster_answered(void *data)
+{
+    ngx_http_cx_redis_t  *w = data;
+
+    if (w->exiting) {
+        ngx_http_cx_redis_flush(w);
+    }
+}
+
+
+static void
+ngx_http_cx_redis_cluster_quit(void *data)
+{
+    ngx_http_cx_redis_t  *w = data;
+
+    ngx_http_cx_redis_quit(&w->conn);
 }
 
 
@@ -655,6 +741,15 @@ ngx_http_cx_redis_flush(ngx_http_cx_redis_t *w)
         return;
     }
 
+    if (w->subs) {
+        /* cx_redis_cluster: every (site, shard) not busy goes */
+        if (ngx_http_cx_subs_flush(w->subs, w->seq++) == NGX_OK) {
+            return;
+        }
+
+        goto nothing;
+    }
+
     if (ngx_http_cx_batch_empty(&w->batch)) {
         rc = ngx_http_cx_counters_take(&w->batch);
 
@@ -719,6 +814,7 @@ static void
 ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     void *data)
 {
+    ngx_uint_t                    level;
     ngx_http_cx_flush_e           frc;
     ngx_http_cx_redis_t          *w = data;
     ngx_http_cx_flush_refused_t   refused;
@@ -822,9 +918,16 @@ ngx_http_cx_redis_batch_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
 
     default: /* ngx_http_cx_flush_failed */
 
-        /* the script failed part-way (e.g. WRONGTYPE): never apply it twice */
+        /*
+         * the script failed part-way (e.g. WRONGTYPE): never apply it
+         * twice; keys of several slots (CROSSSLOT) are our bug
+         */
 
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+        level = (r->type == REDIS_REPLY_ERROR && r->len >= 9
+                 && ngx_strncmp(r->str, "CROSSSLOT", 9) == 0)
+                ? NGX_LOG_ALERT : NGX_LOG_ERR;
+
+        ngx_log_error(level, w->log, 0,
                       "cx redis: batch %uL failed on %V, dropped: %*s",
                       w->batch.seq, &rc->name,
                       (size_t) (r->type == REDIS_REPLY_ERROR ? r->len : 0),
@@ -1062,7 +1165,15 @@ ngx_http_cx_redis_quit_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: last flush to %V not done in %Mms",
-                  &w->conn.name, w->cmcf->redis_timeout);
+                  w->nodes ? &ngx_http_cx_redis_cluster_name : &w->conn.name,
+                  w->cmcf->redis_timeout);
+
+    if (w->nodes) {
+        ngx_http_cx_nodes_free(w->nodes);
+        w->nodes = NULL;
+        w->state = ngx_http_cx_redis_down;
+        return;
+    }
 
     ngx_http_cx_redis_drop_connection(w);
 }
@@ -1160,8 +1271,9 @@ ngx_http_cx_redis_log_drops(ngx_http_cx_redis_t *w)
     ngx_log_error(NGX_LOG_WARN, w->log, 0,
                   "cx redis: %uL counts dropped: %ui distinct counters "
                   "are waiting for %V (cx_buffer)", n, w->cmcf->buffer,
-                  w->conn.node->addr.len ? &w->conn.node->addr
-                                         : &w->cmcf->redis->master);
+                  w->nodes ? &ngx_http_cx_redis_cluster_name
+                  : w->conn.node->addr.len ? &w->conn.node->addr
+                                           : &w->cmcf->redis->master);
 
     ngx_http_cx_stat_add_cycle(w->cycle, ngx_http_cx_stat_dropped, n);
 }
@@ -1192,6 +1304,15 @@ ngx_http_cx_redis_state(void)
 }
 
 
+/* cx_redis_cluster: the reads do not know it yet */
+
+ngx_uint_t
+ngx_http_cx_redis_cluster(void)
+{
+    return ngx_http_cx_redis.nodes != NULL;
+}
+
+
 /* the connection, for reads (ngx_http_cx_query.c), when it is usable */
 
 ngx_http_cx_redis_conn_t *
@@ -1201,7 +1322,7 @@ ngx_http_cx_redis_context(void)
 
     w = &ngx_http_cx_redis;
 
-    if (w->state != ngx_http_cx_redis_up || w->exiting) {
+    if (w->state != ngx_http_cx_redis_up || w->exiting || w->nodes) {
         return NULL;
     }
 

@@ -19,11 +19,14 @@ ngx_int_t ngx_http_cx_redis_init_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_counted(void);
 ngx_int_t ngx_http_cx_redis_state(void);
+ngx_uint_t ngx_http_cx_redis_cluster(void);
 struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
 
 /* ngx_http_cx_redis_conf.c */
 char *ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cx_redis_cluster_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_cx_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_cx_redis_str_slot(ngx_conf_t *cf, ngx_command_t *cmd,

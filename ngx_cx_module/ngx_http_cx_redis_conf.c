@@ -2,7 +2,8 @@
 /*
  * ngx_http_cx_redis_conf.c: the cx_redis* directives.  Where Redis is
  * (cx_redis: host:port, an IP, unix:/path; cx_redis_sentinel: a master
- * name and the sentinels that know it), who we are (user=, password=,
+ * name and the sentinels that know it; cx_redis_cluster: nodes to ask
+ * for the slot map, and shards=), who we are (user=, password=,
  * sentinel_user=, sentinel_password=), db=, prefix=, cx_redis_wait, and
  * TLS: nginx's OpenSSL context, made once here, and for every node the
  * name its certificate must match.  Also the nodes announced at run time
@@ -19,15 +20,24 @@
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis.h"
 #include "ngx_http_cx_util.h"
+#include "ngx_http_cx_shard.h"
 
 
 #define NGX_HTTP_CX_REDIS_PORT          6379
 #define NGX_HTTP_CX_SENTINEL_PORT       26379
 #define NGX_HTTP_CX_REDIS_VERIFY_DEPTH  4
+#define NGX_HTTP_CX_SHARDS_DEFAULT      16
 
 
+static ngx_http_cx_redis_conf_t *ngx_http_cx_redis_begin(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf, const char *directive, char **rv);
+static char *ngx_http_cx_redis_end(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_redis_conf_t *rc);
 static char *ngx_http_cx_redis_once(ngx_conf_t *cf,
     ngx_http_cx_main_conf_t *cmcf);
+static ngx_array_t *ngx_http_cx_redis_nodes(ngx_conf_t *cf,
+    ngx_http_cx_main_conf_t *cmcf, ngx_http_cx_redis_conf_t *rc,
+    ngx_uint_t first, ngx_uint_t max, in_port_t port);
 static ngx_int_t ngx_http_cx_redis_parse_node(ngx_conf_t *cf,
     ngx_str_t *text, ngx_http_cx_redis_node_t *node, in_port_t port);
 static ngx_http_cx_redis_conf_t *ngx_http_cx_redis_get_conf(ngx_conf_t *cf,
@@ -73,21 +83,12 @@ ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                 i;
     ngx_http_cx_redis_conf_t  *rc;
 
-    rv = ngx_http_cx_redis_once(cf, cmcf);
-    if (rv != NGX_CONF_OK) {
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis", &rv);
+    if (rc == NULL) {
         return rv;
     }
 
-    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
     value = cf->args->elts;
-
-    rc->directive = "cx_redis";
-    rc->file = cf->conf_file->file.name.data;
-    rc->line = cf->conf_file->line;
 
     if (ngx_http_cx_redis_parse_node(cf, &value[1], &rc->node,
                                      NGX_HTTP_CX_REDIS_PORT)
@@ -103,16 +104,7 @@ ngx_http_cx_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (rc->user.len && rc->password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"user=\" in \"%V\" needs \"password=\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    cmcf->redis = rc;
-
-    return NGX_CONF_OK;
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
 }
 
 
@@ -132,23 +124,13 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t                 *value;
     ngx_uint_t                 i;
     ngx_http_cx_redis_conf_t  *rc;
-    ngx_http_cx_redis_node_t  *node;
 
-    rv = ngx_http_cx_redis_once(cf, cmcf);
-    if (rv != NGX_CONF_OK) {
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis_sentinel", &rv);
+    if (rc == NULL) {
         return rv;
     }
 
-    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
     value = cf->args->elts;
-
-    rc->directive = "cx_redis_sentinel";
-    rc->file = cf->conf_file->file.name.data;
-    rc->line = cf->conf_file->line;
 
     /* as Sentinel takes it: no space, no control byte */
 
@@ -170,46 +152,11 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
     rc->master = value[1];
 
-    rc->sentinels = ngx_array_create(cf->pool, 3,
-                                     sizeof(ngx_http_cx_redis_node_t));
+    rc->sentinels = ngx_http_cx_redis_nodes(cf, cmcf, rc, 2,
+                                            NGX_HTTP_CX_SENTINELS_MAX,
+                                            NGX_HTTP_CX_SENTINEL_PORT);
     if (rc->sentinels == NULL) {
         return NGX_CONF_ERROR;
-    }
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')
-            || (value[i].len == 3 && ngx_strncmp(value[i].data, "tls", 3)
-                                     == 0))
-        {
-            rv = ngx_http_cx_redis_param(cf, cmcf, rc, &value[i]);
-            if (rv != NGX_CONF_OK) {
-                return rv;
-            }
-
-            continue;
-        }
-
-        if (rc->sentinels->nelts == NGX_HTTP_CX_SENTINELS_MAX) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "more than %d sentinels in \"%V\"",
-                               NGX_HTTP_CX_SENTINELS_MAX, &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        node = ngx_array_push(rc->sentinels);
-        if (node == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(node, sizeof(ngx_http_cx_redis_node_t));
-
-        if (ngx_http_cx_redis_parse_node(cf, &value[i], node,
-                                         NGX_HTTP_CX_SENTINEL_PORT)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
     }
 
     if (rc->sentinels->nelts == 0) {
@@ -220,17 +167,165 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (rc->user.len && rc->password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"user=\" in \"%V\" needs \"password=\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
     if (rc->sentinel_user.len && rc->sentinel_password.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"sentinel_user=\" in \"%V\" needs "
                            "\"sentinel_password=\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
+}
+
+
+/*
+ * cx_redis_cluster host:port ... [tls] [user=name] [password=secret]
+ *          [prefix=name] [shards=N]
+ */
+
+char *
+ngx_http_cx_redis_cluster_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cx_main_conf_t *cmcf = conf;
+
+    char                      *rv;
+    ngx_http_cx_redis_conf_t  *rc;
+
+    rc = ngx_http_cx_redis_begin(cf, cmcf, "cx_redis_cluster", &rv);
+    if (rc == NULL) {
+        return rv;
+    }
+
+    rc->shards = NGX_HTTP_CX_SHARDS_DEFAULT;
+
+    rc->seeds = ngx_http_cx_redis_nodes(cf, cmcf, rc, 1,
+                                        NGX_HTTP_CX_SEEDS_MAX,
+                                        NGX_HTTP_CX_REDIS_PORT);
+    if (rc->seeds == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc->seeds->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no node address in \"%V\": expected "
+                           "\"%V host:port ...\"", &cmd->name, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_cx_redis_end(cf, cmcf, rc);
+}
+
+
+/*
+ * The addresses of cx_redis_sentinel or cx_redis_cluster, from argument
+ * first on, with their parameters among them: an array (maybe empty),
+ * NULL on an error, logged.
+ */
+
+static ngx_array_t *
+ngx_http_cx_redis_nodes(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_redis_conf_t *rc, ngx_uint_t first, ngx_uint_t max,
+    in_port_t port)
+{
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_array_t               *nodes;
+    ngx_http_cx_redis_node_t  *node;
+
+    value = cf->args->elts;
+
+    nodes = ngx_array_create(cf->pool, 3, sizeof(ngx_http_cx_redis_node_t));
+    if (nodes == NULL) {
+        return NULL;
+    }
+
+    /* the parameters see which directive this is */
+
+    if (port == NGX_HTTP_CX_SENTINEL_PORT) {
+        rc->sentinels = nodes;
+
+    } else {
+        rc->seeds = nodes;
+    }
+
+    for (i = first; i < cf->args->nelts; i++) {
+
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')
+            || (value[i].len == 3 && ngx_strncmp(value[i].data, "tls", 3)
+                                     == 0))
+        {
+            if (ngx_http_cx_redis_param(cf, cmcf, rc, &value[i])
+                != NGX_CONF_OK)
+            {
+                return NULL;
+            }
+
+            continue;
+        }
+
+        if (nodes->nelts == max) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "more than %ui addresses in \"%V\"",
+                               max, &value[0]);
+            return NULL;
+        }
+
+        node = ngx_array_push(nodes);
+        if (node == NULL) {
+            return NULL;
+        }
+
+        ngx_memzero(node, sizeof(ngx_http_cx_redis_node_t));
+
+        if (ngx_http_cx_redis_parse_node(cf, &value[i], node, port)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return nodes;
+}
+
+
+/* what every cx_redis* address directive starts with: NULL, *rv said */
+
+static ngx_http_cx_redis_conf_t *
+ngx_http_cx_redis_begin(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
+    const char *directive, char **rv)
+{
+    ngx_http_cx_redis_conf_t  *rc;
+
+    *rv = ngx_http_cx_redis_once(cf, cmcf);
+    if (*rv != NGX_CONF_OK) {
+        return NULL;
+    }
+
+    rc = ngx_http_cx_redis_get_conf(cf, cmcf);
+    if (rc == NULL) {
+        *rv = NGX_CONF_ERROR;
+        return NULL;
+    }
+
+    rc->directive = directive;
+    rc->file = cf->conf_file->file.name.data;
+    rc->line = cf->conf_file->line;
+
+    return rc;
+}
+
+
+/* and ends with: who we are, checked; the Redis of the module */
+
+static char *
+ngx_http_cx_redis_end(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
+    ngx_http_cx_redis_conf_t *rc)
+{
+    if (rc->user.len && rc->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"user=\" in \"%s\" needs \"password=\"",
+                           rc->directive);
         return NGX_CONF_ERROR;
     }
 
@@ -240,7 +335,7 @@ ngx_http_cx_redis_sentinel_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* one of cx_redis and cx_redis_sentinel, once */
+/* one of cx_redis, cx_redis_sentinel and cx_redis_cluster, once */
 
 static char *
 ngx_http_cx_redis_once(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
@@ -338,10 +433,12 @@ ngx_http_cx_redis_param(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
     u_char      *p;
     size_t       n;
     ngx_str_t    v, *user;
-    ngx_uint_t   i, sentinel;
+    ngx_int_t    shards;
+    ngx_uint_t   i, sentinel, cluster;
     const char  *expected;
 
     sentinel = (rc->sentinels != NULL);
+    cluster = (rc->seeds != NULL);
 
     if (param->len == 3 && ngx_strncmp(param->data, "tls", 3) == 0) {
 #if (NGX_SSL)
@@ -398,7 +495,19 @@ ngx_http_cx_redis_param(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
         return NGX_CONF_OK;
     }
 
-    if (n == 2 && ngx_strncmp(param->data, "db", 2) == 0) {
+    if (cluster && n == 6 && ngx_strncmp(param->data, "shards", 6) == 0) {
+        shards = ngx_atoi(v.data, v.len);
+        if (shards < 1 || shards > NGX_HTTP_CX_SHARDS_MAX) {
+            goto invalid;
+        }
+
+        rc->shards = shards;
+        return NGX_CONF_OK;
+    }
+
+    /* a cluster has database 0 only */
+
+    if (!cluster && n == 2 && ngx_strncmp(param->data, "db", 2) == 0) {
         rc->db = ngx_atoi(v.data, v.len);
         if (rc->db == NGX_ERROR || rc->db > 65535) {
             goto invalid;
@@ -416,11 +525,18 @@ ngx_http_cx_redis_param(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf,
 
 invalid:
 
-    expected = sentinel ? "tls, user=name, password=..., "
-                          "sentinel_user=name, sentinel_password=..., "
-                          "db=0..65535 or prefix=name"
-                        : "tls, user=name, password=..., db=0..65535 "
-                          "or prefix=name";
+    if (cluster) {
+        expected = "tls, user=name, password=..., prefix=name or "
+                   "shards=1..1024";
+
+    } else if (sentinel) {
+        expected = "tls, user=name, password=..., sentinel_user=name, "
+                   "sentinel_password=..., db=0..65535 or prefix=name";
+
+    } else {
+        expected = "tls, user=name, password=..., db=0..65535 "
+                   "or prefix=name";
+    }
 
     /* what may be a secret mistyped is not repeated */
 
@@ -677,8 +793,8 @@ ngx_http_cx_redis_init_conf(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
 
     if (cmcf->redis == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"cx_redis_*\" directives need \"cx_redis\" or "
-                      "\"cx_redis_sentinel\"");
+                      "\"cx_redis_*\" directives need \"cx_redis\", "
+                      "\"cx_redis_sentinel\" or \"cx_redis_cluster\"");
         return NGX_ERROR;
     }
 
@@ -721,6 +837,21 @@ ngx_http_cx_redis_init_conf(ngx_conf_t *cf, ngx_http_cx_main_conf_t *cmcf)
         return NGX_ERROR;
     }
 #endif
+
+    if (rc->seeds) {
+        node = rc->seeds->elts;
+
+        for (i = 0; i < rc->seeds->nelts; i++) {
+            if (ngx_http_cx_redis_init_node(cf, rc, &node[i],
+                                            NGX_HTTP_CX_REDIS_PORT)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+    }
 
     if (rc->sentinels == NULL) {
         return ngx_http_cx_redis_init_node(cf, rc, &rc->node,

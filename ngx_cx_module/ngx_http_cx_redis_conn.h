@@ -51,6 +51,7 @@
 #define NGX_HTTP_CX_REDIS_REPLY_MAX   (64 * 1024 * 1024)
 #define NGX_HTTP_CX_REDIS_HOST_MAX    255   /* an announced host */
 #define NGX_HTTP_CX_SENTINELS_MAX     16
+#define NGX_HTTP_CX_SEEDS_MAX         16
 
 
 /* where a Redis is, and the name its certificate must have */
@@ -82,7 +83,7 @@ typedef struct {
 
 struct ngx_http_cx_redis_conf_s {
     ngx_http_cx_redis_node_t     node;      /* cx_redis */
-    const char                  *directive; /* cx_redis[_sentinel] */
+    const char                  *directive; /* cx_redis[_sentinel|_cluster] */
 
     /* cx_redis_sentinel: the primary the sentinels know by that name */
     ngx_str_t                    master;

@@ -162,6 +162,13 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
         return ngx_http_cx_rules_report(r);
     }
 
+    if (ngx_http_cx_redis_cluster()) {
+        /* the sums of a site's shards: docs/cluster.md, "Reads" */
+        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                      "not yet supported in cluster mode "
+                                      "(cx_redis_cluster)");
+    }
+
     if (ngx_http_cx_redis_context() == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cx score: not connected to redis");

@@ -41,7 +41,7 @@ main::old_file('page.html', $::PAGE);
 [ qr{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z},
   qr{^<html><body><script>var s="</body>";</script><p>x</p>$::TAG</body></html>\z} ]
 --- error_log eval
-[ qr/cx scan: 67 bytes, rc 0/, qr/cx place file: 67 bytes, remembered offset 53/ ]
+[ qr/cx scan: 67 bytes, rc 0/, qr/cx place: 67 bytes, remembered offset 53/ ]
 
 
 
@@ -53,7 +53,7 @@ main::old_file('nobody.html', '<p>no end');
 --- response_body_like eval
 [ qr{^<p>no end$::TAG\z}, qr{^<p>no end$::TAG\z} ]
 --- error_log
-cx place file: 9 bytes, remembered offset -1
+cx place: 9 bytes, remembered offset -1
 
 
 

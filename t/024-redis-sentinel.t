@@ -272,7 +272,7 @@ invalid number of replicas "0" in "cx_redis_wait": 1 to 64
 --- http_config
 cx_redis_wait 1 100ms;
 --- error_log
-"cx_redis_*" directives need "cx_redis" or "cx_redis_sentinel"
+"cx_redis_*" directives need "cx_redis", "cx_redis_sentinel" or "cx_redis_cluster"
 
 
 

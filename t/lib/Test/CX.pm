@@ -1244,6 +1244,11 @@ sub run_block {
 
     user_files($block);
 
+    # an nginx of another configuration stops before the block's init: an
+    # init that restarts Redis (another certificate, a password) must not
+    # make the previous block's workers log errors into this block's log
+    nginx_stop() if !defined $block->must_die && $conf ne $running_conf;
+
     if (defined $block->redis) {
         redis()->flushall unless $block->redis =~ /keep/;
     }
