@@ -10,6 +10,8 @@
  * "next" is the cursor of the following page (cursor=, a stream id
  * checked here as any input), null when the range holds no more.
  * format=csv gives the same entries as CSV, "next" in a CX-Next header.
+ * With cx_redis_cluster the stream is one per shard: the EVAL runs on
+ * each, and their answers are merged by stream id.
  *
  * Entries are written by the flush (ngx_http_cx_counter.c); whatever
  * else is in the stream is passed through the JSON writer as text.
