@@ -1304,6 +1304,11 @@ ngx_http_cx_redis_state(void)
 }
 
 
+/*
+ * cx_redis_cluster: the worker's nodes; reads (ngx_http_cx_query.c) go
+ * through them, none once the worker is exiting
+ */
+
 ngx_uint_t
 ngx_http_cx_redis_cluster(void)
 {
