@@ -11,10 +11,39 @@
 #include "ngx_http_cx_query.h"
 #include "ngx_http_cx_redis_conn.h"
 #include "ngx_http_cx_redis.h"
+#include "ngx_http_cx_redis_cluster.h"
+#include "ngx_http_cx_redis_nodes.h"
 
 
+#define NGX_HTTP_CX_QUERY_ARGS  16
+
+
+/* a command in a cluster: its own copy of the arguments, for resends */
+
+typedef struct {
+    ngx_http_cx_nodes_cmd_t      cmd;
+    ngx_queue_t                  queue;     /* the query's cmds */
+    ngx_http_cx_query_t         *query;
+    ngx_uint_t                   index;
+    int                          argc;
+    const char                  *argv[NGX_HTTP_CX_QUERY_ARGS];
+    size_t                       lens[NGX_HTTP_CX_QUERY_ARGS];
+    u_char                       data[1];
+} ngx_http_cx_query_cmd_t;
+
+
+static ngx_int_t ngx_http_cx_query_node(ngx_http_cx_query_t *q,
+    ngx_http_cx_nodes_t *nodes, int key, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_int_t ngx_http_cx_query_write(ngx_http_cx_redis_conn_t *rc,
+    ngx_http_cx_nodes_cmd_t *cmd, ngx_http_cx_redis_reply_pt handler);
+static void ngx_http_cx_query_node_done(ngx_http_cx_nodes_cmd_t *cmd,
+    ngx_http_cx_redis_conn_t *rc, redisReply *reply);
+static ngx_uint_t ngx_http_cx_query_cancel(ngx_http_cx_query_t *q);
 static void ngx_http_cx_query_on_reply(ngx_http_cx_redis_conn_t *rc,
     redisReply *reply, void *data);
+static void ngx_http_cx_query_got(ngx_http_cx_query_t *q, ngx_uint_t i,
+    redisReply *reply);
 static void ngx_http_cx_query_finish(ngx_http_cx_query_t *q, ngx_int_t rc);
 static void ngx_http_cx_query_timeout(ngx_event_t *ev);
 static void ngx_http_cx_query_cleanup(void *data);
@@ -42,6 +71,7 @@ ngx_http_cx_query_create(ngx_http_request_t *r)
 
     q->request = r;
     q->rc = NGX_OK;
+    ngx_queue_init(&q->cmds);
 
     q->timeout.handler = ngx_http_cx_query_timeout;
     q->timeout.data = q;
@@ -61,8 +91,23 @@ ngx_int_t
 ngx_http_cx_query_add(ngx_http_cx_query_t *q, int argc, const char **argv,
     const size_t *argvlen)
 {
+    return ngx_http_cx_query_send(q, 1, argc, argv, argvlen);
+}
+
+
+ngx_int_t
+ngx_http_cx_query_send(ngx_http_cx_query_t *q, int key, int argc,
+    const char **argv, const size_t *argvlen)
+{
     ngx_int_t                  rc;
+    ngx_http_cx_nodes_t       *nodes;
     ngx_http_cx_redis_conn_t  *conn;
+
+    nodes = ngx_http_cx_redis_cluster_nodes();
+
+    if (nodes) {
+        return ngx_http_cx_query_node(q, nodes, key, argc, argv, argvlen);
+    }
 
     conn = ngx_http_cx_redis_context();
 
@@ -79,6 +124,129 @@ ngx_http_cx_query_add(ngx_http_cx_query_t *q, int argc, const char **argv,
     q->sent++;
 
     return NGX_OK;
+}
+
+
+/* a command to the primary of argv[key]'s slot, answered in any order */
+
+static ngx_int_t
+ngx_http_cx_query_node(ngx_http_cx_query_t *q, ngx_http_cx_nodes_t *nodes,
+    int key, int argc, const char **argv, const size_t *argvlen)
+{
+    int                       i;
+    u_char                   *p;
+    size_t                    size;
+    ngx_http_cx_query_cmd_t  *qc;
+
+    if (argc > NGX_HTTP_CX_QUERY_ARGS || key >= argc) {
+        return NGX_ERROR;
+    }
+
+    size = 0;
+
+    for (i = 0; i < argc; i++) {
+        size += argvlen[i];
+    }
+
+    qc = ngx_alloc(offsetof(ngx_http_cx_query_cmd_t, data) + size,
+                   ngx_cycle->log);
+    if (qc == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(qc, offsetof(ngx_http_cx_query_cmd_t, data));
+
+    p = qc->data;
+
+    for (i = 0; i < argc; i++) {
+        qc->argv[i] = (const char *) p;
+        qc->lens[i] = argvlen[i];
+        p = ngx_cpymem(p, argv[i], argvlen[i]);
+    }
+
+    qc->argc = argc;
+    qc->query = q;
+    qc->index = q->sent++;
+
+    qc->cmd.slot = ngx_http_cx_cluster_slot((u_char *) qc->argv[key],
+                                            qc->lens[key]);
+    qc->cmd.write = ngx_http_cx_query_write;
+    qc->cmd.done = ngx_http_cx_query_node_done;
+    qc->cmd.data = qc;
+
+    ngx_queue_insert_tail(&q->cmds, &qc->queue);
+
+    ngx_http_cx_nodes_send(nodes, &qc->cmd);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cx_query_write(ngx_http_cx_redis_conn_t *rc,
+    ngx_http_cx_nodes_cmd_t *cmd, ngx_http_cx_redis_reply_pt handler)
+{
+    ngx_http_cx_query_cmd_t  *qc = cmd->data;
+
+    return ngx_http_cx_redis_send(rc, qc->argc, qc->argv, qc->lens,
+                                  handler, cmd);
+}
+
+
+static void
+ngx_http_cx_query_node_done(ngx_http_cx_nodes_cmd_t *cmd,
+    ngx_http_cx_redis_conn_t *rc, redisReply *reply)
+{
+    ngx_http_cx_query_cmd_t  *qc = cmd->data;
+
+    ngx_uint_t            i;
+    ngx_http_cx_query_t  *q;
+
+    q = qc->query;
+    i = qc->index;
+
+    ngx_queue_remove(&qc->queue);
+    ngx_free(qc);
+
+    ngx_http_cx_query_got(q, i, reply);
+}
+
+
+/*
+ * The query's commands still in the cluster's hands are given up: those
+ * waiting (a slot nobody serves yet, TRYAGAIN, CLUSTERDOWN, a node
+ * reconnecting) go now, those in flight when their reply comes.  Returns
+ * whether one was waiting.
+ */
+
+static ngx_uint_t
+ngx_http_cx_query_cancel(ngx_http_cx_query_t *q)
+{
+    ngx_uint_t                waiting;
+    ngx_queue_t              *e, *next;
+    ngx_http_cx_query_cmd_t  *qc;
+
+    waiting = 0;
+
+    for (e = ngx_queue_head(&q->cmds);
+         e != ngx_queue_sentinel(&q->cmds);
+         e = next)
+    {
+        next = ngx_queue_next(e);
+        qc = ngx_queue_data(e, ngx_http_cx_query_cmd_t, queue);
+
+        if (ngx_http_cx_nodes_cancel(&qc->cmd) != NGX_OK) {
+            continue;
+        }
+
+        waiting = 1;
+
+        ngx_queue_remove(e);
+        ngx_free(qc);
+        q->received++;
+    }
+
+    return waiting;
 }
 
 
@@ -102,9 +270,17 @@ ngx_http_cx_query_on_reply(ngx_http_cx_redis_conn_t *rc, redisReply *reply,
 {
     ngx_http_cx_query_t  *q = data;
 
-    ngx_uint_t  i;
+    /* one connection answers in order */
 
-    i = q->received++;
+    ngx_http_cx_query_got(q, q->received, reply);
+}
+
+
+static void
+ngx_http_cx_query_got(ngx_http_cx_query_t *q, ngx_uint_t i,
+    redisReply *reply)
+{
+    q->received++;
 
     if (reply == NULL) {
         /* the connection went away */
@@ -148,7 +324,15 @@ ngx_http_cx_query_timeout(ngx_event_t *ev)
 {
     ngx_http_cx_query_t  *q = ev->data;
 
-    ngx_http_cx_query_finish(q, NGX_HTTP_GATEWAY_TIME_OUT);
+    ngx_int_t  rc;
+
+    rc = NGX_HTTP_GATEWAY_TIME_OUT;
+
+    if (ngx_http_cx_query_cancel(q)) {
+        rc = NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    ngx_http_cx_query_finish(q, rc);
 }
 
 
@@ -164,6 +348,8 @@ ngx_http_cx_query_cleanup(void *data)
     if (q->timeout.timer_set) {
         ngx_del_timer(&q->timeout);
     }
+
+    (void) ngx_http_cx_query_cancel(q);
 
     if (q->received == q->sent && !q->in_done) {
         ngx_free(q);

@@ -5,6 +5,12 @@
  * on the heap, not in the request pool: the connection may call back
  * after the request is gone (a client that closed, a connection lost),
  * and then only the query is touched.
+ *
+ * With cx_redis_cluster each command goes to the primary of its key's
+ * slot (ngx_http_cx_redis_nodes.c: MOVED and ASK followed, TRYAGAIN and
+ * CLUSTERDOWN retried); a command still waiting when cx_redis_timeout
+ * passes is given up, and the query fails with 503 (the cluster could
+ * not serve a slot in time) rather than 504 (a node was slow).
  */
 
 
@@ -45,6 +51,7 @@ struct ngx_http_cx_query_s {
     ngx_int_t                    rc;
 
     ngx_event_t                  timeout;
+    ngx_queue_t                  cmds;      /* cluster: not answered yet */
 
     unsigned                     finished:1;
     unsigned                     in_done:1;
@@ -53,6 +60,9 @@ struct ngx_http_cx_query_s {
 
 ngx_http_cx_query_t *ngx_http_cx_query_create(ngx_http_request_t *r);
 ngx_int_t ngx_http_cx_query_add(ngx_http_cx_query_t *q, int argc,
+    const char **argv, const size_t *argvlen);
+/* the same, in a cluster routed by argv[key] (the key's slot) */
+ngx_int_t ngx_http_cx_query_send(ngx_http_cx_query_t *q, int key, int argc,
     const char **argv, const size_t *argvlen);
 ngx_int_t ngx_http_cx_query_run(ngx_http_cx_query_t *q);
 

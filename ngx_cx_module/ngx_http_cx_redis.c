@@ -1304,12 +1304,17 @@ ngx_http_cx_redis_state(void)
 }
 
 
-/* cx_redis_cluster: the reads do not know it yet */
-
 ngx_uint_t
 ngx_http_cx_redis_cluster(void)
 {
     return ngx_http_cx_redis.nodes != NULL;
+}
+
+
+ngx_http_cx_nodes_t *
+ngx_http_cx_redis_cluster_nodes(void)
+{
+    return ngx_http_cx_redis.exiting ? NULL : ngx_http_cx_redis.nodes;
 }
 
 

@@ -20,6 +20,8 @@ void ngx_http_cx_redis_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_cx_redis_counted(void);
 ngx_int_t ngx_http_cx_redis_state(void);
 ngx_uint_t ngx_http_cx_redis_cluster(void);
+/* cx_redis_cluster: the worker's nodes, for reads (ngx_http_cx_query.c) */
+struct ngx_http_cx_nodes_s *ngx_http_cx_redis_cluster_nodes(void);
 struct ngx_http_cx_redis_conn_s *ngx_http_cx_redis_context(void);
 
 /* ngx_http_cx_redis_conf.c */

@@ -109,6 +109,7 @@ static void ngx_http_cx_nodes_ignore(ngx_http_cx_redis_conn_t *rc,
     redisReply *r, void *data);
 static void ngx_http_cx_nodes_retry_handler(ngx_event_t *ev);
 static void ngx_http_cx_nodes_failed(ngx_http_cx_nodes_node_t *node);
+static void ngx_http_cx_nodes_unqueue(ngx_queue_t *q);
 static void ngx_http_cx_nodes_write(ngx_http_cx_nodes_node_t *node,
     ngx_http_cx_nodes_cmd_t *cmd);
 static void ngx_http_cx_nodes_reply(ngx_http_cx_redis_conn_t *rc,
@@ -218,8 +219,6 @@ void
 ngx_http_cx_nodes_free(ngx_http_cx_nodes_t *nodes)
 {
     ngx_uint_t                 i;
-    ngx_queue_t               *q;
-    ngx_http_cx_nodes_cmd_t   *cmd;
     ngx_http_cx_nodes_node_t  *node;
 
     nodes->freeing = 1;
@@ -228,21 +227,14 @@ ngx_http_cx_nodes_free(ngx_http_cx_nodes_t *nodes)
         ngx_del_timer(&nodes->refresh);
     }
 
-    while (!ngx_queue_empty(&nodes->sleeping)) {
-        q = ngx_queue_head(&nodes->sleeping);
-        cmd = ngx_queue_data(q, ngx_http_cx_nodes_cmd_t, queue);
-
-        ngx_queue_remove(q);
-        cmd->queued = 0;
-
-        if (cmd->timer.timer_set) {
-            ngx_del_timer(&cmd->timer);
-        }
-    }
+    ngx_http_cx_nodes_unqueue(&nodes->sleeping);
+    ngx_http_cx_nodes_unqueue(&nodes->pending);
 
     if (nodes->all) {
         for (i = 0; i < nodes->nall; i++) {
             node = nodes->all[i];
+
+            ngx_http_cx_nodes_unqueue(&node->waiting);
 
             if (node->retry.timer_set) {
                 ngx_del_timer(&node->retry);
@@ -723,6 +715,54 @@ ngx_http_cx_nodes_send(ngx_http_cx_nodes_t *nodes,
 }
 
 
+/*
+ * the commands of a queue out of it (the unit goes; a query's commands
+ * are given up by their owner later, ngx_http_cx_nodes_cancel())
+ */
+
+static void
+ngx_http_cx_nodes_unqueue(ngx_queue_t *q)
+{
+    ngx_queue_t              *e;
+    ngx_http_cx_nodes_cmd_t  *cmd;
+
+    while (!ngx_queue_empty(q)) {
+        e = ngx_queue_head(q);
+        cmd = ngx_queue_data(e, ngx_http_cx_nodes_cmd_t, queue);
+
+        ngx_queue_remove(e);
+        cmd->queued = 0;
+
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_http_cx_nodes_cancel(ngx_http_cx_nodes_cmd_t *cmd)
+{
+    if (cmd->queued) {
+        ngx_queue_remove(&cmd->queue);
+        cmd->queued = 0;
+    }
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    cmd->asking = NULL;
+
+    if (cmd->in_flight) {
+        cmd->cancelled = 1;
+        return NGX_AGAIN;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_cx_nodes_write(ngx_http_cx_nodes_node_t *node,
     ngx_http_cx_nodes_cmd_t *cmd)
@@ -783,6 +823,12 @@ ngx_http_cx_nodes_reply(ngx_http_cx_redis_conn_t *rc, redisReply *r,
     cmd->in_flight = 0;
 
     if (nodes->freeing) {
+        return;
+    }
+
+    if (cmd->cancelled) {
+        /* given up by its owner: whatever came, it is the last */
+        cmd->done(cmd, rc, r);
         return;
     }
 

@@ -60,6 +60,7 @@ struct ngx_http_cx_nodes_cmd_s {
     unsigned                     queued:1;
     unsigned                     in_flight:1;
     unsigned                     maybe_applied:1;   /* a send went unanswered */
+    unsigned                     cancelled:1;   /* done() at its reply */
 };
 
 
@@ -74,6 +75,12 @@ void ngx_http_cx_nodes_free(ngx_http_cx_nodes_t *nodes);
 
 void ngx_http_cx_nodes_send(ngx_http_cx_nodes_t *nodes,
     ngx_http_cx_nodes_cmd_t *cmd);
+/*
+ * The owner gives the command up (a read past its time): NGX_OK, it is
+ * out of the unit now; NGX_AGAIN, it is in flight and its reply, or the
+ * loss of its connection (r NULL), goes to done() as is, never resent.
+ */
+ngx_int_t ngx_http_cx_nodes_cancel(ngx_http_cx_nodes_cmd_t *cmd);
 /* the script's SHA1 once a node loaded it, else NULL */
 u_char *ngx_http_cx_nodes_sha(ngx_http_cx_nodes_t *nodes, ngx_uint_t script);
 /* a map is loaded */

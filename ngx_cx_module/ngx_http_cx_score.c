@@ -39,9 +39,11 @@ static ngx_int_t ngx_http_cx_score_plan(ngx_http_cx_score_ctx_t *ctx,
 static ngx_int_t ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t first, ngx_uint_t n, ngx_uint_t key,
     ngx_http_cx_score_span_e span);
+static void ngx_http_cx_score_shards(ngx_http_cx_score_ctx_t *ctx,
+    ngx_uint_t shards);
 static ngx_int_t ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t first, ngx_uint_t ndays, ngx_uint_t key,
-    ngx_http_cx_score_span_e span);
+    ngx_http_cx_score_span_e span, ngx_uint_t shard);
 static u_char *ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd, u_char *key);
 static ngx_uint_t ngx_http_cx_score_complete(redisReply *reply);
@@ -162,14 +164,12 @@ ngx_http_cx_score_handler(ngx_http_request_t *r)
         return ngx_http_cx_rules_report(r);
     }
 
-    if (ngx_http_cx_redis_cluster()) {
-        /* the sums of a site's shards: docs/cluster.md, "Reads" */
-        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                                      "not yet supported in cluster mode "
-                                      "(cx_redis_cluster)");
-    }
+    /*
+     * cx_redis_cluster: each read summed over the site's shards, the
+     * follow-ups merged (docs/cluster.md); the query waits for the map
+     */
 
-    if (ngx_http_cx_redis_context() == NULL) {
+    if (!ngx_http_cx_redis_cluster() && ngx_http_cx_redis_context() == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "cx score: not connected to redis");
         return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
@@ -255,9 +255,10 @@ ngx_http_cx_score_init(ngx_http_cx_score_ctx_t *ctx)
 static ngx_int_t
 ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
 {
-    ngx_int_t             rc;
-    ngx_uint_t            i, all;
-    ngx_http_cx_query_t  *q;
+    ngx_int_t                 rc;
+    ngx_uint_t                i, all, shards;
+    ngx_http_cx_query_t      *q;
+    ngx_http_cx_main_conf_t  *cmcf;
 
     q = ngx_http_cx_query_create(r);
     if (q == NULL) {
@@ -288,8 +289,11 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
      */
 
     all = ctx->days + ctx->compare_days;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_cx_module);
+    shards = cmcf->shards ? ((ngx_http_cx_key_shards_t *) cmcf->shards)->n
+                          : 1;
 
-    ctx->reads_max = (3 * all + 16) * ctx->keys;
+    ctx->reads_max = (3 * all + 16) * ctx->keys * shards;
     ctx->reads = ngx_palloc(r->pool,
                             ctx->reads_max * sizeof(ngx_http_cx_score_read_t));
     if (ctx->reads == NULL) {
@@ -306,8 +310,12 @@ ngx_http_cx_score_query(ngx_http_request_t *r, ngx_http_cx_score_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    if (shards > 1) {
+        ngx_http_cx_score_shards(ctx, shards);
+    }
+
     for (i = 0; i < ctx->nreads; i++) {
-        rc = ngx_http_cx_score_read(ctx, 0, 0, 0, 0);
+        rc = ngx_http_cx_score_read(ctx, 0, 0, 0, 0, 0);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -456,6 +464,7 @@ ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
         ctx->reads[ctx->nreads].first = first + i;
         ctx->reads[ctx->nreads].ndays = 1;
         ctx->reads[ctx->nreads].key = key;
+        ctx->reads[ctx->nreads].shard = 0;
         ctx->reads[ctx->nreads].span = span;
         ctx->reads[ctx->nreads].offset = 0;
         ctx->reads[ctx->nreads].based = 0;
@@ -469,13 +478,37 @@ ngx_http_cx_score_plan_days(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
 
 
 /*
+ * cx_redis_cluster: every read once per shard of the site, in place
+ * (a read's fixes still follow it: each shard's are its own)
+ */
+
+static void
+ngx_http_cx_score_shards(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t shards)
+{
+    ngx_uint_t  i, s, n;
+
+    n = ctx->nreads;
+
+    for (i = n; i-- > 0; ) {
+        for (s = 0; s < shards; s++) {
+            ctx->reads[i * shards + s] = ctx->reads[i];
+            ctx->reads[i * shards + s].shard = s;
+        }
+    }
+
+    ctx->nreads = n * shards;
+}
+
+
+/*
  * Sends the HGETALL of the next read; with ndays, of a new read first
  * (the days of a rollup that was not complete)
  */
 
 static ngx_int_t
 ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
-    ngx_uint_t ndays, ngx_uint_t key, ngx_http_cx_score_span_e span)
+    ngx_uint_t ndays, ngx_uint_t key, ngx_http_cx_score_span_e span,
+    ngx_uint_t shard)
 {
     size_t                     lens[2];
     const char                *argv[2];
@@ -489,6 +522,7 @@ ngx_http_cx_score_read(ngx_http_cx_score_ctx_t *ctx, ngx_uint_t first,
 
         rd = &ctx->reads[ctx->nreads++];
         ngx_memzero(rd, sizeof(ngx_http_cx_score_read_t));
+        rd->shard = shard;
         rd->first = first;
         rd->ndays = ndays;
         rd->key = key;
@@ -515,12 +549,17 @@ static u_char *
 ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd, u_char *key)
 {
+    u_char                   *p;
     ngx_int_t                 first;
+    ngx_str_t                 untagged;
     ngx_uint_t                d;
     ngx_tm_t                  tm;
     ngx_http_cx_key_span_e    span;
+    ngx_http_cx_key_shard_t   shard;
     ngx_http_cx_main_conf_t  *cmcf;
     u_char                    day[9];
+    u_char                    name[NGX_HTTP_CX_KEY_MAX];
+    u_char                    tag[NGX_HTTP_CX_KEY_MAX];
 
     cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
 
@@ -550,15 +589,39 @@ ngx_http_cx_score_key(ngx_http_cx_score_ctx_t *ctx,
         span = ngx_http_cx_key_of_day;
     }
 
+    p = cmcf->shards ? name : key;
+
     if (ctx->survey) {
-        return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
-                                    ngx_http_cx_score_survey_keys[rd->key],
-                                    &ctx->survey->id, day, span);
+        p = ngx_http_cx_key_span(p, &cmcf->redis_prefix, &ctx->site,
+                                 ngx_http_cx_score_survey_keys[rd->key],
+                                 &ctx->survey->id, day, span);
+
+    } else {
+        p = ngx_http_cx_key_span(p, &cmcf->redis_prefix, &ctx->site,
+                                 ngx_http_cx_score_report_keys[rd->key], NULL,
+                                 day, span);
     }
 
-    return ngx_http_cx_key_span(key, &cmcf->redis_prefix, &ctx->site,
-                                ngx_http_cx_score_report_keys[rd->key], NULL,
-                                day, span);
+    if (cmcf->shards == NULL) {
+        return p;
+    }
+
+    /* cx_redis_cluster: the name in the read's shard (docs/cluster.md) */
+
+    untagged.data = name;
+    untagged.len = p - name;
+
+    if (ngx_http_cx_key_shard(cmcf->shards, &ctx->site, rd->shard, tag,
+                              &shard)
+        != NGX_OK
+        || shard.tag.len + untagged.len > NGX_HTTP_CX_KEY_MAX)
+    {
+        /* cannot be: names and tags fit (ngx_http_cx_score_args.c) */
+        return key;
+    }
+
+    return ngx_http_cx_key_tagged(key, &shard, &untagged,
+                                  cmcf->redis_prefix.len + 1 + ctx->site.len);
 }
 
 
@@ -688,10 +751,11 @@ static void
 ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     ngx_http_cx_score_read_t *rd)
 {
-    ngx_uint_t                d, first, ndays, key, fix;
+    ngx_uint_t                d, first, ndays, key, fix, shard;
     ngx_http_cx_score_read_t  *r;
     ngx_http_cx_score_span_e  span;
 
+    shard = rd->shard;
     first = rd->first;
     ndays = rd->ndays;
     key = rd->key;
@@ -700,8 +764,8 @@ ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     /* the days that corrected a month's hours are read whole now */
 
     for (r = rd + 1; rd->based && r < ctx->reads + ctx->nreads; r++) {
-        if (r->fix && r->key == key && r->first >= first
-            && r->first < first + ndays)
+        if (r->fix && r->key == key && r->shard == shard
+            && r->first >= first && r->first < first + ndays)
         {
             r->skip = 1;
         }
@@ -712,7 +776,7 @@ ngx_http_cx_score_fallback(ngx_http_cx_score_ctx_t *ctx,
     /* rd may move no more: reads are never reallocated */
 
     for (d = 0; d < ndays; d++) {
-        if (ngx_http_cx_score_read(ctx, first + d, 1, key, span)
+        if (ngx_http_cx_score_read(ctx, first + d, 1, key, span, shard)
             != NGX_OK)
         {
             ctx->redis_error = 1;
@@ -788,6 +852,17 @@ ngx_http_cx_score_respond(ngx_http_request_t *r,
 
         return ngx_http_cx_json_error(r, NGX_HTTP_GATEWAY_TIME_OUT, NULL,
                                       "redis timeout");
+    }
+
+    if (ctx->rc == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        /* cx_redis_cluster: a slot not served within cx_redis_timeout */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cx score: the redis cluster did not serve a read "
+                      "(CLUSTERDOWN, TRYAGAIN or no primary) within "
+                      "cx_redis_timeout");
+
+        return ngx_http_cx_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                      "redis cluster unavailable");
     }
 
     if (ctx->rc != NGX_OK) {

@@ -90,6 +90,7 @@ typedef struct {
     ngx_uint_t                   ndays;
     ngx_uint_t                   key;       /* ngx_http_cx_score_key_e or
                                                ngx_http_cx_report_key_e */
+    ngx_uint_t                   shard;     /* cx_redis_cluster: its s */
     ngx_http_cx_score_span_e     span;
     int32_t                      offset;    /* based, fix: the month's */
     unsigned                     based:1;   /* a month's hours, in the

@@ -10,6 +10,8 @@
  * "next" is the cursor of the following page (cursor=, a stream id
  * checked here as any input), null when the range holds no more.
  * format=csv gives the same entries as CSV, "next" in a CX-Next header.
+ * With cx_redis_cluster the stream is one per shard: the EVAL runs on
+ * each, and their answers are merged by stream id.
  *
  * Entries are written by the flush (ngx_http_cx_counter.c); whatever
  * else is in the stream is passed through the JSON writer as text.
@@ -55,6 +57,11 @@ typedef struct {
     ngx_http_cx_followup_t      *entries;
     ngx_uint_t                   n;
     ngx_str_t                    next;      /* null: the end */
+
+    /* cx_redis_cluster: a stream per shard, their answers merged */
+    ngx_uint_t                   shards;
+    ngx_str_t                    cut;       /* the newest shard's next */
+    unsigned                     merged:1;
 } ngx_http_cx_followups_t;
 
 
@@ -67,6 +74,15 @@ static void ngx_http_cx_score_followup(ngx_http_cx_score_ctx_t *ctx,
 static ngx_int_t ngx_http_cx_score_followups_copy(ngx_pool_t *pool,
     ngx_str_t *dst, redisReply *src);
 static ngx_int_t ngx_http_cx_score_followups_score(ngx_str_t *v);
+static ngx_int_t ngx_http_cx_score_followups_shards(
+    ngx_http_cx_score_ctx_t *ctx, ngx_http_cx_query_t *q, const char **argv,
+    size_t *lens);
+static ngx_int_t ngx_http_cx_score_followups_more(
+    ngx_http_cx_score_ctx_t *ctx, size_t n);
+static void ngx_http_cx_score_followups_merge(ngx_http_cx_score_ctx_t *ctx);
+static ngx_int_t ngx_http_cx_score_followups_newer(const void *one,
+    const void *two);
+static ngx_int_t ngx_http_cx_score_followups_cmp(ngx_str_t *a, ngx_str_t *b);
 static void ngx_http_cx_score_followups_ids(ngx_http_cx_score_ctx_t *ctx,
     int64_t *hi, int64_t *lo);
 static ngx_int_t ngx_http_cx_score_followups_digits(u_char *p, u_char *last,
@@ -279,7 +295,66 @@ ngx_http_cx_score_followups_query(ngx_http_cx_score_ctx_t *ctx,
     lens[0] = sizeof("EVAL") - 1;
     lens[2] = 1;
 
+    if (cmcf->shards) {
+        return ngx_http_cx_score_followups_shards(ctx, q, argv, lens);
+    }
+
     return ngx_http_cx_query_add(q, 13, argv, lens);
+}
+
+
+/*
+ * cx_redis_cluster: the same EVAL on each shard's stream
+ * ({prefix:site:s.k}:followup), on its primary; the answers are merged
+ * by stream id (ngx_http_cx_score_followups_merge())
+ */
+
+static ngx_int_t
+ngx_http_cx_score_followups_shards(ngx_http_cx_score_ctx_t *ctx,
+    ngx_http_cx_query_t *q, const char **argv, size_t *lens)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    u_char                    *p;
+    ngx_str_t                  untagged;
+    ngx_uint_t                 s;
+    ngx_http_cx_key_shard_t    shard;
+    ngx_http_cx_key_shards_t  *shards;
+    ngx_http_cx_main_conf_t   *cmcf;
+    u_char                     tag[NGX_HTTP_CX_KEY_MAX];
+    u_char                     key[NGX_HTTP_CX_KEY_MAX];
+
+    cmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_cx_module);
+    shards = cmcf->shards;
+
+    untagged.data = (u_char *) argv[3];
+    untagged.len = lens[3];
+
+    fus->shards = shards->n;
+
+    for (s = 0; s < shards->n; s++) {
+        if (ngx_http_cx_key_shard(shards, &ctx->site, s, tag, &shard)
+            != NGX_OK
+            || shard.tag.len + untagged.len > NGX_HTTP_CX_KEY_MAX)
+        {
+            return NGX_ERROR;
+        }
+
+        p = ngx_http_cx_key_tagged(key, &shard, &untagged,
+                                   cmcf->redis_prefix.len + 1
+                                   + ctx->site.len);
+
+        argv[3] = (const char *) key;
+        lens[3] = p - key;
+
+        /* the query copies the arguments of a cluster's command */
+
+        if (ngx_http_cx_query_send(q, 3, 13, argv, lens) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -308,13 +383,24 @@ ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
 
     next = reply->element[1];
 
-    if (next->type == REDIS_REPLY_STRING
-        && ngx_http_cx_score_followups_copy(ctx->request->pool, &fus->next,
-                                            next)
-           != NGX_OK)
-    {
-        ctx->no_memory = 1;
-        return;
+    if (next->type == REDIS_REPLY_STRING) {
+        if (ngx_http_cx_score_followups_copy(ctx->request->pool, &fus->next,
+                                             next)
+            != NGX_OK)
+        {
+            ctx->no_memory = 1;
+            return;
+        }
+
+        /* a cluster's shards: the newest point one of them stopped at */
+
+        if (fus->shards
+            && (fus->cut.data == NULL
+                || ngx_http_cx_score_followups_cmp(&fus->next, &fus->cut)
+                   > 0))
+        {
+            fus->cut = fus->next;
+        }
     }
 
     reply = reply->element[0];
@@ -323,10 +409,7 @@ ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
         return;
     }
 
-    fus->entries = ngx_pcalloc(ctx->request->pool,
-                               reply->elements
-                               * sizeof(ngx_http_cx_followup_t));
-    if (fus->entries == NULL) {
+    if (ngx_http_cx_score_followups_more(ctx, reply->elements) != NGX_OK) {
         ctx->no_memory = 1;
         return;
     }
@@ -343,6 +426,154 @@ ngx_http_cx_score_followups_add(ngx_http_cx_score_ctx_t *ctx,
 
         ngx_http_cx_score_followup(ctx, &fus->entries[fus->n++], e);
     }
+}
+
+
+/* room for n more entries (a cluster's shards answer one by one) */
+
+static ngx_int_t
+ngx_http_cx_score_followups_more(ngx_http_cx_score_ctx_t *ctx, size_t n)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    ngx_http_cx_followup_t  *entries;
+
+    entries = ngx_pcalloc(ctx->request->pool,
+                          (fus->n + n) * sizeof(ngx_http_cx_followup_t));
+    if (entries == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (fus->n) {
+        ngx_memcpy(entries, fus->entries,
+                   fus->n * sizeof(ngx_http_cx_followup_t));
+    }
+
+    fus->entries = entries;
+
+    return NGX_OK;
+}
+
+
+/*
+ * cx_redis_cluster: the shards' entries, newest first.  Every entry at
+ * or above the newest point a shard stopped at (its "next") was seen:
+ * older ones are left to the next page, which starts there; of those,
+ * the newest "count" are kept, and a page never ends between two
+ * entries of one id (two shards' streams can give the same id): it
+ * ends before them, or, when they fill it, after them all.
+ */
+
+static void
+ngx_http_cx_score_followups_merge(ngx_http_cx_score_ctx_t *ctx)
+{
+    ngx_http_cx_followups_t *fus = ctx->data;
+
+    ngx_uint_t               n, k, all;
+    ngx_http_cx_followup_t  *e;
+
+    if (fus->shards == 0 || fus->merged) {
+        return;
+    }
+
+    fus->merged = 1;
+
+    e = fus->entries;
+    n = fus->n;
+
+    if (n > 1) {
+        ngx_sort(e, n, sizeof(ngx_http_cx_followup_t),
+                 ngx_http_cx_score_followups_newer);
+    }
+
+    if (fus->cut.data) {
+        while (n && ngx_http_cx_score_followups_cmp(&e[n - 1].id, &fus->cut)
+                    < 0)
+        {
+            n--;
+        }
+    }
+
+    fus->next = fus->cut;
+
+    if (n > ctx->count) {
+        all = n;
+        n = ctx->count;
+
+        for (k = n;
+             k && ngx_http_cx_score_followups_cmp(&e[k - 1].id, &e[k].id)
+                  == 0;
+             k--)
+        {
+            /* void */
+        }
+
+        if (k) {
+            n = k;
+
+        } else {
+            /* one id fills the page: all of its entries go in it */
+
+            while (n < all
+                   && ngx_http_cx_score_followups_cmp(&e[n - 1].id,
+                                                      &e[n].id)
+                      == 0)
+            {
+                n++;
+            }
+        }
+
+        fus->next = e[n - 1].id;
+    }
+
+    fus->n = n;
+}
+
+
+static ngx_int_t
+ngx_http_cx_score_followups_newer(const void *one, const void *two)
+{
+    ngx_http_cx_followup_t  *a, *b;
+
+    a = (ngx_http_cx_followup_t *) one;
+    b = (ngx_http_cx_followup_t *) two;
+
+    return ngx_http_cx_score_followups_cmp(&b->id, &a->id);
+}
+
+
+/* stream ids "ms-seq" compared as numbers (Redis writes no leading 0) */
+
+static ngx_int_t
+ngx_http_cx_score_followups_cmp(ngx_str_t *a, ngx_str_t *b)
+{
+    u_char     *da, *db;
+    size_t      la, lb;
+    ngx_int_t   rc;
+
+    da = ngx_strlchr(a->data, a->data + a->len, '-');
+    db = ngx_strlchr(b->data, b->data + b->len, '-');
+
+    la = da ? (size_t) (da - a->data) : a->len;
+    lb = db ? (size_t) (db - b->data) : b->len;
+
+    if (la != lb) {
+        return (la < lb) ? -1 : 1;
+    }
+
+    rc = ngx_memcmp(a->data, b->data, la);
+    if (rc != 0) {
+        return rc;
+    }
+
+    la = a->len - la;
+    lb = b->len - lb;
+
+    if (la != lb) {
+        return (la < lb) ? -1 : 1;
+    }
+
+    return ngx_memcmp(a->data + a->len - la, b->data + b->len - lb, la);
 }
 
 
@@ -451,6 +682,8 @@ ngx_http_cx_score_followups_json(ngx_http_cx_score_ctx_t *ctx,
     ngx_uint_t               i, k;
     ngx_http_cx_followup_t  *fu;
 
+    ngx_http_cx_score_followups_merge(ctx);
+
     ngx_http_cx_json_object(j);
 
     ngx_http_cx_json_key(j, "report");
@@ -542,6 +775,8 @@ ngx_http_cx_score_followups_csv(ngx_http_cx_score_ctx_t *ctx)
     ngx_http_cx_followup_t  *fu;
 
     r = ctx->request;
+
+    ngx_http_cx_score_followups_merge(ctx);
 
     if (ngx_http_cx_csv_init(&csv, r->pool, 256 + fus->n * 512) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

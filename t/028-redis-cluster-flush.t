@@ -15,6 +15,7 @@ use Test::CX;
 use Test::CX::Cluster;
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
+use JSON::PP ();
 use POSIX ();
 
 our $DAY = today();
@@ -44,6 +45,15 @@ sub views_in_cluster {
     return $sum;
 }
 
+# the views of the day read back through /cx/score (the S shards summed
+# by the module); -1 when it does not answer 200
+sub views_in_score {
+    my $r = Test::CX::http_request(
+        Test::CX::build_request("GET /cx/score?report=touchpoints"));
+    return -1 unless ($r->{status} // 0) == 200;
+    return $r->{body} =~ /"touchpoint":"home","events":\{"view":(\d+)/ ? $1 : 0;
+}
+
 sub second_nginx {
     my ($block) = @_;
     $F->nginx_stop('b');
@@ -51,6 +61,68 @@ sub second_nginx {
                            http => $block->http_config,
                            server => $block->config,
                            files => { 'index.html' => "<body>hi</body>\n" });
+}
+
+# a request to the nginx on PORT (the block's own, or 'b')
+sub on {
+    my ($port, $raw) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 10)
+        or return { error => "connect: $!" };
+    print $s $raw;
+    local $/;
+    return Test::CX::parse_response(<$s> // '');
+}
+
+# one widget on a page of PORT: shown, then EVENT (answered with a score)
+sub widget {
+    my ($port, $event) = @_;
+    my $page = on($port, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    my ($tag) = ($page->{body} // '') =~ /(<script src="[^"]*" async [^>]*>)/ or return 0;
+    my %t;
+    $t{$1} = $2 while $tag =~ /data-cx-([a-z]+)="([^"]*)"/g;
+    my $ok = 1;
+    for my $e ('event=shown', $event) {
+        my $body = "survey=$t{survey}&touchpoint=$t{touchpoint}&token=$t{token}&$e";
+        my $r = on($port, "POST /cx/collect HTTP/1.1\r\nHost: localhost\r\n"
+                          . "Content-Type: application/x-www-form-urlencoded\r\n"
+                          . "Content-Length: " . length($body) . "\r\n"
+                          . "Connection: close\r\n\r\n$body");
+        $ok &&= ($r->{status} // 0) == 204;
+    }
+    return $ok;
+}
+
+# /cx/score's wall-clock time, the cluster (S shards, 3 primaries) and the
+# single node side by side, interleaved: printed, never asserted (a
+# shared, noisy machine); CX_SCORE_N requests a kind [40]
+sub latency {
+    my ($single, $q) = @_;
+    my $n = $ENV{CX_SCORE_N} // 40;
+    my $from = sub {
+        my @t = gmtime(time - 86400 * ($_[0] - 1));
+        return sprintf 'from=%04d-%02d-%02d', $t[5] + 1900, $t[4] + 1, $t[3];
+    };
+    for my $days (1, 30) {
+        for my $kind ('survey=nps1', 'survey=nps1&by=day', 'report=touchpoints') {
+            (my $qa = $q) =~ s/survey=nps1/$kind&@{[ $from->($days) ]}/;
+            my %t;
+            for (1 .. $n) {
+                for my $who ([ cluster => server_port() ], [ single => $single ]) {
+                    my $t0 = time;
+                    my $r = on($who->[1], $qa);
+                    push @{ $t{$who->[0]} }, 1000 * (time - $t0)
+                        if ($r->{status} // 0) == 200;
+                }
+            }
+            my $p = sub {
+                my @s = sort { $a <=> $b } @{ $t{$_[0]} // [] };
+                return @s ? sprintf('p50 %.1f ms p99 %.1f ms (%d)', $s[int(@s / 2)],
+                                    $s[int(0.99 * $#s)], scalar @s) : 'none';
+            };
+            diag(sprintf "/cx/score %s, %d day(s): cluster %s; single node %s",
+                 $kind, $days, $p->('cluster'), $p->('single'));
+        }
+    }
 }
 
 sub error_lines {
@@ -64,7 +136,9 @@ sub error_lines {
 our %FAKES;
 
 sub fake_node {
-    my ($answer) = @_;
+    my ($answer, $other) = @_;
+
+    $other //= "-ERR not here\r\n";
 
     my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                        Listen => 16, ReuseAddr => 1) or die "fake: $!";
@@ -78,6 +152,9 @@ sub fake_node {
         return $port;
     }
 
+    # PORT in an answer: this node's own
+    s/\bPORT\b/$port/g for $answer, $other;
+
     local $SIG{ALRM} = sub { POSIX::_exit(0) };
     alarm 60;
     $SIG{CHLD} = 'IGNORE';
@@ -88,7 +165,9 @@ sub fake_node {
         while (sysread $c, my $buf, 65536) {
             my $out = '';
             for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
-                $out .= uc $cmd eq 'CLUSTER' ? $answer : "-ERR not here\r\n";
+                $out .= uc $cmd eq 'CLUSTER' ? $answer
+                      : uc $cmd eq 'SCRIPT' ? "\$40\r\n" . ('0' x 40) . "\r\n"
+                      : $other;
             }
             syswrite $c, $out;
         }
@@ -124,6 +203,9 @@ sub counted_exactly {
     ok(wait_for(sub { views_in_cluster() == $answered }, 30),
        "$answered views answered, as many in the cluster")
         or diag(views_in_cluster() . " in the cluster");
+    ok(wait_for(sub { views_in_score() == $answered }, 10),
+       "$answered views answered, as many read back through /cx/score")
+        or diag(views_in_score() . " through /cx/score");
     my $errors = error_lines($log);
     ok($errors <= $max_errors, "$errors error lines from 4 workers: no burst")
         or diag(join "\n", grep { /\[(error|alert|crit)\]/ } split /\n/, $log);
@@ -142,6 +224,7 @@ add_block_preprocessor(sub {
     $http = "cx_redis_cluster SEEDS;\n$http" unless $http =~ /cx_redis_cluster /;
     $http =~ s/\bSEEDS\b/$SEEDS/g;
     $http =~ s/\bDEAD\b/Test::TCP::empty_port()/ge;
+    $http =~ s/\bFAKE_DOWN\b/fake_node("*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n\$9\r\n127.0.0.1\r\n:PORT\r\n", "-CLUSTERDOWN The cluster is down\r\n")/ge;
     $http =~ s/\bFAKE_MAP\b/fake_node("*1\r\n*3\r\n:0\r\n:99999\r\n*2\r\n\$9\r\n127.0.0.1\r\n:1\r\n")/ge;
 
     $block->set_value('http_config', "cx_secret 0123456789abcdef0123;\n"
@@ -293,7 +376,7 @@ qr/"cx_redis_ssl_\*" in \S+:\d+ needs the "tls" parameter of "cx_redis_cluster" 
 
 
 
-=== TEST 14: counting into the cluster: the map from the seeds, a connection per primary, every view in the cluster once; /cx/score says it does not read a cluster yet
+=== TEST 14: counting into the cluster: the map from the seeds, a connection per primary, every view in the cluster once, and read back through /cx/score (every shard's hash summed)
 --- workers: 2
 --- request
 GET /
@@ -304,9 +387,12 @@ ok(wait_for(sub { ::views_in_cluster() == 200 }, 10), "200 views answered, 200 i
     or diag(::views_in_cluster());
 ok(metric('cx_redis_cluster_maps_total') >= 2, "each worker loaded the map");
 is(metric('cx_redis_connected'), 2, "both workers have a map");
-my $r = http_request(build_request("GET /cx/score?report=touchpoints"));
-is($r->{status}, 503, "/cx/score: 503");
-like($r->{body}, qr/not yet supported in cluster mode/, "/cx/score says why");
+is(::views_in_score(), 200, "200 views read back through /cx/score");
+my $r = http_request(build_request("GET /cx/score?report=touchpoints&by=day"));
+like($r->{body}, qr/"view":200\b/, "by=day: the day's 200 views");
+$r = http_request(build_request("GET /cx/score?report=followups"));
+is($r->{status}, 200, "report=followups: 200");
+like($r->{body}, qr/"followups":\[\],"next":null/, "report=followups: none");
 --- no_error_log
 [error]
 [alert]
@@ -471,5 +557,149 @@ ok(wait_for(sub { ::views_in_cluster() == $views }, 15), "$views views, as many 
 [qr/cx redis: connect to 127\.0\.0\.1:\d+ failed/,
  qr/cx redis: CLUSTER SLOTS on 127\.0\.0\.1:\d+: not a slot map: /,
  qr/cx redis: the cluster's slot map from 127\.0\.0\.1:\d+: \d primaries, 16384 slots served/]
+--- no_error_log
+[alert]
+
+
+
+=== TEST 21: a survey's scores read from the cluster (the shards summed, rollups and days) are the single node's for the same traffic
+--- workers: 2
+--- http_config
+cx_score_open on;
+--- config
+location / {
+    cx_touchpoint home;
+    cx_survey nps1 type=nps;
+}
+location = /cx/collect {
+    cx_collect;
+}
+location = /cx/score {
+    cx_score;
+}
+--- init
+Test::CX::redis()->flushall;
+my $http = $block->http_config;
+my $port = Test::CX::redis_port();
+$http =~ s/cx_redis_cluster [^;]*;/cx_redis 127.0.0.1:$port;/;
+$::F->nginx_stop('b');
+$::F->nginx_start(name => 'b', workers => 2, http => $http, server => $block->config,
+                  files => { 'index.html' => "<body>hi</body>\n" });
+--- check
+my $sport = $::F->{nginxes}{b}{port};
+my @events = ((map { "event=answered&score=$_" } 10, 10, 9, 9, 8, 7, 6, 5, 3, 0, 10, 9),
+              'event=dismissed', 'event=dismissed');
+my $ok = 0;
+for my $e (@events) {
+    $ok += ::widget(server_port(), $e) + ::widget($sport, $e);
+}
+is($ok, 2 * @events, "every widget's events accepted by both nginx instances");
+my $q = "GET /cx/score?survey=nps1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+my $single = sub { ::on($sport, $q)->{body} // '' };
+my $cluster = sub { ::on(server_port(), $q)->{body} // '' };
+ok(wait_for(sub { $single->() =~ /"n":12\b/ }, 10), "the single node has the 12 answers")
+    or diag($single->());
+ok(wait_for(sub { $cluster->() eq $single->() }, 10), "the cluster's answer is the single node's")
+    or diag($cluster->() . "\n" . $single->());
+for my $args ('by=day', 'by=hour', 'by=touchpoint', 'by=wday&tz=%2B02:00', 'by=hour&tz=-05:30',
+              'from=' . substr($::DAY, 0, 4) . '-' . substr($::DAY, 4, 2) . '-01') {
+    (my $qa = $q) =~ s/survey=nps1/survey=nps1&$args/;
+    my $c = ::on(server_port(), $qa);
+    is($c->{status}, 200, "$args: 200");
+    is($c->{body}, ::on($sport, $qa)->{body}, "$args: the cluster's answer is the single node's");
+}
+my $t = "GET /cx/score?report=touchpoints HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+is(::on(server_port(), $t)->{body}, ::on($sport, $t)->{body}, "report=touchpoints: the same");
+# the follow-ups (scores at or below 6): one stream per shard, merged
+my $fu = sub {
+    my ($port, $args) = @_;
+    my $r = ::on($port, "GET /cx/score?report=followups&$args HTTP/1.1\r\n"
+                        . "Host: localhost\r\nConnection: close\r\n\r\n");
+    return eval { JSON::PP::decode_json($r->{body}) } // {};
+};
+my $scores = sub { join ',', sort map { $_->{score} } @{ $_[0]{followups} // [] } };
+ok(wait_for(sub { $scores->($fu->($sport, 'count=100')) eq '0,3,5,6' }, 10),
+   "the single node's follow-ups: 0,3,5,6");
+is($scores->($fu->(server_port(), 'count=100')), '0,3,5,6', "the cluster's: the same");
+my $all = $fu->(server_port(), 'count=100');
+my @ids = map { $_->{id} } @{ $all->{followups} };
+is_deeply([ @ids ], [ sort { (split /-/, $b)[0] <=> (split /-/, $a)[0]
+                             || (split /-/, $b)[1] <=> (split /-/, $a)[1] } @ids ],
+          "newest first across the shards");
+is($all->{next}, undef, "next: null, the end");
+# a page at a time: count=1, the cursor of each page to the next
+my ($cursor, @paged, $pages) = ('');
+while ($pages++ < 10) {
+    my $page = $fu->(server_port(), "count=1$cursor");
+    push @paged, @{ $page->{followups} // [] };
+    last unless defined $page->{next};
+    $cursor = "&cursor=$page->{next}";
+}
+is($scores->({ followups => \@paged }), '0,3,5,6', "count=1, page by page: each once");
+::latency($sport, $q);
+$::F->nginx_stop('b');
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 22: a month read from its rollups, shard by shard: a shard whose rollup is complete gives it, a shard whose rollup is not complete (or missing) gives its days only
+--- workers: 1
+--- request
+GET /
+--- check
+# the tags the flushes used (a worker's views go to another shard each flush)
+my %tag;
+for (1 .. 100) {
+    get_many('/', 2);
+    for my $p ($::C->primaries) {
+        $tag{$1} = $p for $::C->cli($p, 'KEYS', "*tp:$::DAY") =~ /^(\{[^}]+\}):tp:\d+$/mg;
+    }
+    last if keys %tag >= 3;
+    sleep 0.1;
+}
+my ($a, $b, $c) = sort keys %tag;
+ok($c, "three shards' tags: $a $b $c");
+# a: a complete rollup (its days say otherwise: not read); b: a rollup not
+# complete (its days are read); c: no rollup, its days
+$::C->cli($tag{$a}, 'HSET', "$a:tp:202403", '#', 1, 'home:view', 5);
+$::C->cli($tag{$a}, 'HSET', "$a:tp:20240302", 'home:view', 1000);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:202403", '#', 0, 'home:view', 1000);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:20240302", 'home:view', 7);
+$::C->cli($tag{$b}, 'HSET', "$b:tp:20240331", 'home:view', 11);
+$::C->cli($tag{$c}, 'HSET', "$c:tp:20240315", 'home:view', 100);
+my $r = http_request(build_request("GET /cx/score?report=touchpoints&from=2024-03-01&to=2024-03-31"));
+is($r->{status}, 200, "200");
+like($r->{body}, qr/"touchpoint":"home","events":\{"view":123\b/,
+     "5 (a's rollup) + 7 + 11 (b's days) + 100 (c's day)") or diag($r->{body});
+$r = http_request(build_request("GET /cx/score?report=touchpoints&from=2024-03-02&to=2024-03-02"));
+like($r->{body}, qr/"view":1007\b/, "a day alone: every shard's day hash (1000 + 7)") or diag($r->{body});
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 23: a cluster that answers CLUSTERDOWN to every read: retried with backoff, then a 503 JSON within cx_redis_timeout
+--- workers: 1
+--- log_level: info
+--- http_config
+cx_redis_cluster 127.0.0.1:FAKE_DOWN;
+cx_redis_timeout 400ms;
+--- check
+ok(wait_for(sub { (metric('cx_redis_cluster_maps_total') // 0) >= 1 }, 10), "the map is loaded");
+for my $args ('report=touchpoints', 'report=followups') {
+    my $t0 = time;
+    my $r = http_request(build_request("GET /cx/score?$args"));
+    my $took = time - $t0;
+    is($r->{status}, 503, "$args: 503");
+    like($r->{body}, qr/"redis cluster unavailable"/, "$args: says why");
+    ok($took >= 0.3 && $took < 5, sprintf "$args: after the retries (%.2f s)", $took);
+}
+ok(metric('cx_redis_cluster_redirects_total{reply="clusterdown"}') >= 2,
+   "CLUSTERDOWN retried");
+--- error_log
+the redis cluster did not serve a read
 --- no_error_log
 [alert]
