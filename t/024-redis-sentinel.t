@@ -48,54 +48,19 @@ sub fake_sentinel {
         waitpid $FAKES{$port}, 0;
     }
 
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, Listen => 16,
-                                       ReuseAddr => 1) or die "fake: $!";
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-
-    if ($pid) {
-        close $listen;
-        $FAKES{$port} = $pid;
-        return;
-    }
-
-    local $SIG{ALRM} = sub { POSIX::_exit(0) };
-    alarm 30;
-    $SIG{CHLD} = 'IGNORE';
-
-    while (my $c = $listen->accept) {
-        next if fork;
-        # the listening socket is the parent's alone, so that a fake made
-        # again on this port can bind while this connection lives on
-        close $listen;
-        while (sysread $c, my $buf, 65536) {
-            my $out = '';
-            for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
-                $out .= uc $cmd eq 'SENTINEL' ? $answer
-                      : uc $cmd eq 'SUBSCRIBE'
-                          ? "*3\r\n\$9\r\nsubscribe\r\n\$14\r\n+switch-master\r\n:1\r\n"
-                      : "*2\r\n\$4\r\npong\r\n\$0\r\n\r\n";
-            }
-            syswrite $c, $out;
-        }
-        POSIX::_exit(0);
-    }
-
-    POSIX::_exit(0);
+    (undef, $FAKES{$port}) = $F->fake_resp($port, sub {
+        my ($cmd) = @_;
+        return $cmd eq 'SENTINEL' ? $answer
+             : $cmd eq 'SUBSCRIBE'
+                 ? "*3\r\n\$9\r\nsubscribe\r\n\$14\r\n+switch-master\r\n:1\r\n"
+             : "*2\r\n\$4\r\npong\r\n\$0\r\n\r\n";
+    });
 }
 
 sub bulk { join '', map { '$' . length($_) . "\r\n$_\r\n" } @_ }
 
 # the same http and server blocks in a second nginx, on its own port
-sub second_nginx {
-    my ($block) = @_;
-    $F->nginx_stop('b');
-    return $F->nginx_start(name => 'b', workers => 2,
-                           http => $block->http_config,
-                           server => $block->config,
-                           files => { 'index.html' => "<body>hi</body>\n" });
-}
+sub second_nginx { $F->second_nginx(@_) }
 
 sub error_lines {
     my ($log) = @_;

@@ -54,14 +54,7 @@ sub views_in_score {
     return $r->{body} =~ /"touchpoint":"home","events":\{"view":(\d+)/ ? $1 : 0;
 }
 
-sub second_nginx {
-    my ($block) = @_;
-    $F->nginx_stop('b');
-    return $F->nginx_start(name => 'b', workers => 2,
-                           http => $block->http_config,
-                           server => $block->config,
-                           files => { 'index.html' => "<body>hi</body>\n" });
-}
+sub second_nginx { $F->second_nginx(@_) }
 
 # a request to the nginx on PORT (the block's own, or 'b')
 sub on {
@@ -140,41 +133,18 @@ sub fake_node {
 
     $other //= "-ERR not here\r\n";
 
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                       Listen => 16, ReuseAddr => 1) or die "fake: $!";
-    my $port = $listen->sockport;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
+    my ($port, $pid) = $F->fake_resp(0, sub {
+        my ($cmd, $port) = @_;
+        # PORT in an answer: this node's own
+        my $r = $cmd eq 'CLUSTER' ? $answer
+              : $cmd eq 'SCRIPT' ? "\$40\r\n" . ('0' x 40) . "\r\n"
+              : $other;
+        return $r =~ s/\bPORT\b/$port/gr;
+    }, 60);
 
-    if ($pid) {
-        close $listen;
-        $FAKES{$port} = $pid;
-        return $port;
-    }
+    $FAKES{$port} = $pid;
 
-    # PORT in an answer: this node's own
-    s/\bPORT\b/$port/g for $answer, $other;
-
-    local $SIG{ALRM} = sub { POSIX::_exit(0) };
-    alarm 60;
-    $SIG{CHLD} = 'IGNORE';
-
-    while (my $c = $listen->accept) {
-        next if fork;
-        close $listen;
-        while (sysread $c, my $buf, 65536) {
-            my $out = '';
-            for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
-                $out .= uc $cmd eq 'CLUSTER' ? $answer
-                      : uc $cmd eq 'SCRIPT' ? "\$40\r\n" . ('0' x 40) . "\r\n"
-                      : $other;
-            }
-            syswrite $c, $out;
-        }
-        POSIX::_exit(0);
-    }
-
-    POSIX::_exit(0);
+    return $port;
 }
 
 # MOVE runs while both nginx instances are under load: what they answered

@@ -581,6 +581,63 @@ sub nginx_stop {
     kill 'KILL', $pid;
 }
 
+# the same http and server blocks as a test block's, in a second nginx
+# 'b' of two workers on its own port (a fleet's second instance)
+
+sub second_nginx {
+    my ($self, $block) = @_;
+
+    $self->nginx_stop('b');
+
+    return $self->nginx_start(name => 'b', workers => 2,
+                              http => $block->http_config,
+                              server => $block->config,
+                              files => { 'index.html' => "<body>hi</body>\n" });
+}
+
+# fake_resp(PORT, REPLY): a child answering every command of the RESP
+# requests it reads with REPLY->(COMMAND NAME in capitals, its own port),
+# for LIFE seconds at most (30); PORT 0 for a free one.  Each connection
+# is served by its own child, which closes the listening socket, so that
+# a fake made again on the port can bind while old connections live on.
+# Returns (port, pid); the caller kills the pid.
+
+sub fake_resp {
+    my ($self, $port, $reply, $life) = @_;
+
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => $port, Listen => 16,
+                                       ReuseAddr => 1) or die "fake: $!";
+    $port = $listen->sockport;
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid) {
+        close $listen;
+        return ($port, $pid);
+    }
+
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm($life // 30);
+    $SIG{CHLD} = 'IGNORE';
+
+    while (my $c = $listen->accept) {
+        next if fork;
+        close $listen;
+        while (sysread $c, my $buf, 65536) {
+            my $out = '';
+            for my $cmd ($buf =~ /\*\d+\r\n\$\d+\r\n(\w+)/g) {
+                $out .= $reply->(uc $cmd, $port);
+            }
+            syswrite $c, $out;
+        }
+        POSIX::_exit(0);
+    }
+
+    POSIX::_exit(0);
+}
+
 sub nginx_error_log {
     my ($self, $name) = @_;
 
