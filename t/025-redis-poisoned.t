@@ -5,17 +5,10 @@
 # writes.
 use lib 't/lib';
 use Test::CX;
+use Test::CX::Collect qw(answer);
 
 our $SECRET = '0123456789abcdef0123';
 our $DAY = today();
-
-sub answer {
-    my ($tag, %f) = @_;
-    my $body = join '&', map { "$_=$f{$_}" } sort keys %f;
-    return post('/cx/collect', 'application/x-www-form-urlencoded',
-                "survey=$tag->{survey}&touchpoint=$tag->{touchpoint}"
-                . "&token=$tag->{token}&$body");
-}
 
 # the lost counts since the block began (the metrics outlive a block)
 our $LOST0 = 0;
