@@ -307,10 +307,13 @@ ngx_http_cx_pageview_variant(ngx_http_request_t *r, ngx_http_cx_ctx_t *ctx)
         for (i = 0; i < n; i++) {
             if (var[i].name.len == ctx->variant.len
                 && ngx_strncmp(var[i].name.data, ctx->variant.data,
-                               ctx->variant.len) == 0
-                && ctx->question.data == NULL)
+                               ctx->variant.len) == 0)
             {
-                ctx->question = var[i].question;
+                if (ctx->question.data == NULL) {
+                    ctx->question = var[i].question;
+                }
+
+                break;
             }
         }
 
